@@ -1,0 +1,85 @@
+//! The covered endpoints: each is a unit type implementing [`Endpoint`], which ties its path,
+//! its Encrypted flags, its request and response messages and its result codes together.
+//!
+//! | endpoint | path | request Enc | response Enc |
+//! |---|---|---|---|
+//! | [`IssueToken`] (§6.1) | `/api/v2/payment/generate/onetimetoken` | yes | unknown |
+//! | [`Charge`] (§6.2) | `/api/v1/recharges/by-bank-accounts/no-hce` | no | unknown |
+//! | [`CancelCharge`] (§6.3) | `/api/v1/recharges/by-bank-accounts/no-hce/cancel` | no | **yes** |
+//! | [`ChargeResultInquiry`] (§6.4) | `/api/v1/recharges/by-bank-account/result/inquiry` | no | no |
+//! | [`RefundFee`] (§6.6) | `/api/v1/refund/fee` | no | unknown |
+//! | [`Refund`] (§6.7) | `/api/v1/refund/card` | no | no |
+//! | [`AutoRechargeRegister`] (§6.9.1) | `/api/v1/recharges/auto/payments/register` | yes | no |
+//! | [`AutoRechargeList`] (§6.9.3) | `/api/v1/recharges/auto/payments/plans` | no (not available) | unknown |
+//!
+//! Whatever the flag says, any response carrying `encData` is reported as encrypted (§4.2).
+
+mod auto_recharge;
+mod charge;
+mod refund;
+mod token;
+
+pub use auto_recharge::*;
+pub use charge::*;
+pub use refund::*;
+pub use token::*;
+
+use crate::code::ResultCode;
+use crate::message::{Message, Reply};
+
+/// Whether a direction is marked Encrypted on the endpoint's page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Encryption {
+    /// Marked Encrypted.
+    Yes,
+    /// Not marked.
+    No,
+    /// The page rendering that shows this direction was not available.
+    Unknown,
+}
+
+/// One API endpoint.
+pub trait Endpoint {
+    /// Short name (the CLI command).
+    const NAME: &'static str;
+    /// Path after the base path (`/open-api`).
+    const PATH: &'static str;
+    /// The request body must be sent as JWE (`{"encData":..}`).
+    const REQUEST_ENCRYPTED: bool;
+    /// The response direction's marker.
+    const RESPONSE_ENCRYPTION: Encryption;
+    /// The request body.
+    type Request: Message;
+    /// The response fields (besides the envelope).
+    type Response: Message;
+    /// The documented result codes.
+    type Code: ResultCode;
+}
+
+/// The decoded reply type of endpoint `E`.
+pub type ReplyOf<E> = Reply<<E as Endpoint>::Response, <E as Endpoint>::Code>;
+
+macro_rules! endpoint {
+    ($(#[$m:meta])* $name:ident, $cmd:literal, $path:literal, $req_enc:expr, $res_enc:expr,
+     $req:ty, $res:ty, $code:ty) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct $name;
+        impl $crate::api::Endpoint for $name {
+            const NAME: &'static str = $cmd;
+            const PATH: &'static str = $path;
+            const REQUEST_ENCRYPTED: bool = $req_enc;
+            const RESPONSE_ENCRYPTION: $crate::api::Encryption = $res_enc;
+            type Request = $req;
+            type Response = $res;
+            type Code = $code;
+        }
+    };
+}
+pub(crate) use endpoint;
+
+crate::message::message! {
+    /// A message without fields (a request or response that carries only the envelope).
+    pub struct Empty / EmptyPartial {}
+}

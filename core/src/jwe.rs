@@ -1,0 +1,554 @@
+//! Message encryption (§4): JWE compact serialization as the platform uses it.
+//!
+//! * protected header `{"alg":"RSA-OAEP-256","enc":"A128GCM"}` (no `kid`; the key is named by
+//!   the `X-KM-Crypto-Key-Id` header), AAD = the ASCII of its base64url encoding;
+//! * a 16-byte content-encryption key (CEK) and a 12-byte IV supplied by the caller's RNG;
+//! * AES-GCM in place on the caller's buffer (`aes-gcm`'s detached in-place API), 16-byte tag;
+//! * five unpadded base64url parts joined by `.`, carried as `{"encData":"<JWE>"}`.
+//!
+//! Decryption accepts `A128GCM` and `A256GCM`. The RSA-OAEP-SHA256 key wrap is behind the
+//! [`KeyWrap`] / [`KeyUnwrap`] traits so firmware can delegate it to a secure element or HSM;
+//! the std crate implements them with the pure-Rust `rsa` crate.
+//!
+//! Everything happens inside one buffer: the plaintext JSON is encrypted and base64url-encoded
+//! in place into the `{"encData":..}` wrapper, and an incoming wrapper is decoded and
+//! decrypted in place into the plaintext envelope. On any failure nothing of the plaintext is
+//! returned and the region that held it is zeroized.
+
+use core::fmt;
+use core::ops::Range;
+
+use aes_gcm::aead::AeadInPlace;
+use aes_gcm::aead::generic_array::GenericArray;
+use aes_gcm::{Aes128Gcm, Aes256Gcm, KeyInit};
+use zeroize::Zeroize;
+
+use crate::api::Endpoint;
+use crate::error::{DecodeError, EncodeError};
+use crate::json::{Full, Kind, Reader};
+use crate::message::{Body, Message, Reply, decode_body, encode_message};
+use crate::code::ResultCode;
+use crate::request::{Credentials, EncodedRequest, Stamp, Target, finish_request};
+
+/// The protected header we send.
+pub const PROTECTED_HEADER: &str = r#"{"alg":"RSA-OAEP-256","enc":"A128GCM"}"#;
+/// Largest RSA ciphertext handled (RSA-4096); the platform uses 2048-bit keys (256 bytes).
+pub const MAX_WRAPPED_KEY: usize = 512;
+/// Largest protected header accepted when decrypting (decoded bytes).
+pub const MAX_HEADER: usize = 512;
+
+/// The key wrap failed (reported by a [`KeyWrap`] or [`KeyUnwrap`] implementation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct KeyWrapError;
+
+impl fmt::Display for KeyWrapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RSA-OAEP-256 key wrap/unwrap failed")
+    }
+}
+
+/// RSA-OAEP (SHA-256, MGF1-SHA-256) encryption of the CEK to the platform's public key.
+pub trait KeyWrap {
+    /// Encrypts `cek`, writing the RSA ciphertext into `out`; returns its length.
+    fn wrap_key(&mut self, cek: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError>;
+}
+
+/// RSA-OAEP (SHA-256, MGF1-SHA-256) decryption of a CEK with the client private key.
+pub trait KeyUnwrap {
+    /// Decrypts `wrapped`, writing the CEK into `out` (32 bytes); returns its length.
+    fn unwrap_key(&mut self, wrapped: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError>;
+}
+
+impl<T: KeyWrap + ?Sized> KeyWrap for &mut T {
+    fn wrap_key(&mut self, cek: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
+        (**self).wrap_key(cek, out)
+    }
+}
+impl<T: KeyUnwrap + ?Sized> KeyUnwrap for &mut T {
+    fn unwrap_key(&mut self, wrapped: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
+        (**self).unwrap_key(wrapped, out)
+    }
+}
+
+/// Why a JWE could not be decrypted. No plaintext is ever returned with an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum JweError {
+    /// Not five `.`-separated parts, or a part is not canonical unpadded base64url.
+    Format {
+        /// Which part: "header", "encrypted key", "iv", "ciphertext", "tag", or "parts".
+        part: &'static str,
+    },
+    /// The protected header is not a JSON object with string `alg` and `enc`, or carries
+    /// `zip` / `crit`, which this profile does not support.
+    Header,
+    /// `alg` is not `RSA-OAEP-256`.
+    UnsupportedAlgorithm,
+    /// `enc` is not `A128GCM` or `A256GCM`.
+    UnsupportedEncryption,
+    /// The key unwrap failed.
+    KeyUnwrap,
+    /// The unwrapped key's length does not match `enc` (16 or 32 bytes).
+    KeyLength,
+    /// The IV is not 12 bytes.
+    IvLength,
+    /// The tag is not 16 bytes.
+    TagLength,
+    /// The tag does not authenticate the header, IV and ciphertext (tampering or wrong key).
+    Authentication,
+}
+
+impl fmt::Display for JweError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JweError::Format { part } => write!(f, "malformed JWE ({part})"),
+            JweError::Header => f.write_str("unsupported or malformed JWE protected header"),
+            JweError::UnsupportedAlgorithm => f.write_str("JWE alg is not RSA-OAEP-256"),
+            JweError::UnsupportedEncryption => f.write_str("JWE enc is not A128GCM or A256GCM"),
+            JweError::KeyUnwrap => f.write_str("RSA-OAEP-256 key unwrap failed"),
+            JweError::KeyLength => f.write_str("unwrapped key length does not match enc"),
+            JweError::IvLength => f.write_str("JWE IV is not 12 bytes"),
+            JweError::TagLength => f.write_str("JWE tag is not 16 bytes"),
+            JweError::Authentication => f.write_str("JWE authentication failed"),
+        }
+    }
+}
+
+impl core::error::Error for JweError {}
+
+impl From<JweError> for DecodeError {
+    fn from(e: JweError) -> Self {
+        DecodeError::Jwe(e)
+    }
+}
+
+/// Unpadded base64url, in place.
+pub mod b64 {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    /// Characters for `n` input bytes.
+    pub const fn encoded_len(n: usize) -> usize {
+        n / 3 * 4 + match n % 3 {
+            0 => 0,
+            1 => 2,
+            _ => 3,
+        }
+    }
+
+    #[inline]
+    fn sym(v: u32) -> u8 {
+        ALPHABET.get((v & 63) as usize).copied().unwrap_or(b'A')
+    }
+
+    /// Encodes `buf[start..start + len]` into `buf[start..start + encoded_len(len)]`, in place
+    /// (groups are processed last to first, so output never overwrites unread input).
+    /// Returns the encoded length, or `None` when the buffer is too short.
+    pub fn encode_in_place(buf: &mut [u8], start: usize, len: usize) -> Option<usize> {
+        let out_len = encoded_len(len);
+        if buf.len() < start.checked_add(out_len)? || buf.len() < start.checked_add(len)? {
+            return None;
+        }
+        let groups = len.div_ceil(3);
+        for g in (0..groups).rev() {
+            let i = start + 3 * g;
+            let n = (len - 3 * g).min(3);
+            let b0 = u32::from(*buf.get(i)?);
+            let b1 = if n > 1 { u32::from(*buf.get(i + 1)?) } else { 0 };
+            let b2 = if n > 2 { u32::from(*buf.get(i + 2)?) } else { 0 };
+            let v = (b0 << 16) | (b1 << 8) | b2;
+            let o = start + 4 * g;
+            let syms = [sym(v >> 18), sym(v >> 12), sym(v >> 6), sym(v)];
+            let used = n + 1;
+            buf.get_mut(o..o + used)?.copy_from_slice(syms.get(..used)?);
+        }
+        Some(out_len)
+    }
+
+    /// Encodes `src` into `dst`, returning the encoded length.
+    pub fn encode(src: &[u8], dst: &mut [u8]) -> Option<usize> {
+        dst.get_mut(..src.len())?.copy_from_slice(src);
+        encode_in_place(dst, 0, src.len())
+    }
+
+    #[inline]
+    fn val(c: u8) -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        } as u32)
+    }
+
+    /// Decodes `buf[start..start + len]` in place into `buf[start..]`, returning the decoded
+    /// length. Rejects padding, foreign characters, a length of 1 mod 4 and non-zero unused
+    /// bits (only canonical encodings are accepted).
+    pub fn decode_in_place(buf: &mut [u8], start: usize, len: usize) -> Option<usize> {
+        if len % 4 == 1 || buf.len() < start.checked_add(len)? {
+            return None;
+        }
+        let mut out = start;
+        let mut i = start;
+        let end = start + len;
+        while i < end {
+            let n = (end - i).min(4);
+            let mut v = 0u32;
+            for k in 0..4 {
+                let s = if k < n { val(*buf.get(i + k)?)? } else { 0 };
+                v = (v << 6) | s;
+            }
+            let bytes = [(v >> 16) as u8, (v >> 8) as u8, v as u8];
+            let produced = n - 1;
+            if n < 4 {
+                // unused low bits must be zero (canonical)
+                let unused = if n == 2 { v & 0xFFFF } else { v & 0xFF };
+                if unused != 0 {
+                    return None;
+                }
+            }
+            buf.get_mut(out..out + produced)?.copy_from_slice(bytes.get(..produced)?);
+            out += produced;
+            i += n;
+        }
+        Some(out - start)
+    }
+
+    /// Decodes `src` into `dst`, returning the decoded length.
+    pub fn decode(src: &[u8], dst: &mut [u8]) -> Option<usize> {
+        if dst.len() < src.len() {
+            // decoding shrinks; copy what fits only when it is enough
+            let need = src.len() / 4 * 3 + (src.len() % 4).saturating_sub(1);
+            if dst.len() < need {
+                return None;
+            }
+            let mut tmp = [0u8; 4];
+            let mut o = 0;
+            for chunk in src.chunks(4) {
+                let t = tmp.get_mut(..chunk.len())?;
+                t.copy_from_slice(chunk);
+                let n = decode_in_place(t, 0, chunk.len())?;
+                dst.get_mut(o..o + n)?.copy_from_slice(t.get(..n)?);
+                o += n;
+            }
+            return Some(o);
+        }
+        dst.get_mut(..src.len())?.copy_from_slice(src);
+        decode_in_place(dst, 0, src.len())
+    }
+}
+
+const ENC_PREFIX: &[u8] = b"{\"encData\":\"";
+const ENC_SUFFIX: &[u8] = b"\"}";
+const HEADER_B64_LEN: usize = b64::encoded_len(PROTECTED_HEADER.len());
+const IV_B64_LEN: usize = b64::encoded_len(12);
+const TAG_B64_LEN: usize = b64::encoded_len(16);
+
+/// Length of the `{"encData":"<JWE>"}` wrapper for a plaintext of `plaintext_len` bytes and a
+/// wrapped key of `wrapped_len` bytes (256 for RSA-2048).
+pub const fn sealed_len(plaintext_len: usize, wrapped_len: usize) -> usize {
+    ENC_PREFIX.len()
+        + HEADER_B64_LEN
+        + 1
+        + b64::encoded_len(wrapped_len)
+        + 1
+        + IV_B64_LEN
+        + 1
+        + b64::encoded_len(plaintext_len)
+        + 1
+        + TAG_B64_LEN
+        + ENC_SUFFIX.len()
+}
+
+/// Turns the plaintext JSON at `buf[..plaintext_len]` into `{"encData":"<JWE>"}` in place
+/// (A128GCM with `cek`/`iv`, CEK wrapped by `wrap`). Returns the wrapper's length.
+pub fn seal_in_place<W: KeyWrap>(
+    buf: &mut [u8],
+    plaintext_len: usize,
+    wrap: &mut W,
+    cek: &[u8; 16],
+    iv: &[u8; 12],
+) -> Result<usize, EncodeError> {
+    let mut wrapped = [0u8; MAX_WRAPPED_KEY];
+    let wlen = wrap.wrap_key(cek, &mut wrapped).map_err(|_| EncodeError::KeyWrap)?;
+    let wrapped = wrapped.get(..wlen).ok_or(EncodeError::KeyWrap)?;
+    let total = sealed_len(plaintext_len, wlen);
+    let capacity = buf.len();
+    if capacity < total || capacity < plaintext_len {
+        return Err(EncodeError::BufferTooSmall { needed: total, capacity });
+    }
+    let too_small = EncodeError::BufferTooSmall { needed: total, capacity };
+
+    let c_off = ENC_PREFIX.len() + HEADER_B64_LEN + 1 + b64::encoded_len(wlen) + 1 + IV_B64_LEN + 1;
+    // move the plaintext to where its base64url will start, encrypt and encode it there
+    buf.copy_within(0..plaintext_len, c_off);
+    let (front, rest) = buf.split_at_mut(c_off);
+    // header first: it is the AAD
+    let mut pos = 0;
+    put(front, &mut pos, ENC_PREFIX).ok_or(too_small)?;
+    let h_start = pos;
+    let hlen = b64::encode(PROTECTED_HEADER.as_bytes(), front.get_mut(pos..).ok_or(too_small)?)
+        .ok_or(too_small)?;
+    pos += hlen;
+    let aad = front.get(h_start..pos).ok_or(too_small)?;
+    let key = GenericArray::from(*cek);
+    let cipher = Aes128Gcm::new(&key);
+    let nonce = GenericArray::from(*iv);
+    let pt = rest.get_mut(..plaintext_len).ok_or(too_small)?;
+    let tag = cipher.encrypt_in_place_detached(&nonce, aad, pt).map_err(|_| too_small)?;
+    // the rest of the front: .wrapped.iv.
+    put(front, &mut pos, b".").ok_or(too_small)?;
+    pos += b64::encode(wrapped, front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
+    put(front, &mut pos, b".").ok_or(too_small)?;
+    pos += b64::encode(iv, front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
+    put(front, &mut pos, b".").ok_or(too_small)?;
+    let clen = b64::encode_in_place(rest, 0, plaintext_len).ok_or(too_small)?;
+    let mut pos = clen;
+    put(rest, &mut pos, b".").ok_or(too_small)?;
+    pos += b64::encode(tag.as_slice(), rest.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
+    put(rest, &mut pos, ENC_SUFFIX).ok_or(too_small)?;
+    Ok(c_off + pos)
+}
+
+fn put(buf: &mut [u8], pos: &mut usize, b: &[u8]) -> Option<()> {
+    buf.get_mut(*pos..*pos + b.len())?.copy_from_slice(b);
+    *pos += b.len();
+    Some(())
+}
+
+/// Writes endpoint `E`'s request as an encrypted body `{"encData":"<JWE>"}` into `out`;
+/// returns its length. Use with [`crate::request::SignedHeaders::sign`] over those bytes.
+pub fn encode_encrypted_body<E: Endpoint, W: KeyWrap>(
+    req: &E::Request,
+    wrap: &mut W,
+    cek: &[u8; 16],
+    iv: &[u8; 12],
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
+    let capacity = out.len();
+    let plain = encode_message(req, out).map_err(|Full { needed }| {
+        EncodeError::BufferTooSmall { needed: sealed_len(needed, 256), capacity }
+    })?;
+    let res = seal_in_place(out, plain, wrap, cek, iv);
+    if res.is_err() {
+        // never leave plaintext behind
+        if let Some(p) = out.get_mut(..plain) {
+            p.zeroize();
+        }
+    }
+    res
+}
+
+/// Encodes the whole HTTP/1.1 request with an encrypted body: the Tran-Token signs exactly
+/// the `{"encData":..}` wrapper that is sent, and `X-KM-Crypto-Key-Id` is required and sent.
+/// Works for any endpoint (required for those whose request is Encrypted).
+#[allow(clippy::too_many_arguments)]
+pub fn encode_encrypted_request<E: Endpoint, W: KeyWrap>(
+    creds: &Credentials,
+    target: &Target,
+    stamp: &Stamp,
+    req: &E::Request,
+    wrap: &mut W,
+    cek: &[u8; 16],
+    iv: &[u8; 12],
+    out: &mut [u8],
+) -> Result<EncodedRequest, EncodeError> {
+    if creds.crypto_key_id().is_none() {
+        return Err(EncodeError::MissingCryptoKeyId);
+    }
+    let body_len = encode_encrypted_body::<E, W>(req, wrap, cek, iv, out)?;
+    finish_request(creds, target, stamp, E::PATH, body_len, out)
+}
+
+/// Reads the protected header (base64url text) and returns the key length `enc` needs.
+fn check_header(b64_header: &[u8]) -> Result<usize, JweError> {
+    let mut hbuf = [0u8; MAX_HEADER];
+    let n = b64::decode(b64_header, &mut hbuf).ok_or(JweError::Format { part: "header" })?;
+    let json = hbuf.get(..n).ok_or(JweError::Header)?;
+    let mut r = Reader::new(json).map_err(|_| JweError::Header)?;
+    r.begin_object().map_err(|_| JweError::Header)?;
+    let (mut alg_ok, mut enc_len) = (None, None);
+    let mut first = true;
+    while let Some(k) = r.next_key(&mut first).map_err(|_| JweError::Header)? {
+        if k.eq_str("alg") || k.eq_str("enc") {
+            if r.peek_kind().map_err(|_| JweError::Header)? != Kind::String {
+                return Err(JweError::Header);
+            }
+            let v = r.string().map_err(|_| JweError::Header)?;
+            if k.eq_str("alg") {
+                alg_ok = Some(v.eq_str("RSA-OAEP-256"));
+            } else {
+                enc_len = Some(if v.eq_str("A128GCM") {
+                    Some(16)
+                } else if v.eq_str("A256GCM") {
+                    Some(32)
+                } else {
+                    None
+                });
+            }
+        } else if k.eq_str("zip") || k.eq_str("crit") {
+            return Err(JweError::Header);
+        } else {
+            r.skip_value().map_err(|_| JweError::Header)?;
+        }
+    }
+    r.end().map_err(|_| JweError::Header)?;
+    match (alg_ok, enc_len) {
+        (Some(true), Some(Some(n))) => Ok(n),
+        (Some(false), _) => Err(JweError::UnsupportedAlgorithm),
+        (Some(true), Some(None)) => Err(JweError::UnsupportedEncryption),
+        _ => Err(JweError::Header),
+    }
+}
+
+/// Decrypts the compact JWE at `buf[jwe]` in place; returns the range of the plaintext
+/// (inside `jwe`). On error the JWE's ciphertext region is zeroized and nothing is returned.
+pub fn open_in_place<U: KeyUnwrap>(
+    buf: &mut [u8],
+    jwe: Range<usize>,
+    unwrap: &mut U,
+) -> Result<Range<usize>, JweError> {
+    let res = open_inner(buf, jwe.clone(), unwrap);
+    if let (Err(_), Some(region)) = (&res, buf.get_mut(jwe)) {
+        region.zeroize();
+    }
+    res
+}
+
+fn open_inner<U: KeyUnwrap>(
+    buf: &mut [u8],
+    jwe: Range<usize>,
+    unwrap: &mut U,
+) -> Result<Range<usize>, JweError> {
+    let text = buf.get(jwe.clone()).ok_or(JweError::Format { part: "parts" })?;
+    // five parts: find the four dots
+    let mut dots = [0usize; 4];
+    let mut n = 0;
+    for (i, &b) in text.iter().enumerate() {
+        if b == b'.' {
+            *dots.get_mut(n).ok_or(JweError::Format { part: "parts" })? = i;
+            n += 1;
+        }
+    }
+    if n != 4 {
+        return Err(JweError::Format { part: "parts" });
+    }
+    let [d0, d1, d2, d3] = dots;
+    let part = |r: Range<usize>| text.get(r).ok_or(JweError::Format { part: "parts" });
+    let header = part(0..d0)?;
+    let key_len = check_header(header)?;
+
+    let mut wrapped = [0u8; MAX_WRAPPED_KEY];
+    let wlen = b64::decode(part(d0 + 1..d1)?, &mut wrapped)
+        .ok_or(JweError::Format { part: "encrypted key" })?;
+    let mut iv = [0u8; 12];
+    let iv_src = part(d1 + 1..d2)?;
+    if iv_src.len() != IV_B64_LEN {
+        return Err(JweError::IvLength);
+    }
+    b64::decode(iv_src, &mut iv).ok_or(JweError::Format { part: "iv" })?;
+    let mut tag = [0u8; 16];
+    let tag_src = part(d3 + 1..text.len())?;
+    if tag_src.len() != TAG_B64_LEN {
+        return Err(JweError::TagLength);
+    }
+    b64::decode(tag_src, &mut tag).ok_or(JweError::Format { part: "tag" })?;
+
+    let mut cek = [0u8; 32];
+    let klen = unwrap
+        .unwrap_key(wrapped.get(..wlen).ok_or(JweError::KeyUnwrap)?, &mut cek)
+        .map_err(|_| JweError::KeyUnwrap);
+    wrapped.zeroize();
+    let klen = match klen {
+        Ok(k) => k,
+        Err(e) => {
+            cek.zeroize();
+            return Err(e);
+        }
+    };
+    if klen != key_len {
+        cek.zeroize();
+        return Err(JweError::KeyLength);
+    }
+
+    // decode the ciphertext in place, then decrypt it in place
+    let c_start = jwe.start + d2 + 1;
+    let c_len = d3 - d2 - 1;
+    let (front, rest) = buf.split_at_mut(c_start);
+    let aad = front.get(jwe.start..jwe.start + d0).ok_or(JweError::Format { part: "header" })?;
+    let plain_len = match b64::decode_in_place(rest, 0, c_len) {
+        Some(n) => n,
+        None => {
+            cek.zeroize();
+            return Err(JweError::Format { part: "ciphertext" });
+        }
+    };
+    let ct = rest.get_mut(..plain_len).ok_or(JweError::Format { part: "ciphertext" })?;
+    let nonce = GenericArray::from(iv);
+    let tag = GenericArray::from(tag);
+    let ok = if key_len == 16 {
+        let mut k = [0u8; 16];
+        k.copy_from_slice(cek.get(..16).unwrap_or(&[0u8; 16]));
+        let key = GenericArray::from(k);
+        k.zeroize();
+        Aes128Gcm::new(&key).decrypt_in_place_detached(&nonce, aad, ct, &tag).is_ok()
+    } else {
+        let key = GenericArray::from(cek);
+        Aes256Gcm::new(&key).decrypt_in_place_detached(&nonce, aad, ct, &tag).is_ok()
+    };
+    cek.zeroize();
+    if !ok {
+        return Err(JweError::Authentication);
+    }
+    Ok(c_start..c_start + plain_len)
+}
+
+/// Decodes a response body that may be encrypted: a body with `encData` is decrypted in place
+/// with the client key and its plaintext decoded as the ordinary envelope (any endpoint).
+pub fn decode_body_decrypting<R: Message, C: ResultCode, U: KeyUnwrap>(
+    body: &mut [u8],
+    unwrap: &mut U,
+) -> Result<Reply<R, C>, DecodeError> {
+    let jwe = match decode_body::<R, C>(body)? {
+        Body::Plain(reply) => return Ok(reply),
+        Body::Encrypted(range) => range,
+    };
+    let plain = open_in_place(body, jwe, unwrap)?;
+    let text = body.get(plain.clone()).unwrap_or(&[]);
+    let res = match decode_body::<R, C>(text) {
+        Ok(Body::Plain(reply)) => Ok(reply),
+        Ok(Body::Encrypted(_)) => Err(DecodeError::Encrypted),
+        Err(e) => Err(e),
+    };
+    // the plaintext may hold secrets (one-time token, DCVV): do not leave it in the buffer
+    if let Some(p) = body.get_mut(plain) {
+        p.zeroize();
+    }
+    res
+}
+
+/// Decrypts an `{"encData":..}` JSON body in place when it is one, returning the range of the
+/// plaintext JSON; a body without `encData` is returned whole. (The sandbox uses this on
+/// requests.)
+pub fn open_body_in_place<U: KeyUnwrap>(
+    body: &mut [u8],
+    unwrap: &mut U,
+) -> Result<(bool, Range<usize>), DecodeError> {
+    match find_enc_data(body)? {
+        Some(jwe) => Ok((true, open_in_place(body, jwe, unwrap)?)),
+        None => Ok((false, 0..body.len())),
+    }
+}
+
+/// The range of the `encData` string of a JSON object body, if it has one.
+pub fn find_enc_data(body: &[u8]) -> Result<Option<Range<usize>>, DecodeError> {
+    match decode_body::<crate::api::Empty, crate::code::TokenCode>(body) {
+        Ok(Body::Encrypted(r)) => Ok(Some(r)),
+        Ok(Body::Plain(_)) => Ok(None),
+        Err(DecodeError::Missing { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,82 @@
+//! # konaplate-core
+//!
+//! The `no_std`, zero-allocation protocol core of the KONA PLATE prepaid-card Open API SDK:
+//! validated field types, request encoding and signing into caller-owned buffers, response
+//! decoding, JWE message encryption, and nothing that touches a socket, a clock or an RNG.
+//!
+//! ```
+//! use konaplate_core::prelude::*;
+//!
+//! // Credentials and target (validated once).
+//! let creds = Credentials::new(
+//!     AspId::new("100000000000001")?,
+//!     AccessKey::new("abcdefg-0123456789abcdef0123456789abcdef")?,
+//!     &SecretKey::new("my-secret-key")?,
+//!     None,
+//! );
+//! let target = Target::new(Host::parse("sandbox.konaplate.com")?);
+//! // Time and randomness come from the caller.
+//! let now = Timestamp::new(2026, 11, 23, 19, 54, 6, 123)?;
+//! let stamp = Stamp::new(now, TimeZone::KST, 0x0abc_def1);
+//!
+//! // An invalid value cannot be built: the error names the field and the limit.
+//! let err = Dcvv::new("12").unwrap_err();
+//! assert_eq!(err.to_string(), "invalid `dcvv`: must be exactly 3 ASCII digits");
+//!
+//! let req = ChargeResultRequest { sequence_id: SequenceId::new("MNR000000001CR")? };
+//! let mut buf = [0u8; 1024];
+//! let sent = encode_request::<ChargeResultInquiry>(&creds, &target, &stamp, &req, &mut buf)?;
+//! let wire = &buf[..sent.len];
+//! assert!(wire.starts_with(b"POST /open-api/api/v1/recharges/by-bank-account/result/inquiry HTTP/1.1\r\n"));
+//! assert_eq!(&buf[sent.body.clone()], br#"{"sequenceId":"MNR000000001CR"}"#);
+//!
+//! // Decode the platform's answer (Korean text, escapes, unknown fields are fine).
+//! let body = r#"{"response":{"code":"000_000","description":"\uc131\uacf5"},"result":"COMPLETED","extra":[1]}"#;
+//! let mut resp = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes();
+//! let reply = decode_response::<ChargeResultInquiry>(&mut resp)?.expect("complete");
+//! assert!(reply.reply.is_success());
+//! assert_eq!(reply.reply.description.as_str(), "성공");
+//! assert_eq!(reply.reply.body.unwrap().result, ChargeResult::Completed);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Design rules: a value that passed a constructor is valid forever; every limit of the API
+//! documents is checked once, in [`field`]; errors name the API field and the limit; secrets
+//! are redacted in `Debug` and zeroized on drop; buffers are the caller's, and a body that
+//! does not fit is a typed error, never a panic or a truncation.
+#![no_std]
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+// Replies carry their description inline (no heap to box into); moving ~300 bytes is the
+// price of zero allocation and is cheaper than any alternative on a microcontroller.
+#![allow(clippy::result_large_err, clippy::large_enum_variant)]
+
+pub mod api;
+pub mod code;
+pub mod error;
+pub mod field;
+pub mod http;
+pub mod json;
+pub mod jwe;
+pub mod message;
+pub mod request;
+pub mod response;
+pub mod sign;
+
+/// Everything a caller usually needs.
+pub mod prelude {
+    pub use crate::api::*;
+    pub use crate::code::*;
+    pub use crate::error::{DecodeError, EncodeError};
+    pub use crate::field::*;
+    pub use crate::jwe::{
+        KeyUnwrap, KeyWrap, KeyWrapError, decode_body_decrypting, encode_encrypted_body,
+        encode_encrypted_request,
+    };
+    pub use crate::message::{ApiError, Body, Description, Reply, decode_body, decode_reply};
+    pub use crate::request::{
+        Credentials, EncodedRequest, SignedHeaders, Stamp, Target, encode_body, encode_request,
+    };
+    pub use crate::response::{DecodedResponse, decode_response, decode_response_decrypting};
+    pub use crate::sign::{Signer, TranToken};
+}

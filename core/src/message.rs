@@ -1,0 +1,562 @@
+//! Typed JSON bodies: field values, messages (objects of fields), and the response envelope
+//! `{"response":{"code":..,"description":..}, ...fields}` (§5.1).
+
+use core::fmt;
+
+use zeroize::Zeroize;
+
+use crate::code::{RawCode, ResultCode};
+use crate::error::DecodeError;
+use crate::field::{
+    AccessKey, AspId, CardExpiry, CardNo, ChargeAmount, ChargeResult, CorrelationId, CryptoKeyId,
+    DateTime14, Dcvv, FieldError, MerchantId, NrNumber, OneTimeToken, Par, Percent1,
+    RefundNrNumber, SequenceId, TokenType, UserId, Won,
+};
+use crate::json::{Full, JStr, Kind, Reader, Writer};
+
+/// A JSON value of a typed field.
+pub trait Value: Sized {
+    /// Reads the value of key `key` (the name used in errors).
+    fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError>;
+    /// Writes the value.
+    fn write(&self, w: &mut Writer<'_>);
+}
+
+/// A JSON object with typed fields (a request body, the fields of a response, a list item).
+pub trait Message: Sized + Clone + fmt::Debug + PartialEq {
+    /// Fields seen so far while decoding.
+    type Partial: Default;
+    /// Consumes the value of `key` when it is one of this message's fields (`Ok(true)`).
+    fn accept(p: &mut Self::Partial, key: &JStr<'_>, r: &mut Reader<'_>)
+    -> Result<bool, DecodeError>;
+    /// Checks that every required field was present.
+    fn finish(p: Self::Partial) -> Result<Self, DecodeError>;
+    /// Writes `"key":value` pairs (no braces).
+    fn write_fields(&self, w: &mut Writer<'_>);
+}
+
+/// Scratch size for decoding an ASCII field value (the longest is 50 bytes).
+const ASCII_SCRATCH: usize = 64;
+
+/// Reads a string value decoded into `buf`; wrong type or too long → the field's limit.
+fn read_text<'b>(
+    r: &mut Reader<'_>,
+    key: &'static str,
+    limit: &'static str,
+    buf: &'b mut [u8],
+) -> Result<&'b [u8], DecodeError> {
+    if r.peek_kind()? != Kind::String {
+        return Err(FieldError::new(key, limit).into());
+    }
+    let s = r.string()?;
+    s.decode_into(buf).map_err(|e| match e {
+        Some(j) => DecodeError::Json(j),
+        None => DecodeError::Field(FieldError::new(key, limit)),
+    })
+}
+
+fn read_u64(r: &mut Reader<'_>, key: &'static str, limit: &'static str) -> Result<u64, DecodeError> {
+    if r.peek_kind()? != Kind::Number {
+        return Err(FieldError::new(key, limit).into());
+    }
+    r.number()?.as_u64().ok_or(DecodeError::Field(FieldError::new(key, limit)))
+}
+
+macro_rules! ascii_value {
+    ($($t:ty => $access:ident),* $(,)?) => {$(
+        impl Value for $t {
+            fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
+                let mut buf = [0u8; ASCII_SCRATCH];
+                let res = read_text(r, key, <$t>::LIMIT, &mut buf)
+                    .and_then(|b| <$t>::from_bytes(b).map_err(|e| e.for_field(key).into()));
+                buf.zeroize();
+                res
+            }
+            #[inline]
+            fn write(&self, w: &mut Writer<'_>) {
+                w.plain_string(self.$access().as_bytes());
+            }
+        }
+    )*};
+}
+
+ascii_value!(
+    SequenceId => as_str, NrNumber => as_str, RefundNrNumber => as_str, Par => as_str,
+    CardExpiry => as_str, MerchantId => as_str, DateTime14 => as_str, AspId => as_str,
+    AccessKey => as_str, CryptoKeyId => as_str, CorrelationId => as_str,
+    OneTimeToken => expose, Dcvv => expose, CardNo => expose,
+);
+
+macro_rules! number_value {
+    ($($t:ty),*) => {$(
+        impl Value for $t {
+            fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
+                let v = read_u64(r, key, <$t>::LIMIT)?;
+                <$t>::new(v).map_err(|e| e.for_field(key).into())
+            }
+            #[inline]
+            fn write(&self, w: &mut Writer<'_>) {
+                w.u64(self.get());
+            }
+        }
+    )*};
+}
+
+number_value!(UserId, ChargeAmount, Won);
+
+macro_rules! enum_value {
+    ($($t:ty),*) => {$(
+        impl Value for $t {
+            fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
+                let mut buf = [0u8; 16];
+                let b = read_text(r, key, <$t>::LIMIT, &mut buf)?;
+                let s = core::str::from_utf8(b).unwrap_or("");
+                <$t>::new(s).map_err(|e| e.for_field(key).into())
+            }
+            fn write(&self, w: &mut Writer<'_>) {
+                w.plain_string(self.as_str().as_bytes());
+            }
+        }
+    )*};
+}
+
+enum_value!(TokenType, ChargeResult);
+
+impl Value for bool {
+    fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
+        if r.peek_kind()? != Kind::Bool {
+            return Err(FieldError::new(key, "true or false").into());
+        }
+        Ok(r.boolean()?)
+    }
+    fn write(&self, w: &mut Writer<'_>) {
+        w.boolean(*self);
+    }
+}
+
+impl Value for u64 {
+    fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
+        read_u64(r, key, "a whole number from 0 to 18446744073709551615")
+    }
+    fn write(&self, w: &mut Writer<'_>) {
+        w.u64(*self);
+    }
+}
+
+impl Value for Percent1 {
+    fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
+        let err = FieldError::new(key, Percent1::LIMIT);
+        if r.peek_kind()? != Kind::Number {
+            return Err(err.into());
+        }
+        let tenths = r.number()?.as_scaled(1).ok_or(err)?;
+        let tenths = u16::try_from(tenths).map_err(|_| err)?;
+        Ok(Percent1::from_tenths(tenths, key)?)
+    }
+    fn write(&self, w: &mut Writer<'_>) {
+        w.scaled(u64::from(self.tenths()), 1);
+    }
+}
+
+/// Most items a list field holds (`parInfoList`). A member has a handful of cards; more items
+/// than this are reported as an error, never truncated.
+pub const MAX_LIST_ITEMS: usize = 16;
+
+impl<T: Message> Value for heapless::Vec<T, MAX_LIST_ITEMS> {
+    fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
+        if r.peek_kind()? != Kind::Array {
+            return Err(FieldError::new(key, "an array of at most 16 objects").into());
+        }
+        r.begin_array()?;
+        let mut out = heapless::Vec::new();
+        let mut first = true;
+        while r.next_item(&mut first)? {
+            let item = read_object::<T>(r, key)?;
+            out.push(item)
+                .map_err(|_| FieldError::new(key, "an array of at most 16 objects"))?;
+        }
+        Ok(out)
+    }
+    fn write(&self, w: &mut Writer<'_>) {
+        w.begin_array();
+        for item in self {
+            w.element();
+            w.begin_object();
+            item.write_fields(w);
+            w.end_object();
+        }
+        w.end_array();
+    }
+}
+
+/// Reads a JSON object into message `M` (unknown keys skipped).
+pub fn read_object<M: Message>(r: &mut Reader<'_>, key: &'static str) -> Result<M, DecodeError> {
+    if r.peek_kind()? != Kind::Object {
+        return Err(FieldError::new(key, "a JSON object").into());
+    }
+    r.begin_object()?;
+    let mut p = M::Partial::default();
+    let mut first = true;
+    while let Some(k) = r.next_key(&mut first)? {
+        if !M::accept(&mut p, &k, r)? {
+            r.skip_value()?;
+        }
+    }
+    M::finish(p)
+}
+
+/// Encodes message `m` as a JSON object into `out`; returns the length.
+pub fn encode_message<M: Message>(m: &M, out: &mut [u8]) -> Result<usize, Full> {
+    let mut w = Writer::new(out);
+    w.begin_object();
+    m.write_fields(&mut w);
+    w.end_object();
+    w.finish()
+}
+
+/// Decodes a complete JSON text that is one object of message `M` (unknown keys skipped).
+/// The sandbox uses this for request bodies.
+pub fn decode_message<M: Message>(body: &[u8]) -> Result<M, DecodeError> {
+    let mut r = Reader::new(body)?;
+    let m = read_object::<M>(&mut r, "body")?;
+    r.end()?;
+    Ok(m)
+}
+
+/// Defines a message struct: its fields (`req` = Required, `opt` = Optional, never sent as
+/// `null`), its decoder and encoder.
+macro_rules! message {
+    (
+        $(#[$m:meta])*
+        pub struct $name:ident / $partial:ident {
+            $( $(#[$fm:meta])* $kind:ident $field:ident : $ty:ty = $key:literal ),* $(,)?
+        }
+    ) => {
+        $(#[$m])*
+        #[derive(Clone, Debug, PartialEq)]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        pub struct $name {
+            $( $(#[$fm])* #[doc = concat!("\n\nJSON key `", $key, "`.")] pub $field: message!(@ty $kind $ty), )*
+        }
+
+        #[doc(hidden)]
+        #[derive(Default)]
+        pub struct $partial {
+            $( $field: message!(@pty $kind $ty), )*
+        }
+
+        impl $crate::message::Message for $name {
+            type Partial = $partial;
+
+            #[allow(unused_variables)]
+            fn accept(
+                p: &mut $partial,
+                key: &$crate::json::JStr<'_>,
+                r: &mut $crate::json::Reader<'_>,
+            ) -> Result<bool, $crate::error::DecodeError> {
+                $(
+                    if key.eq_str($key) {
+                        if p.$field.is_some() {
+                            return Err($crate::error::DecodeError::Duplicate { field: $key });
+                        }
+                        p.$field = Some(message!(@read $kind r $ty, $key));
+                        return Ok(true);
+                    }
+                )*
+                Ok(false)
+            }
+
+            #[allow(unused_variables)]
+            fn finish(p: $partial) -> Result<Self, $crate::error::DecodeError> {
+                Ok(Self {
+                    $( $field: message!(@finish $kind p.$field, $key), )*
+                })
+            }
+
+            #[allow(unused_variables)]
+            fn write_fields(&self, w: &mut $crate::json::Writer<'_>) {
+                $( message!(@write $kind w, self.$field, $key); )*
+            }
+        }
+
+        impl $crate::message::Value for $name {
+            fn read(
+                r: &mut $crate::json::Reader<'_>,
+                key: &'static str,
+            ) -> Result<Self, $crate::error::DecodeError> {
+                $crate::message::read_object::<Self>(r, key)
+            }
+            fn write(&self, w: &mut $crate::json::Writer<'_>) {
+                w.begin_object();
+                $crate::message::Message::write_fields(self, w);
+                w.end_object();
+            }
+        }
+    };
+
+    (@ty req $ty:ty) => { $ty };
+    (@ty opt $ty:ty) => { Option<$ty> };
+    (@pty req $ty:ty) => { Option<$ty> };
+    (@pty opt $ty:ty) => { Option<Option<$ty>> };
+    (@read req $r:ident $ty:ty, $key:literal) => {
+        <$ty as $crate::message::Value>::read($r, $key)?
+    };
+    (@read opt $r:ident $ty:ty, $key:literal) => {
+        if $r.peek_kind()? == $crate::json::Kind::Null {
+            $r.null()?;
+            None
+        } else {
+            Some(<$ty as $crate::message::Value>::read($r, $key)?)
+        }
+    };
+    (@finish req $v:expr, $key:literal) => {
+        $v.ok_or($crate::error::DecodeError::Missing { field: $key })?
+    };
+    (@finish opt $v:expr, $key:literal) => { $v.flatten() };
+    (@write req $w:ident, $v:expr, $key:literal) => {
+        $w.key($key);
+        $crate::message::Value::write(&$v, $w);
+    };
+    (@write opt $w:ident, $v:expr, $key:literal) => {
+        if let Some(v) = &$v {
+            $w.key($key);
+            $crate::message::Value::write(v, $w);
+        }
+    };
+}
+pub(crate) use message;
+
+/// `response.description`: the platform's message text (often Korean), fully unescaped.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Description(heapless::String<{ Description::CAPACITY }>);
+
+impl Description {
+    /// Capacity in bytes of UTF-8 (85 Hangul syllables or 256 ASCII characters).
+    pub const CAPACITY: usize = 256;
+    /// API name, for errors.
+    pub const API_NAME: &'static str = "response.description";
+    /// The SDK's capacity, as reported in errors.
+    pub const LIMIT: &'static str = "text of at most 256 bytes of UTF-8";
+
+    /// Copies `s`; errors when it exceeds [`Self::CAPACITY`].
+    pub fn new(s: &str) -> Result<Self, FieldError> {
+        let mut h = heapless::String::new();
+        h.push_str(s).map_err(|_| FieldError::new(Self::API_NAME, Self::LIMIT))?;
+        Ok(Self(h))
+    }
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl fmt::Debug for Description {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+impl fmt::Display for Description {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "defmt")]
+impl defmt::Format for Description {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{=str}", self.as_str())
+    }
+}
+
+/// A decoded plaintext response: the envelope's code and description, and the endpoint's
+/// fields when the code is `000_000`.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Reply<R, C> {
+    /// `response.code`, mapped to the endpoint's code type.
+    pub code: C,
+    /// `response.description`.
+    pub description: Description,
+    /// The endpoint's fields: `Some` exactly when `code` is success (every required field was
+    /// then checked present). Known fields present in a failure reply are validated but not
+    /// kept.
+    pub body: Option<R>,
+}
+
+impl<R, C: ResultCode> Reply<R, C> {
+    /// `true` for `000_000`.
+    pub fn is_success(&self) -> bool {
+        self.code.is_success()
+    }
+    /// The fields on success; the code and description otherwise.
+    pub fn into_result(self) -> Result<R, ApiError<C>> {
+        match self.body {
+            Some(b) if self.code.is_success() => Ok(b),
+            _ => Err(ApiError { code: self.code, description: self.description }),
+        }
+    }
+}
+
+/// The API answered with a result code other than `000_000`.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ApiError<C> {
+    /// The result code.
+    pub code: C,
+    /// The platform's description.
+    pub description: Description,
+}
+
+impl<C: ResultCode> fmt::Display for ApiError<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.code.as_str(), self.description)?;
+        if let Some(m) = self.code.documented_message() {
+            write!(f, " [documented: {m}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl<C: ResultCode> core::error::Error for ApiError<C> {}
+
+/// A decoded body: plaintext, or a JWE that must be decrypted first (`encData`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body<R, C> {
+    /// An ordinary envelope.
+    Plain(Reply<R, C>),
+    /// `{"encData":"<compact JWE>"}`: the byte range of the JWE text inside the body.
+    /// Decrypt it with the client private key ([`crate::jwe::decode_body_decrypting`]), then
+    /// the plaintext is an ordinary envelope.
+    Encrypted(core::ops::Range<usize>),
+}
+
+#[derive(Default)]
+struct EnvelopePartial {
+    code: Option<RawCode>,
+    description: Option<Description>,
+}
+
+fn read_envelope(r: &mut Reader<'_>) -> Result<EnvelopePartial, DecodeError> {
+    if r.peek_kind()? != Kind::Object {
+        return Err(FieldError::new("response", "a JSON object with code and description").into());
+    }
+    r.begin_object()?;
+    let mut p = EnvelopePartial::default();
+    let mut first = true;
+    while let Some(k) = r.next_key(&mut first)? {
+        if k.eq_str("code") {
+            if p.code.is_some() {
+                return Err(DecodeError::Duplicate { field: RawCode::API_NAME });
+            }
+            let mut h = heapless::String::<32>::new();
+            read_string_into(r, RawCode::API_NAME, RawCode::LIMIT, &mut h)?;
+            p.code = Some(RawCode::from_heapless(h));
+        } else if k.eq_str("description") {
+            if p.description.is_some() {
+                return Err(DecodeError::Duplicate { field: Description::API_NAME });
+            }
+            let mut h = heapless::String::new();
+            read_string_into(r, Description::API_NAME, Description::LIMIT, &mut h)?;
+            p.description = Some(Description(h));
+        } else {
+            r.skip_value()?;
+        }
+    }
+    Ok(p)
+}
+
+fn read_string_into<const N: usize>(
+    r: &mut Reader<'_>,
+    key: &'static str,
+    limit: &'static str,
+    out: &mut heapless::String<N>,
+) -> Result<(), DecodeError> {
+    if r.peek_kind()? != Kind::String {
+        return Err(FieldError::new(key, limit).into());
+    }
+    r.string()?.decode_to_string(out).map_err(|e| match e {
+        Some(j) => DecodeError::Json(j),
+        None => DecodeError::Field(FieldError::new(key, limit)),
+    })
+}
+
+/// Decodes a response body (JSON text) of message `R` with codes `C`.
+///
+/// Unknown fields anywhere are skipped; a body carrying a string `encData` is reported as
+/// [`Body::Encrypted`].
+pub fn decode_body<R: Message, C: ResultCode>(body: &[u8]) -> Result<Body<R, C>, DecodeError> {
+    let mut r = Reader::new(body)?;
+    if r.peek_kind()? != Kind::Object {
+        return Err(FieldError::new("body", "a JSON object").into());
+    }
+    r.begin_object()?;
+    let mut fields = R::Partial::default();
+    let mut env: Option<EnvelopePartial> = None;
+    let mut enc: Option<core::ops::Range<usize>> = None;
+    let mut first = true;
+    while let Some(k) = r.next_key(&mut first)? {
+        if k.eq_str("response") {
+            if env.is_some() {
+                return Err(DecodeError::Duplicate { field: "response" });
+            }
+            env = Some(read_envelope(&mut r)?);
+        } else if k.eq_str("encData") {
+            if enc.is_some() {
+                return Err(DecodeError::Duplicate { field: "encData" });
+            }
+            let limit = "a compact JWE string";
+            if r.peek_kind()? != Kind::String {
+                return Err(FieldError::new("encData", limit).into());
+            }
+            let s = r.string()?;
+            if s.has_escapes() {
+                // base64url and '.' never need escaping; anything else is not a JWE
+                return Err(FieldError::new("encData", limit).into());
+            }
+            enc = Some(s.offset()..s.offset() + s.raw().len());
+        } else if !R::accept(&mut fields, &k, &mut r)? {
+            r.skip_value()?;
+        }
+    }
+    r.end()?;
+    if let Some(jwe) = enc {
+        return Ok(Body::Encrypted(jwe));
+    }
+    let env = env.ok_or(DecodeError::Missing { field: "response" })?;
+    let code = env.code.ok_or(DecodeError::Missing { field: RawCode::API_NAME })?;
+    let description =
+        env.description.ok_or(DecodeError::Missing { field: Description::API_NAME })?;
+    let body = if code.is_success() { Some(R::finish(fields)?) } else { None };
+    Ok(Body::Plain(Reply { code: C::from_raw(code), description, body }))
+}
+
+/// Decodes a plaintext response body; an encrypted one is [`DecodeError::Encrypted`].
+pub fn decode_reply<R: Message, C: ResultCode>(body: &[u8]) -> Result<Reply<R, C>, DecodeError> {
+    match decode_body::<R, C>(body)? {
+        Body::Plain(reply) => Ok(reply),
+        Body::Encrypted(_) => Err(DecodeError::Encrypted),
+    }
+}
+
+/// Encodes a response envelope (used by the sandbox and by tests): `{"response":{...}}` plus
+/// the fields of `body` when given.
+pub fn encode_reply<R: Message>(
+    code: &str,
+    description: &str,
+    body: Option<&R>,
+    out: &mut [u8],
+) -> Result<usize, Full> {
+    let mut w = Writer::new(out);
+    w.begin_object();
+    w.key("response");
+    w.begin_object();
+    w.key("code");
+    w.string(code);
+    w.key("description");
+    w.string(description);
+    w.end_object();
+    if let Some(b) = body {
+        b.write_fields(&mut w);
+    }
+    w.end_object();
+    w.finish()
+}

@@ -1,0 +1,239 @@
+//! Building a signed request: credentials, per-request stamp, the seven `X-KM` headers, and
+//! the whole HTTP/1.1 request in a caller's buffer.
+
+use core::ops::Range;
+
+use crate::api::Endpoint;
+use crate::error::EncodeError;
+use crate::field::{
+    AccessKey, AspId, BasePath, CorrelationId, CryptoKeyId, Host, SecretKey, TimeZone, Timestamp,
+    TranTime,
+};
+use crate::http::HeadWriter;
+use crate::json::{Full, fmt_u64};
+use crate::message::encode_message;
+use crate::sign::{Signer, TranToken};
+
+/// The project's credentials (G-CRED). The secret key lives only as a zeroizing [`Signer`].
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Credentials {
+    asp_id: AspId,
+    access_key: AccessKey,
+    crypto_key_id: Option<CryptoKeyId>,
+    signer: Signer,
+}
+
+impl Credentials {
+    /// Credentials from their validated parts. `crypto_key_id` is required for Encrypted
+    /// requests; when set it is sent on every request.
+    pub fn new(
+        asp_id: AspId,
+        access_key: AccessKey,
+        secret_key: &SecretKey,
+        crypto_key_id: Option<CryptoKeyId>,
+    ) -> Self {
+        Self { asp_id, access_key, crypto_key_id, signer: Signer::new(secret_key) }
+    }
+    /// The ASP ID.
+    pub fn asp_id(&self) -> &AspId {
+        &self.asp_id
+    }
+    /// The access key.
+    pub fn access_key(&self) -> &AccessKey {
+        &self.access_key
+    }
+    /// The encryption key ID.
+    pub fn crypto_key_id(&self) -> Option<&CryptoKeyId> {
+        self.crypto_key_id.as_ref()
+    }
+    /// The HMAC signer.
+    pub fn signer(&self) -> &Signer {
+        &self.signer
+    }
+}
+
+/// Where requests go: the `Host` header and the base path (`/open-api`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Target {
+    /// `Host` header value.
+    pub host: Host,
+    /// Prefix of every endpoint path.
+    pub base_path: BasePath,
+}
+
+impl Target {
+    /// `host` with the platform's `/open-api` prefix.
+    pub fn new(host: Host) -> Self {
+        Self { host, base_path: BasePath::open_api() }
+    }
+}
+
+/// What makes one request unique: its instant (in `time_zone`'s wall clock) and its
+/// Correlation-Id. The core has no clock and no RNG; the caller supplies both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Stamp {
+    /// The request instant: Tran-Token time (17 digits) and Tran-Time (first 14).
+    pub time: Timestamp,
+    /// `X-KM-Time-Zone`, the zone `time` is expressed in.
+    pub time_zone: TimeZone,
+    /// `X-KM-Correlation-Id`.
+    pub correlation_id: CorrelationId,
+}
+
+impl Stamp {
+    /// A stamp for `time` with a Correlation-Id from `time` and 28 random bits.
+    pub fn new(time: Timestamp, time_zone: TimeZone, random: u32) -> Self {
+        Self { time, time_zone, correlation_id: CorrelationId::generate(&time, random) }
+    }
+}
+
+/// The seven `X-KM` request headers of one request (§2.1), signed over its exact body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct SignedHeaders {
+    /// `X-KM-User-AspId`
+    pub asp_id: AspId,
+    /// `X-KM-Correlation-Id`
+    pub correlation_id: CorrelationId,
+    /// `X-KM-Access-Key`
+    pub access_key: AccessKey,
+    /// `X-KM-Crypto-Key-Id` (sent when configured)
+    pub crypto_key_id: Option<CryptoKeyId>,
+    /// `X-KM-Tran-Token`
+    pub tran_token: TranToken,
+    /// `X-KM-Tran-Time`
+    pub tran_time: TranTime,
+    /// `X-KM-Time-Zone`
+    pub time_zone: TimeZone,
+}
+
+impl SignedHeaders {
+    /// Signs `body` — the exact bytes that will be sent.
+    pub fn sign(creds: &Credentials, stamp: &Stamp, body: &[u8]) -> Self {
+        Self {
+            asp_id: creds.asp_id,
+            correlation_id: stamp.correlation_id,
+            access_key: creds.access_key,
+            crypto_key_id: creds.crypto_key_id,
+            tran_token: creds.signer.tran_token(&stamp.time, body),
+            tran_time: stamp.time.tran_time(),
+            time_zone: stamp.time_zone,
+        }
+    }
+
+    /// `(name, value)` pairs in the order they are sent.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            Some(("X-KM-User-AspId", self.asp_id.as_str())),
+            Some(("X-KM-Correlation-Id", self.correlation_id.as_str())),
+            Some(("X-KM-Access-Key", self.access_key.as_str())),
+            self.crypto_key_id.as_ref().map(|k| ("X-KM-Crypto-Key-Id", k.as_str())),
+            Some(("X-KM-Tran-Token", self.tran_token.as_str())),
+            Some(("X-KM-Tran-Time", self.tran_time.as_str())),
+            Some(("X-KM-Time-Zone", self.time_zone.as_str())),
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
+/// A request encoded into the caller's buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct EncodedRequest {
+    /// Total bytes (head + body) at the start of the buffer.
+    pub len: usize,
+    /// Where the body is.
+    pub body: Range<usize>,
+    /// The headers that were written (for logging: the Correlation-Id).
+    pub headers: SignedHeaders,
+}
+
+/// Writes the JSON body of endpoint `E`'s request into `out`, returning its length. Use this
+/// with [`SignedHeaders::sign`] when your HTTP stack writes the head (the std client).
+pub fn encode_body<E: Endpoint>(req: &E::Request, out: &mut [u8]) -> Result<usize, EncodeError> {
+    encode_message(req, out)
+        .map_err(|Full { needed }| EncodeError::BufferTooSmall { needed, capacity: out.len() })
+}
+
+/// Encodes the whole HTTP/1.1 request of a plaintext endpoint into `out`: request line, Host,
+/// Content-Type, Accept, Content-Length, the seven X-KM headers, and the body, signed over
+/// exactly the body bytes written.
+///
+/// Endpoints whose request is Encrypted are refused here ([`EncodeError::EncryptionRequired`]);
+/// use [`crate::jwe::encode_encrypted_request`].
+pub fn encode_request<E: Endpoint>(
+    creds: &Credentials,
+    target: &Target,
+    stamp: &Stamp,
+    req: &E::Request,
+    out: &mut [u8],
+) -> Result<EncodedRequest, EncodeError> {
+    if E::REQUEST_ENCRYPTED {
+        return Err(EncodeError::EncryptionRequired { path: E::PATH });
+    }
+    match encode_message(req, out) {
+        Ok(body_len) => finish_request(creds, target, stamp, E::PATH, body_len, out),
+        Err(Full { needed }) => {
+            let probe = SignedHeaders::sign(creds, stamp, &[]);
+            let head = head_len(target, E::PATH, needed, &probe);
+            Err(EncodeError::BufferTooSmall { needed: head + needed, capacity: out.len() })
+        }
+    }
+}
+
+/// Given a body of `body_len` bytes at the start of `out`: signs it, moves it after the head
+/// and writes the head.
+pub(crate) fn finish_request(
+    creds: &Credentials,
+    target: &Target,
+    stamp: &Stamp,
+    path: &str,
+    body_len: usize,
+    out: &mut [u8],
+) -> Result<EncodedRequest, EncodeError> {
+    let body = out.get(..body_len).ok_or(EncodeError::BufferTooSmall {
+        needed: body_len,
+        capacity: out.len(),
+    })?;
+    let headers = SignedHeaders::sign(creds, stamp, body);
+    let head = head_len(target, path, body_len, &headers);
+    let total = head + body_len;
+    if out.len() < total {
+        return Err(EncodeError::BufferTooSmall { needed: total, capacity: out.len() });
+    }
+    out.copy_within(0..body_len, head);
+    let mut w = HeadWriter::new(out.get_mut(..head).unwrap_or(&mut []));
+    write_head(&mut w, target, path, body_len, &headers);
+    Ok(EncodedRequest { len: total, body: head..total, headers })
+}
+
+fn head_len(target: &Target, path: &str, body_len: usize, headers: &SignedHeaders) -> usize {
+    let mut w = HeadWriter::new(&mut []);
+    write_head(&mut w, target, path, body_len, headers);
+    w.len()
+}
+
+fn write_head(
+    w: &mut HeadWriter<'_>,
+    target: &Target,
+    path: &str,
+    body_len: usize,
+    headers: &SignedHeaders,
+) {
+    w.put(b"POST ");
+    w.put(target.base_path.prefix().as_bytes());
+    w.put(path.as_bytes());
+    w.put(b" HTTP/1.1\r\n");
+    w.header("Host", target.host.as_str().as_bytes());
+    w.put(b"Content-Type: application/json\r\nAccept: application/json\r\n");
+    let mut tmp = [0u8; 20];
+    w.header("Content-Length", fmt_u64(body_len as u64, &mut tmp));
+    for (name, value) in headers.iter() {
+        w.header(name, value.as_bytes());
+    }
+    w.put(b"\r\n");
+}
