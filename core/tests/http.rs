@@ -1,0 +1,169 @@
+//! HTTP/1.1 response framing.
+
+use konaplate_core::http::{
+    ChunkedDecoder, Framing, HttpError, complete_body, parse_response_head,
+};
+use konaplate_core::prelude::*;
+
+const BODY: &str = r#"{"response":{"code":"000_000","description":"성공"},"isPending":false}"#;
+
+fn with_length() -> Vec<u8> {
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-KM-Correlation-Id: 261123195406-0abcdef\r\nX-KM-Crypto-Key-Id: 0123456789abcdef0123456789abcdef\r\nContent-Length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    )
+    .into_bytes()
+}
+
+fn chunked(sizes: &[usize]) -> Vec<u8> {
+    let mut out = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut rest = BODY.as_bytes();
+    let mut i = 0;
+    while !rest.is_empty() {
+        let n = sizes[i % sizes.len()].min(rest.len());
+        out.extend_from_slice(format!("{n:X};ext=1\r\n").as_bytes());
+        out.extend_from_slice(&rest[..n]);
+        out.extend_from_slice(b"\r\n");
+        rest = &rest[n..];
+        i += 1;
+    }
+    out.extend_from_slice(b"0\r\nX-Trailer: t\r\n\r\n");
+    out
+}
+
+#[test]
+fn head_fields_are_read() {
+    let buf = with_length();
+    let h = parse_response_head(&buf).unwrap().unwrap();
+    assert_eq!(h.status, 200);
+    assert_eq!(h.framing, Framing::Length(BODY.len()));
+    assert_eq!(h.correlation_id.unwrap().as_str(), "261123195406-0abcdef");
+    assert_eq!(h.crypto_key_id.unwrap().as_str(), "0123456789abcdef0123456789abcdef");
+    assert_eq!(&buf[h.head_len..], BODY.as_bytes());
+}
+
+#[test]
+fn every_truncation_of_the_head_is_partial() {
+    let buf = with_length();
+    let head_len = parse_response_head(&buf).unwrap().unwrap().head_len;
+    for cut in 0..head_len {
+        assert_eq!(parse_response_head(&buf[..cut]), Ok(None), "cut at {cut}");
+    }
+}
+
+#[test]
+fn every_truncation_of_the_body_is_incomplete() {
+    let buf = with_length();
+    for cut in 0..buf.len() {
+        let mut b = buf[..cut].to_vec();
+        assert!(matches!(decode_response::<CancelCharge>(&mut b), Ok(None)), "cut at {cut}");
+    }
+    let mut b = buf.clone();
+    let r = decode_response::<CancelCharge>(&mut b).unwrap().unwrap();
+    assert_eq!(r.reply.description.as_str(), "성공");
+}
+
+#[test]
+fn chunked_bodies_decode_for_many_chunkings() {
+    for sizes in [&[1usize][..], &[2, 3], &[7], &[1000], &[5, 1, 13]] {
+        let mut b = chunked(sizes);
+        let r = decode_response::<CancelCharge>(&mut b).unwrap().unwrap();
+        assert_eq!(r.head.framing, Framing::Chunked);
+        assert!(!r.reply.body.unwrap().is_pending);
+    }
+}
+
+#[test]
+fn chunked_decoder_split_at_every_position() {
+    let full = chunked(&[3, 11]);
+    let head = parse_response_head(&full).unwrap().unwrap();
+    let encoded = &full[head.head_len..];
+    for split in 0..=encoded.len() {
+        let mut buf = encoded.to_vec();
+        let mut dec = ChunkedDecoder::new();
+        let mut write = 0;
+        let used1 = dec.decode(&mut buf, 0..split, &mut write).unwrap();
+        assert_eq!(used1, split);
+        let used2 = dec.decode(&mut buf, split..encoded.len(), &mut write).unwrap();
+        assert_eq!(used1 + used2, encoded.len());
+        assert!(dec.is_done());
+        assert_eq!(&buf[..write], BODY.as_bytes(), "split at {split}");
+    }
+}
+
+#[test]
+fn truncated_chunked_body_is_incomplete() {
+    let full = chunked(&[4]);
+    for cut in 0..full.len() {
+        let mut b = full[..cut].to_vec();
+        assert!(matches!(decode_response::<CancelCharge>(&mut b), Ok(None)), "cut at {cut}");
+    }
+}
+
+#[test]
+fn malformed_chunks_are_errors() {
+    for bad in [
+        &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n"[..],
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nab\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFF\r\n",
+    ] {
+        let mut b = bad.to_vec();
+        assert_eq!(
+            decode_response::<CancelCharge>(&mut b).unwrap_err(),
+            DecodeError::Http(HttpError::InvalidChunk),
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+}
+
+#[test]
+fn conflicting_framing_is_rejected() {
+    let cases: [(&[u8], HttpError); 5] = [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n", HttpError::ConflictingFraming),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n", HttpError::ConflictingFraming),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: -2\r\n\r\n", HttpError::InvalidHeader { name: "Content-Length", limit: "decimal digits" }),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", HttpError::UnsupportedTransferEncoding),
+        (b"HTTP/1.1 100 Continue\r\n\r\n", HttpError::UnexpectedInformational { status: 100 }),
+    ];
+    for (head, want) in cases {
+        assert_eq!(parse_response_head(head), Err(want));
+    }
+    // the same length twice is harmless
+    assert!(parse_response_head(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\n").is_ok());
+}
+
+#[test]
+fn bad_xkm_headers_and_syntax_are_typed() {
+    assert!(matches!(
+        parse_response_head(b"HTTP/1.1 200 OK\r\nX-KM-Correlation-Id: 1234\r\n\r\n"),
+        Err(HttpError::InvalidHeader { name: "X-KM-Correlation-Id", .. })
+    ));
+    assert!(matches!(parse_response_head(b"HTTP/2.0 200 OK\r\n\r\n"), Err(HttpError::Syntax { .. })));
+    assert!(matches!(parse_response_head(b"HTTP/1.1 2x0 OK\r\n\r\n"), Err(HttpError::Syntax { .. })));
+    let many: String = (0..40).map(|i| format!("X-{i}: v\r\n")).collect();
+    assert_eq!(
+        parse_response_head(format!("HTTP/1.1 200 OK\r\n{many}\r\n").as_bytes()),
+        Err(HttpError::TooManyHeaders)
+    );
+}
+
+#[test]
+fn error_status_bodies_still_decode() {
+    let body = r#"{"response":{"code":"007_030","description":"충전 취소가 불가능한 거래"}}"#;
+    let mut b = format!("HTTP/1.1 400 Bad Request\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes();
+    let r = decode_response::<CancelCharge>(&mut b).unwrap().unwrap();
+    assert_eq!(r.head.status, 400);
+    assert_eq!(r.reply.code, CancelCode::NotCancellable);
+}
+
+#[test]
+fn until_close_framing_takes_the_rest() {
+    let mut b = format!("HTTP/1.1 200 OK\r\n\r\n{BODY}").into_bytes();
+    let h = parse_response_head(&b).unwrap().unwrap();
+    assert_eq!(h.framing, Framing::UntilClose);
+    let r = complete_body(&h, &mut b).unwrap().unwrap();
+    assert_eq!(&b[r], BODY.as_bytes());
+}

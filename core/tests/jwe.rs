@@ -1,0 +1,217 @@
+//! JWE in the core with a stand-in key wrap (the std crate tests RSA-OAEP-256 and interop
+//! with jwcrypto). The stand-in "wraps" by XOR with a fixed pad into 256 bytes, so a changed
+//! wrapped key unwraps to a different CEK.
+
+use konaplate_core::jwe::{
+    JweError, KeyUnwrap, KeyWrap, KeyWrapError, b64, open_in_place, seal_in_place, sealed_len,
+};
+use konaplate_core::prelude::*;
+use proptest::prelude::*;
+
+struct XorWrap;
+
+impl KeyWrap for XorWrap {
+    fn wrap_key(&mut self, cek: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
+        out[..256].fill(0x5a);
+        out[0] = cek.len() as u8;
+        for (i, b) in cek.iter().enumerate() {
+            out[1 + i] = b ^ 0x5a;
+        }
+        Ok(256)
+    }
+}
+impl KeyUnwrap for XorWrap {
+    fn unwrap_key(&mut self, wrapped: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
+        if wrapped.len() != 256 || !(wrapped[0] == 16 || wrapped[0] == 32) {
+            return Err(KeyWrapError);
+        }
+        let n = wrapped[0] as usize;
+        // like OAEP, the padding is checked: any change outside the key is detected
+        if wrapped[1 + n..].iter().any(|&b| b != 0x5a) {
+            return Err(KeyWrapError);
+        }
+        for i in 0..n {
+            out[i] = wrapped[1 + i] ^ 0x5a;
+        }
+        Ok(n)
+    }
+}
+
+const CEK: [u8; 16] = *b"0123456789abcdef";
+const IV: [u8; 12] = *b"iv-iv-iv-iv-";
+
+fn sealed(plain: &[u8]) -> Vec<u8> {
+    let mut buf = vec![0u8; sealed_len(plain.len(), 256)];
+    buf[..plain.len()].copy_from_slice(plain);
+    let n = seal_in_place(&mut buf, plain.len(), &mut XorWrap, &CEK, &IV).unwrap();
+    assert_eq!(n, buf.len(), "sealed_len is exact");
+    buf
+}
+
+fn jwe_range(body: &[u8]) -> std::ops::Range<usize> {
+    konaplate_core::jwe::find_enc_data(body).unwrap().unwrap()
+}
+
+#[test]
+fn seal_produces_the_platform_profile() {
+    let body = sealed(br#"{"userId":1,"par":"Q1ABCDEF0123456789ABCDEF012"}"#);
+    let text = std::str::from_utf8(&body).unwrap();
+    assert!(text.starts_with(r#"{"encData":""#) && text.ends_with(r#""}"#));
+    let jwe = &text[12..text.len() - 2];
+    let parts: Vec<&str> = jwe.split('.').collect();
+    assert_eq!(parts.len(), 5);
+    let mut h = [0u8; 64];
+    let n = b64::decode(parts[0].as_bytes(), &mut h).unwrap();
+    assert_eq!(&h[..n], br#"{"alg":"RSA-OAEP-256","enc":"A128GCM"}"#);
+    assert_eq!(parts[2].len(), 16, "12-byte IV");
+    assert_eq!(parts[4].len(), 22, "16-byte tag");
+    assert!(!jwe.contains('='), "unpadded");
+}
+
+#[test]
+fn open_recovers_the_plaintext() {
+    let plain = r#"{"response":{"code":"000_000","description":"성공"},"isPending":false}"#;
+    let mut body = sealed(plain.as_bytes());
+    let r = jwe_range(&body);
+    let pt = open_in_place(&mut body, r, &mut XorWrap).unwrap();
+    assert_eq!(&body[pt], plain.as_bytes());
+}
+
+#[test]
+fn encrypted_reply_decodes_transparently_and_plaintext_is_wiped() {
+    let plain = r#"{"response":{"code":"000_000","description":"성공"},"oneTimeToken":"9461442187322710","dcvv":"366"}"#;
+    let mut body = sealed(plain.as_bytes());
+    let r = decode_body_decrypting::<TokenResponse, TokenCode, _>(&mut body, &mut XorWrap).unwrap();
+    assert_eq!(r.body.unwrap().dcvv.expose(), "366");
+    assert!(!body.windows(16).any(|w| w == b"9461442187322710"), "plaintext left in the buffer");
+    // a plain body goes through unchanged
+    let mut plain_body = plain.as_bytes().to_vec();
+    assert!(decode_body_decrypting::<TokenResponse, TokenCode, _>(&mut plain_body, &mut XorWrap).is_ok());
+}
+
+/// Flips one character of part `idx` of the JWE.
+fn tamper(idx: usize) -> Result<std::ops::Range<usize>, JweError> {
+    let mut body = sealed(br#"{"secret":"value"}"#);
+    let r = jwe_range(&body);
+    let text = std::str::from_utf8(&body[r.clone()]).unwrap().to_string();
+    let mut parts: Vec<String> = text.split('.').map(String::from).collect();
+    let p = &mut parts[idx];
+    // change a character in the middle to another base64url character
+    let mid = p.len() / 2;
+    let c = p.as_bytes()[mid];
+    let new = if c == b'A' { 'B' } else { 'A' };
+    p.replace_range(mid..mid + 1, &new.to_string());
+    let joined = parts.join(".");
+    body[r.clone()].copy_from_slice(joined.as_bytes());
+    let res = open_in_place(&mut body, r, &mut XorWrap);
+    if res.is_err() {
+        assert!(!body.windows(5).any(|w| w == b"value"), "partial plaintext");
+    }
+    res
+}
+
+#[test]
+fn tampering_any_part_is_a_typed_error() {
+    assert!(matches!(tamper(0), Err(JweError::Header | JweError::Format { .. } | JweError::Authentication)));
+    assert!(matches!(tamper(1), Err(JweError::Authentication | JweError::KeyUnwrap)));
+    assert_eq!(tamper(2), Err(JweError::Authentication));
+    assert_eq!(tamper(3), Err(JweError::Authentication));
+    assert_eq!(tamper(4), Err(JweError::Authentication));
+}
+
+#[test]
+fn header_variants() {
+    let check = |header: &str| -> Result<(), JweError> {
+        let mut body = sealed(b"{}");
+        let r = jwe_range(&body);
+        let text = std::str::from_utf8(&body[r]).unwrap().to_string();
+        let mut enc = vec![0u8; header.len() * 2];
+        let n = b64::encode(header.as_bytes(), &mut enc).unwrap();
+        let rest = &text[text.find('.').unwrap()..];
+        let jwe = format!("{}{}", std::str::from_utf8(&enc[..n]).unwrap(), rest);
+        body = format!(r#"{{"encData":"{jwe}"}}"#).into_bytes();
+        let r = jwe_range(&body);
+        open_in_place(&mut body, r, &mut XorWrap).map(|_| ())
+    };
+    assert_eq!(check(r#"{"alg":"RSA-OAEP","enc":"A128GCM"}"#), Err(JweError::UnsupportedAlgorithm));
+    assert_eq!(check(r#"{"alg":"RSA-OAEP-256","enc":"A128CBC-HS256"}"#), Err(JweError::UnsupportedEncryption));
+    assert_eq!(check(r#"{"alg":"RSA-OAEP-256"}"#), Err(JweError::Header));
+    assert_eq!(check(r#"{"alg":"RSA-OAEP-256","enc":"A128GCM","zip":"DEF"}"#), Err(JweError::Header));
+    assert_eq!(check(r#"not json"#), Err(JweError::Header));
+    // A256GCM with a 16-byte key: the key length does not match enc
+    assert_eq!(check(r#"{"enc":"A256GCM","alg":"RSA-OAEP-256"}"#), Err(JweError::KeyLength));
+    // a different (but valid) header changes the AAD: authentication fails
+    assert_eq!(check(r#"{"enc":"A128GCM","alg":"RSA-OAEP-256","kid":"x"}"#), Err(JweError::Authentication));
+}
+
+#[test]
+fn malformed_compact_serializations() {
+    for jwe in ["", "a.b.c.d", "a.b.c.d.e.f", "....", "e30.AAAA.AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA", "e30=.a.b.c.d"] {
+        let mut body = format!(r#"{{"encData":"{jwe}"}}"#).into_bytes();
+        let r = jwe_range(&body);
+        assert!(open_in_place(&mut body, r, &mut XorWrap).is_err(), "{jwe}");
+    }
+}
+
+#[test]
+fn encrypted_request_is_signed_over_the_wrapper() {
+    let secret = SecretKey::new("kona-sandbox-secret-0001").unwrap();
+    let creds = Credentials::new(
+        AspId::new("100000000000001").unwrap(),
+        AccessKey::new("abcdefg-0123456789abcdef0123456789abcdef").unwrap(),
+        &secret,
+        Some(CryptoKeyId::new("0123456789abcdef0123456789abcdef").unwrap()),
+    );
+    let target = Target::new(Host::parse("sandbox.konaplate.com").unwrap());
+    let stamp = Stamp::new(Timestamp::new(2026, 11, 23, 10, 0, 0, 1).unwrap(), TimeZone::KST, 5);
+    let req = AutoRechargeRegisterRequest { user_id: UserId::new(7).unwrap(), par: Par::new("Q1ABCDEF0123456789ABCDEF012").unwrap() };
+    let mut buf = [0u8; 2048];
+    let enc = encode_encrypted_request::<AutoRechargeRegister, _>(&creds, &target, &stamp, &req, &mut XorWrap, &CEK, &IV, &mut buf).unwrap();
+    let body = buf[enc.body.clone()].to_vec();
+    assert!(body.starts_with(br#"{"encData":""#));
+    assert!(creds.signer().verify(&enc.headers.tran_token, &body));
+    let wire = std::str::from_utf8(&buf[..enc.len]).unwrap();
+    assert!(wire.contains("X-KM-Crypto-Key-Id: 0123456789abcdef0123456789abcdef\r\n"));
+    assert!(!wire.contains("Q1ABCDEF0123456789ABCDEF012"), "plaintext on the wire");
+    // the server side decrypts it back to the request
+    let mut b = body.clone();
+    let (was_enc, pt) = konaplate_core::jwe::open_body_in_place(&mut b, &mut XorWrap).unwrap();
+    assert!(was_enc);
+    assert_eq!(konaplate_core::message::decode_message::<AutoRechargeRegisterRequest>(&b[pt]).unwrap(), req);
+    // without a crypto key id: refused before anything is produced
+    let no_kid = Credentials::new(*creds.asp_id(), *creds.access_key(), &secret, None);
+    assert_eq!(
+        encode_encrypted_request::<AutoRechargeRegister, _>(&no_kid, &target, &stamp, &req, &mut XorWrap, &CEK, &IV, &mut buf),
+        Err(EncodeError::MissingCryptoKeyId)
+    );
+    // too small: exact need reported
+    let mut small = vec![0u8; enc.len - 1];
+    assert_eq!(
+        encode_encrypted_request::<AutoRechargeRegister, _>(&creds, &target, &stamp, &req, &mut XorWrap, &CEK, &IV, &mut small),
+        Err(EncodeError::BufferTooSmall { needed: enc.len, capacity: enc.len - 1 })
+    );
+}
+
+proptest! {
+    #[test]
+    fn base64url_in_place_matches_reference(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+        use base64::Engine;
+        let want = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&data);
+        let mut buf = vec![0u8; want.len().max(data.len())];
+        buf[..data.len()].copy_from_slice(&data);
+        let n = b64::encode_in_place(&mut buf, 0, data.len()).unwrap();
+        prop_assert_eq!(&buf[..n], want.as_bytes());
+        let m = b64::decode_in_place(&mut buf, 0, n).unwrap();
+        prop_assert_eq!(&buf[..m], &data[..]);
+    }
+
+    #[test]
+    fn seal_open_round_trip(plain in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let mut buf = vec![0u8; sealed_len(plain.len(), 256)];
+        buf[..plain.len()].copy_from_slice(&plain);
+        let n = seal_in_place(&mut buf, plain.len(), &mut XorWrap, &CEK, &IV).unwrap();
+        let r = 12..n - 2;
+        let pt = open_in_place(&mut buf, r, &mut XorWrap).unwrap();
+        prop_assert_eq!(&buf[pt], &plain[..]);
+    }
+}

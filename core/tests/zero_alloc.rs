@@ -1,0 +1,184 @@
+//! Proof of zero heap allocation: a counting global allocator, armed only on this test's
+//! thread, while every endpoint is encoded (plain or JWE) and decoded (plain or JWE).
+//! (The counting allocator needs `unsafe impl GlobalAlloc`; the library itself is
+//! `#![forbid(unsafe_code)]`.)
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError, seal_in_place};
+use konaplate_core::message::encode_reply;
+use konaplate_core::prelude::*;
+
+struct Counting;
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+thread_local!(static ARMED: Cell<bool> = const { Cell::new(false) });
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        if ARMED.with(|a| a.get()) {
+            ALLOCS.fetch_add(1, Ordering::SeqCst);
+        }
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        if ARMED.with(|a| a.get()) {
+            ALLOCS.fetch_add(1, Ordering::SeqCst);
+        }
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Counts allocations made by `f` on this thread.
+fn allocations(f: impl FnOnce()) -> usize {
+    let before = ALLOCS.load(Ordering::SeqCst);
+    ARMED.with(|a| a.set(true));
+    f();
+    ARMED.with(|a| a.set(false));
+    ALLOCS.load(Ordering::SeqCst) - before
+}
+
+struct Pad;
+impl KeyWrap for Pad {
+    fn wrap_key(&mut self, cek: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
+        out[..256].fill(0);
+        out[..cek.len()].copy_from_slice(cek);
+        Ok(256)
+    }
+}
+impl KeyUnwrap for Pad {
+    fn unwrap_key(&mut self, wrapped: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
+        out[..16].copy_from_slice(&wrapped[..16]);
+        Ok(16)
+    }
+}
+
+fn encode_plain<E: Endpoint>(c: &Credentials, t: &Target, s: &Stamp, req: &E::Request) {
+    let mut buf = [0u8; 2048];
+    let enc = encode_request::<E>(c, t, s, req, &mut buf).unwrap();
+    assert!(enc.len > 0);
+}
+
+fn encode_jwe<E: Endpoint>(c: &Credentials, t: &Target, s: &Stamp, req: &E::Request) {
+    let mut buf = [0u8; 2048];
+    let enc = encode_encrypted_request::<E, _>(c, t, s, req, &mut Pad, &[7; 16], &[9; 12], &mut buf).unwrap();
+    assert!(enc.len > 0);
+}
+
+/// Encodes a reply with our encoder, wraps it in an HTTP response (optionally sealed), and
+/// decodes it.
+fn decode_round<E: Endpoint>(body: &E::Response, encrypt: bool) {
+    let mut buf = [0u8; 4096];
+    let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let mut b = [0u8; 3000];
+    let mut n = encode_reply("000_000", "성공 \\u", Some(body), &mut b).unwrap();
+    if encrypt {
+        n = seal_in_place(&mut b, n, &mut Pad, &[3; 16], &[4; 12]).unwrap();
+    }
+    // chunked framing by hand, without allocating
+    let mut len = 0;
+    let mut put = |x: &[u8]| {
+        buf[len..len + x.len()].copy_from_slice(x);
+        len += x.len();
+    };
+    put(head);
+    let mut hex = [0u8; 8];
+    let h = {
+        let mut v = n;
+        let mut i = hex.len();
+        loop {
+            i -= 1;
+            hex[i] = b"0123456789abcdef"[v % 16];
+            v /= 16;
+            if v == 0 {
+                break;
+            }
+        }
+        &hex[i..]
+    };
+    put(h);
+    put(b"\r\n");
+    put(&b[..n]);
+    put(b"\r\n0\r\n\r\n");
+    let r = if encrypt {
+        decode_response_decrypting::<E, _>(&mut buf[..len], &mut Pad).unwrap().unwrap()
+    } else {
+        decode_response::<E>(&mut buf[..len]).unwrap().unwrap()
+    };
+    assert_eq!(r.reply.body.as_ref(), Some(body));
+}
+
+#[test]
+fn every_endpoint_encodes_and_decodes_without_allocating() {
+    // fixtures are built before arming
+    let creds = Credentials::new(
+        AspId::new("100000000000001").unwrap(),
+        AccessKey::new("abcdefg-0123456789abcdef0123456789abcdef").unwrap(),
+        &SecretKey::new("kona-sandbox-secret-0001").unwrap(),
+        Some(CryptoKeyId::new("0123456789abcdef0123456789abcdef").unwrap()),
+    );
+    let target = Target::new(Host::parse("sandbox.konaplate.com").unwrap());
+    let stamp = Stamp::new(Timestamp::new(2026, 11, 23, 10, 0, 0, 1).unwrap(), TimeZone::KST, 5);
+    let seq = SequenceId::new("MNR000000001CR").unwrap();
+    let user = UserId::new(50_000_104_652).unwrap();
+    let tok = OneTimeToken::new("9461442187322710").unwrap();
+    let dcvv = Dcvv::new("366").unwrap();
+    let par = Par::new("Q1ABCDEF0123456789ABCDEF012").unwrap();
+    let nr = NrNumber::new("KMN221114031773543").unwrap();
+    let token_req = TokenRequest { card_no: CardNo::new("9410123456789012").unwrap(), token_type: Some(TokenType::Atm) };
+    let charge = ChargeRequest { sequence_id: seq, user_id: user, amount: ChargeAmount::new(10_000).unwrap(), one_time_token: tok.clone(), dcvv: dcvv.clone(), merchant_id: MerchantId::new("100000000000123").unwrap() };
+    let cancel = CancelRequest { sequence_id: seq, user_id: user, nr_number: nr, one_time_token: tok.clone(), dcvv: dcvv.clone(), card_expiry: Some(CardExpiry::new("3108").unwrap()) };
+    let result = ChargeResultRequest { sequence_id: seq };
+    let fee = RefundFeeRequest { one_time_token: tok.clone(), user_id: user };
+    let refund = RefundRequest { sequence_id: seq, user_id: user, card_expiry: CardExpiry::new("3108").unwrap(), dcvv: dcvv.clone(), one_time_token: tok.clone() };
+    let register = AutoRechargeRegisterRequest { user_id: user, par };
+    let list = AutoRechargeListRequest { user_id: user };
+
+    let token_res = TokenResponse { one_time_token: tok.clone(), dcvv: dcvv.clone(), expiry_time: Some(1_700_000_000_000) };
+    let charge_res = ChargeResponse { nr_number: nr, is_pending: false };
+    let cancel_res = CancelResponse { is_pending: true };
+    let result_res = ChargeResultResponse { result: ChargeResult::Completed, nr_number: Some(nr) };
+    let w = Won::new(1000).unwrap();
+    let p = Percent1::from_tenths(15, "x").unwrap();
+    let fee_res = RefundFeeResponse { par, refund_fee_rate: p, balance: w, refund_check_balance: w, discount_amount: w, refund_fee: w, refund_amount: w, expired_fee: w, refundable: true, refund_threshold_balance: w, refund_threshold_ratio: p, current_balance_ratio: p, last_loaded_balance: w };
+    let refund_res = RefundResponse { nr_number: RefundNrNumber::new("KMN221114031773543").unwrap() };
+    let mut items = heapless::Vec::new();
+    items.push(ParInfo { par, registered_date: DateTime14::new("20261123195406").unwrap() }).unwrap();
+    let list_res = AutoRechargeListResponse { par_info_list: items };
+
+    let n = allocations(|| {
+        encode_jwe::<IssueToken>(&creds, &target, &stamp, &token_req);
+        encode_plain::<Charge>(&creds, &target, &stamp, &charge);
+        encode_plain::<CancelCharge>(&creds, &target, &stamp, &cancel);
+        encode_plain::<ChargeResultInquiry>(&creds, &target, &stamp, &result);
+        encode_plain::<RefundFee>(&creds, &target, &stamp, &fee);
+        encode_plain::<Refund>(&creds, &target, &stamp, &refund);
+        encode_jwe::<AutoRechargeRegister>(&creds, &target, &stamp, &register);
+        encode_plain::<AutoRechargeList>(&creds, &target, &stamp, &list);
+
+        decode_round::<IssueToken>(&token_res, true);
+        decode_round::<Charge>(&charge_res, false);
+        decode_round::<CancelCharge>(&cancel_res, true);
+        decode_round::<ChargeResultInquiry>(&result_res, false);
+        decode_round::<RefundFee>(&fee_res, false);
+        decode_round::<Refund>(&refund_res, false);
+        decode_round::<AutoRechargeRegister>(&Empty {}, false);
+        decode_round::<AutoRechargeList>(&list_res, false);
+
+        // error paths allocate nothing either
+        assert!(Dcvv::new("12").is_err());
+        assert!(decode_reply::<ChargeResponse, ChargeCode>(b"{\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]}").is_err());
+    });
+    assert_eq!(n, 0, "heap allocations in the core");
+
+    // the counter works (the check above could fail)
+    assert!(allocations(|| drop(vec![1u8; 10])) > 0);
+}
