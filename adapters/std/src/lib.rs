@@ -1,0 +1,54 @@
+//! # konaplate
+//!
+//! The blocking std client of the KONA PLATE prepaid-card Open API, on the `no_std` core
+//! ([`konaplate_core`], re-exported as [`core`]): ureq 3 with rustls, RSA-OAEP-256 keys from
+//! PEM for the JWE message encryption, the system clock in the platform's zone, OS randomness
+//! for Correlation-Ids, and a minter of unique sequenceIds.
+//!
+//! ```no_run
+//! use konaplate::core::prelude::*;
+//! use konaplate::{Client, ClientConfig, ServerPublicKey, ClientPrivateKey, mint_sequence_id};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut cfg = ClientConfig::new(
+//!     AspId::new("100000000000001")?,
+//!     AccessKey::new("abcdefg-0123456789abcdef0123456789abcdef")?,
+//!     SecretKey::new("my-secret-key")?,
+//! );
+//! cfg.crypto_key_id = Some(CryptoKeyId::new("0123456789abcdef0123456789abcdef")?);
+//! cfg.server_public_key = Some(ServerPublicKey::from_pem(&std::fs::read_to_string("server.pem")?)?);
+//! cfg.client_private_key = Some(ClientPrivateKey::from_pem(&std::fs::read_to_string("client.pem")?)?);
+//! let client = Client::new(cfg)?;
+//!
+//! let token = client.send::<IssueToken>(&TokenRequest {
+//!     card_no: CardNo::new("9410123456789012")?,
+//!     token_type: None,
+//! })?.reply.into_result()?;
+//! let seq = mint_sequence_id(); // keep it: it is the key of the result inquiry
+//! match client.send::<Charge>(&ChargeRequest {
+//!     sequence_id: seq,
+//!     user_id: UserId::new(50000104652)?,
+//!     amount: ChargeAmount::new(10_000)?,
+//!     one_time_token: token.one_time_token,
+//!     dcvv: token.dcvv,
+//!     merchant_id: MerchantId::new("100000000000123")?,
+//! }) {
+//!     Ok(x) => println!("{} {}", x.reply.code, x.reply.description),
+//!     Err(e) if e.outcome_unknown() => println!("unknown: ask the result inquiry for {seq}"),
+//!     Err(e) => return Err(e.into()),
+//! }
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod client;
+pub mod clock;
+pub mod keys;
+
+pub use client::{
+    Client, ClientConfig, ConfigError, DEFAULT_BASE_URL, Error, Exchange, Rejection, Unknown,
+};
+pub use clock::mint_sequence_id;
+pub use keys::{ClientPrivateKey, KeyError, ServerPublicKey};
+/// The protocol core.
+pub use konaplate_core as core;
