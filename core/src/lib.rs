@@ -60,6 +60,9 @@
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
+/// `heapless`, whose `Vec` appears in list responses.
+pub use heapless;
+
 pub mod api;
 pub mod code;
 pub mod error;
