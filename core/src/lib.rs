@@ -67,6 +67,7 @@ pub mod api;
 pub mod code;
 pub mod error;
 pub mod field;
+pub mod flow;
 pub mod http;
 pub mod json;
 pub mod jwe;

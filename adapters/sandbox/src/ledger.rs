@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use konaplate_core::prelude::*;
 use rand_core::{OsRng, RngCore};
 
+/// Balance of the happy member's card at start (so a demo refund has money to refund).
+pub const HAPPY_CARD_START: u64 = 30_000;
 /// Card balance ceiling; a charge beyond it is `007_003` (credit limit exceeded).
 pub const CARD_LIMIT: u64 = 2_000_000;
 /// Monthly refund amount limit (`009_002`).
@@ -277,7 +279,7 @@ impl Ledger {
             other_auto_plan: false,
         };
         let cards = vec![
-            c(11, 50_000_100_001, 0),
+            c(11, 50_000_100_001, HAPPY_CARD_START),
             Card { active: false, ..c(22, 50_000_100_001, 0) },
             Card { other_auto_plan: true, ..c(23, 50_000_100_001, 0) },
             c(12, 50_000_100_002, 0),

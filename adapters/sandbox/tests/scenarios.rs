@@ -30,7 +30,7 @@ fn token_is_single_use() {
     let again = charge_with(&c, HAPPY, 1000, "S2", t, MERCHANT);
     assert_eq!(again.reply.code, ChargeCode::InvalidInputParameter);
     assert!(again.reply.description.as_str().ends_with("oneTimeToken"));
-    assert_eq!(card_balance(&sb, HAPPY_CARD), 1000, "charged once");
+    assert_eq!(card_balance(&sb, HAPPY_CARD), HAPPY_CARD_START + 1000, "charged once");
 }
 
 #[test]
@@ -40,7 +40,7 @@ fn expired_token_is_refused() {
     std::thread::sleep(std::time::Duration::from_millis(120));
     let x = charge_with(&c, HAPPY, 1000, "S1", t, MERCHANT);
     assert_eq!(x.reply.code, ChargeCode::InvalidInputParameter);
-    assert_eq!(card_balance(&sb, HAPPY_CARD), 0);
+    assert_eq!(card_balance(&sb, HAPPY_CARD), HAPPY_CARD_START);
 }
 
 // ---------- charge ----------
@@ -56,7 +56,7 @@ fn charge_success_moves_money_once() {
     let body = x.reply.body.unwrap();
     assert!(!body.is_pending);
     assert!(body.nr_number.as_str().starts_with("KMN"));
-    assert_eq!(card_balance(&sb, HAPPY_CARD), 10_000);
+    assert_eq!(card_balance(&sb, HAPPY_CARD), HAPPY_CARD_START + 10_000);
     assert_eq!(account_balance(&sb, HAPPY), before - 10_000);
     let r = inquire(&c, "CHARGE-1").reply.body.unwrap();
     assert_eq!(r.result, ChargeResult::Completed);
@@ -64,7 +64,7 @@ fn charge_success_moves_money_once() {
     // the same sequenceId again moves nothing
     let dup = charge(&c, HAPPY, 10_000, "CHARGE-1");
     assert_eq!(dup.reply.code, ChargeCode::InvalidInputParameter);
-    assert_eq!(card_balance(&sb, HAPPY_CARD), 10_000);
+    assert_eq!(card_balance(&sb, HAPPY_CARD), HAPPY_CARD_START + 10_000);
     assert_eq!(x.response_correlation_id.as_deref(), Some(x.correlation_id.as_str()));
 }
 
@@ -83,7 +83,8 @@ fn charge_refusals() {
         assert_eq!(x.reply.code, code);
         assert_eq!(x.status, 400);
         assert!(x.reply.body.is_none());
-        assert_eq!(card_balance(&sb, seed::card_of(user)), 0, "{code:?}");
+        let start = if user == HAPPY { HAPPY_CARD_START } else { 0 };
+        assert_eq!(card_balance(&sb, seed::card_of(user)), start, "{code:?}");
         assert_eq!(inquire(&c, &s).reply.body.unwrap().result, ChargeResult::Failed);
     }
     let t = token(&c, HAPPY_CARD);
@@ -102,13 +103,13 @@ fn pending_charge_resolves_through_the_inquiry() {
     let x = charge(&c, HAPPY, AMOUNT_PENDING_COMPLETES, "PEND-OK");
     assert!(x.reply.body.unwrap().is_pending);
     assert_eq!(inquire(&c, "PEND-OK").reply.body.unwrap().result, ChargeResult::Pending);
-    assert_eq!(card_balance(&sb, HAPPY_CARD), 0, "no money while pending");
+    assert_eq!(card_balance(&sb, HAPPY_CARD), HAPPY_CARD_START, "no money while pending");
     let y = charge(&c, HAPPY, AMOUNT_PENDING_FAILS, "PEND-KO");
     assert!(y.reply.body.unwrap().is_pending);
     std::thread::sleep(std::time::Duration::from_millis(400));
     assert_eq!(inquire(&c, "PEND-OK").reply.body.unwrap().result, ChargeResult::Completed);
     assert_eq!(inquire(&c, "PEND-KO").reply.body.unwrap().result, ChargeResult::Failed);
-    assert_eq!(card_balance(&sb, HAPPY_CARD), AMOUNT_PENDING_COMPLETES);
+    assert_eq!(card_balance(&sb, HAPPY_CARD), HAPPY_CARD_START + AMOUNT_PENDING_COMPLETES);
 }
 
 // ---------- cancel ----------
@@ -122,7 +123,7 @@ fn cancel_success_is_encrypted_and_moves_money_back() {
     assert!(x.encrypted_response, "Cancellation of Charge answers Encrypted (§6.3)");
     assert_eq!(x.reply.code, CancelCode::Success);
     assert!(!x.reply.body.unwrap().is_pending);
-    assert_eq!(card_balance(&sb, HAPPY_CARD), 0);
+    assert_eq!(card_balance(&sb, HAPPY_CARD), HAPPY_CARD_START);
     assert_eq!(account_balance(&sb, HAPPY), acct + 20_000);
     assert_eq!(inquire(&c, "C-CANCEL").reply.body.unwrap().result, ChargeResult::Completed);
     // twice: not cancellable
@@ -153,11 +154,11 @@ fn pending_cancel_resolves() {
     let nr = charge(&c, HAPPY, AMOUNT_CANCEL_PENDS, "CP-CHARGE").reply.body.unwrap().nr_number;
     let x = cancel(&c, HAPPY, nr.as_str(), "CP-CANCEL");
     assert!(x.reply.body.unwrap().is_pending);
-    assert_eq!(card_balance(&sb, HAPPY_CARD), AMOUNT_CANCEL_PENDS);
+    assert_eq!(card_balance(&sb, HAPPY_CARD), HAPPY_CARD_START + AMOUNT_CANCEL_PENDS);
     assert_eq!(inquire(&c, "CP-CANCEL").reply.body.unwrap().result, ChargeResult::Pending);
     std::thread::sleep(std::time::Duration::from_millis(400));
     assert_eq!(inquire(&c, "CP-CANCEL").reply.body.unwrap().result, ChargeResult::Completed);
-    assert_eq!(card_balance(&sb, HAPPY_CARD), 0);
+    assert_eq!(card_balance(&sb, HAPPY_CARD), HAPPY_CARD_START);
 }
 
 // ---------- result ----------
@@ -182,9 +183,9 @@ fn refund_fee_then_refund() {
     charge(&c, HAPPY, 50_000, "R-CHARGE");
     let t = token(&c, HAPPY_CARD);
     let fee = c.send::<RefundFee>(&RefundFeeRequest { one_time_token: t.one_time_token, user_id: UserId::new(HAPPY).unwrap() }).unwrap().reply.into_result().unwrap();
-    assert_eq!(fee.balance.get(), 50_000);
-    assert_eq!(fee.refund_fee.get(), 500);
-    assert_eq!(fee.refund_amount.get(), 49_500);
+    assert_eq!(fee.balance.get(), HAPPY_CARD_START + 50_000);
+    assert_eq!(fee.refund_fee.get(), 800);
+    assert_eq!(fee.refund_amount.get(), 79_200);
     assert_eq!(fee.refund_fee_rate.to_string(), "1.0");
     assert!(fee.refundable);
     let x = refund(&c, HAPPY, "R-1");
@@ -192,7 +193,7 @@ fn refund_fee_then_refund() {
     assert_eq!(x.reply.body.unwrap().nr_number.as_str().len(), 18);
     assert_eq!(card_balance(&sb, HAPPY_CARD), 0);
     let rec = sb.ledger().refund_record("R-1").cloned().unwrap();
-    assert_eq!((rec.amount, rec.fee), (49_500, 500));
+    assert_eq!((rec.amount, rec.fee), (79_200, 800));
 }
 
 #[test]
