@@ -6,8 +6,7 @@ use std::time::Duration;
 use konaplate_core::api::{Endpoint, ReplyOf};
 use konaplate_core::error::{DecodeError, EncodeError};
 use konaplate_core::field::{AccessKey, AspId, CorrelationId, CryptoKeyId, SecretKey, TimeZone};
-use konaplate_core::jwe::{decode_body_decrypting, encode_encrypted_body};
-use konaplate_core::message::{Body, decode_body};
+use konaplate_core::jwe::{encode_encrypted_body, find_enc_data, open_body_in_place};
 use konaplate_core::request::{Credentials, SignedHeaders, encode_body};
 
 use crate::clock;
@@ -255,6 +254,31 @@ pub struct Exchange<E: Endpoint> {
     pub reply: ReplyOf<E>,
 }
 
+/// A response as received: status and plaintext body (decrypted if it was `encData`).
+pub struct RawReply {
+    /// HTTP status.
+    pub status: u16,
+    /// The Correlation-Id we sent.
+    pub correlation_id: CorrelationId,
+    /// The Correlation-Id echoed, verbatim.
+    pub response_correlation_id: Option<String>,
+    /// The body was JWE-encrypted.
+    pub encrypted: bool,
+    /// The plaintext body (zeroized on drop: it may hold a one-time token).
+    pub body: zeroize::Zeroizing<Vec<u8>>,
+}
+
+impl fmt::Debug for RawReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawReply")
+            .field("status", &self.status)
+            .field("correlation_id", &self.correlation_id)
+            .field("encrypted", &self.encrypted)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
 /// The blocking client. Cheap to share by reference across threads.
 pub struct Client {
     config: ClientConfig,
@@ -303,11 +327,38 @@ impl Client {
     }
 
     /// Sends endpoint `E`'s request and decodes the reply. Encrypted requests are sent as JWE;
-    /// any `encData` response is decrypted with the client key.
+    /// any `encData` response is decrypted with the client key. HTTP 5xx and undecodable
+    /// bodies are [`Error::OutcomeUnknown`].
     pub fn send<E: Endpoint>(&self, req: &E::Request) -> Result<Exchange<E>, Error> {
+        let raw = self.send_raw::<E>(req)?;
+        let correlation_id = raw.correlation_id;
+        if raw.status >= 500 {
+            return Err(Error::OutcomeUnknown {
+                correlation_id,
+                reason: Unknown::ServerError { status: raw.status },
+            });
+        }
+        let reply = konaplate_core::message::decode_reply::<E::Response, E::Code>(&raw.body)
+            .map_err(|error| Error::OutcomeUnknown {
+                correlation_id,
+                reason: Unknown::Decode { status: raw.status, error },
+            })?;
+        Ok(Exchange {
+            status: raw.status,
+            correlation_id,
+            response_correlation_id: raw.response_correlation_id.clone(),
+            encrypted_response: raw.encrypted,
+            reply,
+        })
+    }
+
+    /// Sends endpoint `E`'s request and returns the HTTP status and the plaintext body
+    /// (decrypted when it was `encData`), without interpreting them: what the recovery flow
+    /// consumes. An encrypted body that cannot be decrypted is [`Error::OutcomeUnknown`].
+    pub fn send_raw<E: Endpoint>(&self, req: &E::Request) -> Result<RawReply, Error> {
         let stamp = clock::stamp(self.config.time_zone, self.offset_minutes)
             .map_err(|e| Error::Rejected(Rejection::Clock(e.to_string())))?;
-        let mut buf = vec![0u8; 8192];
+        let mut buf = zeroize::Zeroizing::new(vec![0u8; 8192]);
         let len = if E::REQUEST_ENCRYPTED {
             let Some(key) = &self.config.server_public_key else {
                 return Err(Error::Rejected(Rejection::MissingServerPublicKey));
@@ -324,27 +375,32 @@ impl Client {
             encode_body::<E>(req, &mut buf)
         }
         .map_err(|e| Error::Rejected(Rejection::Encode(e)))?;
-        buf.truncate(len);
-        let headers = SignedHeaders::sign(&self.creds, &stamp, &buf);
+        let body = buf.get(..len).unwrap_or(&[]);
+        let headers = SignedHeaders::sign(&self.creds, &stamp, body);
         let correlation_id = stamp.correlation_id;
-        let (status, response_correlation_id, mut body) = self.post(E::PATH, &headers, &buf)?;
-        // the plaintext may carry secrets; the body buffer is dropped here
-        zeroize::Zeroize::zeroize(&mut buf);
-        if status >= 500 {
-            return Err(Error::OutcomeUnknown { correlation_id, reason: Unknown::ServerError { status } });
+        let (status, response_correlation_id, mut body) = self.post(E::PATH, &headers, body)?;
+        let encrypted = matches!(find_enc_data(&body), Ok(Some(_)));
+        if encrypted {
+            let Some(key) = &self.config.client_private_key else {
+                return Err(Error::OutcomeUnknown {
+                    correlation_id,
+                    reason: Unknown::Decode { status, error: DecodeError::Encrypted },
+                });
+            };
+            let (_, range) = open_body_in_place(&mut body, &mut &*key).map_err(|error| {
+                Error::OutcomeUnknown { correlation_id, reason: Unknown::Decode { status, error } }
+            })?;
+            let plain = body.get(range).unwrap_or(&[]).to_vec();
+            zeroize::Zeroize::zeroize(&mut body);
+            body = plain;
         }
-        let decode_err = |error| Error::OutcomeUnknown {
+        Ok(RawReply {
+            status,
             correlation_id,
-            reason: Unknown::Decode { status, error },
-        };
-        let encrypted = matches!(decode_body::<E::Response, E::Code>(&body), Ok(Body::Encrypted(_)));
-        let reply = match &self.config.client_private_key {
-            Some(k) => decode_body_decrypting::<E::Response, E::Code, _>(&mut body, &mut &*k),
-            None => konaplate_core::message::decode_reply::<E::Response, E::Code>(&body),
-        }
-        .map_err(decode_err)?;
-        zeroize::Zeroize::zeroize(&mut body);
-        Ok(Exchange { status, correlation_id, response_correlation_id, encrypted_response: encrypted, reply })
+            response_correlation_id,
+            encrypted,
+            body: zeroize::Zeroizing::new(body),
+        })
     }
 
     /// Posts `body` with the signed headers; returns status, echoed correlation id, body.

@@ -43,10 +43,13 @@
 
 pub mod client;
 pub mod clock;
+pub mod journal;
 pub mod keys;
+pub mod money;
 
 pub use client::{
-    Client, ClientConfig, ConfigError, DEFAULT_BASE_URL, Error, Exchange, Rejection, Unknown,
+    Client, ClientConfig, ConfigError, DEFAULT_BASE_URL, Error, Exchange, RawReply, Rejection,
+    Unknown,
 };
 pub use clock::mint_sequence_id;
 pub use keys::{ClientPrivateKey, KeyError, ServerPublicKey};

@@ -1,0 +1,224 @@
+//! The command line. This is a contract scripts depend on: names, environment variables and
+//! exit statuses are documented in the README and tested.
+
+use clap::{Args, Parser, Subcommand};
+
+/// KONA PLATE prepaid-card Open API client.
+///
+/// Exit status: 0 success (000_000); 2 input rejected before anything was sent; 3 the API
+/// answered another result code; 4 transport failure (outcome unknown or nothing sent);
+/// 5 still pending when polling stopped.
+#[derive(Debug, Parser)]
+#[command(name = "konaplate", version, about, long_about = None)]
+pub struct Cli {
+    /// Base URL of the API (http:// only for loopback hosts).
+    #[arg(long, env = "KONAPLATE_BASE_URL", global = true)]
+    pub base_url: Option<String>,
+    /// ASP ID (X-KM-User-AspId), 15 digits.
+    #[arg(long, env = "KONAPLATE_ASP_ID", global = true)]
+    pub asp_id: Option<String>,
+    /// Access key (X-KM-Access-Key), 40 characters.
+    #[arg(long, env = "KONAPLATE_ACCESS_KEY", hide_env_values = true, global = true)]
+    pub access_key: Option<String>,
+    /// Secret key that signs requests (X-KM-Tran-Token).
+    #[arg(long, env = "KONAPLATE_SECRET_KEY", hide_env_values = true, global = true)]
+    pub secret_key: Option<String>,
+    /// Encryption key ID (X-KM-Crypto-Key-Id), 32 hex digits.
+    #[arg(long, env = "KONAPLATE_CRYPTO_KEY_ID", global = true)]
+    pub crypto_key_id: Option<String>,
+    /// The platform's public key or certificate: PEM text, or a path to a PEM file.
+    #[arg(long, env = "KONAPLATE_SERVER_PUBLIC_KEY", hide_env_values = true, global = true)]
+    pub server_public_key: Option<String>,
+    /// Your client private key (PKCS#8 or PKCS#1): PEM text, or a path to a PEM file.
+    #[arg(long, env = "KONAPLATE_CLIENT_PRIVATE_KEY", hide_env_values = true, global = true)]
+    pub client_private_key: Option<String>,
+    /// Time zone of request times (X-KM-Time-Zone): KST, JST, UTC or GMT.
+    #[arg(long, env = "KONAPLATE_TIME_ZONE", default_value = "KST", global = true)]
+    pub time_zone: String,
+    /// Connect and read timeout in seconds.
+    #[arg(long, value_name = "SECONDS", global = true)]
+    pub timeout: Option<u64>,
+    /// Print exactly one JSON object on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Journal file for money-moving commands.
+    #[arg(long, env = "KONAPLATE_JOURNAL", value_name = "PATH", global = true)]
+    pub journal: Option<String>,
+    /// Do not journal money-moving commands (an interrupted call cannot be recovered).
+    #[arg(long, global = true)]
+    pub no_journal: bool,
+    /// Seconds between result inquiries while a charge or cancellation is pending.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, global = true)]
+    pub poll_interval: u64,
+    /// Stop polling after this many seconds (exit 5 if still pending; `recover` resumes).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600, global = true)]
+    pub max_wait: u64,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Issue a one-time token and DCVV for a card (request Encrypted).
+    Token {
+        /// Card number (16 digits).
+        #[arg(long)]
+        card_no: String,
+        /// Token type: ATM or CREDIT (omitted: default, valid 30 seconds).
+        #[arg(long = "type")]
+        token_type: Option<String>,
+    },
+    /// Charge the card from the member's bank account.
+    Charge(ChargeArgs),
+    /// Cancel a charge.
+    ChargeCancel(CancelArgs),
+    /// Ask the result of a charge or cancellation.
+    ChargeResult {
+        /// The sequenceId of the charge or cancellation.
+        #[arg(long)]
+        sequence_id: String,
+    },
+    /// Search the fee of a refund.
+    RefundFee {
+        /// Member ID.
+        #[arg(long)]
+        user_id: String,
+        /// One-time token.
+        #[arg(long)]
+        one_time_token: String,
+    },
+    /// Refund the card balance to the member's account.
+    Refund(RefundArgs),
+    /// Auto-recharge at payment.
+    #[command(subcommand)]
+    AutoRecharge(AutoRecharge),
+    /// Resolve every unfinished journaled call and print the outcomes.
+    Recover,
+    /// Run the local sandbox and print the URL it listens on; serve until stopped.
+    Sandbox {
+        /// Port on 127.0.0.1 (default: any free port).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Seconds a pending charge/cancel stays PENDING.
+        #[arg(long, value_name = "SECONDS", default_value_t = 2)]
+        pending_seconds: u64,
+        /// Inject a fault into the next request of an endpoint: ENDPOINT=FAULT, e.g.
+        /// charge=drop-after, refund=status:500, *=delay:5000. Faults: refuse[:MS],
+        /// drop-before, drop-after, delay[:MS], status:500|502|503, truncate, invalid-json,
+        /// wrong-length, oversized, drip[:MS]. Repeatable.
+        #[arg(long, value_name = "ENDPOINT=FAULT")]
+        fault: Vec<String>,
+    },
+    /// Start the sandbox in-process and run the whole lifecycle against it, checking every
+    /// step against the sandbox's ledger.
+    Demo,
+}
+
+#[derive(Debug, Args)]
+pub struct ChargeArgs {
+    /// Member ID.
+    #[arg(long)]
+    pub user_id: String,
+    /// Amount in KRW (1..=9999999999).
+    #[arg(long)]
+    pub amount: String,
+    /// Merchant ID (15 digits).
+    #[arg(long)]
+    pub merchant_id: String,
+    /// One-time token (16 digits).
+    #[arg(long)]
+    pub one_time_token: String,
+    /// DCVV (3 digits).
+    #[arg(long)]
+    pub dcvv: String,
+    /// Control number (minted and printed when omitted).
+    #[arg(long)]
+    pub sequence_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// Member ID.
+    #[arg(long)]
+    pub user_id: String,
+    /// nrNumber of the charge to cancel.
+    #[arg(long)]
+    pub nr_number: String,
+    /// One-time token (16 digits).
+    #[arg(long)]
+    pub one_time_token: String,
+    /// DCVV (3 digits).
+    #[arg(long)]
+    pub dcvv: String,
+    /// Control number (minted and printed when omitted).
+    #[arg(long)]
+    pub sequence_id: Option<String>,
+    /// Card expiry YYMM (sent by public clients; not on the documentation page, D6).
+    #[arg(long)]
+    pub card_expiry: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RefundArgs {
+    /// Member ID.
+    #[arg(long)]
+    pub user_id: String,
+    /// Card expiry YYMM.
+    #[arg(long)]
+    pub card_expiry: String,
+    /// One-time token (16 digits).
+    #[arg(long)]
+    pub one_time_token: String,
+    /// DCVV (3 digits).
+    #[arg(long)]
+    pub dcvv: String,
+    /// Control number (minted and printed when omitted).
+    #[arg(long)]
+    pub sequence_id: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AutoRecharge {
+    /// Register auto-recharge at payment for a card (request Encrypted).
+    Register {
+        /// Member ID.
+        #[arg(long)]
+        user_id: String,
+        /// The card's PAR (27 characters).
+        #[arg(long)]
+        par: String,
+    },
+    /// List the cards with auto-recharge at payment.
+    List {
+        /// Member ID.
+        #[arg(long)]
+        user_id: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// clap prints an argument's current environment value in --help unless hidden; every
+    /// secret-bearing argument must hide it (clap-rs/clap#1299).
+    #[test]
+    fn secret_env_values_are_hidden_in_help() {
+        let cmd = Cli::command();
+        let mut checked = 0;
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id.contains("secret") || id.contains("private") || id.contains("access") || id.contains("public_key") {
+                assert!(arg.is_hide_env_values_set(), "{id} shows its env value in --help");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 4);
+    }
+
+    #[test]
+    fn command_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}
