@@ -81,7 +81,7 @@ pub enum Command {
     /// Search the fee of a refund.
     RefundFee {
         /// Member ID.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         user_id: String,
         /// One-time token.
         #[arg(long)]
@@ -117,10 +117,10 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ChargeArgs {
     /// Member ID.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub user_id: String,
     /// Amount in KRW (1..=9999999999).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub amount: String,
     /// Merchant ID (15 digits).
     #[arg(long)]
@@ -139,7 +139,7 @@ pub struct ChargeArgs {
 #[derive(Debug, Args)]
 pub struct CancelArgs {
     /// Member ID.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub user_id: String,
     /// nrNumber of the charge to cancel.
     #[arg(long)]
@@ -161,7 +161,7 @@ pub struct CancelArgs {
 #[derive(Debug, Args)]
 pub struct RefundArgs {
     /// Member ID.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub user_id: String,
     /// Card expiry YYMM.
     #[arg(long)]
@@ -182,7 +182,7 @@ pub enum AutoRecharge {
     /// Register auto-recharge at payment for a card (request Encrypted).
     Register {
         /// Member ID.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         user_id: String,
         /// The card's PAR (27 characters).
         #[arg(long)]
@@ -191,7 +191,7 @@ pub enum AutoRecharge {
     /// List the cards with auto-recharge at payment.
     List {
         /// Member ID.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         user_id: String,
     },
 }

@@ -51,7 +51,25 @@ impl Done {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => {
+            // --help / --version
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // usage errors are input rejected before anything was sent (exit 2); --json still
+            // gets its one object
+            if std::env::args().any(|a| a == "--json") {
+                let mut d = Done::fail(exit::INPUT, e.kind().to_string());
+                d.json.insert("usage".into(), json!(e.render().to_string()));
+                println!("{}", Value::Object(d.json));
+            }
+            let _ = e.print();
+            return ExitCode::from(exit::INPUT);
+        }
+    };
     let done = match &cli.command {
         Command::Sandbox { port, pending_seconds, fault } => return sandbox(*port, *pending_seconds, fault),
         Command::Demo => return ExitCode::from(demo::run()),
@@ -215,10 +233,11 @@ fn reply_json<R: Message, C: ResultCode>(reply: &Reply<R, C>) -> Map<String, Val
     m.insert("description".into(), json!(reply.description.as_str()));
     if let Some(body) = &reply.body {
         let mut buf = vec![0u8; 16 * 1024];
-        if let Ok(n) = encode_message(body, &mut buf) {
-            if let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&buf[..n]) {
-                m.extend(fields);
-            }
+        if let Ok(Value::Object(fields)) = encode_message(body, &mut buf)
+            .map_err(|_| ())
+            .and_then(|n| serde_json::from_slice::<Value>(&buf[..n]).map_err(|_| ()))
+        {
+            m.extend(fields);
         }
     }
     m
@@ -369,24 +388,19 @@ pub fn render_report(r: &Report) -> Done {
             json.extend(m);
         }
     }
-    // an outcome learned from the inquiry: its envelope and its result
-    if let Some(result) = r.outcome.inquiry_result() {
-        if let Some((_, body)) = &r.inquiry {
-            if let Ok(x) = decode_reply::<ChargeResultResponse, ChargeResultCode>(body) {
-                json.extend(reply_json(&x));
-            }
-        }
+    // an outcome learned from the inquiry (or "never arrived"): the inquiry's envelope
+    let inquiry = r.inquiry.as_ref().and_then(|(_, body)| {
+        decode_reply::<ChargeResultResponse, ChargeResultCode>(body).ok().map(|x| reply_json(&x))
+    });
+    let result = r.outcome.inquiry_result();
+    if let Some(m) = inquiry.filter(|_| result.is_some() || r.outcome == Outcome::NotProcessed) {
+        json.extend(m);
+    }
+    if let Some(result) = result {
         json.insert("result".into(), json!(result.as_str()));
     }
     if let Outcome::Completed { nr_number: Some(nr), .. } = &r.outcome {
         json.entry("nrNumber").or_insert_with(|| json!(nr.as_str()));
-    }
-    if matches!(r.outcome, Outcome::NotProcessed) {
-        if let Some((_, body)) = &r.inquiry {
-            if let Ok(x) = decode_reply::<ChargeResultResponse, ChargeResultCode>(body) {
-                json.extend(reply_json(&x));
-            }
-        }
     }
     json.insert("sequenceId".into(), json!(r.sequence_id.as_str()));
     json.insert("outcome".into(), json!(outcome_name(&r.outcome)));
