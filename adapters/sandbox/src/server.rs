@@ -235,6 +235,11 @@ impl Sandbox {
         lock(&self.shared.faults).push((endpoint.to_string(), fault));
     }
 
+    /// Forgets every fault not yet applied.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
     /// `true` while connections are being refused.
     pub fn is_refusing(&self) -> bool {
         self.shared.refusing.load(Ordering::SeqCst) || lock(&self.shared.refuse).is_some()

@@ -1,0 +1,263 @@
+//! Recovery under transport faults: every fault × {charge, charge-cancel, refund}, each
+//! checking the sandbox's ledger against what the client reported (zero double charges, zero
+//! lost outcomes), and a kill test: the CLI SIGKILLed at random points during 50 charges, then
+//! `konaplate recover`, and the ledger equals the journal's outcomes.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use konaplate::core::flow::{Operation, Outcome, Policy, State};
+use konaplate::core::prelude::*;
+use konaplate::journal::FileJournal;
+use konaplate::money::{self, MaybeJournal, MoneyRequest};
+use konaplate::Client;
+use konaplate_sandbox::seed::{self, HAPPY, HAPPY_CARD, MERCHANT};
+use konaplate_sandbox::{Fault, Sandbox, SandboxConfig, TxnKind, TxnState};
+
+fn client(sb: &Sandbox) -> Client {
+    let mut cfg = sb.client_config();
+    cfg.connect_timeout = Duration::from_secs(1);
+    cfg.read_timeout = Duration::from_secs(1);
+    Client::new(cfg).unwrap()
+}
+
+fn token(c: &Client) -> TokenResponse {
+    let req = TokenRequest { card_no: CardNo::new(&seed::card_no(HAPPY_CARD)).unwrap(), token_type: None };
+    c.send::<IssueToken>(&req).unwrap().reply.into_result().unwrap()
+}
+
+fn policy() -> Policy {
+    Policy { poll_interval_ms: 200, deadline_ms: 15_000, retry_ms: 600, max_sends: 3 }
+}
+
+fn card_balance(sb: &Sandbox) -> u64 {
+    sb.ledger().card(&seed::card_no(HAPPY_CARD)).unwrap().balance
+}
+fn account_balance(sb: &Sandbox) -> u64 {
+    sb.ledger().member(HAPPY).unwrap().account.as_ref().unwrap().balance
+}
+
+/// Does `op` under `fault` and checks the ledger against the report.
+fn run_fault(op: Operation, fault: Fault) {
+    let sb = Sandbox::start(SandboxConfig { pending_for: Duration::from_millis(200), ..Default::default() }).unwrap();
+    let c = client(&sb);
+    let user = UserId::new(HAPPY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut journal = FileJournal::open(dir.path().join("j.kpj")).unwrap();
+    // a charge to cancel (no fault)
+    let charged_nr = if op == Operation::Cancel {
+        let t = token(&c);
+        let req = ChargeRequest { sequence_id: SequenceId::new("PRE-CHARGE").unwrap(), user_id: user, amount: ChargeAmount::new(7_000).unwrap(), one_time_token: t.one_time_token, dcvv: t.dcvv, merchant_id: MerchantId::new(MERCHANT).unwrap() };
+        Some(c.send::<Charge>(&req).unwrap().reply.into_result().unwrap().nr_number)
+    } else {
+        None
+    };
+    let (card0, acct0) = (card_balance(&sb), account_balance(&sb));
+    let seq = SequenceId::new(&format!("FAULT-{}", op.name())).unwrap();
+    let t = token(&c);
+    let request = match op {
+        Operation::Charge => MoneyRequest::Charge(ChargeRequest { sequence_id: seq, user_id: user, amount: ChargeAmount::new(10_000).unwrap(), one_time_token: t.one_time_token, dcvv: t.dcvv, merchant_id: MerchantId::new(MERCHANT).unwrap() }),
+        Operation::Cancel => MoneyRequest::Cancel(CancelRequest { sequence_id: seq, user_id: user, nr_number: charged_nr.unwrap(), one_time_token: t.one_time_token, dcvv: t.dcvv, card_expiry: None }),
+        Operation::Refund => MoneyRequest::Refund(RefundRequest { sequence_id: seq, user_id: user, card_expiry: CardExpiry::new("3108").unwrap(), dcvv: t.dcvv, one_time_token: t.one_time_token }),
+    };
+    sb.inject(op.name(), fault);
+    let report = money::run(&c, MaybeJournal(Some(&mut journal)), &request, policy(), &mut |_| {}).unwrap();
+    sb.wait_listening();
+    std::thread::sleep(Duration::from_millis(50));
+
+    // what the ledger says happened
+    let ledger = sb.ledger();
+    let moved_card = card_balance_of(&ledger) as i64 - card0 as i64;
+    let moved_acct = ledger.member(HAPPY).unwrap().account.as_ref().unwrap().balance as i64 - acct0 as i64;
+    let txns: Vec<_> = ledger.txns().filter(|t| t.sequence_id == seq.as_str()).cloned().collect();
+    let refund = ledger.refund_record(seq.as_str()).cloned();
+    drop(ledger);
+    let processed = match op {
+        Operation::Refund => refund.is_some(),
+        _ => txns.iter().any(|t| t.state == TxnState::Completed),
+    };
+    assert!(txns.len() <= 1, "one ledger entry per sequenceId at most");
+
+    // the client's word must match
+    match &report.outcome {
+        Outcome::Completed { .. } => {
+            assert!(processed, "{op:?}/{fault:?}: reported completed but the ledger has nothing");
+            match op {
+                Operation::Charge => assert_eq!((moved_card, moved_acct), (10_000, -10_000), "charged exactly once"),
+                Operation::Cancel => assert_eq!((moved_card, moved_acct), (-7_000, 7_000), "cancelled exactly once"),
+                Operation::Refund => assert_eq!(moved_card, -(card0 as i64), "refunded exactly once"),
+            }
+        }
+        Outcome::Unknown => {
+            assert_eq!(op, Operation::Refund, "{op:?}/{fault:?}: only a refund may stay unknown");
+            assert_eq!(report.sends, 1, "an unknown refund is never retried");
+            assert_eq!(report.sequence_id, seq, "surfaced with its sequenceId");
+            // the ledger is consistent either way: all the balance or nothing
+            assert!(moved_card == 0 || moved_card == -(card0 as i64));
+            assert_eq!(moved_card != 0, processed);
+        }
+        other => panic!("{op:?}/{fault:?}: unexpected outcome {other:?}"),
+    }
+    if op != Operation::Refund {
+        assert!(matches!(report.outcome, Outcome::Completed { .. }), "{op:?}/{fault:?}: charges and cancels always resolve");
+    }
+    // the journal's final record equals the reported outcome, and nothing is left unfinished
+    let latest = journal.latest().unwrap();
+    let rec = latest.iter().find(|r| r.sequence_id == seq).unwrap();
+    let want = match report.outcome {
+        Outcome::Completed { .. } => State::Completed,
+        Outcome::Unknown => State::Unknown,
+        _ => unreachable!(),
+    };
+    assert_eq!(rec.state, want);
+    assert!(journal.unfinished().unwrap().is_empty());
+    // the fault really was applied to that request
+    assert!(sb.log().iter().any(|l| l.fault.is_some()) || matches!(fault, Fault::RefuseConnection(_)), "fault not applied");
+}
+
+fn card_balance_of(l: &konaplate_sandbox::Ledger) -> u64 {
+    l.card(&seed::card_no(HAPPY_CARD)).unwrap().balance
+}
+
+macro_rules! matrix {
+    ($($name:ident: $fault:expr;)*) => {
+        mod fault_matrix {
+            use super::*;
+            $(
+                #[allow(non_snake_case)]
+                mod $name {
+                    use super::*;
+                    #[test]
+                    fn fault_charge() { run_fault(Operation::Charge, $fault) }
+                    #[test]
+                    fn fault_charge_cancel() { run_fault(Operation::Cancel, $fault) }
+                    #[test]
+                    fn fault_refund() { run_fault(Operation::Refund, $fault) }
+                }
+            )*
+        }
+    };
+}
+
+matrix! {
+    refuse_connection: Fault::RefuseConnection(Duration::from_millis(300));
+    drop_before_processing: Fault::DropBeforeProcessing;
+    drop_after_commit: Fault::DropAfterCommit;
+    delay_past_timeout: Fault::Delay(Duration::from_millis(1800));
+    status_500: Fault::Status(500);
+    status_502: Fault::Status(502);
+    status_503: Fault::Status(503);
+    truncated_body: Fault::TruncatedBody;
+    invalid_json: Fault::InvalidJson;
+    wrong_content_length: Fault::WrongContentLength;
+    oversized_body: Fault::OversizedBody;
+    slow_drip: Fault::SlowDrip(Duration::from_millis(40));
+}
+
+/// A request that never arrived is re-sent with the same sequenceId, exactly once more.
+#[test]
+fn fault_never_arrived_is_resent_under_the_same_sequence_id() {
+    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
+    let c = client(&sb);
+    let t = token(&c);
+    let seq = SequenceId::new("RESEND-1").unwrap();
+    let req = MoneyRequest::Charge(ChargeRequest { sequence_id: seq, user_id: UserId::new(HAPPY).unwrap(), amount: ChargeAmount::new(1_000).unwrap(), one_time_token: t.one_time_token, dcvv: t.dcvv, merchant_id: MerchantId::new(MERCHANT).unwrap() });
+    sb.inject("charge", Fault::DropBeforeProcessing);
+    let r = money::run(&c, MaybeJournal(None), &req, policy(), &mut |_| {}).unwrap();
+    assert!(matches!(r.outcome, Outcome::Completed { from_inquiry: false, .. }));
+    assert_eq!(r.sends, 2);
+    let log = sb.log();
+    let charges: Vec<_> = log.iter().filter(|l| l.endpoint == "charge").collect();
+    assert_eq!(charges.len(), 2);
+    let inquiries = log.iter().filter(|l| l.endpoint == "charge-result").count();
+    assert!(inquiries >= 1, "re-sent only after asking");
+    assert_eq!(sb.ledger().txns().filter(|t| t.kind == TxnKind::Charge && t.sequence_id == "RESEND-1").count(), 1);
+}
+
+/// SIGKILL at random points during 50 charges, then `konaplate recover`: the ledger equals
+/// the journal's outcomes.
+#[test]
+fn fault_kill_during_50_charges_then_recover() {
+    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
+    let c = client(&sb);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("server.pem"), konaplate_sandbox::SERVER_PUBLIC_KEY_PEM).unwrap();
+    std::fs::write(dir.path().join("client.pem"), konaplate_sandbox::CLIENT_PRIVATE_KEY_PEM).unwrap();
+    let journal = dir.path().join("journal.kpj");
+    let cli = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_konaplate"));
+        cmd.env_clear()
+            .env("KONAPLATE_BASE_URL", sb.base_url())
+            .env("KONAPLATE_ASP_ID", konaplate_sandbox::ASP_ID)
+            .env("KONAPLATE_ACCESS_KEY", konaplate_sandbox::ACCESS_KEY)
+            .env("KONAPLATE_SECRET_KEY", konaplate_sandbox::SECRET_KEY)
+            .env("KONAPLATE_CRYPTO_KEY_ID", konaplate_sandbox::CRYPTO_KEY_ID)
+            .env("KONAPLATE_SERVER_PUBLIC_KEY", dir.path().join("server.pem"))
+            .env("KONAPLATE_CLIENT_PRIVATE_KEY", dir.path().join("client.pem"))
+            .env("KONAPLATE_JOURNAL", &journal)
+            .args(["--timeout", "5", "--poll-interval", "1"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    };
+    let start_card = card_balance(&sb);
+    let mut seed_state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rand = move |n: u64| {
+        seed_state ^= seed_state << 13;
+        seed_state ^= seed_state >> 7;
+        seed_state ^= seed_state << 17;
+        seed_state % n
+    };
+    let mut killed = 0;
+    for i in 0..50 {
+        let t = token(&c);
+        // a third of the charges answer slowly, so kills land mid-request too
+        if rand(3) == 0 {
+            sb.inject("charge", Fault::Delay(Duration::from_millis(150)));
+        }
+        let seq = format!("KILL-{i:02}");
+        let mut child = cli(&["charge", "--user-id", &HAPPY.to_string(), "--amount", "1000", "--merchant-id", MERCHANT, "--one-time-token", t.one_time_token.expose(), "--dcvv", t.dcvv.expose(), "--sequence-id", &seq])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(rand(60)));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            killed += 1;
+        }
+        let _ = child.wait();
+        // a delay the killed process never used must not hit the next charge
+        sb.clear_faults();
+    }
+    assert!(killed > 5, "the test must actually kill processes mid-flight ({killed})");
+    std::thread::sleep(Duration::from_millis(300));
+    let before = FileJournal::open(&journal).unwrap().unfinished().unwrap().len();
+    assert!(before > 0, "some charges were killed between the journal write and the answer");
+    let status = cli(&["recover"]).status().unwrap();
+    assert!(status.code() == Some(0), "recover: {status:?}");
+
+    let j = FileJournal::open(&journal).unwrap();
+    assert!(j.unfinished().unwrap().is_empty(), "every entry resolved");
+    let latest = j.latest().unwrap();
+    let ledger = sb.ledger();
+    let mut completed = 0u64;
+    for rec in &latest {
+        let txn = ledger.txn(rec.sequence_id.as_str());
+        match rec.state {
+            State::Completed => {
+                assert_eq!(txn.map(|t| t.state), Some(TxnState::Completed), "{}", rec.sequence_id);
+                completed += 1;
+            }
+            State::NotProcessed => assert!(txn.is_none(), "{}: journal says never processed", rec.sequence_id),
+            State::Declined | State::Failed => assert!(txn.is_none_or(|t| t.state != TxnState::Completed)),
+            s => panic!("{}: unexpected final state {s:?}", rec.sequence_id),
+        }
+    }
+    // every charge the ledger completed is known to the journal as completed
+    for t in ledger.txns().filter(|t| t.sequence_id.starts_with("KILL-") && t.state == TxnState::Completed) {
+        assert!(latest.iter().any(|r| r.sequence_id.as_str() == t.sequence_id && r.state == State::Completed), "{} lost", t.sequence_id);
+    }
+    drop(ledger);
+    assert_eq!(card_balance(&sb), start_card + completed * 1000, "money equals the journal's completed charges");
+    eprintln!("kill test: {killed} killed, {before} unfinished before recover, {completed} completed of {} journaled", latest.len());
+}
