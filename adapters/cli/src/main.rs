@@ -448,9 +448,12 @@ fn recover(cli: &Cli) -> Result<Done, Done> {
             report.sequence_id,
             outcome_name(&report.outcome)
         ));
-        worst = worst.max(match d.exit {
-            exit::API => exit::OK, // a declined or failed call is a final, known outcome
-            e => e,
+        // every final answer counts as resolved, including "declined", "failed" and "never
+        // arrived"; only an unknown or a still-pending entry is not
+        worst = worst.max(match report.outcome {
+            Outcome::Unknown => exit::TRANSPORT,
+            Outcome::StillPending => exit::PENDING,
+            _ => exit::OK,
         });
         items.push(Value::Object(item));
     }
