@@ -218,6 +218,14 @@ impl<'a> Reader<'a> {
             return self.err(JsonErrorKind::UnexpectedByte);
         }
         let key = self.string()?;
+        if key.has_escapes() {
+            // keys of the objects we read are decoded, so they must be valid text (a lone
+            // surrogate is an error, as for any kept string); keys inside skipped values are
+            // only syntax-checked
+            for c in key.chars() {
+                c?;
+            }
+        }
         self.expect(b':')?;
         Ok(Some(key))
     }
@@ -634,14 +642,10 @@ impl<'a> JNum<'a> {
         self.raw
     }
 
-    /// The value as a `u64` when the token is an integer (no fraction, no exponent) that fits;
-    /// `-0` is 0.
+    /// The value as a `u64` when the token is an unsigned integer (no sign, fraction or
+    /// exponent) that fits. `-0` is not one (serde_json reads it as the float -0.0).
     pub fn as_u64(&self) -> Option<u64> {
-        let b = self.raw.as_bytes();
-        if let Some(rest) = b.strip_prefix(b"-") {
-            return if rest == b"0" { Some(0) } else { None };
-        }
-        crate::field::parse_u64_digits(b)
+        crate::field::parse_u64_digits(self.raw.as_bytes())
     }
 
     /// The exact value scaled by 10^`scale` when it is a non-negative number with at most

@@ -224,7 +224,8 @@ pub fn decode_message<M: Message>(body: &[u8]) -> Result<M, DecodeError> {
 }
 
 /// Defines a message struct: its fields (`req` = Required, `opt` = Optional, never sent as
-/// `null`), its decoder and encoder.
+/// `null`), its decoder and encoder. When decoding, `null` means absent for every field; a
+/// required field absent on a success reply is [`DecodeError::Missing`].
 macro_rules! message {
     (
         $(#[$m:meta])*
@@ -242,7 +243,9 @@ macro_rules! message {
         #[doc(hidden)]
         #[derive(Default)]
         pub struct $partial {
-            $( $field: message!(@pty $kind $ty), )*
+            // Some(None): the key was present with `null` (= absent, but counts as seen for
+            // duplicate detection, as serde does)
+            $( $field: Option<Option<$ty>>, )*
         }
 
         impl $crate::message::Message for $name {
@@ -259,7 +262,7 @@ macro_rules! message {
                         if p.$field.is_some() {
                             return Err($crate::error::DecodeError::Duplicate { field: $key });
                         }
-                        p.$field = Some(message!(@read $kind r $ty, $key));
+                        p.$field = Some(message!(@read r $ty, $key));
                         return Ok(true);
                     }
                 )*
@@ -296,12 +299,7 @@ macro_rules! message {
 
     (@ty req $ty:ty) => { $ty };
     (@ty opt $ty:ty) => { Option<$ty> };
-    (@pty req $ty:ty) => { Option<$ty> };
-    (@pty opt $ty:ty) => { Option<Option<$ty>> };
-    (@read req $r:ident $ty:ty, $key:literal) => {
-        <$ty as $crate::message::Value>::read($r, $key)?
-    };
-    (@read opt $r:ident $ty:ty, $key:literal) => {
+    (@read $r:ident $ty:ty, $key:literal) => {
         if $r.peek_kind()? == $crate::json::Kind::Null {
             $r.null()?;
             None
@@ -310,7 +308,7 @@ macro_rules! message {
         }
     };
     (@finish req $v:expr, $key:literal) => {
-        $v.ok_or($crate::error::DecodeError::Missing { field: $key })?
+        $v.flatten().ok_or($crate::error::DecodeError::Missing { field: $key })?
     };
     (@finish opt $v:expr, $key:literal) => { $v.flatten() };
     (@write req $w:ident, $v:expr, $key:literal) => {

@@ -66,6 +66,13 @@ fn all_escapes_and_surrogate_pairs() {
 }
 
 #[test]
+fn lone_surrogates_in_read_keys_are_errors_but_not_in_skipped_values() {
+    let e = reply::<Refund>(r#"{"response":{"code":"009_004","description":""},"\ud800":1}"#).unwrap_err();
+    assert_eq!(json_err(e), JsonErrorKind::LoneSurrogate);
+    assert!(reply::<Refund>(r#"{"response":{"code":"009_004","description":""},"x":{"\ud800":"\udc00"}}"#).is_ok());
+}
+
+#[test]
 fn escaped_key_names_are_recognised() {
     let r = reply::<ChargeResultInquiry>(
         r#"{"\u0072esponse":{"\u0063ode":"000_000","description":""},"res\u0075lt":"FAILED"}"#,
@@ -172,8 +179,12 @@ fn wrong_types_name_the_field_and_limit() {
     assert_eq!(e, DecodeError::Field(FieldError::new("dcvv", "exactly 3 ASCII digits")));
     let e = reply::<Refund>(r#"{"response":{"code":"000_000","description":""},"nrNumber":"KMN1"}"#).unwrap_err();
     assert_eq!(e, DecodeError::Field(FieldError::new("nrNumber", "exactly 18 ASCII letters or digits")));
+    // null means absent: an error only where the field is required
     let e = reply::<Charge>(r#"{"response":{"code":"000_000","description":""},"nrNumber":null,"isPending":false}"#).unwrap_err();
-    assert!(matches!(e, DecodeError::Field(f) if f.field() == "nrNumber"));
+    assert_eq!(e, DecodeError::Missing { field: "nrNumber" });
+    assert!(reply::<Charge>(r#"{"response":{"code":"007_001","description":""},"nrNumber":null,"isPending":null}"#).is_ok());
+    let e = reply::<Charge>(r#"{"response":{"code":"007_001","description":""},"nrNumber":null,"nrNumber":null}"#).unwrap_err();
+    assert_eq!(e, DecodeError::Duplicate { field: "nrNumber" });
     let e = reply::<Charge>(r#"{"response":[],"nrNumber":"K","isPending":false}"#).unwrap_err();
     assert!(matches!(e, DecodeError::Field(f) if f.field() == "response"));
 }
@@ -186,7 +197,7 @@ fn numbers_must_be_integers_in_range() {
         reply::<RefundFee>(&body)
     };
     assert!(fee("balance", "1000000000").is_ok());
-    assert!(fee("balance", "-0").is_ok());
+    assert!(fee("balance", "-0").is_err(), "-0 is a float to serde_json, not an integer");
     assert_eq!(fee("balance", "1000000001").unwrap_err(), DecodeError::Field(FieldError::new("balance", Won::LIMIT)));
     assert!(fee("balance", "1.0").is_err(), "integers have no fraction");
     assert!(fee("balance", "1e3").is_err(), "integers have no exponent");
