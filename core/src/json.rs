@@ -658,13 +658,23 @@ impl<'a> JNum<'a> {
         };
         let mut mant: u64 = 0;
         let mut frac_digits: i64 = 0;
+        // zeros not yet folded into `mant` (so trailing zeros never overflow it)
+        let mut zeros: u32 = 0;
         let mut i = 0usize;
         let mut seen_dot = false;
         let mut exp: i64 = 0;
         while let Some(&c) = b.get(i) {
             match c {
                 b'0'..=b'9' => {
-                    mant = mant.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+                    if c == b'0' {
+                        zeros += 1;
+                    } else {
+                        for _ in 0..zeros {
+                            mant = mant.checked_mul(10)?;
+                        }
+                        zeros = 0;
+                        mant = mant.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+                    }
                     if seen_dot {
                         frac_digits += 1;
                     }
@@ -689,6 +699,7 @@ impl<'a> JNum<'a> {
             }
             i += 1;
         }
+        let exp = exp + i64::from(zeros);
         // value = mant * 10^(exp - frac_digits); want value * 10^scale
         let shift = exp - frac_digits + i64::from(scale);
         let v = if mant == 0 {

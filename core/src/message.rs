@@ -488,29 +488,38 @@ pub fn decode_body<R: Message, C: ResultCode>(body: &[u8]) -> Result<Body<R, C>,
     }
     r.begin_object()?;
     let mut fields = R::Partial::default();
+    // `null` counts as absent, but a repeated key is a duplicate even after a null
+    let (mut env_seen, mut enc_seen) = (false, false);
     let mut env: Option<EnvelopePartial> = None;
     let mut enc: Option<core::ops::Range<usize>> = None;
     let mut first = true;
     while let Some(k) = r.next_key(&mut first)? {
         if k.eq_str("response") {
-            if env.is_some() {
+            if core::mem::replace(&mut env_seen, true) {
                 return Err(DecodeError::Duplicate { field: "response" });
             }
-            env = Some(read_envelope(&mut r)?);
+            if r.peek_kind()? == Kind::Null {
+                r.null()?;
+            } else {
+                env = Some(read_envelope(&mut r)?);
+            }
         } else if k.eq_str("encData") {
-            if enc.is_some() {
+            if core::mem::replace(&mut enc_seen, true) {
                 return Err(DecodeError::Duplicate { field: "encData" });
             }
             let limit = "a compact JWE string";
-            if r.peek_kind()? != Kind::String {
-                return Err(FieldError::new("encData", limit).into());
+            match r.peek_kind()? {
+                Kind::Null => r.null()?,
+                Kind::String => {
+                    let s = r.string()?;
+                    if s.has_escapes() {
+                        // base64url and '.' never need escaping; anything else is not a JWE
+                        return Err(FieldError::new("encData", limit).into());
+                    }
+                    enc = Some(s.offset()..s.offset() + s.raw().len());
+                }
+                _ => return Err(FieldError::new("encData", limit).into()),
             }
-            let s = r.string()?;
-            if s.has_escapes() {
-                // base64url and '.' never need escaping; anything else is not a JWE
-                return Err(FieldError::new("encData", limit).into());
-            }
-            enc = Some(s.offset()..s.offset() + s.raw().len());
         } else if !R::accept(&mut fields, &k, &mut r)? {
             r.skip_value()?;
         }

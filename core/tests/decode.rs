@@ -167,6 +167,13 @@ fn enc_data_is_reported_as_encrypted() {
         other => panic!("{other:?}"),
     }
     assert_eq!(decode_reply::<CancelResponse, CancelCode>(body).unwrap_err(), DecodeError::Encrypted);
+    // null means absent here too
+    let body = br#"{"response":null,"encData":"a.b.c.d.e"}"#;
+    assert!(matches!(decode_body::<CancelResponse, CancelCode>(body), Ok(Body::Encrypted(_))));
+    let body = br#"{"response":{"code":"000_000","description":""},"isPending":true,"encData":null}"#;
+    assert!(matches!(decode_body::<CancelResponse, CancelCode>(body), Ok(Body::Plain(_))));
+    let body = br#"{"encData":null,"encData":"a.b.c.d.e"}"#;
+    assert_eq!(decode_body::<CancelResponse, CancelCode>(body), Err(DecodeError::Duplicate { field: "encData" }));
 }
 
 #[test]
@@ -207,6 +214,8 @@ fn numbers_must_be_integers_in_range() {
     assert_eq!(fee("refundFeeRate", "1.25e1").unwrap().body.unwrap().refund_fee_rate.tenths(), 125);
     assert_eq!(fee("refundFeeRate", "12.50").unwrap().body.unwrap().refund_fee_rate.tenths(), 125);
     assert!(fee("refundFeeRate", "12.55").is_err(), "one decimal at most");
+    assert_eq!(fee("refundFeeRate", "1000000000000000000000e-20").unwrap().body.unwrap().refund_fee_rate.tenths(), 100, "exact, however long");
+    assert_eq!(fee("refundFeeRate", "0.000000000000000000000000005e26").unwrap().body.unwrap().refund_fee_rate.tenths(), 5);
     assert!(fee("refundFeeRate", "99.1").is_err());
     assert!(fee("refundFeeRate", "1e400").is_err());
     assert!(fee("refundFeeRate", "0.0000000000000000000000000000000000000000000001").is_err());

@@ -1,0 +1,1 @@
+sandbox.konaplate.com
