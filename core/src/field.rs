@@ -223,6 +223,11 @@ macro_rules! fixed_field {
             pub fn as_str(&self) -> &str {
                 ascii_str(&self.0)
             }
+            /// The value's bytes (ASCII; no validation on access).
+            #[inline]
+            pub fn as_bytes(&self) -> &[u8] {
+                &self.0
+            }
         }
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -275,6 +280,11 @@ macro_rules! secret_field {
             pub fn expose(&self) -> &str {
                 ascii_str(&self.0)
             }
+            /// The secret value's bytes (ASCII digits).
+            #[inline]
+            pub fn expose_bytes(&self) -> &[u8] {
+                &self.0
+            }
         }
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -318,6 +328,11 @@ macro_rules! var_field {
             /// The value.
             pub fn as_str(&self) -> &str {
                 self.0.as_str()
+            }
+            /// The value's bytes (ASCII; no validation on access).
+            #[inline]
+            pub fn as_bytes(&self) -> &[u8] {
+                self.0.as_bytes()
             }
         }
         impl fmt::Debug for $name {
@@ -1011,5 +1026,11 @@ impl BasePath {
     pub fn prefix(&self) -> &str {
         let s = self.as_str();
         if s == "/" { "" } else { s }
+    }
+    /// [`BasePath::prefix`] as bytes (no UTF-8 re-validation).
+    #[inline]
+    pub fn prefix_bytes(&self) -> &[u8] {
+        let b = self.as_bytes();
+        if b == b"/" { &[] } else { b }
     }
 }

@@ -330,6 +330,7 @@ impl<'b> HeadWriter<'b> {
     pub(crate) fn new(buf: &'b mut [u8]) -> Self {
         Self { buf, pos: 0 }
     }
+    #[inline]
     pub(crate) fn put(&mut self, b: &[u8]) {
         let end = self.pos + b.len();
         if let Some(dst) = self.buf.get_mut(self.pos..end) {
@@ -337,13 +338,11 @@ impl<'b> HeadWriter<'b> {
         }
         self.pos = end;
     }
+    #[inline]
     pub(crate) fn header(&mut self, name: &str, value: &[u8]) {
         self.put(name.as_bytes());
         self.put(b": ");
         self.put(value);
         self.put(b"\r\n");
-    }
-    pub(crate) fn len(&self) -> usize {
-        self.pos
     }
 }

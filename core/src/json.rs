@@ -6,7 +6,9 @@
 //! ignored scalars without validating them (`tru` passes), accepts raw control characters, and
 //! recurses without a limit (a deeply nested ignored field aborts the process). This reader:
 //!
-//! * validates the whole body as UTF-8 first and rejects a UTF-8 byte-order mark;
+//! * rejects a UTF-8 byte-order mark and invalid UTF-8 anywhere: bytes outside strings must be
+//!   ASCII JSON syntax, and every string holding non-ASCII bytes is validated (detected while
+//!   scanning, so ASCII text costs nothing extra);
 //! * is iterative: skipping an unknown value uses a bit stack, never recursion, and nesting
 //!   deeper than [`MAX_DEPTH`] is a typed error;
 //! * checks every token's syntax, including ignored ones (numbers, literals, escapes);
@@ -21,6 +23,7 @@ pub const MAX_DEPTH: usize = 32;
 
 /// What was wrong with the JSON text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum JsonErrorKind {
@@ -70,8 +73,9 @@ impl JsonErrorKind {
 pub struct JsonError {
     /// What went wrong.
     pub kind: JsonErrorKind,
-    /// Byte offset into the body.
-    pub offset: usize,
+    /// Byte offset into the body (`u32` keeps results of the hot parsing functions
+    /// register-sized).
+    pub offset: u32,
 }
 
 impl fmt::Display for JsonError {
@@ -109,19 +113,23 @@ pub struct Reader<'a> {
 
 type Res<T> = Result<T, JsonError>;
 
+/// A byte offset as stored in [`JsonError`] (saturating; bodies are far smaller).
+#[inline]
+fn offset32(pos: usize) -> u32 {
+    u32::try_from(pos).unwrap_or(u32::MAX)
+}
+
 #[inline]
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 impl<'a> Reader<'a> {
-    /// Starts reading `body`: rejects a BOM and invalid UTF-8 up front.
+    /// Starts reading `body` (a UTF-8 byte-order mark is rejected here; invalid UTF-8 where
+    /// it is met).
     pub fn new(body: &'a [u8]) -> Res<Self> {
         if body.starts_with(&[0xEF, 0xBB, 0xBF]) {
             return Err(JsonError { kind: JsonErrorKind::ByteOrderMark, offset: 0 });
-        }
-        if let Err(e) = core::str::from_utf8(body) {
-            return Err(JsonError { kind: JsonErrorKind::InvalidUtf8, offset: e.valid_up_to() });
         }
         Ok(Self { s: body, pos: 0, depth: 0 })
     }
@@ -133,7 +141,7 @@ impl<'a> Reader<'a> {
 
     #[inline]
     fn err<T>(&self, kind: JsonErrorKind) -> Res<T> {
-        Err(JsonError { kind, offset: self.pos })
+        Err(JsonError { kind, offset: offset32(self.pos) })
     }
 
     #[inline]
@@ -141,7 +149,7 @@ impl<'a> Reader<'a> {
         self.s.get(self.pos).copied()
     }
 
-    #[inline]
+    #[inline(always)]
     fn ws(&mut self) {
         while let Some(b) = self.peek() {
             if is_ws(b) {
@@ -152,7 +160,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn peek_ws(&mut self) -> Res<u8> {
         self.ws();
         match self.peek() {
@@ -171,6 +179,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     fn push(&mut self) -> Res<()> {
         if self.depth >= MAX_DEPTH {
             return self.err(JsonErrorKind::TooDeep);
@@ -180,6 +189,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The type of the next value (skips whitespace; consumes nothing else).
+    #[inline]
     pub fn peek_kind(&mut self) -> Res<Kind> {
         match self.peek_ws()? {
             b'{' => Ok(Kind::Object),
@@ -193,6 +203,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Consumes `{`.
+    #[inline]
     pub fn begin_object(&mut self) -> Res<()> {
         self.expect(b'{')?;
         self.push()
@@ -200,6 +211,7 @@ impl<'a> Reader<'a> {
 
     /// The next key of the current object, or `None` after consuming its `}`. `first` must be
     /// `true` before the first call for an object; the reader clears it.
+    #[inline(always)]
     pub fn next_key(&mut self, first: &mut bool) -> Res<Option<JStr<'a>>> {
         let b = self.peek_ws()?;
         if b == b'}' {
@@ -217,7 +229,7 @@ impl<'a> Reader<'a> {
         if self.peek_ws()? != b'"' {
             return self.err(JsonErrorKind::UnexpectedByte);
         }
-        let key = self.string()?;
+        let key = self.string_at_quote()?;
         if key.has_escapes() {
             // keys of the objects we read are decoded, so they must be valid text (a lone
             // surrogate is an error, as for any kept string); keys inside skipped values are
@@ -255,23 +267,87 @@ impl<'a> Reader<'a> {
         Ok(true)
     }
 
+    /// Advances over bytes that need no attention inside a string (anything but `"`, `\\` and
+    /// control characters), eight at a time.
+    /// Returns whether any skipped byte was non-ASCII.
+    #[inline(always)]
+    fn skip_plain(&mut self) -> bool {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        let mut high = 0u64;
+        while let Some(chunk) = self.s.get(self.pos..self.pos + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(chunk);
+            let v = u64::from_le_bytes(w);
+            // a byte is zero in x ^ (c * ONES) exactly where v has byte c; bytes < 0x20 have
+            // their high bit set after subtracting 0x20 (and were < 0x80)
+            let quote = v ^ (ONES * u64::from(b'"'));
+            let slash = v ^ (ONES * u64::from(b'\\'));
+            let special = (quote.wrapping_sub(ONES) & !quote)
+                | (slash.wrapping_sub(ONES) & !slash)
+                | (v.wrapping_sub(ONES * 0x20) & !v);
+            let found = special & HIGHS;
+            if found != 0 {
+                // borrows can only flag bytes *above* a real match, so the lowest flag is
+                // exact: that is the first byte needing attention
+                let n = found.trailing_zeros() / 8;
+                high |= v & HIGHS & ((1u64 << (n * 8)).wrapping_sub(1));
+                self.pos += n as usize;
+                return high != 0;
+            }
+            high |= v & HIGHS;
+            self.pos += 8;
+        }
+        while let Some(&b) = self.s.get(self.pos) {
+            if b == b'"' || b == b'\\' || b < 0x20 {
+                break;
+            }
+            high |= u64::from(b & 0x80);
+            self.pos += 1;
+        }
+        high != 0
+    }
+
     /// Reads a string value (escapes are validated, not decoded).
+    #[inline]
     pub fn string(&mut self) -> Res<JStr<'a>> {
-        self.expect(b'"')?;
+        if self.peek_ws()? != b'"' {
+            return self.err(JsonErrorKind::UnexpectedByte);
+        }
+        self.string_at_quote()
+    }
+
+    /// Reads a string whose opening quote is the current byte.
+    #[inline(always)]
+    fn string_at_quote(&mut self) -> Res<JStr<'a>> {
+        self.pos += 1;
         let start = self.pos;
         let mut escaped = false;
+        let mut non_ascii = false;
         loop {
+            non_ascii |= self.skip_plain();
             let Some(b) = self.peek() else {
                 return self.err(JsonErrorKind::UnexpectedEnd);
             };
             match b {
                 b'"' => {
                     let raw = self.s.get(start..self.pos).unwrap_or(&[]);
+                    // ASCII needs no check; anything else is validated once, here
+                    let text = if non_ascii {
+                        match core::str::from_utf8(raw) {
+                            Ok(t) => Some(t),
+                            Err(e) => {
+                                return Err(JsonError {
+                                    kind: JsonErrorKind::InvalidUtf8,
+                                    offset: offset32(start + e.valid_up_to()),
+                                });
+                            }
+                        }
+                    } else {
+                        None
+                    };
                     self.pos += 1;
-                    // The body was validated as UTF-8 and `"` never occurs inside a multi-byte
-                    // sequence, so this slice is valid UTF-8.
-                    let raw = core::str::from_utf8(raw).unwrap_or("");
-                    return Ok(JStr { raw, escaped, offset: start });
+                    return Ok(JStr { raw, text, escaped, offset: start });
                 }
                 b'\\' => {
                     escaped = true;
@@ -294,32 +370,38 @@ impl<'a> Reader<'a> {
                         None => return self.err(JsonErrorKind::UnexpectedEnd),
                     }
                 }
-                0x00..=0x1F => return self.err(JsonErrorKind::ControlCharacter),
-                _ => self.pos += 1,
+                _ => return self.err(JsonErrorKind::ControlCharacter),
             }
         }
     }
 
     /// Reads a number token (syntax-checked).
+    #[inline]
     pub fn number(&mut self) -> Res<JNum<'a>> {
         self.ws();
         let start = self.pos;
-        if self.peek() == Some(b'-') {
+        let negative = self.peek() == Some(b'-');
+        if negative {
             self.pos += 1;
         }
+        // the integer part, accumulated while scanning (None on overflow)
+        let mut int: Option<u64> = Some(0);
         match self.peek() {
             Some(b'0') => self.pos += 1,
             Some(b'1'..=b'9') => {
-                while matches!(self.peek(), Some(b'0'..=b'9')) {
+                while let Some(&d @ b'0'..=b'9') = self.s.get(self.pos) {
+                    int = int.and_then(|v| v.checked_mul(10)).and_then(|v| v.checked_add(u64::from(d - b'0')));
                     self.pos += 1;
                 }
             }
             Some(_) => return self.err(JsonErrorKind::InvalidNumber),
             None => return self.err(JsonErrorKind::UnexpectedEnd),
         }
+        let mut integer = !negative;
         if self.peek() == Some(b'.') {
             self.pos += 1;
             self.digits()?;
+            integer = false;
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
             self.pos += 1;
@@ -327,9 +409,10 @@ impl<'a> Reader<'a> {
                 self.pos += 1;
             }
             self.digits()?;
+            integer = false;
         }
         let raw = self.s.get(start..self.pos).unwrap_or(&[]);
-        Ok(JNum { raw: core::str::from_utf8(raw).unwrap_or("") })
+        Ok(JNum { raw, int: if integer { int } else { None } })
     }
 
     fn digits(&mut self) -> Res<()> {
@@ -338,7 +421,7 @@ impl<'a> Reader<'a> {
             Some(_) => return self.err(JsonErrorKind::InvalidNumber),
             None => return self.err(JsonErrorKind::UnexpectedEnd),
         }
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
+        while let Some(b'0'..=b'9') = self.s.get(self.pos) {
             self.pos += 1;
         }
         Ok(())
@@ -356,7 +439,7 @@ impl<'a> Reader<'a> {
                 // distinguish a truncated literal from a wrong one
                 let rest = self.s.get(self.pos..).unwrap_or(&[]);
                 if lit.starts_with(rest) {
-                    Err(JsonError { kind: JsonErrorKind::UnexpectedEnd, offset: self.s.len() })
+                    Err(JsonError { kind: JsonErrorKind::UnexpectedEnd, offset: offset32(self.s.len()) })
                 } else {
                     self.err(JsonErrorKind::UnexpectedByte)
                 }
@@ -365,6 +448,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads `true` or `false`.
+    #[inline]
     pub fn boolean(&mut self) -> Res<bool> {
         match self.peek_ws()? {
             b't' => self.literal(b"true").map(|_| true),
@@ -415,7 +499,7 @@ impl<'a> Reader<'a> {
                     }
                 }
                 b'"' => {
-                    self.string()?;
+                    self.string_at_quote()?;
                 }
                 b't' => self.literal(b"true")?,
                 b'f' => self.literal(b"false")?,
@@ -438,7 +522,7 @@ impl<'a> Reader<'a> {
                             if self.peek_ws()? != b'"' {
                                 return self.err(JsonErrorKind::UnexpectedByte);
                             }
-                            self.string()?;
+                            self.string_at_quote()?;
                             self.expect(b':')?;
                         }
                         break;
@@ -469,14 +553,24 @@ impl<'a> Reader<'a> {
 /// A string token as it appears in the text (between the quotes), escapes not yet decoded.
 #[derive(Clone, Copy, Debug)]
 pub struct JStr<'a> {
-    raw: &'a str,
+    raw: &'a [u8],
+    /// The raw bytes as text when they held non-ASCII bytes (validated while reading).
+    text: Option<&'a str>,
     escaped: bool,
     offset: usize,
 }
 
 impl<'a> JStr<'a> {
-    /// The raw text between the quotes.
+    /// The raw text between the quotes (valid UTF-8: checked while reading).
     pub fn raw(&self) -> &'a str {
+        match self.text {
+            Some(t) => t,
+            // ASCII only: always valid
+            None => core::str::from_utf8(self.raw).unwrap_or(""),
+        }
+    }
+    /// The raw bytes between the quotes.
+    pub fn raw_bytes(&self) -> &'a [u8] {
         self.raw
     }
     /// Whether the raw text contains any `\` escape.
@@ -489,13 +583,19 @@ impl<'a> JStr<'a> {
     }
     /// The decoded characters; an invalid escape or lone surrogate yields an error item.
     pub fn chars(&self) -> Unescape<'a> {
-        Unescape { rest: self.raw.as_bytes(), raw: self.raw, offset: self.offset }
+        let raw = self.raw();
+        Unescape { rest: raw.as_bytes(), raw, offset: self.offset }
     }
     /// Compares the decoded text with `s` (fast path when there are no escapes).
+    #[inline]
     pub fn eq_str(&self, s: &str) -> bool {
         if !self.escaped {
-            return self.raw == s;
+            return self.raw == s.as_bytes();
         }
+        self.eq_str_escaped(s)
+    }
+
+    fn eq_str_escaped(&self, s: &str) -> bool {
         let mut want = s.chars();
         for c in self.chars() {
             match (c, want.next()) {
@@ -509,7 +609,7 @@ impl<'a> JStr<'a> {
     /// `Err(Some(e))` on an invalid escape.
     pub fn decode_into<'o>(&self, out: &'o mut [u8]) -> Result<&'o [u8], Option<JsonError>> {
         if !self.escaped {
-            let src = self.raw.as_bytes();
+            let src = self.raw;
             let dst = out.get_mut(..src.len()).ok_or(None)?;
             dst.copy_from_slice(src);
             return Ok(dst);
@@ -530,14 +630,86 @@ impl<'a> JStr<'a> {
         out: &mut heapless::String<N>,
     ) -> Result<(), Option<JsonError>> {
         out.clear();
+        let text = self.raw();
         if !self.escaped {
-            return out.push_str(self.raw).map_err(|_| None);
+            return out.push_str(text).map_err(|_| None);
         }
-        for c in self.chars() {
-            out.push(c.map_err(Some)?).map_err(|_| None)?;
+        // copy the runs between escapes in bulk; decode each escape in place
+        let b = text.as_bytes();
+        let (mut i, mut run) = (0usize, 0usize);
+        while let Some(&c) = b.get(i) {
+            if c != b'\\' {
+                i += 1;
+                continue;
+            }
+            out.push_str(text.get(run..i).unwrap_or("")).map_err(|_| None)?;
+            let (ch, used) = decode_escape(b, i).map_err(|kind| {
+                Some(JsonError { kind, offset: offset32(self.offset + i) })
+            })?;
+            out.push(ch).map_err(|_| None)?;
+            i += used;
+            run = i;
         }
-        Ok(())
+        out.push_str(text.get(run..).unwrap_or("")).map_err(|_| None)
     }
+}
+
+/// The value of one hex digit.
+#[inline]
+fn hex_val(b: u8) -> Option<u32> {
+    match b {
+        b'0'..=b'9' => Some(u32::from(b - b'0')),
+        b'a'..=b'f' => Some(u32::from(b - b'a' + 10)),
+        b'A'..=b'F' => Some(u32::from(b - b'A' + 10)),
+        _ => None,
+    }
+}
+
+/// Four hex digits at `b[at..at + 4]`.
+#[inline]
+fn hex4_at(b: &[u8], at: usize) -> Option<u32> {
+    let h = b.get(at..at + 4)?;
+    let mut v = 0u32;
+    for &d in h {
+        v = (v << 4) | hex_val(d)?;
+    }
+    Some(v)
+}
+
+/// Decodes the escape starting at `b[i] == '\\'`: the character and the bytes it used.
+/// Surrogate pairs combine; a lone surrogate is an error.
+#[inline]
+fn decode_escape(b: &[u8], i: usize) -> Result<(char, usize), JsonErrorKind> {
+    let simple = match b.get(i + 1) {
+        Some(b'"') => '"',
+        Some(b'\\') => '\\',
+        Some(b'/') => '/',
+        Some(b'b') => '\u{08}',
+        Some(b'f') => '\u{0C}',
+        Some(b'n') => '\n',
+        Some(b'r') => '\r',
+        Some(b't') => '\t',
+        Some(b'u') => {
+            let hi = hex4_at(b, i + 2).ok_or(JsonErrorKind::InvalidEscape)?;
+            return match hi {
+                0xD800..=0xDBFF => {
+                    if b.get(i + 6) != Some(&b'\\') || b.get(i + 7) != Some(&b'u') {
+                        return Err(JsonErrorKind::LoneSurrogate);
+                    }
+                    let lo = hex4_at(b, i + 8).ok_or(JsonErrorKind::InvalidEscape)?;
+                    if !(0xDC00..=0xDFFF).contains(&lo) {
+                        return Err(JsonErrorKind::LoneSurrogate);
+                    }
+                    let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                    char::from_u32(cp).map(|c| (c, 12)).ok_or(JsonErrorKind::LoneSurrogate)
+                }
+                0xDC00..=0xDFFF => Err(JsonErrorKind::LoneSurrogate),
+                cp => char::from_u32(cp).map(|c| (c, 6)).ok_or(JsonErrorKind::InvalidEscape),
+            };
+        }
+        _ => return Err(JsonErrorKind::InvalidEscape),
+    };
+    Ok((simple, 2))
 }
 
 /// Iterator over the decoded characters of a [`JStr`].
@@ -548,110 +720,57 @@ pub struct Unescape<'a> {
     offset: usize,
 }
 
-impl Unescape<'_> {
-    fn hex4(&mut self) -> Option<u32> {
-        let (h, rest) = self.rest.split_at_checked(4)?;
-        self.rest = rest;
-        let mut v = 0u32;
-        for &b in h {
-            v = v * 16 + (b as char).to_digit(16)?;
-        }
-        Some(v)
-    }
-    fn err(&self, kind: JsonErrorKind) -> JsonError {
-        JsonError { kind, offset: self.offset + (self.raw.len() - self.rest.len()) }
-    }
-}
-
 impl Iterator for Unescape<'_> {
     type Item = Result<char, JsonError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let (&b, rest) = self.rest.split_first()?;
+        let (&b, _) = self.rest.split_first()?;
+        let at = self.raw.len() - self.rest.len();
         if b != b'\\' {
-            // a plain UTF-8 sequence: decode one char from the remaining valid UTF-8
-            let at = self.raw.len() - self.rest.len();
+            // a plain UTF-8 sequence: one char from the remaining (valid) text
             let c = self.raw.get(at..).and_then(|s| s.chars().next())?;
             self.rest = self.rest.get(c.len_utf8()..).unwrap_or(&[]);
             return Some(Ok(c));
         }
-        let (&e, rest) = match rest.split_first() {
-            Some(x) => x,
-            None => return Some(Err(self.err(JsonErrorKind::InvalidEscape))),
-        };
-        self.rest = rest;
-        let c = match e {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{08}',
-            b'f' => '\u{0C}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            b'u' => {
-                let Some(hi) = self.hex4() else {
-                    return Some(Err(self.err(JsonErrorKind::InvalidEscape)));
-                };
-                match hi {
-                    0xD800..=0xDBFF => {
-                        // must be followed by \uDC00-\uDFFF
-                        if self.rest.starts_with(b"\\u") {
-                            self.rest = self.rest.get(2..).unwrap_or(&[]);
-                            match self.hex4() {
-                                Some(lo @ 0xDC00..=0xDFFF) => {
-                                    let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-                                    match char::from_u32(cp) {
-                                        Some(c) => c,
-                                        None => {
-                                            return Some(Err(self.err(JsonErrorKind::LoneSurrogate)));
-                                        }
-                                    }
-                                }
-                                Some(_) => {
-                                    return Some(Err(self.err(JsonErrorKind::LoneSurrogate)));
-                                }
-                                None => return Some(Err(self.err(JsonErrorKind::InvalidEscape))),
-                            }
-                        } else {
-                            return Some(Err(self.err(JsonErrorKind::LoneSurrogate)));
-                        }
-                    }
-                    0xDC00..=0xDFFF => return Some(Err(self.err(JsonErrorKind::LoneSurrogate))),
-                    cp => match char::from_u32(cp) {
-                        Some(c) => c,
-                        None => return Some(Err(self.err(JsonErrorKind::InvalidEscape))),
-                    },
-                }
+        match decode_escape(self.rest, 0) {
+            Ok((c, used)) => {
+                self.rest = self.rest.get(used..).unwrap_or(&[]);
+                Some(Ok(c))
             }
-            _ => return Some(Err(self.err(JsonErrorKind::InvalidEscape))),
-        };
-        Some(Ok(c))
+            Err(kind) => {
+                // stop after an error
+                self.rest = &[];
+                Some(Err(JsonError { kind, offset: offset32(self.offset + at) }))
+            }
+        }
     }
 }
 
 /// A number token as it appears in the text (syntax already valid).
 #[derive(Clone, Copy, Debug)]
 pub struct JNum<'a> {
-    raw: &'a str,
+    raw: &'a [u8],
+    /// The value when the token is an unsigned integer that fits a `u64`.
+    int: Option<u64>,
 }
 
 impl<'a> JNum<'a> {
-    /// The raw token.
+    /// The raw token (ASCII).
     pub fn raw(&self) -> &'a str {
-        self.raw
+        core::str::from_utf8(self.raw).unwrap_or("")
     }
 
     /// The value as a `u64` when the token is an unsigned integer (no sign, fraction or
     /// exponent) that fits. `-0` is not one (serde_json reads it as the float -0.0).
+    #[inline]
     pub fn as_u64(&self) -> Option<u64> {
-        crate::field::parse_u64_digits(self.raw.as_bytes())
+        self.int
     }
 
     /// The exact value scaled by 10^`scale` when it is a non-negative number with at most
     /// `scale` significant decimals (exponents allowed), e.g. `12.5` with scale 1 = 125.
     pub fn as_scaled(&self, scale: u32) -> Option<u64> {
-        let b = self.raw.as_bytes();
+        let b = self.raw;
         let (neg, b) = match b.strip_prefix(b"-") {
             Some(r) => (true, r),
             None => (false, b),

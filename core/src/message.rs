@@ -62,29 +62,55 @@ fn read_u64(r: &mut Reader<'_>, key: &'static str, limit: &'static str) -> Resul
     r.number()?.as_u64().ok_or(DecodeError::Field(FieldError::new(key, limit)))
 }
 
+/// Reads an ASCII field: validated straight from the input when it has no escapes (the
+/// common case), else decoded into a small scratch buffer first (zeroized after use when the
+/// field is a secret).
+fn read_ascii<T>(
+    r: &mut Reader<'_>,
+    key: &'static str,
+    limit: &'static str,
+    secret: bool,
+    parse: impl FnOnce(&[u8]) -> Result<T, FieldError>,
+) -> Result<T, DecodeError> {
+    if r.peek_kind()? != Kind::String {
+        return Err(FieldError::new(key, limit).into());
+    }
+    let s = r.string()?;
+    if !s.has_escapes() {
+        return parse(s.raw_bytes()).map_err(|e| e.for_field(key).into());
+    }
+    let mut buf = [0u8; ASCII_SCRATCH];
+    let res = match s.decode_into(&mut buf) {
+        Ok(b) => parse(b).map_err(|e| e.for_field(key).into()),
+        Err(Some(j)) => Err(DecodeError::Json(j)),
+        Err(None) => Err(DecodeError::Field(FieldError::new(key, limit))),
+    };
+    if secret {
+        buf.zeroize();
+    }
+    res
+}
+
 macro_rules! ascii_value {
-    ($($t:ty => $access:ident),* $(,)?) => {$(
+    ($($t:ty => $access:ident, $secret:expr);* $(;)?) => {$(
         impl Value for $t {
             fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
-                let mut buf = [0u8; ASCII_SCRATCH];
-                let res = read_text(r, key, <$t>::LIMIT, &mut buf)
-                    .and_then(|b| <$t>::from_bytes(b).map_err(|e| e.for_field(key).into()));
-                buf.zeroize();
-                res
+                read_ascii(r, key, <$t>::LIMIT, $secret, <$t>::from_bytes)
             }
             #[inline]
             fn write(&self, w: &mut Writer<'_>) {
-                w.plain_string(self.$access().as_bytes());
+                w.plain_string(self.$access());
             }
         }
     )*};
 }
 
 ascii_value!(
-    SequenceId => as_str, NrNumber => as_str, RefundNrNumber => as_str, Par => as_str,
-    CardExpiry => as_str, MerchantId => as_str, DateTime14 => as_str, AspId => as_str,
-    AccessKey => as_str, CryptoKeyId => as_str, CorrelationId => as_str,
-    OneTimeToken => expose, Dcvv => expose, CardNo => expose,
+    SequenceId => as_bytes, false; NrNumber => as_bytes, false; RefundNrNumber => as_bytes, false;
+    Par => as_bytes, false; CardExpiry => as_bytes, false; MerchantId => as_bytes, false;
+    DateTime14 => as_bytes, false; AspId => as_bytes, false; AccessKey => as_bytes, false;
+    CryptoKeyId => as_bytes, false; CorrelationId => as_bytes, false;
+    OneTimeToken => expose_bytes, true; Dcvv => expose_bytes, true; CardNo => expose_bytes, true;
 );
 
 macro_rules! number_value {
@@ -427,39 +453,35 @@ pub enum Body<R, C> {
     Encrypted(core::ops::Range<usize>),
 }
 
-#[derive(Default)]
-struct EnvelopePartial {
-    code: Option<RawCode>,
-    description: Option<Description>,
-}
-
-fn read_envelope(r: &mut Reader<'_>) -> Result<EnvelopePartial, DecodeError> {
+/// Reads the `response` object, writing code and description straight into their final
+/// places (large values are never moved after being written).
+fn read_envelope_into(
+    r: &mut Reader<'_>,
+    code: &mut heapless::String<32>,
+    description: &mut heapless::String<{ Description::CAPACITY }>,
+) -> Result<(bool, bool), DecodeError> {
     if r.peek_kind()? != Kind::Object {
         return Err(FieldError::new("response", "a JSON object with code and description").into());
     }
     r.begin_object()?;
-    let mut p = EnvelopePartial::default();
+    let (mut has_code, mut has_description) = (false, false);
     let mut first = true;
     while let Some(k) = r.next_key(&mut first)? {
         if k.eq_str("code") {
-            if p.code.is_some() {
+            if core::mem::replace(&mut has_code, true) {
                 return Err(DecodeError::Duplicate { field: RawCode::API_NAME });
             }
-            let mut h = heapless::String::<32>::new();
-            read_string_into(r, RawCode::API_NAME, RawCode::LIMIT, &mut h)?;
-            p.code = Some(RawCode::from_heapless(h));
+            read_string_into(r, RawCode::API_NAME, RawCode::LIMIT, code)?;
         } else if k.eq_str("description") {
-            if p.description.is_some() {
+            if core::mem::replace(&mut has_description, true) {
                 return Err(DecodeError::Duplicate { field: Description::API_NAME });
             }
-            let mut h = heapless::String::new();
-            read_string_into(r, Description::API_NAME, Description::LIMIT, &mut h)?;
-            p.description = Some(Description(h));
+            read_string_into(r, Description::API_NAME, Description::LIMIT, description)?;
         } else {
             r.skip_value()?;
         }
     }
-    Ok(p)
+    Ok((has_code, has_description))
 }
 
 fn read_string_into<const N: usize>(
@@ -477,20 +499,34 @@ fn read_string_into<const N: usize>(
     })
 }
 
-/// Decodes a response body (JSON text) of message `R` with codes `C`.
+impl<R, C: ResultCode> Reply<R, C> {
+    /// An empty reply to decode into.
+    fn empty() -> Self {
+        Self { code: C::from_raw(RawCode::default()), description: Description::default(), body: None }
+    }
+}
+
+/// Decodes a response body (JSON text) of message `R` with codes `C` into `out`, in place.
+/// Returns `Some(range)` of the JWE text when the body carries `encData` (then `out` is
+/// unspecified), `None` when `out` holds the decoded reply.
 ///
-/// Unknown fields anywhere are skipped; a body carrying a string `encData` is reported as
-/// [`Body::Encrypted`].
-pub fn decode_body<R: Message, C: ResultCode>(body: &[u8]) -> Result<Body<R, C>, DecodeError> {
+/// Unknown fields anywhere are skipped. Writing in place keeps large values (the 256-byte
+/// description) from being copied after they are filled.
+pub fn decode_body_into<R: Message, C: ResultCode>(
+    body: &[u8],
+    out: &mut Reply<R, C>,
+) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
     let mut r = Reader::new(body)?;
     if r.peek_kind()? != Kind::Object {
         return Err(FieldError::new("body", "a JSON object").into());
     }
     r.begin_object()?;
     let mut fields = R::Partial::default();
+    let mut code = heapless::String::<32>::new();
+    out.description.0.clear();
     // `null` counts as absent, but a repeated key is a duplicate even after a null
     let (mut env_seen, mut enc_seen) = (false, false);
-    let mut env: Option<EnvelopePartial> = None;
+    let (mut has_code, mut has_description, mut has_env) = (false, false, false);
     let mut enc: Option<core::ops::Range<usize>> = None;
     let mut first = true;
     while let Some(k) = r.next_key(&mut first)? {
@@ -501,7 +537,8 @@ pub fn decode_body<R: Message, C: ResultCode>(body: &[u8]) -> Result<Body<R, C>,
             if r.peek_kind()? == Kind::Null {
                 r.null()?;
             } else {
-                env = Some(read_envelope(&mut r)?);
+                (has_code, has_description) = read_envelope_into(&mut r, &mut code, &mut out.description.0)?;
+                has_env = true;
             }
         } else if k.eq_str("encData") {
             if core::mem::replace(&mut enc_seen, true) {
@@ -516,7 +553,7 @@ pub fn decode_body<R: Message, C: ResultCode>(body: &[u8]) -> Result<Body<R, C>,
                         // base64url and '.' never need escaping; anything else is not a JWE
                         return Err(FieldError::new("encData", limit).into());
                     }
-                    enc = Some(s.offset()..s.offset() + s.raw().len());
+                    enc = Some(s.offset()..s.offset() + s.raw_bytes().len());
                 }
                 _ => return Err(FieldError::new("encData", limit).into()),
             }
@@ -525,22 +562,42 @@ pub fn decode_body<R: Message, C: ResultCode>(body: &[u8]) -> Result<Body<R, C>,
         }
     }
     r.end()?;
-    if let Some(jwe) = enc {
-        return Ok(Body::Encrypted(jwe));
+    if enc.is_some() {
+        return Ok(enc);
     }
-    let env = env.ok_or(DecodeError::Missing { field: "response" })?;
-    let code = env.code.ok_or(DecodeError::Missing { field: RawCode::API_NAME })?;
-    let description =
-        env.description.ok_or(DecodeError::Missing { field: Description::API_NAME })?;
-    let body = if code.is_success() { Some(R::finish(fields)?) } else { None };
-    Ok(Body::Plain(Reply { code: C::from_raw(code), description, body }))
+    if !has_env {
+        return Err(DecodeError::Missing { field: "response" });
+    }
+    if !has_code {
+        return Err(DecodeError::Missing { field: RawCode::API_NAME });
+    }
+    if !has_description {
+        return Err(DecodeError::Missing { field: Description::API_NAME });
+    }
+    let code = RawCode::from_heapless(code);
+    out.body = if code.is_success() { Some(R::finish(fields)?) } else { None };
+    out.code = C::from_raw(code);
+    Ok(None)
+}
+
+/// Decodes a response body (JSON text) of message `R` with codes `C`.
+///
+/// Unknown fields anywhere are skipped; a body carrying a string `encData` is reported as
+/// [`Body::Encrypted`].
+pub fn decode_body<R: Message, C: ResultCode>(body: &[u8]) -> Result<Body<R, C>, DecodeError> {
+    let mut reply = Reply::empty();
+    match decode_body_into(body, &mut reply)? {
+        None => Ok(Body::Plain(reply)),
+        Some(jwe) => Ok(Body::Encrypted(jwe)),
+    }
 }
 
 /// Decodes a plaintext response body; an encrypted one is [`DecodeError::Encrypted`].
 pub fn decode_reply<R: Message, C: ResultCode>(body: &[u8]) -> Result<Reply<R, C>, DecodeError> {
-    match decode_body::<R, C>(body)? {
-        Body::Plain(reply) => Ok(reply),
-        Body::Encrypted(_) => Err(DecodeError::Encrypted),
+    let mut reply = Reply::empty();
+    match decode_body_into(body, &mut reply)? {
+        None => Ok(reply),
+        Some(_) => Err(DecodeError::Encrypted),
     }
 }
 

@@ -126,14 +126,20 @@ impl SignedHeaders {
 
     /// `(name, value)` pairs in the order they are sent.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.iter_bytes().map(|(n, v)| (n, crate::field::ascii_str(v)))
+    }
+
+    /// `(name, value bytes)` pairs in the order they are sent (no UTF-8 re-validation).
+    #[inline]
+    pub fn iter_bytes(&self) -> impl Iterator<Item = (&'static str, &[u8])> {
         [
-            Some(("X-KM-User-AspId", self.asp_id.as_str())),
-            Some(("X-KM-Correlation-Id", self.correlation_id.as_str())),
-            Some(("X-KM-Access-Key", self.access_key.as_str())),
-            self.crypto_key_id.as_ref().map(|k| ("X-KM-Crypto-Key-Id", k.as_str())),
-            Some(("X-KM-Tran-Token", self.tran_token.as_str())),
-            Some(("X-KM-Tran-Time", self.tran_time.as_str())),
-            Some(("X-KM-Time-Zone", self.time_zone.as_str())),
+            Some(("X-KM-User-AspId", self.asp_id.as_bytes())),
+            Some(("X-KM-Correlation-Id", self.correlation_id.as_bytes())),
+            Some(("X-KM-Access-Key", self.access_key.as_bytes())),
+            self.crypto_key_id.as_ref().map(|k| ("X-KM-Crypto-Key-Id", k.as_bytes())),
+            Some(("X-KM-Tran-Token", self.tran_token.as_bytes())),
+            Some(("X-KM-Tran-Time", self.tran_time.as_bytes())),
+            Some(("X-KM-Time-Zone", self.time_zone.as_bytes())),
         ]
         .into_iter()
         .flatten()
@@ -211,10 +217,22 @@ pub(crate) fn finish_request(
     Ok(EncodedRequest { len: total, body: head..total, headers })
 }
 
+/// Length of the head [`write_head`] writes, computed without writing it.
 fn head_len(target: &Target, path: &str, body_len: usize, headers: &SignedHeaders) -> usize {
-    let mut w = HeadWriter::new(&mut []);
-    write_head(&mut w, target, path, body_len, headers);
-    w.len()
+    let mut tmp = [0u8; 20];
+    let fixed = "POST ".len()
+        + " HTTP/1.1\r\n".len()
+        + "Host: \r\n".len()
+        + "Content-Type: application/json\r\nAccept: application/json\r\n".len()
+        + "Content-Length: \r\n".len()
+        + "\r\n".len();
+    let xkm: usize = headers.iter_bytes().map(|(n, v)| n.len() + 2 + v.len() + 2).sum();
+    fixed
+        + target.base_path.prefix_bytes().len()
+        + path.len()
+        + target.host.as_bytes().len()
+        + fmt_u64(body_len as u64, &mut tmp).len()
+        + xkm
 }
 
 fn write_head(
@@ -225,15 +243,15 @@ fn write_head(
     headers: &SignedHeaders,
 ) {
     w.put(b"POST ");
-    w.put(target.base_path.prefix().as_bytes());
+    w.put(target.base_path.prefix_bytes());
     w.put(path.as_bytes());
     w.put(b" HTTP/1.1\r\n");
-    w.header("Host", target.host.as_str().as_bytes());
+    w.header("Host", target.host.as_bytes());
     w.put(b"Content-Type: application/json\r\nAccept: application/json\r\n");
     let mut tmp = [0u8; 20];
     w.header("Content-Length", fmt_u64(body_len as u64, &mut tmp));
-    for (name, value) in headers.iter() {
-        w.header(name, value.as_bytes());
+    for (name, value) in headers.iter_bytes() {
+        w.header(name, value);
     }
     w.put(b"\r\n");
 }

@@ -204,6 +204,11 @@ impl TranToken {
     pub fn as_str(&self) -> &str {
         ascii_str(&self.0)
     }
+    /// The token's bytes (ASCII).
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
     /// The 17-digit time part.
     pub fn time_part(&self) -> &str {
         ascii_str(self.0.get(5..22).unwrap_or(&[]))
