@@ -1,0 +1,360 @@
+//! # konaplate-embedded
+//!
+//! A `no_std`, allocation-free, blocking KONA PLATE client over any
+//! [`embedded_io::Read`] + [`embedded_io::Write`] stream — the firmware's own TCP or TLS
+//! socket. All encoding, signing, JWE and decoding is done by [`konaplate_core`]; this crate
+//! only moves bytes:
+//!
+//! * the request is encoded into the caller's buffer and written (a stream that accepts zero
+//!   bytes is an error, never a panic);
+//! * the response is read into the same buffer: the head is parsed once, when its blank line
+//!   has arrived (no quadratic re-parsing on slow links), then the body by `Content-Length`,
+//!   `chunked` (decoded in place while it arrives) or until the peer closes;
+//! * responses split across any number of tiny reads, a peer that closes early, a head or body
+//!   larger than the buffer: typed errors, never panics;
+//! * an `encData` body is decrypted in place through the caller's [`KeyUnwrap`] (a secure
+//!   element or software), and decoded as the ordinary envelope.
+//!
+//! ```no_run
+//! # use konaplate_core::prelude::*;
+//! # fn demo<S: embedded_io::Read + embedded_io::Write>(socket: &mut S, creds: &Credentials,
+//! #     target: &Target, stamp: &Stamp) -> Result<(), konaplate_embedded::Error<S::Error>> {
+//! let mut buf = [0u8; konaplate_embedded::BUFFER_ENCRYPTED];
+//! let req = ChargeResultRequest { sequence_id: SequenceId::new("KP-1").unwrap() };
+//! let x = konaplate_embedded::call::<ChargeResultInquiry, _, _>(
+//!     socket, creds, target, stamp, &req, konaplate_embedded::NoCrypto, &mut buf)?;
+//! if let Some(r) = x.reply.body {
+    let _final = r.result.is_final();
+}
+//! # Ok(()) }
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
+#![allow(clippy::result_large_err, clippy::large_enum_variant)]
+
+use core::fmt;
+use core::ops::Range;
+
+use embedded_io::{Read, Write};
+use konaplate_core::api::{Endpoint, ReplyOf};
+use konaplate_core::error::{DecodeError, EncodeError};
+use konaplate_core::http::{ChunkedDecoder, Framing, HttpError, ResponseHead, parse_response_head};
+use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError, encode_encrypted_request, open_body_in_place};
+use konaplate_core::message::decode_reply;
+use konaplate_core::request::{Credentials, EncodedRequest, Stamp, Target, encode_request};
+
+/// A buffer that fits every covered request and response in plaintext (the largest is a full
+/// auto-recharge list, about 1.7 KiB with its head).
+pub const BUFFER_PLAIN: usize = 2048;
+/// A buffer that fits every covered request and response with JWE encryption (RSA-2048 key
+/// wrap adds 342 characters; base64url adds a third).
+pub const BUFFER_ENCRYPTED: usize = 4096;
+
+/// What went wrong. [`Error::outcome_unknown`] says whether the platform may have processed
+/// the request.
+#[derive(Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Error<E> {
+    /// The request could not be encoded: nothing was sent.
+    Encode(EncodeError),
+    /// Writing the request failed (it may have been partly sent).
+    Write(E),
+    /// The stream accepted zero bytes while writing.
+    WriteZero,
+    /// Reading the response failed.
+    Read(E),
+    /// The peer closed the connection before the response was complete.
+    Closed {
+        /// Bytes of the response received (head included).
+        received: usize,
+    },
+    /// The response head does not fit the buffer.
+    HeadTooLarge {
+        /// Buffer capacity.
+        capacity: usize,
+    },
+    /// The response body does not fit the buffer.
+    BodyTooLarge {
+        /// Bytes needed (head + body), when announced (0 for chunked or until-close bodies).
+        needed: usize,
+        /// Buffer capacity.
+        capacity: usize,
+    },
+    /// Malformed HTTP framing.
+    Http(HttpError),
+    /// The body could not be decoded (or decrypted).
+    Decode(DecodeError),
+}
+
+impl<E> Error<E> {
+    /// `true` when the request may have reached the platform: only an encoding failure is
+    /// certain to have sent nothing. (A failed connect is the caller's, before `call`.)
+    pub fn outcome_unknown(&self) -> bool {
+        !matches!(self, Error::Encode(_))
+    }
+}
+
+impl<E: fmt::Debug> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Encode(e) => write!(f, "request not sent: {e}"),
+            Error::Write(e) => write!(f, "write failed: {e:?}"),
+            Error::WriteZero => f.write_str("the stream accepted zero bytes"),
+            Error::Read(e) => write!(f, "read failed: {e:?}"),
+            Error::Closed { received } => {
+                write!(f, "connection closed after {received} bytes of the response")
+            }
+            Error::HeadTooLarge { capacity } => {
+                write!(f, "response head larger than the {capacity}-byte buffer")
+            }
+            Error::BodyTooLarge { needed, capacity } if *needed > 0 => {
+                write!(f, "response of {needed} bytes does not fit the {capacity}-byte buffer")
+            }
+            Error::BodyTooLarge { capacity, .. } => {
+                write!(f, "response body does not fit the {capacity}-byte buffer")
+            }
+            Error::Http(e) => write!(f, "HTTP: {e}"),
+            Error::Decode(e) => write!(f, "decode: {e}"),
+        }
+    }
+}
+
+impl<E: fmt::Debug> core::error::Error for Error<E> {}
+
+/// How requests are encrypted and responses decrypted.
+pub trait Crypto {
+    /// The RSA-OAEP-256 key wrap to the platform's public key, with this request's fresh
+    /// 16-byte CEK and 12-byte IV; `None` when no request will be encrypted.
+    fn wrap(&mut self) -> Option<(&mut dyn KeyWrap, [u8; 16], [u8; 12])>;
+    /// The key unwrap with the client private key (a secure element, or software); `None`
+    /// when responses are never encrypted.
+    fn unwrap(&mut self) -> Option<&mut dyn KeyUnwrap>;
+}
+
+/// No encryption: Encrypted requests are refused, encrypted responses are errors.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoCrypto;
+
+impl Crypto for NoCrypto {
+    fn wrap(&mut self) -> Option<(&mut dyn KeyWrap, [u8; 16], [u8; 12])> {
+        None
+    }
+    fn unwrap(&mut self) -> Option<&mut dyn KeyUnwrap> {
+        None
+    }
+}
+
+/// Encryption with a key wrap, a key unwrap, and the randomness for one request.
+pub struct Keys<'k, W: KeyWrap, U: KeyUnwrap> {
+    /// Wraps CEKs to the platform's public key.
+    pub wrap: &'k mut W,
+    /// Unwraps CEKs with the client private key.
+    pub unwrap: &'k mut U,
+    /// This request's content-encryption key (fresh random bytes).
+    pub cek: [u8; 16],
+    /// This request's IV (fresh random bytes).
+    pub iv: [u8; 12],
+}
+
+impl<W: KeyWrap, U: KeyUnwrap> Crypto for Keys<'_, W, U> {
+    fn wrap(&mut self) -> Option<(&mut dyn KeyWrap, [u8; 16], [u8; 12])> {
+        Some((&mut *self.wrap as &mut dyn KeyWrap, self.cek, self.iv))
+    }
+    fn unwrap(&mut self) -> Option<&mut dyn KeyUnwrap> {
+        Some(&mut *self.unwrap as &mut dyn KeyUnwrap)
+    }
+}
+
+/// A `&mut dyn KeyWrap` usable where the core wants `impl KeyWrap`.
+struct DynWrap<'a>(&'a mut dyn KeyWrap);
+impl KeyWrap for DynWrap<'_> {
+    fn wrap_key(&mut self, cek: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
+        self.0.wrap_key(cek, out)
+    }
+}
+struct DynUnwrap<'a>(&'a mut dyn KeyUnwrap);
+impl KeyUnwrap for DynUnwrap<'_> {
+    fn unwrap_key(&mut self, wrapped: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
+        self.0.unwrap_key(wrapped, out)
+    }
+}
+
+/// A complete response as read: status, framing, and where the (plaintext) body is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RawResponse {
+    /// The parsed head.
+    pub head: ResponseHead,
+    /// The body's bytes in the buffer (decrypted in place when it was `encData`).
+    pub body: Range<usize>,
+    /// The body was JWE-encrypted.
+    pub encrypted: bool,
+}
+
+/// A decoded exchange.
+#[derive(Debug)]
+pub struct Exchange<E: Endpoint> {
+    /// HTTP status and the X-KM response headers.
+    pub head: ResponseHead,
+    /// The request's headers (the Correlation-Id to log).
+    pub sent: EncodedRequest,
+    /// The response body was JWE-encrypted.
+    pub encrypted: bool,
+    /// The envelope and fields.
+    pub reply: ReplyOf<E>,
+}
+
+/// Writes all of `bytes`; a stream that accepts zero bytes is an error (never a panic).
+pub fn write_all<S: Write>(stream: &mut S, mut bytes: &[u8]) -> Result<(), Error<S::Error>> {
+    while !bytes.is_empty() {
+        match stream.write(bytes) {
+            Ok(0) => return Err(Error::WriteZero),
+            Ok(n) => bytes = bytes.get(n..).unwrap_or(&[]),
+            Err(e) => return Err(Error::Write(e)),
+        }
+    }
+    stream.flush().map_err(Error::Write)
+}
+
+/// Reads one HTTP/1.1 response from `stream` into `buf`.
+pub fn read_response<S: Read>(stream: &mut S, buf: &mut [u8]) -> Result<(ResponseHead, Range<usize>), Error<S::Error>> {
+    let capacity = buf.len();
+    let mut filled = 0usize;
+    // 1. the head: read until the blank line, then parse once
+    let mut scan = 0usize;
+    let head = loop {
+        let terminator = buf
+            .get(scan.saturating_sub(3)..filled)
+            .and_then(|w| w.windows(4).position(|x| x == b"\r\n\r\n"));
+        if let Some(p) = terminator {
+            let end = scan.saturating_sub(3) + p + 4;
+            match parse_response_head(buf.get(..end).unwrap_or(&[])) {
+                Ok(Some(h)) => break h,
+                Ok(None) => return Err(Error::Http(HttpError::Syntax { what: "head" })),
+                Err(e) => return Err(Error::Http(e)),
+            }
+        }
+        scan = filled;
+        let free = buf.get_mut(filled..).unwrap_or(&mut []);
+        if free.is_empty() {
+            return Err(Error::HeadTooLarge { capacity });
+        }
+        match stream.read(free) {
+            Ok(0) => return Err(Error::Closed { received: filled }),
+            Ok(n) => filled += n,
+            Err(e) => return Err(Error::Read(e)),
+        }
+    };
+    let start = head.head_len;
+    // 2. the body
+    match head.framing {
+        Framing::Length(n) => {
+            let end = start.checked_add(n).filter(|e| *e <= capacity).ok_or(Error::BodyTooLarge {
+                needed: start.saturating_add(n),
+                capacity,
+            })?;
+            while filled < end {
+                let free = buf.get_mut(filled..end).unwrap_or(&mut []);
+                match stream.read(free) {
+                    Ok(0) => return Err(Error::Closed { received: filled }),
+                    Ok(k) => filled += k,
+                    Err(e) => return Err(Error::Read(e)),
+                }
+            }
+            Ok((head, start..end))
+        }
+        Framing::UntilClose => {
+            loop {
+                let free = buf.get_mut(filled..).unwrap_or(&mut []);
+                if free.is_empty() {
+                    return Err(Error::BodyTooLarge { needed: 0, capacity });
+                }
+                match stream.read(free) {
+                    Ok(0) => return Ok((head, start..filled)),
+                    Ok(k) => filled += k,
+                    Err(e) => return Err(Error::Read(e)),
+                }
+            }
+        }
+        Framing::Chunked => {
+            // decode in place as bytes arrive; each read lands right after the decoded body
+            let mut dec = ChunkedDecoder::new();
+            let mut write = start;
+            let mut pending = start..filled;
+            loop {
+                let used = dec.decode(buf, pending.clone(), &mut write).map_err(Error::Http)?;
+                if dec.is_done() {
+                    let _ = used;
+                    return Ok((head, start..write));
+                }
+                let free = buf.get_mut(write..).unwrap_or(&mut []);
+                if free.is_empty() {
+                    return Err(Error::BodyTooLarge { needed: 0, capacity });
+                }
+                match stream.read(free) {
+                    Ok(0) => return Err(Error::Closed { received: write }),
+                    Ok(k) => pending = write..write + k,
+                    Err(e) => return Err(Error::Read(e)),
+                }
+            }
+        }
+    }
+}
+
+/// Sends endpoint `E`'s request over `stream` and returns the raw response (decrypted in
+/// place when the body is `encData`), for callers that feed the recovery flow
+/// ([`konaplate_core::flow`]) with [`konaplate_core::flow::Event::Response`].
+pub fn call_raw<E: Endpoint, S: Read + Write, C: Crypto>(
+    stream: &mut S,
+    creds: &Credentials,
+    target: &Target,
+    stamp: &Stamp,
+    req: &E::Request,
+    mut crypto: C,
+    buf: &mut [u8],
+) -> Result<(EncodedRequest, RawResponse), Error<S::Error>> {
+    let sent = match (E::REQUEST_ENCRYPTED, crypto.wrap()) {
+        (true, Some((w, cek, iv))) => {
+            encode_encrypted_request::<E, _>(creds, target, stamp, req, &mut DynWrap(w), &cek, &iv, buf)
+        }
+        _ => encode_request::<E>(creds, target, stamp, req, buf),
+    }
+    .map_err(Error::Encode)?;
+    write_all(stream, buf.get(..sent.len).unwrap_or(&[]))?;
+    let (head, body) = read_response(stream, buf)?;
+    let region = buf.get_mut(body.clone()).unwrap_or(&mut []);
+    let (encrypted, plain) = match crypto.unwrap() {
+        Some(u) => open_body_in_place(region, &mut DynUnwrap(u)).map_err(Error::Decode)?,
+        None => match konaplate_core::jwe::find_enc_data(region) {
+            Ok(Some(_)) => return Err(Error::Decode(DecodeError::Encrypted)),
+            _ => (false, 0..region.len()),
+        },
+    };
+    let body = body.start + plain.start..body.start + plain.end;
+    Ok((sent, RawResponse { head, body, encrypted }))
+}
+
+/// Sends endpoint `E`'s request over `stream` and decodes the reply. `buf` holds the request
+/// and then the response ([`BUFFER_PLAIN`] or [`BUFFER_ENCRYPTED`] bytes suffice).
+pub fn call<E: Endpoint, S: Read + Write, C: Crypto>(
+    stream: &mut S,
+    creds: &Credentials,
+    target: &Target,
+    stamp: &Stamp,
+    req: &E::Request,
+    crypto: C,
+    buf: &mut [u8],
+) -> Result<Exchange<E>, Error<S::Error>> {
+    let (sent, raw) = call_raw::<E, S, C>(stream, creds, target, stamp, req, crypto, buf)?;
+    let body = buf.get(raw.body.clone()).unwrap_or(&[]);
+    let reply = decode_reply::<E::Response, E::Code>(body).map_err(Error::Decode)?;
+    // a decrypted plaintext may hold secrets: wipe it from the buffer
+    if let (true, Some(b)) = (raw.encrypted, buf.get_mut(raw.body.clone())) {
+        b.fill(0);
+    }
+    Ok(Exchange { head: raw.head, sent, encrypted: raw.encrypted, reply })
+}
