@@ -24,8 +24,8 @@
 //! let x = konaplate_embedded::call::<ChargeResultInquiry, _, _>(
 //!     socket, creds, target, stamp, &req, konaplate_embedded::NoCrypto, &mut buf)?;
 //! if let Some(r) = x.reply.body {
-    let _final = r.result.is_final();
-}
+//!     let _final = r.result.is_final();
+//! }
 //! # Ok(()) }
 //! ```
 #![no_std]
