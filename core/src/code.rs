@@ -25,7 +25,8 @@ impl RawCode {
     /// Keeps `s` verbatim; errors only when it exceeds 32 bytes.
     pub fn new(s: &str) -> Result<Self, FieldError> {
         let mut h = heapless::String::new();
-        h.push_str(s).map_err(|_| FieldError::new(Self::API_NAME, Self::LIMIT))?;
+        h.push_str(s)
+            .map_err(|_| FieldError::new(Self::API_NAME, Self::LIMIT))?;
         Ok(Self(h))
     }
     /// The code text.

@@ -36,7 +36,10 @@ impl fmt::Display for EncodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EncodeError::BufferTooSmall { needed, capacity } if *needed > 0 => {
-                write!(f, "output buffer too small: {needed} bytes needed, {capacity} given")
+                write!(
+                    f,
+                    "output buffer too small: {needed} bytes needed, {capacity} given"
+                )
             }
             EncodeError::BufferTooSmall { capacity, .. } => {
                 write!(f, "output buffer of {capacity} bytes too small")
@@ -105,7 +108,10 @@ impl fmt::Display for DecodeError {
             DecodeError::Missing { field } => write!(f, "missing required field `{field}`"),
             DecodeError::Duplicate { field } => write!(f, "field `{field}` appears twice"),
             DecodeError::BodyTooLarge { len, capacity } => {
-                write!(f, "body of {len} bytes does not fit the {capacity}-byte buffer")
+                write!(
+                    f,
+                    "body of {len} bytes does not fit the {capacity}-byte buffer"
+                )
             }
             DecodeError::Encrypted => {
                 f.write_str("the body is encrypted (encData); decrypt it with the client key first")

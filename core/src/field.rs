@@ -75,7 +75,10 @@ impl FieldError {
     }
     /// The same limit reported under another field name (a type reused for several fields).
     pub const fn for_field(self, field: &'static str) -> Self {
-        Self { field, limit: self.limit }
+        Self {
+            field,
+            limit: self.limit,
+        }
     }
 }
 
@@ -165,7 +168,10 @@ impl<const N: usize> AsciiBuf<N> {
     fn from_checked(s: &[u8]) -> Option<Self> {
         let mut buf = [0u8; N];
         buf.get_mut(..s.len())?.copy_from_slice(s);
-        Some(Self { buf, len: u8::try_from(s.len()).ok()? })
+        Some(Self {
+            buf,
+            len: u8::try_from(s.len()).ok()?,
+        })
     }
     #[inline]
     pub(crate) fn as_bytes(&self) -> &[u8] {
@@ -464,11 +470,13 @@ fixed_field!(
     RefundNrNumber, "nrNumber", 18, Charset::Alnum, "exactly 18 ASCII letters or digits"
 );
 
-
 impl From<RefundNrNumber> for NrNumber {
     fn from(v: RefundNrNumber) -> Self {
         // 18 alphanumerics always satisfy NrNumber's 1..=50 alphanumerics.
-        NrNumber(AsciiBuf::from_checked(&v.0).unwrap_or(AsciiBuf { buf: [b'0'; 50], len: 1 }))
+        NrNumber(AsciiBuf::from_checked(&v.0).unwrap_or(AsciiBuf {
+            buf: [b'0'; 50],
+            len: 1,
+        }))
     }
 }
 
@@ -617,8 +625,8 @@ fixed_field!(
 impl DateTime14 {
     fn extra_check(s: &[u8]) -> Result<(), FieldError> {
         let err = FieldError::new(Self::API_NAME, Self::LIMIT);
-        let year = u16::from(two_digits(s, 0).ok_or(err)?) * 100
-            + u16::from(two_digits(s, 2).ok_or(err)?);
+        let year =
+            u16::from(two_digits(s, 0).ok_or(err)?) * 100 + u16::from(two_digits(s, 2).ok_or(err)?);
         let ok = Timestamp::new(
             year,
             two_digits(s, 4).ok_or(err)?,
@@ -637,7 +645,11 @@ impl DateTime14 {
 pub(crate) fn two_digits(s: &[u8], at: usize) -> Option<u8> {
     let a = *s.get(at)?;
     let b = *s.get(at + 1)?;
-    if a.is_ascii_digit() && b.is_ascii_digit() { Some((a - b'0') * 10 + (b - b'0')) } else { None }
+    if a.is_ascii_digit() && b.is_ascii_digit() {
+        Some((a - b'0') * 10 + (b - b'0'))
+    } else {
+        None
+    }
 }
 
 /// A wall-clock instant with millisecond precision, in the zone named by the request's
@@ -679,7 +691,15 @@ impl Timestamp {
         if hour > 23 || minute > 59 || second > 59 || millis > 999 {
             return Err(err);
         }
-        Ok(Self { year, month, day, hour, minute, second, millis })
+        Ok(Self {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            millis,
+        })
     }
 
     /// The instant `unix_millis` milliseconds after 1970-01-01T00:00:00 shifted by
@@ -966,7 +986,10 @@ impl SecretKey {
         buf.get_mut(..b.len())
             .ok_or(FieldError::new(Self::API_NAME, Self::LIMIT))?
             .copy_from_slice(b);
-        Ok(Self { buf, len: b.len() as u8 })
+        Ok(Self {
+            buf,
+            len: b.len() as u8,
+        })
     }
     /// The key bytes.
     pub fn expose(&self) -> &[u8] {
@@ -999,7 +1022,11 @@ impl Host {
         let ok = s
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
-        if ok { Self::new(s) } else { Err(FieldError::new(Self::API_NAME, Self::LIMIT)) }
+        if ok {
+            Self::new(s)
+        } else {
+            Err(FieldError::new(Self::API_NAME, Self::LIMIT))
+        }
     }
 }
 
@@ -1011,7 +1038,10 @@ var_field!(
 impl BasePath {
     /// `/open-api`, the platform's prefix.
     pub fn open_api() -> Self {
-        Self(AsciiBuf::from_checked(b"/open-api").unwrap_or(AsciiBuf { buf: [b'/'; 64], len: 1 }))
+        Self(AsciiBuf::from_checked(b"/open-api").unwrap_or(AsciiBuf {
+            buf: [b'/'; 64],
+            len: 1,
+        }))
     }
     /// Like [`BasePath::new`] but also requires a leading `/` and no trailing `/` (unless the
     /// path is just `/`, which means "no prefix").
@@ -1019,8 +1049,13 @@ impl BasePath {
         let b = s.as_bytes();
         let ok = b.first() == Some(&b'/')
             && (b.len() == 1 || b.last() != Some(&b'/'))
-            && b.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'-' | b'_' | b'.'));
-        if ok { Self::new(s) } else { Err(FieldError::new(Self::API_NAME, Self::LIMIT)) }
+            && b.iter()
+                .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'-' | b'_' | b'.'));
+        if ok {
+            Self::new(s)
+        } else {
+            Err(FieldError::new(Self::API_NAME, Self::LIMIT))
+        }
     }
     /// The prefix to prepend (empty for `/`).
     pub fn prefix(&self) -> &str {

@@ -82,7 +82,12 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { poll_interval_ms: 300_000, deadline_ms: 3_600_000, retry_ms: 2_000, max_sends: 3 }
+        Self {
+            poll_interval_ms: 300_000,
+            deadline_ms: 3_600_000,
+            retry_ms: 2_000,
+            max_sends: 3,
+        }
     }
 }
 
@@ -145,7 +150,9 @@ impl Outcome {
     /// The inquiry's `result` this outcome came from, if any.
     pub fn inquiry_result(&self) -> Option<ChargeResult> {
         match self {
-            Outcome::Completed { from_inquiry: true, .. } => Some(ChargeResult::Completed),
+            Outcome::Completed {
+                from_inquiry: true, ..
+            } => Some(ChargeResult::Completed),
             Outcome::Failed => Some(ChargeResult::Failed),
             Outcome::StillPending => Some(ChargeResult::Pending),
             _ => None,
@@ -204,7 +211,10 @@ pub enum State {
 impl State {
     /// `true` for the states `recover` must resolve.
     pub const fn is_unfinished(self) -> bool {
-        matches!(self, State::Sending | State::Lost | State::Pending | State::StillPending)
+        matches!(
+            self,
+            State::Sending | State::Lost | State::Pending | State::StillPending
+        )
     }
     fn from_u8(v: u8) -> Option<Self> {
         Some(match v {
@@ -380,7 +390,11 @@ impl Flow {
         self.step = Step::Idle;
         self.updated_ms = now;
         if self.past_deadline(at) {
-            let o = if self.state == State::Pending { Outcome::StillPending } else { Outcome::Unknown };
+            let o = if self.state == State::Pending {
+                Outcome::StillPending
+            } else {
+                Outcome::Unknown
+            };
             self.finish(o, now);
         } else {
             self.next = next;
@@ -430,7 +444,9 @@ impl Flow {
         let step = self.step;
         self.updated_ms = now_ms;
         match (step, event) {
-            (Step::Sending, Event::Response { status, body }) => self.on_response(now_ms, status, body),
+            (Step::Sending, Event::Response { status, body }) => {
+                self.on_response(now_ms, status, body)
+            }
             (Step::Sending, Event::NotSent) => self.on_not_sent(now_ms),
             (Step::Sending, Event::Lost) => self.on_lost(now_ms),
             (Step::Inquiring, Event::InquiryResponse { status, body }) => {
@@ -472,12 +488,18 @@ impl Flow {
             return self.on_lost(now);
         }
         let decoded = match self.op {
-            Operation::Charge => decode_reply::<crate::api::ChargeResponse, crate::code::ChargeCode>(body)
-                .map(|r| split(r, |b| (b.is_pending, Some(b.nr_number)))),
-            Operation::Cancel => decode_reply::<crate::api::CancelResponse, crate::code::CancelCode>(body)
-                .map(|r| split(r, |b| (b.is_pending, None))),
-            Operation::Refund => decode_reply::<crate::api::RefundResponse, crate::code::RefundCode>(body)
-                .map(|r| split(r, |b| (false, Some(NrNumber::from(b.nr_number))))),
+            Operation::Charge => {
+                decode_reply::<crate::api::ChargeResponse, crate::code::ChargeCode>(body)
+                    .map(|r| split(r, |b| (b.is_pending, Some(b.nr_number))))
+            }
+            Operation::Cancel => {
+                decode_reply::<crate::api::CancelResponse, crate::code::CancelCode>(body)
+                    .map(|r| split(r, |b| (b.is_pending, None)))
+            }
+            Operation::Refund => {
+                decode_reply::<crate::api::RefundResponse, crate::code::RefundCode>(body)
+                    .map(|r| split(r, |b| (false, Some(NrNumber::from(b.nr_number)))))
+            }
         };
         match decoded {
             // undecodable: the request may have been processed
@@ -492,9 +514,13 @@ impl Flow {
                 let at = now.saturating_add(self.policy.poll_interval_ms);
                 self.schedule(Next::Inquire, at, now);
             }
-            Ok(Ok((false, nr))) => {
-                self.finish(Outcome::Completed { nr_number: nr, from_inquiry: false }, now)
-            }
+            Ok(Ok((false, nr))) => self.finish(
+                Outcome::Completed {
+                    nr_number: nr,
+                    from_inquiry: false,
+                },
+                now,
+            ),
         }
     }
 
@@ -502,14 +528,19 @@ impl Flow {
         let reply = if status >= 500 {
             None
         } else {
-            decode_reply::<crate::api::ChargeResultResponse, crate::code::ChargeResultCode>(body).ok()
+            decode_reply::<crate::api::ChargeResultResponse, crate::code::ChargeResultCode>(body)
+                .ok()
         };
         let retry = now.saturating_add(self.policy.retry_ms);
-        let Some(reply) = reply else { return self.schedule(Next::Inquire, retry, now) };
+        let Some(reply) = reply else {
+            return self.schedule(Next::Inquire, retry, now);
+        };
         if reply.code == crate::code::ChargeResultCode::PreviousTransactionNotFound {
             match self.state {
                 // it never arrived: only now may it be sent again (same sequenceId)
-                State::Lost | State::Sending if self.can_resend && self.sends < self.policy.max_sends => {
+                State::Lost | State::Sending
+                    if self.can_resend && self.sends < self.policy.max_sends =>
+                {
                     self.state = State::Sending;
                     self.schedule(Next::Send, retry, now);
                 }
@@ -530,9 +561,13 @@ impl Flow {
             _ => self.essentials.nr_number,
         });
         match body.result {
-            ChargeResult::Completed => {
-                self.finish(Outcome::Completed { nr_number: nr, from_inquiry: true }, now)
-            }
+            ChargeResult::Completed => self.finish(
+                Outcome::Completed {
+                    nr_number: nr,
+                    from_inquiry: true,
+                },
+                now,
+            ),
             ChargeResult::Failed => self.finish(Outcome::Failed, now),
             ChargeResult::Pending => {
                 self.state = State::Pending;
@@ -548,7 +583,10 @@ impl Flow {
         let mut essentials = self.essentials;
         if self.op != Operation::Cancel {
             let learned = match &self.outcome {
-                Some(Outcome::Completed { nr_number: Some(nr), .. }) => Some(*nr),
+                Some(Outcome::Completed {
+                    nr_number: Some(nr),
+                    ..
+                }) => Some(*nr),
                 _ => self.learned_nr,
             };
             essentials.nr_number = learned.or(essentials.nr_number);
@@ -576,16 +614,22 @@ fn split<R, C: ResultCode>(
     f: impl FnOnce(R) -> (bool, Option<NrNumber>),
 ) -> Result<(bool, Option<NrNumber>), RawCode> {
     if r.code.is_success()
-        && let Some(b) = r.body {
-            return Ok(f(b));
-        }
+        && let Some(b) = r.body
+    {
+        return Ok(f(b));
+    }
     Err(RawCode::new(r.code.as_str()).unwrap_or_default())
 }
 
 fn outcome_of_record(rec: &JournalRecord) -> Outcome {
     match rec.state {
-        State::Completed => Outcome::Completed { nr_number: rec.essentials.nr_number, from_inquiry: false },
-        State::Declined => Outcome::Declined { code: rec.code.clone().unwrap_or_default() },
+        State::Completed => Outcome::Completed {
+            nr_number: rec.essentials.nr_number,
+            from_inquiry: false,
+        },
+        State::Declined => Outcome::Declined {
+            code: rec.code.clone().unwrap_or_default(),
+        },
         State::Failed => Outcome::Failed,
         State::NotProcessed => Outcome::NotProcessed,
         State::StillPending => Outcome::StillPending,
@@ -703,7 +747,15 @@ impl JournalRecord {
         put(&mut b, 7, &[seq.len() as u8]);
         put(&mut b, 8, seq);
         put(&mut b, 38, &self.essentials.user_id.get().to_le_bytes());
-        put(&mut b, 46, &self.essentials.amount.map_or(0, ChargeAmount::get).to_le_bytes());
+        put(
+            &mut b,
+            46,
+            &self
+                .essentials
+                .amount
+                .map_or(0, ChargeAmount::get)
+                .to_le_bytes(),
+        );
         if let Some(m) = &self.essentials.merchant_id {
             put(&mut b, 54, &[1]);
             put(&mut b, 55, m.as_str().as_bytes());
@@ -765,7 +817,9 @@ impl JournalRecord {
         let code = match code_len {
             0 => None,
             n => {
-                let raw = b.get(138..138 + n).ok_or(bad("response.code", "at most 32 bytes"))?;
+                let raw = b
+                    .get(138..138 + n)
+                    .ok_or(bad("response.code", "at most 32 bytes"))?;
                 let s = core::str::from_utf8(raw).map_err(|_| bad("response.code", "UTF-8"))?;
                 Some(RawCode::new(s).map_err(RecordError::Field)?)
             }
@@ -774,7 +828,12 @@ impl JournalRecord {
             op,
             state,
             sequence_id,
-            essentials: Essentials { user_id, amount, merchant_id, nr_number },
+            essentials: Essentials {
+                user_id,
+                amount,
+                merchant_id,
+                nr_number,
+            },
             sends: byte(6),
             created_ms: get_u64(b, 121),
             updated_ms: get_u64(b, 129),

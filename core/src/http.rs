@@ -117,8 +117,12 @@ pub struct ResponseHead {
 fn syntax(e: httparse::Error) -> HttpError {
     match e {
         httparse::Error::TooManyHeaders => HttpError::TooManyHeaders,
-        httparse::Error::HeaderName => HttpError::Syntax { what: "header name" },
-        httparse::Error::HeaderValue => HttpError::Syntax { what: "header value" },
+        httparse::Error::HeaderName => HttpError::Syntax {
+            what: "header name",
+        },
+        httparse::Error::HeaderValue => HttpError::Syntax {
+            what: "header value",
+        },
         httparse::Error::NewLine => HttpError::Syntax { what: "new line" },
         httparse::Error::Status => HttpError::Syntax { what: "status" },
         httparse::Error::Token => HttpError::Syntax { what: "token" },
@@ -127,8 +131,14 @@ fn syntax(e: httparse::Error) -> HttpError {
 }
 
 fn trim(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(v.len());
-    let end = v.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = v
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(v.len());
+    let end = v
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     v.get(start..end).unwrap_or(&[])
 }
 
@@ -155,7 +165,10 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<ResponseHead>, HttpError
         if h.name.eq_ignore_ascii_case("content-length") {
             let n = crate::field::parse_u64_digits(v)
                 .and_then(|n| usize::try_from(n).ok())
-                .ok_or(HttpError::InvalidHeader { name: "Content-Length", limit: "decimal digits" })?;
+                .ok_or(HttpError::InvalidHeader {
+                    name: "Content-Length",
+                    limit: "decimal digits",
+                })?;
             if length.is_some_and(|l| l != n) {
                 return Err(HttpError::ConflictingFraming);
             }
@@ -169,13 +182,21 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<ResponseHead>, HttpError
         } else if h.name.eq_ignore_ascii_case("connection") {
             close = v.eq_ignore_ascii_case(b"close");
         } else if h.name.eq_ignore_ascii_case("x-km-correlation-id") {
-            correlation_id = Some(CorrelationId::from_bytes(v).map_err(|e| {
-                HttpError::InvalidHeader { name: CorrelationId::API_NAME, limit: e.limit() }
-            })?);
+            correlation_id =
+                Some(
+                    CorrelationId::from_bytes(v).map_err(|e| HttpError::InvalidHeader {
+                        name: CorrelationId::API_NAME,
+                        limit: e.limit(),
+                    })?,
+                );
         } else if h.name.eq_ignore_ascii_case("x-km-crypto-key-id") {
-            crypto_key_id = Some(CryptoKeyId::from_bytes(v).map_err(|e| {
-                HttpError::InvalidHeader { name: CryptoKeyId::API_NAME, limit: e.limit() }
-            })?);
+            crypto_key_id =
+                Some(
+                    CryptoKeyId::from_bytes(v).map_err(|e| HttpError::InvalidHeader {
+                        name: CryptoKeyId::API_NAME,
+                        limit: e.limit(),
+                    })?,
+                );
         }
     }
     let framing = match (chunked, length) {
@@ -186,7 +207,14 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<ResponseHead>, HttpError
         (false, None) if status == 204 || status == 304 => Framing::Length(0),
         (false, None) => Framing::UntilClose,
     };
-    Ok(Some(ResponseHead { status, head_len, framing, correlation_id, crypto_key_id, close }))
+    Ok(Some(ResponseHead {
+        status,
+        head_len,
+        framing,
+        correlation_id,
+        crypto_key_id,
+        close,
+    }))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -222,7 +250,9 @@ impl Default for ChunkedDecoder {
 impl ChunkedDecoder {
     /// A decoder at the start of a chunked body.
     pub const fn new() -> Self {
-        Self { state: ChunkState::Size { val: 0, digits: 0 } }
+        Self {
+            state: ChunkState::Size { val: 0, digits: 0 },
+        }
     }
 
     /// `true` after the last chunk and the trailer were consumed.
@@ -248,7 +278,11 @@ impl ChunkedDecoder {
                 *write += n;
                 i += n;
                 let left = left - n as u64;
-                self.state = if left == 0 { ChunkState::DataCr } else { ChunkState::Data { left } };
+                self.state = if left == 0 {
+                    ChunkState::DataCr
+                } else {
+                    ChunkState::Data { left }
+                };
                 continue;
             }
             let b = *buf.get(i).ok_or(HttpError::InvalidChunk)?;
@@ -260,7 +294,10 @@ impl ChunkedDecoder {
                             return Err(HttpError::InvalidChunk);
                         }
                         let d = u64::from((b as char).to_digit(16).unwrap_or(0));
-                        ChunkState::Size { val: val * 16 + d, digits: digits + 1 }
+                        ChunkState::Size {
+                            val: val * 16 + d,
+                            digits: digits + 1,
+                        }
                     }
                     b';' | b' ' | b'\t' if digits > 0 => ChunkState::Ext { val },
                     b'\r' if digits > 0 => ChunkState::SizeLf { val },
@@ -307,7 +344,11 @@ pub fn complete_body(
     match head.framing {
         Framing::Length(n) => {
             let end = start.checked_add(n).ok_or(HttpError::ConflictingFraming)?;
-            Ok(if buf.len() >= end { Some(start..end) } else { None })
+            Ok(if buf.len() >= end {
+                Some(start..end)
+            } else {
+                None
+            })
         }
         Framing::UntilClose => Ok(Some(start..buf.len())),
         Framing::Chunked => {
@@ -315,7 +356,11 @@ pub fn complete_body(
             let mut write = start;
             let len = buf.len();
             dec.decode(buf, start..len, &mut write)?;
-            Ok(if dec.is_done() { Some(start..write) } else { None })
+            Ok(if dec.is_done() {
+                Some(start..write)
+            } else {
+                None
+            })
         }
     }
 }

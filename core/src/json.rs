@@ -129,9 +129,16 @@ impl<'a> Reader<'a> {
     /// it is met).
     pub fn new(body: &'a [u8]) -> Res<Self> {
         if body.starts_with(&[0xEF, 0xBB, 0xBF]) {
-            return Err(JsonError { kind: JsonErrorKind::ByteOrderMark, offset: 0 });
+            return Err(JsonError {
+                kind: JsonErrorKind::ByteOrderMark,
+                offset: 0,
+            });
         }
-        Ok(Self { s: body, pos: 0, depth: 0 })
+        Ok(Self {
+            s: body,
+            pos: 0,
+            depth: 0,
+        })
     }
 
     /// Current byte offset.
@@ -141,7 +148,10 @@ impl<'a> Reader<'a> {
 
     #[inline]
     fn err<T>(&self, kind: JsonErrorKind) -> Res<T> {
-        Err(JsonError { kind, offset: offset32(self.pos) })
+        Err(JsonError {
+            kind,
+            offset: offset32(self.pos),
+        })
     }
 
     #[inline]
@@ -149,7 +159,8 @@ impl<'a> Reader<'a> {
         self.s.get(self.pos).copied()
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(target_os = "none"), inline(always))]
+    #[cfg_attr(target_os = "none", inline)]
     fn ws(&mut self) {
         while let Some(b) = self.peek() {
             if is_ws(b) {
@@ -160,7 +171,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(target_os = "none"), inline(always))]
+    #[cfg_attr(target_os = "none", inline)]
     fn peek_ws(&mut self) -> Res<u8> {
         self.ws();
         match self.peek() {
@@ -211,7 +223,8 @@ impl<'a> Reader<'a> {
 
     /// The next key of the current object, or `None` after consuming its `}`. `first` must be
     /// `true` before the first call for an object; the reader clears it.
-    #[inline(always)]
+    #[cfg_attr(not(target_os = "none"), inline(always))]
+    #[cfg_attr(target_os = "none", inline)]
     pub fn next_key(&mut self, first: &mut bool) -> Res<Option<JStr<'a>>> {
         let b = self.peek_ws()?;
         if b == b'}' {
@@ -270,7 +283,8 @@ impl<'a> Reader<'a> {
     /// Advances over bytes that need no attention inside a string (anything but `"`, `\\` and
     /// control characters), eight at a time.
     /// Returns whether any skipped byte was non-ASCII.
-    #[inline(always)]
+    #[cfg_attr(not(target_os = "none"), inline(always))]
+    #[cfg_attr(target_os = "none", inline)]
     fn skip_plain(&mut self) -> bool {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -318,7 +332,8 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a string whose opening quote is the current byte.
-    #[inline(always)]
+    #[cfg_attr(not(target_os = "none"), inline(always))]
+    #[cfg_attr(target_os = "none", inline)]
     fn string_at_quote(&mut self) -> Res<JStr<'a>> {
         self.pos += 1;
         let start = self.pos;
@@ -347,7 +362,12 @@ impl<'a> Reader<'a> {
                         None
                     };
                     self.pos += 1;
-                    return Ok(JStr { raw, text, escaped, offset: start });
+                    return Ok(JStr {
+                        raw,
+                        text,
+                        escaped,
+                        offset: start,
+                    });
                 }
                 b'\\' => {
                     escaped = true;
@@ -390,7 +410,9 @@ impl<'a> Reader<'a> {
             Some(b'0') => self.pos += 1,
             Some(b'1'..=b'9') => {
                 while let Some(&d @ b'0'..=b'9') = self.s.get(self.pos) {
-                    int = int.and_then(|v| v.checked_mul(10)).and_then(|v| v.checked_add(u64::from(d - b'0')));
+                    int = int
+                        .and_then(|v| v.checked_mul(10))
+                        .and_then(|v| v.checked_add(u64::from(d - b'0')));
                     self.pos += 1;
                 }
             }
@@ -412,7 +434,10 @@ impl<'a> Reader<'a> {
             integer = false;
         }
         let raw = self.s.get(start..self.pos).unwrap_or(&[]);
-        Ok(JNum { raw, int: if integer { int } else { None } })
+        Ok(JNum {
+            raw,
+            int: if integer { int } else { None },
+        })
     }
 
     fn digits(&mut self) -> Res<()> {
@@ -439,7 +464,10 @@ impl<'a> Reader<'a> {
                 // distinguish a truncated literal from a wrong one
                 let rest = self.s.get(self.pos..).unwrap_or(&[]);
                 if lit.starts_with(rest) {
-                    Err(JsonError { kind: JsonErrorKind::UnexpectedEnd, offset: offset32(self.s.len()) })
+                    Err(JsonError {
+                        kind: JsonErrorKind::UnexpectedEnd,
+                        offset: offset32(self.s.len()),
+                    })
                 } else {
                     self.err(JsonErrorKind::UnexpectedByte)
                 }
@@ -546,7 +574,11 @@ impl<'a> Reader<'a> {
     /// Requires that only whitespace remains.
     pub fn end(&mut self) -> Res<()> {
         self.ws();
-        if self.pos == self.s.len() { Ok(()) } else { self.err(JsonErrorKind::TrailingCharacters) }
+        if self.pos == self.s.len() {
+            Ok(())
+        } else {
+            self.err(JsonErrorKind::TrailingCharacters)
+        }
     }
 }
 
@@ -584,7 +616,11 @@ impl<'a> JStr<'a> {
     /// The decoded characters; an invalid escape or lone surrogate yields an error item.
     pub fn chars(&self) -> Unescape<'a> {
         let raw = self.raw();
-        Unescape { rest: raw.as_bytes(), raw, offset: self.offset }
+        Unescape {
+            rest: raw.as_bytes(),
+            raw,
+            offset: self.offset,
+        }
     }
     /// Compares the decoded text with `s` (fast path when there are no escapes).
     #[inline]
@@ -619,7 +655,9 @@ impl<'a> JStr<'a> {
             let c = c.map_err(Some)?;
             let mut tmp = [0u8; 4];
             let enc = c.encode_utf8(&mut tmp).as_bytes();
-            out.get_mut(n..n + enc.len()).ok_or(None)?.copy_from_slice(enc);
+            out.get_mut(n..n + enc.len())
+                .ok_or(None)?
+                .copy_from_slice(enc);
             n += enc.len();
         }
         out.get(..n).ok_or(None)
@@ -642,15 +680,20 @@ impl<'a> JStr<'a> {
                 i += 1;
                 continue;
             }
-            out.push_str(text.get(run..i).unwrap_or("")).map_err(|_| None)?;
+            out.push_str(text.get(run..i).unwrap_or(""))
+                .map_err(|_| None)?;
             let (ch, used) = decode_escape(b, i).map_err(|kind| {
-                Some(JsonError { kind, offset: offset32(self.offset + i) })
+                Some(JsonError {
+                    kind,
+                    offset: offset32(self.offset + i),
+                })
             })?;
             out.push(ch).map_err(|_| None)?;
             i += used;
             run = i;
         }
-        out.push_str(text.get(run..).unwrap_or("")).map_err(|_| None)
+        out.push_str(text.get(run..).unwrap_or(""))
+            .map_err(|_| None)
     }
 }
 
@@ -701,10 +744,14 @@ fn decode_escape(b: &[u8], i: usize) -> Result<(char, usize), JsonErrorKind> {
                         return Err(JsonErrorKind::LoneSurrogate);
                     }
                     let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-                    char::from_u32(cp).map(|c| (c, 12)).ok_or(JsonErrorKind::LoneSurrogate)
+                    char::from_u32(cp)
+                        .map(|c| (c, 12))
+                        .ok_or(JsonErrorKind::LoneSurrogate)
                 }
                 0xDC00..=0xDFFF => Err(JsonErrorKind::LoneSurrogate),
-                cp => char::from_u32(cp).map(|c| (c, 6)).ok_or(JsonErrorKind::InvalidEscape),
+                cp => char::from_u32(cp)
+                    .map(|c| (c, 6))
+                    .ok_or(JsonErrorKind::InvalidEscape),
             };
         }
         _ => return Err(JsonErrorKind::InvalidEscape),
@@ -740,7 +787,10 @@ impl Iterator for Unescape<'_> {
             Err(kind) => {
                 // stop after an error
                 self.rest = &[];
-                Some(Err(JsonError { kind, offset: offset32(self.offset + at) }))
+                Some(Err(JsonError {
+                    kind,
+                    offset: offset32(self.offset + at),
+                }))
             }
         }
     }
@@ -868,7 +918,11 @@ pub struct Writer<'b> {
 impl<'b> Writer<'b> {
     /// Writes from the start of `buf`.
     pub fn new(buf: &'b mut [u8]) -> Self {
-        Self { buf, pos: 0, need_comma: false }
+        Self {
+            buf,
+            pos: 0,
+            need_comma: false,
+        }
     }
 
     /// Bytes written (or counted) so far.
@@ -883,7 +937,11 @@ impl<'b> Writer<'b> {
 
     /// The length written, or [`Full`] with the length needed.
     pub fn finish(self) -> Result<usize, Full> {
-        if self.pos <= self.buf.len() { Ok(self.pos) } else { Err(Full { needed: self.pos }) }
+        if self.pos <= self.buf.len() {
+            Ok(self.pos)
+        } else {
+            Err(Full { needed: self.pos })
+        }
     }
 
     /// Appends raw bytes.

@@ -24,10 +24,10 @@ use aes_gcm::{Aes128Gcm, Aes256Gcm, KeyInit};
 use zeroize::Zeroize;
 
 use crate::api::Endpoint;
+use crate::code::ResultCode;
 use crate::error::{DecodeError, EncodeError};
 use crate::json::{Full, Kind, Reader};
 use crate::message::{Body, Message, Reply, decode_body, encode_message};
-use crate::code::ResultCode;
 use crate::request::{Credentials, EncodedRequest, Stamp, Target, finish_request};
 
 /// The protected header we send.
@@ -130,11 +130,12 @@ pub mod b64 {
 
     /// Characters for `n` input bytes.
     pub const fn encoded_len(n: usize) -> usize {
-        n / 3 * 4 + match n % 3 {
-            0 => 0,
-            1 => 2,
-            _ => 3,
-        }
+        n / 3 * 4
+            + match n % 3 {
+                0 => 0,
+                1 => 2,
+                _ => 3,
+            }
     }
 
     #[inline]
@@ -155,8 +156,16 @@ pub mod b64 {
             let i = start + 3 * g;
             let n = (len - 3 * g).min(3);
             let b0 = u32::from(*buf.get(i)?);
-            let b1 = if n > 1 { u32::from(*buf.get(i + 1)?) } else { 0 };
-            let b2 = if n > 2 { u32::from(*buf.get(i + 2)?) } else { 0 };
+            let b1 = if n > 1 {
+                u32::from(*buf.get(i + 1)?)
+            } else {
+                0
+            };
+            let b2 = if n > 2 {
+                u32::from(*buf.get(i + 2)?)
+            } else {
+                0
+            };
             let v = (b0 << 16) | (b1 << 8) | b2;
             let o = start + 4 * g;
             let syms = [sym(v >> 18), sym(v >> 12), sym(v >> 6), sym(v)];
@@ -210,7 +219,8 @@ pub mod b64 {
                     return None;
                 }
             }
-            buf.get_mut(out..out + produced)?.copy_from_slice(bytes.get(..produced)?);
+            buf.get_mut(out..out + produced)?
+                .copy_from_slice(bytes.get(..produced)?);
             out += produced;
             i += n;
         }
@@ -273,14 +283,22 @@ pub fn seal_in_place<W: KeyWrap>(
     iv: &[u8; 12],
 ) -> Result<usize, EncodeError> {
     let mut wrapped = [0u8; MAX_WRAPPED_KEY];
-    let wlen = wrap.wrap_key(cek, &mut wrapped).map_err(|_| EncodeError::KeyWrap)?;
+    let wlen = wrap
+        .wrap_key(cek, &mut wrapped)
+        .map_err(|_| EncodeError::KeyWrap)?;
     let wrapped = wrapped.get(..wlen).ok_or(EncodeError::KeyWrap)?;
     let total = sealed_len(plaintext_len, wlen);
     let capacity = buf.len();
     if capacity < total || capacity < plaintext_len {
-        return Err(EncodeError::BufferTooSmall { needed: total, capacity });
+        return Err(EncodeError::BufferTooSmall {
+            needed: total,
+            capacity,
+        });
     }
-    let too_small = EncodeError::BufferTooSmall { needed: total, capacity };
+    let too_small = EncodeError::BufferTooSmall {
+        needed: total,
+        capacity,
+    };
 
     let c_off = ENC_PREFIX.len() + HEADER_B64_LEN + 1 + b64::encoded_len(wlen) + 1 + IV_B64_LEN + 1;
     // move the plaintext to where its base64url will start, encrypt and encode it there
@@ -290,15 +308,20 @@ pub fn seal_in_place<W: KeyWrap>(
     let mut pos = 0;
     put(front, &mut pos, ENC_PREFIX).ok_or(too_small)?;
     let h_start = pos;
-    let hlen = b64::encode(PROTECTED_HEADER.as_bytes(), front.get_mut(pos..).ok_or(too_small)?)
-        .ok_or(too_small)?;
+    let hlen = b64::encode(
+        PROTECTED_HEADER.as_bytes(),
+        front.get_mut(pos..).ok_or(too_small)?,
+    )
+    .ok_or(too_small)?;
     pos += hlen;
     let aad = front.get(h_start..pos).ok_or(too_small)?;
     let key = GenericArray::from(*cek);
     let cipher = Aes128Gcm::new(&key);
     let nonce = GenericArray::from(*iv);
     let pt = rest.get_mut(..plaintext_len).ok_or(too_small)?;
-    let tag = cipher.encrypt_in_place_detached(&nonce, aad, pt).map_err(|_| too_small)?;
+    let tag = cipher
+        .encrypt_in_place_detached(&nonce, aad, pt)
+        .map_err(|_| too_small)?;
     // the rest of the front: .wrapped.iv.
     put(front, &mut pos, b".").ok_or(too_small)?;
     pos += b64::encode(wrapped, front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
@@ -329,9 +352,11 @@ pub fn encode_encrypted_body<E: Endpoint, W: KeyWrap>(
     out: &mut [u8],
 ) -> Result<usize, EncodeError> {
     let capacity = out.len();
-    let plain = encode_message(req, out).map_err(|Full { needed }| {
-        EncodeError::BufferTooSmall { needed: sealed_len(needed, 256), capacity }
-    })?;
+    let plain =
+        encode_message(req, out).map_err(|Full { needed }| EncodeError::BufferTooSmall {
+            needed: sealed_len(needed, 256),
+            capacity,
+        })?;
     let res = seal_in_place(out, plain, wrap, cek, iv);
     if res.is_err() {
         // never leave plaintext behind
@@ -423,7 +448,9 @@ fn open_inner<U: KeyUnwrap>(
     jwe: Range<usize>,
     unwrap: &mut U,
 ) -> Result<Range<usize>, JweError> {
-    let text = buf.get(jwe.clone()).ok_or(JweError::Format { part: "parts" })?;
+    let text = buf
+        .get(jwe.clone())
+        .ok_or(JweError::Format { part: "parts" })?;
     // five parts: find the four dots
     let mut dots = [0usize; 4];
     let mut n = 0;
@@ -442,8 +469,9 @@ fn open_inner<U: KeyUnwrap>(
     let key_len = check_header(header)?;
 
     let mut wrapped = [0u8; MAX_WRAPPED_KEY];
-    let wlen = b64::decode(part(d0 + 1..d1)?, &mut wrapped)
-        .ok_or(JweError::Format { part: "encrypted key" })?;
+    let wlen = b64::decode(part(d0 + 1..d1)?, &mut wrapped).ok_or(JweError::Format {
+        part: "encrypted key",
+    })?;
     let mut iv = [0u8; 12];
     let iv_src = part(d1 + 1..d2)?;
     if iv_src.len() != IV_B64_LEN {
@@ -478,7 +506,9 @@ fn open_inner<U: KeyUnwrap>(
     let c_start = jwe.start + d2 + 1;
     let c_len = d3 - d2 - 1;
     let (front, rest) = buf.split_at_mut(c_start);
-    let aad = front.get(jwe.start..jwe.start + d0).ok_or(JweError::Format { part: "header" })?;
+    let aad = front
+        .get(jwe.start..jwe.start + d0)
+        .ok_or(JweError::Format { part: "header" })?;
     let plain_len = match b64::decode_in_place(rest, 0, c_len) {
         Some(n) => n,
         None => {
@@ -486,7 +516,9 @@ fn open_inner<U: KeyUnwrap>(
             return Err(JweError::Format { part: "ciphertext" });
         }
     };
-    let ct = rest.get_mut(..plain_len).ok_or(JweError::Format { part: "ciphertext" })?;
+    let ct = rest
+        .get_mut(..plain_len)
+        .ok_or(JweError::Format { part: "ciphertext" })?;
     let nonce = GenericArray::from(iv);
     let tag = GenericArray::from(tag);
     let ok = if key_len == 16 {
@@ -494,10 +526,14 @@ fn open_inner<U: KeyUnwrap>(
         k.copy_from_slice(cek.get(..16).unwrap_or(&[0u8; 16]));
         let key = GenericArray::from(k);
         k.zeroize();
-        Aes128Gcm::new(&key).decrypt_in_place_detached(&nonce, aad, ct, &tag).is_ok()
+        Aes128Gcm::new(&key)
+            .decrypt_in_place_detached(&nonce, aad, ct, &tag)
+            .is_ok()
     } else {
         let key = GenericArray::from(cek);
-        Aes256Gcm::new(&key).decrypt_in_place_detached(&nonce, aad, ct, &tag).is_ok()
+        Aes256Gcm::new(&key)
+            .decrypt_in_place_detached(&nonce, aad, ct, &tag)
+            .is_ok()
     };
     cek.zeroize();
     if !ok {
@@ -543,12 +579,4 @@ pub fn open_body_in_place<U: KeyUnwrap>(
     }
 }
 
-/// The range of the `encData` string of a JSON object body, if it has one.
-pub fn find_enc_data(body: &[u8]) -> Result<Option<Range<usize>>, DecodeError> {
-    match decode_body::<crate::api::Empty, crate::code::TokenCode>(body) {
-        Ok(Body::Encrypted(r)) => Ok(Some(r)),
-        Ok(Body::Plain(_)) => Ok(None),
-        Err(DecodeError::Missing { .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
+pub use crate::message::find_enc_data;

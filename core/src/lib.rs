@@ -49,7 +49,12 @@
 // No panics on any input: no unwrap/expect/panic, and no indexing or slicing that could fail.
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
 )]
 // Replies carry their description inline (no heap to box into); moving ~300 bytes is the
 // price of zero allocation and is cheaper than any alternative on a microcontroller.

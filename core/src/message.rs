@@ -27,8 +27,11 @@ pub trait Message: Sized + Clone + fmt::Debug + PartialEq {
     /// Fields seen so far while decoding.
     type Partial: Default;
     /// Consumes the value of `key` when it is one of this message's fields (`Ok(true)`).
-    fn accept(p: &mut Self::Partial, key: &JStr<'_>, r: &mut Reader<'_>)
-    -> Result<bool, DecodeError>;
+    fn accept(
+        p: &mut Self::Partial,
+        key: &JStr<'_>,
+        r: &mut Reader<'_>,
+    ) -> Result<bool, DecodeError>;
     /// Checks that every required field was present.
     fn finish(p: Self::Partial) -> Result<Self, DecodeError>;
     /// Writes `"key":value` pairs (no braces).
@@ -55,11 +58,17 @@ fn read_text<'b>(
     })
 }
 
-fn read_u64(r: &mut Reader<'_>, key: &'static str, limit: &'static str) -> Result<u64, DecodeError> {
+fn read_u64(
+    r: &mut Reader<'_>,
+    key: &'static str,
+    limit: &'static str,
+) -> Result<u64, DecodeError> {
     if r.peek_kind()? != Kind::Number {
         return Err(FieldError::new(key, limit).into());
     }
-    r.number()?.as_u64().ok_or(DecodeError::Field(FieldError::new(key, limit)))
+    r.number()?
+        .as_u64()
+        .ok_or(DecodeError::Field(FieldError::new(key, limit)))
 }
 
 /// Reads an ASCII field: validated straight from the input when it has no escapes (the
@@ -94,6 +103,7 @@ fn read_ascii<T>(
 macro_rules! ascii_value {
     ($($t:ty => $access:ident, $secret:expr);* $(;)?) => {$(
         impl Value for $t {
+            #[inline(never)]
             fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
                 read_ascii(r, key, <$t>::LIMIT, $secret, <$t>::from_bytes)
             }
@@ -116,6 +126,7 @@ ascii_value!(
 macro_rules! number_value {
     ($($t:ty),*) => {$(
         impl Value for $t {
+            #[inline(never)]
             fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
                 let v = read_u64(r, key, <$t>::LIMIT)?;
                 <$t>::new(v).map_err(|e| e.for_field(key).into())
@@ -133,6 +144,7 @@ number_value!(UserId, ChargeAmount, Won);
 macro_rules! enum_value {
     ($($t:ty),*) => {$(
         impl Value for $t {
+            #[inline(never)]
             fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
                 let mut buf = [0u8; 16];
                 let b = read_text(r, key, <$t>::LIMIT, &mut buf)?;
@@ -149,6 +161,7 @@ macro_rules! enum_value {
 enum_value!(TokenType, ChargeResult);
 
 impl Value for bool {
+    #[inline(never)]
     fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
         if r.peek_kind()? != Kind::Bool {
             return Err(FieldError::new(key, "true or false").into());
@@ -161,6 +174,7 @@ impl Value for bool {
 }
 
 impl Value for u64 {
+    #[inline(never)]
     fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
         read_u64(r, key, "a whole number from 0 to 18446744073709551615")
     }
@@ -170,6 +184,7 @@ impl Value for u64 {
 }
 
 impl Value for Percent1 {
+    #[inline(never)]
     fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
         let err = FieldError::new(key, Percent1::LIMIT);
         if r.peek_kind()? != Kind::Number {
@@ -189,6 +204,7 @@ impl Value for Percent1 {
 pub const MAX_LIST_ITEMS: usize = 16;
 
 impl<T: Message> Value for heapless::Vec<T, MAX_LIST_ITEMS> {
+    #[inline(never)]
     fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
         if r.peek_kind()? != Kind::Array {
             return Err(FieldError::new(key, "an array of at most 16 objects").into());
@@ -365,7 +381,8 @@ impl Description {
     /// Copies `s`; errors when it exceeds [`Self::CAPACITY`].
     pub fn new(s: &str) -> Result<Self, FieldError> {
         let mut h = heapless::String::new();
-        h.push_str(s).map_err(|_| FieldError::new(Self::API_NAME, Self::LIMIT))?;
+        h.push_str(s)
+            .map_err(|_| FieldError::new(Self::API_NAME, Self::LIMIT))?;
         Ok(Self(h))
     }
     /// The text.
@@ -415,7 +432,10 @@ impl<R, C: ResultCode> Reply<R, C> {
     pub fn into_result(self) -> Result<R, ApiError<C>> {
         match self.body {
             Some(b) if self.code.is_success() => Ok(b),
-            _ => Err(ApiError { code: self.code, description: self.description }),
+            _ => Err(ApiError {
+                code: self.code,
+                description: self.description,
+            }),
         }
     }
 }
@@ -469,12 +489,16 @@ fn read_envelope_into(
     while let Some(k) = r.next_key(&mut first)? {
         if k.eq_str("code") {
             if core::mem::replace(&mut has_code, true) {
-                return Err(DecodeError::Duplicate { field: RawCode::API_NAME });
+                return Err(DecodeError::Duplicate {
+                    field: RawCode::API_NAME,
+                });
             }
             read_string_into(r, RawCode::API_NAME, RawCode::LIMIT, code)?;
         } else if k.eq_str("description") {
             if core::mem::replace(&mut has_description, true) {
-                return Err(DecodeError::Duplicate { field: Description::API_NAME });
+                return Err(DecodeError::Duplicate {
+                    field: Description::API_NAME,
+                });
             }
             read_string_into(r, Description::API_NAME, Description::LIMIT, description)?;
         } else {
@@ -502,32 +526,44 @@ fn read_string_into<const N: usize>(
 impl<R, C: ResultCode> Reply<R, C> {
     /// An empty reply to decode into.
     fn empty() -> Self {
-        Self { code: C::from_raw(RawCode::default()), description: Description::default(), body: None }
+        Self {
+            code: C::from_raw(RawCode::default()),
+            description: Description::default(),
+            body: None,
+        }
     }
 }
 
-/// Decodes a response body (JSON text) of message `R` with codes `C` into `out`, in place.
-/// Returns `Some(range)` of the JWE text when the body carries `encData` (then `out` is
-/// unspecified), `None` when `out` holds the decoded reply.
-///
-/// Unknown fields anywhere are skipped. Writing in place keeps large values (the 256-byte
-/// description) from being copied after they are filled.
-pub fn decode_body_into<R: Message, C: ResultCode>(
+/// What the non-generic part of a body decode found.
+struct Envelope {
+    has_env: bool,
+    has_code: bool,
+    has_description: bool,
+    enc: Option<core::ops::Range<usize>>,
+}
+
+/// The top-level loop of every body decode, written once (not per endpoint): the envelope
+/// into `code` and `description`, `encData`, and every other key offered to `fields`.
+fn decode_top(
     body: &[u8],
-    out: &mut Reply<R, C>,
-) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
+    code: &mut heapless::String<32>,
+    description: &mut heapless::String<{ Description::CAPACITY }>,
+    fields: &mut dyn FnMut(&JStr<'_>, &mut Reader<'_>) -> Result<bool, DecodeError>,
+) -> Result<Envelope, DecodeError> {
     let mut r = Reader::new(body)?;
     if r.peek_kind()? != Kind::Object {
         return Err(FieldError::new("body", "a JSON object").into());
     }
     r.begin_object()?;
-    let mut fields = R::Partial::default();
-    let mut code = heapless::String::<32>::new();
-    out.description.0.clear();
+    description.clear();
     // `null` counts as absent, but a repeated key is a duplicate even after a null
     let (mut env_seen, mut enc_seen) = (false, false);
-    let (mut has_code, mut has_description, mut has_env) = (false, false, false);
-    let mut enc: Option<core::ops::Range<usize>> = None;
+    let mut e = Envelope {
+        has_env: false,
+        has_code: false,
+        has_description: false,
+        enc: None,
+    };
     let mut first = true;
     while let Some(k) = r.next_key(&mut first)? {
         if k.eq_str("response") {
@@ -537,8 +573,8 @@ pub fn decode_body_into<R: Message, C: ResultCode>(
             if r.peek_kind()? == Kind::Null {
                 r.null()?;
             } else {
-                (has_code, has_description) = read_envelope_into(&mut r, &mut code, &mut out.description.0)?;
-                has_env = true;
+                (e.has_code, e.has_description) = read_envelope_into(&mut r, code, description)?;
+                e.has_env = true;
             }
         } else if k.eq_str("encData") {
             if core::mem::replace(&mut enc_seen, true) {
@@ -553,31 +589,65 @@ pub fn decode_body_into<R: Message, C: ResultCode>(
                         // base64url and '.' never need escaping; anything else is not a JWE
                         return Err(FieldError::new("encData", limit).into());
                     }
-                    enc = Some(s.offset()..s.offset() + s.raw_bytes().len());
+                    e.enc = Some(s.offset()..s.offset() + s.raw_bytes().len());
                 }
                 _ => return Err(FieldError::new("encData", limit).into()),
             }
-        } else if !R::accept(&mut fields, &k, &mut r)? {
+        } else if !fields(&k, &mut r)? {
             r.skip_value()?;
         }
     }
     r.end()?;
-    if enc.is_some() {
-        return Ok(enc);
+    Ok(e)
+}
+
+/// Decodes a response body (JSON text) of message `R` with codes `C` into `out`, in place.
+/// Returns `Some(range)` of the JWE text when the body carries `encData` (then `out` is
+/// unspecified), `None` when `out` holds the decoded reply.
+///
+/// Unknown fields anywhere are skipped. Writing in place keeps large values (the 256-byte
+/// description) from being copied after they are filled.
+pub fn decode_body_into<R: Message, C: ResultCode>(
+    body: &[u8],
+    out: &mut Reply<R, C>,
+) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
+    let mut partial = R::Partial::default();
+    let mut code = heapless::String::<32>::new();
+    let e = decode_top(body, &mut code, &mut out.description.0, &mut |k, r| {
+        R::accept(&mut partial, k, r)
+    })?;
+    if e.enc.is_some() {
+        return Ok(e.enc);
     }
-    if !has_env {
+    if !e.has_env {
         return Err(DecodeError::Missing { field: "response" });
     }
-    if !has_code {
-        return Err(DecodeError::Missing { field: RawCode::API_NAME });
+    if !e.has_code {
+        return Err(DecodeError::Missing {
+            field: RawCode::API_NAME,
+        });
     }
-    if !has_description {
-        return Err(DecodeError::Missing { field: Description::API_NAME });
+    if !e.has_description {
+        return Err(DecodeError::Missing {
+            field: Description::API_NAME,
+        });
     }
     let code = RawCode::from_heapless(code);
-    out.body = if code.is_success() { Some(R::finish(fields)?) } else { None };
+    out.body = if code.is_success() {
+        Some(R::finish(partial)?)
+    } else {
+        None
+    };
     out.code = C::from_raw(code);
     Ok(None)
+}
+
+/// The range of the `encData` string of a JSON object body, if it has one (the envelope and
+/// other fields are checked for syntax only).
+pub fn find_enc_data(body: &[u8]) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
+    let mut code = heapless::String::<32>::new();
+    let mut description = heapless::String::new();
+    Ok(decode_top(body, &mut code, &mut description, &mut |_, _| Ok(false))?.enc)
 }
 
 /// Decodes a response body (JSON text) of message `R` with codes `C`.

@@ -33,7 +33,12 @@ impl Credentials {
         secret_key: &SecretKey,
         crypto_key_id: Option<CryptoKeyId>,
     ) -> Self {
-        Self { asp_id, access_key, crypto_key_id, signer: Signer::new(secret_key) }
+        Self {
+            asp_id,
+            access_key,
+            crypto_key_id,
+            signer: Signer::new(secret_key),
+        }
     }
     /// The ASP ID.
     pub fn asp_id(&self) -> &AspId {
@@ -66,7 +71,10 @@ pub struct Target {
 impl Target {
     /// `host` with the platform's `/open-api` prefix.
     pub fn new(host: Host) -> Self {
-        Self { host, base_path: BasePath::open_api() }
+        Self {
+            host,
+            base_path: BasePath::open_api(),
+        }
     }
 }
 
@@ -86,7 +94,11 @@ pub struct Stamp {
 impl Stamp {
     /// A stamp for `time` with a Correlation-Id from `time` and 28 random bits.
     pub fn new(time: Timestamp, time_zone: TimeZone, random: u32) -> Self {
-        Self { time, time_zone, correlation_id: CorrelationId::generate(&time, random) }
+        Self {
+            time,
+            time_zone,
+            correlation_id: CorrelationId::generate(&time, random),
+        }
     }
 }
 
@@ -126,7 +138,8 @@ impl SignedHeaders {
 
     /// `(name, value)` pairs in the order they are sent.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        self.iter_bytes().map(|(n, v)| (n, crate::field::ascii_str(v)))
+        self.iter_bytes()
+            .map(|(n, v)| (n, crate::field::ascii_str(v)))
     }
 
     /// `(name, value bytes)` pairs in the order they are sent (no UTF-8 re-validation).
@@ -136,7 +149,9 @@ impl SignedHeaders {
             Some(("X-KM-User-AspId", self.asp_id.as_bytes())),
             Some(("X-KM-Correlation-Id", self.correlation_id.as_bytes())),
             Some(("X-KM-Access-Key", self.access_key.as_bytes())),
-            self.crypto_key_id.as_ref().map(|k| ("X-KM-Crypto-Key-Id", k.as_bytes())),
+            self.crypto_key_id
+                .as_ref()
+                .map(|k| ("X-KM-Crypto-Key-Id", k.as_bytes())),
             Some(("X-KM-Tran-Token", self.tran_token.as_bytes())),
             Some(("X-KM-Tran-Time", self.tran_time.as_bytes())),
             Some(("X-KM-Time-Zone", self.time_zone.as_bytes())),
@@ -161,8 +176,10 @@ pub struct EncodedRequest {
 /// Writes the JSON body of endpoint `E`'s request into `out`, returning its length. Use this
 /// with [`SignedHeaders::sign`] when your HTTP stack writes the head (the std client).
 pub fn encode_body<E: Endpoint>(req: &E::Request, out: &mut [u8]) -> Result<usize, EncodeError> {
-    encode_message(req, out)
-        .map_err(|Full { needed }| EncodeError::BufferTooSmall { needed, capacity: out.len() })
+    encode_message(req, out).map_err(|Full { needed }| EncodeError::BufferTooSmall {
+        needed,
+        capacity: out.len(),
+    })
 }
 
 /// Encodes the whole HTTP/1.1 request of a plaintext endpoint into `out`: request line, Host,
@@ -186,7 +203,10 @@ pub fn encode_request<E: Endpoint>(
         Err(Full { needed }) => {
             let probe = SignedHeaders::sign(creds, stamp, &[]);
             let head = head_len(target, E::PATH, needed, &probe);
-            Err(EncodeError::BufferTooSmall { needed: head + needed, capacity: out.len() })
+            Err(EncodeError::BufferTooSmall {
+                needed: head + needed,
+                capacity: out.len(),
+            })
         }
     }
 }
@@ -209,12 +229,19 @@ pub(crate) fn finish_request(
     let head = head_len(target, path, body_len, &headers);
     let total = head + body_len;
     if out.len() < total {
-        return Err(EncodeError::BufferTooSmall { needed: total, capacity: out.len() });
+        return Err(EncodeError::BufferTooSmall {
+            needed: total,
+            capacity: out.len(),
+        });
     }
     out.copy_within(0..body_len, head);
     let mut w = HeadWriter::new(out.get_mut(..head).unwrap_or(&mut []));
     write_head(&mut w, target, path, body_len, &headers);
-    Ok(EncodedRequest { len: total, body: head..total, headers })
+    Ok(EncodedRequest {
+        len: total,
+        body: head..total,
+        headers,
+    })
 }
 
 /// Length of the head [`write_head`] writes, computed without writing it.
@@ -226,7 +253,10 @@ fn head_len(target: &Target, path: &str, body_len: usize, headers: &SignedHeader
         + "Content-Type: application/json\r\nAccept: application/json\r\n".len()
         + "Content-Length: \r\n".len()
         + "\r\n".len();
-    let xkm: usize = headers.iter_bytes().map(|(n, v)| n.len() + 2 + v.len() + 2).sum();
+    let xkm: usize = headers
+        .iter_bytes()
+        .map(|(n, v)| n.len() + 2 + v.len() + 2)
+        .sum();
     fixed
         + target.base_path.prefix_bytes().len()
         + path.len()

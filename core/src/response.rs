@@ -21,10 +21,17 @@ pub struct DecodedResponse<E: Endpoint> {
 pub fn decode_response<E: Endpoint>(
     buf: &mut [u8],
 ) -> Result<Option<DecodedResponse<E>>, DecodeError> {
-    let Some(head) = parse_response_head(buf)? else { return Ok(None) };
-    let Some(range) = complete_body(&head, buf)? else { return Ok(None) };
+    let Some(head) = parse_response_head(buf)? else {
+        return Ok(None);
+    };
+    let Some(range) = complete_body(&head, buf)? else {
+        return Ok(None);
+    };
     let body = buf.get(range).unwrap_or(&[]);
-    Ok(Some(DecodedResponse { head, reply: decode_reply(body)? }))
+    Ok(Some(DecodedResponse {
+        head,
+        reply: decode_reply(body)?,
+    }))
 }
 
 /// Like [`decode_response`], decrypting an `encData` body in place with the client key.
@@ -32,8 +39,15 @@ pub fn decode_response_decrypting<E: Endpoint, U: KeyUnwrap>(
     buf: &mut [u8],
     unwrap: &mut U,
 ) -> Result<Option<DecodedResponse<E>>, DecodeError> {
-    let Some(head) = parse_response_head(buf)? else { return Ok(None) };
-    let Some(range) = complete_body(&head, buf)? else { return Ok(None) };
+    let Some(head) = parse_response_head(buf)? else {
+        return Ok(None);
+    };
+    let Some(range) = complete_body(&head, buf)? else {
+        return Ok(None);
+    };
     let body = buf.get_mut(range).unwrap_or(&mut []);
-    Ok(Some(DecodedResponse { head, reply: decode_body_decrypting(body, unwrap)? }))
+    Ok(Some(DecodedResponse {
+        head,
+        reply: decode_body_decrypting(body, unwrap)?,
+    }))
 }

@@ -30,26 +30,62 @@ fn charge_success() {
 #[test]
 fn every_endpoint_success_fixture_decodes() {
     assert!(reply::<IssueToken>(r#"{"response":{"code":"000_000","description":"Success"},"oneTimeToken":"9461442187322710","dcvv":"366","expiryTime":1700000030000}"#).unwrap().body.is_some());
-    assert!(reply::<CancelCharge>(r#"{"response":{"code":"000_000","description":"Success."},"isPending":true}"#).unwrap().body.unwrap().is_pending);
-    assert_eq!(reply::<ChargeResultInquiry>(r#"{"result":"PENDING","response":{"code":"000_000","description":"Success"}}"#).unwrap().body.unwrap().result, ChargeResult::Pending);
+    assert!(
+        reply::<CancelCharge>(
+            r#"{"response":{"code":"000_000","description":"Success."},"isPending":true}"#
+        )
+        .unwrap()
+        .body
+        .unwrap()
+        .is_pending
+    );
+    assert_eq!(
+        reply::<ChargeResultInquiry>(
+            r#"{"result":"PENDING","response":{"code":"000_000","description":"Success"}}"#
+        )
+        .unwrap()
+        .body
+        .unwrap()
+        .result,
+        ChargeResult::Pending
+    );
     let fee = reply::<RefundFee>(r#"{"response":{"code":"000_000","description":"Success"},"par":"Q1ABCDEF0123456789ABCDEF012","refundFeeRate":1.5,"balance":50000,"refundCheckBalance":50000,"discountAmount":0,"refundFee":750,"refundAmount":49250,"expiredFee":0,"refundable":true,"refundThresholdBalance":1000000000,"refundThresholdRatio":60,"currentBalanceRatio":12.5,"lastLoadedBalance":100000,"lastLoadedDate":"20261101"}"#).unwrap().body.unwrap();
     assert_eq!(fee.refund_fee_rate.tenths(), 15);
     assert_eq!(fee.refund_threshold_ratio.tenths(), 600);
     assert_eq!(fee.current_balance_ratio.to_string(), "12.5");
     assert_eq!(fee.refund_amount.get(), 49_250);
     assert_eq!(reply::<Refund>(r#"{"response":{"code":"000_000","description":"Success"},"nrNumber":"KMN221114031773543"}"#).unwrap().body.unwrap().nr_number.as_str(), "KMN221114031773543");
-    assert!(reply::<AutoRechargeRegister>(r#"{"response":{"code":"000_000","description":"Success."}}"#).unwrap().body.is_some());
+    assert!(
+        reply::<AutoRechargeRegister>(
+            r#"{"response":{"code":"000_000","description":"Success."}}"#
+        )
+        .unwrap()
+        .body
+        .is_some()
+    );
     let list = reply::<AutoRechargeList>(r#"{"response":{"code":"000_000","description":"Success."},"parInfoList":[{"par":"Q1ABCDEF0123456789ABCDEF012","registeredDate":"20261123195406"},{"registeredDate":"20261124000000","par":"Q1ABCDEF0123456789ABCDEF013","x":1}]}"#).unwrap().body.unwrap();
     assert_eq!(list.par_info_list.len(), 2);
-    assert_eq!(list.par_info_list[1].par.as_str(), "Q1ABCDEF0123456789ABCDEF013");
-    let empty = reply::<AutoRechargeList>(r#"{"response":{"code":"000_000","description":"Success."},"parInfoList":[]}"#).unwrap().body.unwrap();
+    assert_eq!(
+        list.par_info_list[1].par.as_str(),
+        "Q1ABCDEF0123456789ABCDEF013"
+    );
+    let empty = reply::<AutoRechargeList>(
+        r#"{"response":{"code":"000_000","description":"Success."},"parInfoList":[]}"#,
+    )
+    .unwrap()
+    .body
+    .unwrap();
     assert!(empty.par_info_list.is_empty());
 }
 
 #[test]
 fn korean_raw_and_escaped_decode_to_the_same_text() {
-    let raw = reply::<Refund>(r#"{"response":{"code":"009_004","description":"환불 거절"}}"#).unwrap();
-    let esc = reply::<Refund>(r#"{"response":{"code":"009_004","description":"\ud658\ubd88 \uAC70\uC808"}}"#).unwrap();
+    let raw =
+        reply::<Refund>(r#"{"response":{"code":"009_004","description":"환불 거절"}}"#).unwrap();
+    let esc = reply::<Refund>(
+        r#"{"response":{"code":"009_004","description":"\ud658\ubd88 \uAC70\uC808"}}"#,
+    )
+    .unwrap();
     assert_eq!(raw.description.as_str(), "환불 거절");
     assert_eq!(esc.description, raw.description);
     assert_eq!(raw.code, RefundCode::RefundDenied);
@@ -62,14 +98,23 @@ fn all_escapes_and_surrogate_pairs() {
         r#"{"response":{"code":"009_001","description":"q\" b\\ s\/ n\n t\t r\r b\b f\f \u0041 \ud83d\ude00 😀"}}"#,
     )
     .unwrap();
-    assert_eq!(r.description.as_str(), "q\" b\\ s/ n\n t\t r\r b\u{8} f\u{c} A 😀 😀");
+    assert_eq!(
+        r.description.as_str(),
+        "q\" b\\ s/ n\n t\t r\r b\u{8} f\u{c} A 😀 😀"
+    );
 }
 
 #[test]
 fn lone_surrogates_in_read_keys_are_errors_but_not_in_skipped_values() {
-    let e = reply::<Refund>(r#"{"response":{"code":"009_004","description":""},"\ud800":1}"#).unwrap_err();
+    let e = reply::<Refund>(r#"{"response":{"code":"009_004","description":""},"\ud800":1}"#)
+        .unwrap_err();
     assert_eq!(json_err(e), JsonErrorKind::LoneSurrogate);
-    assert!(reply::<Refund>(r#"{"response":{"code":"009_004","description":""},"x":{"\ud800":"\udc00"}}"#).is_ok());
+    assert!(
+        reply::<Refund>(
+            r#"{"response":{"code":"009_004","description":""},"x":{"\ud800":"\udc00"}}"#
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -107,23 +152,42 @@ fn unknown_fields_of_every_shape_are_ignored() {
 
 #[test]
 fn missing_required_field_on_success_is_an_error() {
-    let e = reply::<Charge>(r#"{"response":{"code":"000_000","description":"Success."},"isPending":false}"#).unwrap_err();
+    let e = reply::<Charge>(
+        r#"{"response":{"code":"000_000","description":"Success."},"isPending":false}"#,
+    )
+    .unwrap_err();
     assert_eq!(e, DecodeError::Missing { field: "nrNumber" });
     let e = reply::<Charge>(r#"{"nrNumber":"K","isPending":false}"#).unwrap_err();
     assert_eq!(e, DecodeError::Missing { field: "response" });
     let e = reply::<Charge>(r#"{"response":{"description":"x"}}"#).unwrap_err();
-    assert_eq!(e, DecodeError::Missing { field: "response.code" });
+    assert_eq!(
+        e,
+        DecodeError::Missing {
+            field: "response.code"
+        }
+    );
     let e = reply::<Charge>(r#"{"response":{"code":"000_000"}}"#).unwrap_err();
-    assert_eq!(e, DecodeError::Missing { field: "response.description" });
+    assert_eq!(
+        e,
+        DecodeError::Missing {
+            field: "response.description"
+        }
+    );
 }
 
 #[test]
 fn failure_reply_needs_no_fields() {
-    let r = reply::<Charge>(r#"{"response":{"code":"007_004","description":"Withdraw failure from PG."}}"#).unwrap();
+    let r = reply::<Charge>(
+        r#"{"response":{"code":"007_004","description":"Withdraw failure from PG."}}"#,
+    )
+    .unwrap();
     assert_eq!(r.code, ChargeCode::WithdrawFailureFromPg);
     let err = r.into_result().unwrap_err();
     assert_eq!(err.code.as_str(), "007_004");
-    assert!(err.to_string().starts_with("007_004 Withdraw failure from PG."));
+    assert!(
+        err.to_string()
+            .starts_with("007_004 Withdraw failure from PG.")
+    );
 }
 
 #[test]
@@ -136,7 +200,10 @@ fn unknown_code_is_kept_verbatim() {
     assert!(!r.is_success());
     assert_eq!(r.code.documented_message(), None);
     // the old "00" success of an early public client is not success (D17)
-    let r = reply::<Charge>(r#"{"response":{"code":"00","description":""},"nrNumber":"K","isPending":false}"#).unwrap();
+    let r = reply::<Charge>(
+        r#"{"response":{"code":"00","description":""},"nrNumber":"K","isPending":false}"#,
+    )
+    .unwrap();
     assert!(!r.is_success());
     assert_eq!(r.body, None);
 }
@@ -144,15 +211,23 @@ fn unknown_code_is_kept_verbatim() {
 #[test]
 fn codes_are_mapped_per_endpoint() {
     // D13: 007_027 means the firm-banking terms on the auto-recharge-at-payment register page
-    let r = reply::<AutoRechargeRegister>(r#"{"response":{"code":"007_027","description":""}}"#).unwrap();
-    assert_eq!(r.code, AutoRechargeRegisterCode::FirmBankingTermsNotAccepted);
+    let r = reply::<AutoRechargeRegister>(r#"{"response":{"code":"007_027","description":""}}"#)
+        .unwrap();
+    assert_eq!(
+        r.code,
+        AutoRechargeRegisterCode::FirmBankingTermsNotAccepted
+    );
     // and is undocumented for Charge
     let r = reply::<Charge>(r#"{"response":{"code":"007_027","description":""}}"#).unwrap();
     assert!(matches!(r.code, ChargeCode::Other(_)));
-    let r = reply::<ChargeResultInquiry>(r#"{"response":{"code":"007_009","description":"Previous transaction not found."}}"#).unwrap();
+    let r = reply::<ChargeResultInquiry>(
+        r#"{"response":{"code":"007_009","description":"Previous transaction not found."}}"#,
+    )
+    .unwrap();
     assert_eq!(r.code, ChargeResultCode::PreviousTransactionNotFound);
     for code in CancelCode::DOCUMENTED {
-        let body = format!(r#"{{"response":{{"code":"{code}","description":""}},"isPending":false}}"#);
+        let body =
+            format!(r#"{{"response":{{"code":"{code}","description":""}},"isPending":false}}"#);
         let r = reply::<CancelCharge>(&body).unwrap();
         assert!(!matches!(r.code, CancelCode::Other(_)), "{code}");
         assert_eq!(r.code.as_str(), *code);
@@ -163,34 +238,84 @@ fn codes_are_mapped_per_endpoint() {
 fn enc_data_is_reported_as_encrypted() {
     let body = br#"{"encData":"eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMTI4R0NNIn0.a.b.c.d"}"#;
     match decode_body::<CancelResponse, CancelCode>(body).unwrap() {
-        Body::Encrypted(r) => assert_eq!(&body[r], b"eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMTI4R0NNIn0.a.b.c.d"),
+        Body::Encrypted(r) => assert_eq!(
+            &body[r],
+            b"eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMTI4R0NNIn0.a.b.c.d"
+        ),
         other => panic!("{other:?}"),
     }
-    assert_eq!(decode_reply::<CancelResponse, CancelCode>(body).unwrap_err(), DecodeError::Encrypted);
+    assert_eq!(
+        decode_reply::<CancelResponse, CancelCode>(body).unwrap_err(),
+        DecodeError::Encrypted
+    );
     // null means absent here too
     let body = br#"{"response":null,"encData":"a.b.c.d.e"}"#;
-    assert!(matches!(decode_body::<CancelResponse, CancelCode>(body), Ok(Body::Encrypted(_))));
-    let body = br#"{"response":{"code":"000_000","description":""},"isPending":true,"encData":null}"#;
-    assert!(matches!(decode_body::<CancelResponse, CancelCode>(body), Ok(Body::Plain(_))));
+    assert!(matches!(
+        decode_body::<CancelResponse, CancelCode>(body),
+        Ok(Body::Encrypted(_))
+    ));
+    let body =
+        br#"{"response":{"code":"000_000","description":""},"isPending":true,"encData":null}"#;
+    assert!(matches!(
+        decode_body::<CancelResponse, CancelCode>(body),
+        Ok(Body::Plain(_))
+    ));
     let body = br#"{"encData":null,"encData":"a.b.c.d.e"}"#;
-    assert_eq!(decode_body::<CancelResponse, CancelCode>(body), Err(DecodeError::Duplicate { field: "encData" }));
+    assert_eq!(
+        decode_body::<CancelResponse, CancelCode>(body),
+        Err(DecodeError::Duplicate { field: "encData" })
+    );
 }
 
 #[test]
 fn wrong_types_name_the_field_and_limit() {
-    let e = reply::<Charge>(r#"{"response":{"code":"000_000","description":""},"nrNumber":123,"isPending":false}"#).unwrap_err();
-    assert_eq!(e, DecodeError::Field(FieldError::new("nrNumber", NrNumber::LIMIT)));
-    let e = reply::<Charge>(r#"{"response":{"code":"000_000","description":""},"nrNumber":"K","isPending":"false"}"#).unwrap_err();
-    assert_eq!(e, DecodeError::Field(FieldError::new("isPending", "true or false")));
+    let e = reply::<Charge>(
+        r#"{"response":{"code":"000_000","description":""},"nrNumber":123,"isPending":false}"#,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e,
+        DecodeError::Field(FieldError::new("nrNumber", NrNumber::LIMIT))
+    );
+    let e = reply::<Charge>(
+        r#"{"response":{"code":"000_000","description":""},"nrNumber":"K","isPending":"false"}"#,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e,
+        DecodeError::Field(FieldError::new("isPending", "true or false"))
+    );
     let e = reply::<IssueToken>(r#"{"response":{"code":"000_000","description":""},"oneTimeToken":"9461442187322710","dcvv":"36"}"#).unwrap_err();
-    assert_eq!(e, DecodeError::Field(FieldError::new("dcvv", "exactly 3 ASCII digits")));
-    let e = reply::<Refund>(r#"{"response":{"code":"000_000","description":""},"nrNumber":"KMN1"}"#).unwrap_err();
-    assert_eq!(e, DecodeError::Field(FieldError::new("nrNumber", "exactly 18 ASCII letters or digits")));
+    assert_eq!(
+        e,
+        DecodeError::Field(FieldError::new("dcvv", "exactly 3 ASCII digits"))
+    );
+    let e =
+        reply::<Refund>(r#"{"response":{"code":"000_000","description":""},"nrNumber":"KMN1"}"#)
+            .unwrap_err();
+    assert_eq!(
+        e,
+        DecodeError::Field(FieldError::new(
+            "nrNumber",
+            "exactly 18 ASCII letters or digits"
+        ))
+    );
     // null means absent: an error only where the field is required
-    let e = reply::<Charge>(r#"{"response":{"code":"000_000","description":""},"nrNumber":null,"isPending":false}"#).unwrap_err();
+    let e = reply::<Charge>(
+        r#"{"response":{"code":"000_000","description":""},"nrNumber":null,"isPending":false}"#,
+    )
+    .unwrap_err();
     assert_eq!(e, DecodeError::Missing { field: "nrNumber" });
-    assert!(reply::<Charge>(r#"{"response":{"code":"007_001","description":""},"nrNumber":null,"isPending":null}"#).is_ok());
-    let e = reply::<Charge>(r#"{"response":{"code":"007_001","description":""},"nrNumber":null,"nrNumber":null}"#).unwrap_err();
+    assert!(
+        reply::<Charge>(
+            r#"{"response":{"code":"007_001","description":""},"nrNumber":null,"isPending":null}"#
+        )
+        .is_ok()
+    );
+    let e = reply::<Charge>(
+        r#"{"response":{"code":"007_001","description":""},"nrNumber":null,"nrNumber":null}"#,
+    )
+    .unwrap_err();
     assert_eq!(e, DecodeError::Duplicate { field: "nrNumber" });
     let e = reply::<Charge>(r#"{"response":[],"nrNumber":"K","isPending":false}"#).unwrap_err();
     assert!(matches!(e, DecodeError::Field(f) if f.field() == "response"));
@@ -199,27 +324,87 @@ fn wrong_types_name_the_field_and_limit() {
 #[test]
 fn numbers_must_be_integers_in_range() {
     let fee = |field: &str, v: &str| {
-        let mut body = String::from(r#"{"response":{"code":"000_000","description":""},"par":"Q1ABCDEF0123456789ABCDEF012","refundFeeRate":1,"balance":1,"refundCheckBalance":1,"discountAmount":1,"refundFee":1,"refundAmount":1,"expiredFee":1,"refundable":false,"refundThresholdBalance":1,"refundThresholdRatio":1,"currentBalanceRatio":1,"lastLoadedBalance":1}"#);
+        let mut body = String::from(
+            r#"{"response":{"code":"000_000","description":""},"par":"Q1ABCDEF0123456789ABCDEF012","refundFeeRate":1,"balance":1,"refundCheckBalance":1,"discountAmount":1,"refundFee":1,"refundAmount":1,"expiredFee":1,"refundable":false,"refundThresholdBalance":1,"refundThresholdRatio":1,"currentBalanceRatio":1,"lastLoadedBalance":1}"#,
+        );
         body = body.replace(&format!("\"{field}\":1"), &format!("\"{field}\":{v}"));
         reply::<RefundFee>(&body)
     };
     assert!(fee("balance", "1000000000").is_ok());
-    assert!(fee("balance", "-0").is_err(), "-0 is a float to serde_json, not an integer");
-    assert_eq!(fee("balance", "1000000001").unwrap_err(), DecodeError::Field(FieldError::new("balance", Won::LIMIT)));
+    assert!(
+        fee("balance", "-0").is_err(),
+        "-0 is a float to serde_json, not an integer"
+    );
+    assert_eq!(
+        fee("balance", "1000000001").unwrap_err(),
+        DecodeError::Field(FieldError::new("balance", Won::LIMIT))
+    );
     assert!(fee("balance", "1.0").is_err(), "integers have no fraction");
     assert!(fee("balance", "1e3").is_err(), "integers have no exponent");
     assert!(fee("balance", "\"1\"").is_err(), "numbers are not strings");
     assert!(fee("balance", "-1").is_err());
-    assert_eq!(fee("refundFeeRate", "99").unwrap().body.unwrap().refund_fee_rate.tenths(), 990);
-    assert_eq!(fee("refundFeeRate", "1.25e1").unwrap().body.unwrap().refund_fee_rate.tenths(), 125);
-    assert_eq!(fee("refundFeeRate", "12.50").unwrap().body.unwrap().refund_fee_rate.tenths(), 125);
-    assert!(fee("refundFeeRate", "12.55").is_err(), "one decimal at most");
-    assert_eq!(fee("refundFeeRate", "1000000000000000000000e-20").unwrap().body.unwrap().refund_fee_rate.tenths(), 100, "exact, however long");
-    assert_eq!(fee("refundFeeRate", "0.000000000000000000000000005e26").unwrap().body.unwrap().refund_fee_rate.tenths(), 5);
+    assert_eq!(
+        fee("refundFeeRate", "99")
+            .unwrap()
+            .body
+            .unwrap()
+            .refund_fee_rate
+            .tenths(),
+        990
+    );
+    assert_eq!(
+        fee("refundFeeRate", "1.25e1")
+            .unwrap()
+            .body
+            .unwrap()
+            .refund_fee_rate
+            .tenths(),
+        125
+    );
+    assert_eq!(
+        fee("refundFeeRate", "12.50")
+            .unwrap()
+            .body
+            .unwrap()
+            .refund_fee_rate
+            .tenths(),
+        125
+    );
+    assert!(
+        fee("refundFeeRate", "12.55").is_err(),
+        "one decimal at most"
+    );
+    assert_eq!(
+        fee("refundFeeRate", "1000000000000000000000e-20")
+            .unwrap()
+            .body
+            .unwrap()
+            .refund_fee_rate
+            .tenths(),
+        100,
+        "exact, however long"
+    );
+    assert_eq!(
+        fee("refundFeeRate", "0.000000000000000000000000005e26")
+            .unwrap()
+            .body
+            .unwrap()
+            .refund_fee_rate
+            .tenths(),
+        5
+    );
     assert!(fee("refundFeeRate", "99.1").is_err());
     assert!(fee("refundFeeRate", "1e400").is_err());
-    assert!(fee("refundFeeRate", "0.0000000000000000000000000000000000000000000001").is_err());
-    let e = reply::<Charge>(r#"{"response":{"code":"000_000","description":""},"nrNumber":"K","isPending":false,"userId":99999999999999999999}"#);
+    assert!(
+        fee(
+            "refundFeeRate",
+            "0.0000000000000000000000000000000000000000000001"
+        )
+        .is_err()
+    );
+    let e = reply::<Charge>(
+        r#"{"response":{"code":"000_000","description":""},"nrNumber":"K","isPending":false,"userId":99999999999999999999}"#,
+    );
     assert!(e.is_ok(), "an unknown huge number is only syntax-checked");
 }
 
@@ -227,90 +412,212 @@ fn numbers_must_be_integers_in_range() {
 fn duplicates_of_known_fields_are_rejected() {
     let e = reply::<Charge>(r#"{"response":{"code":"000_000","description":""},"nrNumber":"A","nrNumber":"B","isPending":false}"#).unwrap_err();
     assert_eq!(e, DecodeError::Duplicate { field: "nrNumber" });
-    let e = reply::<Charge>(r#"{"response":{"code":"000_000","code":"007_001","description":""}}"#).unwrap_err();
-    assert_eq!(e, DecodeError::Duplicate { field: "response.code" });
+    let e = reply::<Charge>(r#"{"response":{"code":"000_000","code":"007_001","description":""}}"#)
+        .unwrap_err();
+    assert_eq!(
+        e,
+        DecodeError::Duplicate {
+            field: "response.code"
+        }
+    );
     // unknown duplicates are ignored, like any unknown field
-    assert!(reply::<CancelCharge>(r#"{"response":{"code":"000_000","description":""},"isPending":true,"x":1,"x":2}"#).is_ok());
+    assert!(
+        reply::<CancelCharge>(
+            r#"{"response":{"code":"000_000","description":""},"isPending":true,"x":1,"x":2}"#
+        )
+        .is_ok()
+    );
 }
 
 #[test]
 fn description_over_capacity_is_an_error_not_a_truncation() {
     let long = "가".repeat(86); // 258 bytes
-    let e = reply::<Refund>(&format!(r#"{{"response":{{"code":"009_004","description":"{long}"}}}}"#)).unwrap_err();
-    assert_eq!(e, DecodeError::Field(FieldError::new("response.description", Description::LIMIT)));
+    let e = reply::<Refund>(&format!(
+        r#"{{"response":{{"code":"009_004","description":"{long}"}}}}"#
+    ))
+    .unwrap_err();
+    assert_eq!(
+        e,
+        DecodeError::Field(FieldError::new("response.description", Description::LIMIT))
+    );
     let fits = "가".repeat(85);
-    assert!(reply::<Refund>(&format!(r#"{{"response":{{"code":"009_004","description":"{fits}"}}}}"#)).is_ok());
+    assert!(
+        reply::<Refund>(&format!(
+            r#"{{"response":{{"code":"009_004","description":"{fits}"}}}}"#
+        ))
+        .is_ok()
+    );
 }
 
 #[test]
 fn list_over_capacity_is_an_error() {
     let item = r#"{"par":"Q1ABCDEF0123456789ABCDEF012","registeredDate":"20261123195406"}"#;
     let items = |n: usize| vec![item; n].join(",");
-    let body = |n| format!(r#"{{"response":{{"code":"000_000","description":""}},"parInfoList":[{}]}}"#, items(n));
-    assert_eq!(reply::<AutoRechargeList>(&body(16)).unwrap().body.unwrap().par_info_list.len(), 16);
-    assert!(matches!(reply::<AutoRechargeList>(&body(17)).unwrap_err(), DecodeError::Field(f) if f.field() == "parInfoList"));
+    let body = |n| {
+        format!(
+            r#"{{"response":{{"code":"000_000","description":""}},"parInfoList":[{}]}}"#,
+            items(n)
+        )
+    };
+    assert_eq!(
+        reply::<AutoRechargeList>(&body(16))
+            .unwrap()
+            .body
+            .unwrap()
+            .par_info_list
+            .len(),
+        16
+    );
+    assert!(
+        matches!(reply::<AutoRechargeList>(&body(17)).unwrap_err(), DecodeError::Field(f) if f.field() == "parInfoList")
+    );
 }
 
 #[test]
 fn hostile_bom() {
     let mut b = vec![0xEF, 0xBB, 0xBF];
     b.extend_from_slice(br#"{"response":{"code":"000_000","description":""}}"#);
-    assert_eq!(json_err(decode_reply::<Empty, TokenCode>(&b).unwrap_err()), JsonErrorKind::ByteOrderMark);
+    assert_eq!(
+        json_err(decode_reply::<Empty, TokenCode>(&b).unwrap_err()),
+        JsonErrorKind::ByteOrderMark
+    );
 }
 
 #[test]
 fn hostile_invalid_utf8() {
-    for bad in [&b"\xff"[..], b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82"] {
+    for bad in [
+        &b"\xff"[..],
+        b"\xc3\x28",
+        b"\xed\xa0\x80",
+        b"\xf4\x90\x80\x80",
+        b"\xe2\x82",
+    ] {
         let mut b = br#"{"response":{"code":"000_000","description":""},"x":""#.to_vec();
         b.extend_from_slice(bad);
         b.extend_from_slice(b"\"}");
-        assert_eq!(json_err(decode_reply::<Empty, TokenCode>(&b).unwrap_err()), JsonErrorKind::InvalidUtf8);
+        assert_eq!(
+            json_err(decode_reply::<Empty, TokenCode>(&b).unwrap_err()),
+            JsonErrorKind::InvalidUtf8
+        );
     }
 }
 
 #[test]
 fn hostile_lone_surrogates_in_kept_strings() {
-    for s in [r"\ud800", r"\udc00", r"\ud800\u0041", r"\ud800x", r"\udbff\udbff"] {
+    for s in [
+        r"\ud800",
+        r"\udc00",
+        r"\ud800\u0041",
+        r"\ud800x",
+        r"\udbff\udbff",
+    ] {
         let body = format!(r#"{{"response":{{"code":"000_000","description":"{s}"}}}}"#);
-        assert_eq!(json_err(reply::<AutoRechargeRegister>(&body).unwrap_err()), JsonErrorKind::LoneSurrogate, "{s}");
+        assert_eq!(
+            json_err(reply::<AutoRechargeRegister>(&body).unwrap_err()),
+            JsonErrorKind::LoneSurrogate,
+            "{s}"
+        );
     }
 }
 
 #[test]
 fn hostile_deep_nesting_is_bounded() {
     // exactly the limit is fine: the envelope object + 31 nested arrays
-    let ok = format!(r#"{{"response":{{"code":"000_000","description":""}},"x":{}{}}}"#, "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
+    let ok = format!(
+        r#"{{"response":{{"code":"000_000","description":""}},"x":{}{}}}"#,
+        "[".repeat(MAX_DEPTH - 1),
+        "]".repeat(MAX_DEPTH - 1)
+    );
     assert!(reply::<AutoRechargeRegister>(&ok).is_ok());
-    let deep = format!(r#"{{"response":{{"code":"000_000","description":""}},"x":{}{}}}"#, "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
-    assert_eq!(json_err(reply::<AutoRechargeRegister>(&deep).unwrap_err()), JsonErrorKind::TooDeep);
+    let deep = format!(
+        r#"{{"response":{{"code":"000_000","description":""}},"x":{}{}}}"#,
+        "[".repeat(MAX_DEPTH),
+        "]".repeat(MAX_DEPTH)
+    );
+    assert_eq!(
+        json_err(reply::<AutoRechargeRegister>(&deep).unwrap_err()),
+        JsonErrorKind::TooDeep
+    );
     // a million levels: an error, not a stack overflow
     let huge = format!(r#"{{"x":{}"#, "[{\"a\":".repeat(1_000_000));
-    assert_eq!(json_err(reply::<AutoRechargeRegister>(&huge).unwrap_err()), JsonErrorKind::TooDeep);
+    assert_eq!(
+        json_err(reply::<AutoRechargeRegister>(&huge).unwrap_err()),
+        JsonErrorKind::TooDeep
+    );
 }
 
 #[test]
 fn hostile_syntax_errors() {
     let cases: &[(&str, JsonErrorKind)] = &[
-        (r#"{"response":{"code":"000_000","description":""}} x"#, JsonErrorKind::TrailingCharacters),
-        (r#"{"response":{"code":"000_000","description":""},}"#, JsonErrorKind::UnexpectedByte),
-        (r#"{"response":{"code":"000_000","description":""},"x":tru}"#, JsonErrorKind::UnexpectedByte),
-        (r#"{"response":{"code":"000_000","description":""},"x":01}"#, JsonErrorKind::UnexpectedByte),
-        (r#"{"response":{"code":"000_000","description":""},"x":1.}"#, JsonErrorKind::InvalidNumber),
-        (r#"{"response":{"code":"000_000","description":""},"x":-}"#, JsonErrorKind::InvalidNumber),
-        (r#"{"response":{"code":"000_000","description":""},"x":"\x"}"#, JsonErrorKind::InvalidEscape),
-        (r#"{"response":{"code":"000_000","description":""},"x":"\u12G4"}"#, JsonErrorKind::InvalidEscape),
-        ("{\"response\":{\"code\":\"000_000\",\"description\":\"a\u{1}b\"}}", JsonErrorKind::ControlCharacter),
-        ("{\"response\":{\"code\":\"000_000\",\"description\":\"\"},\"x\":\"\n\"}", JsonErrorKind::ControlCharacter),
-        (r#"{"response":{"code":"000_000","description":""},"x":[1 2]}"#, JsonErrorKind::UnexpectedByte),
-        (r#"{"response":{"code":"000_000","description":""},"x":{"a" 1}}"#, JsonErrorKind::UnexpectedByte),
-        (r#"{"response":{"code":"000_000","description":""},"x":{1:1}}"#, JsonErrorKind::UnexpectedByte),
-        (r#"{"response":{"code":"000_000","description":""} "x":1}"#, JsonErrorKind::UnexpectedByte),
+        (
+            r#"{"response":{"code":"000_000","description":""}} x"#,
+            JsonErrorKind::TrailingCharacters,
+        ),
+        (
+            r#"{"response":{"code":"000_000","description":""},}"#,
+            JsonErrorKind::UnexpectedByte,
+        ),
+        (
+            r#"{"response":{"code":"000_000","description":""},"x":tru}"#,
+            JsonErrorKind::UnexpectedByte,
+        ),
+        (
+            r#"{"response":{"code":"000_000","description":""},"x":01}"#,
+            JsonErrorKind::UnexpectedByte,
+        ),
+        (
+            r#"{"response":{"code":"000_000","description":""},"x":1.}"#,
+            JsonErrorKind::InvalidNumber,
+        ),
+        (
+            r#"{"response":{"code":"000_000","description":""},"x":-}"#,
+            JsonErrorKind::InvalidNumber,
+        ),
+        (
+            r#"{"response":{"code":"000_000","description":""},"x":"\x"}"#,
+            JsonErrorKind::InvalidEscape,
+        ),
+        (
+            r#"{"response":{"code":"000_000","description":""},"x":"\u12G4"}"#,
+            JsonErrorKind::InvalidEscape,
+        ),
+        (
+            "{\"response\":{\"code\":\"000_000\",\"description\":\"a\u{1}b\"}}",
+            JsonErrorKind::ControlCharacter,
+        ),
+        (
+            "{\"response\":{\"code\":\"000_000\",\"description\":\"\"},\"x\":\"\n\"}",
+            JsonErrorKind::ControlCharacter,
+        ),
+        (
+            r#"{"response":{"code":"000_000","description":""},"x":[1 2]}"#,
+            JsonErrorKind::UnexpectedByte,
+        ),
+        (
+            r#"{"response":{"code":"000_000","description":""},"x":{"a" 1}}"#,
+            JsonErrorKind::UnexpectedByte,
+        ),
+        (
+            r#"{"response":{"code":"000_000","description":""},"x":{1:1}}"#,
+            JsonErrorKind::UnexpectedByte,
+        ),
+        (
+            r#"{"response":{"code":"000_000","description":""} "x":1}"#,
+            JsonErrorKind::UnexpectedByte,
+        ),
         ("", JsonErrorKind::UnexpectedEnd),
         ("   ", JsonErrorKind::UnexpectedEnd),
-        (r#"{"response":{"code":"000_000","description":""},"x":nul"#, JsonErrorKind::UnexpectedEnd),
+        (
+            r#"{"response":{"code":"000_000","description":""},"x":nul"#,
+            JsonErrorKind::UnexpectedEnd,
+        ),
     ];
     for (body, kind) in cases {
-        assert_eq!(json_err(reply::<AutoRechargeRegister>(body).unwrap_err()), *kind, "{body}");
+        assert_eq!(
+            json_err(reply::<AutoRechargeRegister>(body).unwrap_err()),
+            *kind,
+            "{body}"
+        );
     }
     // a top-level non-object is a field error, not a crash
     assert!(reply::<AutoRechargeRegister>("[]").is_err());
@@ -323,7 +630,10 @@ fn every_truncation_of_a_fixture_is_an_error() {
     assert!(reply::<RefundFee>(full).is_ok());
     for cut in 0..full.len() {
         let prefix = &full.as_bytes()[..cut];
-        assert!(decode_reply::<RefundFeeResponse, RefundFeeCode>(prefix).is_err(), "prefix of {cut} bytes");
+        assert!(
+            decode_reply::<RefundFeeResponse, RefundFeeCode>(prefix).is_err(),
+            "prefix of {cut} bytes"
+        );
     }
 }
 
@@ -333,7 +643,10 @@ fn message_decoder_reads_request_bodies() {
     let r: ChargeRequest = decode_message(br#"{"sequenceId":"S","userId":1,"amount":2,"oneTimeToken":"9461442187322710","dcvv":"366","merchantId":"100000000000123","extra":{}}"#).unwrap();
     assert_eq!(r.amount.get(), 2);
     let e = decode_message::<ChargeRequest>(br#"{"sequenceId":"S","userId":1,"amount":0,"oneTimeToken":"9461442187322710","dcvv":"366","merchantId":"100000000000123"}"#).unwrap_err();
-    assert_eq!(e, DecodeError::Field(FieldError::new("amount", ChargeAmount::LIMIT)));
+    assert_eq!(
+        e,
+        DecodeError::Field(FieldError::new("amount", ChargeAmount::LIMIT))
+    );
     let e = decode_message::<RefundRequest>(br#"{"sequenceId":"S","userId":1,"cardExpiry":"3108","dcvv":"","oneTimeToken":"9461442187322710"}"#).unwrap_err();
     assert_eq!(e, DecodeError::Field(FieldError::new("dcvv", Dcvv::LIMIT)));
 }

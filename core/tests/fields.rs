@@ -107,7 +107,10 @@ fn token_type_values() {
 
 #[test]
 fn charge_result_values() {
-    assert_eq!(ChargeResult::new("COMPLETED").unwrap(), ChargeResult::Completed);
+    assert_eq!(
+        ChargeResult::new("COMPLETED").unwrap(),
+        ChargeResult::Completed
+    );
     assert_eq!(ChargeResult::new("FAILED").unwrap(), ChargeResult::Failed);
     assert_eq!(ChargeResult::new("PENDING").unwrap(), ChargeResult::Pending);
     assert!(!ChargeResult::Pending.is_final());
@@ -138,7 +141,10 @@ fn number_fields_parse_text() {
 #[test]
 fn error_display_names_field_and_limit() {
     let e = Dcvv::new("12").unwrap_err();
-    assert_eq!(e.to_string(), "invalid `dcvv`: must be exactly 3 ASCII digits");
+    assert_eq!(
+        e.to_string(),
+        "invalid `dcvv`: must be exactly 3 ASCII digits"
+    );
     let e = SequenceId::new("").unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -168,7 +174,10 @@ fn timestamp_from_unix_millis_in_kst() {
     t.write_17(&mut d);
     assert_eq!(&d, b"20221108120814608");
     assert_eq!(t.unix_millis(), 1_667_876_894_608 + 9 * 3_600_000);
-    assert!(Timestamp::from_unix_millis(0, 0).is_err(), "1970 is outside 2000..=9999");
+    assert!(
+        Timestamp::from_unix_millis(0, 0).is_err(),
+        "1970 is outside 2000..=9999"
+    );
 }
 
 #[test]
@@ -190,7 +199,12 @@ fn secrets_are_redacted_in_debug() {
     let k = SecretKey::new("super-secret").unwrap();
     let s = Signer::new(&k);
     let all = format!("{t:?} {d:?} {c:?} {k:?} {s:?}");
-    for secret in ["9461442187322710", "366", "9410123456789012", "super-secret"] {
+    for secret in [
+        "9461442187322710",
+        "366",
+        "9410123456789012",
+        "super-secret",
+    ] {
         assert!(!all.contains(secret), "{all}");
     }
     assert!(all.contains("<redacted>"));
@@ -204,7 +218,10 @@ fn secrets_are_redacted_in_debug() {
         merchant_id: MerchantId::new("100000000000123").unwrap(),
     };
     let dbg = format!("{req:?}");
-    assert!(!dbg.contains("9461442187322710") && !dbg.contains("\"366\""), "{dbg}");
+    assert!(
+        !dbg.contains("9461442187322710") && !dbg.contains("\"366\""),
+        "{dbg}"
+    );
     let creds = Credentials::new(
         AspId::new("100000000000001").unwrap(),
         AccessKey::new("abcdefg-0123456789abcdef0123456789abcdef").unwrap(),

@@ -16,22 +16,43 @@ fn essentials() -> Essentials {
 }
 
 fn flow(op: Operation) -> Flow {
-    Flow::new(op, SequenceId::new("KP-TEST-1").unwrap(), essentials(), Policy::default(), 0)
+    Flow::new(
+        op,
+        SequenceId::new("KP-TEST-1").unwrap(),
+        essentials(),
+        Policy::default(),
+        0,
+    )
 }
 
 fn ok_charge(pending: bool) -> String {
-    format!(r#"{{"response":{{"code":"000_000","description":"성공"}},"nrNumber":"KMN261123000000001","isPending":{pending}}}"#)
+    format!(
+        r#"{{"response":{{"code":"000_000","description":"성공"}},"nrNumber":"KMN261123000000001","isPending":{pending}}}"#
+    )
 }
 fn inquiry(result: &str) -> String {
     format!(r#"{{"response":{{"code":"000_000","description":"성공"}},"result":"{result}"}}"#)
 }
-const NOT_FOUND: &str = r#"{"response":{"code":"007_009","description":"이전 거래를 찾을 수 없습니다."}}"#;
+const NOT_FOUND: &str =
+    r#"{"response":{"code":"007_009","description":"이전 거래를 찾을 수 없습니다."}}"#;
 
 fn respond(f: &mut Flow, now: u64, body: &str) {
-    f.handle(now, Event::Response { status: 200, body: body.as_bytes() });
+    f.handle(
+        now,
+        Event::Response {
+            status: 200,
+            body: body.as_bytes(),
+        },
+    );
 }
 fn answer(f: &mut Flow, now: u64, body: &str) {
-    f.handle(now, Event::InquiryResponse { status: 200, body: body.as_bytes() });
+    f.handle(
+        now,
+        Event::InquiryResponse {
+            status: 200,
+            body: body.as_bytes(),
+        },
+    );
 }
 
 #[test]
@@ -41,7 +62,10 @@ fn direct_success() {
     assert_eq!(f.poll(0), Action::Send);
     respond(&mut f, 10, &ok_charge(false));
     match f.poll(10) {
-        Action::Done(Outcome::Completed { nr_number: Some(nr), from_inquiry: false }) => assert_eq!(nr.as_str(), "KMN261123000000001"),
+        Action::Done(Outcome::Completed {
+            nr_number: Some(nr),
+            from_inquiry: false,
+        }) => assert_eq!(nr.as_str(), "KMN261123000000001"),
         other => panic!("{other:?}"),
     }
     assert_eq!(f.state(), State::Completed);
@@ -61,7 +85,11 @@ fn pending_is_polled_every_five_minutes_until_final() {
     assert_eq!(f.poll(10 * MIN), Action::Inquire);
     answer(&mut f, 10 * MIN, &inquiry("COMPLETED"));
     match f.poll(10 * MIN) {
-        Action::Done(o @ Outcome::Completed { from_inquiry: true, .. }) => {
+        Action::Done(
+            o @ Outcome::Completed {
+                from_inquiry: true, ..
+            },
+        ) => {
             assert_eq!(o.inquiry_result(), Some(ChargeResult::Completed));
         }
         other => panic!("{other:?}"),
@@ -71,10 +99,25 @@ fn pending_is_polled_every_five_minutes_until_final() {
 
 #[test]
 fn pending_past_deadline_is_still_pending() {
-    let policy = Policy { deadline_ms: 12 * MIN, ..Policy::default() };
-    let mut f = Flow::new(Operation::Cancel, SequenceId::new("C1").unwrap(), essentials(), policy, 0);
+    let policy = Policy {
+        deadline_ms: 12 * MIN,
+        ..Policy::default()
+    };
+    let mut f = Flow::new(
+        Operation::Cancel,
+        SequenceId::new("C1").unwrap(),
+        essentials(),
+        policy,
+        0,
+    );
     f.poll(0);
-    f.handle(0, Event::Response { status: 200, body: br#"{"response":{"code":"000_000","description":""},"isPending":true}"# });
+    f.handle(
+        0,
+        Event::Response {
+            status: 200,
+            body: br#"{"response":{"code":"000_000","description":""},"isPending":true}"#,
+        },
+    );
     let mut now = 0;
     loop {
         match f.poll(now) {
@@ -120,7 +163,10 @@ fn never_arrived_is_resent_with_the_same_sequence_id() {
     assert_eq!(f.poll(2_000), Action::Send);
     assert_eq!(f.sequence_id().as_str(), "KP-TEST-1");
     respond(&mut f, 2_001, &ok_charge(false));
-    assert!(matches!(f.poll(2_001), Action::Done(Outcome::Completed { .. })));
+    assert!(matches!(
+        f.poll(2_001),
+        Action::Done(Outcome::Completed { .. })
+    ));
     assert_eq!(f.sends(), 2);
 }
 
@@ -137,10 +183,22 @@ fn never_arrived_without_a_token_is_not_processed() {
 
 #[test]
 fn server_errors_and_garbage_are_unknown_outcomes() {
-    for (status, body) in [(500u16, "oops"), (502, ""), (200, "{\"response\":"), (200, "<html>"), (200, r#"{"response":{"code":"000_000","description":""}}"#)] {
+    for (status, body) in [
+        (500u16, "oops"),
+        (502, ""),
+        (200, "{\"response\":"),
+        (200, "<html>"),
+        (200, r#"{"response":{"code":"000_000","description":""}}"#),
+    ] {
         let mut f = flow(Operation::Charge);
         f.poll(0);
-        f.handle(0, Event::Response { status, body: body.as_bytes() });
+        f.handle(
+            0,
+            Event::Response {
+                status,
+                body: body.as_bytes(),
+            },
+        );
         assert_eq!(f.state(), State::Lost, "{status} {body}");
         assert_eq!(f.poll(0), Action::Inquire);
     }
@@ -150,7 +208,13 @@ fn server_errors_and_garbage_are_unknown_outcomes() {
 fn declined_codes_are_final() {
     let mut f = flow(Operation::Charge);
     f.poll(0);
-    f.handle(0, Event::Response { status: 400, body: br#"{"response":{"code":"007_004","description":"PG"}}"# });
+    f.handle(
+        0,
+        Event::Response {
+            status: 400,
+            body: br#"{"response":{"code":"007_004","description":"PG"}}"#,
+        },
+    );
     match f.poll(0) {
         Action::Done(Outcome::Declined { code }) => assert_eq!(code.as_str(), "007_004"),
         other => panic!("{other:?}"),
@@ -182,7 +246,17 @@ fn not_sent_is_retried_then_given_up() {
 
 #[test]
 fn lost_refund_stays_unknown() {
-    for ev in [Event::Lost, Event::Response { status: 503, body: b"" }, Event::Response { status: 200, body: b"{}" }] {
+    for ev in [
+        Event::Lost,
+        Event::Response {
+            status: 503,
+            body: b"",
+        },
+        Event::Response {
+            status: 200,
+            body: b"{}",
+        },
+    ] {
         let mut f = flow(Operation::Refund);
         f.poll(0);
         f.handle(0, ev);
@@ -204,8 +278,17 @@ fn polling_again_without_a_report_never_resends() {
 
 #[test]
 fn inquiry_failures_are_retried_until_the_deadline() {
-    let policy = Policy { deadline_ms: 10_000, ..Policy::default() };
-    let mut f = Flow::new(Operation::Charge, SequenceId::new("S").unwrap(), essentials(), policy, 0);
+    let policy = Policy {
+        deadline_ms: 10_000,
+        ..Policy::default()
+    };
+    let mut f = Flow::new(
+        Operation::Charge,
+        SequenceId::new("S").unwrap(),
+        essentials(),
+        policy,
+        0,
+    );
     f.poll(0);
     f.handle(0, Event::Lost);
     let mut now = 0;
@@ -214,7 +297,17 @@ fn inquiry_failures_are_retried_until_the_deadline() {
         match f.poll(now) {
             Action::Inquire => {
                 inquiries += 1;
-                f.handle(now, if inquiries % 2 == 0 { Event::Lost } else { Event::InquiryResponse { status: 503, body: b"" } });
+                f.handle(
+                    now,
+                    if inquiries % 2 == 0 {
+                        Event::Lost
+                    } else {
+                        Event::InquiryResponse {
+                            status: 503,
+                            body: b"",
+                        }
+                    },
+                );
             }
             Action::WaitUntil(t) => now = t,
             Action::Done(o) => {
@@ -233,11 +326,26 @@ fn resume_from_the_journal() {
     f.poll(0);
     let rec = f.record(); // written before sending, then the power went out
     assert_eq!(rec.state, State::Sending);
-    let mut r = Flow::resume(&JournalRecord::decode(&rec.encode()).unwrap(), Policy::default(), 100);
+    let mut r = Flow::resume(
+        &JournalRecord::decode(&rec.encode()).unwrap(),
+        Policy::default(),
+        100,
+    );
     assert_eq!(r.poll(100), Action::Inquire);
     answer(&mut r, 100, NOT_FOUND);
-    assert_eq!(r.poll(100), Action::Done(Outcome::NotProcessed), "the token is gone: not re-sent");
-    let refund = Flow::new(Operation::Refund, SequenceId::new("R").unwrap(), essentials(), Policy::default(), 0).record();
+    assert_eq!(
+        r.poll(100),
+        Action::Done(Outcome::NotProcessed),
+        "the token is gone: not re-sent"
+    );
+    let refund = Flow::new(
+        Operation::Refund,
+        SequenceId::new("R").unwrap(),
+        essentials(),
+        Policy::default(),
+        0,
+    )
+    .record();
     let mut r = Flow::resume(&refund, Policy::default(), 0);
     assert_eq!(r.poll(0), Action::Done(Outcome::Unknown));
     let mut done = flow(Operation::Charge);
@@ -258,7 +366,10 @@ fn record_round_trip_and_layout() {
     assert_eq!(&bytes[..4], b"KPJ1");
     let back = JournalRecord::decode(&bytes).unwrap();
     assert_eq!(back, rec);
-    assert_eq!(back.essentials.nr_number.unwrap().as_str(), "KMN261123000000001");
+    assert_eq!(
+        back.essentials.nr_number.unwrap().as_str(),
+        "KMN261123000000001"
+    );
     assert_eq!(back.updated_ms, 42);
 }
 
@@ -272,13 +383,19 @@ fn crc32_known_answer() {
 fn damaged_records_are_detected() {
     let bytes = flow(Operation::Cancel).record().encode();
     for cut in 0..JournalRecord::LEN {
-        assert_eq!(JournalRecord::decode(&bytes[..cut]), Err(RecordError::Short));
+        assert_eq!(
+            JournalRecord::decode(&bytes[..cut]),
+            Err(RecordError::Short)
+        );
     }
     for i in 0..JournalRecord::LEN {
         for bit in 0..8 {
             let mut b = bytes;
             b[i] ^= 1 << bit;
-            assert!(JournalRecord::decode(&b).is_err(), "flip byte {i} bit {bit}");
+            assert!(
+                JournalRecord::decode(&b).is_err(),
+                "flip byte {i} bit {bit}"
+            );
         }
     }
 }

@@ -38,7 +38,10 @@ fn head_fields_are_read() {
     assert_eq!(h.status, 200);
     assert_eq!(h.framing, Framing::Length(BODY.len()));
     assert_eq!(h.correlation_id.unwrap().as_str(), "261123195406-0abcdef");
-    assert_eq!(h.crypto_key_id.unwrap().as_str(), "0123456789abcdef0123456789abcdef");
+    assert_eq!(
+        h.crypto_key_id.unwrap().as_str(),
+        "0123456789abcdef0123456789abcdef"
+    );
     assert_eq!(&buf[h.head_len..], BODY.as_bytes());
 }
 
@@ -56,7 +59,10 @@ fn every_truncation_of_the_body_is_incomplete() {
     let buf = with_length();
     for cut in 0..buf.len() {
         let mut b = buf[..cut].to_vec();
-        assert!(matches!(decode_response::<CancelCharge>(&mut b), Ok(None)), "cut at {cut}");
+        assert!(
+            matches!(decode_response::<CancelCharge>(&mut b), Ok(None)),
+            "cut at {cut}"
+        );
     }
     let mut b = buf.clone();
     let r = decode_response::<CancelCharge>(&mut b).unwrap().unwrap();
@@ -84,7 +90,9 @@ fn chunked_decoder_split_at_every_position() {
         let mut write = 0;
         let used1 = dec.decode(&mut buf, 0..split, &mut write).unwrap();
         assert_eq!(used1, split);
-        let used2 = dec.decode(&mut buf, split..encoded.len(), &mut write).unwrap();
+        let used2 = dec
+            .decode(&mut buf, split..encoded.len(), &mut write)
+            .unwrap();
         assert_eq!(used1 + used2, encoded.len());
         assert!(dec.is_done());
         assert_eq!(&buf[..write], BODY.as_bytes(), "split at {split}");
@@ -96,7 +104,10 @@ fn truncated_chunked_body_is_incomplete() {
     let full = chunked(&[4]);
     for cut in 0..full.len() {
         let mut b = full[..cut].to_vec();
-        assert!(matches!(decode_response::<CancelCharge>(&mut b), Ok(None)), "cut at {cut}");
+        assert!(
+            matches!(decode_response::<CancelCharge>(&mut b), Ok(None)),
+            "cut at {cut}"
+        );
     }
 }
 
@@ -122,27 +133,57 @@ fn malformed_chunks_are_errors() {
 #[test]
 fn conflicting_framing_is_rejected() {
     let cases: [(&[u8], HttpError); 5] = [
-        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n", HttpError::ConflictingFraming),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n", HttpError::ConflictingFraming),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: -2\r\n\r\n", HttpError::InvalidHeader { name: "Content-Length", limit: "decimal digits" }),
-        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", HttpError::UnsupportedTransferEncoding),
-        (b"HTTP/1.1 100 Continue\r\n\r\n", HttpError::UnexpectedInformational { status: 100 }),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n",
+            HttpError::ConflictingFraming,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n",
+            HttpError::ConflictingFraming,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: -2\r\n\r\n",
+            HttpError::InvalidHeader {
+                name: "Content-Length",
+                limit: "decimal digits",
+            },
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+            HttpError::UnsupportedTransferEncoding,
+        ),
+        (
+            b"HTTP/1.1 100 Continue\r\n\r\n",
+            HttpError::UnexpectedInformational { status: 100 },
+        ),
     ];
     for (head, want) in cases {
         assert_eq!(parse_response_head(head), Err(want));
     }
     // the same length twice is harmless
-    assert!(parse_response_head(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\n").is_ok());
+    assert!(
+        parse_response_head(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\n")
+            .is_ok()
+    );
 }
 
 #[test]
 fn bad_xkm_headers_and_syntax_are_typed() {
     assert!(matches!(
         parse_response_head(b"HTTP/1.1 200 OK\r\nX-KM-Correlation-Id: 1234\r\n\r\n"),
-        Err(HttpError::InvalidHeader { name: "X-KM-Correlation-Id", .. })
+        Err(HttpError::InvalidHeader {
+            name: "X-KM-Correlation-Id",
+            ..
+        })
     ));
-    assert!(matches!(parse_response_head(b"HTTP/2.0 200 OK\r\n\r\n"), Err(HttpError::Syntax { .. })));
-    assert!(matches!(parse_response_head(b"HTTP/1.1 2x0 OK\r\n\r\n"), Err(HttpError::Syntax { .. })));
+    assert!(matches!(
+        parse_response_head(b"HTTP/2.0 200 OK\r\n\r\n"),
+        Err(HttpError::Syntax { .. })
+    ));
+    assert!(matches!(
+        parse_response_head(b"HTTP/1.1 2x0 OK\r\n\r\n"),
+        Err(HttpError::Syntax { .. })
+    ));
     let many: String = (0..40).map(|i| format!("X-{i}: v\r\n")).collect();
     assert_eq!(
         parse_response_head(format!("HTTP/1.1 200 OK\r\n{many}\r\n").as_bytes()),
@@ -153,7 +194,11 @@ fn bad_xkm_headers_and_syntax_are_typed() {
 #[test]
 fn error_status_bodies_still_decode() {
     let body = r#"{"response":{"code":"007_030","description":"충전 취소가 불가능한 거래"}}"#;
-    let mut b = format!("HTTP/1.1 400 Bad Request\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes();
+    let mut b = format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes();
     let r = decode_response::<CancelCharge>(&mut b).unwrap().unwrap();
     assert_eq!(r.head.status, 400);
     assert_eq!(r.reply.code, CancelCode::NotCancellable);

@@ -83,10 +83,16 @@ fn encrypted_reply_decodes_transparently_and_plaintext_is_wiped() {
     let mut body = sealed(plain.as_bytes());
     let r = decode_body_decrypting::<TokenResponse, TokenCode, _>(&mut body, &mut XorWrap).unwrap();
     assert_eq!(r.body.unwrap().dcvv.expose(), "366");
-    assert!(!body.windows(16).any(|w| w == b"9461442187322710"), "plaintext left in the buffer");
+    assert!(
+        !body.windows(16).any(|w| w == b"9461442187322710"),
+        "plaintext left in the buffer"
+    );
     // a plain body goes through unchanged
     let mut plain_body = plain.as_bytes().to_vec();
-    assert!(decode_body_decrypting::<TokenResponse, TokenCode, _>(&mut plain_body, &mut XorWrap).is_ok());
+    assert!(
+        decode_body_decrypting::<TokenResponse, TokenCode, _>(&mut plain_body, &mut XorWrap)
+            .is_ok()
+    );
 }
 
 /// Flips one character of part `idx` of the JWE.
@@ -112,8 +118,14 @@ fn tamper(idx: usize) -> Result<std::ops::Range<usize>, JweError> {
 
 #[test]
 fn tampering_any_part_is_a_typed_error() {
-    assert!(matches!(tamper(0), Err(JweError::Header | JweError::Format { .. } | JweError::Authentication)));
-    assert!(matches!(tamper(1), Err(JweError::Authentication | JweError::KeyUnwrap)));
+    assert!(matches!(
+        tamper(0),
+        Err(JweError::Header | JweError::Format { .. } | JweError::Authentication)
+    ));
+    assert!(matches!(
+        tamper(1),
+        Err(JweError::Authentication | JweError::KeyUnwrap)
+    ));
     assert_eq!(tamper(2), Err(JweError::Authentication));
     assert_eq!(tamper(3), Err(JweError::Authentication));
     assert_eq!(tamper(4), Err(JweError::Authentication));
@@ -133,20 +145,42 @@ fn header_variants() {
         let r = jwe_range(&body);
         open_in_place(&mut body, r, &mut XorWrap).map(|_| ())
     };
-    assert_eq!(check(r#"{"alg":"RSA-OAEP","enc":"A128GCM"}"#), Err(JweError::UnsupportedAlgorithm));
-    assert_eq!(check(r#"{"alg":"RSA-OAEP-256","enc":"A128CBC-HS256"}"#), Err(JweError::UnsupportedEncryption));
+    assert_eq!(
+        check(r#"{"alg":"RSA-OAEP","enc":"A128GCM"}"#),
+        Err(JweError::UnsupportedAlgorithm)
+    );
+    assert_eq!(
+        check(r#"{"alg":"RSA-OAEP-256","enc":"A128CBC-HS256"}"#),
+        Err(JweError::UnsupportedEncryption)
+    );
     assert_eq!(check(r#"{"alg":"RSA-OAEP-256"}"#), Err(JweError::Header));
-    assert_eq!(check(r#"{"alg":"RSA-OAEP-256","enc":"A128GCM","zip":"DEF"}"#), Err(JweError::Header));
+    assert_eq!(
+        check(r#"{"alg":"RSA-OAEP-256","enc":"A128GCM","zip":"DEF"}"#),
+        Err(JweError::Header)
+    );
     assert_eq!(check(r#"not json"#), Err(JweError::Header));
     // A256GCM with a 16-byte key: the key length does not match enc
-    assert_eq!(check(r#"{"enc":"A256GCM","alg":"RSA-OAEP-256"}"#), Err(JweError::KeyLength));
+    assert_eq!(
+        check(r#"{"enc":"A256GCM","alg":"RSA-OAEP-256"}"#),
+        Err(JweError::KeyLength)
+    );
     // a different (but valid) header changes the AAD: authentication fails
-    assert_eq!(check(r#"{"enc":"A128GCM","alg":"RSA-OAEP-256","kid":"x"}"#), Err(JweError::Authentication));
+    assert_eq!(
+        check(r#"{"enc":"A128GCM","alg":"RSA-OAEP-256","kid":"x"}"#),
+        Err(JweError::Authentication)
+    );
 }
 
 #[test]
 fn malformed_compact_serializations() {
-    for jwe in ["", "a.b.c.d", "a.b.c.d.e.f", "....", "e30.AAAA.AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA", "e30=.a.b.c.d"] {
+    for jwe in [
+        "",
+        "a.b.c.d",
+        "a.b.c.d.e.f",
+        "....",
+        "e30.AAAA.AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA",
+        "e30=.a.b.c.d",
+    ] {
         let mut body = format!(r#"{{"encData":"{jwe}"}}"#).into_bytes();
         let r = jwe_range(&body);
         assert!(open_in_place(&mut body, r, &mut XorWrap).is_err(), "{jwe}");
@@ -163,32 +197,76 @@ fn encrypted_request_is_signed_over_the_wrapper() {
         Some(CryptoKeyId::new("0123456789abcdef0123456789abcdef").unwrap()),
     );
     let target = Target::new(Host::parse("sandbox.konaplate.com").unwrap());
-    let stamp = Stamp::new(Timestamp::new(2026, 11, 23, 10, 0, 0, 1).unwrap(), TimeZone::KST, 5);
-    let req = AutoRechargeRegisterRequest { user_id: UserId::new(7).unwrap(), par: Par::new("Q1ABCDEF0123456789ABCDEF012").unwrap() };
+    let stamp = Stamp::new(
+        Timestamp::new(2026, 11, 23, 10, 0, 0, 1).unwrap(),
+        TimeZone::KST,
+        5,
+    );
+    let req = AutoRechargeRegisterRequest {
+        user_id: UserId::new(7).unwrap(),
+        par: Par::new("Q1ABCDEF0123456789ABCDEF012").unwrap(),
+    };
     let mut buf = [0u8; 2048];
-    let enc = encode_encrypted_request::<AutoRechargeRegister, _>(&creds, &target, &stamp, &req, &mut XorWrap, &CEK, &IV, &mut buf).unwrap();
+    let enc = encode_encrypted_request::<AutoRechargeRegister, _>(
+        &creds,
+        &target,
+        &stamp,
+        &req,
+        &mut XorWrap,
+        &CEK,
+        &IV,
+        &mut buf,
+    )
+    .unwrap();
     let body = buf[enc.body.clone()].to_vec();
     assert!(body.starts_with(br#"{"encData":""#));
     assert!(creds.signer().verify(&enc.headers.tran_token, &body));
     let wire = std::str::from_utf8(&buf[..enc.len]).unwrap();
     assert!(wire.contains("X-KM-Crypto-Key-Id: 0123456789abcdef0123456789abcdef\r\n"));
-    assert!(!wire.contains("Q1ABCDEF0123456789ABCDEF012"), "plaintext on the wire");
+    assert!(
+        !wire.contains("Q1ABCDEF0123456789ABCDEF012"),
+        "plaintext on the wire"
+    );
     // the server side decrypts it back to the request
     let mut b = body.clone();
     let (was_enc, pt) = konaplate_core::jwe::open_body_in_place(&mut b, &mut XorWrap).unwrap();
     assert!(was_enc);
-    assert_eq!(konaplate_core::message::decode_message::<AutoRechargeRegisterRequest>(&b[pt]).unwrap(), req);
+    assert_eq!(
+        konaplate_core::message::decode_message::<AutoRechargeRegisterRequest>(&b[pt]).unwrap(),
+        req
+    );
     // without a crypto key id: refused before anything is produced
     let no_kid = Credentials::new(*creds.asp_id(), *creds.access_key(), &secret, None);
     assert_eq!(
-        encode_encrypted_request::<AutoRechargeRegister, _>(&no_kid, &target, &stamp, &req, &mut XorWrap, &CEK, &IV, &mut buf),
+        encode_encrypted_request::<AutoRechargeRegister, _>(
+            &no_kid,
+            &target,
+            &stamp,
+            &req,
+            &mut XorWrap,
+            &CEK,
+            &IV,
+            &mut buf
+        ),
         Err(EncodeError::MissingCryptoKeyId)
     );
     // too small: exact need reported
     let mut small = vec![0u8; enc.len - 1];
     assert_eq!(
-        encode_encrypted_request::<AutoRechargeRegister, _>(&creds, &target, &stamp, &req, &mut XorWrap, &CEK, &IV, &mut small),
-        Err(EncodeError::BufferTooSmall { needed: enc.len, capacity: enc.len - 1 })
+        encode_encrypted_request::<AutoRechargeRegister, _>(
+            &creds,
+            &target,
+            &stamp,
+            &req,
+            &mut XorWrap,
+            &CEK,
+            &IV,
+            &mut small
+        ),
+        Err(EncodeError::BufferTooSmall {
+            needed: enc.len,
+            capacity: enc.len - 1
+        })
     );
 }
 

@@ -10,7 +10,8 @@ use serde_json::{Map, Value, json};
 // ---------- field strategies (valid values only) ----------
 
 fn user_id() -> impl Strategy<Value = UserId> {
-    prop_oneof![Just(1u64), Just(UserId::MAX), 1..=UserId::MAX].prop_map(|v| UserId::new(v).unwrap())
+    prop_oneof![Just(1u64), Just(UserId::MAX), 1..=UserId::MAX]
+        .prop_map(|v| UserId::new(v).unwrap())
 }
 fn amount() -> impl Strategy<Value = ChargeAmount> {
     prop_oneof![Just(1u64), Just(ChargeAmount::MAX), 1..=ChargeAmount::MAX]
@@ -47,9 +48,17 @@ fn merchant() -> impl Strategy<Value = MerchantId> {
     "[0-9]{15}".prop_map(|s| MerchantId::new(&s).unwrap())
 }
 fn date14() -> impl Strategy<Value = DateTime14> {
-    (2000u16..=9999, 1u8..=12, 1u8..=28, 0u8..24, 0u8..60, 0u8..60).prop_map(|(y, mo, d, h, mi, s)| {
-        DateTime14::new(&format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}")).unwrap()
-    })
+    (
+        2000u16..=9999,
+        1u8..=12,
+        1u8..=28,
+        0u8..24,
+        0u8..60,
+        0u8..60,
+    )
+        .prop_map(|(y, mo, d, h, mi, s)| {
+            DateTime14::new(&format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}")).unwrap()
+        })
 }
 fn percent() -> impl Strategy<Value = Percent1> {
     (0u16..=990).prop_map(|t| Percent1::from_tenths(t, "x").unwrap())
@@ -147,8 +156,18 @@ struct Dress {
 }
 
 fn dress() -> impl Strategy<Value = Dress> {
-    (proptest::collection::vec(("x_[a-zA-Z]{1,10}", junk()), 0..5), any::<u64>(), any::<bool>(), any::<u64>())
-        .prop_map(|(junk, order_seed, pretty, escape_seed)| Dress { junk, order_seed, pretty, escape_seed })
+    (
+        proptest::collection::vec(("x_[a-zA-Z]{1,10}", junk()), 0..5),
+        any::<u64>(),
+        any::<bool>(),
+        any::<u64>(),
+    )
+        .prop_map(|(junk, order_seed, pretty, escape_seed)| Dress {
+            junk,
+            order_seed,
+            pretty,
+            escape_seed,
+        })
 }
 
 /// serde_json's text for `fields` + envelope + junk, keys shuffled, optionally pretty, then
@@ -174,7 +193,12 @@ fn render(code: &str, description: &str, fields: Vec<(&str, Value)>, d: &Dress) 
         entries.swap(i, (seed % (i as u64 + 1)) as usize);
     }
     let obj = Value::Object(entries.into_iter().collect());
-    let s = if d.pretty { serde_json::to_string_pretty(&obj) } else { serde_json::to_string(&obj) }.unwrap();
+    let s = if d.pretty {
+        serde_json::to_string_pretty(&obj)
+    } else {
+        serde_json::to_string(&obj)
+    }
+    .unwrap();
     let mut out = String::with_capacity(s.len() * 2);
     let mut seed = d.escape_seed | 1;
     for c in s.chars() {

@@ -33,12 +33,18 @@ const CHARGE_BODY: &str = r#"{"sequenceId":"202211149990015","userId":5000010465
 #[test]
 fn tran_token_known_answer() {
     let t = Timestamp::new(2022, 11, 8, 12, 8, 14, 608).unwrap();
-    let token = creds("kona-sandbox-secret-0001").signer().tran_token(&t, CHARGE_BODY.as_bytes());
+    let token = creds("kona-sandbox-secret-0001")
+        .signer()
+        .tran_token(&t, CHARGE_BODY.as_bytes());
     assert_eq!(
         token.as_str(),
         "KMV1:20221108120814608:lCk+bG7jDeAojlw4Ee3AFZ6NUf56RMQklV+cMPiqm9I="
     );
-    assert_eq!(token.as_str().len(), 67, "D1: 67 characters, not the documented 66");
+    assert_eq!(
+        token.as_str().len(),
+        67,
+        "D1: 67 characters, not the documented 66"
+    );
     assert_eq!(token.time_part(), "20221108120814608");
 }
 
@@ -48,7 +54,11 @@ fn tran_token_known_answer() {
 fn long_key_is_hashed_first() {
     let s = Signer::from_key_bytes(&[b'K'; 100]);
     let t = Timestamp::new(2022, 11, 8, 12, 8, 14, 608).unwrap();
-    assert!(s.tran_token(&t, b"").as_str().ends_with(":ZdqFJq9ReLac3qQrwXf3T44PnRp1jSeWtSdbIfTBtrI="));
+    assert!(
+        s.tran_token(&t, b"")
+            .as_str()
+            .ends_with(":ZdqFJq9ReLac3qQrwXf3T44PnRp1jSeWtSdbIfTBtrI=")
+    );
 }
 
 fn hex(b: &[u8]) -> String {
@@ -133,8 +143,14 @@ fn crypto_key_id_is_sent_when_configured() {
         Some(CryptoKeyId::new("0123456789abcdef0123456789abcdef").unwrap()),
     );
     let target = Target::new(Host::parse("h").unwrap());
-    let stamp = Stamp::new(Timestamp::new(2026, 1, 1, 0, 0, 0, 0).unwrap(), TimeZone::UTC, 1);
-    let req = ChargeResultRequest { sequence_id: SequenceId::new("S").unwrap() };
+    let stamp = Stamp::new(
+        Timestamp::new(2026, 1, 1, 0, 0, 0, 0).unwrap(),
+        TimeZone::UTC,
+        1,
+    );
+    let req = ChargeResultRequest {
+        sequence_id: SequenceId::new("S").unwrap(),
+    };
     let mut buf = [0u8; 1024];
     let enc = encode_request::<ChargeResultInquiry>(&c, &target, &stamp, &req, &mut buf).unwrap();
     let wire = std::str::from_utf8(&buf[..enc.len]).unwrap();
@@ -147,9 +163,15 @@ fn crypto_key_id_is_sent_when_configured() {
 fn buffer_too_small_reports_exact_need_for_every_size() {
     let c = creds("k");
     let target = Target::new(Host::parse("sandbox.konaplate.com").unwrap());
-    let stamp = Stamp::new(Timestamp::new(2026, 1, 1, 0, 0, 0, 0).unwrap(), TimeZone::KST, 7);
+    let stamp = Stamp::new(
+        Timestamp::new(2026, 1, 1, 0, 0, 0, 0).unwrap(),
+        TimeZone::KST,
+        7,
+    );
     let mut big = [0u8; 2048];
-    let full = encode_request::<Charge>(&c, &target, &stamp, &charge_request(), &mut big).unwrap().len;
+    let full = encode_request::<Charge>(&c, &target, &stamp, &charge_request(), &mut big)
+        .unwrap()
+        .len;
     for cap in 0..full {
         let mut small = vec![0u8; cap];
         match encode_request::<Charge>(&c, &target, &stamp, &charge_request(), &mut small) {
@@ -167,12 +189,21 @@ fn buffer_too_small_reports_exact_need_for_every_size() {
 fn encrypted_endpoints_refuse_plain_encoding() {
     let c = creds("k");
     let target = Target::new(Host::parse("h").unwrap());
-    let stamp = Stamp::new(Timestamp::new(2026, 1, 1, 0, 0, 0, 0).unwrap(), TimeZone::KST, 7);
-    let req = TokenRequest { card_no: CardNo::new("9410123456789012").unwrap(), token_type: None };
+    let stamp = Stamp::new(
+        Timestamp::new(2026, 1, 1, 0, 0, 0, 0).unwrap(),
+        TimeZone::KST,
+        7,
+    );
+    let req = TokenRequest {
+        card_no: CardNo::new("9410123456789012").unwrap(),
+        token_type: None,
+    };
     let mut buf = [0u8; 1024];
     assert_eq!(
         encode_request::<IssueToken>(&c, &target, &stamp, &req, &mut buf),
-        Err(EncodeError::EncryptionRequired { path: "/api/v2/payment/generate/onetimetoken" })
+        Err(EncodeError::EncryptionRequired {
+            path: "/api/v2/payment/generate/onetimetoken"
+        })
     );
     // the plaintext body is still available for the JWE layer
     let n = encode_body::<IssueToken>(&req, &mut buf).unwrap();
@@ -195,7 +226,14 @@ fn optional_fields_are_omitted_not_null() {
         &buf[..n],
         br#"{"sequenceId":"C1","userId":9999999999999999999,"nrNumber":"KMN221114031773543","oneTimeToken":"9461442187322710","dcvv":"366"}"#
     );
-    let req = CancelRequest { card_expiry: Some(CardExpiry::new("2509").unwrap()), ..req };
+    let req = CancelRequest {
+        card_expiry: Some(CardExpiry::new("2509").unwrap()),
+        ..req
+    };
     let n = encode_body::<CancelCharge>(&req, &mut buf).unwrap();
-    assert!(std::str::from_utf8(&buf[..n]).unwrap().ends_with(r#""dcvv":"366","cardExpiry":"2509"}"#));
+    assert!(
+        std::str::from_utf8(&buf[..n])
+            .unwrap()
+            .ends_with(r#""dcvv":"366","cardExpiry":"2509"}"#)
+    );
 }

@@ -69,7 +69,9 @@ fn encode_plain<E: Endpoint>(c: &Credentials, t: &Target, s: &Stamp, req: &E::Re
 
 fn encode_jwe<E: Endpoint>(c: &Credentials, t: &Target, s: &Stamp, req: &E::Request) {
     let mut buf = [0u8; 2048];
-    let enc = encode_encrypted_request::<E, _>(c, t, s, req, &mut Pad, &[7; 16], &[9; 12], &mut buf).unwrap();
+    let enc =
+        encode_encrypted_request::<E, _>(c, t, s, req, &mut Pad, &[7; 16], &[9; 12], &mut buf)
+            .unwrap();
     assert!(enc.len > 0);
 }
 
@@ -109,7 +111,9 @@ fn decode_round<E: Endpoint>(body: &E::Response, encrypt: bool) {
     put(&b[..n]);
     put(b"\r\n0\r\n\r\n");
     let r = if encrypt {
-        decode_response_decrypting::<E, _>(&mut buf[..len], &mut Pad).unwrap().unwrap()
+        decode_response_decrypting::<E, _>(&mut buf[..len], &mut Pad)
+            .unwrap()
+            .unwrap()
     } else {
         decode_response::<E>(&mut buf[..len]).unwrap().unwrap()
     };
@@ -126,33 +130,96 @@ fn every_endpoint_encodes_and_decodes_without_allocating() {
         Some(CryptoKeyId::new("0123456789abcdef0123456789abcdef").unwrap()),
     );
     let target = Target::new(Host::parse("sandbox.konaplate.com").unwrap());
-    let stamp = Stamp::new(Timestamp::new(2026, 11, 23, 10, 0, 0, 1).unwrap(), TimeZone::KST, 5);
+    let stamp = Stamp::new(
+        Timestamp::new(2026, 11, 23, 10, 0, 0, 1).unwrap(),
+        TimeZone::KST,
+        5,
+    );
     let seq = SequenceId::new("MNR000000001CR").unwrap();
     let user = UserId::new(50_000_104_652).unwrap();
     let tok = OneTimeToken::new("9461442187322710").unwrap();
     let dcvv = Dcvv::new("366").unwrap();
     let par = Par::new("Q1ABCDEF0123456789ABCDEF012").unwrap();
     let nr = NrNumber::new("KMN221114031773543").unwrap();
-    let token_req = TokenRequest { card_no: CardNo::new("9410123456789012").unwrap(), token_type: Some(TokenType::Atm) };
-    let charge = ChargeRequest { sequence_id: seq, user_id: user, amount: ChargeAmount::new(10_000).unwrap(), one_time_token: tok.clone(), dcvv: dcvv.clone(), merchant_id: MerchantId::new("100000000000123").unwrap() };
-    let cancel = CancelRequest { sequence_id: seq, user_id: user, nr_number: nr, one_time_token: tok.clone(), dcvv: dcvv.clone(), card_expiry: Some(CardExpiry::new("3108").unwrap()) };
+    let token_req = TokenRequest {
+        card_no: CardNo::new("9410123456789012").unwrap(),
+        token_type: Some(TokenType::Atm),
+    };
+    let charge = ChargeRequest {
+        sequence_id: seq,
+        user_id: user,
+        amount: ChargeAmount::new(10_000).unwrap(),
+        one_time_token: tok.clone(),
+        dcvv: dcvv.clone(),
+        merchant_id: MerchantId::new("100000000000123").unwrap(),
+    };
+    let cancel = CancelRequest {
+        sequence_id: seq,
+        user_id: user,
+        nr_number: nr,
+        one_time_token: tok.clone(),
+        dcvv: dcvv.clone(),
+        card_expiry: Some(CardExpiry::new("3108").unwrap()),
+    };
     let result = ChargeResultRequest { sequence_id: seq };
-    let fee = RefundFeeRequest { one_time_token: tok.clone(), user_id: user };
-    let refund = RefundRequest { sequence_id: seq, user_id: user, card_expiry: CardExpiry::new("3108").unwrap(), dcvv: dcvv.clone(), one_time_token: tok.clone() };
+    let fee = RefundFeeRequest {
+        one_time_token: tok.clone(),
+        user_id: user,
+    };
+    let refund = RefundRequest {
+        sequence_id: seq,
+        user_id: user,
+        card_expiry: CardExpiry::new("3108").unwrap(),
+        dcvv: dcvv.clone(),
+        one_time_token: tok.clone(),
+    };
     let register = AutoRechargeRegisterRequest { user_id: user, par };
     let list = AutoRechargeListRequest { user_id: user };
 
-    let token_res = TokenResponse { one_time_token: tok.clone(), dcvv: dcvv.clone(), expiry_time: Some(1_700_000_000_000) };
-    let charge_res = ChargeResponse { nr_number: nr, is_pending: false };
+    let token_res = TokenResponse {
+        one_time_token: tok.clone(),
+        dcvv: dcvv.clone(),
+        expiry_time: Some(1_700_000_000_000),
+    };
+    let charge_res = ChargeResponse {
+        nr_number: nr,
+        is_pending: false,
+    };
     let cancel_res = CancelResponse { is_pending: true };
-    let result_res = ChargeResultResponse { result: ChargeResult::Completed, nr_number: Some(nr) };
+    let result_res = ChargeResultResponse {
+        result: ChargeResult::Completed,
+        nr_number: Some(nr),
+    };
     let w = Won::new(1000).unwrap();
     let p = Percent1::from_tenths(15, "x").unwrap();
-    let fee_res = RefundFeeResponse { par, refund_fee_rate: p, balance: w, refund_check_balance: w, discount_amount: w, refund_fee: w, refund_amount: w, expired_fee: w, refundable: true, refund_threshold_balance: w, refund_threshold_ratio: p, current_balance_ratio: p, last_loaded_balance: w };
-    let refund_res = RefundResponse { nr_number: RefundNrNumber::new("KMN221114031773543").unwrap() };
+    let fee_res = RefundFeeResponse {
+        par,
+        refund_fee_rate: p,
+        balance: w,
+        refund_check_balance: w,
+        discount_amount: w,
+        refund_fee: w,
+        refund_amount: w,
+        expired_fee: w,
+        refundable: true,
+        refund_threshold_balance: w,
+        refund_threshold_ratio: p,
+        current_balance_ratio: p,
+        last_loaded_balance: w,
+    };
+    let refund_res = RefundResponse {
+        nr_number: RefundNrNumber::new("KMN221114031773543").unwrap(),
+    };
     let mut items = heapless::Vec::new();
-    items.push(ParInfo { par, registered_date: DateTime14::new("20261123195406").unwrap() }).unwrap();
-    let list_res = AutoRechargeListResponse { par_info_list: items };
+    items
+        .push(ParInfo {
+            par,
+            registered_date: DateTime14::new("20261123195406").unwrap(),
+        })
+        .unwrap();
+    let list_res = AutoRechargeListResponse {
+        par_info_list: items,
+    };
 
     let n = allocations(|| {
         encode_jwe::<IssueToken>(&creds, &target, &stamp, &token_req);
@@ -175,7 +242,12 @@ fn every_endpoint_encodes_and_decodes_without_allocating() {
 
         // error paths allocate nothing either
         assert!(Dcvv::new("12").is_err());
-        assert!(decode_reply::<ChargeResponse, ChargeCode>(b"{\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]}").is_err());
+        assert!(
+            decode_reply::<ChargeResponse, ChargeCode>(
+                b"{\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]}"
+            )
+            .is_err()
+        );
     });
     assert_eq!(n, 0, "heap allocations in the core");
 

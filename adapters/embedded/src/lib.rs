@@ -324,7 +324,19 @@ pub fn call_raw<E: Endpoint, S: Read + Write, C: Crypto>(
         _ => encode_request::<E>(creds, target, stamp, req, buf),
     }
     .map_err(Error::Encode)?;
-    write_all(stream, buf.get(..sent.len).unwrap_or(&[]))?;
+    let raw = transact(stream, sent.len, &mut crypto, buf)?;
+    Ok((sent, raw))
+}
+
+/// The endpoint-independent part of an exchange (one copy per stream type, not per endpoint):
+/// write the encoded request, read the response, decrypt an `encData` body in place.
+fn transact<S: Read + Write>(
+    stream: &mut S,
+    sent_len: usize,
+    crypto: &mut dyn Crypto,
+    buf: &mut [u8],
+) -> Result<RawResponse, Error<S::Error>> {
+    write_all(stream, buf.get(..sent_len).unwrap_or(&[]))?;
     let (head, body) = read_response(stream, buf)?;
     let region = buf.get_mut(body.clone()).unwrap_or(&mut []);
     let (encrypted, plain) = match crypto.unwrap() {
@@ -335,7 +347,7 @@ pub fn call_raw<E: Endpoint, S: Read + Write, C: Crypto>(
         },
     };
     let body = body.start + plain.start..body.start + plain.end;
-    Ok((sent, RawResponse { head, body, encrypted }))
+    Ok(RawResponse { head, body, encrypted })
 }
 
 /// Sends endpoint `E`'s request over `stream` and decodes the reply. `buf` holds the request

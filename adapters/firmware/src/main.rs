@@ -1,0 +1,271 @@
+//! The KONA PLATE core on a Cortex-M4F (QEMU `mps2-an386`): for every covered endpoint, build
+//! and sign the request (JWE where the API wants it), feed the embedded client the sandbox's
+//! recorded answer through an in-memory `embedded-io` stream in 5-byte reads (one answer
+//! chunked, one JWE-encrypted), check the decoded values, and print one success line plus the
+//! peak stack use. `scripts/firmware-check` runs it and reports the flash and RAM figures.
+//!
+//! The RSA-OAEP key wrap is delegated, as firmware would delegate it to a secure element:
+//! [`DemoSecureElement`] stands in for one. The example's only `unsafe` is the stack painting
+//! that measures peak use.
+#![no_std]
+#![no_main]
+
+mod fixtures;
+
+use core::convert::Infallible;
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::{debug, hio};
+use embedded_io::{ErrorType, Read, Write};
+use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError};
+use konaplate_core::prelude::*;
+use konaplate_core::sign::sha256;
+use konaplate_embedded::{BUFFER_ENCRYPTED, Exchange, Keys, call};
+
+/// Replays one recorded response in small reads and captures what the client writes.
+struct Replay<'r> {
+    response: &'r [u8],
+    at: usize,
+    written: [u8; 1200],
+    len: usize,
+}
+
+impl<'r> Replay<'r> {
+    fn new(response: &'r [u8]) -> Self {
+        Replay { response, at: 0, written: [0; 1200], len: 0 }
+    }
+    fn request(&self) -> &[u8] {
+        self.written.get(..self.len).unwrap_or(&[])
+    }
+}
+
+impl ErrorType for Replay<'_> {
+    type Error = Infallible;
+}
+
+impl Read for Replay<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
+        let rest = self.response.get(self.at..).unwrap_or(&[]);
+        let n = rest.len().min(5).min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+impl Write for Replay<'_> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
+        let room = self.written.len() - self.len;
+        let n = buf.len().min(room.max(1));
+        let keep = n.min(room);
+        self.written[self.len..self.len + keep].copy_from_slice(&buf[..keep]);
+        self.len += keep;
+        Ok(n)
+    }
+    fn flush(&mut self) -> Result<(), Infallible> {
+        Ok(())
+    }
+}
+
+/// Stands in for a secure element holding the RSA keys: wraps by padding (nobody unwraps the
+/// example's requests) and unwraps only the recorded answer's wrapped key, returning the CEK
+/// the real client private key protects.
+struct DemoSecureElement;
+
+impl KeyWrap for DemoSecureElement {
+    fn wrap_key(&mut self, cek: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
+        let out = out.get_mut(..256).ok_or(KeyWrapError)?;
+        out.fill(0x5a);
+        out.get_mut(..cek.len()).ok_or(KeyWrapError)?.copy_from_slice(cek);
+        Ok(256)
+    }
+}
+
+impl KeyUnwrap for DemoSecureElement {
+    fn unwrap_key(&mut self, wrapped: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
+        if sha256(wrapped) != fixtures::CANCEL_WRAPPED_SHA256 {
+            return Err(KeyWrapError);
+        }
+        let cek = fixtures::CANCEL_CEK;
+        out.get_mut(..cek.len()).ok_or(KeyWrapError)?.copy_from_slice(&cek);
+        Ok(cek.len())
+    }
+}
+
+struct Ctx {
+    creds: Credentials,
+    target: Target,
+    stamp: Stamp,
+}
+
+/// Prints to the host's stdout through semihosting (no `core::fmt`, to keep flash small).
+fn out(parts: &[&[u8]]) {
+    if let Ok(mut h) = hio::hstdout() {
+        for p in parts {
+            let _ = h.write_all(p);
+        }
+    }
+}
+
+/// Decimal digits of `v`.
+fn digits(mut v: usize, tmp: &mut [u8; 20]) -> &[u8] {
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 || i == 0 {
+            break;
+        }
+    }
+    &tmp[i..]
+}
+
+fn fail(what: &str) -> ! {
+    out(&[b"FAIL: ", what.as_bytes(), b"\n"]);
+    debug::exit(debug::EXIT_FAILURE);
+    loop {}
+}
+
+/// A value the example builds from constants; a rejection is a failure of the example.
+fn must<T>(r: Result<T, FieldError>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => fail(e.field()),
+    }
+}
+
+fn check(ok: bool, what: &str) {
+    if !ok {
+        fail(what);
+    }
+}
+
+/// One exchange: encode + sign (+ JWE when the endpoint wants it) + write, read + decrypt +
+/// decode; the written request is checked too. Not inlined: each call gets (and frees) its
+/// own frame with the buffer.
+#[inline(never)]
+fn run<E: Endpoint>(c: &Ctx, req: &E::Request, response: &[u8]) -> Exchange<E> {
+    let mut stream = Replay::new(response);
+    let mut buf = [0u8; BUFFER_ENCRYPTED];
+    let (mut wrap, mut unwrap) = (DemoSecureElement, DemoSecureElement);
+    let keys = Keys { wrap: &mut wrap, unwrap: &mut unwrap, cek: [0x11; 16], iv: [0x22; 12] };
+    let x = match call::<E, _, _>(&mut stream, &c.creds, &c.target, &c.stamp, req, keys, &mut buf) {
+        Ok(x) => x,
+        Err(_) => fail(E::NAME),
+    };
+    // the request on the wire: the right path, signed over exactly the body sent
+    let wire = stream.request();
+    check(wire.len() == x.sent.len, "whole request written");
+    check(wire.starts_with(b"POST /open-api") && wire.get(14..14 + E::PATH.len()) == Some(E::PATH.as_bytes()), "request line");
+    let body = wire.get(x.sent.body.clone()).unwrap_or(&[]);
+    check(c.creds.signer().verify(&x.sent.headers.tran_token, body), "Tran-Token over the body");
+    check(!E::REQUEST_ENCRYPTED || body.starts_with(b"{\"encData\":\""), "JWE request body");
+    check(x.reply.is_success(), E::NAME);
+    x
+}
+
+fn exercise() -> usize {
+    let c = Ctx {
+        creds: Credentials::new(
+            must(AspId::new("100000000000001")),
+            must(AccessKey::new("SANDBOX-0123456789abcdef0123456789abcdef")),
+            &must(SecretKey::new("kona-sandbox-secret-0001")),
+            CryptoKeyId::new("00000000000000000000000000c0ffee").ok(),
+        ),
+        target: Target::new(must(Host::parse("sandbox.konaplate.com"))),
+        stamp: Stamp::new(must(Timestamp::new(2026, 11, 23, 19, 54, 6, 123)), TimeZone::KST, 0x0abc_def1),
+    };
+    let user = must(UserId::new(50_000_100_001));
+    let tok = must(OneTimeToken::new(fixtures::TOKEN_VALUE));
+    let dcvv = must(Dcvv::new(fixtures::DCVV_VALUE));
+    let seq = must(SequenceId::new("KP-FIRMWARE-CHARGE"));
+    let nr = must(NrNumber::new(fixtures::CHARGE_NR));
+    let par = must(Par::new(fixtures::PAR_VALUE));
+    check(Dcvv::new("12").is_err_and(|e| e.field() == "dcvv"), "invalid DCVV rejected");
+
+    let mut n = 0;
+    let card = must(CardNo::new("9410000000000011"));
+    let t = run::<IssueToken>(&c, &TokenRequest { card_no: card, token_type: None }, fixtures::TOKEN);
+    check(t.reply.body.as_ref().is_some_and(|b| b.one_time_token.expose() == fixtures::TOKEN_VALUE && b.dcvv.expose() == fixtures::DCVV_VALUE), "token values");
+    n += 1;
+    let charge = ChargeRequest { sequence_id: seq, user_id: user, amount: must(ChargeAmount::new(50_000)), one_time_token: tok.clone(), dcvv: dcvv.clone(), merchant_id: must(MerchantId::new("100000000000101")) };
+    let x = run::<Charge>(&c, &charge, fixtures::CHARGE);
+    check(x.reply.body.as_ref().is_some_and(|b| b.nr_number == nr && !b.is_pending), "charge values");
+    n += 1;
+    for response in [fixtures::CHARGE_RESULT, fixtures::CHARGE_RESULT_CHUNKED] {
+        let x = run::<ChargeResultInquiry>(&c, &ChargeResultRequest { sequence_id: seq }, response);
+        check(x.reply.body.as_ref().is_some_and(|b| b.result == ChargeResult::Completed), "result values");
+    }
+    n += 1;
+    let cancel = CancelRequest { sequence_id: must(SequenceId::new("KP-FIRMWARE-CANCEL")), user_id: user, nr_number: nr, one_time_token: tok.clone(), dcvv: dcvv.clone(), card_expiry: None };
+    let x = run::<CancelCharge>(&c, &cancel, fixtures::CANCEL);
+    check(x.encrypted && x.reply.body.as_ref().is_some_and(|b| !b.is_pending), "cancel: JWE answer decrypted and decoded");
+    n += 1;
+    let x = run::<RefundFee>(&c, &RefundFeeRequest { one_time_token: tok.clone(), user_id: user }, fixtures::REFUND_FEE);
+    check(x.reply.body.as_ref().is_some_and(|b| b.balance.get() == fixtures::REFUND_FEE_BALANCE && b.refund_fee.get() == fixtures::REFUND_FEE_FEE), "refund-fee values");
+    n += 1;
+    let refund = RefundRequest { sequence_id: must(SequenceId::new("KP-FIRMWARE-REFUND")), user_id: user, card_expiry: must(CardExpiry::new("3108")), dcvv, one_time_token: tok };
+    let x = run::<Refund>(&c, &refund, fixtures::REFUND);
+    check(x.reply.body.as_ref().is_some_and(|b| b.nr_number.as_str() == fixtures::REFUND_NR), "refund values");
+    n += 1;
+    run::<AutoRechargeRegister>(&c, &AutoRechargeRegisterRequest { user_id: user, par }, fixtures::REGISTER);
+    n += 1;
+    let x = run::<AutoRechargeList>(&c, &AutoRechargeListRequest { user_id: user }, fixtures::LIST);
+    check(x.reply.body.as_ref().is_some_and(|b| b.par_info_list.len() == 1 && b.par_info_list.first().is_some_and(|p| p.par == par)), "list values");
+    n += 1;
+    n
+}
+
+const PAINT: u32 = 0xDEAD_BEEF;
+
+unsafe extern "C" {
+    static mut __ebss: u32;
+    static _stack_start: u32;
+}
+
+/// Fills the unused stack (from the end of .bss up to just below the current stack pointer)
+/// with a pattern.
+fn paint_stack() {
+    let sp = cortex_m::register::msp::read() as usize;
+    // SAFETY: [__ebss, sp - 64) is RAM below the live stack that nothing uses yet; volatile
+    // writes of whole words stay inside it.
+    unsafe {
+        let mut p = core::ptr::addr_of_mut!(__ebss) as usize;
+        while p + 4 <= sp - 64 {
+            core::ptr::write_volatile(p as *mut u32, PAINT);
+            p += 4;
+        }
+    }
+}
+
+/// Peak stack use: the distance from the top of the stack to the deepest overwritten word.
+fn peak_stack() -> usize {
+    // SAFETY: reads whole words of RAM between the end of .bss and the top of the stack.
+    unsafe {
+        let bottom = core::ptr::addr_of!(__ebss) as usize;
+        let top = core::ptr::addr_of!(_stack_start) as usize;
+        let mut p = bottom;
+        while p < top && core::ptr::read_volatile(p as *const u32) == PAINT {
+            p += 4;
+        }
+        top - p
+    }
+}
+
+#[entry]
+fn main() -> ! {
+    paint_stack();
+    let n = exercise();
+    let peak = peak_stack();
+    let (mut a, mut b) = ([0u8; 20], [0u8; 20]);
+    out(&[b"konaplate firmware: ", digits(n, &mut a), b" endpoints encoded, signed and decoded OK on Cortex-M4F\n"]);
+    out(&[b"stack_peak_bytes=", digits(peak, &mut b), b"\n"]);
+    debug::exit(debug::EXIT_SUCCESS);
+    loop {}
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    fail("panic")
+}
