@@ -768,27 +768,26 @@ impl Timestamp {
 
     /// Writes `yyyyMMddHHmmssSSS` (17 digits, the Tran-Token time part).
     pub fn write_17(&self, out: &mut [u8; 17]) {
-        let y = self.year;
-        let parts: [u8; 17] = [
-            digit(y / 1000),
-            digit(y / 100),
-            digit(y / 10),
-            digit(y),
-            digit(u16::from(self.month) / 10),
-            digit(u16::from(self.month)),
-            digit(u16::from(self.day) / 10),
-            digit(u16::from(self.day)),
-            digit(u16::from(self.hour) / 10),
-            digit(u16::from(self.hour)),
-            digit(u16::from(self.minute) / 10),
-            digit(u16::from(self.minute)),
-            digit(u16::from(self.second) / 10),
-            digit(u16::from(self.second)),
-            digit(self.millis / 100),
-            digit(self.millis / 10),
-            digit(self.millis),
+        // eight two-digit groups (yy yy MM dd HH mm ss SS) and the last millisecond digit
+        let groups = [
+            (self.year / 100) as u8,
+            (self.year % 100) as u8,
+            self.month,
+            self.day,
+            self.hour,
+            self.minute,
+            self.second,
+            (self.millis / 10) as u8,
         ];
-        *out = parts;
+        for (pair, g) in out.chunks_exact_mut(2).zip(groups) {
+            if let [a, b] = pair {
+                *a = b'0' + g / 10;
+                *b = b'0' + g % 10;
+            }
+        }
+        if let Some(last) = out.get_mut(16) {
+            *last = b'0' + (self.millis % 10) as u8;
+        }
     }
 
     /// The `X-KM-Tran-Time` value: the first 14 digits of [`Self::write_17`].
@@ -803,10 +802,6 @@ impl Timestamp {
     }
 }
 
-#[inline]
-const fn digit(v: u16) -> u8 {
-    b'0' + (v % 10) as u8
-}
 
 const fn is_leap(y: u16) -> bool {
     (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)

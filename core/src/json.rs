@@ -820,19 +820,19 @@ impl<'a> JNum<'a> {
     /// The exact value scaled by 10^`scale` when it is a non-negative number with at most
     /// `scale` significant decimals (exponents allowed), e.g. `12.5` with scale 1 = 125.
     pub fn as_scaled(&self, scale: u32) -> Option<u64> {
-        let b = self.raw;
-        let (neg, b) = match b.strip_prefix(b"-") {
+        let (neg, b) = match self.raw.strip_prefix(b"-") {
             Some(r) => (true, r),
-            None => (false, b),
+            None => (false, self.raw),
         };
+        // significant digits only: zeros are deferred into the exponent until a nonzero digit
+        // follows, so a nonzero mantissa never ends in 0
         let mut mant: u64 = 0;
-        let mut frac_digits: i64 = 0;
-        // zeros not yet folded into `mant` (so trailing zeros never overflow it)
-        let mut zeros: u32 = 0;
-        let mut i = 0usize;
+        let mut zeros: i32 = 0;
+        let mut frac: i32 = 0;
         let mut seen_dot = false;
-        let mut exp: i64 = 0;
-        while let Some(&c) = b.get(i) {
+        let mut exp: i32 = 0;
+        let mut it = b.iter();
+        while let Some(&c) = it.next() {
             match c {
                 b'0'..=b'9' => {
                     if c == b'0' {
@@ -844,55 +844,37 @@ impl<'a> JNum<'a> {
                         zeros = 0;
                         mant = mant.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
                     }
-                    if seen_dot {
-                        frac_digits += 1;
-                    }
+                    frac += i32::from(seen_dot);
                 }
                 b'.' => seen_dot = true,
                 b'e' | b'E' => {
-                    let e = b.get(i + 1..)?;
-                    let (eneg, digits) = match e.split_first() {
-                        Some((b'-', d)) => (true, d),
-                        Some((b'+', d)) => (false, d),
-                        _ => (false, e),
-                    };
-                    // clamp absurd exponents; they can only make the value 0 or overflow
-                    let mut ev: i64 = 0;
-                    for &d in digits {
-                        ev = (ev * 10 + i64::from(d - b'0')).min(1_000_000);
+                    let mut sign = 1;
+                    for &d in it.by_ref() {
+                        match d {
+                            b'-' => sign = -1,
+                            b'+' => {}
+                            // clamp absurd exponents: they can only overflow or underflow
+                            _ => exp = (exp * 10 + i32::from(d - b'0')).min(100_000),
+                        }
                     }
-                    exp = if eneg { -ev } else { ev };
-                    break;
+                    exp *= sign;
                 }
                 _ => return None,
             }
-            i += 1;
         }
-        let exp = exp + i64::from(zeros);
-        // value = mant * 10^(exp - frac_digits); want value * 10^scale
-        let shift = exp - frac_digits + i64::from(scale);
-        let v = if mant == 0 {
-            0
-        } else if shift >= 0 {
-            let mut v = mant;
-            for _ in 0..shift.min(40) {
-                v = v.checked_mul(10)?;
-            }
-            v
-        } else {
-            let mut v = mant;
-            for _ in 0..(-shift).min(40) {
-                if !v.is_multiple_of(10) {
-                    return None;
-                }
-                v /= 10;
-            }
-            if -shift > 40 {
-                return None;
-            }
-            v
-        };
-        if neg && v != 0 { None } else { Some(v) }
+        if mant == 0 {
+            return Some(0);
+        }
+        // value * 10^scale = mant * 10^shift, exact only for shift >= 0 (see above)
+        let shift = exp + zeros - frac + i32::try_from(scale).ok()?;
+        if neg || !(0..=20).contains(&shift) {
+            return None;
+        }
+        let mut v = mant;
+        for _ in 0..shift {
+            v = v.checked_mul(10)?;
+        }
+        Some(v)
     }
 }
 
@@ -1050,17 +1032,22 @@ impl<'b> Writer<'b> {
     }
     /// A non-negative decimal with `scale` fraction digits (`tenths = 125, scale 1` → `12.5`).
     pub fn scaled(&mut self, v: u64, scale: u32) {
-        let div = 10u64.saturating_pow(scale);
+        // all digits, then the point before the last `scale` of them (no division)
         let mut tmp = [0u8; 20];
-        self.raw(fmt_u64(v / div, &mut tmp));
+        let digits = fmt_u64(v, &mut tmp);
+        let scale = (scale as usize).min(19);
+        let int_len = digits.len().saturating_sub(scale);
+        if int_len == 0 {
+            self.byte(b'0');
+        } else {
+            self.raw(digits.get(..int_len).unwrap_or(&[]));
+        }
         if scale > 0 {
             self.byte(b'.');
-            let mut tmp2 = [0u8; 20];
-            let digits = fmt_u64(v % div, &mut tmp2);
-            for _ in digits.len()..scale as usize {
+            for _ in digits.len()..scale {
                 self.byte(b'0');
             }
-            self.raw(digits);
+            self.raw(digits.get(int_len..).unwrap_or(&[]));
         }
         self.need_comma = true;
     }
@@ -1071,16 +1058,25 @@ impl<'b> Writer<'b> {
     }
 }
 
+/// `(v / 10, v % 10)` by multiplying with the reciprocal: no 64-bit division, which on 32-bit
+/// microcontrollers is a sizeable library routine.
+#[inline]
+pub fn div10(v: u64) -> (u64, u8) {
+    let q = ((u128::from(v) * 0xCCCC_CCCC_CCCC_CCCD) >> 67) as u64;
+    (q, (v - q * 10) as u8)
+}
+
 /// Formats `v` in decimal into `tmp`, returning the used suffix.
 #[inline]
 pub(crate) fn fmt_u64(mut v: u64, tmp: &mut [u8; 20]) -> &[u8] {
     let mut i = tmp.len();
     loop {
         i -= 1;
+        let (q, r) = div10(v);
         if let Some(slot) = tmp.get_mut(i) {
-            *slot = b'0' + (v % 10) as u8;
+            *slot = b'0' + r;
         }
-        v /= 10;
+        v = q;
         if v == 0 || i == 0 {
             break;
         }

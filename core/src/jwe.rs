@@ -20,7 +20,9 @@ use core::ops::Range;
 
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::aead::generic_array::GenericArray;
-use aes_gcm::{Aes128Gcm, Aes256Gcm, KeyInit};
+#[cfg(feature = "a256gcm")]
+use aes_gcm::Aes256Gcm;
+use aes_gcm::{Aes128Gcm, KeyInit};
 use zeroize::Zeroize;
 
 use crate::api::Endpoint;
@@ -28,7 +30,9 @@ use crate::code::ResultCode;
 use crate::error::{DecodeError, EncodeError};
 use crate::json::{Full, Kind, Reader};
 use crate::message::{Body, Message, Reply, decode_body, encode_message};
-use crate::request::{Credentials, EncodedRequest, Stamp, Target, finish_request};
+use crate::request::{
+    Credentials, EncodedRequest, Stamp, Target, finish_request, head_len_for,
+};
 
 /// The protected header we send.
 pub const PROTECTED_HEADER: &str = r#"{"alg":"RSA-OAEP-256","enc":"A128GCM"}"#;
@@ -86,7 +90,7 @@ pub enum JweError {
     Header,
     /// `alg` is not `RSA-OAEP-256`.
     UnsupportedAlgorithm,
-    /// `enc` is not `A128GCM` or `A256GCM`.
+    /// `enc` is not `A128GCM` or `A256GCM` (or is `A256GCM` without the `a256gcm` feature).
     UnsupportedEncryption,
     /// The key unwrap failed.
     KeyUnwrap,
@@ -173,6 +177,23 @@ pub mod b64 {
             buf.get_mut(o..o + used)?.copy_from_slice(syms.get(..used)?);
         }
         Some(out_len)
+    }
+
+    /// Standard padded base64 (RFC 4648 §4) of 32 bytes: the 44 characters of a Tran-Token
+    /// signature. Encoded as base64url, then the two alphabet differences swapped and the one
+    /// padding character appended (32 bytes leave two, so exactly one `=`).
+    pub fn encode_standard_32(src: &[u8; 32], dst: &mut [u8; 44]) {
+        let n = encode(src, dst).unwrap_or(0);
+        for c in dst.iter_mut().take(n) {
+            *c = match *c {
+                b'-' => b'+',
+                b'_' => b'/',
+                other => other,
+            };
+        }
+        if let Some(pad) = dst.get_mut(43) {
+            *pad = b'=';
+        }
     }
 
     /// Encodes `src` into `dst`, returning the encoded length.
@@ -282,49 +303,72 @@ pub fn seal_in_place<W: KeyWrap>(
     cek: &[u8; 16],
     iv: &[u8; 12],
 ) -> Result<usize, EncodeError> {
-    let mut wrapped = [0u8; MAX_WRAPPED_KEY];
-    let wlen = wrap
-        .wrap_key(cek, &mut wrapped)
-        .map_err(|_| EncodeError::KeyWrap)?;
-    let wrapped = wrapped.get(..wlen).ok_or(EncodeError::KeyWrap)?;
-    let total = sealed_len(plaintext_len, wlen);
+    let wrapped = Wrapped::new(wrap, cek)?;
+    let total = sealed_len(plaintext_len, wrapped.len);
     let capacity = buf.len();
     if capacity < total || capacity < plaintext_len {
-        return Err(EncodeError::BufferTooSmall {
-            needed: total,
-            capacity,
-        });
+        return Err(EncodeError::BufferTooSmall { needed: total, capacity });
     }
-    let too_small = EncodeError::BufferTooSmall {
-        needed: total,
-        capacity,
-    };
+    // move the plaintext to where its base64url will start
+    buf.copy_within(0..plaintext_len, wrapped.plaintext_offset());
+    seal_placed(buf, plaintext_len, &wrapped, cek, iv)
+}
 
-    let c_off = ENC_PREFIX.len() + HEADER_B64_LEN + 1 + b64::encoded_len(wlen) + 1 + IV_B64_LEN + 1;
-    // move the plaintext to where its base64url will start, encrypt and encode it there
-    buf.copy_within(0..plaintext_len, c_off);
+/// A CEK wrapped to the platform's key.
+struct Wrapped {
+    bytes: [u8; MAX_WRAPPED_KEY],
+    len: usize,
+}
+
+impl Wrapped {
+    fn new<W: KeyWrap>(wrap: &mut W, cek: &[u8; 16]) -> Result<Self, EncodeError> {
+        let mut bytes = [0u8; MAX_WRAPPED_KEY];
+        let len = wrap.wrap_key(cek, &mut bytes).map_err(|_| EncodeError::KeyWrap)?;
+        if len > MAX_WRAPPED_KEY {
+            return Err(EncodeError::KeyWrap);
+        }
+        Ok(Self { bytes, len })
+    }
+    fn bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
+    /// Where the plaintext (then its base64url) starts inside the wrapper.
+    fn plaintext_offset(&self) -> usize {
+        ENC_PREFIX.len() + HEADER_B64_LEN + 1 + b64::encoded_len(self.len) + 1 + IV_B64_LEN + 1
+    }
+}
+
+/// Seals a plaintext already placed at `buf[wrapped.plaintext_offset()..][..plaintext_len]`
+/// into the wrapper `{"encData":"<JWE>"}` starting at `buf[0]`; returns its length.
+fn seal_placed(
+    buf: &mut [u8],
+    plaintext_len: usize,
+    wrapped: &Wrapped,
+    cek: &[u8; 16],
+    iv: &[u8; 12],
+) -> Result<usize, EncodeError> {
+    let total = sealed_len(plaintext_len, wrapped.len);
+    let too_small = EncodeError::BufferTooSmall { needed: total, capacity: buf.len() };
+    let c_off = wrapped.plaintext_offset();
+    if buf.len() < total {
+        return Err(too_small);
+    }
     let (front, rest) = buf.split_at_mut(c_off);
     // header first: it is the AAD
     let mut pos = 0;
     put(front, &mut pos, ENC_PREFIX).ok_or(too_small)?;
     let h_start = pos;
-    let hlen = b64::encode(
-        PROTECTED_HEADER.as_bytes(),
-        front.get_mut(pos..).ok_or(too_small)?,
-    )
-    .ok_or(too_small)?;
-    pos += hlen;
+    pos += b64::encode(PROTECTED_HEADER.as_bytes(), front.get_mut(pos..).ok_or(too_small)?)
+        .ok_or(too_small)?;
     let aad = front.get(h_start..pos).ok_or(too_small)?;
     let key = GenericArray::from(*cek);
     let cipher = Aes128Gcm::new(&key);
     let nonce = GenericArray::from(*iv);
     let pt = rest.get_mut(..plaintext_len).ok_or(too_small)?;
-    let tag = cipher
-        .encrypt_in_place_detached(&nonce, aad, pt)
-        .map_err(|_| too_small)?;
+    let tag = cipher.encrypt_in_place_detached(&nonce, aad, pt).map_err(|_| too_small)?;
     // the rest of the front: .wrapped.iv.
     put(front, &mut pos, b".").ok_or(too_small)?;
-    pos += b64::encode(wrapped, front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
+    pos += b64::encode(wrapped.bytes(), front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
     put(front, &mut pos, b".").ok_or(too_small)?;
     pos += b64::encode(iv, front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
     put(front, &mut pos, b".").ok_or(too_small)?;
@@ -342,6 +386,38 @@ fn put(buf: &mut [u8], pos: &mut usize, b: &[u8]) -> Option<()> {
     Some(())
 }
 
+/// Writes `req` as an encrypted body `{"encData":"<JWE>"}` at `out[at..]`, encoding the
+/// plaintext directly where it is encrypted (nothing is moved); returns the body length.
+fn encrypted_body_at<M: Message, W: KeyWrap>(
+    req: &M,
+    wrap: &mut W,
+    cek: &[u8; 16],
+    iv: &[u8; 12],
+    out: &mut [u8],
+    head: impl FnOnce(usize) -> usize,
+) -> Result<(usize, usize), EncodeError> {
+    let wrapped = Wrapped::new(wrap, cek)?;
+    // the writer only counts past the end of a buffer: this measures the plaintext
+    let plain = match encode_message(req, &mut []) {
+        Ok(n) => n,
+        Err(Full { needed }) => needed,
+    };
+    let body = sealed_len(plain, wrapped.len);
+    let at = head(body);
+    let capacity = out.len();
+    let too_small = EncodeError::BufferTooSmall { needed: at + body, capacity };
+    let region = out.get_mut(at..at + body).ok_or(too_small)?;
+    let c_off = wrapped.plaintext_offset();
+    let pt = region.get_mut(c_off..c_off + plain).ok_or(too_small)?;
+    encode_message(req, pt).map_err(|_| too_small)?;
+    let res = seal_placed(region, plain, &wrapped, cek, iv);
+    if res.is_err() {
+        // never leave plaintext behind
+        region.fill(0);
+    }
+    Ok((at, res?))
+}
+
 /// Writes endpoint `E`'s request as an encrypted body `{"encData":"<JWE>"}` into `out`;
 /// returns its length. Use with [`crate::request::SignedHeaders::sign`] over those bytes.
 pub fn encode_encrypted_body<E: Endpoint, W: KeyWrap>(
@@ -351,20 +427,7 @@ pub fn encode_encrypted_body<E: Endpoint, W: KeyWrap>(
     iv: &[u8; 12],
     out: &mut [u8],
 ) -> Result<usize, EncodeError> {
-    let capacity = out.len();
-    let plain =
-        encode_message(req, out).map_err(|Full { needed }| EncodeError::BufferTooSmall {
-            needed: sealed_len(needed, 256),
-            capacity,
-        })?;
-    let res = seal_in_place(out, plain, wrap, cek, iv);
-    if res.is_err() {
-        // never leave plaintext behind
-        if let Some(p) = out.get_mut(..plain) {
-            p.zeroize();
-        }
-    }
-    res
+    encrypted_body_at(req, wrap, cek, iv, out, |_| 0).map(|(_, len)| len)
 }
 
 /// Encodes the whole HTTP/1.1 request with an encrypted body: the Tran-Token signs exactly
@@ -384,8 +447,10 @@ pub fn encode_encrypted_request<E: Endpoint, W: KeyWrap>(
     if creds.crypto_key_id().is_none() {
         return Err(EncodeError::MissingCryptoKeyId);
     }
-    let body_len = encode_encrypted_body::<E, W>(req, wrap, cek, iv, out)?;
-    finish_request(creds, target, stamp, E::PATH, body_len, out)
+    let (head, body_len) = encrypted_body_at(req, wrap, cek, iv, out, |body| {
+        head_len_for(creds, target, E::PATH, body)
+    })?;
+    finish_request(creds, target, stamp, E::PATH, head, body_len, out)
 }
 
 /// Reads the protected header (base64url text) and returns the key length `enc` needs.
@@ -408,7 +473,7 @@ fn check_header(b64_header: &[u8]) -> Result<usize, JweError> {
             } else {
                 enc_len = Some(if v.eq_str("A128GCM") {
                     Some(16)
-                } else if v.eq_str("A256GCM") {
+                } else if v.eq_str("A256GCM") && cfg!(feature = "a256gcm") {
                     Some(32)
                 } else {
                     None
@@ -530,16 +595,37 @@ fn open_inner<U: KeyUnwrap>(
             .decrypt_in_place_detached(&nonce, aad, ct, &tag)
             .is_ok()
     } else {
-        let key = GenericArray::from(cek);
-        Aes256Gcm::new(&key)
-            .decrypt_in_place_detached(&nonce, aad, ct, &tag)
-            .is_ok()
+        decrypt_a256(cek, &nonce, aad, ct, &tag)
     };
     cek.zeroize();
     if !ok {
         return Err(JweError::Authentication);
     }
     Ok(c_start..c_start + plain_len)
+}
+
+#[cfg(feature = "a256gcm")]
+fn decrypt_a256(
+    cek: [u8; 32],
+    nonce: &GenericArray<u8, aes_gcm::aead::consts::U12>,
+    aad: &[u8],
+    ct: &mut [u8],
+    tag: &GenericArray<u8, aes_gcm::aead::consts::U16>,
+) -> bool {
+    let key = GenericArray::from(cek);
+    Aes256Gcm::new(&key).decrypt_in_place_detached(nonce, aad, ct, tag).is_ok()
+}
+
+/// Without the `a256gcm` feature an A256GCM JWE is refused.
+#[cfg(not(feature = "a256gcm"))]
+fn decrypt_a256(
+    _: [u8; 32],
+    _: &GenericArray<u8, aes_gcm::aead::consts::U12>,
+    _: &[u8],
+    _: &mut [u8],
+    _: &GenericArray<u8, aes_gcm::aead::consts::U16>,
+) -> bool {
+    false
 }
 
 /// Decodes a response body that may be encrypted: a body with `encData` is decrypted in place

@@ -231,6 +231,12 @@ impl<T: Message> Value for heapless::Vec<T, MAX_LIST_ITEMS> {
     }
 }
 
+/// The position of `key` in `keys` (a message's field names), if it is one of them.
+#[doc(hidden)]
+pub fn key_index(key: &JStr<'_>, keys: &[&str]) -> Option<usize> {
+    keys.iter().position(|k| key.eq_str(k))
+}
+
 /// Reads a JSON object into message `M` (unknown keys skipped).
 pub fn read_object<M: Message>(r: &mut Reader<'_>, key: &'static str) -> Result<M, DecodeError> {
     if r.peek_kind()? != Kind::Object {
@@ -247,7 +253,9 @@ pub fn read_object<M: Message>(r: &mut Reader<'_>, key: &'static str) -> Result<
     M::finish(p)
 }
 
-/// Encodes message `m` as a JSON object into `out`; returns the length.
+/// Encodes message `m` as a JSON object into `out`; returns the length. (Not inlined: the
+/// encoders call it twice, to measure and to write, and one copy per message is enough.)
+#[inline(never)]
 pub fn encode_message<M: Message>(m: &M, out: &mut [u8]) -> Result<usize, Full> {
     let mut w = Writer::new(out);
     w.begin_object();
@@ -293,21 +301,29 @@ macro_rules! message {
         impl $crate::message::Message for $name {
             type Partial = $partial;
 
-            #[allow(unused_variables)]
+            #[allow(unused_variables, unused_mut)]
             fn accept(
                 p: &mut $partial,
                 key: &$crate::json::JStr<'_>,
                 r: &mut $crate::json::Reader<'_>,
             ) -> Result<bool, $crate::error::DecodeError> {
+                // one shared lookup finds the field; only the store below is per field
+                const KEYS: &[&str] = &[$($key),*];
+                let Some(found) = $crate::message::key_index(key, KEYS) else {
+                    return Ok(false);
+                };
+                let mut index = 0usize;
                 $(
-                    if key.eq_str($key) {
+                    if found == index {
                         if p.$field.is_some() {
                             return Err($crate::error::DecodeError::Duplicate { field: $key });
                         }
                         p.$field = Some(message!(@read r $ty, $key));
                         return Ok(true);
                     }
+                    index += 1;
                 )*
+                let _ = index;
                 Ok(false)
             }
 
@@ -524,8 +540,8 @@ fn read_string_into<const N: usize>(
 }
 
 impl<R, C: ResultCode> Reply<R, C> {
-    /// An empty reply to decode into.
-    fn empty() -> Self {
+    /// An empty reply to decode into (code `Other("")`, empty description, no body).
+    pub fn empty() -> Self {
         Self {
             code: C::from_raw(RawCode::default()),
             description: Description::default(),

@@ -198,43 +198,38 @@ pub fn encode_request<E: Endpoint>(
     if E::REQUEST_ENCRYPTED {
         return Err(EncodeError::EncryptionRequired { path: E::PATH });
     }
-    match encode_message(req, out) {
-        Ok(body_len) => finish_request(creds, target, stamp, E::PATH, body_len, out),
-        Err(Full { needed }) => {
-            let probe = SignedHeaders::sign(creds, stamp, &[]);
-            let head = head_len(target, E::PATH, needed, &probe);
-            Err(EncodeError::BufferTooSmall {
-                needed: head + needed,
-                capacity: out.len(),
-            })
-        }
-    }
+    // measure the body (the writer only counts past the end of a buffer), then write it
+    // straight after the head: nothing is moved afterwards
+    let body_len = match encode_message(req, &mut []) {
+        Ok(n) => n,
+        Err(Full { needed }) => needed,
+    };
+    let head = head_len_for(creds, target, E::PATH, body_len);
+    let total = head + body_len;
+    let capacity = out.len();
+    let too_small = EncodeError::BufferTooSmall { needed: total, capacity };
+    let body = out.get_mut(head..total).ok_or(too_small)?;
+    encode_message(req, body).map_err(|_| too_small)?;
+    finish_request(creds, target, stamp, E::PATH, head, body_len, out)
 }
 
-/// Given a body of `body_len` bytes at the start of `out`: signs it, moves it after the head
-/// and writes the head.
+/// Given a body of `body_len` bytes already at `out[head..]`: signs exactly those bytes and
+/// writes the head before them.
 pub(crate) fn finish_request(
     creds: &Credentials,
     target: &Target,
     stamp: &Stamp,
     path: &str,
+    head: usize,
     body_len: usize,
     out: &mut [u8],
 ) -> Result<EncodedRequest, EncodeError> {
-    let body = out.get(..body_len).ok_or(EncodeError::BufferTooSmall {
-        needed: body_len,
-        capacity: out.len(),
-    })?;
-    let headers = SignedHeaders::sign(creds, stamp, body);
-    let head = head_len(target, path, body_len, &headers);
     let total = head + body_len;
-    if out.len() < total {
-        return Err(EncodeError::BufferTooSmall {
-            needed: total,
-            capacity: out.len(),
-        });
-    }
-    out.copy_within(0..body_len, head);
+    let capacity = out.len();
+    let body = out
+        .get(head..total)
+        .ok_or(EncodeError::BufferTooSmall { needed: total, capacity })?;
+    let headers = SignedHeaders::sign(creds, stamp, body);
     let mut w = HeadWriter::new(out.get_mut(..head).unwrap_or(&mut []));
     write_head(&mut w, target, path, body_len, &headers);
     Ok(EncodedRequest {
@@ -244,8 +239,9 @@ pub(crate) fn finish_request(
     })
 }
 
-/// Length of the head [`write_head`] writes, computed without writing it.
-fn head_len(target: &Target, path: &str, body_len: usize, headers: &SignedHeaders) -> usize {
+/// Length of the head for a body of `body_len` bytes: it does not depend on the signature
+/// (every X-KM value has a fixed length), so it is known before anything is signed.
+pub(crate) fn head_len_for(creds: &Credentials, target: &Target, path: &str, body_len: usize) -> usize {
     let mut tmp = [0u8; 20];
     let fixed = "POST ".len()
         + " HTTP/1.1\r\n".len()
@@ -253,10 +249,15 @@ fn head_len(target: &Target, path: &str, body_len: usize, headers: &SignedHeader
         + "Content-Type: application/json\r\nAccept: application/json\r\n".len()
         + "Content-Length: \r\n".len()
         + "\r\n".len();
-    let xkm: usize = headers
-        .iter_bytes()
-        .map(|(n, v)| n.len() + 2 + v.len() + 2)
-        .sum();
+    // name + ": " + value + CRLF for the seven X-KM headers
+    let xkm = ("X-KM-User-AspId".len() + AspId::LEN)
+        + ("X-KM-Correlation-Id".len() + CorrelationId::LEN)
+        + ("X-KM-Access-Key".len() + AccessKey::LEN)
+        + creds.crypto_key_id().map_or(0, |_| "X-KM-Crypto-Key-Id".len() + CryptoKeyId::LEN + 4)
+        + ("X-KM-Tran-Token".len() + TranToken::LEN)
+        + ("X-KM-Tran-Time".len() + TranTime::LEN)
+        + ("X-KM-Time-Zone".len() + TimeZone::LEN)
+        + 6 * 4;
     fixed
         + target.base_path.prefix_bytes().len()
         + path.len()
