@@ -350,6 +350,78 @@ fn transact<S: Read + Write>(
     Ok(RawResponse { head, body, encrypted })
 }
 
+/// What [`call_into`] sent and received besides the reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Sent {
+    /// The request's headers and layout (the Correlation-Id to log).
+    pub request: EncodedRequest,
+    /// HTTP status and the X-KM response headers.
+    pub head: ResponseHead,
+    /// The response body was JWE-encrypted.
+    pub encrypted: bool,
+}
+
+/// Like [`call`], decoding into caller-owned storage: `out` is overwritten in place, so no
+/// reply is ever copied (the leanest path in flash and stack).
+#[allow(clippy::too_many_arguments)]
+pub fn call_into<E: Endpoint, S: Read + Write, C: Crypto>(
+    stream: &mut S,
+    creds: &Credentials,
+    target: &Target,
+    stamp: &Stamp,
+    req: &E::Request,
+    mut crypto: C,
+    buf: &mut [u8],
+    out: &mut ReplyOf<E>,
+) -> Result<Sent, Error<S::Error>> {
+    // only these two closures depend on the endpoint; everything else is one copy per stream
+    let mut encode = |buf: &mut [u8], wrap: Option<(&mut dyn KeyWrap, [u8; 16], [u8; 12])>| match (
+        E::REQUEST_ENCRYPTED,
+        wrap,
+    ) {
+        (true, Some((w, cek, iv))) => encode_encrypted_request::<E, _>(
+            creds,
+            target,
+            stamp,
+            req,
+            &mut DynWrap(w),
+            &cek,
+            &iv,
+            buf,
+        ),
+        _ => encode_request::<E>(creds, target, stamp, req, buf),
+    };
+    let mut decode = |body: &[u8]| konaplate_core::message::decode_body_into(body, out);
+    exchange(stream, &mut encode, &mut crypto, buf, &mut decode)
+}
+
+type EncodeFn<'a> =
+    dyn FnMut(&mut [u8], Option<(&mut dyn KeyWrap, [u8; 16], [u8; 12])>) -> Result<EncodedRequest, EncodeError> + 'a;
+type DecodeFn<'a> = dyn FnMut(&[u8]) -> Result<Option<Range<usize>>, DecodeError> + 'a;
+
+/// The endpoint-independent exchange behind [`call_into`].
+fn exchange<S: Read + Write>(
+    stream: &mut S,
+    encode: &mut EncodeFn<'_>,
+    crypto: &mut dyn Crypto,
+    buf: &mut [u8],
+    decode: &mut DecodeFn<'_>,
+) -> Result<Sent, Error<S::Error>> {
+    let request = encode(buf, crypto.wrap()).map_err(Error::Encode)?;
+    let raw = transact(stream, request.len, crypto, buf)?;
+    let res = decode(buf.get(raw.body.clone()).unwrap_or(&[]));
+    // a decrypted plaintext may hold secrets: wipe it from the buffer
+    if let (true, Some(b)) = (raw.encrypted, buf.get_mut(raw.body.clone())) {
+        b.fill(0);
+    }
+    match res {
+        Ok(None) => Ok(Sent { request, head: raw.head, encrypted: raw.encrypted }),
+        Ok(Some(_)) => Err(Error::Decode(DecodeError::Encrypted)),
+        Err(e) => Err(Error::Decode(e)),
+    }
+}
+
 /// Sends endpoint `E`'s request over `stream` and decodes the reply. `buf` holds the request
 /// and then the response ([`BUFFER_PLAIN`] or [`BUFFER_ENCRYPTED`] bytes suffice).
 pub fn call<E: Endpoint, S: Read + Write, C: Crypto>(

@@ -20,19 +20,20 @@ use embedded_io::{ErrorType, Read, Write};
 use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError};
 use konaplate_core::prelude::*;
 use konaplate_core::sign::sha256;
-use konaplate_embedded::{BUFFER_ENCRYPTED, Exchange, Keys, call};
+use konaplate_core::message::Reply;
+use konaplate_embedded::{BUFFER_PLAIN, Keys, Sent, call_into};
 
 /// Replays one recorded response in small reads and captures what the client writes.
 struct Replay<'r> {
     response: &'r [u8],
     at: usize,
-    written: [u8; 1200],
+    written: [u8; 1100],
     len: usize,
 }
 
 impl<'r> Replay<'r> {
     fn new(response: &'r [u8]) -> Self {
-        Replay { response, at: 0, written: [0; 1200], len: 0 }
+        Replay { response, at: 0, written: [0; 1100], len: 0 }
     }
     fn request(&self) -> &[u8] {
         self.written.get(..self.len).unwrap_or(&[])
@@ -141,28 +142,32 @@ fn check(ok: bool, what: &str) {
     }
 }
 
-/// One exchange: encode + sign (+ JWE when the endpoint wants it) + write, read + decrypt +
-/// decode; the written request is checked too. Not inlined: each call gets (and frees) its
-/// own frame with the buffer.
+/// The checks every exchange gets, written once (not per endpoint): the request on the wire
+/// has the right path and is signed over exactly the body sent, and the reply says success.
 #[inline(never)]
-fn run<E: Endpoint>(c: &Ctx, req: &E::Request, response: &[u8]) -> Exchange<E> {
+fn check_exchange(c: &Ctx, wire: &[u8], sent: &Sent, path: &str, encrypted_request: bool, ok: bool, name: &str) {
+    check(wire.len() == sent.request.len, "request");
+    check(wire.starts_with(b"POST /open-api") && wire.get(14..14 + path.len()) == Some(path.as_bytes()), "request");
+    let body = wire.get(sent.request.body.clone()).unwrap_or(&[]);
+    check(c.creds.signer().verify(&sent.request.headers.tran_token, body), "X-KM-Tran-Token");
+    check(!encrypted_request || body.starts_with(b"{\"encData\":\""), "encData");
+    check(ok, name);
+}
+
+/// One exchange: encode + sign (+ JWE when the endpoint wants it) + write, read + decrypt +
+/// decode into `out`. Not inlined: each call gets (and frees) its own frame with the buffer.
+#[inline(never)]
+fn run<E: Endpoint>(c: &Ctx, req: &E::Request, response: &[u8], out: &mut ReplyOf<E>) -> bool {
     let mut stream = Replay::new(response);
-    let mut buf = [0u8; BUFFER_ENCRYPTED];
+    let mut buf = [0u8; BUFFER_PLAIN];
     let (mut wrap, mut unwrap) = (DemoSecureElement, DemoSecureElement);
     let keys = Keys { wrap: &mut wrap, unwrap: &mut unwrap, cek: [0x11; 16], iv: [0x22; 12] };
-    let x = match call::<E, _, _>(&mut stream, &c.creds, &c.target, &c.stamp, req, keys, &mut buf) {
-        Ok(x) => x,
+    let sent = match call_into::<E, _, _>(&mut stream, &c.creds, &c.target, &c.stamp, req, keys, &mut buf, out) {
+        Ok(s) => s,
         Err(_) => fail(E::NAME),
     };
-    // the request on the wire: the right path, signed over exactly the body sent
-    let wire = stream.request();
-    check(wire.len() == x.sent.len, "whole request written");
-    check(wire.starts_with(b"POST /open-api") && wire.get(14..14 + E::PATH.len()) == Some(E::PATH.as_bytes()), "request line");
-    let body = wire.get(x.sent.body.clone()).unwrap_or(&[]);
-    check(c.creds.signer().verify(&x.sent.headers.tran_token, body), "Tran-Token over the body");
-    check(!E::REQUEST_ENCRYPTED || body.starts_with(b"{\"encData\":\""), "JWE request body");
-    check(x.reply.is_success(), E::NAME);
-    x
+    check_exchange(c, stream.request(), &sent, E::PATH, E::REQUEST_ENCRYPTED, out.is_success(), E::NAME);
+    sent.encrypted
 }
 
 fn exercise() -> usize {
@@ -182,37 +187,44 @@ fn exercise() -> usize {
     let seq = must(SequenceId::new("KP-FIRMWARE-CHARGE"));
     let nr = must(NrNumber::new(fixtures::CHARGE_NR));
     let par = must(Par::new(fixtures::PAR_VALUE));
-    check(Dcvv::new("12").is_err_and(|e| e.field() == "dcvv"), "invalid DCVV rejected");
+    check(Dcvv::new("12").is_err_and(|e| e.field() == "dcvv"), "dcvv");
 
     let mut n = 0;
     let card = must(CardNo::new("9410000000000011"));
-    let t = run::<IssueToken>(&c, &TokenRequest { card_no: card, token_type: None }, fixtures::TOKEN);
-    check(t.reply.body.as_ref().is_some_and(|b| b.one_time_token.expose() == fixtures::TOKEN_VALUE && b.dcvv.expose() == fixtures::DCVV_VALUE), "token values");
+    let mut r = Reply::empty();
+    run::<IssueToken>(&c, &TokenRequest { card_no: card, token_type: None }, &fixtures::TOKEN, &mut r);
+    check(r.body.as_ref().is_some_and(|b| b.one_time_token.expose() == fixtures::TOKEN_VALUE && b.dcvv.expose() == fixtures::DCVV_VALUE), IssueToken::NAME);
     n += 1;
     let charge = ChargeRequest { sequence_id: seq, user_id: user, amount: must(ChargeAmount::new(50_000)), one_time_token: tok.clone(), dcvv: dcvv.clone(), merchant_id: must(MerchantId::new("100000000000101")) };
-    let x = run::<Charge>(&c, &charge, fixtures::CHARGE);
-    check(x.reply.body.as_ref().is_some_and(|b| b.nr_number == nr && !b.is_pending), "charge values");
+    let mut r = Reply::empty();
+    run::<Charge>(&c, &charge, &fixtures::CHARGE, &mut r);
+    check(r.body.as_ref().is_some_and(|b| b.nr_number == nr && !b.is_pending), Charge::NAME);
     n += 1;
-    for response in [fixtures::CHARGE_RESULT, fixtures::CHARGE_RESULT_CHUNKED] {
-        let x = run::<ChargeResultInquiry>(&c, &ChargeResultRequest { sequence_id: seq }, response);
-        check(x.reply.body.as_ref().is_some_and(|b| b.result == ChargeResult::Completed), "result values");
-    }
+    // the recorded answer re-framed as chunked, in small chunks
+    let mut r = Reply::empty();
+    run::<ChargeResultInquiry>(&c, &ChargeResultRequest { sequence_id: seq }, &fixtures::CHARGE_RESULT_CHUNKED, &mut r);
+    check(r.body.as_ref().is_some_and(|b| b.result == ChargeResult::Completed), ChargeResultInquiry::NAME);
     n += 1;
     let cancel = CancelRequest { sequence_id: must(SequenceId::new("KP-FIRMWARE-CANCEL")), user_id: user, nr_number: nr, one_time_token: tok.clone(), dcvv: dcvv.clone(), card_expiry: None };
-    let x = run::<CancelCharge>(&c, &cancel, fixtures::CANCEL);
-    check(x.encrypted && x.reply.body.as_ref().is_some_and(|b| !b.is_pending), "cancel: JWE answer decrypted and decoded");
+    let mut r = Reply::empty();
+    let encrypted = run::<CancelCharge>(&c, &cancel, &fixtures::CANCEL, &mut r);
+    check(encrypted && r.body.as_ref().is_some_and(|b| !b.is_pending), CancelCharge::NAME);
     n += 1;
-    let x = run::<RefundFee>(&c, &RefundFeeRequest { one_time_token: tok.clone(), user_id: user }, fixtures::REFUND_FEE);
-    check(x.reply.body.as_ref().is_some_and(|b| b.balance.get() == fixtures::REFUND_FEE_BALANCE && b.refund_fee.get() == fixtures::REFUND_FEE_FEE), "refund-fee values");
+    let mut r = Reply::empty();
+    run::<RefundFee>(&c, &RefundFeeRequest { one_time_token: tok.clone(), user_id: user }, &fixtures::REFUND_FEE, &mut r);
+    check(r.body.as_ref().is_some_and(|b| b.balance.get() == fixtures::REFUND_FEE_BALANCE && b.refund_fee.get() == fixtures::REFUND_FEE_FEE), RefundFee::NAME);
     n += 1;
     let refund = RefundRequest { sequence_id: must(SequenceId::new("KP-FIRMWARE-REFUND")), user_id: user, card_expiry: must(CardExpiry::new("3108")), dcvv, one_time_token: tok };
-    let x = run::<Refund>(&c, &refund, fixtures::REFUND);
-    check(x.reply.body.as_ref().is_some_and(|b| b.nr_number.as_str() == fixtures::REFUND_NR), "refund values");
+    let mut r = Reply::empty();
+    run::<Refund>(&c, &refund, &fixtures::REFUND, &mut r);
+    check(r.body.as_ref().is_some_and(|b| b.nr_number.as_str() == fixtures::REFUND_NR), Refund::NAME);
     n += 1;
-    run::<AutoRechargeRegister>(&c, &AutoRechargeRegisterRequest { user_id: user, par }, fixtures::REGISTER);
+    let mut r = Reply::empty();
+    run::<AutoRechargeRegister>(&c, &AutoRechargeRegisterRequest { user_id: user, par }, &fixtures::REGISTER, &mut r);
     n += 1;
-    let x = run::<AutoRechargeList>(&c, &AutoRechargeListRequest { user_id: user }, fixtures::LIST);
-    check(x.reply.body.as_ref().is_some_and(|b| b.par_info_list.len() == 1 && b.par_info_list.first().is_some_and(|p| p.par == par)), "list values");
+    let mut r = Reply::empty();
+    run::<AutoRechargeList>(&c, &AutoRechargeListRequest { user_id: user }, &fixtures::LIST, &mut r);
+    check(r.body.as_ref().is_some_and(|b| b.par_info_list.len() == 1 && b.par_info_list.first().is_some_and(|p| p.par == par)), AutoRechargeList::NAME);
     n += 1;
     n
 }
