@@ -87,3 +87,30 @@ write("journal_record", "charge_sending", record(1, 1, b"KP20261123000000000abcd
 write("journal_record", "cancel_completed", record(2, 10, b"C1", 50000104652, 0, b"", b"KMN221114031773543", b""))
 write("journal_record", "refund_declined", record(3, 11, b"R1", 1, 0, b"", b"", b"009_004"))
 write("flow_ops", "empty", b"\x00" * 16)
+# regression: serde's derived structs accept arrays for objects; the reference must not
+write("json_differential", "array-as-object", b"\x02" + b'{"response":["r1","i"]\n\n\n}')
+
+# embedded_client: selector (0 charge, 1 cancel [JWE], 2 token [JWE], 3 fee, 4 list), read-size
+# byte (low 6 bits + 1 bytes per read), then the peer's bytes
+import base64
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+b64u = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=")
+def jwe_toy(plain, key=bytes(range(16)), iv=bytes(12)):
+    # the fuzz target's Toy unwrap takes a 16/32-byte "wrapped key" as the key itself
+    header = b64u(b'{"alg":"RSA-OAEP-256","enc":"A128GCM"}')
+    ct = AESGCM(key).encrypt(iv, plain, header)
+    return b".".join([header, b64u(key), b64u(iv), b64u(ct[:-16]), b64u(ct[-16:])])
+def http(body, status=b"200 OK", chunk=None):
+    head = b"HTTP/1.1 " + status + b"\r\nX-KM-Correlation-Id: 261123195406-0abcdef\r\n"
+    if chunk is None:
+        return head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+    return head + b"Transfer-Encoding: chunked\r\n\r\n" + b"".join(
+        b"%x\r\n" % len(body[i:i + chunk]) + body[i:i + chunk] + b"\r\n" for i in range(0, len(body), chunk)) + b"0\r\n\r\n"
+enc = lambda name: text({"encData": jwe_toy(text(bodies[name]).encode()).decode()}).encode()
+for name, sel, body in [("charge", 0, text(bodies["charge"]).encode()), ("charge_declined", 0, text(bodies["charge_declined"]).encode()),
+                        ("cancel_jwe", 1, enc("cancel")), ("cancel_declined_jwe", 1, enc("cancel_declined")),
+                        ("token_jwe", 2, enc("token")), ("fee", 3, text(bodies["fee"]).encode()), ("list", 4, text(bodies["list"]).encode())]:
+    write("embedded_client", name, bytes([sel, 63]) + http(body))
+    write("embedded_client", name + "_chunked_small_reads", bytes([sel, 2]) + http(body, chunk=7))
+write("embedded_client", "until_close", bytes([0, 10]) + b"HTTP/1.1 200 OK\r\n\r\n" + text(bodies["charge"]).encode())
+write("embedded_client", "small_buffer", bytes([4, 0xC0 | 31]) + http(text(bodies["list"]).encode()))

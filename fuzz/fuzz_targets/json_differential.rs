@@ -137,9 +137,25 @@ fn date14(s: &str) -> bool {
     y >= 2000 && (1..=dim).contains(&d) && h < 24 && mi < 60 && se < 60
 }
 
+/// serde's derived structs also accept a JSON array (fields by position); the API's objects
+/// are objects, so the reference insists on that where a struct is expected.
+fn shapes_ok(data: &[u8]) -> bool {
+    use serde_json::Value;
+    let Ok(Value::Object(top)) = serde_json::from_slice::<Value>(data) else { return false };
+    let response_ok = matches!(top.get("response"), None | Some(Value::Null | Value::Object(_)));
+    let items_ok = match top.get("parInfoList") {
+        Some(Value::Array(items)) => items.iter().all(Value::is_object),
+        _ => true,
+    };
+    response_ok && items_ok
+}
+
 /// Parses with serde_json and applies the rules; `None` = reject.
 fn reference<'a, F: Deserialize<'a> + Top<'a>, T>(data: &'a [u8], check: impl Fn(&F, bool) -> Option<Option<T>>) -> Option<Ref<T>> {
     std::str::from_utf8(data).ok()?;
+    if !shapes_ok(data) {
+        return None;
+    }
     let top: F = serde_json::from_slice(data).ok()?;
     let env = match top.response() {
         Some(raw) => {
