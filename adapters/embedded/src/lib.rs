@@ -317,15 +317,34 @@ pub fn call_raw<E: Endpoint, S: Read + Write, C: Crypto>(
     mut crypto: C,
     buf: &mut [u8],
 ) -> Result<(EncodedRequest, RawResponse), Error<S::Error>> {
-    let sent = match (E::REQUEST_ENCRYPTED, crypto.wrap()) {
+    let sent = encode_for::<E>(creds, target, stamp, req, crypto.wrap(), buf).map_err(Error::Encode)?;
+    let raw = transact(stream, sent.len, &mut crypto, buf)?;
+    Ok((sent, raw))
+}
+
+/// Encodes `E`'s request: as JWE when the endpoint wants it and a key wrap is at hand,
+/// otherwise plain (a plain request to an Encrypted endpoint is the server's to refuse).
+fn encode_for<E: Endpoint>(
+    creds: &Credentials,
+    target: &Target,
+    stamp: &Stamp,
+    req: &E::Request,
+    wrap: Option<(&mut dyn KeyWrap, [u8; 16], [u8; 12])>,
+    buf: &mut [u8],
+) -> Result<EncodedRequest, EncodeError> {
+    match (E::REQUEST_ENCRYPTED, wrap) {
         (true, Some((w, cek, iv))) => {
             encode_encrypted_request::<E, _>(creds, target, stamp, req, &mut DynWrap(w), &cek, &iv, buf)
         }
         _ => encode_request::<E>(creds, target, stamp, req, buf),
     }
-    .map_err(Error::Encode)?;
-    let raw = transact(stream, sent.len, &mut crypto, buf)?;
-    Ok((sent, raw))
+}
+
+/// A decrypted plaintext may hold secrets (a one-time token, a DCVV): wipe it from `buf`.
+fn wipe_plaintext(buf: &mut [u8], raw: &RawResponse) {
+    if let (true, Some(b)) = (raw.encrypted, buf.get_mut(raw.body.clone())) {
+        b.fill(0);
+    }
 }
 
 /// The endpoint-independent part of an exchange (one copy per stream type, not per endpoint):
@@ -376,21 +395,8 @@ pub fn call_into<E: Endpoint, S: Read + Write, C: Crypto>(
     out: &mut ReplyOf<E>,
 ) -> Result<Sent, Error<S::Error>> {
     // only these two closures depend on the endpoint; everything else is one copy per stream
-    let mut encode = |buf: &mut [u8], wrap: Option<(&mut dyn KeyWrap, [u8; 16], [u8; 12])>| match (
-        E::REQUEST_ENCRYPTED,
-        wrap,
-    ) {
-        (true, Some((w, cek, iv))) => encode_encrypted_request::<E, _>(
-            creds,
-            target,
-            stamp,
-            req,
-            &mut DynWrap(w),
-            &cek,
-            &iv,
-            buf,
-        ),
-        _ => encode_request::<E>(creds, target, stamp, req, buf),
+    let mut encode = |buf: &mut [u8], wrap: Option<(&mut dyn KeyWrap, [u8; 16], [u8; 12])>| {
+        encode_for::<E>(creds, target, stamp, req, wrap, buf)
     };
     let mut decode = |body: &[u8]| konaplate_core::message::decode_body_into(body, out);
     exchange(stream, &mut encode, &mut crypto, buf, &mut decode)
@@ -411,10 +417,7 @@ fn exchange<S: Read + Write>(
     let request = encode(buf, crypto.wrap()).map_err(Error::Encode)?;
     let raw = transact(stream, request.len, crypto, buf)?;
     let res = decode(buf.get(raw.body.clone()).unwrap_or(&[]));
-    // a decrypted plaintext may hold secrets: wipe it from the buffer
-    if let (true, Some(b)) = (raw.encrypted, buf.get_mut(raw.body.clone())) {
-        b.fill(0);
-    }
+    wipe_plaintext(buf, &raw);
     match res {
         Ok(None) => Ok(Sent { request, head: raw.head, encrypted: raw.encrypted }),
         Ok(Some(_)) => Err(Error::Decode(DecodeError::Encrypted)),
@@ -435,10 +438,8 @@ pub fn call<E: Endpoint, S: Read + Write, C: Crypto>(
 ) -> Result<Exchange<E>, Error<S::Error>> {
     let (sent, raw) = call_raw::<E, S, C>(stream, creds, target, stamp, req, crypto, buf)?;
     let body = buf.get(raw.body.clone()).unwrap_or(&[]);
-    let reply = decode_reply::<E::Response, E::Code>(body).map_err(Error::Decode)?;
-    // a decrypted plaintext may hold secrets: wipe it from the buffer
-    if let (true, Some(b)) = (raw.encrypted, buf.get_mut(raw.body.clone())) {
-        b.fill(0);
-    }
+    let reply = decode_reply::<E::Response, E::Code>(body);
+    wipe_plaintext(buf, &raw);
+    let reply = reply.map_err(Error::Decode)?;
     Ok(Exchange { head: raw.head, sent, encrypted: raw.encrypted, reply })
 }
