@@ -125,13 +125,14 @@ fn pending_past_deadline_is_still_pending() {
             Action::Inquire => answer(&mut f, now, &inquiry("PENDING")),
             Action::Done(o) => {
                 assert_eq!(o, Outcome::StillPending);
+                assert!(!o.is_final());
                 break;
             }
-            Action::Send => panic!("re-sent a pending request"),
+            other => panic!("{other:?}: re-sent a pending request"),
         }
     }
-    assert_eq!(f.state(), State::StillPending);
-    assert!(f.state().is_unfinished(), "recover resumes it");
+    assert_eq!(f.state(), State::Pending);
+    assert!(f.state().awaits_platform(), "recover resumes it");
 }
 
 #[test]
@@ -148,12 +149,13 @@ fn lost_request_is_resolved_by_inquiry_not_resent() {
             other => panic!("{other:?}"),
         };
         assert_eq!(matches!(o, Outcome::Completed { .. }), want);
+        assert!(o.is_final());
         assert_eq!(f.sends(), 1);
     }
 }
 
 #[test]
-fn never_arrived_is_resent_with_the_same_sequence_id() {
+fn not_found_is_resent_with_the_same_sequence_id_while_the_token_lives() {
     let mut f = flow(Operation::Charge);
     f.poll(0);
     f.handle(0, Event::Lost);
@@ -170,24 +172,122 @@ fn never_arrived_is_resent_with_the_same_sequence_id() {
     assert_eq!(f.sends(), 2);
 }
 
+/// The finding of the slow platform: the original is still being processed when the
+/// inquiry says "not found"; the re-send is refused as a reused sequenceId. That refusal is
+/// not the platform's answer to the request it processed: the call stays in doubt and the
+/// inquiry decides.
 #[test]
-fn never_arrived_without_a_token_is_not_processed() {
+fn a_refused_resend_is_held_until_the_inquiry_decides() {
+    const REUSED: &str = r#"{"response":{"code":"000_002","description":"Invalid input parameter. sequenceId"}}"#;
+    for (last, want) in [
+        ("COMPLETED", Outcome::Completed { nr_number: None, from_inquiry: true }),
+        ("FAILED", Outcome::Declined { code: RawCode::new("000_002").unwrap() }),
+    ] {
+        let mut f = flow(Operation::Charge);
+        f.poll(0);
+        f.handle(1_000, Event::Lost);
+        assert_eq!(f.poll(1_000), Action::Inquire);
+        answer(&mut f, 1_050, NOT_FOUND);
+        assert_eq!(f.poll(3_050), Action::Send);
+        f.handle(3_100, Event::Response { status: 400, body: REUSED.as_bytes() });
+        assert_eq!(f.state(), State::Lost, "in doubt, not declined");
+        assert!(f.record().held_decline);
+        assert_eq!(f.poll(3_100), Action::Inquire);
+        answer(&mut f, 3_150, NOT_FOUND);
+        // still not committed: keep asking, never send a third time while a decline is held
+        let mut now = 3_150;
+        let mut asked = 0;
+        loop {
+            match f.poll(now) {
+                Action::WaitUntil(t) => now = t,
+                Action::Inquire if asked < 2 => {
+                    asked += 1;
+                    answer(&mut f, now, NOT_FOUND);
+                }
+                Action::Inquire => {
+                    answer(&mut f, now, &inquiry(last));
+                }
+                Action::Done(o) => {
+                    match (&o, &want) {
+                        (Outcome::Completed { from_inquiry: true, .. }, Outcome::Completed { .. }) => {}
+                        _ => assert_eq!(o, want),
+                    }
+                    break;
+                }
+                Action::Send => panic!("sent a third time while a decline was held"),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(f.sends(), 2);
+    }
+}
+
+/// `007_009` means "not yet" until the token has expired and the commit grace has passed.
+#[test]
+fn not_found_is_final_only_after_the_token_bound() {
+    let policy = Policy::default();
+    let bound = policy.token_ttl_ms + policy.commit_grace_ms;
     let mut f = flow(Operation::Charge);
     f.forbid_resend();
     f.poll(0);
     f.handle(0, Event::Lost);
-    f.poll(0);
-    answer(&mut f, 0, NOT_FOUND);
-    assert_eq!(f.poll(0), Action::Done(Outcome::NotProcessed));
+    let mut now = 0;
+    let mut inquiries = 0;
+    let o = loop {
+        match f.poll(now) {
+            Action::WaitUntil(t) => now = t,
+            Action::Inquire => {
+                inquiries += 1;
+                answer(&mut f, now, NOT_FOUND);
+            }
+            Action::Done(o) => break o,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(o, Outcome::NotProcessed);
+    assert_eq!(now, bound, "decided exactly when the bound passed");
+    assert!(inquiries >= 5, "{inquiries}");
+    assert!(inquiries < 40, "backs off: {inquiries}");
+    assert_eq!(f.record().answer.code.unwrap().as_str(), "007_009");
 }
 
 #[test]
-fn server_errors_and_garbage_are_unknown_outcomes() {
+fn a_short_token_shortens_the_bound_and_the_resends() {
+    let policy = Policy {
+        token_ttl_ms: 30_000,
+        commit_grace_ms: 10_000,
+        ..Policy::default()
+    };
+    let mut f = Flow::new(Operation::Charge, SequenceId::new("T").unwrap(), essentials(), policy, 0);
+    f.poll(0);
+    f.handle(29_000, Event::Lost);
+    assert_eq!(f.poll(29_000), Action::Inquire);
+    answer(&mut f, 30_500, NOT_FOUND);
+    // the token is dead: no re-send, keep asking until 40 s
+    let mut now = 30_500;
+    loop {
+        match f.poll(now) {
+            Action::WaitUntil(t) => now = t,
+            Action::Inquire => answer(&mut f, now, NOT_FOUND),
+            Action::Done(o) => {
+                assert_eq!(o, Outcome::NotProcessed);
+                assert_eq!(now, 40_000);
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(f.sends(), 1);
+}
+
+#[test]
+fn server_errors_and_garbage_are_in_doubt() {
     for (status, body) in [
         (500u16, "oops"),
         (502, ""),
         (200, "{\"response\":"),
         (200, "<html>"),
+        (404, "<html>not found</html>"),
         (200, r#"{"response":{"code":"000_000","description":""}}"#),
     ] {
         let mut f = flow(Operation::Charge);
@@ -205,7 +305,7 @@ fn server_errors_and_garbage_are_unknown_outcomes() {
 }
 
 #[test]
-fn declined_codes_are_final() {
+fn the_first_answer_is_authoritative() {
     let mut f = flow(Operation::Charge);
     f.poll(0);
     f.handle(
@@ -219,7 +319,26 @@ fn declined_codes_are_final() {
         Action::Done(Outcome::Declined { code }) => assert_eq!(code.as_str(), "007_004"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(f.record().code.unwrap().as_str(), "007_004");
+    let rec = f.record();
+    assert_eq!(rec.answer.code.unwrap().as_str(), "007_004");
+    assert_eq!(rec.answer.description.as_str(), "PG");
+    assert_eq!(rec.state, State::Declined);
+}
+
+#[test]
+fn an_answer_after_a_refused_connection_is_still_authoritative() {
+    let mut f = flow(Operation::Charge);
+    f.poll(0);
+    f.handle(0, Event::NotSent);
+    assert_eq!(f.poll(2_000), Action::Send);
+    f.handle(
+        2_000,
+        Event::Response {
+            status: 400,
+            body: br#"{"response":{"code":"007_001","description":""}}"#,
+        },
+    );
+    assert!(matches!(f.poll(2_000), Action::Done(Outcome::Declined { .. })));
 }
 
 #[test]
@@ -238,10 +357,25 @@ fn not_sent_is_retried_then_given_up() {
                 assert_eq!(o, Outcome::NotProcessed);
                 break;
             }
-            Action::Inquire => panic!("refunds have no inquiry"),
+            other => panic!("{other:?}: refunds have no inquiry"),
         }
     }
     assert_eq!(sends, 3);
+}
+
+#[test]
+fn not_sent_after_a_possible_delivery_goes_back_to_the_inquiry() {
+    let policy = Policy { max_sends: 2, ..Policy::default() };
+    let mut f = Flow::new(Operation::Charge, SequenceId::new("N").unwrap(), essentials(), policy, 0);
+    f.poll(0);
+    f.handle(0, Event::Lost);
+    f.poll(0);
+    answer(&mut f, 0, NOT_FOUND);
+    assert_eq!(f.poll(2_000), Action::Send);
+    f.handle(2_000, Event::NotSent);
+    // the first send may still be in flight: never "not processed" here
+    assert_eq!(f.poll(2_000), Action::Inquire);
+    assert_eq!(f.state(), State::Lost);
 }
 
 #[test]
@@ -262,6 +396,8 @@ fn lost_refund_stays_unknown() {
         f.handle(0, ev);
         assert_eq!(f.poll(0), Action::Done(Outcome::Unknown));
         assert_eq!(f.state(), State::Unknown);
+        assert!(f.state().is_open(), "stays listed for the operator");
+        assert!(!f.state().awaits_platform());
         assert_eq!(f.sends(), 1);
     }
 }
@@ -277,7 +413,7 @@ fn polling_again_without_a_report_never_resends() {
 }
 
 #[test]
-fn inquiry_failures_are_retried_until_the_deadline() {
+fn an_unreachable_inquiry_leaves_the_charge_open() {
     let policy = Policy {
         deadline_ms: 10_000,
         ..Policy::default()
@@ -311,21 +447,25 @@ fn inquiry_failures_are_retried_until_the_deadline() {
             }
             Action::WaitUntil(t) => now = t,
             Action::Done(o) => {
-                assert_eq!(o, Outcome::Unknown);
+                assert_eq!(o, Outcome::InDoubt, "open, never a final unknown");
+                assert!(!o.is_final());
                 break;
             }
-            Action::Send => panic!("re-sent without 007_009"),
+            other => panic!("{other:?}: re-sent without 007_009"),
         }
     }
-    assert!(inquiries >= 5);
+    assert!(inquiries >= 3);
+    assert_eq!(f.state(), State::Lost);
+    assert!(f.state().awaits_platform());
 }
 
 #[test]
 fn resume_from_the_journal() {
     let mut f = flow(Operation::Charge);
-    f.poll(0);
+    assert_eq!(f.poll(0), Action::Send);
     let rec = f.record(); // written before sending, then the power went out
     assert_eq!(rec.state, State::Sending);
+    assert_eq!(rec.sends, 1);
     let mut r = Flow::resume(
         &JournalRecord::decode(&rec.encode()).unwrap(),
         Policy::default(),
@@ -333,21 +473,37 @@ fn resume_from_the_journal() {
     );
     assert_eq!(r.poll(100), Action::Inquire);
     answer(&mut r, 100, NOT_FOUND);
-    assert_eq!(
-        r.poll(100),
-        Action::Done(Outcome::NotProcessed),
-        "the token is gone: not re-sent"
-    );
-    let refund = Flow::new(
+    // the request may still be in flight, and the token is gone: ask again, never re-send
+    assert!(matches!(r.poll(100), Action::WaitUntil(_)));
+    answer(&mut r, 500_000, NOT_FOUND);
+    let mut now = 100;
+    let o = loop {
+        match r.poll(now) {
+            Action::WaitUntil(t) => now = t,
+            Action::Inquire => answer(&mut r, now, NOT_FOUND),
+            Action::Done(o) => break o,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(o, Outcome::NotProcessed);
+    assert!(now >= rec.accept_until_ms);
+
+    // a refund that may have left is unknown; one written before any send was never sent
+    let mut refund = Flow::new(
         Operation::Refund,
         SequenceId::new("R").unwrap(),
         essentials(),
         Policy::default(),
         0,
-    )
-    .record();
-    let mut r = Flow::resume(&refund, Policy::default(), 0);
+    );
+    let never = refund.record();
+    assert_eq!(never.sends, 0);
+    assert_eq!(Flow::resume(&never, Policy::default(), 0).poll(0), Action::Done(Outcome::NotProcessed));
+    refund.poll(0);
+    let mut r = Flow::resume(&refund.record(), Policy::default(), 0);
     assert_eq!(r.poll(0), Action::Done(Outcome::Unknown));
+    assert_eq!(r.state(), State::Unknown);
+
     let mut done = flow(Operation::Charge);
     done.poll(0);
     respond(&mut done, 0, &ok_charge(false));
@@ -363,14 +519,58 @@ fn record_round_trip_and_layout() {
     let rec = f.record();
     let bytes = rec.encode();
     assert_eq!(bytes.len(), JournalRecord::LEN);
-    assert_eq!(&bytes[..4], b"KPJ1");
+    assert_eq!(JournalRecord::LEN, 512);
+    assert_eq!(&bytes[..4], b"KPJ2");
     let back = JournalRecord::decode(&bytes).unwrap();
     assert_eq!(back, rec);
     assert_eq!(
-        back.essentials.nr_number.unwrap().as_str(),
+        back.answer.nr_number.unwrap().as_str(),
         "KMN261123000000001"
     );
+    assert_eq!(back.answer.description.as_str(), "성공");
+    assert_eq!(back.answer.is_pending, Some(false));
     assert_eq!(back.updated_ms, 42);
+    assert_eq!(back.accept_until_ms, 420_000);
+    assert!(back.maybe_arrived);
+}
+
+/// A record written by the first format (256 bytes, `KPJ1`) is still read.
+#[test]
+fn first_format_records_are_read() {
+    let mut b = [0u8; 256];
+    b[..4].copy_from_slice(b"KPJ1");
+    b[4..7].copy_from_slice(&[1, 3, 1]); // charge, pending, 1 send
+    b[7] = 4;
+    b[8..12].copy_from_slice(b"OLD1");
+    b[38..46].copy_from_slice(&50_000_100_001u64.to_le_bytes());
+    b[46..54].copy_from_slice(&5_000u64.to_le_bytes());
+    b[54] = 1;
+    b[55..70].copy_from_slice(b"100000000000101");
+    b[70] = 18;
+    b[71..89].copy_from_slice(b"KMN261123000000009");
+    b[121..129].copy_from_slice(&1_000u64.to_le_bytes());
+    b[129..137].copy_from_slice(&2_000u64.to_le_bytes());
+    let crc = crc32(&b[..252]);
+    b[252..].copy_from_slice(&crc.to_le_bytes());
+    let rec = JournalRecord::decode(&b).unwrap();
+    assert_eq!(rec.op, Operation::Charge);
+    assert_eq!(rec.state, State::Pending);
+    assert_eq!(rec.sequence_id.as_str(), "OLD1");
+    assert_eq!(rec.essentials.amount.unwrap().get(), 5_000);
+    assert_eq!(rec.essentials.nr_number, None, "a charge's nrNumber is the learned one");
+    assert_eq!(rec.answer.nr_number.unwrap().as_str(), "KMN261123000000009");
+    assert!(rec.acknowledged);
+    assert_eq!(rec.accept_until_ms, 1_000 + 420_000);
+    // still pending at the deadline (14) is pending
+    b[5] = 14;
+    let crc = crc32(&b[..252]);
+    b[252..].copy_from_slice(&crc.to_le_bytes());
+    assert_eq!(JournalRecord::decode(&b).unwrap().state, State::Pending);
+    // and the scanner walks a journal that mixes both formats
+    let mut log = b.to_vec();
+    log.extend_from_slice(&rec.encode());
+    assert_eq!(scan(&log).filter(|i| matches!(i, Item::Record { .. })).count(), 2);
+    assert_eq!(repair_len(&log), Repair::Whole);
 }
 
 #[test]
@@ -400,10 +600,111 @@ fn damaged_records_are_detected() {
     }
 }
 
+fn completed_record(seq: &str) -> JournalRecord {
+    let mut f = Flow::new(Operation::Charge, SequenceId::new(seq).unwrap(), essentials(), Policy::default(), 0);
+    f.poll(0);
+    respond(&mut f, 1, &ok_charge(false));
+    f.record()
+}
+
+#[test]
+fn a_torn_tail_is_cut_and_damage_is_reported_not_hidden() {
+    let a = completed_record("A").encode();
+    let b = completed_record("B").encode();
+    // whole
+    let mut log = [a, b].concat();
+    assert_eq!(repair_len(&log), Repair::Whole);
+    // torn at every byte of the last write
+    for n in 1..JournalRecord::LEN {
+        let mut torn = a.to_vec();
+        torn.extend_from_slice(&b[..n]);
+        assert_eq!(repair_len(&torn), Repair::CutTo(JournalRecord::LEN), "torn after {n}");
+        assert_eq!(repair_len(&b[..n]), Repair::CutTo(0), "torn first record after {n}");
+    }
+    // damage in the middle: records after it are still read, the damage is reported
+    log = a.to_vec();
+    log.extend_from_slice(&[0x55; 100]);
+    log.extend_from_slice(&b);
+    let items: Vec<Item> = scan(&log).collect();
+    assert_eq!(items.len(), 3);
+    assert!(matches!(items[1], Item::Damaged { offset: 512, len: 100 }));
+    assert!(matches!(&items[2], Item::Record { offset: 612, record } if record.sequence_id.as_str() == "B"));
+    assert_eq!(repair_len(&log), Repair::Whole, "damage in the middle is never cut");
+    // a file that is not a journal is never cut
+    assert_eq!(repair_len(b"hello, this is my shopping list"), Repair::NotAJournal);
+    assert_eq!(repair_len(b""), Repair::Whole);
+}
+
+#[test]
+fn a_final_state_is_never_replaced() {
+    let done = completed_record("A");
+    let mut other = done.clone();
+    other.state = State::NotProcessed;
+    assert!(!other.may_follow(&done));
+    assert!(done.may_follow(&done), "writing the same final state again is harmless");
+    let mut open = done.clone();
+    open.state = State::Lost;
+    assert!(done.may_follow(&open));
+    assert!(!open.may_follow(&done));
+    let mut refund = done.clone();
+    refund.op = Operation::Refund;
+    assert!(!refund.may_follow(&open), "one sequenceId, one operation");
+}
+
+#[test]
+fn reruns_replay_resume_or_refuse() {
+    let done = completed_record("A");
+    let e = essentials();
+    assert_eq!(rerun(None, Operation::Charge, &e), Rerun::New);
+    assert_eq!(rerun(Some(&done), Operation::Charge, &e), Rerun::Replay(&done));
+    let mut open = done.clone();
+    open.state = State::Lost;
+    assert_eq!(rerun(Some(&open), Operation::Charge, &e), Rerun::Resume(&open));
+    assert_eq!(rerun(Some(&open), Operation::Refund, &e), Rerun::Mismatch("operation"));
+    let other = Essentials { amount: Some(ChargeAmount::new(1).unwrap()), ..e };
+    assert_eq!(rerun(Some(&open), Operation::Charge, &other), Rerun::Mismatch("amount"));
+}
+
+#[test]
+fn an_operator_closes_an_unknown_refund() {
+    let mut f = flow(Operation::Refund);
+    f.poll(0);
+    f.handle(0, Event::Lost);
+    let unknown = f.record();
+    assert_eq!(unknown.state, State::Unknown);
+    let closed = unknown
+        .closed_by_operator(Closure::Completed, "KONA PLATE support ticket 4711: refunded", 99)
+        .unwrap()
+        .unwrap();
+    assert_eq!(closed.state, State::Completed);
+    assert!(closed.operator);
+    assert!(closed.may_follow(&unknown));
+    assert_eq!(JournalRecord::decode(&closed.encode()).unwrap(), closed);
+    assert_eq!(closed.answer.description.as_str(), "KONA PLATE support ticket 4711: refunded");
+    assert_eq!(closed.closed_by_operator(Closure::NotProcessed, "x", 100).unwrap(), None, "final stays final");
+    let long = "가".repeat(100);
+    assert_eq!(unknown.closed_by_operator(Closure::Completed, &long, 1).unwrap_err().field(), "note");
+}
+
 proptest! {
     #[test]
-    fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+    fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
         let _ = JournalRecord::decode(&bytes);
+        let _ = repair_len(&bytes);
+        for _ in scan(&bytes) {}
+    }
+
+    /// Any journal cut anywhere reads back as its whole records, and repair cuts exactly the
+    /// partial one.
+    #[test]
+    fn any_cut_keeps_the_whole_records(n in 1usize..4, cut in 0usize..2048) {
+        let log: Vec<u8> = (0..n).flat_map(|i| completed_record(&format!("P{i}")).encode()).collect();
+        let cut = cut.min(log.len());
+        let whole = cut / JournalRecord::LEN;
+        let got = scan(&log[..cut]).filter(|i| matches!(i, Item::Record { .. })).count();
+        prop_assert_eq!(got, whole);
+        let want = if cut % JournalRecord::LEN == 0 { Repair::Whole } else { Repair::CutTo(whole * JournalRecord::LEN) };
+        prop_assert_eq!(repair_len(&log[..cut]), want);
     }
 
     /// Whatever the network does, a charge is only sent again after an inquiry said 007_009
@@ -450,7 +751,18 @@ proptest! {
                     }
                 }
                 Action::WaitUntil(t) => { prop_assert!(t > now); now = t; }
-                Action::Done(_) => break,
+                Action::Done(o) => {
+                    let rec = f.record();
+                    // "never arrived" after a possible delivery only once the bound passed
+                    if o == Outcome::NotProcessed && rec.maybe_arrived {
+                        prop_assert!(now >= rec.accept_until_ms, "not processed at {} < {}", now, rec.accept_until_ms);
+                    }
+                    // charges and cancellations never end unknown
+                    prop_assert!(op == Operation::Refund || o != Outcome::Unknown);
+                    prop_assert_eq!(o.state(), rec.state);
+                    break;
+                }
+                other => prop_assert!(false, "unexpected {:?}", other),
             }
         }
         prop_assert!(sends <= 3);

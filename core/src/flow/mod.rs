@@ -1,0 +1,954 @@
+//! Exactly-once money-moving calls: a sans-IO state machine per charge, cancellation of charge
+//! or refund ([`Flow`]), the journal record it persists ([`JournalRecord`]), the reader of a
+//! journal's bytes ([`scan`], [`repair_len`]) and a generic driver loop ([`drive`]).
+//!
+//! The machine never touches the network, a clock or a disk. The driver asks [`Flow::poll`]
+//! what to do next ([`Action`]), does it, and reports what happened with [`Flow::handle`]
+//! ([`Event`]); it writes [`Flow::record`] to its journal *before* every send and after every
+//! transition. [`drive`] is that loop, written once, over a [`Port`] that does the I/O.
+//!
+//! # The rule
+//!
+//! From the moment a request may have left, its outcome is **in doubt** until the platform
+//! says otherwise through the result inquiry (`COMPLETED` / `FAILED`), or until the request
+//! provably can no longer be accepted. A request carries a one-time token that lives 30 s
+//! (5 minutes for `ATM` / `CREDIT` tokens) and the platform refuses an expired token, so:
+//!
+//! * "previous transaction not found" (`007_009`) from the inquiry means **"not yet"** while
+//!   the request may still be in flight or being processed, and **"never"** only once
+//!   [`Policy::token_ttl_ms`] + [`Policy::commit_grace_ms`] have passed since the call was
+//!   created ([`JournalRecord::accept_until_ms`]); until then the flow keeps asking;
+//! * a request may be sent again — always with the same sequenceId and token, never under a
+//!   new one — after such a "not yet" while the token may still be valid; the platform
+//!   deduplicates by sequenceId;
+//! * the platform's answer to the first request that may have reached it is authoritative: a
+//!   decline is final. An answer to a re-send is not: a decline (`000_002` for a reused
+//!   sequenceId or a used token, or any business code), a 5xx, garbage or a lost answer could
+//!   mean that the original got there first, so the call goes back in doubt and the inquiry
+//!   decides. Only success (the money moved) is final on a re-send;
+//! * a charge or cancellation never ends in a final "unknown": when the driver stops waiting
+//!   ([`Policy::deadline_ms`]) an undecided call ends [`Outcome::InDoubt`] or
+//!   [`Outcome::StillPending`], both open in the journal for `recover`;
+//! * a refund has no documented result inquiry: a refund that may have reached the platform
+//!   without an answer ends [`Outcome::Unknown`], is never retried blindly, and stays open in
+//!   the journal until an operator closes it.
+//!
+//! The bound assumes the platform commits or refuses a request within
+//! [`Policy::commit_grace_ms`] of its token's expiry, and that the driver's clock does not
+//! jump (the std driver uses the system clock in milliseconds).
+
+use core::fmt;
+
+use crate::code::{ChargeResultCode, RawCode, ResultCode};
+use crate::field::{ChargeAmount, ChargeResult, MerchantId, NrNumber, SequenceId, UserId};
+use crate::message::{Description, decode_reply};
+
+mod log;
+mod record;
+mod run;
+
+pub use log::{Item, Repair, Scan, repair_len, scan};
+pub use record::{JournalRecord, RecordError, crc32};
+pub use run::{Attempt, Port, drive};
+
+/// The money-moving operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Operation {
+    /// Charge.
+    Charge = 1,
+    /// Cancellation of charge.
+    Cancel = 2,
+    /// Refund.
+    Refund = 3,
+}
+
+impl Operation {
+    /// CLI name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Operation::Charge => "charge",
+            Operation::Cancel => "charge-cancel",
+            Operation::Refund => "refund",
+        }
+    }
+    /// Whether the result inquiry covers it (charges and cancellations; not refunds).
+    pub const fn has_inquiry(self) -> bool {
+        !matches!(self, Operation::Refund)
+    }
+    fn from_u8(v: u8) -> Option<Self> {
+        match v {
+            1 => Some(Operation::Charge),
+            2 => Some(Operation::Cancel),
+            3 => Some(Operation::Refund),
+            _ => None,
+        }
+    }
+}
+
+/// Timing of a flow, in milliseconds of the driver's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Policy {
+    /// Interval between inquiries while the platform says `PENDING` (default 300 000 = 5
+    /// minutes, as the platform re-checks), and the longest back-off between inquiries while
+    /// in doubt.
+    pub poll_interval_ms: u64,
+    /// Stop waiting this long after the driver started (default 3 600 000 = 1 hour): the call
+    /// ends open ([`Outcome::StillPending`] / [`Outcome::InDoubt`]) and `recover` finishes it.
+    pub deadline_ms: u64,
+    /// First wait before retrying a failed inquiry or re-sending (default 2 000); doubles up
+    /// to [`Policy::poll_interval_ms`] while nothing changes.
+    pub retry_ms: u64,
+    /// Most times the request itself is handed to the transport (default 3).
+    pub max_sends: u8,
+    /// Longest validity of the request's one-time token (default 300 000: `ATM` and `CREDIT`
+    /// tokens live 5 minutes, default tokens 30 s; set 30 000 only when you know the token is
+    /// a default one).
+    pub token_ttl_ms: u64,
+    /// How long after its token expired the platform may still commit a request it accepted
+    /// (default 120 000).
+    pub commit_grace_ms: u64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            poll_interval_ms: 300_000,
+            deadline_ms: 3_600_000,
+            retry_ms: 2_000,
+            max_sends: 3,
+            token_ttl_ms: 300_000,
+            commit_grace_ms: 120_000,
+        }
+    }
+}
+
+/// What the driver must do next.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Action {
+    /// Journal [`Flow::record`], then send the operation's request (same sequenceId and token
+    /// as always) and report with [`Event::Response`], [`Event::Lost`] or [`Event::NotSent`].
+    Send,
+    /// Send the result inquiry for the sequenceId, then report with
+    /// [`Event::InquiryResponse`], [`Event::Lost`] or [`Event::NotSent`].
+    Inquire,
+    /// Nothing to do before this time; call [`Flow::poll`] again then.
+    WaitUntil(u64),
+    /// Finished (the outcome may be open: see [`Outcome::is_final`]).
+    Done(Outcome),
+}
+
+/// The word on a money-moving call when the driver stops.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Final: the money moved.
+    Completed {
+        /// The transaction number, when known.
+        nr_number: Option<NrNumber>,
+        /// `true` when the result inquiry (not the request's own response) said `COMPLETED`.
+        from_inquiry: bool,
+    },
+    /// Final: the platform refused the request with this code; no money moved.
+    Declined {
+        /// The code, verbatim.
+        code: RawCode,
+    },
+    /// Final: the inquiry said `FAILED`; no money moved.
+    Failed,
+    /// Final: the request never reached the platform, or can no longer be accepted and the
+    /// platform has no trace of it; no money moved.
+    NotProcessed,
+    /// Open: the platform said `PENDING` and had not decided when the driver stopped waiting.
+    /// `recover` finishes it.
+    StillPending,
+    /// Open: the request may have reached the platform and the platform has not said what
+    /// became of it yet. `recover` finishes it.
+    InDoubt,
+    /// Open until an operator closes it: a refund that may have reached the platform without
+    /// an answer (refunds have no documented inquiry). Never retried blindly.
+    Unknown,
+}
+
+impl Outcome {
+    /// The journal state of this outcome.
+    pub fn state(&self) -> State {
+        match self {
+            Outcome::Completed { .. } => State::Completed,
+            Outcome::Declined { .. } => State::Declined,
+            Outcome::Failed => State::Failed,
+            Outcome::NotProcessed => State::NotProcessed,
+            Outcome::StillPending => State::Pending,
+            Outcome::InDoubt => State::Lost,
+            Outcome::Unknown => State::Unknown,
+        }
+    }
+    /// `true` when the platform's word is known (completed, declined, failed, not
+    /// processed); `false` for the open outcomes.
+    pub fn is_final(&self) -> bool {
+        self.state().is_final()
+    }
+    /// One upper-case word: `COMPLETED`, `DECLINED`, `FAILED`, `NOT_PROCESSED`, `PENDING`,
+    /// `IN_DOUBT`, `UNKNOWN`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Outcome::Completed { .. } => "COMPLETED",
+            Outcome::Declined { .. } => "DECLINED",
+            Outcome::Failed => "FAILED",
+            Outcome::NotProcessed => "NOT_PROCESSED",
+            Outcome::StillPending => "PENDING",
+            Outcome::InDoubt => "IN_DOUBT",
+            Outcome::Unknown => "UNKNOWN",
+        }
+    }
+    /// The inquiry's `result` this outcome came from, if any.
+    pub fn inquiry_result(&self) -> Option<ChargeResult> {
+        match self {
+            Outcome::Completed {
+                from_inquiry: true, ..
+            } => Some(ChargeResult::Completed),
+            Outcome::Failed => Some(ChargeResult::Failed),
+            Outcome::StillPending => Some(ChargeResult::Pending),
+            _ => None,
+        }
+    }
+}
+
+/// What happened to the last action.
+#[derive(Clone, Copy, Debug)]
+pub enum Event<'a> {
+    /// The operation's response: HTTP status and the (decrypted) body.
+    Response {
+        /// HTTP status.
+        status: u16,
+        /// Body bytes (plaintext JSON).
+        body: &'a [u8],
+    },
+    /// The inquiry's response.
+    InquiryResponse {
+        /// HTTP status.
+        status: u16,
+        /// Body bytes.
+        body: &'a [u8],
+    },
+    /// The request may have been received: timeout after connecting, broken connection.
+    Lost,
+    /// The request certainly did not reach the platform (refused connection, DNS, connect
+    /// timeout, TLS handshake failure): nothing left the machine.
+    NotSent,
+}
+
+/// The journaled state of a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum State {
+    /// Written before a send (write-ahead): it may or may not have left. With zero sends:
+    /// nothing was handed to the transport yet.
+    Sending = 1,
+    /// In doubt: it may have reached the platform; resolving through the inquiry.
+    Lost = 2,
+    /// The platform said `isPending` / `PENDING`: polling the inquiry.
+    Pending = 3,
+    /// Final: completed.
+    Completed = 10,
+    /// Final: declined with a code.
+    Declined = 11,
+    /// Final: failed.
+    Failed = 12,
+    /// Final: never processed.
+    NotProcessed = 13,
+    /// A refund whose outcome cannot be learned: open until an operator closes it.
+    Unknown = 15,
+}
+
+impl State {
+    /// Completed, declined, failed or not processed: never replaced by another state.
+    pub const fn is_final(self) -> bool {
+        matches!(
+            self,
+            State::Completed | State::Declined | State::Failed | State::NotProcessed
+        )
+    }
+    /// The states `recover` resolves by talking to the platform (sending, in doubt, pending).
+    pub const fn awaits_platform(self) -> bool {
+        matches!(self, State::Sending | State::Lost | State::Pending)
+    }
+    /// Not final: awaiting the platform or an operator.
+    pub const fn is_open(self) -> bool {
+        !self.is_final()
+    }
+    fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            1 => State::Sending,
+            2 => State::Lost,
+            3 => State::Pending,
+            10 => State::Completed,
+            11 => State::Declined,
+            12 => State::Failed,
+            13 => State::NotProcessed,
+            15 => State::Unknown,
+            _ => return None,
+        })
+    }
+}
+
+/// The request essentials kept in the journal (no secrets: never the token or DCVV).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Essentials {
+    /// Member.
+    pub user_id: UserId,
+    /// Charge amount (charges only).
+    pub amount: Option<ChargeAmount>,
+    /// Merchant (charges only).
+    pub merchant_id: Option<MerchantId>,
+    /// For a cancellation: the nrNumber of the charge it cancels.
+    pub nr_number: Option<NrNumber>,
+}
+
+impl Essentials {
+    /// The API name of the first field in which `self` and `other` differ.
+    pub fn first_difference(&self, other: &Essentials) -> Option<&'static str> {
+        if self.user_id != other.user_id {
+            Some(UserId::API_NAME)
+        } else if self.amount != other.amount {
+            Some(ChargeAmount::API_NAME)
+        } else if self.merchant_id != other.merchant_id {
+            Some(MerchantId::API_NAME)
+        } else if self.nr_number != other.nr_number {
+            Some(NrNumber::API_NAME)
+        } else {
+            None
+        }
+    }
+}
+
+/// What the platform said about a call: the envelope of the answer that decided it (or the
+/// latest one while open) and the fields learned along the way.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Answer {
+    /// `response.code`.
+    pub code: Option<RawCode>,
+    /// `response.description` (for an operator's closing: the operator's note).
+    pub description: Description,
+    /// The transaction number learned (charge or refund response, or the inquiry).
+    pub nr_number: Option<NrNumber>,
+    /// `isPending` of the request's own success response.
+    pub is_pending: Option<bool>,
+    /// The inquiry's latest `result`.
+    pub result: Option<ChargeResult>,
+}
+
+/// What is in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+enum Step {
+    /// Nothing; poll decides.
+    Idle,
+    /// The request was handed out with `Send`.
+    Sending,
+    /// The inquiry was handed out with `Inquire`.
+    Inquiring,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+enum Next {
+    Send,
+    Inquire,
+}
+
+/// One money-moving call's state machine.
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Flow {
+    op: Operation,
+    sequence_id: SequenceId,
+    essentials: Essentials,
+    policy: Policy,
+    /// When this driver started (the deadline counts from here).
+    started_ms: u64,
+    created_ms: u64,
+    accept_until_ms: u64,
+    updated_ms: u64,
+    state: State,
+    step: Step,
+    next_at: u64,
+    next: Next,
+    sends: u8,
+    maybe_arrived: bool,
+    acknowledged: bool,
+    can_resend: bool,
+    held_decline: bool,
+    operator: bool,
+    backoff_ms: u64,
+    answer: Answer,
+    /// An outcome decided on resumption, taken at the first poll.
+    conclude: Option<Outcome>,
+    outcome: Option<Outcome>,
+}
+
+/// A money operation's response, reduced to what the flow needs.
+struct OpReply {
+    code: RawCode,
+    description: Description,
+    /// `Some((is_pending, nr_number))` on success.
+    success: Option<(bool, Option<NrNumber>)>,
+}
+
+fn op_reply(op: Operation, body: &[u8]) -> Result<OpReply, crate::error::DecodeError> {
+    use crate::api::{CancelResponse, ChargeResponse, RefundResponse};
+    use crate::code::{CancelCode, ChargeCode, RefundCode};
+    fn reduce<R, C: ResultCode>(
+        r: crate::message::Reply<R, C>,
+        f: impl FnOnce(R) -> (bool, Option<NrNumber>),
+    ) -> OpReply {
+        let code = RawCode::new(r.code.as_str()).unwrap_or_default();
+        let success = match r.body {
+            Some(b) if r.code.is_success() => Some(f(b)),
+            _ => None,
+        };
+        OpReply {
+            code,
+            description: r.description,
+            success,
+        }
+    }
+    Ok(match op {
+        Operation::Charge => reduce(decode_reply::<ChargeResponse, ChargeCode>(body)?, |b| {
+            (b.is_pending, Some(b.nr_number))
+        }),
+        Operation::Cancel => reduce(decode_reply::<CancelResponse, CancelCode>(body)?, |b| {
+            (b.is_pending, None)
+        }),
+        Operation::Refund => reduce(decode_reply::<RefundResponse, RefundCode>(body)?, |b| {
+            (false, Some(NrNumber::from(b.nr_number)))
+        }),
+    })
+}
+
+impl Flow {
+    /// A new call created at `now_ms`: the first action is [`Action::Send`]. Journal
+    /// [`Flow::record`] before sending (the [`drive`] loop does).
+    pub fn new(
+        op: Operation,
+        sequence_id: SequenceId,
+        essentials: Essentials,
+        policy: Policy,
+        now_ms: u64,
+    ) -> Self {
+        Self {
+            op,
+            sequence_id,
+            essentials,
+            policy,
+            started_ms: now_ms,
+            created_ms: now_ms,
+            accept_until_ms: now_ms
+                .saturating_add(policy.token_ttl_ms)
+                .saturating_add(policy.commit_grace_ms),
+            updated_ms: now_ms,
+            state: State::Sending,
+            step: Step::Idle,
+            next_at: now_ms,
+            next: Next::Send,
+            sends: 0,
+            maybe_arrived: false,
+            acknowledged: false,
+            can_resend: true,
+            held_decline: false,
+            operator: false,
+            backoff_ms: policy.retry_ms,
+            answer: Answer::default(),
+            conclude: None,
+            outcome: None,
+        }
+    }
+
+    /// Continues from the latest journal record of a call (after a restart, or to finish an
+    /// open call). The request is never sent again from a record (the one-time token is not
+    /// journaled): a charge or cancellation is resolved through the inquiry; a refund that
+    /// may have left is [`Outcome::Unknown`]. A record written before anything was handed to
+    /// the transport (zero sends) is [`Outcome::NotProcessed`].
+    pub fn resume(rec: &JournalRecord, policy: Policy, now_ms: u64) -> Self {
+        let mut f = Self {
+            op: rec.op,
+            sequence_id: rec.sequence_id,
+            essentials: rec.essentials,
+            policy,
+            started_ms: now_ms,
+            created_ms: rec.created_ms,
+            accept_until_ms: rec.accept_until_ms,
+            updated_ms: now_ms,
+            state: rec.state,
+            step: Step::Idle,
+            next_at: now_ms,
+            next: Next::Inquire,
+            sends: rec.sends,
+            maybe_arrived: rec.maybe_arrived || rec.state.awaits_platform(),
+            acknowledged: rec.acknowledged || rec.state == State::Pending,
+            can_resend: false,
+            held_decline: rec.held_decline,
+            operator: rec.operator,
+            backoff_ms: policy.retry_ms,
+            answer: rec.answer.clone(),
+            conclude: None,
+            outcome: None,
+        };
+        if rec.state.is_final() || rec.state == State::Unknown {
+            f.outcome = Some(outcome_of_record(rec));
+        } else if rec.sends == 0 {
+            // written before the first send, which never happened (decided at the first poll,
+            // so that the driver journals the change)
+            f.conclude = Some(Outcome::NotProcessed);
+        } else if !rec.op.has_inquiry() {
+            // a refund that may have been sent: unknowable
+            f.conclude = Some(Outcome::Unknown);
+        }
+        // a charge or cancellation keeps its journaled state until something changes it, so
+        // the driver journals every change relative to what the journal holds
+        f
+    }
+
+    /// The driver no longer holds the one-time token: the request is never sent again.
+    pub fn forbid_resend(&mut self) {
+        self.can_resend = false;
+    }
+
+    /// The operation.
+    pub fn operation(&self) -> Operation {
+        self.op
+    }
+    /// The sequenceId (the same for every send and inquiry).
+    pub fn sequence_id(&self) -> &SequenceId {
+        &self.sequence_id
+    }
+    /// The journaled state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+    /// How many times the request was handed to the transport.
+    pub fn sends(&self) -> u8 {
+        self.sends
+    }
+    /// What the platform said so far.
+    pub fn answer(&self) -> &Answer {
+        &self.answer
+    }
+    /// The outcome, once done.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.outcome.as_ref()
+    }
+
+    fn finish(&mut self, o: Outcome, now: u64) {
+        self.state = o.state();
+        self.step = Step::Idle;
+        self.updated_ms = now;
+        self.outcome = Some(o);
+    }
+
+    fn past_deadline(&self, t: u64) -> bool {
+        t > self.started_ms.saturating_add(self.policy.deadline_ms)
+    }
+
+    /// The open outcome when the driver stops waiting.
+    fn open_outcome(&self) -> Outcome {
+        if !self.maybe_arrived {
+            Outcome::NotProcessed
+        } else if !self.op.has_inquiry() {
+            Outcome::Unknown
+        } else if self.acknowledged {
+            Outcome::StillPending
+        } else {
+            Outcome::InDoubt
+        }
+    }
+
+    /// Schedules `next` at `at`, or ends open when that is past the deadline.
+    fn schedule(&mut self, next: Next, at: u64, now: u64) {
+        self.step = Step::Idle;
+        self.updated_ms = now;
+        if self.past_deadline(at) {
+            let o = self.open_outcome();
+            self.finish(o, now);
+        } else {
+            self.next = next;
+            self.next_at = at;
+        }
+    }
+
+    /// The next back-off: doubles from [`Policy::retry_ms`] up to the poll interval.
+    fn backoff(&mut self) -> u64 {
+        let b = self.backoff_ms.max(1);
+        let cap = self.policy.poll_interval_ms.max(self.policy.retry_ms);
+        self.backoff_ms = b.saturating_mul(2).min(cap);
+        b
+    }
+
+    /// What to do now.
+    pub fn poll(&mut self, now_ms: u64) -> Action {
+        if let Some(o) = self.conclude.take() {
+            self.finish(o, now_ms);
+        }
+        if let Some(o) = &self.outcome {
+            return Action::Done(o.clone());
+        }
+        match self.step {
+            // polled again without a report: the request may have left; never hand out a
+            // second Send for it
+            Step::Sending => {
+                self.in_doubt(now_ms);
+                return self.poll(now_ms);
+            }
+            // an inquiry is safe to repeat
+            Step::Inquiring => return Action::Inquire,
+            Step::Idle => {}
+        }
+        if now_ms < self.next_at {
+            return Action::WaitUntil(self.next_at);
+        }
+        self.updated_ms = now_ms;
+        match self.next {
+            Next::Send => {
+                self.sends = self.sends.saturating_add(1);
+                self.step = Step::Sending;
+                self.state = State::Sending;
+                Action::Send
+            }
+            Next::Inquire => {
+                self.step = Step::Inquiring;
+                Action::Inquire
+            }
+        }
+    }
+
+    /// Reports what happened to the action [`Flow::poll`] handed out.
+    pub fn handle(&mut self, now_ms: u64, event: Event<'_>) {
+        if self.outcome.is_some() {
+            return;
+        }
+        let step = self.step;
+        self.updated_ms = now_ms;
+        match (step, event) {
+            (Step::Sending, Event::Response { status, body }) => {
+                self.on_response(now_ms, status, body)
+            }
+            (Step::Sending, Event::NotSent) => self.on_not_sent(now_ms),
+            // anything else that does not answer a send: the request may have left
+            (Step::Sending, Event::Lost | Event::InquiryResponse { .. }) => self.in_doubt(now_ms),
+            (Step::Inquiring, Event::InquiryResponse { status, body }) => {
+                self.on_inquiry(now_ms, status, body)
+            }
+            (Step::Inquiring, _) => self.retry_inquiry(now_ms),
+            // nothing in flight: ignored
+            (Step::Idle, _) => {}
+        }
+    }
+
+    /// The request may have reached the platform and its answer is not known (or not
+    /// trusted): resolve through the inquiry.
+    fn in_doubt(&mut self, now: u64) {
+        self.maybe_arrived = true;
+        if !self.op.has_inquiry() {
+            return self.finish(Outcome::Unknown, now);
+        }
+        self.state = if self.acknowledged {
+            State::Pending
+        } else {
+            State::Lost
+        };
+        // ask at once: a lost answer is often a committed request
+        self.schedule(Next::Inquire, now, now);
+    }
+
+    fn on_not_sent(&mut self, now: u64) {
+        if self.sends < self.policy.max_sends {
+            self.state = if self.maybe_arrived {
+                State::Lost
+            } else {
+                State::Sending
+            };
+            let at = now.saturating_add(self.policy.retry_ms);
+            self.schedule(Next::Send, at, now);
+        } else if self.maybe_arrived {
+            // an earlier send may still be in flight
+            self.in_doubt(now);
+        } else {
+            self.finish(Outcome::NotProcessed, now);
+        }
+    }
+
+    fn on_response(&mut self, now: u64, status: u16, body: &[u8]) {
+        // authoritative: no earlier send may have reached the platform
+        let authoritative = !self.maybe_arrived;
+        self.maybe_arrived = true;
+        if status >= 500 {
+            return self.in_doubt(now);
+        }
+        let Ok(r) = op_reply(self.op, body) else {
+            // undecodable: the request may have been processed
+            return self.in_doubt(now);
+        };
+        self.answer.code = Some(r.code);
+        self.answer.description = r.description;
+        match r.success {
+            Some((pending, nr)) => {
+                self.held_decline = false;
+                if nr.is_some() {
+                    self.answer.nr_number = nr;
+                }
+                self.answer.is_pending = Some(pending);
+                if pending {
+                    self.acknowledged = true;
+                    self.state = State::Pending;
+                    self.backoff_ms = self.policy.retry_ms;
+                    let at = now.saturating_add(self.policy.poll_interval_ms);
+                    self.schedule(Next::Inquire, at, now);
+                } else {
+                    let nr_number = self.answer.nr_number;
+                    self.finish(
+                        Outcome::Completed {
+                            nr_number,
+                            from_inquiry: false,
+                        },
+                        now,
+                    );
+                }
+            }
+            None if authoritative => {
+                let code = self.answer.code.clone().unwrap_or_default();
+                self.finish(Outcome::Declined { code }, now);
+            }
+            None => {
+                // a re-send was refused: perhaps because the original got there first
+                self.held_decline = true;
+                self.in_doubt(now);
+            }
+        }
+    }
+
+    fn retry_inquiry(&mut self, now: u64) {
+        let at = now.saturating_add(self.backoff());
+        self.schedule(Next::Inquire, at, now);
+    }
+
+    fn on_inquiry(&mut self, now: u64, status: u16, body: &[u8]) {
+        if status >= 500 {
+            return self.retry_inquiry(now);
+        }
+        let Ok(reply) =
+            decode_reply::<crate::api::ChargeResultResponse, ChargeResultCode>(body)
+        else {
+            return self.retry_inquiry(now);
+        };
+        if reply.code == ChargeResultCode::PreviousTransactionNotFound {
+            if !self.held_decline {
+                self.answer.code = RawCode::new(reply.code.as_str()).ok();
+                self.answer.description = reply.description;
+            }
+            return self.not_found(now);
+        }
+        let Some(b) = reply.body.filter(|_| reply.code.is_success()) else {
+            // e.g. 000_002: the inquiry itself was refused; ask again later
+            return self.retry_inquiry(now);
+        };
+        if b.nr_number.is_some() {
+            self.answer.nr_number = b.nr_number;
+        }
+        self.answer.result = Some(b.result);
+        let take_envelope = |a: &mut Answer| {
+            a.code = RawCode::new(reply.code.as_str()).ok();
+            a.description = reply.description.clone();
+        };
+        match b.result {
+            ChargeResult::Completed => {
+                self.held_decline = false;
+                take_envelope(&mut self.answer);
+                let nr_number = self.answer.nr_number;
+                self.finish(
+                    Outcome::Completed {
+                        nr_number,
+                        from_inquiry: true,
+                    },
+                    now,
+                );
+            }
+            ChargeResult::Failed if self.held_decline => {
+                // the re-send's decline stands: nothing completed
+                let code = self.answer.code.clone().unwrap_or_default();
+                self.finish(Outcome::Declined { code }, now);
+            }
+            ChargeResult::Failed => {
+                take_envelope(&mut self.answer);
+                self.finish(Outcome::Failed, now);
+            }
+            ChargeResult::Pending => {
+                // the platform holds the transaction: a held decline was about a re-send
+                self.held_decline = false;
+                take_envelope(&mut self.answer);
+                self.acknowledged = true;
+                self.state = State::Pending;
+                self.backoff_ms = self.policy.retry_ms;
+                let at = now.saturating_add(self.policy.poll_interval_ms);
+                self.schedule(Next::Inquire, at, now);
+            }
+        }
+    }
+
+    /// The inquiry said "previous transaction not found".
+    fn not_found(&mut self, now: u64) {
+        if self.acknowledged {
+            // the platform told us it has it: keep asking
+            let at = now.saturating_add(self.policy.poll_interval_ms);
+            return self.schedule(Next::Inquire, at, now);
+        }
+        if now >= self.accept_until_ms {
+            // the request can no longer be accepted and the platform has no trace of it
+            let o = if self.held_decline {
+                Outcome::Declined {
+                    code: self.answer.code.clone().unwrap_or_default(),
+                }
+            } else {
+                Outcome::NotProcessed
+            };
+            return self.finish(o, now);
+        }
+        let token_alive = now < self.created_ms.saturating_add(self.policy.token_ttl_ms);
+        if self.can_resend
+            && !self.held_decline
+            && self.sends < self.policy.max_sends
+            && token_alive
+        {
+            // not there yet: send again, same sequenceId, same token
+            self.state = State::Lost;
+            let at = now.saturating_add(self.policy.retry_ms);
+            return self.schedule(Next::Send, at, now);
+        }
+        // not yet: ask again, at the latest right when the bound passes
+        let at = now.saturating_add(self.backoff()).min(self.accept_until_ms);
+        self.schedule(Next::Inquire, at.max(now.saturating_add(1)), now);
+    }
+
+    /// The journal record of the current state (the [`drive`] loop writes it before every
+    /// send and after every transition).
+    pub fn record(&self) -> JournalRecord {
+        JournalRecord {
+            op: self.op,
+            state: self.state,
+            sequence_id: self.sequence_id,
+            essentials: self.essentials,
+            sends: self.sends,
+            created_ms: self.created_ms,
+            updated_ms: self.updated_ms,
+            accept_until_ms: self.accept_until_ms,
+            maybe_arrived: self.maybe_arrived,
+            acknowledged: self.acknowledged,
+            held_decline: self.held_decline,
+            operator: self.operator,
+            answer: self.answer.clone(),
+        }
+    }
+}
+
+/// The outcome a final (or operator-awaiting) record stands for.
+pub fn outcome_of_record(rec: &JournalRecord) -> Outcome {
+    match rec.state {
+        State::Completed => Outcome::Completed {
+            nr_number: rec.answer.nr_number,
+            from_inquiry: rec.answer.result == Some(ChargeResult::Completed),
+        },
+        State::Declined => Outcome::Declined {
+            code: rec.answer.code.clone().unwrap_or_default(),
+        },
+        State::Failed => Outcome::Failed,
+        State::NotProcessed => Outcome::NotProcessed,
+        State::Pending => Outcome::StillPending,
+        State::Sending | State::Lost => Outcome::InDoubt,
+        State::Unknown => Outcome::Unknown,
+    }
+}
+
+/// What to do when a money-moving call is started with a sequenceId the journal may
+/// already hold (an idempotent re-run).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rerun<'a> {
+    /// The journal does not know it: a new call.
+    New,
+    /// Final (or a refund awaiting its operator): report the recorded outcome; send nothing.
+    Replay(&'a JournalRecord),
+    /// Open: resume through the inquiry ([`Flow::resume`]); never send it blindly.
+    Resume(&'a JournalRecord),
+    /// The sequenceId was used for a different request: refuse (this API field differs).
+    Mismatch(&'static str),
+}
+
+/// Decides an idempotent re-run from the latest journal record of the sequenceId.
+pub fn rerun<'a>(
+    latest: Option<&'a JournalRecord>,
+    op: Operation,
+    essentials: &Essentials,
+) -> Rerun<'a> {
+    let Some(rec) = latest else {
+        return Rerun::New;
+    };
+    if rec.op != op {
+        return Rerun::Mismatch("operation");
+    }
+    if let Some(field) = rec.essentials.first_difference(essentials) {
+        return Rerun::Mismatch(field);
+    }
+    if rec.state.is_final() || rec.state == State::Unknown {
+        Rerun::Replay(rec)
+    } else {
+        Rerun::Resume(rec)
+    }
+}
+
+/// How an operator closes an open call after checking with KONA PLATE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Closure {
+    /// KONA PLATE says the money moved.
+    Completed,
+    /// KONA PLATE says it never processed the request.
+    NotProcessed,
+}
+
+impl JournalRecord {
+    /// The record that closes this open entry on an operator's word, keeping the history
+    /// (append it; the earlier records stay). The note (at most 256 bytes of UTF-8) replaces
+    /// the description. `None` when the entry is already final.
+    pub fn closed_by_operator(
+        &self,
+        closure: Closure,
+        note: &str,
+        now_ms: u64,
+    ) -> Result<Option<JournalRecord>, crate::field::FieldError> {
+        if self.state.is_final() {
+            return Ok(None);
+        }
+        let mut rec = self.clone();
+        rec.state = match closure {
+            Closure::Completed => State::Completed,
+            Closure::NotProcessed => State::NotProcessed,
+        };
+        rec.operator = true;
+        rec.held_decline = false;
+        rec.updated_ms = now_ms;
+        rec.answer.code = None;
+        rec.answer.description =
+            Description::new(note).map_err(|e| e.for_field("note"))?;
+        Ok(Some(rec))
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.word())
+    }
+}
