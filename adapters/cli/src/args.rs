@@ -6,8 +6,9 @@ use clap::{Args, Parser, Subcommand};
 /// KONA PLATE prepaid-card Open API client.
 ///
 /// Exit status: 0 success (000_000); 2 input rejected before anything was sent; 3 the API
-/// answered another result code; 4 transport failure (outcome unknown or nothing sent);
-/// 5 still pending when polling stopped.
+/// answered another result code (or the inquiry said FAILED); 4 transport failure: nothing was
+/// sent, or a refund's outcome is unknown; 5 still open when polling stopped (pending or in
+/// doubt: `konaplate recover` finishes it).
 #[derive(Debug, Parser)]
 #[command(name = "konaplate", version, about, long_about = None)]
 pub struct Cli {
@@ -50,9 +51,18 @@ pub struct Cli {
     /// Seconds between result inquiries while a charge or cancellation is pending.
     #[arg(long, value_name = "SECONDS", default_value_t = 300, global = true)]
     pub poll_interval: u64,
-    /// Stop polling after this many seconds (exit 5 if still pending; `recover` resumes).
+    /// Stop polling after this many seconds (exit 5 if still open; `recover` resumes).
     #[arg(long, value_name = "SECONDS", default_value_t = 3600, global = true)]
     pub max_wait: u64,
+    /// Longest validity of the one-time token a money command carries: 300 (ATM and CREDIT
+    /// tokens, the safe default) or 30 (a default token). Until it has passed, plus a grace,
+    /// "previous transaction not found" does not prove that a request never arrived.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, global = true)]
+    pub token_ttl: u64,
+    /// How long after its token expired KONA PLATE may still commit a request it accepted.
+    /// Lower it only for a platform whose commit time you know (a local sandbox).
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, global = true)]
+    pub commit_grace: u64,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -92,8 +102,13 @@ pub enum Command {
     /// Auto-recharge at payment.
     #[command(subcommand)]
     AutoRecharge(AutoRecharge),
-    /// Resolve every unfinished journaled call and print the outcomes.
+    /// Resolve every open journaled call through the result inquiry and print the outcomes.
     Recover,
+    /// List the journal's entries (open ones first), or close an unknown refund.
+    Journal {
+        #[command(subcommand)]
+        action: Option<JournalAction>,
+    },
     /// Run the local sandbox and print the URL it listens on; serve until stopped.
     Sandbox {
         /// Port on 127.0.0.1 (default: any free port).
@@ -175,6 +190,37 @@ pub struct RefundArgs {
     /// Control number (minted and printed when omitted).
     #[arg(long)]
     pub sequence_id: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalAction {
+    /// List every entry, open ones first (the default).
+    List,
+    /// Close an open entry on your word after checking with KONA PLATE (for a refund whose
+    /// outcome is unknown). Appended as a new record: the history stays.
+    Resolve {
+        /// The entry's sequenceId.
+        sequence_id: String,
+        /// What KONA PLATE told you.
+        #[arg(long, value_enum)]
+        outcome: Resolution,
+        /// Why (a ticket number, who confirmed it), at most 256 bytes.
+        #[arg(long)]
+        note: String,
+        /// Also close a charge or cancellation the inquiry has not decided, or an entry the
+        /// platform could still commit.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// What KONA PLATE said about an entry.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Resolution {
+    /// The money moved.
+    Completed,
+    /// The platform never processed it.
+    NotProcessed,
 }
 
 #[derive(Debug, Subcommand)]

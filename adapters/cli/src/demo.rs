@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use konaplate::core::flow::{Outcome, Policy};
 use konaplate::core::prelude::*;
-use konaplate::money::{self, MaybeJournal, MoneyRequest};
+use konaplate::money::{self, MoneyRequest};
 use konaplate::{Client, mint_sequence_id};
 use konaplate_sandbox::seed::{self, HAPPY, HAPPY_CARD, MERCHANT};
 use konaplate_sandbox::{Sandbox, SandboxConfig, TxnState};
@@ -58,7 +58,7 @@ impl Demo {
 
     fn money(&mut self, req: MoneyRequest) -> Option<money::Report> {
         let policy = Policy { poll_interval_ms: 500, deadline_ms: 30_000, ..Policy::default() };
-        money::run(&self.client, MaybeJournal(None), &req, policy, &mut |_| {}).ok()
+        money::run(&self.client, None, &req, policy, &mut |_| {}).ok()
     }
 
     fn inquire(&mut self, seq: SequenceId, label: &str) {
@@ -82,14 +82,14 @@ pub fn run() -> u8 {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: cannot start the sandbox: {e}");
-            return crate::exit::TRANSPORT;
+            return crate::output::exit::TRANSPORT;
         }
     };
     let client = match Client::new(sb.client_config()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
-            return crate::exit::INPUT;
+            return crate::output::exit::INPUT;
         }
     };
     println!("KONA PLATE demo against the built-in sandbox at {}", sb.base_url());
@@ -123,7 +123,7 @@ pub fn run() -> u8 {
             ("charge completed with an nrNumber", nr.is_some()),
             ("card balance rose by the amount", card == start_card + CHARGE),
             ("bank account fell by the amount", account + CHARGE == start_account),
-            ("sent exactly once", r.as_ref().is_some_and(|r| r.sends == 1)),
+            ("sent exactly once", r.as_ref().is_some_and(|r| r.record.sends == 1)),
         ],
     );
     d.inquire(charge_seq, "charge");
@@ -222,9 +222,9 @@ pub fn run() -> u8 {
 fn finish(d: &Demo) -> u8 {
     if d.failures == 0 && d.step == 12 {
         println!("demo: all {} steps match the sandbox ledger", d.step);
-        crate::exit::OK
+        crate::output::exit::OK
     } else {
         println!("demo: {} check(s) failed, {} of 12 steps ran", d.failures, d.step);
-        crate::exit::API
+        crate::output::exit::API
     }
 }

@@ -213,6 +213,8 @@ pub struct Ledger {
     txns: BTreeMap<String, Txn>,
     nr_index: HashMap<String, String>,
     refunds: BTreeMap<String, RefundRecord>,
+    /// SequenceIds of requests received and not yet committed (a slow platform).
+    in_flight: BTreeSet<String>,
     plans: Vec<Plan>,
     nr_counter: u64,
     /// How long a pending charge/cancel stays pending.
@@ -309,6 +311,7 @@ impl Ledger {
             txns: BTreeMap::new(),
             nr_index: HashMap::new(),
             refunds: BTreeMap::new(),
+            in_flight: BTreeSet::new(),
             plans: Vec::new(),
             nr_counter: 0,
             pending_for,
@@ -467,11 +470,27 @@ impl Ledger {
         Ok(card)
     }
 
+    /// A sequenceId must be unique: one already used (committed, refused after being
+    /// recorded, or still in flight) is refused with `000_002` and nothing else happens.
     fn check_new_sequence(&self, seq: &SequenceId) -> Result<(), Refusal> {
-        if self.txns.contains_key(seq.as_str()) || self.refunds.contains_key(seq.as_str()) {
+        let s = seq.as_str();
+        if self.txns.contains_key(s) || self.refunds.contains_key(s) || self.in_flight.contains(s) {
             return invalid("sequenceId");
         }
         Ok(())
+    }
+
+    /// Takes `seq` for a request that arrived and will commit later (a slow platform); a
+    /// taken sequenceId is refused like a used one.
+    pub fn reserve(&mut self, seq: &SequenceId) -> Result<(), Refusal> {
+        self.check_new_sequence(seq)?;
+        self.in_flight.insert(seq.as_str().to_string());
+        Ok(())
+    }
+
+    /// Releases a reservation right before its request commits.
+    pub fn unreserve(&mut self, seq: &SequenceId) {
+        self.in_flight.remove(seq.as_str());
     }
 
     /// Charge (§6.2).

@@ -66,11 +66,17 @@ pub enum Fault {
     OversizedBody,
     /// Commit, then send the response one byte at a time, this long apart.
     SlowDrip(Duration),
+    /// A slow platform: the request is received and checked (its sequenceId is taken at
+    /// once, its token judged at arrival), committed only this long later, then answered.
+    /// Meanwhile the result inquiry says "not found" (it answers from committed state only)
+    /// and a re-send of the same sequenceId is refused with `000_002`. Money-moving
+    /// endpoints only; others are just delayed.
+    SlowCommit(Duration),
 }
 
 impl Fault {
     /// Parses the CLI form: `refuse`, `drop-before`, `drop-after`, `delay:MS`, `status:CODE`,
-    /// `truncate`, `invalid-json`, `wrong-length`, `oversized`, `drip:MS`.
+    /// `truncate`, `invalid-json`, `wrong-length`, `oversized`, `drip:MS`, `slow-commit:MS`.
     pub fn parse(s: &str) -> Result<Fault, String> {
         let (name, arg) = match s.split_once(':') {
             Some((n, a)) => (n, Some(a)),
@@ -96,7 +102,8 @@ impl Fault {
             "wrong-length" => Fault::WrongContentLength,
             "oversized" => Fault::OversizedBody,
             "drip" => Fault::SlowDrip(ms(arg, 20)?),
-            _ => return Err(format!("unknown fault {s:?}: refuse[:MS], drop-before, drop-after, delay[:MS], status:500|502|503, truncate, invalid-json, wrong-length, oversized, drip[:MS]")),
+            "slow-commit" => Fault::SlowCommit(ms(arg, 3000)?),
+            _ => return Err(format!("unknown fault {s:?}: refuse[:MS], drop-before, drop-after, delay[:MS], status:500|502|503, truncate, invalid-json, wrong-length, oversized, drip[:MS], slow-commit[:MS]")),
         })
     }
 }
@@ -411,7 +418,11 @@ fn handle(mut stream: TcpStream, shared: &Shared) {
         }
         _ => {}
     }
-    let answer = process(shared, endpoint, req);
+    let slow = match fault {
+        Some(Fault::SlowCommit(d)) => Some(d),
+        _ => None,
+    };
+    let answer = process(shared, endpoint, req, slow);
     logged.status = answer.status;
     logged.code = answer.code.clone();
     lock(&shared.log).push(logged);
@@ -593,7 +604,7 @@ fn verify_headers(shared: &Shared, req: &RawRequest, encrypted_request: bool) ->
     Ok(())
 }
 
-fn process(shared: &Shared, endpoint: Option<&'static str>, mut req: RawRequest) -> Answer {
+fn process(shared: &Shared, endpoint: Option<&'static str>, mut req: RawRequest, slow: Option<Duration>) -> Answer {
     let Some(name) = endpoint else {
         let mut a = refusal_answer(Refusal { code: "000_002", field: Some("path") });
         a.status = 404;
@@ -614,29 +625,74 @@ fn process(shared: &Shared, endpoint: Option<&'static str>, mut req: RawRequest)
         Err(_) => return invalid("encData"),
     };
     let now = Instant::now();
-    let mut ledger = lock(&shared.ledger);
-    ledger.settle(now);
     let ttl = shared.config.token_ttl;
     match name {
-        n if n == IssueToken::NAME => run::<IssueToken, _>(shared, &plain, |r| ledger.issue_token(r, now, ttl)),
-        n if n == Charge::NAME => run::<Charge, _>(shared, &plain, |r| ledger.charge(r, now)),
-        n if n == CancelCharge::NAME => run::<CancelCharge, _>(shared, &plain, |r| ledger.cancel(r, now)),
-        n if n == ChargeResultInquiry::NAME => run::<ChargeResultInquiry, _>(shared, &plain, |r| ledger.result(r)),
-        n if n == RefundFee::NAME => run::<RefundFee, _>(shared, &plain, |r| ledger.refund_fee(r, now)),
-        n if n == Refund::NAME => run::<Refund, _>(shared, &plain, |r| ledger.refund(r, now)),
-        n if n == AutoRechargeRegister::NAME => run::<AutoRechargeRegister, _>(shared, &plain, |r| {
-            let t = clock::now(9 * 60).unwrap_or_else(|_| unreachable!("system clock in range"));
-            let mut d = [0u8; 17];
-            t.write_17(&mut d);
-            let date = DateTime14::from_bytes(&d[..14]).map_err(|_| Refusal { code: "000_002", field: Some("registeredDate") })?;
-            ledger.register(r, date)
-        }),
-        _ => run::<AutoRechargeList, _>(shared, &plain, |r| ledger.list(r)),
+        n if n == Charge::NAME => money::<Charge>(shared, &plain, slow, |r| r.sequence_id, |l, r, at| l.charge(r, at)),
+        n if n == CancelCharge::NAME => {
+            money::<CancelCharge>(shared, &plain, slow, |r| r.sequence_id, |l, r, at| l.cancel(r, at))
+        }
+        n if n == Refund::NAME => money::<Refund>(shared, &plain, slow, |r| r.sequence_id, |l, r, at| l.refund(r, at)),
+        _ => {
+            if let Some(d) = slow {
+                thread::sleep(d);
+            }
+            let mut ledger = lock(&shared.ledger);
+            ledger.settle(now);
+            match name {
+                n if n == IssueToken::NAME => run::<IssueToken, _>(shared, &plain, |r| ledger.issue_token(r, now, ttl)),
+                n if n == ChargeResultInquiry::NAME => run::<ChargeResultInquiry, _>(shared, &plain, |r| ledger.result(r)),
+                n if n == RefundFee::NAME => run::<RefundFee, _>(shared, &plain, |r| ledger.refund_fee(r, now)),
+                n if n == AutoRechargeRegister::NAME => run::<AutoRechargeRegister, _>(shared, &plain, |r| {
+                    let t = clock::now(9 * 60).unwrap_or_else(|_| unreachable!("system clock in range"));
+                    let mut d = [0u8; 17];
+                    t.write_17(&mut d);
+                    let date = DateTime14::from_bytes(&d[..14])
+                        .map_err(|_| Refusal { code: "000_002", field: Some("registeredDate") })?;
+                    ledger.register(r, date)
+                }),
+                _ => run::<AutoRechargeList, _>(shared, &plain, |r| ledger.list(r)),
+            }
+        }
     }
 }
 
-/// Decodes the request, runs the ledger operation, encodes (and, when the endpoint's response
-/// is Encrypted, seals) the reply.
+/// A money-moving endpoint. On a slow platform (`slow`), the request's sequenceId is taken
+/// when it arrives (a re-send meanwhile is refused), the ledger commits only after the delay,
+/// and its token is judged as of the arrival.
+fn money<E: Endpoint>(
+    shared: &Shared,
+    body: &[u8],
+    slow: Option<Duration>,
+    seq_of: fn(&E::Request) -> SequenceId,
+    op: impl FnOnce(&mut Ledger, &E::Request, Instant) -> Result<E::Response, Refusal>,
+) -> Answer {
+    let arrived = Instant::now();
+    let req = match decode_message::<E::Request>(body) {
+        Ok(r) => r,
+        Err(e) => return invalid(field_of(&e)),
+    };
+    let seq = seq_of(&req);
+    if let Some(d) = slow {
+        {
+            let mut ledger = lock(&shared.ledger);
+            ledger.settle(arrived);
+            if let Err(r) = ledger.reserve(&seq) {
+                return refusal_answer(r);
+            }
+        }
+        thread::sleep(d);
+    }
+    let mut ledger = lock(&shared.ledger);
+    ledger.settle(Instant::now());
+    if slow.is_some() {
+        ledger.unreserve(&seq);
+    }
+    let result = op(&mut ledger, &req, arrived);
+    drop(ledger);
+    answer::<E>(shared, result)
+}
+
+/// Decodes the request, runs the ledger operation, and answers.
 fn run<E: Endpoint, F>(shared: &Shared, body: &[u8], op: F) -> Answer
 where
     F: FnOnce(&E::Request) -> Result<E::Response, Refusal>,
@@ -645,7 +701,12 @@ where
         Ok(r) => r,
         Err(e) => return invalid(field_of(&e)),
     };
-    let (status, code, reply) = match op(&req) {
+    answer::<E>(shared, op(&req))
+}
+
+/// Encodes (and, when the endpoint's response is Encrypted, seals) the reply.
+fn answer<E: Endpoint>(shared: &Shared, result: Result<E::Response, Refusal>) -> Answer {
+    let (status, code, reply) = match result {
         Ok(r) => (200, "000_000", Some(r)),
         Err(r) => return refusal_answer(r),
     };

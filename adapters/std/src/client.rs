@@ -352,10 +352,18 @@ impl Client {
         })
     }
 
-    /// Sends endpoint `E`'s request and returns the HTTP status and the plaintext body
-    /// (decrypted when it was `encData`), without interpreting them: what the recovery flow
-    /// consumes. An encrypted body that cannot be decrypted is [`Error::OutcomeUnknown`].
-    pub fn send_raw<E: Endpoint>(&self, req: &E::Request) -> Result<RawReply, Error> {
+    /// Encodes and signs endpoint `E`'s request as it would be sent now, without sending it:
+    /// every local rejection (a missing key, a clock out of range, a buffer) shows here, so a
+    /// money-moving call can be refused before it is journaled.
+    pub fn check<E: Endpoint>(&self, req: &E::Request) -> Result<(), Error> {
+        self.encode::<E>(req).map(|_| ())
+    }
+
+    /// The signed request body and headers of endpoint `E`.
+    fn encode<E: Endpoint>(
+        &self,
+        req: &E::Request,
+    ) -> Result<(zeroize::Zeroizing<Vec<u8>>, SignedHeaders), Error> {
         let stamp = clock::stamp(self.config.time_zone, self.offset_minutes)
             .map_err(|e| Error::Rejected(Rejection::Clock(e.to_string())))?;
         let mut buf = zeroize::Zeroizing::new(vec![0u8; 8192]);
@@ -375,10 +383,18 @@ impl Client {
             encode_body::<E>(req, &mut buf)
         }
         .map_err(|e| Error::Rejected(Rejection::Encode(e)))?;
-        let body = buf.get(..len).unwrap_or(&[]);
-        let headers = SignedHeaders::sign(&self.creds, &stamp, body);
-        let correlation_id = stamp.correlation_id;
-        let (status, response_correlation_id, mut body) = self.post(E::PATH, &headers, body)?;
+        buf.truncate(len);
+        let headers = SignedHeaders::sign(&self.creds, &stamp, &buf);
+        Ok((buf, headers))
+    }
+
+    /// Sends endpoint `E`'s request and returns the HTTP status and the plaintext body
+    /// (decrypted when it was `encData`), without interpreting them: what the recovery flow
+    /// consumes. An encrypted body that cannot be decrypted is [`Error::OutcomeUnknown`].
+    pub fn send_raw<E: Endpoint>(&self, req: &E::Request) -> Result<RawReply, Error> {
+        let (body, headers) = self.encode::<E>(req)?;
+        let correlation_id = headers.correlation_id;
+        let (status, response_correlation_id, mut body) = self.post(E::PATH, &headers, &body)?;
         let encrypted = matches!(find_enc_data(&body), Ok(Some(_)));
         if encrypted {
             let Some(key) = &self.config.client_private_key else {

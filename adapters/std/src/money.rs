@@ -1,22 +1,34 @@
-//! Running money-moving calls to their final outcome: the core's recovery [`Flow`] driven
-//! over the blocking [`Client`], journaled before every send.
+//! Money-moving calls run exactly once: the core's [`Flow`] driven by its [`drive`] loop over
+//! the blocking [`Client`], journaled in a [`FileJournal`] before every send.
+//!
+//! * [`run`] starts a call, or — when the journal already holds its sequenceId — replays
+//!   its final outcome, or resumes it through the result inquiry (an idempotent re-run: the
+//!   request is never sent blindly a second time);
+//! * [`resume`] finishes an open journal entry (what `konaplate recover` does for each).
+//!
+//! While a call is driven, this process holds its entry lock: another process (a second
+//! `recover`, a re-run) leaves it alone ([`RunError::Busy`]).
 
 use std::time::Duration;
 
-use konaplate_core::flow::{Action, Essentials, Event, Flow, Journal, JournalRecord, Operation, Outcome, Policy};
+use konaplate_core::flow::{
+    Attempt, Essentials, Event, Flow, JournalRecord, Operation, Outcome, Policy, Port, Rerun,
+    drive, outcome_of_record, rerun,
+};
 use konaplate_core::prelude::*;
 
 use crate::client::{Client, Error, RawReply};
 use crate::clock;
+use crate::journal::{EntryLock, FileJournal};
 
 /// The request of a money-moving call.
 #[derive(Clone, Debug)]
 pub enum MoneyRequest {
-    /// Charge (§6.2).
+    /// Charge.
     Charge(ChargeRequest),
-    /// Cancellation of charge (§6.3).
+    /// Cancellation of charge.
     Cancel(CancelRequest),
-    /// Refund (§6.7).
+    /// Refund.
     Refund(RefundRequest),
 }
 
@@ -37,7 +49,8 @@ impl MoneyRequest {
             MoneyRequest::Refund(r) => r.sequence_id,
         }
     }
-    fn essentials(&self) -> Essentials {
+    /// What the journal keeps of it (no secrets).
+    pub fn essentials(&self) -> Essentials {
         match self {
             MoneyRequest::Charge(r) => Essentials {
                 user_id: r.user_id,
@@ -63,31 +76,43 @@ impl MoneyRequest {
             MoneyRequest::Refund(r) => client.send_raw::<Refund>(r),
         }
     }
+    fn check(&self, client: &Client) -> Result<(), Error> {
+        match self {
+            MoneyRequest::Charge(r) => client.check::<Charge>(r),
+            MoneyRequest::Cancel(r) => client.check::<CancelCharge>(r),
+            MoneyRequest::Refund(r) => client.check::<Refund>(r),
+        }
+    }
 }
 
 /// What happened, for reporting.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Report {
-    /// The operation.
-    pub operation: Operation,
-    /// Its sequenceId.
-    pub sequence_id: SequenceId,
-    /// The final outcome.
+    /// The outcome (possibly open: see [`Outcome::is_final`]).
     pub outcome: Outcome,
-    /// The last response to the request itself (status, plaintext body), if any arrived.
-    pub response: Option<(u16, Vec<u8>)>,
-    /// The last result-inquiry response, if any.
-    pub inquiry: Option<(u16, Vec<u8>)>,
-    /// Times the request was sent.
-    pub sends: u8,
-    /// The last response to the request was JWE-encrypted (and was decrypted).
+    /// The call's latest journal record: what the platform said, the sends, the times.
+    pub record: JournalRecord,
+    /// The outcome was replayed from the journal; nothing was sent this time.
+    pub replayed: bool,
+    /// The last answer to the request itself came JWE-encrypted (and was decrypted).
     pub response_encrypted: bool,
+}
+
+impl Report {
+    /// The operation.
+    pub fn operation(&self) -> Operation {
+        self.record.op
+    }
+    /// The sequenceId.
+    pub fn sequence_id(&self) -> SequenceId {
+        self.record.sequence_id
+    }
 }
 
 /// Progress notices for a UI (a spinner, a log line).
 #[derive(Debug, Clone, Copy)]
 pub enum Progress {
-    /// Sending the request (nth time).
+    /// Sending the request (nth time, same sequenceId).
     Sending(u8),
     /// Asking the result inquiry.
     Inquiring,
@@ -95,26 +120,24 @@ pub enum Progress {
     Waiting(Duration),
 }
 
-/// A journal that may be absent (`--no-journal`).
-pub struct MaybeJournal<'a>(pub Option<&'a mut dyn Journal<Error = std::io::Error>>);
-
-impl MaybeJournal<'_> {
-    fn write(&mut self, rec: &JournalRecord) -> Result<(), std::io::Error> {
-        match &mut self.0 {
-            Some(j) => j.record(rec),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Why a flow stopped without an outcome.
+/// Why a call stopped without an outcome.
 #[derive(Debug)]
 pub enum RunError {
-    /// The request was rejected locally before anything was sent.
+    /// The request was rejected locally before anything was sent (and nothing was journaled).
     Rejected(Error),
-    /// The journal could not be written: the call was not sent (if it failed before the
-    /// first send) or its state could not be saved.
+    /// The journal could not be written: nothing was sent if it failed before the first send;
+    /// otherwise the journal holds the last durable state and `recover` continues from it.
     Journal(std::io::Error),
+    /// Another live process is driving this sequenceId.
+    Busy(SequenceId),
+    /// The journal holds this sequenceId for a different request: this API field differs.
+    /// Nothing was sent.
+    Mismatch {
+        /// The sequenceId.
+        sequence_id: SequenceId,
+        /// The API name of the first field that differs (`operation` for another operation).
+        field: &'static str,
+    },
 }
 
 impl std::fmt::Display for RunError {
@@ -122,41 +145,90 @@ impl std::fmt::Display for RunError {
         match self {
             RunError::Rejected(e) => write!(f, "{e}"),
             RunError::Journal(e) => write!(f, "journal: {e}"),
+            RunError::Busy(s) => write!(f, "sequenceId {s} is being driven by another konaplate process right now; nothing was sent"),
+            RunError::Mismatch { sequence_id, field } => write!(
+                f,
+                "sequenceId {sequence_id} was already used for a different request (`{field}` differs); nothing was sent: use a new sequenceId"
+            ),
         }
     }
 }
 
 impl std::error::Error for RunError {}
 
-/// Runs a new money-moving call to its outcome, writing the journal before every send and at
-/// every transition.
-pub fn run(
-    client: &Client,
-    journal: MaybeJournal<'_>,
-    request: &MoneyRequest,
-    policy: Policy,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<Report, RunError> {
-    let flow = Flow::new(request.operation(), request.sequence_id(), request.essentials(), policy, clock::unix_millis());
-    drive(client, journal, flow, Some(request), progress)
+/// The [`Port`] of the std driver: the system clock, the file journal, the blocking client.
+struct StdPort<'a> {
+    client: &'a Client,
+    journal: Option<&'a mut FileJournal>,
+    request: Option<&'a MoneyRequest>,
+    sequence_id: SequenceId,
+    reply: Option<RawReply>,
+    response_encrypted: bool,
+    progress: &'a mut dyn FnMut(Progress),
 }
 
-/// Resumes a journaled call (after a crash or a timeout) to its outcome. The request is never
-/// re-sent from the journal.
-pub fn resume(
-    client: &Client,
-    journal: MaybeJournal<'_>,
-    record: &JournalRecord,
-    policy: Policy,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<Report, RunError> {
-    let flow = Flow::resume(record, policy, clock::unix_millis());
-    drive(client, journal, flow, None, progress)
+impl Port for StdPort<'_> {
+    type Error = std::io::Error;
+
+    fn now_ms(&mut self) -> u64 {
+        clock::unix_millis()
+    }
+
+    fn persist(&mut self, record: &JournalRecord) -> Result<(), std::io::Error> {
+        match &mut self.journal {
+            Some(j) => j.append(record),
+            None => Ok(()),
+        }
+    }
+
+    fn send(&mut self, attempt: u8) -> Attempt<'_> {
+        (self.progress)(Progress::Sending(attempt));
+        let Some(req) = self.request else {
+            // a resumed call holds no token: the flow never asks (forbid_resend)
+            return Attempt { at_ms: clock::unix_millis(), event: Event::NotSent };
+        };
+        let result = req.send(self.client);
+        let at_ms = clock::unix_millis();
+        let event = match result {
+            Ok(raw) => {
+                self.response_encrypted = raw.encrypted;
+                let raw = self.reply.insert(raw);
+                Event::Response { status: raw.status, body: &raw.body }
+            }
+            // a local rejection is deterministic and was checked before the first send
+            Err(Error::NotSent { .. } | Error::Rejected(_)) => Event::NotSent,
+            Err(Error::OutcomeUnknown { .. }) => Event::Lost,
+        };
+        Attempt { at_ms, event }
+    }
+
+    fn inquire(&mut self) -> Attempt<'_> {
+        (self.progress)(Progress::Inquiring);
+        let q = ChargeResultRequest { sequence_id: self.sequence_id };
+        let result = self.client.send_raw::<ChargeResultInquiry>(&q);
+        let at_ms = clock::unix_millis();
+        let event = match result {
+            Ok(raw) => {
+                let raw = self.reply.insert(raw);
+                Event::InquiryResponse { status: raw.status, body: &raw.body }
+            }
+            Err(Error::NotSent { .. } | Error::Rejected(_)) => Event::NotSent,
+            Err(Error::OutcomeUnknown { .. }) => Event::Lost,
+        };
+        Attempt { at_ms, event }
+    }
+
+    fn wait_until(&mut self, at_ms: u64) {
+        let d = Duration::from_millis(at_ms.saturating_sub(clock::unix_millis()));
+        (self.progress)(Progress::Waiting(d));
+        // short naps keep a spinner alive and the process responsive to signals
+        std::thread::sleep(d.min(Duration::from_millis(250)));
+    }
 }
 
-fn drive(
+fn run_flow(
     client: &Client,
-    mut journal: MaybeJournal<'_>,
+    journal: Option<&mut FileJournal>,
     mut flow: Flow,
     request: Option<&MoneyRequest>,
     progress: &mut dyn FnMut(Progress),
@@ -164,76 +236,91 @@ fn drive(
     if request.is_none() {
         flow.forbid_resend();
     }
-    let mut response = None;
-    let mut inquiry = None;
-    let mut response_encrypted = false;
-    let seq = *flow.sequence_id();
-    journal.write(&flow.record()).map_err(RunError::Journal)?;
-    loop {
-        let now = clock::unix_millis();
-        match flow.poll(now) {
-            Action::Send => {
-                // write-ahead: the record says "sending" before any byte leaves
-                journal.write(&flow.record()).map_err(RunError::Journal)?;
-                progress(Progress::Sending(flow.sends()));
-                let Some(req) = request else {
-                    flow.handle(now, Event::NotSent);
-                    continue;
-                };
-                match req.send(client) {
-                    Ok(raw) => {
-                        flow.handle(clock::unix_millis(), Event::Response { status: raw.status, body: &raw.body });
-                        response = Some((raw.status, raw.body.to_vec()));
-                        response_encrypted = raw.encrypted;
-                    }
-                    Err(Error::NotSent { .. }) => flow.handle(clock::unix_millis(), Event::NotSent),
-                    Err(Error::OutcomeUnknown { .. }) => flow.handle(clock::unix_millis(), Event::Lost),
-                    Err(e @ Error::Rejected(_)) => {
-                        // rejected locally: this attempt sent nothing, and a re-send only
-                        // happens after the platform said the request never arrived
-                        journal.write(&not_processed(&flow)).map_err(RunError::Journal)?;
-                        return Err(RunError::Rejected(e));
-                    }
-                }
-                journal.write(&flow.record()).map_err(RunError::Journal)?;
-            }
-            Action::Inquire => {
-                progress(Progress::Inquiring);
-                let q = ChargeResultRequest { sequence_id: seq };
-                match client.send_raw::<ChargeResultInquiry>(&q) {
-                    Ok(raw) => {
-                        flow.handle(clock::unix_millis(), Event::InquiryResponse { status: raw.status, body: &raw.body });
-                        inquiry = Some((raw.status, raw.body.to_vec()));
-                    }
-                    Err(Error::NotSent { .. }) => flow.handle(clock::unix_millis(), Event::NotSent),
-                    Err(_) => flow.handle(clock::unix_millis(), Event::Lost),
-                }
-                journal.write(&flow.record()).map_err(RunError::Journal)?;
-            }
-            Action::WaitUntil(t) => {
-                let d = Duration::from_millis(t.saturating_sub(now));
-                progress(Progress::Waiting(d));
-                std::thread::sleep(d.min(Duration::from_millis(250)));
-            }
-            Action::Done(outcome) => {
-                journal.write(&flow.record()).map_err(RunError::Journal)?;
-                return Ok(Report {
-                    operation: flow.operation(),
-                    sequence_id: seq,
-                    outcome,
-                    response,
-                    inquiry,
-                    sends: flow.sends(),
-                    response_encrypted,
-                });
-            }
-        }
-    }
+    let mut port = StdPort {
+        client,
+        journal,
+        request,
+        sequence_id: *flow.sequence_id(),
+        reply: None,
+        response_encrypted: false,
+        progress,
+    };
+    let outcome = drive(&mut flow, &mut port).map_err(RunError::Journal)?;
+    let response_encrypted = port.response_encrypted;
+    Ok(Report { outcome, record: flow.record(), replayed: false, response_encrypted })
 }
 
-/// A record saying the call ended without being processed (a local rejection before sending).
-fn not_processed(flow: &Flow) -> JournalRecord {
-    let mut rec = flow.record();
-    rec.state = konaplate_core::flow::State::NotProcessed;
-    rec
+/// Runs a money-moving call to its outcome, journaling it before every send.
+///
+/// With a journal, the sequenceId is the call's idempotency key: a sequenceId the journal
+/// already holds as final replays its outcome ([`Report::replayed`]); an open one is
+/// resumed through the inquiry; one used for a different request is refused
+/// ([`RunError::Mismatch`]). Nothing is ever sent twice blindly.
+pub fn run(
+    client: &Client,
+    journal: Option<&mut FileJournal>,
+    request: &MoneyRequest,
+    policy: Policy,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Report, RunError> {
+    request.check(client).map_err(RunError::Rejected)?;
+    let op = request.operation();
+    let seq = request.sequence_id();
+    let Some(journal) = journal else {
+        let flow = Flow::new(op, seq, request.essentials(), policy, clock::unix_millis());
+        return run_flow(client, None, flow, Some(request), progress);
+    };
+    let entry = lock_entry(journal, &seq)?;
+    let report = match rerun(journal.latest_of(&seq), op, &request.essentials()) {
+        Rerun::New => {
+            let flow = Flow::new(op, seq, request.essentials(), policy, clock::unix_millis());
+            run_flow(client, Some(&mut *journal), flow, Some(request), progress)
+        }
+        Rerun::Replay(rec) => Ok(replay(rec)),
+        Rerun::Resume(rec) => {
+            let flow = Flow::resume(rec, policy, clock::unix_millis());
+            run_flow(client, Some(&mut *journal), flow, None, progress)
+        }
+        Rerun::Mismatch(field) => Err(RunError::Mismatch { sequence_id: seq, field }),
+    };
+    journal.release_entry(entry).map_err(RunError::Journal)?;
+    report
+}
+
+/// Finishes the open journal entry of `sequence_id` (never re-sending it): a charge or
+/// cancellation through the inquiry; a refund that may have left becomes
+/// [`Outcome::Unknown`]. A final entry is reported as it is.
+pub fn resume(
+    client: &Client,
+    journal: &mut FileJournal,
+    sequence_id: &SequenceId,
+    policy: Policy,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Report, RunError> {
+    let entry = lock_entry(journal, sequence_id)?;
+    let report = match journal.latest_of(sequence_id).cloned() {
+        None => Err(RunError::Journal(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("sequenceId {sequence_id} is not in the journal"),
+        ))),
+        Some(rec) if !rec.state.awaits_platform() => Ok(replay(&rec)),
+        Some(rec) => {
+            let flow = Flow::resume(&rec, policy, clock::unix_millis());
+            run_flow(client, Some(&mut *journal), flow, None, progress)
+        }
+    };
+    journal.release_entry(entry).map_err(RunError::Journal)?;
+    report
+}
+
+fn replay(rec: &JournalRecord) -> Report {
+    Report { outcome: outcome_of_record(rec), record: rec.clone(), replayed: true, response_encrypted: false }
+}
+
+/// Takes the entry lock, then re-reads the journal (the entry may have changed while this
+/// process waited).
+fn lock_entry(journal: &mut FileJournal, seq: &SequenceId) -> Result<EntryLock, RunError> {
+    let entry = journal.try_lock_entry(seq).map_err(RunError::Journal)?.ok_or(RunError::Busy(*seq))?;
+    journal.reload().map_err(RunError::Journal)?;
+    Ok(entry)
 }

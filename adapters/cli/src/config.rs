@@ -1,0 +1,79 @@
+//! The client, the journal and the polling policy from the global options.
+
+use std::time::Duration;
+
+use konaplate::core::flow::Policy;
+use konaplate::core::prelude::*;
+use konaplate::journal::{FileJournal, default_path};
+use konaplate::keys::pem_text_or_file;
+use konaplate::{Client, ClientConfig, ClientPrivateKey, ServerPublicKey};
+
+use crate::args::Cli;
+use crate::output::{Done, exit, field, required};
+
+/// The client from the global options.
+pub fn client(cli: &Cli) -> Result<Client, Done> {
+    let asp = field(AspId::new(required(&cli.asp_id, "--asp-id", "KONAPLATE_ASP_ID")?))?;
+    let access = field(AccessKey::new(required(&cli.access_key, "--access-key", "KONAPLATE_ACCESS_KEY")?))?;
+    let secret = field(SecretKey::new(required(&cli.secret_key, "--secret-key", "KONAPLATE_SECRET_KEY")?))?;
+    let mut cfg = ClientConfig::new(asp, access, secret);
+    if let Some(u) = &cli.base_url {
+        cfg.base_url = u.clone();
+    }
+    cfg.time_zone = field(TimeZone::new(&cli.time_zone))?;
+    if let Some(k) = &cli.crypto_key_id {
+        cfg.crypto_key_id = Some(field(CryptoKeyId::new(k))?);
+    }
+    let input = |e: String| Done::fail(exit::INPUT, e);
+    if let Some(k) = &cli.server_public_key {
+        let pem = pem_text_or_file(k).map_err(input)?;
+        cfg.server_public_key = Some(ServerPublicKey::from_pem(&pem).map_err(|e| input(e.to_string()))?);
+    }
+    if let Some(k) = &cli.client_private_key {
+        let pem = pem_text_or_file(k).map_err(input)?;
+        cfg.client_private_key = Some(ClientPrivateKey::from_pem(&pem).map_err(|e| input(e.to_string()))?);
+    }
+    if let Some(t) = cli.timeout {
+        let t = seconds(t, "--timeout")?;
+        cfg.connect_timeout = Duration::from_millis(t);
+        cfg.read_timeout = Duration::from_millis(t);
+    }
+    Client::new(cfg).map_err(|e| Done::fail(exit::INPUT, e.to_string()))
+}
+
+/// Seconds of an option as milliseconds; a value too large to count is refused (exit 2).
+pub fn seconds(v: u64, option: &str) -> Result<u64, Done> {
+    // a century is more than any wait this tool is asked for
+    const MAX: u64 = 100 * 365 * 24 * 3600;
+    if v > MAX {
+        return Err(Done::fail(exit::INPUT, format!("{option} {v}: at most {MAX} seconds; nothing was sent")));
+    }
+    Ok(v * 1000)
+}
+
+/// The polling policy of money-moving commands.
+pub fn policy(cli: &Cli) -> Result<Policy, Done> {
+    let poll = seconds(cli.poll_interval, "--poll-interval")?.max(1000);
+    Ok(Policy {
+        poll_interval_ms: poll,
+        deadline_ms: seconds(cli.max_wait, "--max-wait")?,
+        retry_ms: poll.min(2_000),
+        token_ttl_ms: seconds(cli.token_ttl, "--token-ttl")?,
+        commit_grace_ms: seconds(cli.commit_grace, "--commit-grace")?,
+        ..Policy::default()
+    })
+}
+
+/// The journal (`None` with `--no-journal`); what opening it found wrong goes to stderr.
+pub fn journal(cli: &Cli) -> Result<Option<FileJournal>, Done> {
+    if cli.no_journal {
+        return Ok(None);
+    }
+    let path = cli.journal.as_ref().map_or_else(default_path, Into::into);
+    let mut j = FileJournal::open(&path)
+        .map_err(|e| Done::fail(exit::INPUT, format!("cannot open journal {}: {e}; nothing was sent", path.display())))?;
+    for w in j.take_warnings() {
+        eprintln!("warning: {w}");
+    }
+    Ok(Some(j))
+}
