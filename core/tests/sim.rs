@@ -254,6 +254,23 @@ enum Req {
     Inquiry { seq: String },
 }
 
+/// A request that reached the platform: the answer it produced (when, status, body) and
+/// how long its commit takes.
+struct Sent {
+    req: Req,
+    answer: Option<(u64, u16, String)>,
+    commit_delay: u64,
+}
+
+/// What the client saw of one exchange.
+struct Seen {
+    at: u64,
+    /// Status and body, when an answer arrived.
+    answer: Option<(u16, String)>,
+    /// Something left the machine (false: connection refused).
+    left: bool,
+}
+
 #[derive(Clone, Debug)]
 struct Token {
     expires: u64,
@@ -265,7 +282,7 @@ struct Platform {
     /// (time, order, request id, is commit)
     queue: BTreeMap<(u64, u64), (usize, bool)>,
     order: u64,
-    requests: Vec<(Req, Option<(u64, u16, String)>, u64 /*commit delay*/)>,
+    requests: Vec<Sent>,
     txns: HashMap<String, Txn>,
     /// Arrived and accepted, not yet committed.
     inflight: HashMap<String, usize>,
@@ -314,11 +331,11 @@ impl Platform {
     }
 
     fn answer(&mut self, id: usize, at: u64, status: u16, body: String) {
-        self.requests[id].1 = Some((at, status, body));
+        self.requests[id].answer = Some((at, status, body));
     }
 
     fn arrive(&mut self, at: u64, id: usize) {
-        match self.requests[id].0.clone() {
+        match self.requests[id].req.clone() {
             Req::Inquiry { seq } => {
                 let (status, body) = match self.state_at(&seq, at) {
                     None => (400, envelope("007_009", "이전 거래를 찾을 수 없습니다.", "")),
@@ -353,14 +370,14 @@ impl Platform {
                     t.used = true;
                 }
                 self.inflight.insert(seq, id);
-                let delay = self.requests[id].2;
+                let delay = self.requests[id].commit_delay;
                 self.schedule(at + delay, id, true);
             }
         }
     }
 
     fn commit(&mut self, at: u64, id: usize) -> Result<(), String> {
-        let Req::Money { op, seq, .. } = self.requests[id].0.clone() else {
+        let Req::Money { op, seq, .. } = self.requests[id].req.clone() else {
             return Ok(());
         };
         self.inflight.remove(&seq);
@@ -437,9 +454,7 @@ struct Crash;
 
 impl World {
     fn new(plan: Plan) -> World {
-        let mut platform = Platform::default();
-        platform.dup_replays = plan.dup_replays;
-        platform.declines_recorded = plan.declines_recorded;
+        let mut platform = Platform { dup_replays: plan.dup_replays, declines_recorded: plan.declines_recorded, ..Default::default() };
         for i in &plan.intents {
             platform.fates.insert(i.seq.clone(), i.fate);
         }
@@ -532,7 +547,7 @@ impl World {
 
     /// One HTTP exchange through the model network: returns when it ended and what the
     /// client saw (status and body, or lost / not sent).
-    fn exchange(&mut self, req: Req) -> Result<(u64, Option<(u16, String)>, bool), String> {
+    fn exchange(&mut self, req: Req) -> Result<Seen, String> {
         let s = self.net();
         let t0 = self.now;
         let timeout = self.plan.timeout_ms;
@@ -544,26 +559,26 @@ impl World {
         match s.net {
             Net::NotSent => {
                 self.platform.advance(t0 + 5)?;
-                return Ok((t0 + 5, None, false));
+                return Ok(Seen { at: t0 + 5, answer: None, left: false });
             }
             Net::DropRequest => {
                 self.platform.advance(t0 + timeout)?;
-                return Ok((t0 + timeout, None, true));
+                return Ok(Seen { at: t0 + timeout, answer: None, left: true });
             }
             Net::Gateway => {
                 let at = t0 + self.rng.range(1, 100);
                 self.platform.advance(at)?;
-                return Ok((at, Some((502, "<html>bad gateway</html>".into())), true));
+                return Ok(Seen { at, answer: Some((502, "<html>bad gateway</html>".into())), left: true });
             }
             Net::Delivered(_) => {}
         }
         let id = self.platform.requests.len();
-        self.platform.requests.push((req, None, s.commit_delay_ms));
+        self.platform.requests.push(Sent { req, answer: None, commit_delay: s.commit_delay_ms });
         let d_req = self.rng.range(0, 200);
         let d_resp = self.rng.range(0, 200);
         self.platform.schedule(t0 + d_req, id, false);
         self.platform.advance(t0 + timeout)?;
-        let answered = self.platform.requests[id].1.clone();
+        let answered = self.platform.requests[id].answer.clone();
         let Net::Delivered(fault) = s.net else { unreachable!() };
         match answered {
             Some((at, status, body)) if at + d_resp <= t0 + timeout && fault != AnswerFault::Drop => {
@@ -572,9 +587,9 @@ impl World {
                     AnswerFault::Garbage => (200, String::from_utf8_lossy(&body.as_bytes()[..body.len() / 2]).into_owned()),
                     _ => (status, body),
                 };
-                Ok((at + d_resp, Some(seen), true))
+                Ok(Seen { at: at + d_resp, answer: Some(seen), left: true })
             }
-            _ => Ok((t0 + timeout, None, true)),
+            _ => Ok(Seen { at: t0 + timeout, answer: None, left: true }),
         }
     }
 
@@ -698,11 +713,11 @@ impl Port for SimPort<'_> {
 impl SimPort<'_> {
     /// One exchange; `attempt` is `None` for an inquiry.
     fn finish(&mut self, req: Req, attempt: Option<u8>) -> Attempt<'_> {
-        let (at, seen, left) = match self.w.exchange(req) {
+        let Seen { at, answer: seen, left } = match self.w.exchange(req) {
             Ok(x) => x,
             Err(e) => {
                 self.violation.get_or_insert(e);
-                (self.w.now, None, true)
+                Seen { at: self.w.now, answer: None, left: true }
             }
         };
         self.w.now = at;

@@ -1,7 +1,8 @@
 //! The recovery state machine driven by arbitrary sequences of network events (quinn-style):
 //! never panics, never sends more than `max_sends` times, never sends again after a possible
-//! delivery unless the inquiry said 007_009, refunds are never re-sent after a loss, and the
-//! journal record always decodes.
+//! delivery unless the inquiry said 007_009, refunds are never re-sent after a loss, "not
+//! processed" after a possible delivery only once the token bound passed, charges never end
+//! unknown, and the journal record always decodes.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -32,7 +33,14 @@ struct Input {
 
 fuzz_target!(|inp: Input| {
     let op = [Operation::Charge, Operation::Cancel, Operation::Refund][usize::from(inp.op % 3)];
-    let policy = Policy { poll_interval_ms: u64::from(inp.poll) + 1, deadline_ms: u64::from(inp.deadline), retry_ms: 10, max_sends: 3 };
+    let policy = Policy {
+        poll_interval_ms: u64::from(inp.poll) + 1,
+        deadline_ms: u64::from(inp.deadline),
+        retry_ms: 10,
+        max_sends: 3,
+        token_ttl_ms: 30_000,
+        commit_grace_ms: 5_000,
+    };
     let ess = Essentials { user_id: UserId::new(1).unwrap(), amount: None, merchant_id: None, nr_number: None };
     let mut f = Flow::new(op, SequenceId::new("F").unwrap(), ess, policy, 0);
     let mut now = 0u64;
@@ -50,8 +58,13 @@ fuzz_target!(|inp: Input| {
                 sends += 1;
                 may_send = false;
             }
-            (Action::Done(_), _) => {
+            (Action::Done(o), _) => {
                 assert_eq!(f.poll(now + 1_000_000), action, "done is final");
+                let rec = f.record();
+                if *o == Outcome::NotProcessed && rec.maybe_arrived {
+                    assert!(now >= rec.accept_until_ms, "not processed before the token bound");
+                }
+                assert!(op == Operation::Refund || *o != Outcome::Unknown, "a charge ended unknown");
                 break;
             }
             (Action::WaitUntil(t), _) => {
@@ -60,6 +73,7 @@ fuzz_target!(|inp: Input| {
                 continue;
             }
             (Action::Inquire, _) => assert!(op != Operation::Refund),
+            (other, _) => panic!("unexpected action {other:?}"),
         }
         let body: Vec<u8>;
         let e = match (&action, ev) {

@@ -340,6 +340,6 @@ pub fn journal_resolve(cli: &Cli, seq: &str, outcome: Resolution, note: &str, fo
     j.release_entry(entry).map_err(|e| Done::fail(exit::TRANSPORT, format!("journal: {e}")))?;
     let json = entry_json(&j, &closed);
     let mut human = vec![format!("{seq}: closed as {} by the operator", outcome_of_record(&closed).word())];
-    human.extend(human_lines(&json).into_iter().skip(0));
+    human.extend(human_lines(&json));
     Ok(Done { exit: exit::OK, json, human })
 }

@@ -3,8 +3,12 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::*;
+use konaplate::Client;
 use konaplate::core::prelude::*;
+use konaplate_sandbox::Fault;
 use konaplate_sandbox::seed::{self, *};
 
 // ---------- token ----------
@@ -317,4 +321,68 @@ fn unknown_path_is_404() {
     let (sb, _c) = start();
     let (status, _) = raw(&sb, "/api/v1/nothing", b"{}", |_| {});
     assert_eq!(status, 404);
+}
+
+/// A slow platform: while a charge waits to commit, the inquiry says "not found", a re-send
+/// of its sequenceId is refused with `000_002` and does nothing; after the commit there is
+/// exactly one transaction and the inquiry says COMPLETED.
+#[test]
+fn slow_commit_takes_the_sequence_id_at_arrival_and_commits_later() {
+    let (sb, c) = start();
+    let start_balance = sb.ledger().card(&card_no(seed::HAPPY_CARD)).unwrap().balance;
+    sb.inject("charge", Fault::SlowCommit(Duration::from_millis(1_500)));
+    let t = token(&c, seed::HAPPY_CARD);
+    let t2 = OneTimeToken::new(t.one_time_token.expose()).unwrap();
+    let d2 = Dcvv::new(t.dcvv.expose()).unwrap();
+    let slow = {
+        let cfg = sb.client_config();
+        std::thread::spawn(move || {
+            let c = Client::new(cfg).unwrap();
+            charge_with(&c, seed::HAPPY, 8_000, "SLOW-SB", t, seed::MERCHANT)
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let x = c.send::<ChargeResultInquiry>(&ChargeResultRequest { sequence_id: seq("SLOW-SB") }).unwrap();
+    assert_eq!(x.reply.code.as_str(), "007_009", "the inquiry answers from committed state only");
+    // the same sequenceId again (same token): refused, no effect
+    let again = c
+        .send::<Charge>(&ChargeRequest {
+            sequence_id: seq("SLOW-SB"),
+            user_id: UserId::new(seed::HAPPY).unwrap(),
+            amount: ChargeAmount::new(8_000).unwrap(),
+            one_time_token: t2,
+            dcvv: d2,
+            merchant_id: MerchantId::new(seed::MERCHANT).unwrap(),
+        })
+        .unwrap();
+    assert_eq!(again.reply.code.as_str(), "000_002");
+    assert!(again.reply.description.as_str().ends_with("sequenceId"));
+    let first = slow.join().unwrap();
+    assert!(first.reply.is_success(), "{:?}", first.reply);
+    let x = c.send::<ChargeResultInquiry>(&ChargeResultRequest { sequence_id: seq("SLOW-SB") }).unwrap();
+    assert_eq!(x.reply.body.unwrap().result, ChargeResult::Completed);
+    assert_eq!(sb.ledger().txns().filter(|t| t.sequence_id == "SLOW-SB").count(), 1);
+    assert_eq!(sb.ledger().card(&card_no(seed::HAPPY_CARD)).unwrap().balance, start_balance + 8_000);
+    // the fault parses from the CLI form
+    assert_eq!(Fault::parse("slow-commit:2500"), Ok(Fault::SlowCommit(Duration::from_millis(2_500))));
+}
+
+/// A reused sequenceId is refused with `000_002` without touching the token or the ledger.
+#[test]
+fn a_reused_sequence_id_does_nothing() {
+    let (sb, c) = start();
+    assert!(charge(&c, seed::HAPPY, 1_000, "ONCE").reply.is_success());
+    let balance = sb.ledger().card(&card_no(seed::HAPPY_CARD)).unwrap().balance;
+    let t = token(&c, seed::HAPPY_CARD);
+    let copy = || TokenResponse {
+        one_time_token: OneTimeToken::new(t.one_time_token.expose()).unwrap(),
+        dcvv: Dcvv::new(t.dcvv.expose()).unwrap(),
+        expiry_time: None,
+    };
+    let x = charge_with(&c, seed::HAPPY, 1_000, "ONCE", copy(), seed::MERCHANT);
+    assert_eq!(x.reply.code.as_str(), "000_002");
+    assert_eq!(sb.ledger().card(&card_no(seed::HAPPY_CARD)).unwrap().balance, balance);
+    // the refused request did not consume the token: it still pays for a new sequenceId
+    let x = charge_with(&c, seed::HAPPY, 1_000, "TWICE", copy(), seed::MERCHANT);
+    assert!(x.reply.is_success(), "{:?}", x.reply);
 }

@@ -7,8 +7,8 @@
 //! silence. [`repair_len`] tells how far the journal must be cut back before the next append
 //! so that new records never land after a torn tail.
 
-use super::record::{MAGIC, len_of_magic};
 use super::JournalRecord;
+use super::record::{MAGIC, len_of_magic};
 
 /// One thing found in a journal's bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]

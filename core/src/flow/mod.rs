@@ -741,8 +741,7 @@ impl Flow {
         if status >= 500 {
             return self.retry_inquiry(now);
         }
-        let Ok(reply) =
-            decode_reply::<crate::api::ChargeResultResponse, ChargeResultCode>(body)
+        let Ok(reply) = decode_reply::<crate::api::ChargeResultResponse, ChargeResultCode>(body)
         else {
             return self.retry_inquiry(now);
         };
@@ -941,8 +940,7 @@ impl JournalRecord {
         rec.held_decline = false;
         rec.updated_ms = now_ms;
         rec.answer.code = None;
-        rec.answer.description =
-            Description::new(note).map_err(|e| e.for_field("note"))?;
+        rec.answer.description = Description::new(note).map_err(|e| e.for_field("note"))?;
         Ok(Some(rec))
     }
 }

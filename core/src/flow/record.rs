@@ -6,7 +6,9 @@
 use core::fmt;
 
 use crate::code::RawCode;
-use crate::field::{ChargeAmount, ChargeResult, FieldError, MerchantId, NrNumber, SequenceId, UserId};
+use crate::field::{
+    ChargeAmount, ChargeResult, FieldError, MerchantId, NrNumber, SequenceId, UserId,
+};
 use crate::message::Description;
 
 use super::{Answer, Essentials, Operation, State};
@@ -142,7 +144,9 @@ fn get_nr(b: &[u8], len_at: usize, field: &'static str) -> Result<Option<NrNumbe
     match get_prefixed(b, len_at, NrNumber::MAX_LEN) {
         None => Err(bad(field, "1 to 50")),
         Some([]) => Ok(None),
-        Some(s) => NrNumber::from_bytes(s).map(Some).map_err(RecordError::Field),
+        Some(s) => NrNumber::from_bytes(s)
+            .map(Some)
+            .map_err(RecordError::Field),
     }
 }
 
@@ -215,18 +219,29 @@ impl JournalRecord {
                 flags |= bit;
             }
         }
-        put(&mut b, 4, &[self.op as u8, self.state as u8, self.sends, flags]);
+        put(
+            &mut b,
+            4,
+            &[self.op as u8, self.state as u8, self.sends, flags],
+        );
         let seq = self.sequence_id.as_bytes();
         put(&mut b, AT_SEQ, &[seq.len() as u8]);
         put(&mut b, AT_SEQ + 1, seq);
         let e = &self.essentials;
         put(&mut b, AT_USER, &e.user_id.get().to_le_bytes());
-        put(&mut b, AT_AMOUNT, &e.amount.map_or(0, ChargeAmount::get).to_le_bytes());
+        put(
+            &mut b,
+            AT_AMOUNT,
+            &e.amount.map_or(0, ChargeAmount::get).to_le_bytes(),
+        );
         if let Some(m) = &e.merchant_id {
             put(&mut b, AT_MERCHANT, &[1]);
             put(&mut b, AT_MERCHANT + 1, m.as_bytes());
         }
-        for (at, nr) in [(AT_TARGET_NR, &e.nr_number), (AT_NR, &self.answer.nr_number)] {
+        for (at, nr) in [
+            (AT_TARGET_NR, &e.nr_number),
+            (AT_NR, &self.answer.nr_number),
+        ] {
             if let Some(nr) = nr {
                 put(&mut b, at, &[nr.as_bytes().len() as u8]);
                 put(&mut b, at + 1, nr.as_bytes());
