@@ -1,8 +1,7 @@
-//! JWE interop with an independent JOSE implementation (Python jwcrypto): we decrypt vectors
-//! jwcrypto made (tests/fixtures/jwe/make_vectors.py), and jwcrypto decrypts what we make.
-
-use std::io::Write;
-use std::process::{Command, Stdio};
+//! JWE interop with two independent JOSE implementations, both on the other side of the wire
+//! from our code: josekit (Rust, on OpenSSL; a dev-dependency, so `cargo test` brings it)
+//! decrypts what we encrypt and encrypts what we decrypt, and vectors made once by Python's
+//! jwcrypto (tests/fixtures/jwe/make_vectors.py, checked in) are decrypted.
 
 use konaplate::core::jwe::{JweError, find_enc_data, open_in_place, seal_in_place, sealed_len};
 use konaplate::core::prelude::*;
@@ -98,36 +97,59 @@ fn tampered_jwcrypto_vectors_fail_with_typed_errors() {
     assert_eq!(open_in_place(&mut body, range, &mut &other), Err(JweError::KeyUnwrap));
 }
 
-/// jwcrypto decrypts what we encrypt (the direction the platform reads).
+fn seal(key_name: &str, plain: &str) -> String {
+    let key = ServerPublicKey::from_pem(&read(key_name)).unwrap();
+    let mut buf = vec![0u8; sealed_len(plain.len(), 256)];
+    buf[..plain.len()].copy_from_slice(plain.as_bytes());
+    let mut cek = [0u8; 16];
+    let mut iv = [0u8; 12];
+    konaplate::clock::random_bytes(&mut cek);
+    konaplate::clock::random_bytes(&mut iv);
+    let n = seal_in_place(&mut buf, plain.len(), &mut &key, &cek, &iv).unwrap();
+    let body = std::str::from_utf8(&buf[..n]).unwrap();
+    // {"encData":"<jwe>"}
+    body.strip_prefix(r#"{"encData":""#).and_then(|b| b.strip_suffix(r#""}"#)).unwrap().to_string()
+}
+
+/// josekit decrypts what we encrypt (the direction the platform reads), with the public key
+/// given as SPKI or as a certificate.
 #[test]
-fn jwcrypto_decrypts_what_we_encrypt() {
-    let script = format!("{}/tests/fixtures/jwe/jwcrypto_decrypt.py", env!("CARGO_MANIFEST_DIR"));
+fn josekit_decrypts_what_we_encrypt() {
+    let decrypter = josekit::jwe::RSA_OAEP_256.decrypter_from_pem(read("server_private.pem")).unwrap();
     for key_name in ["server_public.pem", "server_cert.pem"] {
-        let key = ServerPublicKey::from_pem(&read(key_name)).unwrap();
         let plain = r#"{"userId":50000104652,"par":"Q1ABCDEF0123456789ABCDEF012","note":"한글 \u00e9"}"#;
-        let mut buf = vec![0u8; sealed_len(plain.len(), 256)];
-        buf[..plain.len()].copy_from_slice(plain.as_bytes());
-        let mut cek = [0u8; 16];
-        let mut iv = [0u8; 12];
-        konaplate::clock::random_bytes(&mut cek);
-        konaplate::clock::random_bytes(&mut iv);
-        let n = seal_in_place(&mut buf, plain.len(), &mut &key, &cek, &iv).unwrap();
-        let body = std::str::from_utf8(&buf[..n]).unwrap();
-        let jwe = &body[12..body.len() - 2];
-        let mut child = Command::new("python3")
-            .arg(&script)
-            .arg(key_file("server_private.pem"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("python3 (with jwcrypto: pip install jwcrypto) is needed for interop tests");
-        child.stdin.take().unwrap().write_all(jwe.as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "jwcrypto failed: {}", String::from_utf8_lossy(&out.stderr));
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(v["plaintext"], plain);
-        assert_eq!(v["header"], serde_json::json!({"alg": "RSA-OAEP-256", "enc": "A128GCM"}));
+        let jwe = seal(key_name, plain);
+        let (payload, header) = josekit::jwe::deserialize_compact(&jwe, &decrypter).unwrap();
+        assert_eq!(std::str::from_utf8(&payload).unwrap(), plain);
+        assert_eq!(header.algorithm(), Some("RSA-OAEP-256"));
+        assert_eq!(header.content_encryption(), Some("A128GCM"));
+        // the protected header is exactly {"enc":"A128GCM","alg":"RSA-OAEP-256"} (no kid, typ, cty)
+        let claims: serde_json::Value = serde_json::from_str(&header.to_string()).unwrap();
+        assert_eq!(claims.as_object().unwrap().len(), 2, "{claims}");
+    }
+}
+
+/// We decrypt what josekit encrypts to the client key (the direction we read), in A128GCM
+/// and A256GCM, with the private key as PKCS#8 or PKCS#1, through the decoding entry point.
+#[test]
+fn we_decrypt_what_josekit_encrypts() {
+    let encrypter = josekit::jwe::RSA_OAEP_256.encrypter_from_pem(read("client_public.pem")).unwrap();
+    let plain = r#"{"response":{"code":"000_000","description":"\uc131\uacf5"},"isPending":false,"extra":{"a":[1,2]}}"#;
+    for enc in ["A128GCM", "A256GCM"] {
+        for key_name in ["client_private.pem", "client_private_pkcs1.pem"] {
+            let mut header = josekit::jwe::JweHeader::new();
+            header.set_content_encryption(enc);
+            let jwe = josekit::jwe::serialize_compact(plain.as_bytes(), &header, &encrypter).unwrap();
+            let key = ClientPrivateKey::from_pem(&read(key_name)).unwrap();
+            let mut body = format!(r#"{{"encData":"{jwe}"}}"#).into_bytes();
+            let range = find_enc_data(&body).unwrap().unwrap();
+            let pt = open_in_place(&mut body, range, &mut &key).unwrap();
+            assert_eq!(std::str::from_utf8(&body[pt]).unwrap(), plain, "{enc} {key_name}");
+            let mut body = format!(r#"{{"encData":"{jwe}"}}"#).into_bytes();
+            let r = decode_body_decrypting::<CancelResponse, CancelCode, _>(&mut body, &mut &key).unwrap();
+            assert_eq!(r.description.as_str(), "성공");
+            assert_eq!(r.body, Some(CancelResponse { is_pending: false }));
+        }
     }
 }
 
