@@ -79,6 +79,9 @@ pub mod jwe;
 pub mod message;
 pub mod request;
 pub mod response;
+#[cfg(feature = "serde")]
+#[doc(hidden)]
+pub mod serde_impls;
 pub mod sign;
 
 /// Everything a caller usually needs.

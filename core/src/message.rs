@@ -340,6 +340,82 @@ macro_rules! message {
             }
         }
 
+        #[cfg(feature = "serde")]
+        impl $crate::serde_impls::SerdeMessage for $name {
+            type Seen = $partial;
+
+            fn field_count(&self) -> usize {
+                0 $( + message!(@count $kind self.$field) )*
+            }
+
+            #[allow(unused_variables)]
+            fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+                $( message!(@ser_map $kind map, self.$field, $key); )*
+                Ok(())
+            }
+
+            #[allow(unused_variables)]
+            fn serialize_struct_fields<M: serde::ser::SerializeStruct>(&self, st: &mut M) -> Result<(), M::Error> {
+                $( message!(@ser_struct $kind st, self.$field, $key); )*
+                Ok(())
+            }
+
+            #[allow(unused_variables)]
+            fn de_field<'de, A: serde::de::MapAccess<'de>>(
+                seen: &mut $partial,
+                key: &str,
+                map: &mut A,
+            ) -> Result<bool, A::Error> {
+                $(
+                    if key == $key {
+                        if seen.$field.is_some() {
+                            return Err(<A::Error as serde::de::Error>::duplicate_field($key));
+                        }
+                        seen.$field = Some(map.next_value_seed(
+                            $crate::serde_impls::Keyed::<$ty>($key, core::marker::PhantomData),
+                        )?);
+                        return Ok(true);
+                    }
+                )*
+                Ok(false)
+            }
+
+            #[allow(unused_variables)]
+            fn de_finish<E: serde::de::Error>(seen: $partial) -> Result<Self, E> {
+                Ok(Self {
+                    $( $field: message!(@de_finish $kind seen.$field, $key), )*
+                })
+            }
+        }
+
+        /// Serializes under the API's field names (optional fields omitted when absent).
+        #[cfg(feature = "serde")]
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeStruct;
+                use $crate::serde_impls::SerdeMessage;
+                let mut st = s.serialize_struct(stringify!($name), self.field_count())?;
+                self.serialize_struct_fields(&mut st)?;
+                st.end()
+            }
+        }
+
+        /// Deserializes through the validating constructors: an invalid value is an error
+        /// naming the field and its limit; unknown keys are skipped; `null` means absent.
+        #[cfg(feature = "serde")]
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $crate::serde_impls::de_message(d, stringify!($name))
+            }
+        }
+
+        #[cfg(feature = "serde")]
+        impl $crate::serde_impls::KeyedField for $name {
+            fn de_keyed<'de, D: serde::Deserializer<'de>>(d: D, _key: &'static str) -> Result<Self, D::Error> {
+                $crate::serde_impls::de_message(d, stringify!($name))
+            }
+        }
+
         impl $crate::message::Value for $name {
             fn read(
                 r: &mut $crate::json::Reader<'_>,
@@ -355,6 +431,25 @@ macro_rules! message {
         }
     };
 
+    (@count req $v:expr) => { 1 };
+    (@count opt $v:expr) => { usize::from($v.is_some()) };
+    (@ser_map req $m:ident, $v:expr, $key:literal) => { $m.serialize_entry($key, &$v)?; };
+    (@ser_map opt $m:ident, $v:expr, $key:literal) => {
+        if let Some(v) = &$v {
+            $m.serialize_entry($key, v)?;
+        }
+    };
+    (@ser_struct req $m:ident, $v:expr, $key:literal) => { $m.serialize_field($key, &$v)?; };
+    (@ser_struct opt $m:ident, $v:expr, $key:literal) => {
+        match &$v {
+            Some(v) => $m.serialize_field($key, v)?,
+            None => $m.skip_field($key)?,
+        }
+    };
+    (@de_finish req $v:expr, $key:literal) => {
+        $v.flatten().ok_or_else(|| E::missing_field($key))?
+    };
+    (@de_finish opt $v:expr, $key:literal) => { $v.flatten() };
     (@ty req $ty:ty) => { $ty };
     (@ty opt $ty:ty) => { Option<$ty> };
     (@read $r:ident $ty:ty, $key:literal) => {

@@ -2,7 +2,6 @@
 //! exit status (a contract documented in the README).
 
 use konaplate::core::code::ResultCode;
-use konaplate::core::message::{Message, encode_message};
 use konaplate::core::prelude::*;
 use konaplate::{Error, Exchange};
 use serde_json::{Map, Value, json};
@@ -74,19 +73,14 @@ pub fn required<'a>(v: &'a Option<String>, flag: &str, env: &str) -> Result<&'a 
     v.as_deref().ok_or_else(|| Done::fail(exit::INPUT, format!("missing {flag} (or {env}); nothing was sent")))
 }
 
-/// `"code"`, `"description"` and every field of the reply under its API name.
-pub fn reply_json<R: Message, C: ResultCode>(reply: &Reply<R, C>) -> Map<String, Value> {
+/// `"code"`, `"description"` and every field of the reply under its API name (the core's
+/// `serde` support).
+pub fn reply_json<R: serde::Serialize, C: ResultCode>(reply: &Reply<R, C>) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("code".into(), json!(reply.code.as_str()));
     m.insert("description".into(), json!(reply.description.as_str()));
-    if let Some(body) = &reply.body {
-        let mut buf = vec![0u8; 16 * 1024];
-        if let Ok(Value::Object(fields)) = encode_message(body, &mut buf)
-            .map_err(|_| ())
-            .and_then(|n| serde_json::from_slice::<Value>(&buf[..n]).map_err(|_| ()))
-        {
-            m.extend(fields);
-        }
+    if let Some(Ok(Value::Object(fields))) = reply.body.as_ref().map(serde_json::to_value) {
+        m.extend(fields);
     }
     m
 }
@@ -125,7 +119,10 @@ pub fn transport(e: Error, seq: Option<&SequenceId>) -> Done {
     d
 }
 
-pub fn exchange<E: Endpoint>(r: Result<Exchange<E>, Error>, seq: Option<&SequenceId>) -> Done {
+pub fn exchange<E: Endpoint>(r: Result<Exchange<E>, Error>, seq: Option<&SequenceId>) -> Done
+where
+    E::Response: serde::Serialize,
+{
     match r {
         Err(e) => transport(e, seq),
         Ok(x) => {
