@@ -532,9 +532,9 @@ fixed_field!(
     AspId, "X-KM-User-AspId", 15, Charset::Digits, "exactly 15 ASCII digits"
 );
 
-fixed_field!(
+secret_field!(
     /// Project access key header `X-KM-Access-Key`: exactly 40 ASCII letters, digits or `-`
-    /// (observed: 7 + `-` + 32).
+    /// (observed: 7 + `-` + 32). It points at the secret key (G-CRED), so it is kept like one.
     AccessKey, "X-KM-Access-Key", 40, Charset::AlnumDash,
     "exactly 40 ASCII letters, digits or '-'"
 );

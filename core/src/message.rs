@@ -118,7 +118,7 @@ macro_rules! ascii_value {
 ascii_value!(
     SequenceId => as_bytes, false; NrNumber => as_bytes, false; RefundNrNumber => as_bytes, false;
     Par => as_bytes, false; CardExpiry => as_bytes, false; MerchantId => as_bytes, false;
-    DateTime14 => as_bytes, false; AspId => as_bytes, false; AccessKey => as_bytes, false;
+    DateTime14 => as_bytes, false; AspId => as_bytes, false; AccessKey => expose_bytes, true;
     CryptoKeyId => as_bytes, false; CorrelationId => as_bytes, false;
     OneTimeToken => expose_bytes, true; Dcvv => expose_bytes, true; CardNo => expose_bytes, true;
 );

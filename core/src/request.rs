@@ -103,7 +103,8 @@ impl Stamp {
 }
 
 /// The seven `X-KM` request headers of one request (§2.1), signed over its exact body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `Debug` redacts the access key.
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct SignedHeaders {
     /// `X-KM-User-AspId`
@@ -128,7 +129,7 @@ impl SignedHeaders {
         Self {
             asp_id: creds.asp_id,
             correlation_id: stamp.correlation_id,
-            access_key: creds.access_key,
+            access_key: creds.access_key.clone(),
             crypto_key_id: creds.crypto_key_id,
             tran_token: creds.signer.tran_token(&stamp.time, body),
             tran_time: stamp.time.tran_time(),
@@ -148,7 +149,7 @@ impl SignedHeaders {
         [
             Some(("X-KM-User-AspId", self.asp_id.as_bytes())),
             Some(("X-KM-Correlation-Id", self.correlation_id.as_bytes())),
-            Some(("X-KM-Access-Key", self.access_key.as_bytes())),
+            Some(("X-KM-Access-Key", self.access_key.expose_bytes())),
             self.crypto_key_id
                 .as_ref()
                 .map(|k| ("X-KM-Crypto-Key-Id", k.as_bytes())),

@@ -108,7 +108,7 @@ macro_rules! str_fields {
 str_fields!(
     SequenceId => as_str, NrNumber => as_str, RefundNrNumber => as_str, Par => as_str,
     CardExpiry => as_str, MerchantId => as_str, DateTime14 => as_str, AspId => as_str,
-    AccessKey => as_str, CryptoKeyId => as_str, CorrelationId => as_str, TimeZone => as_str,
+    AccessKey => expose, CryptoKeyId => as_str, CorrelationId => as_str, TimeZone => as_str,
     TokenType => as_str, ChargeResult => as_str,
     OneTimeToken => expose, Dcvv => expose, CardNo => expose,
 );

@@ -198,12 +198,18 @@ fn secrets_are_redacted_in_debug() {
     let c = CardNo::new("9410123456789012").unwrap();
     let k = SecretKey::new("super-secret").unwrap();
     let s = Signer::new(&k);
-    let all = format!("{t:?} {d:?} {c:?} {k:?} {s:?}");
+    let a = AccessKey::new("abcdefg-0123456789abcdef0123456789abcdef").unwrap();
+    let creds = Credentials::new(AspId::new("100000000000001").unwrap(), a.clone(), &k, None);
+    let stamp = Stamp::new(Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap(), TimeZone::KST, 7);
+    let headers = SignedHeaders::sign(&creds, &stamp, b"{}");
+    assert_eq!(headers.iter().find(|(n, _)| *n == "X-KM-Access-Key").unwrap().1, a.expose(), "sent as is");
+    let all = format!("{t:?} {d:?} {c:?} {k:?} {s:?} {a:?} {creds:?} {headers:?}");
     for secret in [
         "9461442187322710",
         "366",
         "9410123456789012",
         "super-secret",
+        "0123456789abcdef0123456789abcdef",
     ] {
         assert!(!all.contains(secret), "{all}");
     }

@@ -236,7 +236,7 @@ fn encrypted_request_is_signed_over_the_wrapper() {
         req
     );
     // without a crypto key id: refused before anything is produced
-    let no_kid = Credentials::new(*creds.asp_id(), *creds.access_key(), &secret, None);
+    let no_kid = Credentials::new(*creds.asp_id(), creds.access_key().clone(), &secret, None);
     assert_eq!(
         encode_encrypted_request::<AutoRechargeRegister, _>(
             &no_kid,

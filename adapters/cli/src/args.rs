@@ -93,8 +93,8 @@ pub enum Command {
         /// Member ID.
         #[arg(long, allow_hyphen_values = true)]
         user_id: String,
-        /// One-time token.
-        #[arg(long)]
+        /// One-time token. Prefer KONAPLATE_ONE_TIME_TOKEN or `-` (read from standard input).
+        #[arg(long, env = "KONAPLATE_ONE_TIME_TOKEN", hide_env_values = true)]
         one_time_token: String,
     },
     /// Refund the card balance to the member's account.
@@ -140,11 +140,12 @@ pub struct ChargeArgs {
     /// Merchant ID (15 digits).
     #[arg(long)]
     pub merchant_id: String,
-    /// One-time token (16 digits).
-    #[arg(long)]
+    /// One-time token (16 digits). Prefer KONAPLATE_ONE_TIME_TOKEN or `-` (read from
+    /// standard input) over the command line, which other local users can see.
+    #[arg(long, env = "KONAPLATE_ONE_TIME_TOKEN", hide_env_values = true)]
     pub one_time_token: String,
-    /// DCVV (3 digits).
-    #[arg(long)]
+    /// DCVV (3 digits). Prefer KONAPLATE_DCVV or `-` (read from standard input).
+    #[arg(long, env = "KONAPLATE_DCVV", hide_env_values = true)]
     pub dcvv: String,
     /// Control number (minted and printed when omitted).
     #[arg(long)]
@@ -159,11 +160,12 @@ pub struct CancelArgs {
     /// nrNumber of the charge to cancel.
     #[arg(long)]
     pub nr_number: String,
-    /// One-time token (16 digits).
-    #[arg(long)]
+    /// One-time token (16 digits). Prefer KONAPLATE_ONE_TIME_TOKEN or `-` (read from
+    /// standard input) over the command line, which other local users can see.
+    #[arg(long, env = "KONAPLATE_ONE_TIME_TOKEN", hide_env_values = true)]
     pub one_time_token: String,
-    /// DCVV (3 digits).
-    #[arg(long)]
+    /// DCVV (3 digits). Prefer KONAPLATE_DCVV or `-` (read from standard input).
+    #[arg(long, env = "KONAPLATE_DCVV", hide_env_values = true)]
     pub dcvv: String,
     /// Control number (minted and printed when omitted).
     #[arg(long)]
@@ -181,11 +183,12 @@ pub struct RefundArgs {
     /// Card expiry YYMM.
     #[arg(long)]
     pub card_expiry: String,
-    /// One-time token (16 digits).
-    #[arg(long)]
+    /// One-time token (16 digits). Prefer KONAPLATE_ONE_TIME_TOKEN or `-` (read from
+    /// standard input) over the command line, which other local users can see.
+    #[arg(long, env = "KONAPLATE_ONE_TIME_TOKEN", hide_env_values = true)]
     pub one_time_token: String,
-    /// DCVV (3 digits).
-    #[arg(long)]
+    /// DCVV (3 digits). Prefer KONAPLATE_DCVV or `-` (read from standard input).
+    #[arg(long, env = "KONAPLATE_DCVV", hide_env_values = true)]
     pub dcvv: String,
     /// Control number (minted and printed when omitted).
     #[arg(long)]
@@ -248,19 +251,26 @@ mod tests {
     use clap::CommandFactory;
 
     /// clap prints an argument's current environment value in --help unless hidden; every
-    /// secret-bearing argument must hide it (clap-rs/clap#1299).
+    /// secret-bearing argument, in every subcommand, must hide it (clap-rs/clap#1299).
     #[test]
     fn secret_env_values_are_hidden_in_help() {
-        let cmd = Cli::command();
-        let mut checked = 0;
-        for arg in cmd.get_arguments() {
-            let id = arg.get_id().as_str();
-            if id.contains("secret") || id.contains("private") || id.contains("access") || id.contains("public_key") {
-                assert!(arg.is_hide_env_values_set(), "{id} shows its env value in --help");
-                checked += 1;
+        fn walk(cmd: &clap::Command, checked: &mut usize) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                let secret = ["secret", "private", "access", "public_key", "one_time_token", "dcvv"];
+                if secret.iter().any(|s| id.contains(s)) {
+                    assert!(arg.is_hide_env_values_set(), "{} {id} shows its env value in --help", cmd.get_name());
+                    *checked += 1;
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, checked);
             }
         }
-        assert_eq!(checked, 4);
+        let mut checked = 0;
+        walk(&Cli::command(), &mut checked);
+        // 4 global keys, token and DCVV of charge, charge-cancel, refund, the refund fee's token
+        assert!(checked >= 11, "{checked}");
     }
 
     #[test]

@@ -25,13 +25,16 @@ pub fn client(cli: &Cli) -> Result<Client, Done> {
         cfg.crypto_key_id = Some(field(CryptoKeyId::new(k))?);
     }
     let input = |e: String| Done::fail(exit::INPUT, e);
+    // errors name the option, never the value (it may be key material)
     if let Some(k) = &cli.server_public_key {
-        let pem = pem_text_or_file(k).map_err(input)?;
-        cfg.server_public_key = Some(ServerPublicKey::from_pem(&pem).map_err(|e| input(e.to_string()))?);
+        let opt = "--server-public-key (KONAPLATE_SERVER_PUBLIC_KEY)";
+        let pem = pem_text_or_file(opt, k).map_err(input)?;
+        cfg.server_public_key = Some(ServerPublicKey::from_pem(&pem).map_err(|e| input(format!("{opt}: {e}")))?);
     }
     if let Some(k) = &cli.client_private_key {
-        let pem = pem_text_or_file(k).map_err(input)?;
-        cfg.client_private_key = Some(ClientPrivateKey::from_pem(&pem).map_err(|e| input(e.to_string()))?);
+        let opt = "--client-private-key (KONAPLATE_CLIENT_PRIVATE_KEY)";
+        let pem = pem_text_or_file(opt, k).map_err(input)?;
+        cfg.client_private_key = Some(ClientPrivateKey::from_pem(&pem).map_err(|e| input(format!("{opt}: {e}")))?);
     }
     if let Some(t) = cli.timeout {
         let t = seconds(t, "--timeout")?;

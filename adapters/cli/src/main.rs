@@ -5,6 +5,7 @@ mod config;
 mod demo;
 mod money;
 mod output;
+mod secrets;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -64,34 +65,37 @@ fn command(cli: &Cli) -> Result<Done, Done> {
             Ok(exchange(c.send::<IssueToken>(&req), None))
         }
         Command::Charge(a) => {
+            let (one_time_token, dcvv) = secrets::token_and_dcvv(&a.one_time_token, Some(&a.dcvv))?;
             let req = ChargeRequest {
                 sequence_id: sequence(&a.sequence_id)?,
                 user_id: field(UserId::parse(&a.user_id))?,
                 amount: field(ChargeAmount::parse(&a.amount))?,
-                one_time_token: field(OneTimeToken::new(&a.one_time_token))?,
-                dcvv: field(Dcvv::new(&a.dcvv))?,
+                one_time_token,
+                dcvv: dcvv.ok_or_else(|| Done::fail(exit::INPUT, "missing --dcvv"))?,
                 merchant_id: field(MerchantId::new(&a.merchant_id))?,
             };
             money::money_command(cli, MoneyRequest::Charge(req), a.sequence_id.is_none())
         }
         Command::ChargeCancel(a) => {
+            let (one_time_token, dcvv) = secrets::token_and_dcvv(&a.one_time_token, Some(&a.dcvv))?;
             let req = CancelRequest {
                 sequence_id: sequence(&a.sequence_id)?,
                 user_id: field(UserId::parse(&a.user_id))?,
                 nr_number: field(NrNumber::new(&a.nr_number))?,
-                one_time_token: field(OneTimeToken::new(&a.one_time_token))?,
-                dcvv: field(Dcvv::new(&a.dcvv))?,
+                one_time_token,
+                dcvv: dcvv.ok_or_else(|| Done::fail(exit::INPUT, "missing --dcvv"))?,
                 card_expiry: opt_field(a.card_expiry.as_deref(), CardExpiry::new)?,
             };
             money::money_command(cli, MoneyRequest::Cancel(req), a.sequence_id.is_none())
         }
         Command::Refund(a) => {
+            let (one_time_token, dcvv) = secrets::token_and_dcvv(&a.one_time_token, Some(&a.dcvv))?;
             let req = RefundRequest {
                 sequence_id: sequence(&a.sequence_id)?,
                 user_id: field(UserId::parse(&a.user_id))?,
                 card_expiry: field(CardExpiry::new(&a.card_expiry))?,
-                dcvv: field(Dcvv::new(&a.dcvv))?,
-                one_time_token: field(OneTimeToken::new(&a.one_time_token))?,
+                dcvv: dcvv.ok_or_else(|| Done::fail(exit::INPUT, "missing --dcvv"))?,
+                one_time_token,
             };
             money::money_command(cli, MoneyRequest::Refund(req), a.sequence_id.is_none())
         }
@@ -101,8 +105,9 @@ fn command(cli: &Cli) -> Result<Done, Done> {
             Ok(exchange(c.send::<ChargeResultInquiry>(&ChargeResultRequest { sequence_id: seq }), Some(&seq)))
         }
         Command::RefundFee { user_id, one_time_token } => {
+            let (one_time_token, _) = secrets::token_and_dcvv(one_time_token, None)?;
             let req = RefundFeeRequest {
-                one_time_token: field(OneTimeToken::new(one_time_token))?,
+                one_time_token,
                 user_id: field(UserId::parse(user_id))?,
             };
             let c = client(cli)?;
@@ -135,6 +140,11 @@ fn sequence(given: &Option<String>) -> Result<SequenceId, Done> {
 }
 
 fn sandbox(port: Option<u16>, pending_seconds: u64, faults: &[String]) -> ExitCode {
+    // a pending charge's resolution time is `now + pending`: keep it representable
+    if pending_seconds > 365 * 24 * 3600 {
+        eprintln!("error: --pending-seconds {pending_seconds}: at most one year (31536000)");
+        return ExitCode::from(exit::INPUT);
+    }
     let cfg = konaplate_sandbox::SandboxConfig {
         port: port.unwrap_or(0),
         pending_for: Duration::from_secs(pending_seconds),
@@ -154,6 +164,35 @@ fn sandbox(port: Option<u16>, pending_seconds: u64, faults: &[String]) -> ExitCo
             }
         }
     }
+    // the test keys go to a private directory (0700) that is removed when the sandbox stops
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("konaplate-sandbox-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o700));
+    }
+    let keys = match builder.tempdir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: cannot create a private directory for the sandbox's test keys: {e}");
+            return ExitCode::from(exit::TRANSPORT);
+        }
+    };
+    let server_key = keys.path().join("server_public.pem");
+    let client_key = keys.path().join("client_private.pem");
+    let written = std::fs::write(&server_key, konaplate_sandbox::SERVER_PUBLIC_KEY_PEM)
+        .and_then(|()| private_write(&client_key, konaplate_sandbox::CLIENT_PRIVATE_KEY_PEM));
+    if let Err(e) = written {
+        eprintln!("error: cannot write the sandbox's test keys: {e}");
+        return ExitCode::from(exit::TRANSPORT);
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&stop);
+    if let Err(e) = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst)) {
+        eprintln!("error: cannot handle Ctrl-C: {e}");
+        return ExitCode::from(exit::TRANSPORT);
+    }
     let sb = match konaplate_sandbox::Sandbox::start(cfg) {
         Ok(s) => s,
         Err(e) => {
@@ -164,14 +203,10 @@ fn sandbox(port: Option<u16>, pending_seconds: u64, faults: &[String]) -> ExitCo
     for (endpoint, fault) in parsed {
         sb.inject(&endpoint, fault);
     }
-    let keys = std::env::temp_dir().join(format!("konaplate-sandbox-keys-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&keys);
-    let server_key = keys.join("server_public.pem");
-    let client_key = keys.join("client_private.pem");
-    let _ = std::fs::write(&server_key, konaplate_sandbox::SERVER_PUBLIC_KEY_PEM);
-    let _ = std::fs::write(&client_key, konaplate_sandbox::CLIENT_PRIVATE_KEY_PEM);
     println!("{}", sb.base_url());
-    eprintln!("KONA PLATE sandbox (test data only) listening; stop with Ctrl-C. To use it:");
+    eprintln!("KONA PLATE sandbox (test data only) listening on {}", sb.base_url());
+    eprintln!("its ledger, live: {}", sb.page_url());
+    eprintln!("stop with Ctrl-C. To use it:");
     eprintln!("export KONAPLATE_BASE_URL={}", sb.base_url());
     eprintln!("export KONAPLATE_ASP_ID={}", konaplate_sandbox::ASP_ID);
     eprintln!("export KONAPLATE_ACCESS_KEY={}", konaplate_sandbox::ACCESS_KEY);
@@ -179,7 +214,32 @@ fn sandbox(port: Option<u16>, pending_seconds: u64, faults: &[String]) -> ExitCo
     eprintln!("export KONAPLATE_CRYPTO_KEY_ID={}", konaplate_sandbox::CRYPTO_KEY_ID);
     eprintln!("export KONAPLATE_SERVER_PUBLIC_KEY={}", server_key.display());
     eprintln!("export KONAPLATE_CLIENT_PRIVATE_KEY={}", client_key.display());
-    loop {
-        std::thread::sleep(Duration::from_secs(3600));
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
     }
+    drop(sb);
+    // removes the key files and their directory
+    match keys.close() {
+        Ok(()) => {
+            eprintln!("sandbox stopped; its test keys were removed");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sandbox stopped; could not remove its test keys: {e}");
+            ExitCode::from(exit::TRANSPORT)
+        }
+    }
+}
+
+/// Writes a file readable by its owner only.
+fn private_write(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)?.write_all(text.as_bytes())
 }

@@ -317,7 +317,10 @@ pub fn call_raw<E: Endpoint, S: Read + Write, C: Crypto>(
     mut crypto: C,
     buf: &mut [u8],
 ) -> Result<(EncodedRequest, RawResponse), Error<S::Error>> {
-    let sent = encode_for::<E>(creds, target, stamp, req, crypto.wrap(), buf).map_err(Error::Encode)?;
+    let sent = encode_for::<E>(creds, target, stamp, req, crypto.wrap(), buf).map_err(|e| {
+        buf.fill(0);
+        Error::Encode(e)
+    })?;
     let raw = transact(stream, sent.len, &mut crypto, buf)?;
     Ok((sent, raw))
 }
@@ -355,7 +358,13 @@ fn transact<S: Read + Write>(
     crypto: &mut dyn Crypto,
     buf: &mut [u8],
 ) -> Result<RawResponse, Error<S::Error>> {
-    write_all(stream, buf.get(..sent_len).unwrap_or(&[]))?;
+    let written = write_all(stream, buf.get(..sent_len).unwrap_or(&[]));
+    // the request may carry a one-time token and a DCVV in plaintext: never leave it in the
+    // buffer, whatever the write did
+    if let Some(b) = buf.get_mut(..sent_len) {
+        b.fill(0);
+    }
+    written?;
     let (head, body) = read_response(stream, buf)?;
     let region = buf.get_mut(body.clone()).unwrap_or(&mut []);
     let (encrypted, plain) = match crypto.unwrap() {
@@ -414,7 +423,11 @@ fn exchange<S: Read + Write>(
     buf: &mut [u8],
     decode: &mut DecodeFn<'_>,
 ) -> Result<Sent, Error<S::Error>> {
-    let request = encode(buf, crypto.wrap()).map_err(Error::Encode)?;
+    let request = encode(buf, crypto.wrap()).map_err(|e| {
+        // a partly written request may hold secrets
+        buf.fill(0);
+        Error::Encode(e)
+    })?;
     let raw = transact(stream, request.len, crypto, buf)?;
     let res = decode(buf.get(raw.body.clone()).unwrap_or(&[]));
     wipe_plaintext(buf, &raw);

@@ -212,3 +212,31 @@ fn against_the_sandbox_over_tcp() {
     assert!(!x.reply.body.unwrap().is_pending);
     assert!(sb.ledger().txn("EMB-TCP-2").is_some());
 }
+
+/// The request (with its one-time token and DCVV in plaintext) never stays in the buffer:
+/// not after a reply shorter than it, not after a failed write, not after an encode error.
+#[test]
+fn the_plaintext_request_is_wiped_from_the_buffer() {
+    let (c, t, s) = ctx();
+    let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    // a tiny answer: the rest of the buffer once held the request
+    let short = b"HTTP/1.1 200 OK\r\nContent-Length: 55\r\n\r\n{\"response\":{\"code\":\"009_004\",\"description\":\"no\"}}";
+    let mut stream = Script::new(short, 64);
+    let mut buf = [0u8; 2048];
+    let _ = call::<Charge, _, _>(&mut stream, &c, &t, &s, &charge_req(), NoCrypto, &mut buf);
+    assert!(contains(&stream.written, b"1234567890123456"), "the token was sent");
+    assert!(!contains(&buf, b"1234567890123456"), "the token stayed in the buffer");
+    assert!(!contains(&buf, b"\"dcvv\":\"123\""), "the DCVV stayed in the buffer");
+    // a peer that stops accepting bytes
+    let mut stream = Script::new(b"", 1);
+    stream.write_zero = true;
+    let mut buf = [0u8; 2048];
+    assert!(call::<Charge, _, _>(&mut stream, &c, &t, &s, &charge_req(), NoCrypto, &mut buf).is_err());
+    assert!(!contains(&buf, b"1234567890123456"));
+    // a buffer too small for the request: nothing sent, nothing left
+    let mut stream = Script::new(b"", 1);
+    let mut buf = [0u8; 300];
+    assert!(matches!(call::<Charge, _, _>(&mut stream, &c, &t, &s, &charge_req(), NoCrypto, &mut buf), Err(Error::Encode(_))));
+    assert!(stream.written.is_empty());
+    assert!(!contains(&buf, b"1234567890123456"));
+}

@@ -341,6 +341,14 @@ impl Ledger {
     pub fn member(&self, user_id: u64) -> Option<&Member> {
         self.members.get(&user_id)
     }
+    /// Every member, by `userId`.
+    pub fn members(&self) -> impl Iterator<Item = &Member> {
+        self.members.values()
+    }
+    /// Every card, by card number.
+    pub fn cards(&self) -> impl Iterator<Item = &Card> {
+        self.cards.values()
+    }
     /// A card.
     pub fn card(&self, card_no: &str) -> Option<&Card> {
         self.cards.get(card_no)

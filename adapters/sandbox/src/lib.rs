@@ -14,11 +14,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod faults;
+mod http;
 pub mod ledger;
+mod page;
+mod routes;
 mod server;
+mod verify;
 
+pub use faults::Fault;
 pub use ledger::{Ledger, Refusal, Txn, TxnKind, TxnState, describe};
-pub use server::{Fault, Logged, Sandbox, SandboxConfig};
+pub use page::mask_card;
+pub use server::{Logged, Sandbox, SandboxConfig};
 
 /// The sandbox's ASP ID.
 pub const ASP_ID: &str = "100000000000001";

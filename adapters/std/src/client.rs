@@ -302,7 +302,7 @@ impl Client {
             .ok_or_else(|| ConfigError::TimeZone(config.time_zone.to_string()))?;
         let creds = Credentials::new(
             config.asp_id,
-            config.access_key,
+            config.access_key.clone(),
             &config.secret_key,
             config.crypto_key_id,
         );

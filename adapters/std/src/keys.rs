@@ -53,7 +53,8 @@ impl ServerPublicKey {
     /// Reads an SPKI or PKCS#1 public key, or an X.509 certificate, from PEM text.
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
         let err = |reason: String| KeyError { what: "server public key", reason };
-        let t = pem.trim_start();
+        // text before the PEM (an openssl export's "Bag Attributes") is ignored
+        let t = pem.find("-----BEGIN").map_or(pem, |i| &pem[i..]);
         let key = if t.starts_with("-----BEGIN CERTIFICATE-----") {
             let cert = x509_cert::Certificate::from_pem(t.as_bytes())
                 .map_err(|e| err(format!("invalid X.509 certificate: {e}")))?;
@@ -125,7 +126,7 @@ impl ClientPrivateKey {
     /// Reads a PKCS#8 or PKCS#1 private key from PEM text.
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
         let err = |reason: String| KeyError { what: "client private key", reason };
-        let t = pem.trim_start();
+        let t = pem.find("-----BEGIN").map_or(pem, |i| &pem[i..]);
         let key = if t.starts_with("-----BEGIN RSA PRIVATE KEY-----") {
             RsaPrivateKey::from_pkcs1_pem(t).map_err(|e| err(format!("invalid PKCS#1 key: {e}")))?
         } else if t.starts_with("-----BEGIN PRIVATE KEY-----") {
@@ -163,12 +164,42 @@ impl KeyUnwrap for &ClientPrivateKey {
     }
 }
 
-/// A key argument as the CLI and configuration take it: PEM text, or a path to a PEM file
-/// when the text does not start with `-----BEGIN`.
-pub fn pem_text_or_file(value: &str) -> Result<String, String> {
-    if value.trim_start().starts_with("-----BEGIN") {
-        Ok(value.to_string())
-    } else {
-        std::fs::read_to_string(value).map_err(|e| format!("cannot read PEM file {value}: {e}"))
+/// A key argument as the CLI and configuration take it: PEM text, or a path to a PEM file.
+///
+/// Text holding a `-----BEGIN` line is PEM; surrounding whitespace and quotes (as a `.env`
+/// file leaves them) are tolerated, and so are literal `\n` escapes in one-line PEM text.
+/// Anything else is read as a path. Errors name `option` and never the value, which may be
+/// key material; the returned text is wiped when dropped.
+pub fn pem_text_or_file(option: &str, value: &str) -> Result<Zeroizing<String>, String> {
+    let pem = unquote(value);
+    if pem.contains("-----BEGIN") {
+        let text = if pem.contains("\\n") && !pem.contains('\n') {
+            pem.replace("\\n", "\n")
+        } else {
+            pem.to_string()
+        };
+        return Ok(Zeroizing::new(text));
     }
+    if pem.is_empty() || pem.contains('\n') || pem.len() > 4096 {
+        return Err(format!("{option}: neither PEM text (no -----BEGIN line) nor a file path"));
+    }
+    let text = std::fs::read_to_string(pem).map_err(|e| {
+        format!("{option}: not PEM text, and the file it names cannot be read ({})", e.kind())
+    })?;
+    let text = Zeroizing::new(text);
+    if !text.contains("-----BEGIN") {
+        return Err(format!("{option}: the file it names holds no PEM (no -----BEGIN line)"));
+    }
+    Ok(text)
+}
+
+/// `value` without surrounding whitespace and one pair of matching quotes.
+fn unquote(value: &str) -> &str {
+    let v = value.trim();
+    for q in ['"', '\''] {
+        if let Some(inner) = v.strip_prefix(q).and_then(|x| x.strip_suffix(q)) {
+            return inner.trim();
+        }
+    }
+    v
 }
