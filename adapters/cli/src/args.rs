@@ -126,7 +126,11 @@ pub enum Command {
     },
     /// Start the sandbox in-process and run the whole lifecycle against it, checking every
     /// step against the sandbox's ledger.
-    Demo,
+    Demo {
+        /// Keep the sandbox serving after the demo (its ledger page and API) until Ctrl-C.
+        #[arg(long)]
+        serve: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -77,7 +77,7 @@ impl Demo {
 }
 
 /// Runs the demo; returns the exit status.
-pub fn run() -> u8 {
+pub fn run(serve: bool) -> u8 {
     let sb = match Sandbox::start(SandboxConfig { pending_for: Duration::from_secs(1), ..Default::default() }) {
         Ok(s) => s,
         Err(e) => {
@@ -100,7 +100,7 @@ pub fn run() -> u8 {
     let start_account = d.account_balance();
 
     // 1-3: token, charge, result
-    let Some(t) = d.token() else { return finish(&d) };
+    let Some(t) = d.token() else { return finish(&d, serve) };
     let charge_seq = mint_sequence_id();
     let charge = ChargeRequest {
         sequence_id: charge_seq,
@@ -129,8 +129,8 @@ pub fn run() -> u8 {
     d.inquire(charge_seq, "charge");
 
     // 4-6: token, cancel, result
-    let Some(t) = d.token() else { return finish(&d) };
-    let Some(nr) = nr else { return finish(&d) };
+    let Some(t) = d.token() else { return finish(&d, serve) };
+    let Some(nr) = nr else { return finish(&d, serve) };
     let cancel_seq = mint_sequence_id();
     let cancel = CancelRequest {
         sequence_id: cancel_seq,
@@ -159,7 +159,7 @@ pub fn run() -> u8 {
     d.inquire(cancel_seq, "cancel");
 
     // 7-10: token, refund-fee, token, refund
-    let Some(t) = d.token() else { return finish(&d) };
+    let Some(t) = d.token() else { return finish(&d, serve) };
     let fee = d
         .client
         .send::<RefundFee>(&RefundFeeRequest { one_time_token: t.one_time_token, user_id: user })
@@ -177,7 +177,7 @@ pub fn run() -> u8 {
         }),
         vec![("figures match the ledger's card balance and fee rate", fee_ok)],
     );
-    let Some(t) = d.token() else { return finish(&d) };
+    let Some(t) = d.token() else { return finish(&d, serve) };
     let refund_seq = mint_sequence_id();
     let expiry = CardExpiry::new(seed::CARD_EXPIRY).unwrap_or_else(|_| unreachable!("seed expiry"));
     let refund = RefundRequest { sequence_id: refund_seq, user_id: user, card_expiry: expiry, dcvv: t.dcvv, one_time_token: t.one_time_token };
@@ -216,15 +216,27 @@ pub fn run() -> u8 {
         format!("{} plan(s): {}", pars.len(), pars.join(", ")),
         vec![("list equals the ledger's plans", !pars.is_empty() && pars == ledger_pars)],
     );
-    finish(&d)
+    finish(&d, serve)
 }
 
-fn finish(d: &Demo) -> u8 {
-    if d.failures == 0 && d.step == 12 {
+fn finish(d: &Demo, serve: bool) -> u8 {
+    let code = if d.failures == 0 && d.step == 12 {
         println!("demo: all {} steps match the sandbox ledger", d.step);
         crate::output::exit::OK
     } else {
         println!("demo: {} check(s) failed, {} of 12 steps ran", d.failures, d.step);
         crate::output::exit::API
+    };
+    if serve {
+        println!("the sandbox's ledger: {}", d.sb.page_url());
+        println!("serving until Ctrl-C");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&stop);
+        if ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst)).is_ok() {
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
     }
+    code
 }

@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     };
     let done = match &cli.command {
         Command::Sandbox { port, pending_seconds, fault } => return sandbox(*port, *pending_seconds, fault),
-        Command::Demo => return ExitCode::from(demo::run()),
+        Command::Demo { serve } => return ExitCode::from(demo::run(*serve)),
         _ => run(&cli),
     };
     emit(&cli, &done);
@@ -128,7 +128,7 @@ fn command(cli: &Cli) -> Result<Done, Done> {
         Command::Journal { action: Some(JournalAction::Resolve { sequence_id, outcome, note, force }) } => {
             money::journal_resolve(cli, sequence_id, *outcome, note, *force)
         }
-        Command::Sandbox { .. } | Command::Demo => Err(Done::fail(exit::INPUT, "internal: handled in main")),
+        Command::Sandbox { .. } | Command::Demo { .. } => Err(Done::fail(exit::INPUT, "internal: handled in main")),
     }
 }
 
