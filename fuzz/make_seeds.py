@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the fuzz seed corpora (fuzz/seeds/<target>/) from the API documents' examples:
 the envelope of every covered endpoint with the documented fields, result codes and Korean
-descriptions, observed test-data values (API.md 6.3, 9), HTTP heads, a JWE shape, journal
+descriptions, observed test-data values (core/docs/api-facts.md §6.3, §9), HTTP heads, a JWE shape, journal
 records. Run from fuzz/: python3 make_seeds.py"""
 import json, os, struct, zlib
 

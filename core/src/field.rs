@@ -8,7 +8,7 @@
 //! # Which characters each string field admits
 //!
 //! The documents give lengths but rarely character sets. We admit the narrowest set
-//! that covers every documented and observed value (`../shared/spec/API.md` §9) and
+//! that covers every documented and observed value ([`crate::facts`] §9) and
 //! reject everything else, so that nothing we send can be mis-framed and nothing we
 //! receive surprises the caller:
 //!
@@ -34,7 +34,7 @@
 //! | [`SecretKey`] | (HMAC key) | 1..=128 | printable ASCII without space (secret) |
 //! | [`DateTime14`] | `registeredDate` | exactly 14 | `yyyyMMddHHmmss`, a real calendar time |
 //!
-//! Readings of the documents' disagreements (`API.md` §10):
+//! Readings of the documents' disagreements ([`crate::facts`] §10):
 //! * D5 — `userId` is a `u64` in 1..=9999999999999999999 on every endpoint (the
 //!   "Max 19" of the auto-recharge page is a digit count).
 //! * D7 — `sequenceId` is 1..=30 characters everywhere, including Cancel (whose page prints

@@ -1,6 +1,6 @@
 //! Strict JSON (RFC 8259) reading and writing on caller buffers, without allocation.
 //!
-//! Why our own and not serde-json-core (see `../shared/STYLE.md` §2, §9.3): serde-json-core
+//! Why our own and not serde-json-core: serde-json-core
 //! leaves `\uXXXX` escapes un-decoded in `&str`/`heapless::String`, rejects surrogate pairs,
 //! fails the whole decode when an *ignored* field holds a long or emoji-escaped string, skips
 //! ignored scalars without validating them (`tru` passes), accepts raw control characters, and

@@ -44,6 +44,23 @@
 //! documents is checked once, in [`field`]; errors name the API field and the limit; secrets
 //! are redacted in `Debug` and zeroized on drop; buffers are the caller's, and a body that
 //! does not fit is a typed error, never a panic or a truncation.
+//!
+//! The API facts the documentation cites by section (§6.2) or disagreement number (D7) are
+//! in [`facts`], in our words.
+//!
+//! # Features
+//!
+//! | feature | default | what it does |
+//! |---|---|---|
+//! | `a256gcm` | yes | accept A256GCM-encrypted answers besides A128GCM (about 2 KiB of flash on Cortex-M; the platform is observed to use A128GCM) |
+//! | `compact` | no | sha2's compact software SHA-256: smaller, slower per block (Cortex-M has no SHA instructions either way) |
+//! | `defmt` | no | `defmt::Format` for the public types, secrets redacted |
+//! | `serde` | no | `Serialize`/`Deserialize` for every field type, request, response and reply under the API's names; deserializing validates like the constructors (no_std, no alloc) |
+//!
+//! # Money
+//!
+//! [`flow`] is the exactly-once machinery for charges, cancellations and refunds: read its
+//! documentation before you move money with anything else than the std client or the CLI.
 #![no_std]
 #![forbid(unsafe_code)]
 // No panics on any input: no unwrap/expect/panic, and no indexing or slicing that could fail.
@@ -70,6 +87,8 @@ pub use heapless;
 
 pub mod api;
 pub mod code;
+#[doc = include_str!("../docs/api-facts.md")]
+pub mod facts {}
 pub mod error;
 pub mod field;
 pub mod flow;

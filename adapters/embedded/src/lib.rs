@@ -28,6 +28,15 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! # Features
+//!
+//! | feature | default | what it does |
+//! |---|---|---|
+//! | `a256gcm` | yes | accept A256GCM-encrypted answers (the core's feature) |
+//! | `compact` | no | the core's smaller SHA-256 |
+//! | `defmt` | no | `defmt::Format` for the public types (secrets redacted) |
+//! | `serde` | no | `Serialize`/`Deserialize` for the core's types (no_std) |
 #![no_std]
 #![forbid(unsafe_code)]
 #![cfg_attr(

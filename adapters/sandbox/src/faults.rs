@@ -9,7 +9,7 @@ use crate::http::write_response;
 use crate::routes::Answer;
 use crate::server::{Shared, lock};
 
-/// A transport fault, injected into one request (see [`Sandbox::inject`]).
+/// A transport fault, injected into one request (see [`crate::Sandbox::inject`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
     /// Stop listening for the given time: connections are refused (nothing reaches the

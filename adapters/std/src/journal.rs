@@ -11,7 +11,7 @@
 //! * **Torn tails.** A power loss can cut the last write anywhere. On open (and before every
 //!   append) a torn tail is cut back to the last whole record and the cut is fsynced, so a
 //!   new record never lands after a fragment. Damage elsewhere is reported
-//!   ([`FileJournal::warnings`]), never skipped in silence, and the records after it are still
+//!   ([`FileJournal::take_warnings`]), never skipped in silence, and the records after it are still
 //!   read.
 //! * **Final is final.** A record that would replace a final state (completed, declined,
 //!   failed, not processed) by a different one is refused.
@@ -106,7 +106,7 @@ fn journal_error(path: &Path, what: impl std::fmt::Display) -> io::Error {
 
 impl FileJournal {
     /// Opens (creating it and its directory when missing) the journal at `path`, cuts a torn
-    /// tail and reads every record. Damaged regions are listed in [`FileJournal::warnings`].
+    /// tail and reads every record. Damaged regions are listed in [`FileJournal::take_warnings`].
     /// A file that holds no record and does not start like one is refused (it is not a
     /// journal, and is never cut).
     pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {

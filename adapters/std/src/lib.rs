@@ -39,6 +39,16 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! Money-moving calls belong in [`money::run`]: it journals them in a [`journal::FileJournal`]
+//! and drives them to the platform's real outcome, exactly once (see the core's
+//! [`konaplate_core::flow`]).
+//!
+//! # Features
+//!
+//! | feature | default | what it does |
+//! |---|---|---|
+//! | `serde` | no | `Serialize`/`Deserialize` for the core's field types, requests and replies |
 #![forbid(unsafe_code)]
 
 pub mod client;
