@@ -14,7 +14,7 @@ pub const SUCCESS: &str = "000_000";
 
 /// A result code exactly as received (any UTF-8 text up to 32 bytes).
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
-pub struct RawCode(heapless::String<32>);
+pub struct RawCode(heapless::String<{ crate::base::limits::CODE_CAPACITY }>);
 
 impl RawCode {
     /// API name of the field, for errors.
@@ -37,7 +37,7 @@ impl RawCode {
     pub fn is_success(&self) -> bool {
         self.as_str() == SUCCESS
     }
-    pub(crate) fn from_heapless(h: heapless::String<32>) -> Self {
+    pub(crate) fn from_heapless(h: heapless::String<{ crate::base::limits::CODE_CAPACITY }>) -> Self {
         Self(h)
     }
 }

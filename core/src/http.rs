@@ -6,8 +6,7 @@ use core::ops::Range;
 
 use crate::field::{CorrelationId, CryptoKeyId};
 
-/// Most response header lines accepted.
-pub const MAX_RESPONSE_HEADERS: usize = 32;
+pub use crate::base::limits::MAX_RESPONSE_HEADERS;
 
 /// What was wrong with the HTTP framing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,7 +162,7 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<ResponseHead>, HttpError
     for h in resp.headers.iter() {
         let v = trim(h.value);
         if h.name.eq_ignore_ascii_case("content-length") {
-            let n = crate::field::parse_u64_digits(v)
+            let n = crate::base::ascii::parse_u64_digits(v)
                 .and_then(|n| usize::try_from(n).ok())
                 .ok_or(HttpError::InvalidHeader {
                     name: "Content-Length",

@@ -37,9 +37,9 @@ use crate::request::{
 /// The protected header we send.
 pub const PROTECTED_HEADER: &str = r#"{"alg":"RSA-OAEP-256","enc":"A128GCM"}"#;
 /// Largest RSA ciphertext handled (RSA-4096); the platform uses 2048-bit keys (256 bytes).
-pub const MAX_WRAPPED_KEY: usize = 512;
+pub const MAX_WRAPPED_KEY: usize = crate::base::limits::MAX_WRAPPED_KEY;
 /// Largest protected header accepted when decrypting (decoded bytes).
-pub const MAX_HEADER: usize = 512;
+pub const MAX_HEADER: usize = crate::base::limits::MAX_JWE_HEADER;
 
 /// The key wrap failed (reported by a [`KeyWrap`] or [`KeyUnwrap`] implementation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,155 +128,11 @@ impl From<JweError> for DecodeError {
     }
 }
 
-/// Unpadded base64url, in place.
-pub mod b64 {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-    /// Characters for `n` input bytes.
-    pub const fn encoded_len(n: usize) -> usize {
-        n / 3 * 4
-            + match n % 3 {
-                0 => 0,
-                1 => 2,
-                _ => 3,
-            }
-    }
-
-    #[inline]
-    fn sym(v: u32) -> u8 {
-        ALPHABET.get((v & 63) as usize).copied().unwrap_or(b'A')
-    }
-
-    /// Encodes `buf[start..start + len]` into `buf[start..start + encoded_len(len)]`, in place
-    /// (groups are processed last to first, so output never overwrites unread input).
-    /// Returns the encoded length, or `None` when the buffer is too short.
-    pub fn encode_in_place(buf: &mut [u8], start: usize, len: usize) -> Option<usize> {
-        let out_len = encoded_len(len);
-        if buf.len() < start.checked_add(out_len)? || buf.len() < start.checked_add(len)? {
-            return None;
-        }
-        let groups = len.div_ceil(3);
-        for g in (0..groups).rev() {
-            let i = start + 3 * g;
-            let n = (len - 3 * g).min(3);
-            let b0 = u32::from(*buf.get(i)?);
-            let b1 = if n > 1 {
-                u32::from(*buf.get(i + 1)?)
-            } else {
-                0
-            };
-            let b2 = if n > 2 {
-                u32::from(*buf.get(i + 2)?)
-            } else {
-                0
-            };
-            let v = (b0 << 16) | (b1 << 8) | b2;
-            let o = start + 4 * g;
-            let syms = [sym(v >> 18), sym(v >> 12), sym(v >> 6), sym(v)];
-            let used = n + 1;
-            buf.get_mut(o..o + used)?.copy_from_slice(syms.get(..used)?);
-        }
-        Some(out_len)
-    }
-
-    /// Standard padded base64 (RFC 4648 §4) of 32 bytes: the 44 characters of a Tran-Token
-    /// signature. Encoded as base64url, then the two alphabet differences swapped and the one
-    /// padding character appended (32 bytes leave two, so exactly one `=`).
-    pub fn encode_standard_32(src: &[u8; 32], dst: &mut [u8; 44]) {
-        let n = encode(src, dst).unwrap_or(0);
-        for c in dst.iter_mut().take(n) {
-            *c = match *c {
-                b'-' => b'+',
-                b'_' => b'/',
-                other => other,
-            };
-        }
-        if let Some(pad) = dst.get_mut(43) {
-            *pad = b'=';
-        }
-    }
-
-    /// Encodes `src` into `dst`, returning the encoded length.
-    pub fn encode(src: &[u8], dst: &mut [u8]) -> Option<usize> {
-        dst.get_mut(..src.len())?.copy_from_slice(src);
-        encode_in_place(dst, 0, src.len())
-    }
-
-    #[inline]
-    fn val(c: u8) -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        } as u32)
-    }
-
-    /// Decodes `buf[start..start + len]` in place into `buf[start..]`, returning the decoded
-    /// length. Rejects padding, foreign characters, a length of 1 mod 4 and non-zero unused
-    /// bits (only canonical encodings are accepted).
-    pub fn decode_in_place(buf: &mut [u8], start: usize, len: usize) -> Option<usize> {
-        if len % 4 == 1 || buf.len() < start.checked_add(len)? {
-            return None;
-        }
-        let mut out = start;
-        let mut i = start;
-        let end = start + len;
-        while i < end {
-            let n = (end - i).min(4);
-            let mut v = 0u32;
-            for k in 0..4 {
-                let s = if k < n { val(*buf.get(i + k)?)? } else { 0 };
-                v = (v << 6) | s;
-            }
-            let bytes = [(v >> 16) as u8, (v >> 8) as u8, v as u8];
-            let produced = n - 1;
-            if n < 4 {
-                // unused low bits must be zero (canonical)
-                let unused = if n == 2 { v & 0xFFFF } else { v & 0xFF };
-                if unused != 0 {
-                    return None;
-                }
-            }
-            buf.get_mut(out..out + produced)?
-                .copy_from_slice(bytes.get(..produced)?);
-            out += produced;
-            i += n;
-        }
-        Some(out - start)
-    }
-
-    /// Decodes `src` into `dst`, returning the decoded length.
-    pub fn decode(src: &[u8], dst: &mut [u8]) -> Option<usize> {
-        if dst.len() < src.len() {
-            // decoding shrinks; copy what fits only when it is enough
-            let need = src.len() / 4 * 3 + (src.len() % 4).saturating_sub(1);
-            if dst.len() < need {
-                return None;
-            }
-            let mut tmp = [0u8; 4];
-            let mut o = 0;
-            for chunk in src.chunks(4) {
-                let t = tmp.get_mut(..chunk.len())?;
-                t.copy_from_slice(chunk);
-                let n = decode_in_place(t, 0, chunk.len())?;
-                dst.get_mut(o..o + n)?.copy_from_slice(t.get(..n)?);
-                o += n;
-            }
-            return Some(o);
-        }
-        dst.get_mut(..src.len())?.copy_from_slice(src);
-        decode_in_place(dst, 0, src.len())
-    }
-}
-
 const ENC_PREFIX: &[u8] = b"{\"encData\":\"";
 const ENC_SUFFIX: &[u8] = b"\"}";
-const HEADER_B64_LEN: usize = b64::encoded_len(PROTECTED_HEADER.len());
-const IV_B64_LEN: usize = b64::encoded_len(12);
-const TAG_B64_LEN: usize = b64::encoded_len(16);
+const HEADER_B64_LEN: usize = crate::base::base64::encoded_len(PROTECTED_HEADER.len());
+const IV_B64_LEN: usize = crate::base::base64::encoded_len(12);
+const TAG_B64_LEN: usize = crate::base::base64::encoded_len(16);
 
 /// Length of the `{"encData":"<JWE>"}` wrapper for a plaintext of `plaintext_len` bytes and a
 /// wrapped key of `wrapped_len` bytes (256 for RSA-2048).
@@ -284,11 +140,11 @@ pub const fn sealed_len(plaintext_len: usize, wrapped_len: usize) -> usize {
     ENC_PREFIX.len()
         + HEADER_B64_LEN
         + 1
-        + b64::encoded_len(wrapped_len)
+        + crate::base::base64::encoded_len(wrapped_len)
         + 1
         + IV_B64_LEN
         + 1
-        + b64::encoded_len(plaintext_len)
+        + crate::base::base64::encoded_len(plaintext_len)
         + 1
         + TAG_B64_LEN
         + ENC_SUFFIX.len()
@@ -334,7 +190,7 @@ impl Wrapped {
     }
     /// Where the plaintext (then its base64url) starts inside the wrapper.
     fn plaintext_offset(&self) -> usize {
-        ENC_PREFIX.len() + HEADER_B64_LEN + 1 + b64::encoded_len(self.len) + 1 + IV_B64_LEN + 1
+        ENC_PREFIX.len() + HEADER_B64_LEN + 1 + crate::base::base64::encoded_len(self.len) + 1 + IV_B64_LEN + 1
     }
 }
 
@@ -358,7 +214,7 @@ fn seal_placed(
     let mut pos = 0;
     put(front, &mut pos, ENC_PREFIX).ok_or(too_small)?;
     let h_start = pos;
-    pos += b64::encode(PROTECTED_HEADER.as_bytes(), front.get_mut(pos..).ok_or(too_small)?)
+    pos += crate::base::base64::encode(PROTECTED_HEADER.as_bytes(), front.get_mut(pos..).ok_or(too_small)?)
         .ok_or(too_small)?;
     let aad = front.get(h_start..pos).ok_or(too_small)?;
     let key = GenericArray::from(*cek);
@@ -368,14 +224,14 @@ fn seal_placed(
     let tag = cipher.encrypt_in_place_detached(&nonce, aad, pt).map_err(|_| too_small)?;
     // the rest of the front: .wrapped.iv.
     put(front, &mut pos, b".").ok_or(too_small)?;
-    pos += b64::encode(wrapped.bytes(), front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
+    pos += crate::base::base64::encode(wrapped.bytes(), front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
     put(front, &mut pos, b".").ok_or(too_small)?;
-    pos += b64::encode(iv, front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
+    pos += crate::base::base64::encode(iv, front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
     put(front, &mut pos, b".").ok_or(too_small)?;
-    let clen = b64::encode_in_place(rest, 0, plaintext_len).ok_or(too_small)?;
+    let clen = crate::base::base64::encode_in_place(rest, 0, plaintext_len).ok_or(too_small)?;
     let mut pos = clen;
     put(rest, &mut pos, b".").ok_or(too_small)?;
-    pos += b64::encode(tag.as_slice(), rest.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
+    pos += crate::base::base64::encode(tag.as_slice(), rest.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
     put(rest, &mut pos, ENC_SUFFIX).ok_or(too_small)?;
     Ok(c_off + pos)
 }
@@ -456,7 +312,7 @@ pub fn encode_encrypted_request<E: Endpoint, W: KeyWrap>(
 /// Reads the protected header (base64url text) and returns the key length `enc` needs.
 fn check_header(b64_header: &[u8]) -> Result<usize, JweError> {
     let mut hbuf = [0u8; MAX_HEADER];
-    let n = b64::decode(b64_header, &mut hbuf).ok_or(JweError::Format { part: "header" })?;
+    let n = crate::base::base64::decode(b64_header, &mut hbuf).ok_or(JweError::Format { part: "header" })?;
     let json = hbuf.get(..n).ok_or(JweError::Header)?;
     let mut r = Reader::new(json).map_err(|_| JweError::Header)?;
     r.begin_object().map_err(|_| JweError::Header)?;
@@ -534,7 +390,7 @@ fn open_inner<U: KeyUnwrap>(
     let key_len = check_header(header)?;
 
     let mut wrapped = [0u8; MAX_WRAPPED_KEY];
-    let wlen = b64::decode(part(d0 + 1..d1)?, &mut wrapped).ok_or(JweError::Format {
+    let wlen = crate::base::base64::decode(part(d0 + 1..d1)?, &mut wrapped).ok_or(JweError::Format {
         part: "encrypted key",
     })?;
     let mut iv = [0u8; 12];
@@ -542,13 +398,13 @@ fn open_inner<U: KeyUnwrap>(
     if iv_src.len() != IV_B64_LEN {
         return Err(JweError::IvLength);
     }
-    b64::decode(iv_src, &mut iv).ok_or(JweError::Format { part: "iv" })?;
+    crate::base::base64::decode(iv_src, &mut iv).ok_or(JweError::Format { part: "iv" })?;
     let mut tag = [0u8; 16];
     let tag_src = part(d3 + 1..text.len())?;
     if tag_src.len() != TAG_B64_LEN {
         return Err(JweError::TagLength);
     }
-    b64::decode(tag_src, &mut tag).ok_or(JweError::Format { part: "tag" })?;
+    crate::base::base64::decode(tag_src, &mut tag).ok_or(JweError::Format { part: "tag" })?;
 
     let mut cek = [0u8; 32];
     let klen = unwrap
@@ -574,7 +430,7 @@ fn open_inner<U: KeyUnwrap>(
     let aad = front
         .get(jwe.start..jwe.start + d0)
         .ok_or(JweError::Format { part: "header" })?;
-    let plain_len = match b64::decode_in_place(rest, 0, c_len) {
+    let plain_len = match crate::base::base64::decode_in_place(rest, 0, c_len) {
         Some(n) => n,
         None => {
             cek.zeroize();

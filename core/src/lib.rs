@@ -85,6 +85,7 @@ pub struct ReadmeDoctests;
 /// `heapless`, whose `Vec` appears in list responses.
 pub use heapless;
 
+mod base;
 pub mod api;
 pub mod code;
 #[doc = include_str!("../docs/api-facts.md")]

@@ -39,7 +39,7 @@ pub trait Message: Sized + Clone + fmt::Debug + PartialEq {
 }
 
 /// Scratch size for decoding an ASCII field value (the longest is 50 bytes).
-const ASCII_SCRATCH: usize = 64;
+use crate::base::limits::ASCII_SCRATCH;
 
 /// Reads a string value decoded into `buf`; wrong type or too long → the field's limit.
 fn read_text<'b>(
@@ -201,7 +201,7 @@ impl Value for Percent1 {
 
 /// Most items a list field holds (`parInfoList`). A member has a handful of cards; more items
 /// than this are reported as an error, never truncated.
-pub const MAX_LIST_ITEMS: usize = 16;
+pub const MAX_LIST_ITEMS: usize = crate::base::limits::MAX_LIST_ITEMS;
 
 impl<T: Message> Value for heapless::Vec<T, MAX_LIST_ITEMS> {
     #[inline(never)]
@@ -483,7 +483,7 @@ pub struct Description(heapless::String<{ Description::CAPACITY }>);
 
 impl Description {
     /// Capacity in bytes of UTF-8 (85 Hangul syllables or 256 ASCII characters).
-    pub const CAPACITY: usize = 256;
+    pub const CAPACITY: usize = crate::base::limits::DESCRIPTION_CAPACITY;
     /// API name, for errors.
     pub const API_NAME: &'static str = "response.description";
     /// The SDK's capacity, as reported in errors.
@@ -588,7 +588,7 @@ pub enum Body<R, C> {
 /// places (large values are never moved after being written).
 fn read_envelope_into(
     r: &mut Reader<'_>,
-    code: &mut heapless::String<32>,
+    code: &mut heapless::String<{ crate::base::limits::CODE_CAPACITY }>,
     description: &mut heapless::String<{ Description::CAPACITY }>,
 ) -> Result<(bool, bool), DecodeError> {
     if r.peek_kind()? != Kind::Object {
@@ -657,7 +657,7 @@ struct Envelope {
 /// into `code` and `description`, `encData`, and every other key offered to `fields`.
 fn decode_top(
     body: &[u8],
-    code: &mut heapless::String<32>,
+    code: &mut heapless::String<{ crate::base::limits::CODE_CAPACITY }>,
     description: &mut heapless::String<{ Description::CAPACITY }>,
     fields: &mut dyn FnMut(&JStr<'_>, &mut Reader<'_>) -> Result<bool, DecodeError>,
 ) -> Result<Envelope, DecodeError> {

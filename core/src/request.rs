@@ -10,7 +10,8 @@ use crate::field::{
     TranTime,
 };
 use crate::http::HeadWriter;
-use crate::json::{Full, fmt_u64};
+use crate::base::ascii::fmt_u64;
+use crate::json::Full;
 use crate::message::encode_message;
 use crate::sign::{Signer, TranToken};
 
@@ -140,7 +141,7 @@ impl SignedHeaders {
     /// `(name, value)` pairs in the order they are sent.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
         self.iter_bytes()
-            .map(|(n, v)| (n, crate::field::ascii_str(v)))
+            .map(|(n, v)| (n, crate::base::ascii::ascii_str(v)))
     }
 
     /// `(name, value bytes)` pairs in the order they are sent (no UTF-8 re-validation).

@@ -237,7 +237,7 @@ impl<'de> Deserialize<'de> for Description {
 /// A JSON object key, copied without allocation. Keys longer than any API field name are
 /// kept as "unknown" (their value is skipped).
 #[doc(hidden)]
-pub struct Key(heapless::String<32>, bool);
+pub struct Key(heapless::String<32>, bool); // API keys are at most 22 bytes
 
 impl Key {
     /// The key, when it fit.

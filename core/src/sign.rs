@@ -10,11 +10,12 @@
 
 use core::fmt;
 
-use crate::jwe::b64::encode_standard_32;
+use crate::base::ascii::ascii_str;
+use crate::base::base64::encode_standard_32;
 use sha2::digest::generic_array::GenericArray;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::field::{Charset, FieldError, SecretKey, Timestamp, ascii_str};
+use crate::field::{Charset, FieldError, SecretKey, Timestamp};
 
 const SHA256_IV: [u32; 8] = [
     0x6a09_e667,

@@ -1,0 +1,75 @@
+//! ASCII helpers shared by every layer: decimal and hexadecimal digits, without division
+//! routines or UTF-8 re-validation.
+
+/// ASCII bytes known valid by construction as `&str` (never fails; empty on impossible input).
+#[inline]
+pub fn ascii_str(b: &[u8]) -> &str {
+    core::str::from_utf8(b).unwrap_or("")
+}
+
+
+/// Parses 1..=20 ASCII digits into a `u64` (checked; no sign, no leading `+`).
+pub fn parse_u64_digits(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(v)
+}
+
+
+/// The lower-case hex digit of the low 4 bits of `n`.
+#[inline]
+pub const fn hex_lower(n: u8) -> u8 {
+    match n & 0xF {
+        d @ 0..=9 => b'0' + d,
+        d => b'a' + d - 10,
+    }
+}
+
+
+/// Two ASCII digits at `at` as a number.
+#[inline]
+pub fn two_digits(s: &[u8], at: usize) -> Option<u8> {
+    let a = *s.get(at)?;
+    let b = *s.get(at + 1)?;
+    if a.is_ascii_digit() && b.is_ascii_digit() {
+        Some((a - b'0') * 10 + (b - b'0'))
+    } else {
+        None
+    }
+}
+
+
+/// `(v / 10, v % 10)` by multiplying with the reciprocal: no 64-bit division, which on 32-bit
+/// microcontrollers is a sizeable library routine.
+#[inline]
+pub fn div10(v: u64) -> (u64, u8) {
+    let q = ((u128::from(v) * 0xCCCC_CCCC_CCCC_CCCD) >> 67) as u64;
+    (q, (v - q * 10) as u8)
+}
+
+
+/// Formats `v` in decimal into `tmp`, returning the used suffix.
+#[inline]
+pub fn fmt_u64(mut v: u64, tmp: &mut [u8; 20]) -> &[u8] {
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        let (q, r) = div10(v);
+        if let Some(slot) = tmp.get_mut(i) {
+            *slot = b'0' + r;
+        }
+        v = q;
+        if v == 0 || i == 0 {
+            break;
+        }
+    }
+    tmp.get(i..).unwrap_or(&[])
+}

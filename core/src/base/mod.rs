@@ -1,0 +1,5 @@
+//! The leaves of the core: helpers that depend on nothing else in the crate.
+
+pub mod ascii;
+pub mod base64;
+pub mod limits;

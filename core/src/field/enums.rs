@@ -1,0 +1,81 @@
+//! Enumerated values: the token type and the inquiry's result.
+
+
+use super::FieldError;
+
+/// Token type (`type` of token issuance, §6.1). Omitted = default (valid 30 s). D11: only the
+/// documented values are accepted.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum TokenType {
+    /// `ATM`: ATM withdrawal, valid 5 minutes.
+    Atm,
+    /// `CREDIT`: credit-card charging transaction, valid 5 minutes.
+    Credit,
+}
+
+impl TokenType {
+    /// The API name of this field.
+    pub const API_NAME: &'static str = "type";
+    /// The documented limit.
+    pub const LIMIT: &'static str = "ATM or CREDIT";
+
+    /// The wire value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TokenType::Atm => "ATM",
+            TokenType::Credit => "CREDIT",
+        }
+    }
+    /// Parses the wire value.
+    pub fn new(s: &str) -> Result<Self, FieldError> {
+        match s {
+            "ATM" => Ok(TokenType::Atm),
+            "CREDIT" => Ok(TokenType::Credit),
+            _ => Err(FieldError::new(Self::API_NAME, Self::LIMIT)),
+        }
+    }
+}
+common_str_impls!(TokenType);
+
+/// Result of a charge or cancellation (`result` of §6.4).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ChargeResult {
+    /// `COMPLETED`: the transaction is done.
+    Completed,
+    /// `FAILED`: the transaction failed.
+    Failed,
+    /// `PENDING`: the PG did not answer normally; the platform keeps checking (not final).
+    Pending,
+}
+
+impl ChargeResult {
+    /// The API name of this field.
+    pub const API_NAME: &'static str = "result";
+    /// The documented limit.
+    pub const LIMIT: &'static str = "COMPLETED, FAILED or PENDING";
+
+    /// The wire value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ChargeResult::Completed => "COMPLETED",
+            ChargeResult::Failed => "FAILED",
+            ChargeResult::Pending => "PENDING",
+        }
+    }
+    /// Parses the wire value.
+    pub fn new(s: &str) -> Result<Self, FieldError> {
+        match s {
+            "COMPLETED" => Ok(ChargeResult::Completed),
+            "FAILED" => Ok(ChargeResult::Failed),
+            "PENDING" => Ok(ChargeResult::Pending),
+            _ => Err(FieldError::new(Self::API_NAME, Self::LIMIT)),
+        }
+    }
+    /// `true` for `COMPLETED` and `FAILED`.
+    pub const fn is_final(self) -> bool {
+        !matches!(self, ChargeResult::Pending)
+    }
+}
+common_str_impls!(ChargeResult);

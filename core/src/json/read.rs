@@ -1,0 +1,478 @@
+//! The pull reader: tokens, nesting, skipping unknown values without recursion.
+
+use super::{JNum, JStr, JsonError, JsonErrorKind, Kind, MAX_DEPTH, offset32};
+
+/// A pull reader over one JSON text.
+#[derive(Clone, Debug)]
+pub struct Reader<'a> {
+    s: &'a [u8],
+    pos: usize,
+    depth: usize,
+}
+
+type Res<T> = Result<T, JsonError>;
+
+
+#[inline]
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+impl<'a> Reader<'a> {
+    /// Starts reading `body` (a UTF-8 byte-order mark is rejected here; invalid UTF-8 where
+    /// it is met).
+    pub fn new(body: &'a [u8]) -> Res<Self> {
+        if body.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            return Err(JsonError {
+                kind: JsonErrorKind::ByteOrderMark,
+                offset: 0,
+            });
+        }
+        Ok(Self {
+            s: body,
+            pos: 0,
+            depth: 0,
+        })
+    }
+
+    /// Current byte offset.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    #[inline]
+    fn err<T>(&self, kind: JsonErrorKind) -> Res<T> {
+        Err(JsonError {
+            kind,
+            offset: offset32(self.pos),
+        })
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    #[cfg_attr(not(target_os = "none"), inline(always))]
+    #[cfg_attr(target_os = "none", inline)]
+    fn ws(&mut self) {
+        while let Some(b) = self.peek() {
+            if is_ws(b) {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    #[cfg_attr(not(target_os = "none"), inline(always))]
+    #[cfg_attr(target_os = "none", inline)]
+    fn peek_ws(&mut self) -> Res<u8> {
+        self.ws();
+        match self.peek() {
+            Some(b) => Ok(b),
+            None => self.err(JsonErrorKind::UnexpectedEnd),
+        }
+    }
+
+    #[inline]
+    fn expect(&mut self, want: u8) -> Res<()> {
+        if self.peek_ws()? == want {
+            self.pos += 1;
+            Ok(())
+        } else {
+            self.err(JsonErrorKind::UnexpectedByte)
+        }
+    }
+
+    #[inline]
+    fn push(&mut self) -> Res<()> {
+        if self.depth >= MAX_DEPTH {
+            return self.err(JsonErrorKind::TooDeep);
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// The type of the next value (skips whitespace; consumes nothing else).
+    #[inline]
+    pub fn peek_kind(&mut self) -> Res<Kind> {
+        match self.peek_ws()? {
+            b'{' => Ok(Kind::Object),
+            b'[' => Ok(Kind::Array),
+            b'"' => Ok(Kind::String),
+            b'-' | b'0'..=b'9' => Ok(Kind::Number),
+            b't' | b'f' => Ok(Kind::Bool),
+            b'n' => Ok(Kind::Null),
+            _ => self.err(JsonErrorKind::UnexpectedByte),
+        }
+    }
+
+    /// Consumes `{`.
+    #[inline]
+    pub fn begin_object(&mut self) -> Res<()> {
+        self.expect(b'{')?;
+        self.push()
+    }
+
+    /// The next key of the current object, or `None` after consuming its `}`. `first` must be
+    /// `true` before the first call for an object; the reader clears it.
+    #[cfg_attr(not(target_os = "none"), inline(always))]
+    #[cfg_attr(target_os = "none", inline)]
+    pub fn next_key(&mut self, first: &mut bool) -> Res<Option<JStr<'a>>> {
+        let b = self.peek_ws()?;
+        if b == b'}' {
+            self.pos += 1;
+            self.depth = self.depth.saturating_sub(1);
+            return Ok(None);
+        }
+        if !*first {
+            if b != b',' {
+                return self.err(JsonErrorKind::UnexpectedByte);
+            }
+            self.pos += 1;
+        }
+        *first = false;
+        if self.peek_ws()? != b'"' {
+            return self.err(JsonErrorKind::UnexpectedByte);
+        }
+        let key = self.string_at_quote()?;
+        if key.has_escapes() {
+            // keys of the objects we read are decoded, so they must be valid text (a lone
+            // surrogate is an error, as for any kept string); keys inside skipped values are
+            // only syntax-checked
+            for c in key.chars() {
+                c?;
+            }
+        }
+        self.expect(b':')?;
+        Ok(Some(key))
+    }
+
+    /// Consumes `[`.
+    pub fn begin_array(&mut self) -> Res<()> {
+        self.expect(b'[')?;
+        self.push()
+    }
+
+    /// `true` when another element follows (its value is next), `false` after consuming `]`.
+    pub fn next_item(&mut self, first: &mut bool) -> Res<bool> {
+        let b = self.peek_ws()?;
+        if b == b']' {
+            self.pos += 1;
+            self.depth = self.depth.saturating_sub(1);
+            return Ok(false);
+        }
+        if !*first {
+            if b != b',' {
+                return self.err(JsonErrorKind::UnexpectedByte);
+            }
+            self.pos += 1;
+            self.ws();
+        }
+        *first = false;
+        Ok(true)
+    }
+
+    /// Advances over bytes that need no attention inside a string (anything but `"`, `\\` and
+    /// control characters), eight at a time.
+    /// Returns whether any skipped byte was non-ASCII.
+    #[cfg_attr(not(target_os = "none"), inline(always))]
+    #[cfg_attr(target_os = "none", inline)]
+    fn skip_plain(&mut self) -> bool {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        let mut high = 0u64;
+        while let Some(chunk) = self.s.get(self.pos..self.pos + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(chunk);
+            let v = u64::from_le_bytes(w);
+            // a byte is zero in x ^ (c * ONES) exactly where v has byte c; bytes < 0x20 have
+            // their high bit set after subtracting 0x20 (and were < 0x80)
+            let quote = v ^ (ONES * u64::from(b'"'));
+            let slash = v ^ (ONES * u64::from(b'\\'));
+            let special = (quote.wrapping_sub(ONES) & !quote)
+                | (slash.wrapping_sub(ONES) & !slash)
+                | (v.wrapping_sub(ONES * 0x20) & !v);
+            let found = special & HIGHS;
+            if found != 0 {
+                // borrows can only flag bytes *above* a real match, so the lowest flag is
+                // exact: that is the first byte needing attention
+                let n = found.trailing_zeros() / 8;
+                high |= v & HIGHS & ((1u64 << (n * 8)).wrapping_sub(1));
+                self.pos += n as usize;
+                return high != 0;
+            }
+            high |= v & HIGHS;
+            self.pos += 8;
+        }
+        while let Some(&b) = self.s.get(self.pos) {
+            if b == b'"' || b == b'\\' || b < 0x20 {
+                break;
+            }
+            high |= u64::from(b & 0x80);
+            self.pos += 1;
+        }
+        high != 0
+    }
+
+    /// Reads a string value (escapes are validated, not decoded).
+    #[inline]
+    pub fn string(&mut self) -> Res<JStr<'a>> {
+        if self.peek_ws()? != b'"' {
+            return self.err(JsonErrorKind::UnexpectedByte);
+        }
+        self.string_at_quote()
+    }
+
+    /// Reads a string whose opening quote is the current byte.
+    #[cfg_attr(not(target_os = "none"), inline(always))]
+    #[cfg_attr(target_os = "none", inline)]
+    fn string_at_quote(&mut self) -> Res<JStr<'a>> {
+        self.pos += 1;
+        let start = self.pos;
+        let mut escaped = false;
+        let mut non_ascii = false;
+        loop {
+            non_ascii |= self.skip_plain();
+            let Some(b) = self.peek() else {
+                return self.err(JsonErrorKind::UnexpectedEnd);
+            };
+            match b {
+                b'"' => {
+                    let raw = self.s.get(start..self.pos).unwrap_or(&[]);
+                    // ASCII needs no check; anything else is validated once, here
+                    let text = if non_ascii {
+                        match core::str::from_utf8(raw) {
+                            Ok(t) => Some(t),
+                            Err(e) => {
+                                return Err(JsonError {
+                                    kind: JsonErrorKind::InvalidUtf8,
+                                    offset: offset32(start + e.valid_up_to()),
+                                });
+                            }
+                        }
+                    } else {
+                        None
+                    };
+                    self.pos += 1;
+                    return Ok(JStr {
+                        raw,
+                        text,
+                        escaped,
+                        offset: start,
+                    });
+                }
+                b'\\' => {
+                    escaped = true;
+                    self.pos += 1;
+                    match self.peek() {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                            self.pos += 1
+                        }
+                        Some(b'u') => {
+                            self.pos += 1;
+                            for _ in 0..4 {
+                                match self.peek() {
+                                    Some(h) if h.is_ascii_hexdigit() => self.pos += 1,
+                                    Some(_) => return self.err(JsonErrorKind::InvalidEscape),
+                                    None => return self.err(JsonErrorKind::UnexpectedEnd),
+                                }
+                            }
+                        }
+                        Some(_) => return self.err(JsonErrorKind::InvalidEscape),
+                        None => return self.err(JsonErrorKind::UnexpectedEnd),
+                    }
+                }
+                _ => return self.err(JsonErrorKind::ControlCharacter),
+            }
+        }
+    }
+
+    /// Reads a number token (syntax-checked).
+    #[inline]
+    pub fn number(&mut self) -> Res<JNum<'a>> {
+        self.ws();
+        let start = self.pos;
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.pos += 1;
+        }
+        // the integer part, accumulated while scanning (None on overflow)
+        let mut int: Option<u64> = Some(0);
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                while let Some(&d @ b'0'..=b'9') = self.s.get(self.pos) {
+                    int = int
+                        .and_then(|v| v.checked_mul(10))
+                        .and_then(|v| v.checked_add(u64::from(d - b'0')));
+                    self.pos += 1;
+                }
+            }
+            Some(_) => return self.err(JsonErrorKind::InvalidNumber),
+            None => return self.err(JsonErrorKind::UnexpectedEnd),
+        }
+        let mut integer = !negative;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.digits()?;
+            integer = false;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            self.digits()?;
+            integer = false;
+        }
+        let raw = self.s.get(start..self.pos).unwrap_or(&[]);
+        Ok(JNum {
+            raw,
+            int: if integer { int } else { None },
+        })
+    }
+
+    fn digits(&mut self) -> Res<()> {
+        match self.peek() {
+            Some(b'0'..=b'9') => {}
+            Some(_) => return self.err(JsonErrorKind::InvalidNumber),
+            None => return self.err(JsonErrorKind::UnexpectedEnd),
+        }
+        while let Some(b'0'..=b'9') = self.s.get(self.pos) {
+            self.pos += 1;
+        }
+        Ok(())
+    }
+
+    fn literal(&mut self, lit: &[u8]) -> Res<()> {
+        let end = self.pos + lit.len();
+        match self.s.get(self.pos..end) {
+            Some(got) if got == lit => {
+                self.pos = end;
+                Ok(())
+            }
+            Some(_) => self.err(JsonErrorKind::UnexpectedByte),
+            None => {
+                // distinguish a truncated literal from a wrong one
+                let rest = self.s.get(self.pos..).unwrap_or(&[]);
+                if lit.starts_with(rest) {
+                    Err(JsonError {
+                        kind: JsonErrorKind::UnexpectedEnd,
+                        offset: offset32(self.s.len()),
+                    })
+                } else {
+                    self.err(JsonErrorKind::UnexpectedByte)
+                }
+            }
+        }
+    }
+
+    /// Reads `true` or `false`.
+    #[inline]
+    pub fn boolean(&mut self) -> Res<bool> {
+        match self.peek_ws()? {
+            b't' => self.literal(b"true").map(|_| true),
+            b'f' => self.literal(b"false").map(|_| false),
+            _ => self.err(JsonErrorKind::UnexpectedByte),
+        }
+    }
+
+    /// Reads `null`.
+    pub fn null(&mut self) -> Res<()> {
+        self.ws();
+        self.literal(b"null")
+    }
+
+    /// Skips one complete value of any type, iteratively, validating its syntax.
+    pub fn skip_value(&mut self) -> Res<()> {
+        // bit i of `stack` = 1 when the i-th open container (from the skip's start) is an
+        // object; `open` counts them. MAX_DEPTH < 64, so the stack never overflows.
+        let mut stack: u64 = 0;
+        let mut open: u32 = 0;
+        loop {
+            // a value starts here
+            match self.peek_ws()? {
+                b'{' => {
+                    self.pos += 1;
+                    self.push()?;
+                    if self.peek_ws()? == b'}' {
+                        self.pos += 1;
+                        self.depth = self.depth.saturating_sub(1);
+                    } else {
+                        stack |= 1u64 << (open & 63);
+                        open += 1;
+                        self.string()?;
+                        self.expect(b':')?;
+                        continue;
+                    }
+                }
+                b'[' => {
+                    self.pos += 1;
+                    self.push()?;
+                    if self.peek_ws()? == b']' {
+                        self.pos += 1;
+                        self.depth = self.depth.saturating_sub(1);
+                    } else {
+                        stack &= !(1u64 << (open & 63));
+                        open += 1;
+                        continue;
+                    }
+                }
+                b'"' => {
+                    self.string_at_quote()?;
+                }
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                b'-' | b'0'..=b'9' => {
+                    self.number()?;
+                }
+                _ => return self.err(JsonErrorKind::UnexpectedByte),
+            }
+            // a value ended: close containers or move to the next element
+            loop {
+                if open == 0 {
+                    return Ok(());
+                }
+                let top_is_object = stack & (1u64 << ((open - 1) & 63)) != 0;
+                match self.peek_ws()? {
+                    b',' => {
+                        self.pos += 1;
+                        if top_is_object {
+                            if self.peek_ws()? != b'"' {
+                                return self.err(JsonErrorKind::UnexpectedByte);
+                            }
+                            self.string_at_quote()?;
+                            self.expect(b':')?;
+                        }
+                        break;
+                    }
+                    b'}' if top_is_object => {
+                        self.pos += 1;
+                        open -= 1;
+                        self.depth = self.depth.saturating_sub(1);
+                    }
+                    b']' if !top_is_object => {
+                        self.pos += 1;
+                        open -= 1;
+                        self.depth = self.depth.saturating_sub(1);
+                    }
+                    _ => return self.err(JsonErrorKind::UnexpectedByte),
+                }
+            }
+        }
+    }
+
+    /// Requires that only whitespace remains.
+    pub fn end(&mut self) -> Res<()> {
+        self.ws();
+        if self.pos == self.s.len() {
+            Ok(())
+        } else {
+            self.err(JsonErrorKind::TrailingCharacters)
+        }
+    }
+}
+
