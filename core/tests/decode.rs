@@ -650,19 +650,3 @@ fn message_decoder_reads_request_bodies() {
     let e = decode_message::<RefundRequest>(br#"{"sequenceId":"S","userId":1,"cardExpiry":"3108","dcvv":"","oneTimeToken":"9461442187322710"}"#).unwrap_err();
     assert_eq!(e, DecodeError::Field(FieldError::new("dcvv", Dcvv::LIMIT)));
 }
-
-proptest::proptest! {
-    /// The reciprocal division used instead of a 64-bit division on microcontrollers.
-    #[test]
-    fn div10_matches_native_division(v in proptest::prelude::any::<u64>()) {
-        let (q, r) = konaplate_core::json::div10(v);
-        proptest::prop_assert_eq!((q, u64::from(r)), (v / 10, v % 10));
-    }
-}
-
-#[test]
-fn div10_edges() {
-    for v in [0u64, 9, 10, 11, 99, 100, u64::MAX, u64::MAX - 1, 9_999_999_999_999_999_999, 10_000_000_000_000_000_000] {
-        assert_eq!(konaplate_core::json::div10(v), (v / 10, (v % 10) as u8));
-    }
-}

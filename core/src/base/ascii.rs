@@ -73,3 +73,39 @@ pub fn fmt_u64(mut v: u64, tmp: &mut [u8; 20]) -> &[u8] {
     }
     tmp.get(i..).unwrap_or(&[])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reciprocal division used instead of a 64-bit division on microcontrollers, at its
+    /// edges and against the native division on a sweep of values.
+    #[test]
+    fn div10_matches_native_division() {
+        let edges = [0u64, 9, 10, 11, 99, 100, u64::MAX, u64::MAX - 1, 9_999_999_999_999_999_999, 10_000_000_000_000_000_000];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let sweep = (0..100_000).map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        });
+        for v in edges.into_iter().chain(sweep) {
+            assert_eq!(div10(v), (v / 10, (v % 10) as u8), "{v}");
+        }
+    }
+
+    #[test]
+    fn decimal_and_hex_digits() {
+        let mut tmp = [0u8; 20];
+        assert_eq!(fmt_u64(0, &mut tmp), b"0");
+        assert_eq!(fmt_u64(u64::MAX, &mut tmp), b"18446744073709551615");
+        assert_eq!(parse_u64_digits(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64_digits(b"18446744073709551616"), None);
+        assert_eq!(parse_u64_digits(b""), None);
+        assert_eq!(parse_u64_digits(b"+1"), None);
+        assert_eq!(hex_lower(0xab), b'b');
+        assert_eq!(two_digits(b"2611", 2), Some(11));
+        assert_eq!(two_digits(b"26x1", 2), None);
+    }
+}
