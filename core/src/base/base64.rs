@@ -141,3 +141,35 @@ pub fn decode(src: &[u8], dst: &mut [u8]) -> Option<usize> {
     dst.get_mut(..src.len())?.copy_from_slice(src);
     decode_in_place(dst, 0, src.len())
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use base64::Engine;
+    use std::vec;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// In-place base64url against the `base64` crate, both ways.
+        #[test]
+        fn base64url_in_place_matches_reference(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let want = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&data);
+            let mut buf = vec![0u8; want.len().max(data.len())];
+            buf[..data.len()].copy_from_slice(&data);
+            let n = encode_in_place(&mut buf, 0, data.len()).unwrap();
+            prop_assert_eq!(&buf[..n], want.as_bytes());
+            let m = decode_in_place(&mut buf, 0, n).unwrap();
+            prop_assert_eq!(&buf[..m], &data[..]);
+        }
+
+        /// The Tran-Token's padded standard base64 of 32 bytes.
+        #[test]
+        fn standard_32_matches_reference(data in proptest::array::uniform32(any::<u8>())) {
+            let mut out = [0u8; 44];
+            encode_standard_32(&data, &mut out);
+            let want = base64::engine::general_purpose::STANDARD.encode(data);
+            prop_assert_eq!(&out[..], want.as_bytes());
+        }
+    }
+}
