@@ -2,7 +2,7 @@
 
 use crate::api::{Endpoint, ReplyOf};
 use crate::error::DecodeError;
-use crate::http::{ResponseHead, complete_body, parse_response_head};
+use crate::http::{Progress, ResponseHead, ResponseReader};
 use crate::jwe::{KeyUnwrap, decode_body_decrypting};
 use crate::message::decode_reply;
 
@@ -21,11 +21,10 @@ pub struct DecodedResponse<E: Endpoint> {
 pub fn decode_response<E: Endpoint>(
     buf: &mut [u8],
 ) -> Result<Option<DecodedResponse<E>>, DecodeError> {
-    let Some(head) = parse_response_head(buf)? else {
-        return Ok(None);
-    };
-    let Some(range) = complete_body(&head, buf)? else {
-        return Ok(None);
+    let mut reader = ResponseReader::deferred();
+    let (head, range) = match reader.received(buf, buf.len())? {
+        Progress::Complete { head, body } => (head, body),
+        Progress::NeedMore => return Ok(None),
     };
     let body = buf.get(range).unwrap_or(&[]);
     Ok(Some(DecodedResponse {
@@ -39,11 +38,10 @@ pub fn decode_response_decrypting<E: Endpoint, U: KeyUnwrap>(
     buf: &mut [u8],
     unwrap: &mut U,
 ) -> Result<Option<DecodedResponse<E>>, DecodeError> {
-    let Some(head) = parse_response_head(buf)? else {
-        return Ok(None);
-    };
-    let Some(range) = complete_body(&head, buf)? else {
-        return Ok(None);
+    let mut reader = ResponseReader::deferred();
+    let (head, range) = match reader.received(buf, buf.len())? {
+        Progress::Complete { head, body } => (head, body),
+        Progress::NeedMore => return Ok(None),
     };
     let body = buf.get_mut(range).unwrap_or(&mut []);
     Ok(Some(DecodedResponse {

@@ -1,7 +1,7 @@
 //! HTTP/1.1 response framing.
 
 use konaplate_core::http::{
-    ChunkedDecoder, Framing, HttpError, complete_body, parse_response_head,
+    ChunkedDecoder, Framing, HttpError, Progress, ResponseReader, parse_response_head,
 };
 use konaplate_core::prelude::*;
 
@@ -209,6 +209,9 @@ fn until_close_framing_takes_the_rest() {
     let mut b = format!("HTTP/1.1 200 OK\r\n\r\n{BODY}").into_bytes();
     let h = parse_response_head(&b).unwrap().unwrap();
     assert_eq!(h.framing, Framing::UntilClose);
-    let r = complete_body(&h, &mut b).unwrap().unwrap();
-    assert_eq!(&b[r], BODY.as_bytes());
+    let mut reader = ResponseReader::new();
+    let n = b.len();
+    assert_eq!(reader.received(&mut b, n), Ok(Progress::NeedMore), "not before the peer closes");
+    let Progress::Complete { body, .. } = reader.closed(&mut b).unwrap() else { panic!() };
+    assert_eq!(&b[body], BODY.as_bytes());
 }

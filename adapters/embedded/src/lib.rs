@@ -51,7 +51,7 @@ use core::ops::Range;
 use embedded_io::{Read, Write};
 use konaplate_core::api::{Endpoint, ReplyOf};
 use konaplate_core::error::{DecodeError, EncodeError};
-use konaplate_core::http::{ChunkedDecoder, Framing, HttpError, ResponseHead, parse_response_head};
+use konaplate_core::http::{HttpError, Progress, ResponseHead, ResponseReader};
 use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError, encode_encrypted_request, open_body_in_place};
 use konaplate_core::message::decode_reply;
 use konaplate_core::request::{Credentials, EncodedRequest, Stamp, Target, encode_request};
@@ -100,6 +100,15 @@ pub enum Error<E> {
 }
 
 impl<E> Error<E> {
+    fn from_http(e: HttpError) -> Self {
+        match e {
+            HttpError::HeadTooLarge { capacity } => Error::HeadTooLarge { capacity },
+            HttpError::BodyTooLarge { needed, capacity } => Error::BodyTooLarge { needed, capacity },
+            HttpError::Closed { received } => Error::Closed { received },
+            e => Error::Http(e),
+        }
+    }
+
     /// `true` when the request may have reached the platform: only an encoding failure is
     /// certain to have sent nothing. (A failed connect is the caller's, before `call`.)
     pub fn outcome_unknown(&self) -> bool {
@@ -229,87 +238,19 @@ pub fn write_all<S: Write>(stream: &mut S, mut bytes: &[u8]) -> Result<(), Error
     stream.flush().map_err(Error::Write)
 }
 
-/// Reads one HTTP/1.1 response from `stream` into `buf`.
+/// Reads one HTTP/1.1 response from `stream` into `buf`: the I/O around the core's
+/// [`ResponseReader`], which does all the framing.
 pub fn read_response<S: Read>(stream: &mut S, buf: &mut [u8]) -> Result<(ResponseHead, Range<usize>), Error<S::Error>> {
-    let capacity = buf.len();
-    let mut filled = 0usize;
-    // 1. the head: read until the blank line, then parse once
-    let mut scan = 0usize;
-    let head = loop {
-        let terminator = buf
-            .get(scan.saturating_sub(3)..filled)
-            .and_then(|w| w.windows(4).position(|x| x == b"\r\n\r\n"));
-        if let Some(p) = terminator {
-            let end = scan.saturating_sub(3) + p + 4;
-            match parse_response_head(buf.get(..end).unwrap_or(&[])) {
-                Ok(Some(h)) => break h,
-                Ok(None) => return Err(Error::Http(HttpError::Syntax { what: "head" })),
-                Err(e) => return Err(Error::Http(e)),
-            }
-        }
-        scan = filled;
-        let free = buf.get_mut(filled..).unwrap_or(&mut []);
-        if free.is_empty() {
-            return Err(Error::HeadTooLarge { capacity });
-        }
-        match stream.read(free) {
-            Ok(0) => return Err(Error::Closed { received: filled }),
-            Ok(n) => filled += n,
+    let mut reader = ResponseReader::new();
+    loop {
+        let spare = reader.spare(buf.len()).map_err(Error::from_http)?;
+        let progress = match stream.read(buf.get_mut(spare).unwrap_or(&mut [])) {
+            Ok(0) => reader.closed(buf),
+            Ok(n) => reader.received(buf, n),
             Err(e) => return Err(Error::Read(e)),
-        }
-    };
-    let start = head.head_len;
-    // 2. the body
-    match head.framing {
-        Framing::Length(n) => {
-            let end = start.checked_add(n).filter(|e| *e <= capacity).ok_or(Error::BodyTooLarge {
-                needed: start.saturating_add(n),
-                capacity,
-            })?;
-            while filled < end {
-                let free = buf.get_mut(filled..end).unwrap_or(&mut []);
-                match stream.read(free) {
-                    Ok(0) => return Err(Error::Closed { received: filled }),
-                    Ok(k) => filled += k,
-                    Err(e) => return Err(Error::Read(e)),
-                }
-            }
-            Ok((head, start..end))
-        }
-        Framing::UntilClose => {
-            loop {
-                let free = buf.get_mut(filled..).unwrap_or(&mut []);
-                if free.is_empty() {
-                    return Err(Error::BodyTooLarge { needed: 0, capacity });
-                }
-                match stream.read(free) {
-                    Ok(0) => return Ok((head, start..filled)),
-                    Ok(k) => filled += k,
-                    Err(e) => return Err(Error::Read(e)),
-                }
-            }
-        }
-        Framing::Chunked => {
-            // decode in place as bytes arrive; each read lands right after the decoded body
-            let mut dec = ChunkedDecoder::new();
-            let mut write = start;
-            let mut pending = start..filled;
-            loop {
-                let used = dec.decode(buf, pending.clone(), &mut write).map_err(Error::Http)?;
-                if dec.is_done() {
-                    let _ = used;
-                    return Ok((head, start..write));
-                }
-                let free = buf.get_mut(write..).unwrap_or(&mut []);
-                if free.is_empty() {
-                    return Err(Error::BodyTooLarge { needed: 0, capacity });
-                }
-                match stream.read(free) {
-                    Ok(0) => return Err(Error::Closed { received: write }),
-                    Ok(k) => pending = write..write + k,
-                    Err(e) => return Err(Error::Read(e)),
-                }
-            }
+        };
+        if let Progress::Complete { head, body } = progress.map_err(Error::from_http)? {
+            return Ok((head, body));
         }
     }
 }

@@ -1,0 +1,132 @@
+//! HTTP/1.1 framing, sans-IO: the request head we write, and [`ResponseReader`], which reads a
+//! response arriving in pieces into the caller's buffer (head parsed once, body by
+//! `Content-Length`, `chunked` decoded in place as it arrives, or until the peer closes).
+
+use core::fmt;
+
+use crate::field::{CorrelationId, CryptoKeyId};
+
+mod chunked;
+mod head;
+mod reader;
+
+pub use crate::base::limits::MAX_RESPONSE_HEADERS;
+pub use chunked::ChunkedDecoder;
+pub use head::parse_response_head;
+pub(crate) use head::HeadWriter;
+pub use reader::{Progress, ResponseReader};
+
+/// What was wrong with the HTTP framing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum HttpError {
+    /// The status line or a header line is malformed (`what` says which part).
+    Syntax {
+        /// The part: "status", "header name", "header value", "version", "new line", "token".
+        what: &'static str,
+    },
+    /// More than [`MAX_RESPONSE_HEADERS`] header lines.
+    TooManyHeaders,
+    /// The response head does not fit the buffer.
+    HeadTooLarge {
+        /// Buffer capacity.
+        capacity: usize,
+    },
+    /// A header the SDK reads has a value outside its format.
+    InvalidHeader {
+        /// Header name.
+        name: &'static str,
+        /// The expected format.
+        limit: &'static str,
+    },
+    /// Both `Content-Length` and `Transfer-Encoding`, or two different lengths.
+    ConflictingFraming,
+    /// A `Transfer-Encoding` other than `chunked`.
+    UnsupportedTransferEncoding,
+    /// A malformed chunk-size line or chunk terminator.
+    InvalidChunk,
+    /// An informational (1xx) response, which this client never asks for.
+    UnexpectedInformational {
+        /// The status.
+        status: u16,
+    },
+    /// The response body does not fit the buffer.
+    BodyTooLarge {
+        /// Bytes needed (head + body) when announced by `Content-Length`; 0 for a chunked body
+        /// or one that runs until the peer closes.
+        needed: usize,
+        /// Buffer capacity.
+        capacity: usize,
+    },
+    /// The peer closed the connection before the response was complete.
+    Closed {
+        /// Bytes of the response received (head included).
+        received: usize,
+    },
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HttpError::Syntax { what } => write!(f, "malformed response {what}"),
+            HttpError::TooManyHeaders => write!(f, "more than {MAX_RESPONSE_HEADERS} headers"),
+            HttpError::HeadTooLarge { capacity } => {
+                write!(f, "response head larger than the {capacity}-byte buffer")
+            }
+            HttpError::InvalidHeader { name, limit } => write!(f, "header {name}: must be {limit}"),
+            HttpError::ConflictingFraming => {
+                f.write_str("conflicting Content-Length / Transfer-Encoding headers")
+            }
+            HttpError::UnsupportedTransferEncoding => {
+                f.write_str("unsupported Transfer-Encoding (only chunked)")
+            }
+            HttpError::InvalidChunk => f.write_str("malformed chunked body"),
+            HttpError::UnexpectedInformational { status } => {
+                write!(f, "unexpected informational status {status}")
+            }
+            HttpError::BodyTooLarge { needed, capacity } if *needed > 0 => {
+                write!(f, "response of {needed} bytes does not fit the {capacity}-byte buffer")
+            }
+            HttpError::BodyTooLarge { capacity, .. } => {
+                write!(f, "response body does not fit the {capacity}-byte buffer")
+            }
+            HttpError::Closed { received } => {
+                write!(f, "connection closed after {received} bytes of the response")
+            }
+        }
+    }
+}
+
+impl core::error::Error for HttpError {}
+
+/// How the response body is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Framing {
+    /// `Content-Length: n`.
+    Length(usize),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Neither: the body runs until the peer closes.
+    UntilClose,
+}
+
+/// A parsed response head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ResponseHead {
+    /// HTTP status code.
+    pub status: u16,
+    /// Length of the head including the blank line; the body starts here.
+    pub head_len: usize,
+    /// Body framing.
+    pub framing: Framing,
+    /// `X-KM-Correlation-Id` echoed by the platform.
+    pub correlation_id: Option<CorrelationId>,
+    /// `X-KM-Crypto-Key-Id` of an encrypted response.
+    pub crypto_key_id: Option<CryptoKeyId>,
+    /// `Connection: close`.
+    pub close: bool,
+}
+

@@ -1,0 +1,224 @@
+//! The sans-IO response reader: every recorded sandbox response (the firmware example's
+//! fixtures), and chunked, until-close and error cases, split at every byte position and fed
+//! in every read size from 1 up, decode identically — and so does `decode_response` on a
+//! buffer that grows with the bytes received, without ever changing a byte until complete.
+
+use konaplate_core::http::{Framing, HttpError, Progress, ResponseHead, ResponseReader};
+
+/// The recorded responses of `adapters/firmware/src/fixtures.rs` (Rust byte-string literals).
+fn recorded() -> Vec<Vec<u8>> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../adapters/firmware/src/fixtures.rs");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut out = Vec::new();
+    for part in text.split("*b\"").skip(1) {
+        let mut bytes = Vec::new();
+        let mut chars = part.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => break,
+                '\\' => match chars.next().unwrap() {
+                    'r' => bytes.push(b'\r'),
+                    'n' => bytes.push(b'\n'),
+                    '"' => bytes.push(b'"'),
+                    '\\' => bytes.push(b'\\'),
+                    'x' => {
+                        let h: String = chars.by_ref().take(2).collect();
+                        bytes.push(u8::from_str_radix(&h, 16).unwrap());
+                    }
+                    other => panic!("escape {other}"),
+                },
+                c => {
+                    let mut b = [0u8; 4];
+                    bytes.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+                }
+            }
+        }
+        out.push(bytes);
+    }
+    assert!(out.len() >= 8, "the recorded responses were found");
+    out
+}
+
+const BODY: &str = r#"{"response":{"code":"000_000","description":"성공"},"result":"COMPLETED"}"#;
+
+fn chunked() -> Vec<u8> {
+    let mut v = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for (i, part) in BODY.as_bytes().chunks(7).enumerate() {
+        let ext = if i % 2 == 0 { ";x=1" } else { "" };
+        v.extend_from_slice(format!("{:x}{ext}\r\n", part.len()).as_bytes());
+        v.extend_from_slice(part);
+        v.extend_from_slice(b"\r\n");
+    }
+    v.extend_from_slice(b"0\r\nX-Trailer: yes\r\n\r\n");
+    v
+}
+
+fn until_close() -> Vec<u8> {
+    format!("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{BODY}").into_bytes()
+}
+
+fn all_responses() -> Vec<Vec<u8>> {
+    let mut v = recorded();
+    v.push(chunked());
+    v.push(until_close());
+    v
+}
+
+/// Feeds `input` in pieces of `sizes` (cycled), closing when it ends: (head, body bytes).
+fn read_in_pieces(input: &[u8], sizes: &[usize], capacity: usize) -> Result<(ResponseHead, Vec<u8>), HttpError> {
+    let mut buf = vec![0u8; capacity];
+    let mut r = ResponseReader::new();
+    let mut at = 0;
+    let mut i = 0;
+    loop {
+        let spare = r.spare(buf.len())?;
+        let n = sizes[i % sizes.len()].min(input.len() - at).min(spare.len());
+        i += 1;
+        let progress = if n == 0 {
+            r.closed(&mut buf)?
+        } else {
+            buf[spare.start..spare.start + n].copy_from_slice(&input[at..at + n]);
+            at += n;
+            r.received(&mut buf, n)?
+        };
+        if let Progress::Complete { head, body } = progress {
+            // calling again after completion keeps answering the same
+            assert_eq!(r.received(&mut buf, 0)?, Progress::Complete { head, body: body.clone() });
+            return Ok((head, buf[body].to_vec()));
+        }
+    }
+}
+
+fn reference(input: &[u8]) -> (ResponseHead, Vec<u8>) {
+    read_in_pieces(input, &[input.len()], 8192).unwrap()
+}
+
+#[test]
+fn every_read_size_decodes_identically() {
+    for input in all_responses() {
+        let want = reference(&input);
+        for size in 1..=input.len() {
+            let got = read_in_pieces(&input, &[size], 8192).unwrap();
+            assert_eq!(got, want, "read size {size}");
+        }
+        // irregular sizes too
+        assert_eq!(read_in_pieces(&input, &[1, 5, 2, 13, 3], 8192).unwrap(), want);
+    }
+}
+
+#[test]
+fn every_split_point_decodes_identically() {
+    for input in all_responses() {
+        let want = reference(&input);
+        for split in 1..input.len() {
+            let got = read_in_pieces(&input, &[split, input.len()], 8192).unwrap();
+            assert_eq!(got, want, "split at {split}");
+        }
+    }
+}
+
+#[test]
+fn a_chunked_body_needs_no_more_buffer_than_its_decoded_size() {
+    // decoded in place as it arrives: the framing never needs room of its own
+    let input = chunked();
+    let (head, body) = reference(&input);
+    let capacity = head.head_len + body.len() + 8;
+    assert!(capacity < input.len(), "the encoded form is larger than the buffer");
+    assert_eq!(read_in_pieces(&input, &[3], capacity).unwrap().1, body);
+}
+
+#[test]
+fn the_body_of_a_recorded_response_is_what_the_platform_sent() {
+    for input in recorded() {
+        let (head, body) = reference(&input);
+        assert_eq!(head.status, 200);
+        assert!(body.starts_with(b"{\""), "{}", String::from_utf8_lossy(&body));
+        assert!(body.ends_with(b"}"));
+        assert!(head.correlation_id.is_some());
+    }
+    let (head, body) = reference(&chunked());
+    assert_eq!((head.framing, &body[..]), (Framing::Chunked, BODY.as_bytes()));
+    let (head, body) = reference(&until_close());
+    assert_eq!((head.framing, &body[..]), (Framing::UntilClose, BODY.as_bytes()));
+}
+
+#[test]
+fn a_peer_closing_early_is_an_error_at_every_point() {
+    for input in all_responses() {
+        let until_close = reference(&input).0.framing == Framing::UntilClose;
+        for cut in 0..input.len() {
+            let r = read_in_pieces(&input[..cut], &[3], 8192);
+            let head_len = reference(&input).0.head_len;
+            if until_close && cut >= head_len {
+                // the body ends where the peer closed
+                assert_eq!(r.unwrap().1, input[head_len..cut].to_vec());
+            } else {
+                assert_eq!(r.unwrap_err(), HttpError::Closed { received: cut }, "cut at {cut}");
+            }
+        }
+    }
+}
+
+#[test]
+fn responses_larger_than_the_buffer_are_typed_errors() {
+    let input = recorded().remove(0);
+    let (head, body) = reference(&input);
+    // the head does not fit
+    assert_eq!(read_in_pieces(&input, &[7], head.head_len - 1), Err(HttpError::HeadTooLarge { capacity: head.head_len - 1 }));
+    // the announced body does not fit: said as soon as the head is read
+    let cap = head.head_len + body.len() - 1;
+    assert_eq!(
+        read_in_pieces(&input, &[7], cap),
+        Err(HttpError::BodyTooLarge { needed: head.head_len + body.len(), capacity: cap })
+    );
+    // a chunked or until-close body that does not fit
+    let input = until_close();
+    let (head, body) = reference(&input);
+    let cap = head.head_len + body.len() - 1;
+    assert_eq!(read_in_pieces(&input, &[4], cap), Err(HttpError::BodyTooLarge { needed: 0, capacity: cap }));
+    let mut big = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n".to_vec();
+    big.extend_from_slice(&[b'x'; 0x400]);
+    big.extend_from_slice(b"\r\n0\r\n\r\n");
+    assert!(matches!(read_in_pieces(&big, &[64], 600), Err(HttpError::BodyTooLarge { needed: 0, .. })));
+}
+
+#[test]
+fn a_content_length_response_is_never_read_past() {
+    let mut input = recorded().remove(1);
+    let want = reference(&input);
+    input.extend_from_slice(b"HTTP/1.1 200 OK\r\n"); // a pipelined next response
+    let mut buf = vec![0u8; 8192];
+    let mut r = ResponseReader::new();
+    let mut at = 0;
+    loop {
+        let spare = r.spare(buf.len()).unwrap();
+        let n = spare.len().min(input.len() - at).min(40);
+        buf[spare.start..spare.start + n].copy_from_slice(&input[at..at + n]);
+        at += n;
+        if let Progress::Complete { body, .. } = r.received(&mut buf, n).unwrap() {
+            assert_eq!(buf[body].to_vec(), want.1);
+            break;
+        }
+    }
+    assert_eq!(at, input.len() - b"HTTP/1.1 200 OK\r\n".len(), "nothing of the next response was consumed");
+}
+
+#[test]
+fn a_deferred_reader_changes_nothing_until_complete() {
+    for input in all_responses() {
+        let want = reference(&input);
+        let until_close = want.0.framing == Framing::UntilClose;
+        for len in 0..=input.len() {
+            let mut buf = input[..len].to_vec();
+            let mut r = ResponseReader::deferred();
+            match r.received(&mut buf, len) {
+                Ok(Progress::NeedMore) => assert_eq!(buf, &input[..len], "changed at {len}"),
+                Ok(Progress::Complete { head, body }) => {
+                    assert!(!until_close);
+                    assert_eq!((head, buf[body].to_vec()), want, "at {len}");
+                }
+                Err(e) => panic!("{len}: {e}"),
+            }
+        }
+    }
+}
