@@ -6,8 +6,10 @@
 use std::hint::black_box;
 
 use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError};
-use konaplate_core::message::Reply;
+use konaplate_core::message::{Reply, decode_reply, encode_message};
+use konaplate_core::request::SignedHeaders;
 use konaplate_core::prelude::*;
+use konaplate_core::{api::*, code::*, field::*};
 use serde::{Deserialize, Serialize};
 
 pub const ENDPOINTS: [&str; 8] = [
@@ -15,20 +17,21 @@ pub const ENDPOINTS: [&str; 8] = [
 ];
 
 pub struct Ctx {
-    pub creds: Credentials,
-    pub target: Target,
+    pub session: Session,
     pub stamp: Stamp,
 }
 
 pub fn ctx() -> Ctx {
     Ctx {
-        creds: Credentials::new(
-            AspId::new("100000000000001").unwrap(),
-            AccessKey::new("abcdefg-0123456789abcdef0123456789abcdef").unwrap(),
-            &SecretKey::new("kona-sandbox-secret-0001").unwrap(),
-            Some(CryptoKeyId::new("0123456789abcdef0123456789abcdef").unwrap()),
+        session: Session::new(
+            Credentials::new(
+                AspId::new("100000000000001").unwrap(),
+                AccessKey::new("abcdefg-0123456789abcdef0123456789abcdef").unwrap(),
+                &SecretKey::new("kona-sandbox-secret-0001").unwrap(),
+                Some(CryptoKeyId::new("0123456789abcdef0123456789abcdef").unwrap()),
+            ),
+            Target::new(Host::parse("sandbox.konaplate.com").unwrap()),
         ),
-        target: Target::new(Host::parse("sandbox.konaplate.com").unwrap()),
         stamp: Stamp::new(Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap(), TimeZone::KST, 0x0abc_def1),
     }
 }
@@ -54,11 +57,11 @@ fn par() -> Par {
 /// JWE is benched separately). Returns the bytes written.
 pub fn encode_ours(i: usize, c: &Ctx, buf: &mut [u8]) -> usize {
     fn plain<E: Endpoint>(c: &Ctx, r: &E::Request, buf: &mut [u8]) -> usize {
-        encode_request::<E>(&c.creds, &c.target, &c.stamp, r, buf).unwrap().len
+        encode_request(&c.session, &c.stamp, r, NoCrypto, buf).unwrap().len
     }
     fn signed_body<E: Endpoint>(c: &Ctx, r: &E::Request, buf: &mut [u8]) -> usize {
-        let n = encode_body::<E>(r, buf).unwrap();
-        black_box(SignedHeaders::sign(&c.creds, &c.stamp, &buf[..n]));
+        let n = encode_message(r, buf).unwrap();
+        black_box(SignedHeaders::sign(&c.session.credentials, &c.stamp, &buf[..n]));
         n
     }
     match i {

@@ -21,7 +21,8 @@ pub enum EncodeError {
     },
     /// The endpoint's request is Encrypted but no `X-KM-Crypto-Key-Id` is configured.
     MissingCryptoKeyId,
-    /// The endpoint's request is Encrypted: use the JWE encoder (`encode_encrypted_request`).
+    /// The endpoint's request is Encrypted and the [`crate::jwe::Crypto`] given cannot seal
+    /// (give it the platform's public key).
     EncryptionRequired {
         /// The endpoint's path.
         path: &'static str,
@@ -48,7 +49,7 @@ impl fmt::Display for EncodeError {
                 f.write_str("this request is Encrypted: X-KM-Crypto-Key-Id must be configured")
             }
             EncodeError::EncryptionRequired { path } => {
-                write!(f, "{path}: the request is Encrypted; use the JWE encoder")
+                write!(f, "{path}: the request is Encrypted and needs the platform's public key")
             }
             EncodeError::Field(e) => fmt::Display::fmt(e, f),
             EncodeError::KeyWrap => f.write_str("RSA-OAEP-256 key wrap failed"),
@@ -57,6 +58,17 @@ impl fmt::Display for EncodeError {
 }
 
 impl core::error::Error for EncodeError {}
+
+impl From<crate::jwe::SealError> for EncodeError {
+    fn from(e: crate::jwe::SealError) -> Self {
+        match e {
+            crate::jwe::SealError::BufferTooSmall { needed, capacity } => {
+                EncodeError::BufferTooSmall { needed, capacity }
+            }
+            _ => EncodeError::KeyWrap,
+        }
+    }
+}
 
 impl From<FieldError> for EncodeError {
     fn from(e: FieldError) -> Self {
@@ -136,5 +148,10 @@ impl From<FieldError> for DecodeError {
 impl From<HttpError> for DecodeError {
     fn from(e: HttpError) -> Self {
         DecodeError::Http(e)
+    }
+}
+impl From<crate::jwe::JweError> for DecodeError {
+    fn from(e: crate::jwe::JweError) -> Self {
+        DecodeError::Jwe(e)
     }
 }

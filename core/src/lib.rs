@@ -6,15 +6,18 @@
 //!
 //! ```
 //! use konaplate_core::prelude::*;
+//! use konaplate_core::{api::*, field::*};
 //!
-//! // Credentials and target (validated once).
-//! let creds = Credentials::new(
-//!     AspId::new("100000000000001")?,
-//!     AccessKey::new("abcdefg-0123456789abcdef0123456789abcdef")?,
-//!     &SecretKey::new("my-secret-key")?,
-//!     None,
+//! // The project's credentials and where requests go (validated once).
+//! let session = Session::new(
+//!     Credentials::new(
+//!         AspId::new("100000000000001")?,
+//!         AccessKey::new("abcdefg-0123456789abcdef0123456789abcdef")?,
+//!         &SecretKey::new("my-secret-key")?,
+//!         None,
+//!     ),
+//!     Target::new(Host::parse("sandbox.konaplate.com")?),
 //! );
-//! let target = Target::new(Host::parse("sandbox.konaplate.com")?);
 //! // Time and randomness come from the caller.
 //! let now = Timestamp::new(2026, 11, 23, 19, 54, 6, 123)?;
 //! let stamp = Stamp::new(now, TimeZone::KST, 0x0abc_def1);
@@ -23,9 +26,11 @@
 //! let err = Dcvv::new("12").unwrap_err();
 //! assert_eq!(err.to_string(), "invalid `dcvv`: must be exactly 3 ASCII digits");
 //!
+//! // The whole signed request; the endpoint follows from the request's type, and the body
+//! // is encrypted exactly when the endpoint's request is (this one is not: NoCrypto).
 //! let req = ChargeResultRequest { sequence_id: SequenceId::new("MNR000000001CR")? };
 //! let mut buf = [0u8; 1024];
-//! let sent = encode_request::<ChargeResultInquiry>(&creds, &target, &stamp, &req, &mut buf)?;
+//! let sent = encode_request(&session, &stamp, &req, NoCrypto, &mut buf)?;
 //! let wire = &buf[..sent.len];
 //! assert!(wire.starts_with(b"POST /open-api/api/v1/recharges/by-bank-account/result/inquiry HTTP/1.1\r\n"));
 //! assert_eq!(&buf[sent.body.clone()], br#"{"sequenceId":"MNR000000001CR"}"#);
@@ -33,10 +38,10 @@
 //! // Decode the platform's answer (Korean text, escapes, unknown fields are fine).
 //! let body = r#"{"response":{"code":"000_000","description":"\uc131\uacf5"},"result":"COMPLETED","extra":[1]}"#;
 //! let mut resp = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes();
-//! let reply = decode_response::<ChargeResultInquiry>(&mut resp)?.expect("complete");
-//! assert!(reply.reply.is_success());
-//! assert_eq!(reply.reply.description.as_str(), "성공");
-//! assert_eq!(reply.reply.body.unwrap().result, ChargeResult::Completed);
+//! let answer = decode_response::<ChargeResultInquiry>(&mut resp, NoCrypto)?.expect("complete");
+//! assert!(answer.reply.is_success());
+//! assert_eq!(answer.reply.description.as_str(), "성공");
+//! assert_eq!(answer.reply.body.unwrap().result, ChargeResult::Completed);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -85,39 +90,35 @@ pub struct ReadmeDoctests;
 /// `heapless`, whose `Vec` appears in list responses.
 pub use heapless;
 
+// The layers, bottom up (`tests/layers.rs` fails if one imports from above itself):
+// base → field, json, http, code → jwe, sign → error → message → api → request, response →
+// flow.
 mod base;
-pub mod api;
-pub mod code;
-#[doc = include_str!("../docs/api-facts.md")]
-pub mod facts {}
-pub mod error;
 pub mod field;
-pub mod flow;
-pub mod http;
+#[doc(hidden)]
 pub mod json;
+pub mod http;
+pub mod code;
 pub mod jwe;
+pub mod sign;
+pub mod error;
 pub mod message;
+pub mod api;
 pub mod request;
 pub mod response;
-#[cfg(feature = "serde")]
-#[doc(hidden)]
-pub mod serde_impls;
-pub mod sign;
+pub mod flow;
+#[doc = include_str!("../docs/api-facts.md")]
+pub mod facts {}
 
-/// Everything a caller usually needs.
+/// The traits, and the handful of items every exchange uses. Field types, endpoints, messages
+/// and codes are in [`crate::field`], [`crate::api`] and [`crate::code`].
 pub mod prelude {
-    pub use crate::api::*;
-    pub use crate::code::*;
+    pub use crate::api::{Endpoint, MoneyEndpoint, ReplyOf, Request};
+    pub use crate::code::ResultCode;
     pub use crate::error::{DecodeError, EncodeError};
-    pub use crate::field::*;
-    pub use crate::jwe::{
-        KeyUnwrap, KeyWrap, KeyWrapError, decode_body_decrypting, encode_encrypted_body,
-        encode_encrypted_request,
-    };
-    pub use crate::message::{ApiError, Body, Description, Reply, decode_body, decode_reply};
-    pub use crate::request::{
-        Credentials, EncodedRequest, SignedHeaders, Stamp, Target, encode_body, encode_request,
-    };
-    pub use crate::response::{DecodedResponse, decode_response, decode_response_decrypting};
-    pub use crate::sign::{Signer, TranToken};
+    pub use crate::field::FieldError;
+    pub use crate::jwe::{Crypto, KeyUnwrap, KeyWrap, Keys, NoCrypto};
+    pub use crate::message::{Message, Reply};
+    pub use crate::request::{Credentials, Session, Stamp, Target, encode_request};
+    pub use crate::response::decode_response;
 }

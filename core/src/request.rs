@@ -1,10 +1,18 @@
-//! Building a signed request: credentials, per-request stamp, the seven `X-KM` headers, and
-//! the whole HTTP/1.1 request in a caller's buffer.
+//! Building a signed request: the [`Session`] (credentials and target), the per-request
+//! [`Stamp`], the seven `X-KM` headers, and the whole HTTP/1.1 request in a caller's buffer —
+//! encrypted exactly when the endpoint's request is marked Encrypted. This and
+//! [`crate::response`] are the only places that assemble a whole request or response.
+//!
+//! On the server side (the sandbox), [`decode_request`] reads a request body the same way.
 
 use core::ops::Range;
 
-use crate::api::Endpoint;
-use crate::error::EncodeError;
+use zeroize::Zeroize;
+
+use crate::api::{Endpoint, Request};
+use crate::error::{DecodeError, EncodeError};
+use crate::jwe::{Crypto, Sealer, open_in_place};
+use crate::message::{decode_message, find_enc_data};
 use crate::field::{
     AccessKey, AspId, BasePath, CorrelationId, CryptoKeyId, Host, SecretKey, TimeZone, Timestamp,
     TranTime,
@@ -13,6 +21,8 @@ use crate::http::HeadWriter;
 use crate::base::ascii::fmt_u64;
 use crate::json::Full;
 use crate::message::encode_message;
+
+pub use crate::base::limits::{BUFFER_ENCRYPTED, BUFFER_PLAIN};
 use crate::sign::{Signer, TranToken};
 
 /// The project's credentials (G-CRED). The secret key lives only as a zeroizing [`Signer`].
@@ -76,6 +86,24 @@ impl Target {
             host,
             base_path: BasePath::open_api(),
         }
+    }
+}
+
+/// Everything that is the same for every request of one project: its credentials and where
+/// its requests go.
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Session {
+    /// The project's credentials.
+    pub credentials: Credentials,
+    /// The host and base path.
+    pub target: Target,
+}
+
+impl Session {
+    /// A session from credentials and a target.
+    pub fn new(credentials: Credentials, target: Target) -> Self {
+        Self { credentials, target }
     }
 }
 
@@ -175,49 +203,113 @@ pub struct EncodedRequest {
     pub headers: SignedHeaders,
 }
 
-/// Writes the JSON body of endpoint `E`'s request into `out`, returning its length. Use this
-/// with [`SignedHeaders::sign`] when your HTTP stack writes the head (the std client).
-pub fn encode_body<E: Endpoint>(req: &E::Request, out: &mut [u8]) -> Result<usize, EncodeError> {
-    encode_message(req, out).map_err(|Full { needed }| EncodeError::BufferTooSmall {
-        needed,
-        capacity: out.len(),
-    })
-}
-
-/// Encodes the whole HTTP/1.1 request of a plaintext endpoint into `out`: request line, Host,
-/// Content-Type, Accept, Content-Length, the seven X-KM headers, and the body, signed over
-/// exactly the body bytes written.
+/// Encodes the whole HTTP/1.1 request for `request` into `out`: request line, Host,
+/// Content-Type, Accept, Content-Length, the seven X-KM headers, and the body — as JWE
+/// (`{"encData":..}`) exactly when the endpoint's request is Encrypted, using `crypto` for the
+/// key wrap and the randomness — signed over exactly the body bytes written. The endpoint
+/// follows from the request's type.
 ///
-/// Endpoints whose request is Encrypted are refused here ([`EncodeError::EncryptionRequired`]);
-/// use [`crate::jwe::encode_encrypted_request`].
-pub fn encode_request<E: Endpoint>(
-    creds: &Credentials,
-    target: &Target,
+/// An Encrypted request needs `X-KM-Crypto-Key-Id` in the credentials and a `crypto` that can
+/// seal ([`EncodeError::MissingCryptoKeyId`], [`EncodeError::EncryptionRequired`] otherwise);
+/// nothing is written that could be sent when encoding fails.
+pub fn encode_request<R: Request>(
+    session: &Session,
     stamp: &Stamp,
-    req: &E::Request,
+    request: &R,
+    crypto: impl Crypto,
     out: &mut [u8],
 ) -> Result<EncodedRequest, EncodeError> {
-    if E::REQUEST_ENCRYPTED {
-        return Err(EncodeError::EncryptionRequired { path: E::PATH });
-    }
-    // measure the body (the writer only counts past the end of a buffer), then write it
-    // straight after the head: nothing is moved afterwards
-    let body_len = match encode_message(req, &mut []) {
+    let creds = &session.credentials;
+    let path = <R::Endpoint as Endpoint>::PATH;
+    let (head, body_len) = write_body(request, crypto, creds, out, |body_len| {
+        head_len_for(creds, &session.target, path, body_len)
+    })?;
+    finish_request(creds, &session.target, stamp, path, head, body_len, out)
+}
+
+/// Encodes only the body (as [`encode_request`] would, JWE when the endpoint says so) into
+/// `out`, and signs it: for an HTTP stack that writes the head itself (the std client). The
+/// returned headers go with exactly `out[..len]`.
+pub fn encode_body<R: Request>(
+    session: &Session,
+    stamp: &Stamp,
+    request: &R,
+    crypto: impl Crypto,
+    out: &mut [u8],
+) -> Result<(usize, SignedHeaders), EncodeError> {
+    let creds = &session.credentials;
+    let (_, len) = write_body(request, crypto, creds, out, |_| 0)?;
+    let body = out.get(..len).unwrap_or(&[]);
+    Ok((len, SignedHeaders::sign(creds, stamp, body)))
+}
+
+/// Writes the body of `request` at `out[head(body_len)..]`, plain or sealed, encoding the
+/// plaintext straight where it is encrypted (nothing is moved). Returns (start, length).
+fn write_body<R: Request>(
+    request: &R,
+    mut crypto: impl Crypto,
+    creds: &Credentials,
+    out: &mut [u8],
+    head: impl FnOnce(usize) -> usize,
+) -> Result<(usize, usize), EncodeError> {
+    // the writer only counts past the end of a buffer: this measures the plaintext
+    let plain = match encode_message(request, &mut []) {
         Ok(n) => n,
         Err(Full { needed }) => needed,
     };
-    let head = head_len_for(creds, target, E::PATH, body_len);
-    let total = head + body_len;
     let capacity = out.len();
-    let too_small = EncodeError::BufferTooSmall { needed: total, capacity };
-    let body = out.get_mut(head..total).ok_or(too_small)?;
-    encode_message(req, body).map_err(|_| too_small)?;
-    finish_request(creds, target, stamp, E::PATH, head, body_len, out)
+    if !<R::Endpoint as Endpoint>::REQUEST_ENCRYPTED {
+        let at = head(plain);
+        let too_small = EncodeError::BufferTooSmall { needed: at + plain, capacity };
+        let body = out.get_mut(at..at + plain).ok_or(too_small)?;
+        encode_message(request, body).map_err(|_| too_small)?;
+        return Ok((at, plain));
+    }
+    let path = <R::Endpoint as Endpoint>::PATH;
+    let keys = crypto.seal().ok_or(EncodeError::EncryptionRequired { path })?;
+    if creds.crypto_key_id().is_none() {
+        return Err(EncodeError::MissingCryptoKeyId);
+    }
+    let sealer = Sealer::new(keys.wrap, &keys.cek)?;
+    let body_len = sealer.sealed_len(plain);
+    let at = head(body_len);
+    let too_small = EncodeError::BufferTooSmall { needed: at + body_len, capacity };
+    let region = out.get_mut(at..at + body_len).ok_or(too_small)?;
+    let offset = sealer.plaintext_offset();
+    let written = region
+        .get_mut(offset..offset + plain)
+        .ok_or(too_small)
+        .and_then(|pt| encode_message(request, pt).map_err(|_| too_small));
+    if let Err(e) = written {
+        region.zeroize();
+        return Err(e);
+    }
+    let len = sealer.seal_placed(region, plain, &keys.cek, &keys.iv)?;
+    Ok((at, len))
+}
+
+/// Server side (the sandbox): decodes the request body of endpoint `E`, decrypting an
+/// `encData` body in place with `crypto`'s key unwrap. The request of an Encrypted endpoint
+/// must come encrypted. The plaintext is wiped from `body` afterwards.
+pub fn decode_request<E: Endpoint>(body: &mut [u8], mut crypto: impl Crypto) -> Result<E::Request, DecodeError> {
+    let Some(jwe) = find_enc_data(body)? else {
+        if E::REQUEST_ENCRYPTED {
+            return Err(crate::field::FieldError::new("encData", "a JWE: this request is Encrypted").into());
+        }
+        return decode_message::<E::Request>(body);
+    };
+    let unwrap = crypto.unwrap().ok_or(DecodeError::Encrypted)?;
+    let plain = open_in_place(body, jwe, unwrap)?;
+    let res = decode_message::<E::Request>(body.get(plain.clone()).unwrap_or(&[]));
+    if let Some(p) = body.get_mut(plain) {
+        p.zeroize();
+    }
+    res
 }
 
 /// Given a body of `body_len` bytes already at `out[head..]`: signs exactly those bytes and
 /// writes the head before them.
-pub(crate) fn finish_request(
+fn finish_request(
     creds: &Credentials,
     target: &Target,
     stamp: &Stamp,
@@ -243,7 +335,7 @@ pub(crate) fn finish_request(
 
 /// Length of the head for a body of `body_len` bytes: it does not depend on the signature
 /// (every X-KM value has a fixed length), so it is known before anything is signed.
-pub(crate) fn head_len_for(creds: &Credentials, target: &Target, path: &str, body_len: usize) -> usize {
+fn head_len_for(creds: &Credentials, target: &Target, path: &str, body_len: usize) -> usize {
     let mut tmp = [0u8; 20];
     let fixed = "POST ".len()
         + " HTTP/1.1\r\n".len()

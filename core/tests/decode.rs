@@ -2,6 +2,8 @@
 
 use konaplate_core::json::{JsonError, JsonErrorKind, MAX_DEPTH};
 use konaplate_core::prelude::*;
+use konaplate_core::message::{decode_body, decode_reply, Body, Description};
+use konaplate_core::{api::*, code::*, field::*};
 
 fn reply<E: Endpoint>(body: &str) -> Result<ReplyOf<E>, DecodeError> {
     decode_reply::<E::Response, E::Code>(body.as_bytes())

@@ -2,6 +2,9 @@
 
 use konaplate_core::prelude::*;
 
+
+use konaplate_core::{api::*, field::*};
+
 /// Asserts `ok` values are accepted and `bad` values rejected with the field's API name and
 /// limit.
 macro_rules! boundary {
@@ -197,11 +200,11 @@ fn secrets_are_redacted_in_debug() {
     let d = Dcvv::new("366").unwrap();
     let c = CardNo::new("9410123456789012").unwrap();
     let k = SecretKey::new("super-secret").unwrap();
-    let s = Signer::new(&k);
+    let s = konaplate_core::sign::Signer::new(&k);
     let a = AccessKey::new("abcdefg-0123456789abcdef0123456789abcdef").unwrap();
     let creds = Credentials::new(AspId::new("100000000000001").unwrap(), a.clone(), &k, None);
     let stamp = Stamp::new(Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap(), TimeZone::KST, 7);
-    let headers = SignedHeaders::sign(&creds, &stamp, b"{}");
+    let headers = konaplate_core::request::SignedHeaders::sign(&creds, &stamp, b"{}");
     assert_eq!(headers.iter().find(|(n, _)| *n == "X-KM-Access-Key").unwrap().1, a.expose(), "sent as is");
     let all = format!("{t:?} {d:?} {c:?} {k:?} {s:?} {a:?} {creds:?} {headers:?}");
     for secret in [

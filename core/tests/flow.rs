@@ -1,7 +1,7 @@
 //! The recovery state machine and its journal record.
 
 use konaplate_core::flow::*;
-use konaplate_core::prelude::*;
+use konaplate_core::{code::*, field::*};
 use proptest::prelude::*;
 
 const MIN: u64 = 60_000;

@@ -4,6 +4,7 @@ use konaplate_core::http::{
     ChunkedDecoder, Framing, HttpError, Progress, ResponseReader, parse_response_head,
 };
 use konaplate_core::prelude::*;
+use konaplate_core::{api::*, code::*};
 
 const BODY: &str = r#"{"response":{"code":"000_000","description":"성공"},"isPending":false}"#;
 
@@ -60,12 +61,12 @@ fn every_truncation_of_the_body_is_incomplete() {
     for cut in 0..buf.len() {
         let mut b = buf[..cut].to_vec();
         assert!(
-            matches!(decode_response::<CancelCharge>(&mut b), Ok(None)),
+            matches!(decode_response::<CancelCharge>(&mut b, NoCrypto), Ok(None)),
             "cut at {cut}"
         );
     }
     let mut b = buf.clone();
-    let r = decode_response::<CancelCharge>(&mut b).unwrap().unwrap();
+    let r = decode_response::<CancelCharge>(&mut b, NoCrypto).unwrap().unwrap();
     assert_eq!(r.reply.description.as_str(), "성공");
 }
 
@@ -73,7 +74,7 @@ fn every_truncation_of_the_body_is_incomplete() {
 fn chunked_bodies_decode_for_many_chunkings() {
     for sizes in [&[1usize][..], &[2, 3], &[7], &[1000], &[5, 1, 13]] {
         let mut b = chunked(sizes);
-        let r = decode_response::<CancelCharge>(&mut b).unwrap().unwrap();
+        let r = decode_response::<CancelCharge>(&mut b, NoCrypto).unwrap().unwrap();
         assert_eq!(r.head.framing, Framing::Chunked);
         assert!(!r.reply.body.unwrap().is_pending);
     }
@@ -105,7 +106,7 @@ fn truncated_chunked_body_is_incomplete() {
     for cut in 0..full.len() {
         let mut b = full[..cut].to_vec();
         assert!(
-            matches!(decode_response::<CancelCharge>(&mut b), Ok(None)),
+            matches!(decode_response::<CancelCharge>(&mut b, NoCrypto), Ok(None)),
             "cut at {cut}"
         );
     }
@@ -122,7 +123,7 @@ fn malformed_chunks_are_errors() {
     ] {
         let mut b = bad.to_vec();
         assert_eq!(
-            decode_response::<CancelCharge>(&mut b).unwrap_err(),
+            decode_response::<CancelCharge>(&mut b, NoCrypto).unwrap_err(),
             DecodeError::Http(HttpError::InvalidChunk),
             "{}",
             String::from_utf8_lossy(bad)
@@ -199,7 +200,7 @@ fn error_status_bodies_still_decode() {
         body.len()
     )
     .into_bytes();
-    let r = decode_response::<CancelCharge>(&mut b).unwrap().unwrap();
+    let r = decode_response::<CancelCharge>(&mut b, NoCrypto).unwrap().unwrap();
     assert_eq!(r.head.status, 400);
     assert_eq!(r.reply.code, CancelCode::NotCancellable);
 }
@@ -215,3 +216,4 @@ fn until_close_framing_takes_the_rest() {
     let Progress::Complete { body, .. } = reader.closed(&mut b).unwrap() else { panic!() };
     assert_eq!(&b[body], BODY.as_bytes());
 }
+

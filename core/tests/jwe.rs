@@ -2,10 +2,12 @@
 //! with jwcrypto). The stand-in "wraps" by XOR with a fixed pad into 256 bytes, so a changed
 //! wrapped key unwraps to a different CEK.
 
-use konaplate_core::jwe::{
+use konaplate_core::response::decode_reply_body;
+use konaplate_core::jwe::{DecryptOnly, 
     JweError, KeyUnwrap, KeyWrap, KeyWrapError, open_in_place, seal_in_place, sealed_len,
 };
 use konaplate_core::prelude::*;
+use konaplate_core::{api::*, field::*};
 use proptest::prelude::*;
 
 struct XorWrap;
@@ -49,7 +51,7 @@ fn sealed(plain: &[u8]) -> Vec<u8> {
 }
 
 fn jwe_range(body: &[u8]) -> std::ops::Range<usize> {
-    konaplate_core::jwe::find_enc_data(body).unwrap().unwrap()
+    konaplate_core::message::find_enc_data(body).unwrap().unwrap()
 }
 
 #[test]
@@ -81,7 +83,8 @@ fn open_recovers_the_plaintext() {
 fn encrypted_reply_decodes_transparently_and_plaintext_is_wiped() {
     let plain = r#"{"response":{"code":"000_000","description":"성공"},"oneTimeToken":"9461442187322710","dcvv":"366"}"#;
     let mut body = sealed(plain.as_bytes());
-    let r = decode_body_decrypting::<TokenResponse, TokenCode, _>(&mut body, &mut XorWrap).unwrap();
+    let (r, encrypted) = decode_reply_body::<IssueToken>(&mut body, DecryptOnly(XorWrap)).unwrap();
+    assert!(encrypted);
     assert_eq!(r.body.unwrap().dcvv.expose(), "366");
     assert!(
         !body.windows(16).any(|w| w == b"9461442187322710"),
@@ -89,10 +92,10 @@ fn encrypted_reply_decodes_transparently_and_plaintext_is_wiped() {
     );
     // a plain body goes through unchanged
     let mut plain_body = plain.as_bytes().to_vec();
-    assert!(
-        decode_body_decrypting::<TokenResponse, TokenCode, _>(&mut plain_body, &mut XorWrap)
-            .is_ok()
-    );
+    assert!(!decode_reply_body::<IssueToken>(&mut plain_body, DecryptOnly(XorWrap)).unwrap().1);
+    // an encrypted answer without a key to open it is an error, never a guess
+    let mut body = sealed(plain.as_bytes());
+    assert_eq!(decode_reply_body::<IssueToken>(&mut body, NoCrypto).unwrap_err(), DecodeError::Encrypted);
 }
 
 /// Flips one character of part `idx` of the JWE.
@@ -197,6 +200,8 @@ fn encrypted_request_is_signed_over_the_wrapper() {
         Some(CryptoKeyId::new("0123456789abcdef0123456789abcdef").unwrap()),
     );
     let target = Target::new(Host::parse("sandbox.konaplate.com").unwrap());
+    let session = Session::new(creds.clone(), target);
+    let keys = || Keys { wrap: XorWrap, unwrap: XorWrap, cek: CEK, iv: IV };
     let stamp = Stamp::new(
         Timestamp::new(2026, 11, 23, 10, 0, 0, 1).unwrap(),
         TimeZone::KST,
@@ -207,17 +212,7 @@ fn encrypted_request_is_signed_over_the_wrapper() {
         par: Par::new("Q1ABCDEF0123456789ABCDEF012").unwrap(),
     };
     let mut buf = [0u8; 2048];
-    let enc = encode_encrypted_request::<AutoRechargeRegister, _>(
-        &creds,
-        &target,
-        &stamp,
-        &req,
-        &mut XorWrap,
-        &CEK,
-        &IV,
-        &mut buf,
-    )
-    .unwrap();
+    let enc = encode_request(&session, &stamp, &req, keys(), &mut buf).unwrap();
     let body = buf[enc.body.clone()].to_vec();
     assert!(body.starts_with(br#"{"encData":""#));
     assert!(creds.signer().verify(&enc.headers.tran_token, &body));
@@ -229,40 +224,27 @@ fn encrypted_request_is_signed_over_the_wrapper() {
     );
     // the server side decrypts it back to the request
     let mut b = body.clone();
-    let (was_enc, pt) = konaplate_core::jwe::open_body_in_place(&mut b, &mut XorWrap).unwrap();
-    assert!(was_enc);
+    assert_eq!(konaplate_core::request::decode_request::<AutoRechargeRegister>(&mut b, DecryptOnly(XorWrap)).unwrap(), req);
+    assert!(!b.windows(27).any(|w| w == b"Q1ABCDEF0123456789ABCDEF012"), "plaintext left after decoding");
+    // the server refuses an Encrypted endpoint's request sent in plaintext
+    let mut plain = br#"{"userId":7,"par":"Q1ABCDEF0123456789ABCDEF012"}"#.to_vec();
+    let e = konaplate_core::request::decode_request::<AutoRechargeRegister>(&mut plain, DecryptOnly(XorWrap)).unwrap_err();
+    assert!(matches!(e, DecodeError::Field(f) if f.field() == "encData"), "{e:?}");
+    // without a key wrap: refused before anything is produced
     assert_eq!(
-        konaplate_core::message::decode_message::<AutoRechargeRegisterRequest>(&b[pt]).unwrap(),
-        req
+        encode_request(&session, &stamp, &req, NoCrypto, &mut buf),
+        Err(EncodeError::EncryptionRequired { path: AutoRechargeRegister::PATH })
     );
     // without a crypto key id: refused before anything is produced
     let no_kid = Credentials::new(*creds.asp_id(), creds.access_key().clone(), &secret, None);
     assert_eq!(
-        encode_encrypted_request::<AutoRechargeRegister, _>(
-            &no_kid,
-            &target,
-            &stamp,
-            &req,
-            &mut XorWrap,
-            &CEK,
-            &IV,
-            &mut buf
-        ),
+        encode_request(&Session::new(no_kid, target), &stamp, &req, keys(), &mut buf),
         Err(EncodeError::MissingCryptoKeyId)
     );
     // too small: exact need reported
     let mut small = vec![0u8; enc.len - 1];
     assert_eq!(
-        encode_encrypted_request::<AutoRechargeRegister, _>(
-            &creds,
-            &target,
-            &stamp,
-            &req,
-            &mut XorWrap,
-            &CEK,
-            &IV,
-            &mut small
-        ),
+        encode_request(&session, &stamp, &req, keys(), &mut small),
         Err(EncodeError::BufferTooSmall {
             needed: enc.len,
             capacity: enc.len - 1

@@ -3,7 +3,7 @@
 //! in every read size from 1 up, decode identically — and so does `decode_response` on a
 //! buffer that grows with the bytes received, without ever changing a byte until complete.
 
-use konaplate_core::http::{Framing, HttpError, Progress, ResponseHead, ResponseReader};
+use konaplate_core::http::{Framing, HttpError, Progress, ResponseHead, ResponseReader, whole_response};
 
 /// The recorded responses of `adapters/firmware/src/fixtures.rs` (Rust byte-string literals).
 fn recorded() -> Vec<Vec<u8>> {
@@ -204,19 +204,23 @@ fn a_content_length_response_is_never_read_past() {
 }
 
 #[test]
-fn a_deferred_reader_changes_nothing_until_complete() {
+fn whole_response_changes_nothing_until_complete() {
     for input in all_responses() {
         let want = reference(&input);
         let until_close = want.0.framing == Framing::UntilClose;
         for len in 0..=input.len() {
             let mut buf = input[..len].to_vec();
-            let mut r = ResponseReader::deferred();
-            match r.received(&mut buf, len) {
-                Ok(Progress::NeedMore) => assert_eq!(buf, &input[..len], "changed at {len}"),
-                Ok(Progress::Complete { head, body }) => {
-                    assert!(!until_close);
-                    assert_eq!((head, buf[body].to_vec()), want, "at {len}");
+            match whole_response(&mut buf) {
+                Ok(None) => {
+                    assert_eq!(buf, &input[..len], "changed at {len}");
+                    assert!(len < input.len() || until_close, "complete input not recognized");
                 }
+                Ok(Some((head, body))) if until_close => {
+                    // everything after the head so far
+                    assert_eq!(head, want.0);
+                    assert_eq!(body, head.head_len..len);
+                }
+                Ok(Some((head, body))) => assert_eq!((head, buf[body].to_vec()), want, "at {len}"),
                 Err(e) => panic!("{len}: {e}"),
             }
         }

@@ -1,7 +1,9 @@
 //! The `serde` feature: API field names, validation on the way in (errors name the field and
 //! the limit), replies as the platform sends them, round trips, and secrets only where asked.
 
+use konaplate_core::message::decode_reply;
 use konaplate_core::prelude::*;
+use konaplate_core::{api::*, code::*, field::*};
 use proptest::prelude::*;
 use serde_json::json;
 

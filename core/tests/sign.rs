@@ -2,6 +2,8 @@
 
 use hmac::{Hmac, Mac};
 use konaplate_core::prelude::*;
+use konaplate_core::sign::{Signer, TranToken};
+use konaplate_core::{api::*, field::*};
 use proptest::prelude::*;
 
 fn creds(secret: &str) -> Credentials {
@@ -113,7 +115,7 @@ fn whole_request_wire_format() {
     let t = Timestamp::new(2022, 11, 8, 12, 8, 14, 608).unwrap();
     let stamp = Stamp::new(t, TimeZone::KST, 0x00ab_cdef);
     let mut buf = [0u8; 1024];
-    let enc = encode_request::<Charge>(&c, &target, &stamp, &charge_request(), &mut buf).unwrap();
+    let enc = encode_request(&Session::new(c.clone(), target), &stamp, &charge_request(), NoCrypto, &mut buf).unwrap();
     let wire = std::str::from_utf8(&buf[..enc.len]).unwrap();
     let expected = format!(
         "POST /open-api/api/v1/recharges/by-bank-accounts/no-hce HTTP/1.1\r\n\
@@ -152,7 +154,7 @@ fn crypto_key_id_is_sent_when_configured() {
         sequence_id: SequenceId::new("S").unwrap(),
     };
     let mut buf = [0u8; 1024];
-    let enc = encode_request::<ChargeResultInquiry>(&c, &target, &stamp, &req, &mut buf).unwrap();
+    let enc = encode_request(&Session::new(c.clone(), target), &stamp, &req, NoCrypto, &mut buf).unwrap();
     let wire = std::str::from_utf8(&buf[..enc.len]).unwrap();
     assert!(wire.contains("\r\nX-KM-Crypto-Key-Id: 0123456789abcdef0123456789abcdef\r\n"));
     assert_eq!(enc.headers.iter().count(), 7);
@@ -169,12 +171,12 @@ fn buffer_too_small_reports_exact_need_for_every_size() {
         7,
     );
     let mut big = [0u8; 2048];
-    let full = encode_request::<Charge>(&c, &target, &stamp, &charge_request(), &mut big)
+    let full = encode_request(&Session::new(c.clone(), target), &stamp, &charge_request(), NoCrypto, &mut big)
         .unwrap()
         .len;
     for cap in 0..full {
         let mut small = vec![0u8; cap];
-        match encode_request::<Charge>(&c, &target, &stamp, &charge_request(), &mut small) {
+        match encode_request(&Session::new(c.clone(), target), &stamp, &charge_request(), NoCrypto, &mut small) {
             Err(EncodeError::BufferTooSmall { needed, capacity }) => {
                 assert_eq!((needed, capacity), (full, cap));
             }
@@ -182,7 +184,7 @@ fn buffer_too_small_reports_exact_need_for_every_size() {
         }
     }
     let mut exact = vec![0u8; full];
-    assert!(encode_request::<Charge>(&c, &target, &stamp, &charge_request(), &mut exact).is_ok());
+    assert!(encode_request(&Session::new(c.clone(), target), &stamp, &charge_request(), NoCrypto, &mut exact).is_ok());
 }
 
 #[test]
@@ -200,14 +202,16 @@ fn encrypted_endpoints_refuse_plain_encoding() {
     };
     let mut buf = [0u8; 1024];
     assert_eq!(
-        encode_request::<IssueToken>(&c, &target, &stamp, &req, &mut buf),
+        encode_request(&Session::new(c.clone(), target), &stamp, &req, NoCrypto, &mut buf),
         Err(EncodeError::EncryptionRequired {
             path: "/api/v2/payment/generate/onetimetoken"
         })
     );
-    // the plaintext body is still available for the JWE layer
-    let n = encode_body::<IssueToken>(&req, &mut buf).unwrap();
-    assert_eq!(&buf[..n], br#"{"cardNo":"9410123456789012"}"#);
+    // nor is the body alone sent in plaintext
+    assert_eq!(
+        konaplate_core::request::encode_body(&Session::new(c.clone(), target), &stamp, &req, NoCrypto, &mut buf).map(|(n, _)| n),
+        Err(EncodeError::EncryptionRequired { path: "/api/v2/payment/generate/onetimetoken" })
+    );
 }
 
 #[test]
@@ -221,7 +225,7 @@ fn optional_fields_are_omitted_not_null() {
         card_expiry: None,
     };
     let mut buf = [0u8; 512];
-    let n = encode_body::<CancelCharge>(&req, &mut buf).unwrap();
+    let n = konaplate_core::message::encode_message(&req, &mut buf).unwrap();
     assert_eq!(
         &buf[..n],
         br#"{"sequenceId":"C1","userId":9999999999999999999,"nrNumber":"KMN221114031773543","oneTimeToken":"9461442187322710","dcvv":"366"}"#
@@ -230,7 +234,7 @@ fn optional_fields_are_omitted_not_null() {
         card_expiry: Some(CardExpiry::new("2509").unwrap()),
         ..req
     };
-    let n = encode_body::<CancelCharge>(&req, &mut buf).unwrap();
+    let n = konaplate_core::message::encode_message(&req, &mut buf).unwrap();
     assert!(
         std::str::from_utf8(&buf[..n])
             .unwrap()

@@ -31,7 +31,7 @@ use konaplate_core::flow::{
     Attempt, Closure, Essentials, Event, Flow, Item, JournalRecord, Operation, Outcome, Policy,
     Port, Repair, Rerun, State, drive, repair_len, rerun, scan,
 };
-use konaplate_core::prelude::*;
+use konaplate_core::field::*;
 
 // ---------------------------------------------------------------------------------------------
 // randomness
@@ -60,6 +60,14 @@ impl Rng {
     }
     fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
         xs[self.below(xs.len() as u64) as usize]
+    }
+}
+
+fn op_name(op: Operation) -> &'static str {
+    match op {
+        Operation::Charge => "charge",
+        Operation::Cancel => "cancel",
+        _ => "refund",
     }
 }
 
@@ -552,7 +560,7 @@ impl World {
         let t0 = self.now;
         let timeout = self.plan.timeout_ms;
         let what = match &req {
-            Req::Money { op, .. } => op.name(),
+            Req::Money { op, .. } => op_name(*op),
             Req::Inquiry { .. } => "inquiry",
         };
         self.log(format!("{what}: network {:?}, commit delay {} ms", s.net, s.commit_delay_ms));
@@ -822,10 +830,10 @@ fn run_flow(w: &mut World, stats: &mut Stats, flow: &mut Flow, token: Option<u64
         }
         Ok(o) => o,
     };
-    w.log(format!("{} {seq} -> {o:?}", op.name()));
+    w.log(format!("{} {seq} -> {o:?}", op_name(op)));
     stats.resends += u64::from(flow.sends().saturating_sub(1));
     if op.has_inquiry() && o == Outcome::Unknown {
-        return Err(format!("invariant (c): {} {seq} ended final-Unknown", op.name()));
+        return Err(format!("invariant (c): {} {seq} ended final-Unknown", op_name(op)));
     }
     match &o {
         Outcome::StillPending | Outcome::InDoubt => stats.open_at_deadline += 1,
@@ -916,7 +924,7 @@ fn play(w: &mut World, stats: &mut Stats) -> Result<(), String> {
     let intents = w.plan.intents.clone();
     let policy = w.plan.policy;
     for intent in &intents {
-        w.log(format!("=== {} {} {:?}", intent.op.name(), intent.seq, intent.fate));
+        w.log(format!("=== {} {} {:?}", op_name(intent.op), intent.seq, intent.fate));
         let mut outcome = money_command(w, stats, intent, policy)?;
         let mut rounds = 0;
         while outcome.is_none() && rounds < 4 {
@@ -924,7 +932,7 @@ fn play(w: &mut World, stats: &mut Stats) -> Result<(), String> {
             w.restart();
             if w.rng.chance(w.plan.p_rerun) {
                 stats.reruns += 1;
-                w.log(format!("the user re-runs {} {}", intent.op.name(), intent.seq));
+                w.log(format!("the user re-runs {} {}", op_name(intent.op), intent.seq));
                 outcome = money_command(w, stats, intent, policy)?;
             } else {
                 w.log("recover");
@@ -937,7 +945,7 @@ fn play(w: &mut World, stats: &mut Stats) -> Result<(), String> {
         if w.rng.chance(w.plan.p_rerun / 4) {
             w.restart();
             stats.reruns += 1;
-            w.log(format!("the user runs {} {} once more", intent.op.name(), intent.seq));
+            w.log(format!("the user runs {} {} once more", op_name(intent.op), intent.seq));
             money_command(w, stats, intent, policy)?;
         }
         w.now += w.rng.range(0, 30_000);

@@ -8,9 +8,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError, seal_in_place};
-use konaplate_core::message::encode_reply;
+use konaplate_core::jwe::{DecryptOnly, KeyWrapError, seal_in_place};
+
 use konaplate_core::prelude::*;
+use konaplate_core::{api::*, code::*, field::*};
 
 struct Counting;
 static ALLOCS: AtomicUsize = AtomicUsize::new(0);
@@ -61,17 +62,11 @@ impl KeyUnwrap for Pad {
     }
 }
 
-fn encode_plain<E: Endpoint>(c: &Credentials, t: &Target, s: &Stamp, req: &E::Request) {
+/// Encodes `req` (JWE when its endpoint is Encrypted: the core decides).
+fn encode<R: Request>(session: &Session, s: &Stamp, req: &R) {
     let mut buf = [0u8; 2048];
-    let enc = encode_request::<E>(c, t, s, req, &mut buf).unwrap();
-    assert!(enc.len > 0);
-}
-
-fn encode_jwe<E: Endpoint>(c: &Credentials, t: &Target, s: &Stamp, req: &E::Request) {
-    let mut buf = [0u8; 2048];
-    let enc =
-        encode_encrypted_request::<E, _>(c, t, s, req, &mut Pad, &[7; 16], &[9; 12], &mut buf)
-            .unwrap();
+    let keys = Keys { wrap: Pad, unwrap: Pad, cek: [7; 16], iv: [9; 12] };
+    let enc = encode_request(session, s, req, keys, &mut buf).unwrap();
     assert!(enc.len > 0);
 }
 
@@ -81,7 +76,7 @@ fn decode_round<E: Endpoint>(body: &E::Response, encrypt: bool) {
     let mut buf = [0u8; 4096];
     let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
     let mut b = [0u8; 3000];
-    let mut n = encode_reply("000_000", "성공 \\u", Some(body), &mut b).unwrap();
+    let mut n = konaplate_core::message::encode_reply("000_000", "성공 \\u", Some(body), &mut b).unwrap();
     if encrypt {
         n = seal_in_place(&mut b, n, &mut Pad, &[3; 16], &[4; 12]).unwrap();
     }
@@ -110,13 +105,8 @@ fn decode_round<E: Endpoint>(body: &E::Response, encrypt: bool) {
     put(b"\r\n");
     put(&b[..n]);
     put(b"\r\n0\r\n\r\n");
-    let r = if encrypt {
-        decode_response_decrypting::<E, _>(&mut buf[..len], &mut Pad)
-            .unwrap()
-            .unwrap()
-    } else {
-        decode_response::<E>(&mut buf[..len]).unwrap().unwrap()
-    };
+    let r = decode_response::<E>(&mut buf[..len], DecryptOnly(Pad)).unwrap().unwrap();
+    assert_eq!(r.encrypted, encrypt);
     assert_eq!(r.reply.body.as_ref(), Some(body));
 }
 
@@ -129,7 +119,7 @@ fn every_endpoint_encodes_and_decodes_without_allocating() {
         &SecretKey::new("kona-sandbox-secret-0001").unwrap(),
         Some(CryptoKeyId::new("0123456789abcdef0123456789abcdef").unwrap()),
     );
-    let target = Target::new(Host::parse("sandbox.konaplate.com").unwrap());
+    let session = Session::new(creds, Target::new(Host::parse("sandbox.konaplate.com").unwrap()));
     let stamp = Stamp::new(
         Timestamp::new(2026, 11, 23, 10, 0, 0, 1).unwrap(),
         TimeZone::KST,
@@ -222,14 +212,14 @@ fn every_endpoint_encodes_and_decodes_without_allocating() {
     };
 
     let n = allocations(|| {
-        encode_jwe::<IssueToken>(&creds, &target, &stamp, &token_req);
-        encode_plain::<Charge>(&creds, &target, &stamp, &charge);
-        encode_plain::<CancelCharge>(&creds, &target, &stamp, &cancel);
-        encode_plain::<ChargeResultInquiry>(&creds, &target, &stamp, &result);
-        encode_plain::<RefundFee>(&creds, &target, &stamp, &fee);
-        encode_plain::<Refund>(&creds, &target, &stamp, &refund);
-        encode_jwe::<AutoRechargeRegister>(&creds, &target, &stamp, &register);
-        encode_plain::<AutoRechargeList>(&creds, &target, &stamp, &list);
+        encode(&session, &stamp, &token_req);
+        encode(&session, &stamp, &charge);
+        encode(&session, &stamp, &cancel);
+        encode(&session, &stamp, &result);
+        encode(&session, &stamp, &fee);
+        encode(&session, &stamp, &refund);
+        encode(&session, &stamp, &register);
+        encode(&session, &stamp, &list);
 
         decode_round::<IssueToken>(&token_res, true);
         decode_round::<Charge>(&charge_res, false);
@@ -243,7 +233,7 @@ fn every_endpoint_encodes_and_decodes_without_allocating() {
         // error paths allocate nothing either
         assert!(Dcvv::new("12").is_err());
         assert!(
-            decode_reply::<ChargeResponse, ChargeCode>(
+            konaplate_core::message::decode_reply::<ChargeResponse, ChargeCode>(
                 b"{\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]}"
             )
             .is_err()

@@ -4,7 +4,7 @@
 
 use konaplate_core::code::ResultCode;
 use konaplate_core::message::{Body, Message, decode_body, decode_message, encode_message, encode_reply};
-use konaplate_core::prelude::*;
+use konaplate_core::{api::*, code::*};
 use libfuzzer_sys::fuzz_target;
 
 fn response<R: Message, C: ResultCode>(data: &[u8]) {

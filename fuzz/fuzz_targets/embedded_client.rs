@@ -11,10 +11,10 @@
 use std::convert::Infallible;
 
 use embedded_io::{ErrorType, Read, Write};
-use konaplate_core::api::{Endpoint, ReplyOf};
 use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError};
 use konaplate_core::prelude::*;
-use konaplate_embedded::{BUFFER_ENCRYPTED, Crypto, Error, NoCrypto, call, call_into, call_raw};
+use konaplate_core::{api::*, field::*};
+use konaplate_embedded::{BUFFER_ENCRYPTED, Error, call, call_into, call_raw};
 use libfuzzer_sys::fuzz_target;
 
 /// Serves `input` at most `chunk` bytes per read and records what is written.
@@ -66,17 +66,11 @@ impl KeyUnwrap for Toy {
         }
     }
 }
-struct ToyCrypto(Toy, Toy);
-impl Crypto for ToyCrypto {
-    fn wrap(&mut self) -> Option<(&mut dyn KeyWrap, [u8; 16], [u8; 12])> {
-        Some((&mut self.0, [3; 16], [4; 12]))
-    }
-    fn unwrap(&mut self) -> Option<&mut dyn KeyUnwrap> {
-        Some(&mut self.1)
-    }
+fn toy() -> Keys<Toy, Toy> {
+    Keys { wrap: Toy, unwrap: Toy, cek: [3; 16], iv: [4; 12] }
 }
 
-fn ctx() -> (Credentials, Target, Stamp) {
+fn ctx() -> (Session, Stamp) {
     let creds = Credentials::new(
         AspId::new("100000000000001").unwrap(),
         AccessKey::new("SANDBOX-0123456789abcdef0123456789abcdef").unwrap(),
@@ -85,19 +79,20 @@ fn ctx() -> (Credentials, Target, Stamp) {
     );
     let target = Target::new(Host::parse("sandbox.konaplate.com").unwrap());
     let time = Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap();
-    (creds, target, Stamp::new(time, TimeZone::KST, 0x0abc_def0))
+    (Session::new(creds, target), Stamp::new(time, TimeZone::KST, 0x0abc_def0))
 }
 
-fn run<E: Endpoint + core::fmt::Debug, C: Crypto>(req: &E::Request, mk: impl Fn() -> C, peer: &[u8], chunk: usize, cap: usize)
+fn run<R: Request, C: Crypto>(req: &R, mk: impl Fn() -> C, peer: &[u8], chunk: usize, cap: usize)
 where
-    ReplyOf<E>: core::fmt::Debug + PartialEq,
+    R::Endpoint: core::fmt::Debug,
+    ReplyOf<R::Endpoint>: core::fmt::Debug + PartialEq,
 {
-    let (creds, target, stamp) = ctx();
+    let (session, stamp) = ctx();
     let mut buf = vec![0u8; cap];
 
     // call: the request is written whole before any reading
     let mut s = Script { input: peer, chunk, written: Vec::new() };
-    let a = call::<E, _, _>(&mut s, &creds, &target, &stamp, req, mk(), &mut buf);
+    let a = call(&mut s, &session, &stamp, req, mk(), &mut buf);
     if let Err(Error::Encode(_)) = &a {
         assert!(s.written.is_empty(), "an encoding failure sent bytes");
         return;
@@ -110,8 +105,8 @@ where
 
     // call_into: same request bytes, same verdict, same reply
     let mut s = Script { input: peer, chunk, written: Vec::new() };
-    let mut out = ReplyOf::<E>::empty();
-    let b = call_into::<E, _, _>(&mut s, &creds, &target, &stamp, req, mk(), &mut buf, &mut out);
+    let mut out = ReplyOf::<R::Endpoint>::empty();
+    let b = call_into(&mut s, &session, &stamp, req, mk(), &mut buf, &mut out);
     assert_eq!(s.written, sent, "call and call_into sent different requests");
     match (&a, &b) {
         (Ok(x), Ok(y)) => {
@@ -125,7 +120,7 @@ where
 
     // call_raw: the body range lies inside the buffer
     let mut s = Script { input: peer, chunk, written: Vec::new() };
-    if let Ok((_, raw)) = call_raw::<E, _, _>(&mut s, &creds, &target, &stamp, req, mk(), &mut buf) {
+    if let Ok((_, raw)) = call_raw(&mut s, &session, &stamp, req, mk(), &mut buf) {
         assert!(raw.body.start <= raw.body.end && raw.body.end <= buf.len());
     }
 }
@@ -149,7 +144,7 @@ fuzz_target!(|data: &[u8]| {
                 dcvv,
                 merchant_id: MerchantId::new("100000000000101").unwrap(),
             };
-            run::<Charge, _>(&r, || NoCrypto, peer, chunk, cap);
+            run(&r, || NoCrypto, peer, chunk, cap);
         }
         1 => {
             let r = CancelRequest {
@@ -160,19 +155,19 @@ fuzz_target!(|data: &[u8]| {
                 dcvv,
                 card_expiry: None,
             };
-            run::<CancelCharge, _>(&r, || ToyCrypto(Toy, Toy), peer, chunk, cap);
+            run(&r, toy, peer, chunk, cap);
         }
         2 => {
             let r = TokenRequest { card_no: CardNo::new("9410123456789012").unwrap(), token_type: None };
-            run::<IssueToken, _>(&r, || ToyCrypto(Toy, Toy), peer, chunk, cap);
+            run(&r, toy, peer, chunk, cap);
         }
         3 => {
             let r = RefundFeeRequest { one_time_token: ott, user_id: user };
-            run::<RefundFee, _>(&r, || NoCrypto, peer, chunk, cap);
+            run(&r, || NoCrypto, peer, chunk, cap);
         }
         _ => {
             let r = AutoRechargeListRequest { user_id: user };
-            run::<AutoRechargeList, _>(&r, || ToyCrypto(Toy, Toy), peer, chunk, cap);
+            run(&r, toy, peer, chunk, cap);
         }
     }
 });

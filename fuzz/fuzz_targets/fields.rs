@@ -2,7 +2,9 @@
 //! rejection names the field's API name.
 #![no_main]
 
-use konaplate_core::prelude::*;
+
+
+use konaplate_core::field::*;
 use libfuzzer_sys::fuzz_target;
 
 macro_rules! text_fields {
@@ -34,14 +36,14 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(s) = core::str::from_utf8(data) {
         text_fields!(s;
             SequenceId => as_str, NrNumber => as_str, RefundNrNumber => as_str, Par => as_str,
-            CardExpiry => as_str, MerchantId => as_str, AspId => as_str, AccessKey => as_str,
+            CardExpiry => as_str, MerchantId => as_str, AspId => as_str, AccessKey => expose,
             CryptoKeyId => as_str, TimeZone => as_str, CorrelationId => as_str, TranTime => as_str,
             DateTime14 => as_str, Host => as_str, BasePath => as_str,
             OneTimeToken => expose, Dcvv => expose, CardNo => expose);
         let _ = SecretKey::new(s).map(|k| assert_eq!(k.expose(), s.as_bytes()));
         let _ = TokenType::new(s).map(|t| assert_eq!(t.as_str(), s));
         let _ = ChargeResult::new(s).map(|t| assert_eq!(t.as_str(), s));
-        let _ = TranToken::new(s).map(|t| assert_eq!(t.as_str(), s));
+        let _ = konaplate_core::sign::TranToken::new(s).map(|t| assert_eq!(t.as_str(), s));
         let n = data.iter().fold(0u64, |a, &b| a.wrapping_mul(31).wrapping_add(u64::from(b)));
         number_fields!(n, s; UserId, ChargeAmount, Won);
     }

@@ -7,7 +7,7 @@
 
 use arbitrary::Arbitrary;
 use konaplate_core::flow::*;
-use konaplate_core::prelude::*;
+use konaplate_core::field::*;
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]

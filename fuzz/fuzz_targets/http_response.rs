@@ -4,13 +4,14 @@
 
 use konaplate_core::http::{ChunkedDecoder, parse_response_head};
 use konaplate_core::prelude::*;
+use konaplate_core::api::*;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&split, data)) = data.split_first() else { return };
-    let _ = decode_response::<Charge>(&mut data.to_vec());
-    let _ = decode_response::<AutoRechargeList>(&mut data.to_vec());
-    let _ = decode_response::<RefundFee>(&mut data.to_vec());
+    let _ = decode_response::<Charge>(&mut data.to_vec(), NoCrypto);
+    let _ = decode_response::<AutoRechargeList>(&mut data.to_vec(), NoCrypto);
+    let _ = decode_response::<RefundFee>(&mut data.to_vec(), NoCrypto);
     if let Ok(Some(head)) = parse_response_head(data) {
         let body = &data[head.head_len..];
         let mut one = body.to_vec();

@@ -10,6 +10,7 @@ use konaplate_core::code::ResultCode;
 use konaplate_core::json::{JsonError, JsonErrorKind};
 use konaplate_core::message::Body;
 use konaplate_core::prelude::*;
+use konaplate_core::{api::*, code::*};
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
 use serde_json::Number;

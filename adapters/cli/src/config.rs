@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use konaplate::core::flow::Policy;
-use konaplate::core::prelude::*;
+use konaplate::core::field::*;
 use konaplate::journal::{FileJournal, default_path};
 use konaplate::keys::pem_text_or_file;
 use konaplate::{Client, ClientConfig, ClientPrivateKey, ServerPublicKey};

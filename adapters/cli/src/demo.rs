@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use konaplate::core::flow::{Outcome, Policy};
 use konaplate::core::prelude::*;
-use konaplate::money::{self, MoneyRequest};
+use konaplate::core::{api::*, field::*};
+use konaplate::money;
 use konaplate::{Client, mint_sequence_id};
 use konaplate_sandbox::seed::{self, HAPPY, HAPPY_CARD, MERCHANT};
 use konaplate_sandbox::{Sandbox, SandboxConfig, TxnState};
@@ -34,7 +35,7 @@ impl Demo {
 
     fn token(&mut self) -> Option<TokenResponse> {
         let req = TokenRequest { card_no: CardNo::new(&seed::card_no(HAPPY_CARD)).ok()?, token_type: None };
-        match self.client.send::<IssueToken>(&req) {
+        match self.client.send(&req) {
             Ok(x) => {
                 let code = x.reply.code.to_string();
                 let t = x.reply.into_result().ok();
@@ -56,13 +57,16 @@ impl Demo {
         self.sb.ledger().member(HAPPY).and_then(|m| m.account.as_ref()).map_or(0, |a| a.balance)
     }
 
-    fn money(&mut self, req: MoneyRequest) -> Option<money::Report> {
+    fn money<R: Request>(&mut self, req: R) -> Option<money::Report>
+    where
+        R::Endpoint: MoneyEndpoint,
+    {
         let policy = Policy { poll_interval_ms: 500, deadline_ms: 30_000, ..Policy::default() };
         money::run(&self.client, None, &req, policy, &mut |_| {}).ok()
     }
 
     fn inquire(&mut self, seq: SequenceId, label: &str) {
-        let x = self.client.send::<ChargeResultInquiry>(&ChargeResultRequest { sequence_id: seq });
+        let x = self.client.send(&ChargeResultRequest { sequence_id: seq });
         let result = x.ok().and_then(|x| x.reply.body).map(|b| b.result);
         let ledger = self.sb.ledger().txn(seq.as_str()).map(|t| t.state);
         self.step(
@@ -110,7 +114,7 @@ pub fn run(serve: bool) -> u8 {
         dcvv: t.dcvv,
         merchant_id: MerchantId::new(MERCHANT).unwrap_or_else(|_| unreachable!("seed merchant")),
     };
-    let r = d.money(MoneyRequest::Charge(charge));
+    let r = d.money(charge);
     let nr = match r.as_ref().map(|r| &r.outcome) {
         Some(Outcome::Completed { nr_number, .. }) => *nr_number,
         _ => None,
@@ -140,7 +144,7 @@ pub fn run(serve: bool) -> u8 {
         dcvv: t.dcvv,
         card_expiry: None,
     };
-    let r = d.money(MoneyRequest::Cancel(cancel));
+    let r = d.money(cancel);
     let encrypted = r.as_ref().is_some_and(|r| r.response_encrypted);
     let done = matches!(r.as_ref().map(|r| &r.outcome), Some(Outcome::Completed { .. }));
     let (card, account) = (d.card_balance(), d.account_balance());
@@ -162,7 +166,7 @@ pub fn run(serve: bool) -> u8 {
     let Some(t) = d.token() else { return finish(&d, serve) };
     let fee = d
         .client
-        .send::<RefundFee>(&RefundFeeRequest { one_time_token: t.one_time_token, user_id: user })
+        .send(&RefundFeeRequest { one_time_token: t.one_time_token, user_id: user })
         .ok()
         .and_then(|x| x.reply.body);
     let balance = d.card_balance();
@@ -181,7 +185,7 @@ pub fn run(serve: bool) -> u8 {
     let refund_seq = mint_sequence_id();
     let expiry = CardExpiry::new(seed::CARD_EXPIRY).unwrap_or_else(|_| unreachable!("seed expiry"));
     let refund = RefundRequest { sequence_id: refund_seq, user_id: user, card_expiry: expiry, dcvv: t.dcvv, one_time_token: t.one_time_token };
-    let r = d.money(MoneyRequest::Refund(refund));
+    let r = d.money(refund);
     let record = d.sb.ledger().refund_record(refund_seq.as_str()).cloned();
     let card_after = d.card_balance();
     d.step(
@@ -196,7 +200,7 @@ pub fn run(serve: bool) -> u8 {
 
     // 11-12: auto-recharge at payment
     let par = Par::new(&seed::par_of(HAPPY_CARD)).unwrap_or_else(|_| unreachable!("seed PAR"));
-    let x = d.client.send::<AutoRechargeRegister>(&AutoRechargeRegisterRequest { user_id: user, par });
+    let x = d.client.send(&AutoRechargeRegisterRequest { user_id: user, par });
     let ok = x.as_ref().is_ok_and(|x| x.reply.is_success());
     let planned = d.sb.ledger().plans().iter().any(|p| p.par == par.as_str() && p.user_id == HAPPY);
     d.step(
@@ -206,7 +210,7 @@ pub fn run(serve: bool) -> u8 {
     );
     let list = d
         .client
-        .send::<AutoRechargeList>(&AutoRechargeListRequest { user_id: user })
+        .send(&AutoRechargeListRequest { user_id: user })
         .ok()
         .and_then(|x| x.reply.body);
     let pars: Vec<String> = list.iter().flat_map(|l| l.par_info_list.iter().map(|p| p.par.to_string())).collect();

@@ -11,8 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use konaplate::core::prelude::*;
-use konaplate::money::MoneyRequest;
+use konaplate::core::{api::*, field::*};
 use serde_json::{Value, json};
 
 use args::{AutoRecharge, Cli, Command, JournalAction};
@@ -62,7 +61,7 @@ fn command(cli: &Cli) -> Result<Done, Done> {
                 token_type: opt_field(token_type.as_deref(), TokenType::new)?,
             };
             let c = client(cli)?;
-            Ok(exchange(c.send::<IssueToken>(&req), None))
+            Ok(exchange(c.send(&req), None))
         }
         Command::Charge(a) => {
             let (one_time_token, dcvv) = secrets::token_and_dcvv(&a.one_time_token, Some(&a.dcvv))?;
@@ -74,7 +73,7 @@ fn command(cli: &Cli) -> Result<Done, Done> {
                 dcvv: dcvv.ok_or_else(|| Done::fail(exit::INPUT, "missing --dcvv"))?,
                 merchant_id: field(MerchantId::new(&a.merchant_id))?,
             };
-            money::money_command(cli, MoneyRequest::Charge(req), a.sequence_id.is_none())
+            money::money_command(cli, &req, a.sequence_id.is_none())
         }
         Command::ChargeCancel(a) => {
             let (one_time_token, dcvv) = secrets::token_and_dcvv(&a.one_time_token, Some(&a.dcvv))?;
@@ -86,7 +85,7 @@ fn command(cli: &Cli) -> Result<Done, Done> {
                 dcvv: dcvv.ok_or_else(|| Done::fail(exit::INPUT, "missing --dcvv"))?,
                 card_expiry: opt_field(a.card_expiry.as_deref(), CardExpiry::new)?,
             };
-            money::money_command(cli, MoneyRequest::Cancel(req), a.sequence_id.is_none())
+            money::money_command(cli, &req, a.sequence_id.is_none())
         }
         Command::Refund(a) => {
             let (one_time_token, dcvv) = secrets::token_and_dcvv(&a.one_time_token, Some(&a.dcvv))?;
@@ -97,12 +96,12 @@ fn command(cli: &Cli) -> Result<Done, Done> {
                 dcvv: dcvv.ok_or_else(|| Done::fail(exit::INPUT, "missing --dcvv"))?,
                 one_time_token,
             };
-            money::money_command(cli, MoneyRequest::Refund(req), a.sequence_id.is_none())
+            money::money_command(cli, &req, a.sequence_id.is_none())
         }
         Command::ChargeResult { sequence_id } => {
             let seq = field(SequenceId::new(sequence_id))?;
             let c = client(cli)?;
-            Ok(exchange(c.send::<ChargeResultInquiry>(&ChargeResultRequest { sequence_id: seq }), Some(&seq)))
+            Ok(exchange(c.send(&ChargeResultRequest { sequence_id: seq }), Some(&seq)))
         }
         Command::RefundFee { user_id, one_time_token } => {
             let (one_time_token, _) = secrets::token_and_dcvv(one_time_token, None)?;
@@ -111,17 +110,17 @@ fn command(cli: &Cli) -> Result<Done, Done> {
                 user_id: field(UserId::parse(user_id))?,
             };
             let c = client(cli)?;
-            Ok(exchange(c.send::<RefundFee>(&req), None))
+            Ok(exchange(c.send(&req), None))
         }
         Command::AutoRecharge(AutoRecharge::Register { user_id, par }) => {
             let req = AutoRechargeRegisterRequest { user_id: field(UserId::parse(user_id))?, par: field(Par::new(par))? };
             let c = client(cli)?;
-            Ok(exchange(c.send::<AutoRechargeRegister>(&req), None))
+            Ok(exchange(c.send(&req), None))
         }
         Command::AutoRecharge(AutoRecharge::List { user_id }) => {
             let req = AutoRechargeListRequest { user_id: field(UserId::parse(user_id))? };
             let c = client(cli)?;
-            Ok(exchange(c.send::<AutoRechargeList>(&req), None))
+            Ok(exchange(c.send(&req), None))
         }
         Command::Recover => money::recover(cli),
         Command::Journal { action: None | Some(JournalAction::List) } => money::journal_list(cli),

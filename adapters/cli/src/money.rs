@@ -9,8 +9,9 @@ use std::time::Duration;
 use konaplate::core::field::Timestamp;
 use konaplate::core::flow::{Closure, JournalRecord, Operation, Outcome, outcome_of_record};
 use konaplate::core::prelude::*;
+use konaplate::core::field::*;
 use konaplate::journal::FileJournal;
-use konaplate::money::{self, MoneyRequest, Progress, Report, RunError};
+use konaplate::money::{self, Progress, Report, RunError};
 use serde_json::{Map, Value, json};
 
 use crate::args::{Cli, Resolution};
@@ -115,16 +116,19 @@ pub fn render(r: &Report) -> Done {
     Done { exit: exit_of(&r.outcome), json, human }
 }
 
-pub fn money_command(cli: &Cli, req: MoneyRequest, minted: bool) -> Result<Done, Done> {
+pub fn money_command<R: Request>(cli: &Cli, req: &R, minted: bool) -> Result<Done, Done>
+where
+    R::Endpoint: MoneyEndpoint,
+{
     let c = client(cli)?;
     let policy = policy(cli)?;
     let mut j = journal(cli)?;
-    let seq = req.sequence_id();
+    let seq = <R::Endpoint as MoneyEndpoint>::sequence_id(req);
     if minted && !cli.json {
         eprintln!("sequenceId: {seq} (minted; keep it to ask the result)");
     }
     let spinner = Spinner::new(cli);
-    let report = money::run(&c, j.as_mut(), &req, policy, &mut |p| spinner.show(p));
+    let report = money::run(&c, j.as_mut(), req, policy, &mut |p| spinner.show(p));
     drop(spinner);
     match report {
         Ok(r) => {

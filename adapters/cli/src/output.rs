@@ -3,6 +3,7 @@
 
 use konaplate::core::code::ResultCode;
 use konaplate::core::prelude::*;
+use konaplate::core::field::*;
 use konaplate::{Error, Exchange};
 use serde_json::{Map, Value, json};
 

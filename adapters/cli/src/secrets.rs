@@ -4,7 +4,9 @@
 
 use std::io::Read;
 
-use konaplate::core::prelude::*;
+
+
+use konaplate::core::field::*;
 use zeroize::Zeroizing;
 
 use crate::output::{Done, exit, field};

@@ -7,9 +7,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use konaplate::core::flow::{Operation, Outcome, Policy, State};
-use konaplate::core::prelude::*;
+use konaplate::core::{api::*, field::*};
 use konaplate::journal::FileJournal;
-use konaplate::money::{self, MoneyRequest};
+use konaplate::money;
 use konaplate::Client;
 use konaplate_sandbox::seed::{self, HAPPY, HAPPY_CARD, MERCHANT};
 use konaplate_sandbox::{Fault, Sandbox, SandboxConfig, TxnKind, TxnState};
@@ -23,7 +23,7 @@ fn client(sb: &Sandbox) -> Client {
 
 fn token(c: &Client) -> TokenResponse {
     let req = TokenRequest { card_no: CardNo::new(&seed::card_no(HAPPY_CARD)).unwrap(), token_type: None };
-    c.send::<IssueToken>(&req).unwrap().reply.into_result().unwrap()
+    c.send(&req).unwrap().reply.into_result().unwrap()
 }
 
 fn policy() -> Policy {
@@ -49,20 +49,26 @@ fn run_fault(op: Operation, fault: Fault) {
     let charged_nr = if op == Operation::Cancel {
         let t = token(&c);
         let req = ChargeRequest { sequence_id: SequenceId::new("PRE-CHARGE").unwrap(), user_id: user, amount: ChargeAmount::new(7_000).unwrap(), one_time_token: t.one_time_token, dcvv: t.dcvv, merchant_id: MerchantId::new(MERCHANT).unwrap() };
-        Some(c.send::<Charge>(&req).unwrap().reply.into_result().unwrap().nr_number)
+        Some(c.send(&req).unwrap().reply.into_result().unwrap().nr_number)
     } else {
         None
     };
     let (card0, acct0) = (card_balance(&sb), account_balance(&sb));
-    let seq = SequenceId::new(&format!("FAULT-{}", op.name())).unwrap();
-    let t = token(&c);
-    let request = match op {
-        Operation::Charge => MoneyRequest::Charge(ChargeRequest { sequence_id: seq, user_id: user, amount: ChargeAmount::new(10_000).unwrap(), one_time_token: t.one_time_token, dcvv: t.dcvv, merchant_id: MerchantId::new(MERCHANT).unwrap() }),
-        Operation::Cancel => MoneyRequest::Cancel(CancelRequest { sequence_id: seq, user_id: user, nr_number: charged_nr.unwrap(), one_time_token: t.one_time_token, dcvv: t.dcvv, card_expiry: None }),
-        Operation::Refund => MoneyRequest::Refund(RefundRequest { sequence_id: seq, user_id: user, card_expiry: CardExpiry::new("3108").unwrap(), dcvv: t.dcvv, one_time_token: t.one_time_token }),
+    let name = match op {
+        Operation::Charge => "charge",
+        Operation::Cancel => "charge-cancel",
+        _ => "refund",
     };
-    sb.inject(op.name(), fault);
-    let report = money::run(&c, Some(&mut journal), &request, policy(), &mut |_| {}).unwrap();
+    let seq = SequenceId::new(&format!("FAULT-{name}")).unwrap();
+    let t = token(&c);
+    sb.inject(name, fault);
+    let j = Some(&mut journal);
+    let report = match op {
+        Operation::Charge => money::run(&c, j, &ChargeRequest { sequence_id: seq, user_id: user, amount: ChargeAmount::new(10_000).unwrap(), one_time_token: t.one_time_token, dcvv: t.dcvv, merchant_id: MerchantId::new(MERCHANT).unwrap() }, policy(), &mut |_| {}),
+        Operation::Cancel => money::run(&c, j, &CancelRequest { sequence_id: seq, user_id: user, nr_number: charged_nr.unwrap(), one_time_token: t.one_time_token, dcvv: t.dcvv, card_expiry: None }, policy(), &mut |_| {}),
+        _ => money::run(&c, j, &RefundRequest { sequence_id: seq, user_id: user, card_expiry: CardExpiry::new("3108").unwrap(), dcvv: t.dcvv, one_time_token: t.one_time_token }, policy(), &mut |_| {}),
+    }
+    .unwrap();
     sb.wait_listening();
     std::thread::sleep(Duration::from_millis(50));
 
@@ -162,7 +168,7 @@ fn fault_never_arrived_is_resent_under_the_same_sequence_id() {
     let c = client(&sb);
     let t = token(&c);
     let seq = SequenceId::new("RESEND-1").unwrap();
-    let req = MoneyRequest::Charge(ChargeRequest { sequence_id: seq, user_id: UserId::new(HAPPY).unwrap(), amount: ChargeAmount::new(1_000).unwrap(), one_time_token: t.one_time_token, dcvv: t.dcvv, merchant_id: MerchantId::new(MERCHANT).unwrap() });
+    let req = ChargeRequest { sequence_id: seq, user_id: UserId::new(HAPPY).unwrap(), amount: ChargeAmount::new(1_000).unwrap(), one_time_token: t.one_time_token, dcvv: t.dcvv, merchant_id: MerchantId::new(MERCHANT).unwrap() };
     sb.inject("charge", Fault::DropBeforeProcessing);
     let r = money::run(&c, None, &req, policy(), &mut |_| {}).unwrap();
     assert!(matches!(r.outcome, Outcome::Completed { from_inquiry: false, .. }));

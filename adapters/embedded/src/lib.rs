@@ -12,17 +12,18 @@
 //!   `chunked` (decoded in place while it arrives) or until the peer closes;
 //! * responses split across any number of tiny reads, a peer that closes early, a head or body
 //!   larger than the buffer: typed errors, never panics;
-//! * an `encData` body is decrypted in place through the caller's [`KeyUnwrap`] (a secure
-//!   element or software), and decoded as the ordinary envelope.
+//! * an `encData` body is decrypted in place through the caller's key unwrap (a secure
+//!   element or software, behind the core's [`Crypto`]), and decoded as the ordinary
+//!   envelope; the core decides when to encrypt and decrypt, this crate never does.
 //!
 //! ```no_run
 //! # use konaplate_core::prelude::*;
-//! # fn demo<S: embedded_io::Read + embedded_io::Write>(socket: &mut S, creds: &Credentials,
-//! #     target: &Target, stamp: &Stamp) -> Result<(), konaplate_embedded::Error<S::Error>> {
+//! # use konaplate_core::{api::*, field::*};
+//! # fn demo<S: embedded_io::Read + embedded_io::Write>(socket: &mut S, session: &Session,
+//! #     stamp: &Stamp) -> Result<(), konaplate_embedded::Error<S::Error>> {
 //! let mut buf = [0u8; konaplate_embedded::BUFFER_ENCRYPTED];
 //! let req = ChargeResultRequest { sequence_id: SequenceId::new("KP-1").unwrap() };
-//! let x = konaplate_embedded::call::<ChargeResultInquiry, _, _>(
-//!     socket, creds, target, stamp, &req, konaplate_embedded::NoCrypto, &mut buf)?;
+//! let x = konaplate_embedded::call(socket, session, stamp, &req, NoCrypto, &mut buf)?;
 //! if let Some(r) = x.reply.body {
 //!     let _final = r.result.is_final();
 //! }
@@ -49,19 +50,14 @@ use core::fmt;
 use core::ops::Range;
 
 use embedded_io::{Read, Write};
-use konaplate_core::api::{Endpoint, ReplyOf};
+use konaplate_core::api::{Endpoint, ReplyOf, Request};
 use konaplate_core::error::{DecodeError, EncodeError};
 use konaplate_core::http::{HttpError, Progress, ResponseHead, ResponseReader};
-use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError, encode_encrypted_request, open_body_in_place};
+pub use konaplate_core::jwe::{Crypto, Keys, NoCrypto};
 use konaplate_core::message::decode_reply;
-use konaplate_core::request::{Credentials, EncodedRequest, Stamp, Target, encode_request};
-
-/// A buffer that fits every covered request and response in plaintext (the largest is a full
-/// auto-recharge list, about 1.7 KiB with its head).
-pub const BUFFER_PLAIN: usize = 2048;
-/// A buffer that fits every covered request and response with JWE encryption (RSA-2048 key
-/// wrap adds 342 characters; base64url adds a third).
-pub const BUFFER_ENCRYPTED: usize = 4096;
+pub use konaplate_core::request::{BUFFER_ENCRYPTED, BUFFER_PLAIN};
+use konaplate_core::request::{EncodedRequest, Session, Stamp, encode_request};
+use konaplate_core::response::open_body;
 
 /// What went wrong. [`Error::outcome_unknown`] says whether the platform may have processed
 /// the request.
@@ -143,64 +139,6 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
 
 impl<E: fmt::Debug> core::error::Error for Error<E> {}
 
-/// How requests are encrypted and responses decrypted.
-pub trait Crypto {
-    /// The RSA-OAEP-256 key wrap to the platform's public key, with this request's fresh
-    /// 16-byte CEK and 12-byte IV; `None` when no request will be encrypted.
-    fn wrap(&mut self) -> Option<(&mut dyn KeyWrap, [u8; 16], [u8; 12])>;
-    /// The key unwrap with the client private key (a secure element, or software); `None`
-    /// when responses are never encrypted.
-    fn unwrap(&mut self) -> Option<&mut dyn KeyUnwrap>;
-}
-
-/// No encryption: Encrypted requests are refused, encrypted responses are errors.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoCrypto;
-
-impl Crypto for NoCrypto {
-    fn wrap(&mut self) -> Option<(&mut dyn KeyWrap, [u8; 16], [u8; 12])> {
-        None
-    }
-    fn unwrap(&mut self) -> Option<&mut dyn KeyUnwrap> {
-        None
-    }
-}
-
-/// Encryption with a key wrap, a key unwrap, and the randomness for one request.
-pub struct Keys<'k, W: KeyWrap, U: KeyUnwrap> {
-    /// Wraps CEKs to the platform's public key.
-    pub wrap: &'k mut W,
-    /// Unwraps CEKs with the client private key.
-    pub unwrap: &'k mut U,
-    /// This request's content-encryption key (fresh random bytes).
-    pub cek: [u8; 16],
-    /// This request's IV (fresh random bytes).
-    pub iv: [u8; 12],
-}
-
-impl<W: KeyWrap, U: KeyUnwrap> Crypto for Keys<'_, W, U> {
-    fn wrap(&mut self) -> Option<(&mut dyn KeyWrap, [u8; 16], [u8; 12])> {
-        Some((&mut *self.wrap as &mut dyn KeyWrap, self.cek, self.iv))
-    }
-    fn unwrap(&mut self) -> Option<&mut dyn KeyUnwrap> {
-        Some(&mut *self.unwrap as &mut dyn KeyUnwrap)
-    }
-}
-
-/// A `&mut dyn KeyWrap` usable where the core wants `impl KeyWrap`.
-struct DynWrap<'a>(&'a mut dyn KeyWrap);
-impl KeyWrap for DynWrap<'_> {
-    fn wrap_key(&mut self, cek: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
-        self.0.wrap_key(cek, out)
-    }
-}
-struct DynUnwrap<'a>(&'a mut dyn KeyUnwrap);
-impl KeyUnwrap for DynUnwrap<'_> {
-    fn unwrap_key(&mut self, wrapped: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
-        self.0.unwrap_key(wrapped, out)
-    }
-}
-
 /// A complete response as read: status, framing, and where the (plaintext) body is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -255,42 +193,29 @@ pub fn read_response<S: Read>(stream: &mut S, buf: &mut [u8]) -> Result<(Respons
     }
 }
 
-/// Sends endpoint `E`'s request over `stream` and returns the raw response (decrypted in
-/// place when the body is `encData`), for callers that feed the recovery flow
-/// ([`konaplate_core::flow`]) with [`konaplate_core::flow::Event::Response`].
-pub fn call_raw<E: Endpoint, S: Read + Write, C: Crypto>(
+/// Sends `req` over `stream` and returns the raw response (decrypted in place when the body
+/// is `encData`), for callers that feed the exactly-once flow ([`konaplate_core::flow`]) with
+/// [`konaplate_core::flow::Event::Response`].
+pub fn call_raw<R: Request, S: Read + Write, C: Crypto>(
     stream: &mut S,
-    creds: &Credentials,
-    target: &Target,
+    session: &Session,
     stamp: &Stamp,
-    req: &E::Request,
+    req: &R,
     mut crypto: C,
     buf: &mut [u8],
 ) -> Result<(EncodedRequest, RawResponse), Error<S::Error>> {
-    let sent = encode_for::<E>(creds, target, stamp, req, crypto.wrap(), buf).map_err(|e| {
-        buf.fill(0);
-        Error::Encode(e)
-    })?;
+    let sent = encoded(encode_request(session, stamp, req, &mut crypto, buf), buf)?;
     let raw = transact(stream, sent.len, &mut crypto, buf)?;
     Ok((sent, raw))
 }
 
-/// Encodes `E`'s request: as JWE when the endpoint wants it and a key wrap is at hand,
-/// otherwise plain (a plain request to an Encrypted endpoint is the server's to refuse).
-fn encode_for<E: Endpoint>(
-    creds: &Credentials,
-    target: &Target,
-    stamp: &Stamp,
-    req: &E::Request,
-    wrap: Option<(&mut dyn KeyWrap, [u8; 16], [u8; 12])>,
-    buf: &mut [u8],
-) -> Result<EncodedRequest, EncodeError> {
-    match (E::REQUEST_ENCRYPTED, wrap) {
-        (true, Some((w, cek, iv))) => {
-            encode_encrypted_request::<E, _>(creds, target, stamp, req, &mut DynWrap(w), &cek, &iv, buf)
-        }
-        _ => encode_request::<E>(creds, target, stamp, req, buf),
-    }
+/// An encoding failure sends nothing and leaves nothing: a partly written request may hold
+/// secrets.
+fn encoded<E>(r: Result<EncodedRequest, EncodeError>, buf: &mut [u8]) -> Result<EncodedRequest, Error<E>> {
+    r.map_err(|e| {
+        buf.fill(0);
+        Error::Encode(e)
+    })
 }
 
 /// A decrypted plaintext may hold secrets (a one-time token, a DCVV): wipe it from `buf`.
@@ -301,7 +226,8 @@ fn wipe_plaintext(buf: &mut [u8], raw: &RawResponse) {
 }
 
 /// The endpoint-independent part of an exchange (one copy per stream type, not per endpoint):
-/// write the encoded request, read the response, decrypt an `encData` body in place.
+/// write the encoded request, read the response, decrypt an `encData` body in place (the
+/// core decides).
 fn transact<S: Read + Write>(
     stream: &mut S,
     sent_len: usize,
@@ -317,13 +243,7 @@ fn transact<S: Read + Write>(
     written?;
     let (head, body) = read_response(stream, buf)?;
     let region = buf.get_mut(body.clone()).unwrap_or(&mut []);
-    let (encrypted, plain) = match crypto.unwrap() {
-        Some(u) => open_body_in_place(region, &mut DynUnwrap(u)).map_err(Error::Decode)?,
-        None => match konaplate_core::jwe::find_enc_data(region) {
-            Ok(Some(_)) => return Err(Error::Decode(DecodeError::Encrypted)),
-            _ => (false, 0..region.len()),
-        },
-    };
+    let (encrypted, plain) = open_body(region, crypto).map_err(Error::Decode)?;
     let body = body.start + plain.start..body.start + plain.end;
     Ok(RawResponse { head, body, encrypted })
 }
@@ -342,27 +262,22 @@ pub struct Sent {
 
 /// Like [`call`], decoding into caller-owned storage: `out` is overwritten in place, so no
 /// reply is ever copied (the leanest path in flash and stack).
-#[allow(clippy::too_many_arguments)]
-pub fn call_into<E: Endpoint, S: Read + Write, C: Crypto>(
+pub fn call_into<R: Request, S: Read + Write, C: Crypto>(
     stream: &mut S,
-    creds: &Credentials,
-    target: &Target,
+    session: &Session,
     stamp: &Stamp,
-    req: &E::Request,
+    req: &R,
     mut crypto: C,
     buf: &mut [u8],
-    out: &mut ReplyOf<E>,
+    out: &mut ReplyOf<R::Endpoint>,
 ) -> Result<Sent, Error<S::Error>> {
     // only these two closures depend on the endpoint; everything else is one copy per stream
-    let mut encode = |buf: &mut [u8], wrap: Option<(&mut dyn KeyWrap, [u8; 16], [u8; 12])>| {
-        encode_for::<E>(creds, target, stamp, req, wrap, buf)
-    };
+    let mut encode = |buf: &mut [u8], crypto: &mut dyn Crypto| encode_request(session, stamp, req, crypto, buf);
     let mut decode = |body: &[u8]| konaplate_core::message::decode_body_into(body, out);
     exchange(stream, &mut encode, &mut crypto, buf, &mut decode)
 }
 
-type EncodeFn<'a> =
-    dyn FnMut(&mut [u8], Option<(&mut dyn KeyWrap, [u8; 16], [u8; 12])>) -> Result<EncodedRequest, EncodeError> + 'a;
+type EncodeFn<'a> = dyn FnMut(&mut [u8], &mut dyn Crypto) -> Result<EncodedRequest, EncodeError> + 'a;
 type DecodeFn<'a> = dyn FnMut(&[u8]) -> Result<Option<Range<usize>>, DecodeError> + 'a;
 
 /// The endpoint-independent exchange behind [`call_into`].
@@ -373,11 +288,7 @@ fn exchange<S: Read + Write>(
     buf: &mut [u8],
     decode: &mut DecodeFn<'_>,
 ) -> Result<Sent, Error<S::Error>> {
-    let request = encode(buf, crypto.wrap()).map_err(|e| {
-        // a partly written request may hold secrets
-        buf.fill(0);
-        Error::Encode(e)
-    })?;
+    let request = encoded(encode(buf, crypto), buf)?;
     let raw = transact(stream, request.len, crypto, buf)?;
     let res = decode(buf.get(raw.body.clone()).unwrap_or(&[]));
     wipe_plaintext(buf, &raw);
@@ -388,20 +299,19 @@ fn exchange<S: Read + Write>(
     }
 }
 
-/// Sends endpoint `E`'s request over `stream` and decodes the reply. `buf` holds the request
-/// and then the response ([`BUFFER_PLAIN`] or [`BUFFER_ENCRYPTED`] bytes suffice).
-pub fn call<E: Endpoint, S: Read + Write, C: Crypto>(
+/// Sends `req` over `stream` and decodes the reply. `buf` holds the request and then the
+/// response ([`BUFFER_PLAIN`] or [`BUFFER_ENCRYPTED`] bytes suffice).
+pub fn call<R: Request, S: Read + Write, C: Crypto>(
     stream: &mut S,
-    creds: &Credentials,
-    target: &Target,
+    session: &Session,
     stamp: &Stamp,
-    req: &E::Request,
+    req: &R,
     crypto: C,
     buf: &mut [u8],
-) -> Result<Exchange<E>, Error<S::Error>> {
-    let (sent, raw) = call_raw::<E, S, C>(stream, creds, target, stamp, req, crypto, buf)?;
+) -> Result<Exchange<R::Endpoint>, Error<S::Error>> {
+    let (sent, raw) = call_raw(stream, session, stamp, req, crypto, buf)?;
     let body = buf.get(raw.body.clone()).unwrap_or(&[]);
-    let reply = decode_reply::<E::Response, E::Code>(body);
+    let reply = decode_reply(body);
     wipe_plaintext(buf, &raw);
     let reply = reply.map_err(Error::Decode)?;
     Ok(Exchange { head: raw.head, sent, encrypted: raw.encrypted, reply })

@@ -5,6 +5,7 @@ use std::convert::Infallible;
 
 use embedded_io::{ErrorType, Read, Write};
 use konaplate::core::prelude::*;
+use konaplate::core::{api::*, field::*};
 use konaplate_embedded::{BUFFER_ENCRYPTED, Error, Keys, NoCrypto, call, call_raw, read_response};
 use proptest::prelude::*;
 
@@ -48,15 +49,18 @@ impl Write for Script {
     }
 }
 
-fn ctx() -> (Credentials, Target, Stamp) {
+fn ctx() -> (Session, (), Stamp) {
     (
-        Credentials::new(
-            AspId::new(konaplate_sandbox::ASP_ID).unwrap(),
-            AccessKey::new(konaplate_sandbox::ACCESS_KEY).unwrap(),
-            &SecretKey::new(konaplate_sandbox::SECRET_KEY).unwrap(),
-            Some(CryptoKeyId::new(konaplate_sandbox::CRYPTO_KEY_ID).unwrap()),
+        Session::new(
+            Credentials::new(
+                AspId::new(konaplate_sandbox::ASP_ID).unwrap(),
+                AccessKey::new(konaplate_sandbox::ACCESS_KEY).unwrap(),
+                &SecretKey::new(konaplate_sandbox::SECRET_KEY).unwrap(),
+                Some(CryptoKeyId::new(konaplate_sandbox::CRYPTO_KEY_ID).unwrap()),
+            ),
+            Target::new(Host::parse("sandbox.konaplate.com").unwrap()),
         ),
-        Target::new(Host::parse("sandbox.konaplate.com").unwrap()),
+        (),
         konaplate::clock::stamp(TimeZone::KST, 540).unwrap(),
     )
 }
@@ -93,12 +97,12 @@ fn charge_req() -> ChargeRequest {
 
 #[test]
 fn every_read_size_and_framing_decodes_the_same() {
-    let (c, t, s) = ctx();
+    let (c, _, s) = ctx();
     for response in [with_length(), chunked(), until_close()] {
         for chunk in 1..=response.len() {
             let mut stream = Script::new(&response, chunk);
             let mut buf = [0u8; 2048];
-            let x = call::<Charge, _, _>(&mut stream, &c, &t, &s, &charge_req(), NoCrypto, &mut buf).unwrap();
+            let x = call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf).unwrap();
             let b = x.reply.body.unwrap();
             assert_eq!(b.nr_number.as_str(), "KMN221114031773543", "chunk {chunk}");
             assert_eq!(x.reply.description.as_str(), "성공");
@@ -110,12 +114,12 @@ fn every_read_size_and_framing_decodes_the_same() {
 
 #[test]
 fn a_peer_closing_early_is_a_typed_error_at_every_point() {
-    let (c, t, s) = ctx();
+    let (c, _, s) = ctx();
     for response in [with_length(), chunked()] {
         for cut in 0..response.len() {
             let mut stream = Script::new(&response[..cut], 3);
             let mut buf = [0u8; 2048];
-            match call::<Charge, _, _>(&mut stream, &c, &t, &s, &charge_req(), NoCrypto, &mut buf) {
+            match call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf) {
                 Err(e @ Error::Closed { .. }) => assert!(e.outcome_unknown()),
                 other => panic!("cut {cut}: {other:?}"),
             }
@@ -125,11 +129,11 @@ fn a_peer_closing_early_is_a_typed_error_at_every_point() {
 
 #[test]
 fn oversize_heads_and_bodies_are_typed_errors() {
-    let (c, t, s) = ctx();
+    let (c, _, s) = ctx();
     let mut small = [0u8; 400];
     let mut stream = Script::new(&with_length(), 64);
     // the request itself does not fit 400 bytes
-    assert!(matches!(call::<Charge, _, _>(&mut stream, &c, &t, &s, &charge_req(), NoCrypto, &mut small), Err(Error::Encode(EncodeError::BufferTooSmall { .. }))));
+    assert!(matches!(call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut small), Err(Error::Encode(EncodeError::BufferTooSmall { .. }))));
     let big_head = format!("HTTP/1.1 200 OK\r\nX-Pad: {}\r\nContent-Length: 2\r\n\r\n{{}}", "a".repeat(3000));
     let mut buf = [0u8; 2048];
     let r = read_response(&mut Script::new(big_head.as_bytes(), 100), &mut buf);
@@ -147,20 +151,20 @@ fn oversize_heads_and_bodies_are_typed_errors() {
 
 #[test]
 fn a_stream_accepting_zero_bytes_is_an_error_not_a_panic() {
-    let (c, t, s) = ctx();
+    let (c, _, s) = ctx();
     let mut stream = Script::new(&with_length(), 10);
     stream.write_zero = true;
     let mut buf = [0u8; 2048];
-    assert!(matches!(call::<Charge, _, _>(&mut stream, &c, &t, &s, &charge_req(), NoCrypto, &mut buf), Err(Error::WriteZero)));
+    assert!(matches!(call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf), Err(Error::WriteZero)));
 }
 
 #[test]
 fn encrypted_response_without_a_key_is_reported() {
-    let (c, t, s) = ctx();
+    let (c, _, s) = ctx();
     let body = r#"{"encData":"a.b.c.d.e"}"#;
     let resp = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
     let mut buf = [0u8; 2048];
-    let r = call::<CancelCharge, _, _>(&mut Script::new(resp.as_bytes(), 50), &c, &t, &s,
+    let r = call(&mut Script::new(resp.as_bytes(), 50), &c, &s,
         &CancelRequest { sequence_id: SequenceId::new("S").unwrap(), user_id: UserId::new(1).unwrap(), nr_number: NrNumber::new("K").unwrap(), one_time_token: OneTimeToken::new("1234567890123456").unwrap(), dcvv: Dcvv::new("123").unwrap(), card_expiry: None },
         NoCrypto, &mut buf);
     assert!(matches!(r, Err(Error::Decode(DecodeError::Encrypted))), "{r:?}");
@@ -169,9 +173,9 @@ fn encrypted_response_without_a_key_is_reported() {
 proptest! {
     #[test]
     fn arbitrary_streams_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000), chunk in 1usize..64) {
-        let (c, t, s) = ctx();
+        let (c, _, s) = ctx();
         let mut buf = [0u8; 2048];
-        let _ = call_raw::<Charge, _, _>(&mut Script::new(&bytes, chunk), &c, &t, &s, &charge_req(), NoCrypto, &mut buf);
+        let _ = call_raw(&mut Script::new(&bytes, chunk), &c, &s, &charge_req(), NoCrypto, &mut buf);
     }
 }
 
@@ -181,8 +185,8 @@ proptest! {
 fn against_the_sandbox_over_tcp() {
     use embedded_io_adapters::std::FromStd;
     let sb = konaplate_sandbox::Sandbox::start(Default::default()).unwrap();
-    let (c, _, _) = ctx();
     let target = Target { host: Host::parse(&sb.addr().to_string()).unwrap(), base_path: BasePath::open_api() };
+    let c = Session::new(ctx().0.credentials, target);
     let mut server = konaplate::ServerPublicKey::from_pem(konaplate_sandbox::SERVER_PUBLIC_KEY_PEM).unwrap();
     let mut client = konaplate::ClientPrivateKey::from_pem(konaplate_sandbox::CLIENT_PRIVATE_KEY_PEM).unwrap();
     let connect = || FromStd::new(std::net::TcpStream::connect(sb.addr()).unwrap());
@@ -195,19 +199,19 @@ fn against_the_sandbox_over_tcp() {
         konaplate::clock::random_bytes(&mut cek);
         konaplate::clock::random_bytes(&mut iv);
         let keys = Keys { wrap: server, unwrap: client, cek, iv };
-        let x = call::<IssueToken, _, _>(&mut connect(), &c, &target, &stamp(), &TokenRequest { card_no: CardNo::new(&card).unwrap(), token_type: None }, keys, buf).unwrap();
+        let x = call(&mut connect(), &c, &stamp(), &TokenRequest { card_no: CardNo::new(&card).unwrap(), token_type: None }, keys, buf).unwrap();
         x.reply.into_result().unwrap()
     };
     let tok = token(&mut buf, &mut server, &mut client);
     let charge = ChargeRequest { sequence_id: SequenceId::new("EMB-TCP-1").unwrap(), user_id: UserId::new(konaplate_sandbox::seed::HAPPY).unwrap(), amount: ChargeAmount::new(2_500).unwrap(), one_time_token: tok.one_time_token, dcvv: tok.dcvv, merchant_id: MerchantId::new(konaplate_sandbox::seed::MERCHANT).unwrap() };
-    let x = call::<Charge, _, _>(&mut connect(), &c, &target, &stamp(), &charge, NoCrypto, &mut buf).unwrap();
+    let x = call(&mut connect(), &c, &stamp(), &charge, NoCrypto, &mut buf).unwrap();
     assert_eq!(x.head.status, 200);
     assert_eq!(x.head.correlation_id, Some(x.sent.headers.correlation_id));
     let nr = x.reply.into_result().unwrap().nr_number;
     let tok = token(&mut buf, &mut server, &mut client);
     let keys = Keys { wrap: &mut server, unwrap: &mut client, cek: [1; 16], iv: [2; 12] };
     let cancel = CancelRequest { sequence_id: SequenceId::new("EMB-TCP-2").unwrap(), user_id: UserId::new(konaplate_sandbox::seed::HAPPY).unwrap(), nr_number: nr, one_time_token: tok.one_time_token, dcvv: tok.dcvv, card_expiry: None };
-    let x = call::<CancelCharge, _, _>(&mut connect(), &c, &target, &stamp(), &cancel, keys, &mut buf).unwrap();
+    let x = call(&mut connect(), &c, &stamp(), &cancel, keys, &mut buf).unwrap();
     assert!(x.encrypted, "the cancellation answer is JWE");
     assert!(!x.reply.body.unwrap().is_pending);
     assert!(sb.ledger().txn("EMB-TCP-2").is_some());
@@ -217,13 +221,13 @@ fn against_the_sandbox_over_tcp() {
 /// not after a reply shorter than it, not after a failed write, not after an encode error.
 #[test]
 fn the_plaintext_request_is_wiped_from_the_buffer() {
-    let (c, t, s) = ctx();
+    let (c, _, s) = ctx();
     let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
     // a tiny answer: the rest of the buffer once held the request
     let short = b"HTTP/1.1 200 OK\r\nContent-Length: 55\r\n\r\n{\"response\":{\"code\":\"009_004\",\"description\":\"no\"}}";
     let mut stream = Script::new(short, 64);
     let mut buf = [0u8; 2048];
-    let _ = call::<Charge, _, _>(&mut stream, &c, &t, &s, &charge_req(), NoCrypto, &mut buf);
+    let _ = call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf);
     assert!(contains(&stream.written, b"1234567890123456"), "the token was sent");
     assert!(!contains(&buf, b"1234567890123456"), "the token stayed in the buffer");
     assert!(!contains(&buf, b"\"dcvv\":\"123\""), "the DCVV stayed in the buffer");
@@ -231,12 +235,12 @@ fn the_plaintext_request_is_wiped_from_the_buffer() {
     let mut stream = Script::new(b"", 1);
     stream.write_zero = true;
     let mut buf = [0u8; 2048];
-    assert!(call::<Charge, _, _>(&mut stream, &c, &t, &s, &charge_req(), NoCrypto, &mut buf).is_err());
+    assert!(call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf).is_err());
     assert!(!contains(&buf, b"1234567890123456"));
     // a buffer too small for the request: nothing sent, nothing left
     let mut stream = Script::new(b"", 1);
     let mut buf = [0u8; 300];
-    assert!(matches!(call::<Charge, _, _>(&mut stream, &c, &t, &s, &charge_req(), NoCrypto, &mut buf), Err(Error::Encode(_))));
+    assert!(matches!(call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf), Err(Error::Encode(_))));
     assert!(stream.written.is_empty());
     assert!(!contains(&buf, b"1234567890123456"));
 }

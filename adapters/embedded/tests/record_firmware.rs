@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 use embedded_io::{ErrorType, Read, Write};
 use embedded_io_adapters::std::FromStd;
 use konaplate::core::prelude::*;
+use konaplate::core::{api::*, field::*};
 use konaplate_embedded::{BUFFER_ENCRYPTED, Keys, NoCrypto, call};
 use konaplate_sandbox::seed::{self, HAPPY, HAPPY_CARD, MERCHANT};
 
@@ -60,7 +61,7 @@ fn bytes_literal(b: &[u8]) -> String {
 fn keys<'k>(
     server: &'k mut konaplate::ServerPublicKey,
     client: &'k mut konaplate::ClientPrivateKey,
-) -> Keys<'k, konaplate::ServerPublicKey, konaplate::ClientPrivateKey> {
+) -> Keys<&'k mut konaplate::ServerPublicKey, &'k mut konaplate::ClientPrivateKey> {
     let mut cek = [0u8; 16];
     let mut iv = [0u8; 12];
     konaplate::clock::random_bytes(&mut cek);
@@ -79,6 +80,7 @@ fn record_firmware_fixtures() {
         Some(CryptoKeyId::new(konaplate_sandbox::CRYPTO_KEY_ID).unwrap()),
     );
     let target = Target { host: Host::parse(&sb.addr().to_string()).unwrap(), base_path: BasePath::open_api() };
+    let session = Session::new(creds, target);
     let mut server = konaplate::ServerPublicKey::from_pem(konaplate_sandbox::SERVER_PUBLIC_KEY_PEM).unwrap();
     let mut client = konaplate::ClientPrivateKey::from_pem(konaplate_sandbox::CLIENT_PRIVATE_KEY_PEM).unwrap();
     let mut buf = [0u8; BUFFER_ENCRYPTED];
@@ -87,7 +89,8 @@ fn record_firmware_fixtures() {
         ($name:literal, $e:ty, $req:expr, $crypto:expr) => {{
             let mut tee = Tee { inner: FromStd::new(std::net::TcpStream::connect(sb.addr()).unwrap()), log: Vec::new() };
             let stamp = konaplate::clock::stamp(TimeZone::KST, 540).unwrap();
-            let x = call::<$e, _, _>(&mut tee, &creds, &target, &stamp, &$req, $crypto, &mut buf).unwrap();
+            let x = call(&mut tee, &session, &stamp, &$req, $crypto, &mut buf).unwrap();
+            let _: &konaplate::core::api::ReplyOf<$e> = &x.reply;
             writeln!(out, "#[unsafe(link_section = \".fixtures\")]\npub static {}: [u8; {}] = *{};\n", $name, tee.log.len(), bytes_literal(&tee.log)).unwrap();
             (x, tee.log)
         }};
@@ -116,23 +119,26 @@ fn record_firmware_fixtures() {
     }
     chunked.extend_from_slice(b"0\r\n\r\n");
     writeln!(out, "#[unsafe(link_section = \".fixtures\")]\npub static CHARGE_RESULT_CHUNKED: [u8; {}] = *{};\n", chunked.len(), bytes_literal(&chunked)).unwrap();
-    let t = call::<IssueToken, _, _>(&mut FromStd::new(std::net::TcpStream::connect(sb.addr()).unwrap()), &creds, &target, &konaplate::clock::stamp(TimeZone::KST, 540).unwrap(), &TokenRequest { card_no: card.clone(), token_type: None }, keys(&mut server, &mut client), &mut buf).unwrap().reply.into_result().unwrap();
+    let t = call(&mut FromStd::new(std::net::TcpStream::connect(sb.addr()).unwrap()), &session, &konaplate::clock::stamp(TimeZone::KST, 540).unwrap(), &TokenRequest { card_no: card.clone(), token_type: None }, keys(&mut server, &mut client), &mut buf).unwrap().reply.into_result().unwrap();
     let (x, raw) = rec!("CANCEL", CancelCharge, CancelRequest { sequence_id: SequenceId::new("KP-FIRMWARE-CANCEL").unwrap(), user_id: user, nr_number: nr, one_time_token: t.one_time_token, dcvv: t.dcvv, card_expiry: None }, keys(&mut server, &mut client));
     assert!(x.encrypted);
     // the wrapped key of the recorded JWE, and the CEK it protects
     let text = String::from_utf8_lossy(&raw).to_string();
     let jwe = text.split("\"encData\":\"").nth(1).unwrap().split('"').next().unwrap().to_string();
     let wrapped_b64 = jwe.split('.').nth(1).unwrap();
-    let mut wrapped = vec![0u8; wrapped_b64.len()];
-    let n = konaplate::core::jwe::b64::decode(wrapped_b64.as_bytes(), &mut wrapped).unwrap();
+    let wrapped = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(wrapped_b64).unwrap()
+    };
+    let n = wrapped.len();
     let mut cek = [0u8; 32];
     let k = konaplate::core::jwe::KeyUnwrap::unwrap_key(&mut client, &wrapped[..n], &mut cek).unwrap();
     writeln!(out, "/// SHA-256 of the recorded JWE's RSA-wrapped key.\npub const CANCEL_WRAPPED_SHA256: [u8; 32] = {:?};\n/// The CEK it protects (what a secure element holding the client key returns).\npub const CANCEL_CEK: [u8; {k}] = {:?};\n", konaplate::core::sign::sha256(&wrapped[..n]), &cek[..k]).unwrap();
-    let t = call::<IssueToken, _, _>(&mut FromStd::new(std::net::TcpStream::connect(sb.addr()).unwrap()), &creds, &target, &konaplate::clock::stamp(TimeZone::KST, 540).unwrap(), &TokenRequest { card_no: card.clone(), token_type: None }, keys(&mut server, &mut client), &mut buf).unwrap().reply.into_result().unwrap();
+    let t = call(&mut FromStd::new(std::net::TcpStream::connect(sb.addr()).unwrap()), &session, &konaplate::clock::stamp(TimeZone::KST, 540).unwrap(), &TokenRequest { card_no: card.clone(), token_type: None }, keys(&mut server, &mut client), &mut buf).unwrap().reply.into_result().unwrap();
     let (x, _) = rec!("REFUND_FEE", RefundFee, RefundFeeRequest { one_time_token: t.one_time_token, user_id: user }, NoCrypto);
     let fee = x.reply.into_result().unwrap();
     writeln!(out, "pub const REFUND_FEE_BALANCE: u64 = {};\npub const REFUND_FEE_FEE: u64 = {};\n", fee.balance.get(), fee.refund_fee.get()).unwrap();
-    let t = call::<IssueToken, _, _>(&mut FromStd::new(std::net::TcpStream::connect(sb.addr()).unwrap()), &creds, &target, &konaplate::clock::stamp(TimeZone::KST, 540).unwrap(), &TokenRequest { card_no: card, token_type: None }, keys(&mut server, &mut client), &mut buf).unwrap().reply.into_result().unwrap();
+    let t = call(&mut FromStd::new(std::net::TcpStream::connect(sb.addr()).unwrap()), &session, &konaplate::clock::stamp(TimeZone::KST, 540).unwrap(), &TokenRequest { card_no: card, token_type: None }, keys(&mut server, &mut client), &mut buf).unwrap().reply.into_result().unwrap();
     let (x, _) = rec!("REFUND", Refund, RefundRequest { sequence_id: SequenceId::new("KP-FIRMWARE-REFUND").unwrap(), user_id: user, card_expiry: CardExpiry::new(seed::CARD_EXPIRY).unwrap(), dcvv: t.dcvv, one_time_token: t.one_time_token }, NoCrypto);
     writeln!(out, "pub const REFUND_NR: &str = {:?};\n", x.reply.into_result().unwrap().nr_number.as_str()).unwrap();
     let par = Par::new(&seed::par_of(HAPPY_CARD)).unwrap();

@@ -19,6 +19,7 @@ use cortex_m_semihosting::{debug, hio};
 use embedded_io::{ErrorType, Read, Write};
 use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError};
 use konaplate_core::prelude::*;
+use konaplate_core::{api::*, field::*};
 use konaplate_core::sign::sha256;
 use konaplate_core::message::Reply;
 use konaplate_embedded::{BUFFER_PLAIN, Keys, Sent, call_into};
@@ -94,8 +95,7 @@ impl KeyUnwrap for DemoSecureElement {
 }
 
 struct Ctx {
-    creds: Credentials,
-    target: Target,
+    session: Session,
     stamp: Stamp,
 }
 
@@ -149,7 +149,7 @@ fn check_exchange(c: &Ctx, wire: &[u8], sent: &Sent, path: &str, encrypted_reque
     check(wire.len() == sent.request.len, "request");
     check(wire.starts_with(b"POST /open-api") && wire.get(14..14 + path.len()) == Some(path.as_bytes()), "request");
     let body = wire.get(sent.request.body.clone()).unwrap_or(&[]);
-    check(c.creds.signer().verify(&sent.request.headers.tran_token, body), "X-KM-Tran-Token");
+    check(c.session.credentials.signer().verify(&sent.request.headers.tran_token, body), "X-KM-Tran-Token");
     check(!encrypted_request || body.starts_with(b"{\"encData\":\""), "encData");
     check(ok, name);
 }
@@ -157,28 +157,32 @@ fn check_exchange(c: &Ctx, wire: &[u8], sent: &Sent, path: &str, encrypted_reque
 /// One exchange: encode + sign (+ JWE when the endpoint wants it) + write, read + decrypt +
 /// decode into `out`. Not inlined: each call gets (and frees) its own frame with the buffer.
 #[inline(never)]
-fn run<E: Endpoint>(c: &Ctx, req: &E::Request, response: &[u8], out: &mut ReplyOf<E>) -> bool {
+fn run<R: Request>(c: &Ctx, req: &R, response: &[u8], out: &mut ReplyOf<R::Endpoint>) -> bool {
+    let path = <R::Endpoint as Endpoint>::PATH;
     let mut stream = Replay::new(response);
     let mut buf = [0u8; BUFFER_PLAIN];
     let (mut wrap, mut unwrap) = (DemoSecureElement, DemoSecureElement);
     let keys = Keys { wrap: &mut wrap, unwrap: &mut unwrap, cek: [0x11; 16], iv: [0x22; 12] };
-    let sent = match call_into::<E, _, _>(&mut stream, &c.creds, &c.target, &c.stamp, req, keys, &mut buf, out) {
+    let sent = match call_into(&mut stream, &c.session, &c.stamp, req, keys, &mut buf, out) {
         Ok(s) => s,
-        Err(_) => fail(E::NAME),
+        Err(_) => fail(path),
     };
-    check_exchange(c, stream.request(), &sent, E::PATH, E::REQUEST_ENCRYPTED, out.is_success(), E::NAME);
+    let encrypted = <R::Endpoint as Endpoint>::REQUEST_ENCRYPTED;
+    check_exchange(c, stream.request(), &sent, path, encrypted, out.is_success(), path);
     sent.encrypted
 }
 
 fn exercise() -> usize {
     let c = Ctx {
-        creds: Credentials::new(
-            must(AspId::new("100000000000001")),
-            must(AccessKey::new("SANDBOX-0123456789abcdef0123456789abcdef")),
-            &must(SecretKey::new("kona-sandbox-secret-0001")),
-            CryptoKeyId::new("00000000000000000000000000c0ffee").ok(),
+        session: Session::new(
+            Credentials::new(
+                must(AspId::new("100000000000001")),
+                must(AccessKey::new("SANDBOX-0123456789abcdef0123456789abcdef")),
+                &must(SecretKey::new("kona-sandbox-secret-0001")),
+                CryptoKeyId::new("00000000000000000000000000c0ffee").ok(),
+            ),
+            Target::new(must(Host::parse("sandbox.konaplate.com"))),
         ),
-        target: Target::new(must(Host::parse("sandbox.konaplate.com"))),
         stamp: Stamp::new(must(Timestamp::new(2026, 11, 23, 19, 54, 6, 123)), TimeZone::KST, 0x0abc_def1),
     };
     let user = must(UserId::new(50_000_100_001));
@@ -192,39 +196,39 @@ fn exercise() -> usize {
     let mut n = 0;
     let card = must(CardNo::new("9410000000000011"));
     let mut r = Reply::empty();
-    run::<IssueToken>(&c, &TokenRequest { card_no: card, token_type: None }, &fixtures::TOKEN, &mut r);
-    check(r.body.as_ref().is_some_and(|b| b.one_time_token.expose() == fixtures::TOKEN_VALUE && b.dcvv.expose() == fixtures::DCVV_VALUE), IssueToken::NAME);
+    run(&c, &TokenRequest { card_no: card, token_type: None }, &fixtures::TOKEN, &mut r);
+    check(r.body.as_ref().is_some_and(|b| b.one_time_token.expose() == fixtures::TOKEN_VALUE && b.dcvv.expose() == fixtures::DCVV_VALUE), IssueToken::PATH);
     n += 1;
     let charge = ChargeRequest { sequence_id: seq, user_id: user, amount: must(ChargeAmount::new(50_000)), one_time_token: tok.clone(), dcvv: dcvv.clone(), merchant_id: must(MerchantId::new("100000000000101")) };
     let mut r = Reply::empty();
-    run::<Charge>(&c, &charge, &fixtures::CHARGE, &mut r);
-    check(r.body.as_ref().is_some_and(|b| b.nr_number == nr && !b.is_pending), Charge::NAME);
+    run(&c, &charge, &fixtures::CHARGE, &mut r);
+    check(r.body.as_ref().is_some_and(|b| b.nr_number == nr && !b.is_pending), Charge::PATH);
     n += 1;
     // the recorded answer re-framed as chunked, in small chunks
     let mut r = Reply::empty();
-    run::<ChargeResultInquiry>(&c, &ChargeResultRequest { sequence_id: seq }, &fixtures::CHARGE_RESULT_CHUNKED, &mut r);
-    check(r.body.as_ref().is_some_and(|b| b.result == ChargeResult::Completed), ChargeResultInquiry::NAME);
+    run(&c, &ChargeResultRequest { sequence_id: seq }, &fixtures::CHARGE_RESULT_CHUNKED, &mut r);
+    check(r.body.as_ref().is_some_and(|b| b.result == ChargeResult::Completed), ChargeResultInquiry::PATH);
     n += 1;
     let cancel = CancelRequest { sequence_id: must(SequenceId::new("KP-FIRMWARE-CANCEL")), user_id: user, nr_number: nr, one_time_token: tok.clone(), dcvv: dcvv.clone(), card_expiry: None };
     let mut r = Reply::empty();
-    let encrypted = run::<CancelCharge>(&c, &cancel, &fixtures::CANCEL, &mut r);
-    check(encrypted && r.body.as_ref().is_some_and(|b| !b.is_pending), CancelCharge::NAME);
+    let encrypted = run(&c, &cancel, &fixtures::CANCEL, &mut r);
+    check(encrypted && r.body.as_ref().is_some_and(|b| !b.is_pending), CancelCharge::PATH);
     n += 1;
     let mut r = Reply::empty();
-    run::<RefundFee>(&c, &RefundFeeRequest { one_time_token: tok.clone(), user_id: user }, &fixtures::REFUND_FEE, &mut r);
-    check(r.body.as_ref().is_some_and(|b| b.balance.get() == fixtures::REFUND_FEE_BALANCE && b.refund_fee.get() == fixtures::REFUND_FEE_FEE), RefundFee::NAME);
+    run(&c, &RefundFeeRequest { one_time_token: tok.clone(), user_id: user }, &fixtures::REFUND_FEE, &mut r);
+    check(r.body.as_ref().is_some_and(|b| b.balance.get() == fixtures::REFUND_FEE_BALANCE && b.refund_fee.get() == fixtures::REFUND_FEE_FEE), RefundFee::PATH);
     n += 1;
     let refund = RefundRequest { sequence_id: must(SequenceId::new("KP-FIRMWARE-REFUND")), user_id: user, card_expiry: must(CardExpiry::new("3108")), dcvv, one_time_token: tok };
     let mut r = Reply::empty();
-    run::<Refund>(&c, &refund, &fixtures::REFUND, &mut r);
-    check(r.body.as_ref().is_some_and(|b| b.nr_number.as_str() == fixtures::REFUND_NR), Refund::NAME);
+    run(&c, &refund, &fixtures::REFUND, &mut r);
+    check(r.body.as_ref().is_some_and(|b| b.nr_number.as_str() == fixtures::REFUND_NR), Refund::PATH);
     n += 1;
     let mut r = Reply::empty();
-    run::<AutoRechargeRegister>(&c, &AutoRechargeRegisterRequest { user_id: user, par }, &fixtures::REGISTER, &mut r);
+    run(&c, &AutoRechargeRegisterRequest { user_id: user, par }, &fixtures::REGISTER, &mut r);
     n += 1;
     let mut r = Reply::empty();
-    run::<AutoRechargeList>(&c, &AutoRechargeListRequest { user_id: user }, &fixtures::LIST, &mut r);
-    check(r.body.as_ref().is_some_and(|b| b.par_info_list.len() == 1 && b.par_info_list.first().is_some_and(|p| p.par == par)), AutoRechargeList::NAME);
+    run(&c, &AutoRechargeListRequest { user_id: user }, &fixtures::LIST, &mut r);
+    check(r.body.as_ref().is_some_and(|b| b.par_info_list.len() == 1 && b.par_info_list.first().is_some_and(|p| p.par == par)), AutoRechargeList::PATH);
     n += 1;
     n
 }

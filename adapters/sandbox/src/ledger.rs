@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use konaplate_core::prelude::*;
+
+
+use konaplate_core::{api::*, field::*};
 use rand_core::{OsRng, RngCore};
 
 /// Balance of the happy member's card at start (so a demo refund has money to refund).

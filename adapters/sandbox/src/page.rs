@@ -40,7 +40,7 @@ fn won(v: u64) -> String {
     let s = v.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -107,7 +107,7 @@ fn rows(l: &Ledger, now: Instant) -> Vec<Row> {
         nr_number: r.nr_number.clone(),
         note: format!("fee {}", won(r.fee)),
     }));
-    rows.sort_by(|a, b| b.order.cmp(&a.order));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.order));
     rows
 }
 
@@ -127,9 +127,12 @@ fn fault_text(f: &Fault) -> String {
     }
 }
 
+/// A member: user id, name, the bank account (description, balance), refund account set.
+type MemberRow = (u64, String, Option<(String, u64)>, bool);
+
 /// What the page and `state.json` show, gathered under the locks at once.
 struct Snapshot {
-    members: Vec<(u64, String, Option<(String, u64)>, bool)>,
+    members: Vec<MemberRow>,
     cards: Vec<(String, String, u64, u64, bool)>,
     rows: Vec<Row>,
     plans: Vec<(u64, String, String)>,

@@ -9,12 +9,14 @@ use std::time::{Duration, Instant};
 
 use konaplate::{ClientConfig, ClientPrivateKey, ServerPublicKey};
 use konaplate_core::prelude::*;
+use konaplate_core::sign::Signer;
+use konaplate_core::field::*;
 
 use crate::faults::{Fault, deliver, take_fault};
 use crate::http::{read_request, write_content, write_response};
 use crate::page;
 use crate::ledger::Ledger;
-use crate::routes::{endpoint_name, process};
+use crate::routes::{Route, process};
 
 /// Sandbox settings.
 #[derive(Clone, Debug)]
@@ -269,7 +271,8 @@ fn handle(mut stream: TcpStream, shared: &Shared) {
         };
         return;
     }
-    let endpoint = endpoint_name(&req.path);
+    let route = Route::of(&req.path);
+    let endpoint = route.map(Route::name);
     let correlation = req.header("X-KM-Correlation-Id").unwrap_or("").to_string();
     let fault = take_fault(shared, endpoint.unwrap_or(""));
     let mut logged = Logged {
@@ -298,7 +301,7 @@ fn handle(mut stream: TcpStream, shared: &Shared) {
         Some(Fault::SlowCommit(d)) => Some(d),
         _ => None,
     };
-    let answer = process(shared, endpoint, req, slow);
+    let answer = process(shared, route, req, slow);
     logged.status = answer.status;
     logged.code = answer.code.clone();
     lock(&shared.log).push(logged);

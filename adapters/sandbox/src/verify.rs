@@ -2,7 +2,8 @@
 //! the exact body, Tran-Time against the token and the clock, the Crypto-Key-Id.
 
 use konaplate::clock;
-use konaplate_core::prelude::*;
+use konaplate_core::sign::TranToken;
+use konaplate_core::field::*;
 
 use crate::http::RawRequest;
 use crate::server::Shared;

@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use common::*;
-use konaplate::core::prelude::*;
+use konaplate::core::{api::*, field::*};
 use konaplate_sandbox::seed::{self, *};
 use konaplate_sandbox::{Fault, mask_card};
 
@@ -36,7 +36,7 @@ fn the_page_shows_the_ledger() {
     let t = token(&c, HAPPY_CARD);
     let token_text = t.one_time_token.expose().to_string();
     let refund = c
-        .send::<Refund>(&RefundRequest {
+        .send(&RefundRequest {
             sequence_id: seq("PAGE-REFUND"),
             user_id: UserId::new(HAPPY).unwrap(),
             card_expiry: CardExpiry::new(seed::CARD_EXPIRY).unwrap(),
@@ -46,7 +46,7 @@ fn the_page_shows_the_ledger() {
         .unwrap();
     let refund_nr = refund.reply.into_result().unwrap().nr_number;
     let par = Par::new(&par_of(HAPPY_CARD)).unwrap();
-    assert!(c.send::<AutoRechargeRegister>(&AutoRechargeRegisterRequest { user_id: UserId::new(HAPPY).unwrap(), par }).unwrap().reply.is_success());
+    assert!(c.send(&AutoRechargeRegisterRequest { user_id: UserId::new(HAPPY).unwrap(), par }).unwrap().reply.is_success());
     sb.inject("refund", Fault::SlowCommit(Duration::from_millis(1500)));
     let requests_before = sb.requests_received();
 
@@ -75,7 +75,7 @@ fn the_page_shows_the_ledger() {
     let grouped = |v: u64| {
         let s = v.to_string();
         s.chars().enumerate().fold(String::new(), |mut o, (i, c)| {
-            if i > 0 && (s.len() - i) % 3 == 0 {
+            if i > 0 && (s.len() - i).is_multiple_of(3) {
                 o.push(',');
             }
             o.push(c);

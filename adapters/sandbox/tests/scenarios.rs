@@ -8,6 +8,7 @@ use std::time::Duration;
 use common::*;
 use konaplate::Client;
 use konaplate::core::prelude::*;
+use konaplate::core::{api::*, code::*, field::*};
 use konaplate_sandbox::Fault;
 use konaplate_sandbox::seed::{self, *};
 
@@ -19,7 +20,7 @@ fn token_success_and_unknown_card() {
     let t = token(&c, HAPPY_CARD);
     assert_eq!(t.one_time_token.expose().len(), 16);
     assert_eq!(t.dcvv.expose().len(), 3);
-    let x = c.send::<IssueToken>(&TokenRequest { card_no: CardNo::new("9999999999999999").unwrap(), token_type: None }).unwrap();
+    let x = c.send(&TokenRequest { card_no: CardNo::new("9999999999999999").unwrap(), token_type: None }).unwrap();
     assert_eq!(x.reply.code, TokenCode::InvalidInputParameter);
     assert!(x.reply.description.as_str().ends_with("cardNo"), "{}", x.reply.description);
     assert_eq!(x.status, 400);
@@ -186,7 +187,7 @@ fn refund_fee_then_refund() {
     let (sb, c) = start();
     charge(&c, HAPPY, 50_000, "R-CHARGE");
     let t = token(&c, HAPPY_CARD);
-    let fee = c.send::<RefundFee>(&RefundFeeRequest { one_time_token: t.one_time_token, user_id: UserId::new(HAPPY).unwrap() }).unwrap().reply.into_result().unwrap();
+    let fee = c.send(&RefundFeeRequest { one_time_token: t.one_time_token, user_id: UserId::new(HAPPY).unwrap() }).unwrap().reply.into_result().unwrap();
     assert_eq!(fee.balance.get(), HAPPY_CARD_START + 50_000);
     assert_eq!(fee.refund_fee.get(), 800);
     assert_eq!(fee.refund_amount.get(), 79_200);
@@ -226,12 +227,12 @@ fn register_then_list() {
     let (sb, c) = start();
     let x = register(&c, HAPPY, HAPPY_CARD);
     assert_eq!(x.reply.code, AutoRechargeRegisterCode::Success);
-    let list = c.send::<AutoRechargeList>(&AutoRechargeListRequest { user_id: UserId::new(HAPPY).unwrap() }).unwrap().reply.into_result().unwrap();
+    let list = c.send(&AutoRechargeListRequest { user_id: UserId::new(HAPPY).unwrap() }).unwrap().reply.into_result().unwrap();
     assert_eq!(list.par_info_list.len(), 1);
     assert_eq!(list.par_info_list[0].par.as_str(), seed::par_of(HAPPY_CARD));
     assert_eq!(sb.ledger().plans().len(), 1);
     assert_eq!(register(&c, HAPPY, HAPPY_CARD).reply.code, AutoRechargeRegisterCode::ParAlreadyExists);
-    let empty = c.send::<AutoRechargeList>(&AutoRechargeListRequest { user_id: UserId::new(NO_ACCOUNT).unwrap() }).unwrap().reply.into_result().unwrap();
+    let empty = c.send(&AutoRechargeListRequest { user_id: UserId::new(NO_ACCOUNT).unwrap() }).unwrap().reply.into_result().unwrap();
     assert!(empty.par_info_list.is_empty());
 }
 
@@ -292,7 +293,7 @@ fn every_header_is_verified() {
     expect_invalid(&sb, "X-KM-Crypto-Key-Id", |h| set(h, "X-KM-Crypto-Key-Id", Some("ffffffffffffffffffffffffffffffff")));
     expect_invalid(&sb, "Content-Type", |h| set(h, "Content-Type", Some("text/plain")));
     // the HMAC covers the exact body bytes: a token over the same JSON with one extra space fails
-    let signer = Signer::new(&SecretKey::new(konaplate_sandbox::SECRET_KEY).unwrap());
+    let signer = konaplate::core::sign::Signer::new(&SecretKey::new(konaplate_sandbox::SECRET_KEY).unwrap());
     let time = Timestamp::from_unix_millis(konaplate::clock::unix_millis(), 540).unwrap();
     let other = signer.tran_token(&time, br#"{"sequenceId":"S"} "#);
     expect_invalid(&sb, "X-KM-Tran-Token", |h| {
@@ -342,11 +343,11 @@ fn slow_commit_takes_the_sequence_id_at_arrival_and_commits_later() {
         })
     };
     std::thread::sleep(Duration::from_millis(300));
-    let x = c.send::<ChargeResultInquiry>(&ChargeResultRequest { sequence_id: seq("SLOW-SB") }).unwrap();
+    let x = c.send(&ChargeResultRequest { sequence_id: seq("SLOW-SB") }).unwrap();
     assert_eq!(x.reply.code.as_str(), "007_009", "the inquiry answers from committed state only");
     // the same sequenceId again (same token): refused, no effect
     let again = c
-        .send::<Charge>(&ChargeRequest {
+        .send(&ChargeRequest {
             sequence_id: seq("SLOW-SB"),
             user_id: UserId::new(seed::HAPPY).unwrap(),
             amount: ChargeAmount::new(8_000).unwrap(),
@@ -359,7 +360,7 @@ fn slow_commit_takes_the_sequence_id_at_arrival_and_commits_later() {
     assert!(again.reply.description.as_str().ends_with("sequenceId"));
     let first = slow.join().unwrap();
     assert!(first.reply.is_success(), "{:?}", first.reply);
-    let x = c.send::<ChargeResultInquiry>(&ChargeResultRequest { sequence_id: seq("SLOW-SB") }).unwrap();
+    let x = c.send(&ChargeResultRequest { sequence_id: seq("SLOW-SB") }).unwrap();
     assert_eq!(x.reply.body.unwrap().result, ChargeResult::Completed);
     assert_eq!(sb.ledger().txns().filter(|t| t.sequence_id == "SLOW-SB").count(), 1);
     assert_eq!(sb.ledger().card(&card_no(seed::HAPPY_CARD)).unwrap().balance, start_balance + 8_000);

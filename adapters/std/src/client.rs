@@ -3,11 +3,12 @@
 use std::fmt;
 use std::time::Duration;
 
-use konaplate_core::api::{Endpoint, ReplyOf};
+use konaplate_core::api::{Endpoint, ReplyOf, Request};
 use konaplate_core::error::{DecodeError, EncodeError};
-use konaplate_core::field::{AccessKey, AspId, CorrelationId, CryptoKeyId, SecretKey, TimeZone};
-use konaplate_core::jwe::{encode_encrypted_body, find_enc_data, open_body_in_place};
-use konaplate_core::request::{Credentials, SignedHeaders, encode_body};
+use konaplate_core::field::{AccessKey, AspId, CorrelationId, CryptoKeyId, Host, SecretKey, TimeZone};
+use konaplate_core::jwe::{Crypto, KeyUnwrap, SealKeys};
+use konaplate_core::request::{Credentials, Session, SignedHeaders, Target, encode_body};
+use konaplate_core::response::open_body;
 
 use crate::clock;
 use crate::keys::{ClientPrivateKey, ServerPublicKey};
@@ -282,7 +283,7 @@ impl fmt::Debug for RawReply {
 /// The blocking client. Cheap to share by reference across threads.
 pub struct Client {
     config: ClientConfig,
-    creds: Credentials,
+    session: Session,
     agent: ureq::Agent,
     offset_minutes: i32,
 }
@@ -300,7 +301,7 @@ impl Client {
         check_base_url(&config.base_url)?;
         let offset_minutes = clock::zone_offset_minutes(&config.time_zone)
             .ok_or_else(|| ConfigError::TimeZone(config.time_zone.to_string()))?;
-        let creds = Credentials::new(
+        let credentials = Credentials::new(
             config.asp_id,
             config.access_key.clone(),
             &config.secret_key,
@@ -318,7 +319,9 @@ impl Client {
             .timeout_recv_body(Some(config.read_timeout))
             .build()
             .into();
-        Ok(Self { config, creds, agent, offset_minutes })
+        // the Host header and prefix are ureq's to write; the signature covers only the body
+        let target = Target::new(Host::parse("konaplate").unwrap_or_else(|_| unreachable!("valid host")));
+        Ok(Self { config, session: Session::new(credentials, target), agent, offset_minutes })
     }
 
     /// The configuration.
@@ -326,11 +329,11 @@ impl Client {
         &self.config
     }
 
-    /// Sends endpoint `E`'s request and decodes the reply. Encrypted requests are sent as JWE;
-    /// any `encData` response is decrypted with the client key. HTTP 5xx and undecodable
+    /// Sends `req` to its endpoint and decodes the reply. Encrypted requests are sent as JWE;
+    /// any `encData` answer is decrypted with the client key. HTTP 5xx and undecodable
     /// bodies are [`Error::OutcomeUnknown`].
-    pub fn send<E: Endpoint>(&self, req: &E::Request) -> Result<Exchange<E>, Error> {
-        let raw = self.send_raw::<E>(req)?;
+    pub fn send<R: Request>(&self, req: &R) -> Result<Exchange<R::Endpoint>, Error> {
+        let raw = self.send_raw(req)?;
         let correlation_id = raw.correlation_id;
         if raw.status >= 500 {
             return Err(Error::OutcomeUnknown {
@@ -338,11 +341,10 @@ impl Client {
                 reason: Unknown::ServerError { status: raw.status },
             });
         }
-        let reply = konaplate_core::message::decode_reply::<E::Response, E::Code>(&raw.body)
-            .map_err(|error| Error::OutcomeUnknown {
-                correlation_id,
-                reason: Unknown::Decode { status: raw.status, error },
-            })?;
+        let reply = konaplate_core::message::decode_reply(&raw.body).map_err(|error| Error::OutcomeUnknown {
+            correlation_id,
+            reason: Unknown::Decode { status: raw.status, error },
+        })?;
         Ok(Exchange {
             status: raw.status,
             correlation_id,
@@ -352,60 +354,50 @@ impl Client {
         })
     }
 
-    /// Encodes and signs endpoint `E`'s request as it would be sent now, without sending it:
-    /// every local rejection (a missing key, a clock out of range, a buffer) shows here, so a
+    /// Encodes and signs `req` as it would be sent now, without sending it: every local
+    /// rejection (a missing key, a clock out of range, a buffer) shows here, so a
     /// money-moving call can be refused before it is journaled.
-    pub fn check<E: Endpoint>(&self, req: &E::Request) -> Result<(), Error> {
-        self.encode::<E>(req).map(|_| ())
+    pub fn check<R: Request>(&self, req: &R) -> Result<(), Error> {
+        self.encode(req).map(|_| ())
     }
 
-    /// The signed request body and headers of endpoint `E`.
-    fn encode<E: Endpoint>(
-        &self,
-        req: &E::Request,
-    ) -> Result<(zeroize::Zeroizing<Vec<u8>>, SignedHeaders), Error> {
+    /// The body and signed headers of `req` (the core decides whether to encrypt).
+    fn encode<R: Request>(&self, req: &R) -> Result<(zeroize::Zeroizing<Vec<u8>>, SignedHeaders), Error> {
         let stamp = clock::stamp(self.config.time_zone, self.offset_minutes)
             .map_err(|e| Error::Rejected(Rejection::Clock(e.to_string())))?;
         let mut buf = zeroize::Zeroizing::new(vec![0u8; 8192]);
-        let len = if E::REQUEST_ENCRYPTED {
-            let Some(key) = &self.config.server_public_key else {
-                return Err(Error::Rejected(Rejection::MissingServerPublicKey));
-            };
-            if self.config.crypto_key_id.is_none() {
-                return Err(Error::Rejected(Rejection::Encode(EncodeError::MissingCryptoKeyId)));
-            }
-            let mut cek = zeroize::Zeroizing::new([0u8; 16]);
-            let mut iv = [0u8; 12];
-            clock::random_bytes(&mut cek[..]);
-            clock::random_bytes(&mut iv);
-            encode_encrypted_body::<E, _>(req, &mut &*key, &cek, &iv, &mut buf)
-        } else {
-            encode_body::<E>(req, &mut buf)
-        }
-        .map_err(|e| Error::Rejected(Rejection::Encode(e)))?;
+        let (len, headers) = encode_body(&self.session, &stamp, req, self.crypto(), &mut buf).map_err(|e| match e {
+            EncodeError::EncryptionRequired { .. } => Error::Rejected(Rejection::MissingServerPublicKey),
+            e => Error::Rejected(Rejection::Encode(e)),
+        })?;
         buf.truncate(len);
-        let headers = SignedHeaders::sign(&self.creds, &stamp, &buf);
         Ok((buf, headers))
     }
 
-    /// Sends endpoint `E`'s request and returns the HTTP status and the plaintext body
-    /// (decrypted when it was `encData`), without interpreting them: what the recovery flow
-    /// consumes. An encrypted body that cannot be decrypted is [`Error::OutcomeUnknown`].
-    pub fn send_raw<E: Endpoint>(&self, req: &E::Request) -> Result<RawReply, Error> {
-        let (body, headers) = self.encode::<E>(req)?;
+    /// The keys of this client and fresh randomness, lent to the core for one request.
+    fn crypto(&self) -> StdCrypto<'_> {
+        let mut cek = [0u8; 16];
+        let mut iv = [0u8; 12];
+        clock::random_bytes(&mut cek);
+        clock::random_bytes(&mut iv);
+        StdCrypto {
+            server: self.config.server_public_key.as_ref(),
+            client: self.config.client_private_key.as_ref(),
+            cek,
+            iv,
+        }
+    }
+
+    /// Sends `req` and returns the HTTP status and the plaintext body (decrypted when it was
+    /// `encData`), without interpreting them: what the recovery flow consumes. An encrypted
+    /// body that cannot be decrypted is [`Error::OutcomeUnknown`].
+    pub fn send_raw<R: Request>(&self, req: &R) -> Result<RawReply, Error> {
+        let (body, headers) = self.encode(req)?;
         let correlation_id = headers.correlation_id;
-        let (status, response_correlation_id, mut body) = self.post(E::PATH, &headers, &body)?;
-        let encrypted = matches!(find_enc_data(&body), Ok(Some(_)));
+        let (status, response_correlation_id, mut body) = self.post(<R::Endpoint as Endpoint>::PATH, &headers, &body)?;
+        let (encrypted, range) = open_body(&mut body, self.crypto())
+            .map_err(|error| Error::OutcomeUnknown { correlation_id, reason: Unknown::Decode { status, error } })?;
         if encrypted {
-            let Some(key) = &self.config.client_private_key else {
-                return Err(Error::OutcomeUnknown {
-                    correlation_id,
-                    reason: Unknown::Decode { status, error: DecodeError::Encrypted },
-                });
-            };
-            let (_, range) = open_body_in_place(&mut body, &mut &*key).map_err(|error| {
-                Error::OutcomeUnknown { correlation_id, reason: Unknown::Decode { status, error } }
-            })?;
             let plain = body.get(range).unwrap_or(&[]).to_vec();
             zeroize::Zeroize::zeroize(&mut body);
             body = plain;
@@ -480,5 +472,31 @@ fn classify(e: ureq::Error, correlation_id: CorrelationId) -> Error {
             unknown(Unknown::Timeout(io.to_string()))
         }
         other => unknown(Unknown::Connection(other.to_string())),
+    }
+}
+
+/// The client's keys as the core's [`Crypto`]: the platform's public key for requests, the
+/// client's private key for answers, and one request's randomness (zeroized on drop).
+struct StdCrypto<'a> {
+    server: Option<&'a ServerPublicKey>,
+    client: Option<&'a ClientPrivateKey>,
+    cek: [u8; 16],
+    iv: [u8; 12],
+}
+
+impl Crypto for StdCrypto<'_> {
+    fn seal(&mut self) -> Option<SealKeys<'_>> {
+        let wrap = self.server.as_mut()?;
+        Some(SealKeys { wrap, cek: self.cek, iv: self.iv })
+    }
+    fn unwrap(&mut self) -> Option<&mut dyn KeyUnwrap> {
+        Some(self.client.as_mut()? as &mut dyn KeyUnwrap)
+    }
+}
+
+impl Drop for StdCrypto<'_> {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.cek);
+        zeroize::Zeroize::zeroize(&mut self.iv);
     }
 }

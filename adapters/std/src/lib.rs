@@ -7,6 +7,7 @@
 //!
 //! ```no_run
 //! use konaplate::core::prelude::*;
+//! use konaplate::core::{api::*, field::*};
 //! use konaplate::{Client, ClientConfig, ServerPublicKey, ClientPrivateKey, mint_sequence_id};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -20,12 +21,12 @@
 //! cfg.client_private_key = Some(ClientPrivateKey::from_pem(&std::fs::read_to_string("client.pem")?)?);
 //! let client = Client::new(cfg)?;
 //!
-//! let token = client.send::<IssueToken>(&TokenRequest {
+//! let token = client.send(&TokenRequest {
 //!     card_no: CardNo::new("9410123456789012")?,
 //!     token_type: None,
 //! })?.reply.into_result()?;
 //! let seq = mint_sequence_id(); // keep it: it is the key of the result inquiry
-//! match client.send::<Charge>(&ChargeRequest {
+//! match client.send(&ChargeRequest {
 //!     sequence_id: seq,
 //!     user_id: UserId::new(50000104652)?,
 //!     amount: ChargeAmount::new(10_000)?,

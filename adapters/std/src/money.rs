@@ -11,79 +11,17 @@
 
 use std::time::Duration;
 
+use konaplate_core::api::{ChargeResultRequest, MoneyEndpoint};
+use konaplate_core::field::SequenceId;
 use konaplate_core::flow::{
-    Attempt, Essentials, Event, Flow, JournalRecord, Operation, Outcome, Policy, Port, Rerun,
-    drive, outcome_of_record, rerun,
+    Attempt, Event, Flow, JournalRecord, Operation, Outcome, Policy, Port, Rerun, drive,
+    outcome_of_record, rerun,
 };
 use konaplate_core::prelude::*;
 
 use crate::client::{Client, Error, RawReply};
 use crate::clock;
 use crate::journal::{EntryLock, FileJournal};
-
-/// The request of a money-moving call.
-#[derive(Clone, Debug)]
-pub enum MoneyRequest {
-    /// Charge.
-    Charge(ChargeRequest),
-    /// Cancellation of charge.
-    Cancel(CancelRequest),
-    /// Refund.
-    Refund(RefundRequest),
-}
-
-impl MoneyRequest {
-    /// The operation.
-    pub fn operation(&self) -> Operation {
-        match self {
-            MoneyRequest::Charge(_) => Operation::Charge,
-            MoneyRequest::Cancel(_) => Operation::Cancel,
-            MoneyRequest::Refund(_) => Operation::Refund,
-        }
-    }
-    /// Its sequenceId.
-    pub fn sequence_id(&self) -> SequenceId {
-        match self {
-            MoneyRequest::Charge(r) => r.sequence_id,
-            MoneyRequest::Cancel(r) => r.sequence_id,
-            MoneyRequest::Refund(r) => r.sequence_id,
-        }
-    }
-    /// What the journal keeps of it (no secrets).
-    pub fn essentials(&self) -> Essentials {
-        match self {
-            MoneyRequest::Charge(r) => Essentials {
-                user_id: r.user_id,
-                amount: Some(r.amount),
-                merchant_id: Some(r.merchant_id),
-                nr_number: None,
-            },
-            MoneyRequest::Cancel(r) => Essentials {
-                user_id: r.user_id,
-                amount: None,
-                merchant_id: None,
-                nr_number: Some(r.nr_number),
-            },
-            MoneyRequest::Refund(r) => {
-                Essentials { user_id: r.user_id, amount: None, merchant_id: None, nr_number: None }
-            }
-        }
-    }
-    fn send(&self, client: &Client) -> Result<RawReply, Error> {
-        match self {
-            MoneyRequest::Charge(r) => client.send_raw::<Charge>(r),
-            MoneyRequest::Cancel(r) => client.send_raw::<CancelCharge>(r),
-            MoneyRequest::Refund(r) => client.send_raw::<Refund>(r),
-        }
-    }
-    fn check(&self, client: &Client) -> Result<(), Error> {
-        match self {
-            MoneyRequest::Charge(r) => client.check::<Charge>(r),
-            MoneyRequest::Cancel(r) => client.check::<CancelCharge>(r),
-            MoneyRequest::Refund(r) => client.check::<Refund>(r),
-        }
-    }
-}
 
 /// What happened, for reporting.
 #[derive(Debug, Clone)]
@@ -156,11 +94,14 @@ impl std::fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
+/// Sends a money request (the one the driver holds, with its token).
+type Sender<'a> = &'a dyn Fn(&Client) -> Result<RawReply, Error>;
+
 /// The [`Port`] of the std driver: the system clock, the file journal, the blocking client.
 struct StdPort<'a> {
     client: &'a Client,
     journal: Option<&'a mut FileJournal>,
-    request: Option<&'a MoneyRequest>,
+    request: Option<Sender<'a>>,
     sequence_id: SequenceId,
     reply: Option<RawReply>,
     response_encrypted: bool,
@@ -183,11 +124,11 @@ impl Port for StdPort<'_> {
 
     fn send(&mut self, attempt: u8) -> Attempt<'_> {
         (self.progress)(Progress::Sending(attempt));
-        let Some(req) = self.request else {
+        let Some(send) = self.request else {
             // a resumed call holds no token: the flow never asks (forbid_resend)
             return Attempt { at_ms: clock::unix_millis(), event: Event::NotSent };
         };
-        let result = req.send(self.client);
+        let result = send(self.client);
         let at_ms = clock::unix_millis();
         let event = match result {
             Ok(raw) => {
@@ -205,7 +146,7 @@ impl Port for StdPort<'_> {
     fn inquire(&mut self) -> Attempt<'_> {
         (self.progress)(Progress::Inquiring);
         let q = ChargeResultRequest { sequence_id: self.sequence_id };
-        let result = self.client.send_raw::<ChargeResultInquiry>(&q);
+        let result = self.client.send_raw(&q);
         let at_ms = clock::unix_millis();
         let event = match result {
             Ok(raw) => {
@@ -230,7 +171,7 @@ fn run_flow(
     client: &Client,
     journal: Option<&mut FileJournal>,
     mut flow: Flow,
-    request: Option<&MoneyRequest>,
+    request: Option<Sender<'_>>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Report, RunError> {
     if request.is_none() {
@@ -250,31 +191,37 @@ fn run_flow(
     Ok(Report { outcome, record: flow.record(), replayed: false, response_encrypted })
 }
 
-/// Runs a money-moving call to its outcome, journaling it before every send.
+/// Runs a money-moving call (a charge, cancellation or refund request) to its outcome,
+/// journaling it before every send.
 ///
 /// With a journal, the sequenceId is the call's idempotency key: a sequenceId the journal
 /// already holds as final replays its outcome ([`Report::replayed`]); an open one is
 /// resumed through the inquiry; one used for a different request is refused
 /// ([`RunError::Mismatch`]). Nothing is ever sent twice blindly.
-pub fn run(
+pub fn run<R: Request>(
     client: &Client,
     journal: Option<&mut FileJournal>,
-    request: &MoneyRequest,
+    request: &R,
     policy: Policy,
     progress: &mut dyn FnMut(Progress),
-) -> Result<Report, RunError> {
-    request.check(client).map_err(RunError::Rejected)?;
-    let op = request.operation();
-    let seq = request.sequence_id();
+) -> Result<Report, RunError>
+where
+    R::Endpoint: MoneyEndpoint,
+{
+    client.check(request).map_err(RunError::Rejected)?;
+    let op = <R::Endpoint as MoneyEndpoint>::OPERATION;
+    let seq = <R::Endpoint as MoneyEndpoint>::sequence_id(request);
+    let essentials = <R::Endpoint as MoneyEndpoint>::essentials(request);
+    let send = |c: &Client| c.send_raw(request);
     let Some(journal) = journal else {
-        let flow = Flow::new(op, seq, request.essentials(), policy, clock::unix_millis());
-        return run_flow(client, None, flow, Some(request), progress);
+        let flow = Flow::new(op, seq, essentials, policy, clock::unix_millis());
+        return run_flow(client, None, flow, Some(&send), progress);
     };
     let entry = lock_entry(journal, &seq)?;
-    let report = match rerun(journal.latest_of(&seq), op, &request.essentials()) {
+    let report = match rerun(journal.latest_of(&seq), op, &essentials) {
         Rerun::New => {
-            let flow = Flow::new(op, seq, request.essentials(), policy, clock::unix_millis());
-            run_flow(client, Some(&mut *journal), flow, Some(request), progress)
+            let flow = Flow::new(op, seq, essentials, policy, clock::unix_millis());
+            run_flow(client, Some(&mut *journal), flow, Some(&send), progress)
         }
         Rerun::Replay(rec) => Ok(replay(rec)),
         Rerun::Resume(rec) => {

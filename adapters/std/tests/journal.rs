@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use konaplate::core::flow::{Essentials, Event, Flow, JournalRecord, Operation, Policy, State};
-use konaplate::core::prelude::*;
+use konaplate::core::field::*;
 use konaplate::journal::FileJournal;
 
 fn rec(seq: &str, state: State) -> JournalRecord {

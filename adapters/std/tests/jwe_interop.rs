@@ -3,8 +3,11 @@
 //! decrypts what we encrypt and encrypts what we decrypt, and vectors made once by Python's
 //! jwcrypto (tests/fixtures/jwe/make_vectors.py, checked in) are decrypted.
 
-use konaplate::core::jwe::{JweError, find_enc_data, open_in_place, seal_in_place, sealed_len};
+use konaplate::core::jwe::{DecryptOnly, JweError, Keys, open_in_place, seal_in_place, sealed_len};
+use konaplate::core::message::find_enc_data;
+use konaplate::core::response::decode_reply_body;
 use konaplate::core::prelude::*;
+use konaplate::core::{api::*, code::*, field::*};
 use konaplate::{ClientPrivateKey, ServerPublicKey};
 
 fn key_file(name: &str) -> String {
@@ -56,15 +59,15 @@ fn encrypted_responses_decode_transparently() {
     let key = ClientPrivateKey::from_pem(&read("client_private_pkcs1.pem")).unwrap();
     let v = vectors();
     let mut body = format!(r#"{{"encData":"{}"}}"#, v[0]["jwe"].as_str().unwrap()).into_bytes();
-    let r = decode_body_decrypting::<CancelResponse, CancelCode, _>(&mut body, &mut &key).unwrap();
+    let r = decode_reply_body::<CancelCharge>(&mut body, DecryptOnly(&key)).map(|(r, _)| r).unwrap();
     assert_eq!(r.code, CancelCode::Success);
     assert_eq!(r.body, Some(CancelResponse { is_pending: false }));
     let mut body = format!(r#"{{"encData":"{}"}}"#, v[4]["jwe"].as_str().unwrap()).into_bytes();
-    let r = decode_body_decrypting::<CancelResponse, CancelCode, _>(&mut body, &mut &key).unwrap();
+    let r = decode_reply_body::<CancelCharge>(&mut body, DecryptOnly(&key)).map(|(r, _)| r).unwrap();
     assert_eq!(r.code, CancelCode::NotCancellable);
     assert_eq!(r.description.as_str(), "충전 취소가 불가능한 거래.");
     let mut body = format!(r#"{{"encData":"{}"}}"#, v[5]["jwe"].as_str().unwrap()).into_bytes();
-    let r = decode_body_decrypting::<TokenResponse, TokenCode, _>(&mut body, &mut &key).unwrap();
+    let r = decode_reply_body::<IssueToken>(&mut body, DecryptOnly(&key)).map(|(r, _)| r).unwrap();
     assert_eq!(r.description.as_str(), "성공");
     assert_eq!(r.body.unwrap().one_time_token.expose(), "9461442187322710");
 }
@@ -146,7 +149,7 @@ fn we_decrypt_what_josekit_encrypts() {
             let pt = open_in_place(&mut body, range, &mut &key).unwrap();
             assert_eq!(std::str::from_utf8(&body[pt]).unwrap(), plain, "{enc} {key_name}");
             let mut body = format!(r#"{{"encData":"{jwe}"}}"#).into_bytes();
-            let r = decode_body_decrypting::<CancelResponse, CancelCode, _>(&mut body, &mut &key).unwrap();
+            let r = decode_reply_body::<CancelCharge>(&mut body, DecryptOnly(&key)).map(|(r, _)| r).unwrap();
             assert_eq!(r.description.as_str(), "성공");
             assert_eq!(r.body, Some(CancelResponse { is_pending: false }));
         }
@@ -158,7 +161,24 @@ fn largest_encrypted_bodies_fit_the_default_buffers() {
     // the largest request of an Encrypted endpoint: token issuance with a type
     let req = TokenRequest { card_no: CardNo::new("9410123456789012").unwrap(), token_type: Some(TokenType::Credit) };
     let key = ServerPublicKey::from_pem(&read("server_public.pem")).unwrap();
+    let client = ClientPrivateKey::from_pem(&read("client_private.pem")).unwrap();
+    let session = Session::new(
+        Credentials::new(
+            AspId::new("100000000000001").unwrap(),
+            AccessKey::new("abcdefg-0123456789abcdef0123456789abcdef").unwrap(),
+            &SecretKey::new("s").unwrap(),
+            Some(CryptoKeyId::new("0123456789abcdef0123456789abcdef").unwrap()),
+        ),
+        Target::new(Host::parse("sandbox.konaplate.com").unwrap()),
+    );
+    let stamp = Stamp::new(Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap(), TimeZone::KST, 1);
     let mut buf = [0u8; 1024];
-    let n = encode_encrypted_body::<IssueToken, _>(&req, &mut &key, &[1; 16], &[2; 12], &mut buf).unwrap();
+    let keys = Keys { wrap: &key, unwrap: &client, cek: [1; 16], iv: [2; 12] };
+    let (n, _) = konaplate::core::request::encode_body(&session, &stamp, &req, keys, &mut buf).unwrap();
     assert!(n < 600, "{n}");
+    assert!(buf.starts_with(br#"{"encData":"eyJ"#), "sealed, since the endpoint's request is Encrypted");
+    // the whole request fits the embedded client's encrypted buffer
+    let keys = Keys { wrap: &key, unwrap: &client, cek: [1; 16], iv: [2; 12] };
+    let mut whole = [0u8; konaplate::core::request::BUFFER_ENCRYPTED];
+    assert!(encode_request(&session, &stamp, &req, keys, &mut whole).is_ok());
 }

@@ -18,7 +18,7 @@ message! {
 endpoint!(
     /// `POST /api/v1/recharges/auto/payments/register` — request Encrypted, no response
     /// fields.
-    AutoRechargeRegister, "auto-recharge register", "/api/v1/recharges/auto/payments/register",
+    AutoRechargeRegister, "/api/v1/recharges/auto/payments/register",
     true, Encryption::No, AutoRechargeRegisterRequest, Empty, AutoRechargeRegisterCode
 );
 
@@ -51,6 +51,6 @@ message! {
 
 endpoint!(
     /// `POST /api/v1/recharges/auto/payments/plans` — list.
-    AutoRechargeList, "auto-recharge list", "/api/v1/recharges/auto/payments/plans", false,
+    AutoRechargeList, "/api/v1/recharges/auto/payments/plans", false,
     Encryption::Unknown, AutoRechargeListRequest, AutoRechargeListResponse, AutoRechargeListCode
 );

@@ -40,7 +40,7 @@ message! {
 
 endpoint!(
     /// `POST /api/v1/recharges/by-bank-accounts/no-hce` — charge from the bank account.
-    Charge, "charge", "/api/v1/recharges/by-bank-accounts/no-hce", false, Encryption::Unknown,
+    Charge, "/api/v1/recharges/by-bank-accounts/no-hce", false, Encryption::Unknown,
     ChargeRequest, ChargeResponse, ChargeCode
 );
 
@@ -73,7 +73,7 @@ message! {
 
 endpoint!(
     /// `POST /api/v1/recharges/by-bank-accounts/no-hce/cancel` — response Encrypted.
-    CancelCharge, "charge-cancel", "/api/v1/recharges/by-bank-accounts/no-hce/cancel", false,
+    CancelCharge, "/api/v1/recharges/by-bank-accounts/no-hce/cancel", false,
     Encryption::Yes, CancelRequest, CancelResponse, CancelCode
 );
 
@@ -98,6 +98,6 @@ message! {
 endpoint!(
     /// `POST /api/v1/recharges/by-bank-account/result/inquiry` — note the singular
     /// `by-bank-account` (D19).
-    ChargeResultInquiry, "charge-result", "/api/v1/recharges/by-bank-account/result/inquiry",
+    ChargeResultInquiry, "/api/v1/recharges/by-bank-account/result/inquiry",
     false, Encryption::No, ChargeResultRequest, ChargeResultResponse, ChargeResultCode
 );

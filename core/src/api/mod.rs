@@ -16,11 +16,13 @@
 
 mod auto_recharge;
 mod charge;
+mod money;
 mod refund;
 mod token;
 
 pub use auto_recharge::*;
 pub use charge::*;
+pub use money::{Essentials, MoneyEndpoint, MoneyReply, Operation, decode_money_reply};
 pub use refund::*;
 pub use token::*;
 
@@ -41,8 +43,6 @@ pub enum Encryption {
 
 /// One API endpoint.
 pub trait Endpoint {
-    /// Short name (the CLI command).
-    const NAME: &'static str;
     /// Path after the base path (`/open-api`).
     const PATH: &'static str;
     /// The request body must be sent as JWE (`{"encData":..}`).
@@ -50,24 +50,33 @@ pub trait Endpoint {
     /// The response direction's marker.
     const RESPONSE_ENCRYPTION: Encryption;
     /// The request body.
-    type Request: Message;
+    type Request: Request<Endpoint = Self>;
     /// The response fields (besides the envelope).
     type Response: Message;
     /// The documented result codes.
     type Code: ResultCode;
 }
 
+/// A request body, which belongs to exactly one endpoint: encoding a request needs no
+/// turbofish.
+pub trait Request: Message {
+    /// The endpoint this request is sent to.
+    type Endpoint: Endpoint<Request = Self>;
+}
+
 /// The decoded reply type of endpoint `E`.
 pub type ReplyOf<E> = Reply<<E as Endpoint>::Response, <E as Endpoint>::Code>;
 
 macro_rules! endpoint {
-    ($(#[$m:meta])* $name:ident, $cmd:literal, $path:literal, $req_enc:expr, $res_enc:expr,
+    ($(#[$m:meta])* $name:ident, $path:literal, $req_enc:expr, $res_enc:expr,
      $req:ty, $res:ty, $code:ty) => {
         $(#[$m])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub struct $name;
+        impl $crate::api::Request for $req {
+            type Endpoint = $name;
+        }
         impl $crate::api::Endpoint for $name {
-            const NAME: &'static str = $cmd;
             const PATH: &'static str = $path;
             const REQUEST_ENCRYPTED: bool = $req_enc;
             const RESPONSE_ENCRYPTION: $crate::api::Encryption = $res_enc;

@@ -53,7 +53,7 @@ message! {
 
 endpoint!(
     /// `POST /api/v1/refund/fee` — the fee a refund would cost.
-    RefundFee, "refund-fee", "/api/v1/refund/fee", false, Encryption::Unknown,
+    RefundFee, "/api/v1/refund/fee", false, Encryption::Unknown,
     RefundFeeRequest, RefundFeeResponse, RefundFeeCode
 );
 
@@ -84,6 +84,6 @@ message! {
 
 endpoint!(
     /// `POST /api/v1/refund/card` — refund the balance.
-    Refund, "refund", "/api/v1/refund/card", false, Encryption::No,
+    Refund, "/api/v1/refund/card", false, Encryption::No,
     RefundRequest, RefundResponse, RefundCode
 );

@@ -31,6 +31,6 @@ message! {
 endpoint!(
     /// `POST /api/v2/payment/generate/onetimetoken` — one-time token + DCVV, valid 30 seconds
     /// (D10: the page's selector says v3 but shows the v2 path, which clients use).
-    IssueToken, "token", "/api/v2/payment/generate/onetimetoken", true, Encryption::Unknown,
+    IssueToken, "/api/v2/payment/generate/onetimetoken", true, Encryption::Unknown,
     TokenRequest, TokenResponse, TokenCode
 );

@@ -29,7 +29,7 @@ impl DateTime14 {
 }
 
 /// A wall-clock instant with millisecond precision, in the zone named by the request's
-/// [`TimeZone`]. The core has no clock: callers pass the time in.
+/// [`TimeZone`](super::TimeZone). The core has no clock: callers pass the time in.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Timestamp {

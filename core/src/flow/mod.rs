@@ -39,8 +39,10 @@
 
 use core::fmt;
 
+pub use crate::api::{Essentials, Operation};
+use crate::api::decode_money_reply;
 use crate::code::{ChargeResultCode, RawCode, ResultCode};
-use crate::field::{ChargeAmount, ChargeResult, MerchantId, NrNumber, SequenceId, UserId};
+use crate::field::{ChargeResult, NrNumber, SequenceId};
 use crate::message::{Description, decode_reply};
 
 mod log;
@@ -50,41 +52,6 @@ mod run;
 pub use log::{Item, Repair, Scan, repair_len, scan};
 pub use record::{JournalRecord, RecordError, crc32};
 pub use run::{Attempt, Port, drive};
-
-/// The money-moving operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Operation {
-    /// Charge.
-    Charge = 1,
-    /// Cancellation of charge.
-    Cancel = 2,
-    /// Refund.
-    Refund = 3,
-}
-
-impl Operation {
-    /// CLI name.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Operation::Charge => "charge",
-            Operation::Cancel => "charge-cancel",
-            Operation::Refund => "refund",
-        }
-    }
-    /// Whether the result inquiry covers it (charges and cancellations; not refunds).
-    pub const fn has_inquiry(self) -> bool {
-        !matches!(self, Operation::Refund)
-    }
-    fn from_u8(v: u8) -> Option<Self> {
-        match v {
-            1 => Some(Operation::Charge),
-            2 => Some(Operation::Cancel),
-            3 => Some(Operation::Refund),
-            _ => None,
-        }
-    }
-}
 
 /// Timing of a flow, in milliseconds of the driver's clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -296,37 +263,6 @@ impl State {
     }
 }
 
-/// The request essentials kept in the journal (no secrets: never the token or DCVV).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Essentials {
-    /// Member.
-    pub user_id: UserId,
-    /// Charge amount (charges only).
-    pub amount: Option<ChargeAmount>,
-    /// Merchant (charges only).
-    pub merchant_id: Option<MerchantId>,
-    /// For a cancellation: the nrNumber of the charge it cancels.
-    pub nr_number: Option<NrNumber>,
-}
-
-impl Essentials {
-    /// The API name of the first field in which `self` and `other` differ.
-    pub fn first_difference(&self, other: &Essentials) -> Option<&'static str> {
-        if self.user_id != other.user_id {
-            Some(UserId::API_NAME)
-        } else if self.amount != other.amount {
-            Some(ChargeAmount::API_NAME)
-        } else if self.merchant_id != other.merchant_id {
-            Some(MerchantId::API_NAME)
-        } else if self.nr_number != other.nr_number {
-            Some(NrNumber::API_NAME)
-        } else {
-            None
-        }
-    }
-}
-
 /// What the platform said about a call: the envelope of the answer that decided it (or the
 /// latest one while open) and the fields learned along the way.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -391,45 +327,6 @@ pub struct Flow {
     /// An outcome decided on resumption, taken at the first poll.
     conclude: Option<Outcome>,
     outcome: Option<Outcome>,
-}
-
-/// A money operation's response, reduced to what the flow needs.
-struct OpReply {
-    code: RawCode,
-    description: Description,
-    /// `Some((is_pending, nr_number))` on success.
-    success: Option<(bool, Option<NrNumber>)>,
-}
-
-fn op_reply(op: Operation, body: &[u8]) -> Result<OpReply, crate::error::DecodeError> {
-    use crate::api::{CancelResponse, ChargeResponse, RefundResponse};
-    use crate::code::{CancelCode, ChargeCode, RefundCode};
-    fn reduce<R, C: ResultCode>(
-        r: crate::message::Reply<R, C>,
-        f: impl FnOnce(R) -> (bool, Option<NrNumber>),
-    ) -> OpReply {
-        let code = RawCode::new(r.code.as_str()).unwrap_or_default();
-        let success = match r.body {
-            Some(b) if r.code.is_success() => Some(f(b)),
-            _ => None,
-        };
-        OpReply {
-            code,
-            description: r.description,
-            success,
-        }
-    }
-    Ok(match op {
-        Operation::Charge => reduce(decode_reply::<ChargeResponse, ChargeCode>(body)?, |b| {
-            (b.is_pending, Some(b.nr_number))
-        }),
-        Operation::Cancel => reduce(decode_reply::<CancelResponse, CancelCode>(body)?, |b| {
-            (b.is_pending, None)
-        }),
-        Operation::Refund => reduce(decode_reply::<RefundResponse, RefundCode>(body)?, |b| {
-            (false, Some(NrNumber::from(b.nr_number)))
-        }),
-    })
 }
 
 impl Flow {
@@ -690,7 +587,7 @@ impl Flow {
         if status >= 500 {
             return self.in_doubt(now);
         }
-        let Ok(r) = op_reply(self.op, body) else {
+        let Ok(r) = decode_money_reply(self.op, body) else {
             // undecodable: the request may have been processed
             return self.in_doubt(now);
         };

@@ -76,9 +76,6 @@ pub struct ResponseReader {
     filled: usize,
     /// Bytes received in all.
     received: usize,
-    /// Decode a chunked body only once all of it is there, so that the buffer is not changed
-    /// while the response is incomplete.
-    deferred: bool,
 }
 
 impl Default for ResponseReader {
@@ -95,19 +92,6 @@ impl ResponseReader {
             state: State::Head { scan: 0 },
             filled: 0,
             received: 0,
-            deferred: false,
-        }
-    }
-
-    /// A reader for a buffer that only ever grows with the bytes received so far: nothing in
-    /// the buffer is changed until the response is complete (then a chunked body is decoded
-    /// in place at once), so a caller may start a new reader on the grown buffer every time.
-    pub const fn deferred() -> Self {
-        Self {
-            state: State::Head { scan: 0 },
-            filled: 0,
-            received: 0,
-            deferred: true,
         }
     }
 
@@ -183,7 +167,7 @@ impl ResponseReader {
                 Some(h) => h,
                 None => return Err(HttpError::Syntax { what: "head" }),
             };
-            if let (Framing::Length(n), false) = (head.framing, self.deferred) {
+            if let Framing::Length(n) = head.framing {
                 // too large for the buffer: say so now, not after reading what fits
                 body_end(&head, n, buf.len())?;
             }
@@ -195,7 +179,6 @@ impl ResponseReader {
             };
         }
         let filled = self.filled;
-        let deferred = self.deferred;
         let State::Body { head, chunk, write, pending } = &mut self.state else {
             return Ok(match &self.state {
                 State::Done { head, body } => Progress::Complete { head: *head, body: body.clone() },
@@ -204,28 +187,13 @@ impl ResponseReader {
         };
         let body = match head.framing {
             Framing::Length(n) => {
-                // a deferred reader's buffer grows with what arrives: only its end counts
-                let capacity = if deferred { usize::MAX } else { buf.len() };
-                let end = body_end(head, n, capacity)?;
+                let end = body_end(head, n, buf.len())?;
                 if filled < end {
                     return Ok(Progress::NeedMore);
                 }
                 head.head_len..end
             }
             Framing::UntilClose => return Ok(Progress::NeedMore),
-            Framing::Chunked if deferred => {
-                // follow the framing of what arrived since the last call without moving it
-                let used = chunk.scan(buf.get(*pending..filled).unwrap_or(&[]))?.0;
-                *pending += used;
-                if !chunk.is_done() {
-                    return Ok(Progress::NeedMore);
-                }
-                // all there: decode in place at once
-                let mut dec = ChunkedDecoder::new();
-                *write = head.head_len;
-                dec.decode(buf, head.head_len..*pending, write)?;
-                head.head_len..*write
-            }
             Framing::Chunked => {
                 let used = chunk.decode(buf, *pending..filled, write)?;
                 *pending += used;
@@ -243,6 +211,36 @@ impl ResponseReader {
         self.state = State::Done { head, body: body.clone() };
         Ok(Progress::Complete { head, body })
     }
+}
+
+/// A response held whole in `buf` (the bytes received so far, which only ever grow): its head
+/// and body once complete, `Ok(None)` before — with nothing in `buf` changed, so the caller
+/// may receive more and call again on the grown buffer. A chunked body is decoded in place
+/// only once all of it is there. A body that runs until the peer closes is returned as it
+/// stands (only the caller knows whether the peer closed).
+pub fn whole_response(buf: &mut [u8]) -> Result<Option<(ResponseHead, Range<usize>)>, HttpError> {
+    let Some(head) = parse_response_head(buf)? else {
+        return Ok(None);
+    };
+    let body = match head.framing {
+        Framing::Length(n) => match head.head_len.checked_add(n) {
+            Some(end) if end <= buf.len() => head.head_len..end,
+            _ => return Ok(None),
+        },
+        Framing::UntilClose => head.head_len..buf.len(),
+        Framing::Chunked => {
+            let from = head.head_len;
+            let mut chunk = ChunkedDecoder::new();
+            let (used, _) = chunk.scan(buf.get(from..).unwrap_or(&[]))?;
+            if !chunk.is_done() {
+                return Ok(None);
+            }
+            let mut write = from;
+            ChunkedDecoder::new().decode(buf, from..from + used, &mut write)?;
+            from..write
+        }
+    };
+    Ok(Some((head, body)))
 }
 
 /// The end of a `Content-Length` body, which must fit `capacity`.

@@ -6,6 +6,9 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use konaplate::core::prelude::*;
+
+
+use konaplate::core::{api::*, field::*};
 use konaplate::{Client, Exchange};
 use konaplate_sandbox::seed::{self, card_no};
 use konaplate_sandbox::{Sandbox, SandboxConfig};
@@ -22,7 +25,7 @@ pub fn start_with(cfg: SandboxConfig) -> (Sandbox, Client) {
 
 pub fn token(c: &Client, card: u16) -> TokenResponse {
     let x = c
-        .send::<IssueToken>(&TokenRequest { card_no: CardNo::new(&card_no(card)).unwrap(), token_type: None })
+        .send(&TokenRequest { card_no: CardNo::new(&card_no(card)).unwrap(), token_type: None })
         .unwrap();
     x.reply.into_result().unwrap()
 }
@@ -37,7 +40,7 @@ pub fn charge(c: &Client, user: u64, amount: u64, sequence: &str) -> Exchange<Ch
 }
 
 pub fn charge_with(c: &Client, user: u64, amount: u64, sequence: &str, t: TokenResponse, merchant: &str) -> Exchange<Charge> {
-    c.send::<Charge>(&ChargeRequest {
+    c.send(&ChargeRequest {
         sequence_id: seq(sequence),
         user_id: UserId::new(user).unwrap(),
         amount: ChargeAmount::new(amount).unwrap(),
@@ -50,7 +53,7 @@ pub fn charge_with(c: &Client, user: u64, amount: u64, sequence: &str, t: TokenR
 
 pub fn cancel(c: &Client, user: u64, nr: &str, sequence: &str) -> Exchange<CancelCharge> {
     let t = token(c, seed::card_of(user));
-    c.send::<CancelCharge>(&CancelRequest {
+    c.send(&CancelRequest {
         sequence_id: seq(sequence),
         user_id: UserId::new(user).unwrap(),
         nr_number: NrNumber::new(nr).unwrap(),
@@ -62,12 +65,12 @@ pub fn cancel(c: &Client, user: u64, nr: &str, sequence: &str) -> Exchange<Cance
 }
 
 pub fn inquire(c: &Client, sequence: &str) -> Exchange<ChargeResultInquiry> {
-    c.send::<ChargeResultInquiry>(&ChargeResultRequest { sequence_id: seq(sequence) }).unwrap()
+    c.send(&ChargeResultRequest { sequence_id: seq(sequence) }).unwrap()
 }
 
 pub fn refund(c: &Client, user: u64, sequence: &str) -> Exchange<Refund> {
     let t = token(c, seed::card_of(user));
-    c.send::<Refund>(&RefundRequest {
+    c.send(&RefundRequest {
         sequence_id: seq(sequence),
         user_id: UserId::new(user).unwrap(),
         card_expiry: CardExpiry::new(seed::CARD_EXPIRY).unwrap(),
@@ -78,7 +81,7 @@ pub fn refund(c: &Client, user: u64, sequence: &str) -> Exchange<Refund> {
 }
 
 pub fn register(c: &Client, user: u64, card: u16) -> Exchange<AutoRechargeRegister> {
-    c.send::<AutoRechargeRegister>(&AutoRechargeRegisterRequest {
+    c.send(&AutoRechargeRegisterRequest {
         user_id: UserId::new(user).unwrap(),
         par: Par::new(&seed::par_of(card)).unwrap(),
     })
@@ -102,7 +105,7 @@ pub fn raw(sb: &Sandbox, path: &str, body: &[u8], tweak: impl Fn(&mut Vec<(Strin
         Some(CryptoKeyId::new(konaplate_sandbox::CRYPTO_KEY_ID).unwrap()),
     );
     let stamp = konaplate::clock::stamp(TimeZone::KST, 540).unwrap();
-    let signed = SignedHeaders::sign(&creds, &stamp, body);
+    let signed = konaplate::core::request::SignedHeaders::sign(&creds, &stamp, body);
     let mut headers: Vec<(String, String)> = vec![("Content-Type".into(), "application/json".into())];
     headers.extend(signed.iter().map(|(n, v)| (n.to_string(), v.to_string())));
     tweak(&mut headers);

@@ -10,6 +10,10 @@
 //! [`KeyWrap`] / [`KeyUnwrap`] traits so firmware can delegate it to a secure element or HSM;
 //! the std crate implements them with the pure-Rust `rsa` crate.
 //!
+//! This module is pure crypto: the request and response modules decide when to seal and
+//! open (an endpoint's Encrypted marks), and the caller supplies keys and randomness through
+//! a [`Crypto`].
+//!
 //! Everything happens inside one buffer: the plaintext JSON is encrypted and base64url-encoded
 //! in place into the `{"encData":..}` wrapper, and an incoming wrapper is decoded and
 //! decrypted in place into the plaintext envelope. On any failure nothing of the plaintext is
@@ -25,14 +29,11 @@ use aes_gcm::Aes256Gcm;
 use aes_gcm::{Aes128Gcm, KeyInit};
 use zeroize::Zeroize;
 
-use crate::api::Endpoint;
-use crate::code::ResultCode;
-use crate::error::{DecodeError, EncodeError};
-use crate::json::{Full, Kind, Reader};
-use crate::message::{Body, Message, Reply, decode_body, encode_message};
-use crate::request::{
-    Credentials, EncodedRequest, Stamp, Target, finish_request, head_len_for,
-};
+use crate::json::{Kind, Reader};
+
+mod crypto;
+
+pub use crypto::{Crypto, DecryptOnly, Keys, NoCrypto, SealKeys};
 
 /// The protected header we send.
 pub const PROTECTED_HEADER: &str = r#"{"alg":"RSA-OAEP-256","enc":"A128GCM"}"#;
@@ -122,11 +123,34 @@ impl fmt::Display for JweError {
 
 impl core::error::Error for JweError {}
 
-impl From<JweError> for DecodeError {
-    fn from(e: JweError) -> Self {
-        DecodeError::Jwe(e)
+/// Why a plaintext could not be sealed. Nothing of the plaintext is left behind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum SealError {
+    /// The buffer cannot hold the `{"encData":"<JWE>"}` wrapper.
+    BufferTooSmall {
+        /// Bytes the wrapper needs.
+        needed: usize,
+        /// Capacity given.
+        capacity: usize,
+    },
+    /// The key wrap failed (or returned more than [`MAX_WRAPPED_KEY`] bytes).
+    KeyWrap,
+}
+
+impl fmt::Display for SealError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SealError::BufferTooSmall { needed, capacity } => {
+                write!(f, "JWE wrapper of {needed} bytes does not fit {capacity}")
+            }
+            SealError::KeyWrap => f.write_str("RSA-OAEP-256 key wrap failed"),
+        }
     }
 }
+
+impl core::error::Error for SealError {}
 
 const ENC_PREFIX: &[u8] = b"{\"encData\":\"";
 const ENC_SUFFIX: &[u8] = b"\"}";
@@ -152,161 +176,116 @@ pub const fn sealed_len(plaintext_len: usize, wrapped_len: usize) -> usize {
 
 /// Turns the plaintext JSON at `buf[..plaintext_len]` into `{"encData":"<JWE>"}` in place
 /// (A128GCM with `cek`/`iv`, CEK wrapped by `wrap`). Returns the wrapper's length.
-pub fn seal_in_place<W: KeyWrap>(
+pub fn seal_in_place<W: KeyWrap + ?Sized>(
     buf: &mut [u8],
     plaintext_len: usize,
     wrap: &mut W,
     cek: &[u8; 16],
     iv: &[u8; 12],
-) -> Result<usize, EncodeError> {
-    let wrapped = Wrapped::new(wrap, cek)?;
-    let total = sealed_len(plaintext_len, wrapped.len);
+) -> Result<usize, SealError> {
+    let sealer = Sealer::new(wrap, cek)?;
+    let total = sealer.sealed_len(plaintext_len);
     let capacity = buf.len();
     if capacity < total || capacity < plaintext_len {
-        return Err(EncodeError::BufferTooSmall { needed: total, capacity });
+        return Err(SealError::BufferTooSmall { needed: total, capacity });
     }
     // move the plaintext to where its base64url will start
-    buf.copy_within(0..plaintext_len, wrapped.plaintext_offset());
-    seal_placed(buf, plaintext_len, &wrapped, cek, iv)
+    buf.copy_within(0..plaintext_len, sealer.plaintext_offset());
+    sealer.seal_placed(buf, plaintext_len, cek, iv)
 }
 
-/// A CEK wrapped to the platform's key.
-struct Wrapped {
+/// A content key already wrapped to the platform's key: seals a plaintext written straight
+/// where it is encrypted ([`Sealer::plaintext_offset`]), so nothing is moved.
+pub struct Sealer {
     bytes: [u8; MAX_WRAPPED_KEY],
     len: usize,
 }
 
-impl Wrapped {
-    fn new<W: KeyWrap>(wrap: &mut W, cek: &[u8; 16]) -> Result<Self, EncodeError> {
+impl Sealer {
+    /// Wraps `cek` with `wrap`.
+    pub fn new<W: KeyWrap + ?Sized>(wrap: &mut W, cek: &[u8; 16]) -> Result<Self, SealError> {
         let mut bytes = [0u8; MAX_WRAPPED_KEY];
-        let len = wrap.wrap_key(cek, &mut bytes).map_err(|_| EncodeError::KeyWrap)?;
+        let len = wrap.wrap_key(cek, &mut bytes).map_err(|_| SealError::KeyWrap)?;
         if len > MAX_WRAPPED_KEY {
-            return Err(EncodeError::KeyWrap);
+            return Err(SealError::KeyWrap);
         }
         Ok(Self { bytes, len })
     }
     fn bytes(&self) -> &[u8] {
         self.bytes.get(..self.len).unwrap_or(&[])
     }
+    /// Length of the wrapper for a plaintext of `plaintext_len` bytes.
+    pub const fn sealed_len(&self, plaintext_len: usize) -> usize {
+        sealed_len(plaintext_len, self.len)
+    }
     /// Where the plaintext (then its base64url) starts inside the wrapper.
-    fn plaintext_offset(&self) -> usize {
+    pub const fn plaintext_offset(&self) -> usize {
         ENC_PREFIX.len() + HEADER_B64_LEN + 1 + crate::base::base64::encoded_len(self.len) + 1 + IV_B64_LEN + 1
     }
-}
 
-/// Seals a plaintext already placed at `buf[wrapped.plaintext_offset()..][..plaintext_len]`
-/// into the wrapper `{"encData":"<JWE>"}` starting at `buf[0]`; returns its length.
-fn seal_placed(
-    buf: &mut [u8],
-    plaintext_len: usize,
-    wrapped: &Wrapped,
-    cek: &[u8; 16],
-    iv: &[u8; 12],
-) -> Result<usize, EncodeError> {
-    let total = sealed_len(plaintext_len, wrapped.len);
-    let too_small = EncodeError::BufferTooSmall { needed: total, capacity: buf.len() };
-    let c_off = wrapped.plaintext_offset();
-    if buf.len() < total {
-        return Err(too_small);
+    /// Seals the plaintext at `buf[self.plaintext_offset()..][..plaintext_len]` into the
+    /// wrapper `{"encData":"<JWE>"}` starting at `buf[0]`; returns its length. On error the
+    /// region is zeroized: no plaintext is left behind.
+    pub fn seal_placed(
+        &self,
+        buf: &mut [u8],
+        plaintext_len: usize,
+        cek: &[u8; 16],
+        iv: &[u8; 12],
+    ) -> Result<usize, SealError> {
+        let res = self.seal_inner(buf, plaintext_len, cek, iv);
+        if res.is_err() {
+            buf.zeroize();
+        }
+        res
     }
-    let (front, rest) = buf.split_at_mut(c_off);
-    // header first: it is the AAD
-    let mut pos = 0;
-    put(front, &mut pos, ENC_PREFIX).ok_or(too_small)?;
-    let h_start = pos;
-    pos += crate::base::base64::encode(PROTECTED_HEADER.as_bytes(), front.get_mut(pos..).ok_or(too_small)?)
-        .ok_or(too_small)?;
-    let aad = front.get(h_start..pos).ok_or(too_small)?;
-    let key = GenericArray::from(*cek);
-    let cipher = Aes128Gcm::new(&key);
-    let nonce = GenericArray::from(*iv);
-    let pt = rest.get_mut(..plaintext_len).ok_or(too_small)?;
-    let tag = cipher.encrypt_in_place_detached(&nonce, aad, pt).map_err(|_| too_small)?;
-    // the rest of the front: .wrapped.iv.
-    put(front, &mut pos, b".").ok_or(too_small)?;
-    pos += crate::base::base64::encode(wrapped.bytes(), front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
-    put(front, &mut pos, b".").ok_or(too_small)?;
-    pos += crate::base::base64::encode(iv, front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
-    put(front, &mut pos, b".").ok_or(too_small)?;
-    let clen = crate::base::base64::encode_in_place(rest, 0, plaintext_len).ok_or(too_small)?;
-    let mut pos = clen;
-    put(rest, &mut pos, b".").ok_or(too_small)?;
-    pos += crate::base::base64::encode(tag.as_slice(), rest.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
-    put(rest, &mut pos, ENC_SUFFIX).ok_or(too_small)?;
-    Ok(c_off + pos)
+
+    fn seal_inner(
+        &self,
+        buf: &mut [u8],
+        plaintext_len: usize,
+        cek: &[u8; 16],
+        iv: &[u8; 12],
+    ) -> Result<usize, SealError> {
+        let total = self.sealed_len(plaintext_len);
+        let too_small = SealError::BufferTooSmall { needed: total, capacity: buf.len() };
+        let c_off = self.plaintext_offset();
+        if buf.len() < total {
+            return Err(too_small);
+        }
+        let (front, rest) = buf.split_at_mut(c_off);
+        // header first: it is the AAD
+        let mut pos = 0;
+        put(front, &mut pos, ENC_PREFIX).ok_or(too_small)?;
+        let h_start = pos;
+        pos += crate::base::base64::encode(PROTECTED_HEADER.as_bytes(), front.get_mut(pos..).ok_or(too_small)?)
+            .ok_or(too_small)?;
+        let aad = front.get(h_start..pos).ok_or(too_small)?;
+        let mut key = GenericArray::from(*cek);
+        let cipher = Aes128Gcm::new(&key);
+        key.zeroize();
+        let nonce = GenericArray::from(*iv);
+        let pt = rest.get_mut(..plaintext_len).ok_or(too_small)?;
+        let tag = cipher.encrypt_in_place_detached(&nonce, aad, pt).map_err(|_| too_small)?;
+        // the rest of the front: .wrapped.iv.
+        put(front, &mut pos, b".").ok_or(too_small)?;
+        pos += crate::base::base64::encode(self.bytes(), front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
+        put(front, &mut pos, b".").ok_or(too_small)?;
+        pos += crate::base::base64::encode(iv, front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
+        put(front, &mut pos, b".").ok_or(too_small)?;
+        let clen = crate::base::base64::encode_in_place(rest, 0, plaintext_len).ok_or(too_small)?;
+        let mut pos = clen;
+        put(rest, &mut pos, b".").ok_or(too_small)?;
+        pos += crate::base::base64::encode(tag.as_slice(), rest.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
+        put(rest, &mut pos, ENC_SUFFIX).ok_or(too_small)?;
+        Ok(c_off + pos)
+    }
 }
 
 fn put(buf: &mut [u8], pos: &mut usize, b: &[u8]) -> Option<()> {
     buf.get_mut(*pos..*pos + b.len())?.copy_from_slice(b);
     *pos += b.len();
     Some(())
-}
-
-/// Writes `req` as an encrypted body `{"encData":"<JWE>"}` at `out[at..]`, encoding the
-/// plaintext directly where it is encrypted (nothing is moved); returns the body length.
-fn encrypted_body_at<M: Message, W: KeyWrap>(
-    req: &M,
-    wrap: &mut W,
-    cek: &[u8; 16],
-    iv: &[u8; 12],
-    out: &mut [u8],
-    head: impl FnOnce(usize) -> usize,
-) -> Result<(usize, usize), EncodeError> {
-    let wrapped = Wrapped::new(wrap, cek)?;
-    // the writer only counts past the end of a buffer: this measures the plaintext
-    let plain = match encode_message(req, &mut []) {
-        Ok(n) => n,
-        Err(Full { needed }) => needed,
-    };
-    let body = sealed_len(plain, wrapped.len);
-    let at = head(body);
-    let capacity = out.len();
-    let too_small = EncodeError::BufferTooSmall { needed: at + body, capacity };
-    let region = out.get_mut(at..at + body).ok_or(too_small)?;
-    let c_off = wrapped.plaintext_offset();
-    let pt = region.get_mut(c_off..c_off + plain).ok_or(too_small)?;
-    encode_message(req, pt).map_err(|_| too_small)?;
-    let res = seal_placed(region, plain, &wrapped, cek, iv);
-    if res.is_err() {
-        // never leave plaintext behind
-        region.fill(0);
-    }
-    Ok((at, res?))
-}
-
-/// Writes endpoint `E`'s request as an encrypted body `{"encData":"<JWE>"}` into `out`;
-/// returns its length. Use with [`crate::request::SignedHeaders::sign`] over those bytes.
-pub fn encode_encrypted_body<E: Endpoint, W: KeyWrap>(
-    req: &E::Request,
-    wrap: &mut W,
-    cek: &[u8; 16],
-    iv: &[u8; 12],
-    out: &mut [u8],
-) -> Result<usize, EncodeError> {
-    encrypted_body_at(req, wrap, cek, iv, out, |_| 0).map(|(_, len)| len)
-}
-
-/// Encodes the whole HTTP/1.1 request with an encrypted body: the Tran-Token signs exactly
-/// the `{"encData":..}` wrapper that is sent, and `X-KM-Crypto-Key-Id` is required and sent.
-/// Works for any endpoint (required for those whose request is Encrypted).
-#[allow(clippy::too_many_arguments)]
-pub fn encode_encrypted_request<E: Endpoint, W: KeyWrap>(
-    creds: &Credentials,
-    target: &Target,
-    stamp: &Stamp,
-    req: &E::Request,
-    wrap: &mut W,
-    cek: &[u8; 16],
-    iv: &[u8; 12],
-    out: &mut [u8],
-) -> Result<EncodedRequest, EncodeError> {
-    if creds.crypto_key_id().is_none() {
-        return Err(EncodeError::MissingCryptoKeyId);
-    }
-    let (head, body_len) = encrypted_body_at(req, wrap, cek, iv, out, |body| {
-        head_len_for(creds, target, E::PATH, body)
-    })?;
-    finish_request(creds, target, stamp, E::PATH, head, body_len, out)
 }
 
 /// Reads the protected header (base64url text) and returns the key length `enc` needs.
@@ -352,7 +331,7 @@ fn check_header(b64_header: &[u8]) -> Result<usize, JweError> {
 
 /// Decrypts the compact JWE at `buf[jwe]` in place; returns the range of the plaintext
 /// (inside `jwe`). On error the JWE's ciphertext region is zeroized and nothing is returned.
-pub fn open_in_place<U: KeyUnwrap>(
+pub fn open_in_place<U: KeyUnwrap + ?Sized>(
     buf: &mut [u8],
     jwe: Range<usize>,
     unwrap: &mut U,
@@ -364,7 +343,7 @@ pub fn open_in_place<U: KeyUnwrap>(
     res
 }
 
-fn open_inner<U: KeyUnwrap>(
+fn open_inner<U: KeyUnwrap + ?Sized>(
     buf: &mut [u8],
     jwe: Range<usize>,
     unwrap: &mut U,
@@ -483,42 +462,3 @@ fn decrypt_a256(
 ) -> bool {
     false
 }
-
-/// Decodes a response body that may be encrypted: a body with `encData` is decrypted in place
-/// with the client key and its plaintext decoded as the ordinary envelope (any endpoint).
-pub fn decode_body_decrypting<R: Message, C: ResultCode, U: KeyUnwrap>(
-    body: &mut [u8],
-    unwrap: &mut U,
-) -> Result<Reply<R, C>, DecodeError> {
-    let jwe = match decode_body::<R, C>(body)? {
-        Body::Plain(reply) => return Ok(reply),
-        Body::Encrypted(range) => range,
-    };
-    let plain = open_in_place(body, jwe, unwrap)?;
-    let text = body.get(plain.clone()).unwrap_or(&[]);
-    let res = match decode_body::<R, C>(text) {
-        Ok(Body::Plain(reply)) => Ok(reply),
-        Ok(Body::Encrypted(_)) => Err(DecodeError::Encrypted),
-        Err(e) => Err(e),
-    };
-    // the plaintext may hold secrets (one-time token, DCVV): do not leave it in the buffer
-    if let Some(p) = body.get_mut(plain) {
-        p.zeroize();
-    }
-    res
-}
-
-/// Decrypts an `{"encData":..}` JSON body in place when it is one, returning the range of the
-/// plaintext JSON; a body without `encData` is returned whole. (The sandbox uses this on
-/// requests.)
-pub fn open_body_in_place<U: KeyUnwrap>(
-    body: &mut [u8],
-    unwrap: &mut U,
-) -> Result<(bool, Range<usize>), DecodeError> {
-    match find_enc_data(body)? {
-        Some(jwe) => Ok((true, open_in_place(body, jwe, unwrap)?)),
-        None => Ok((false, 0..body.len())),
-    }
-}
-
-pub use crate::message::find_enc_data;

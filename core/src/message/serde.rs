@@ -9,6 +9,7 @@
 //! ```
 //! # #[cfg(feature = "serde")] {
 //! use konaplate_core::prelude::*;
+//! use konaplate_core::{api::*, field::*};
 //! let req: ChargeResultRequest = serde_json::from_str(r#"{"sequenceId":"MNR000000001CR"}"#).unwrap();
 //! assert_eq!(req.sequence_id.as_str(), "MNR000000001CR");
 //! let err = serde_json::from_str::<ChargeResultRequest>(r#"{"sequenceId":"no spaces"}"#).unwrap_err();
@@ -138,7 +139,7 @@ number_fields!(UserId, ChargeAmount, Won);
 impl Serialize for Percent1 {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let t = self.tenths();
-        if t % 10 == 0 {
+        if t.is_multiple_of(10) {
             s.serialize_u64(u64::from(t / 10))
         } else {
             s.serialize_f64(f64::from(t) / 10.0)

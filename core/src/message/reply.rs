@@ -1,0 +1,340 @@
+//! The answer envelope `{"response":{"code":..,"description":..}, ...fields}`: decoding it
+//! into a [`Reply`], finding `encData`, and encoding it (for the sandbox and tests).
+
+use core::fmt;
+
+use crate::code::{RawCode, ResultCode};
+use crate::error::DecodeError;
+use crate::field::FieldError;
+use crate::json::{Full, JStr, Kind, Reader, Writer};
+
+use super::Message;
+
+/// `response.description`: the platform's message text (often Korean), fully unescaped.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Description(heapless::String<{ Description::CAPACITY }>);
+
+impl Description {
+    /// Capacity in bytes of UTF-8 (85 Hangul syllables or 256 ASCII characters).
+    pub const CAPACITY: usize = crate::base::limits::DESCRIPTION_CAPACITY;
+    /// API name, for errors.
+    pub const API_NAME: &'static str = "response.description";
+    /// The SDK's capacity, as reported in errors.
+    pub const LIMIT: &'static str = "text of at most 256 bytes of UTF-8";
+
+    /// Copies `s`; errors when it exceeds [`Self::CAPACITY`].
+    pub fn new(s: &str) -> Result<Self, FieldError> {
+        let mut h = heapless::String::new();
+        h.push_str(s)
+            .map_err(|_| FieldError::new(Self::API_NAME, Self::LIMIT))?;
+        Ok(Self(h))
+    }
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl fmt::Debug for Description {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+impl fmt::Display for Description {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "defmt")]
+impl defmt::Format for Description {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{=str}", self.as_str())
+    }
+}
+
+/// A decoded plaintext response: the envelope's code and description, and the endpoint's
+/// fields when the code is `000_000`.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Reply<R, C> {
+    /// `response.code`, mapped to the endpoint's code type.
+    pub code: C,
+    /// `response.description`.
+    pub description: Description,
+    /// The endpoint's fields: `Some` exactly when `code` is success (every required field was
+    /// then checked present). Known fields present in a failure reply are validated but not
+    /// kept.
+    pub body: Option<R>,
+}
+
+impl<R, C: ResultCode> Reply<R, C> {
+    /// `true` for `000_000`.
+    pub fn is_success(&self) -> bool {
+        self.code.is_success()
+    }
+    /// The fields on success; the code and description otherwise.
+    pub fn into_result(self) -> Result<R, ApiError<C>> {
+        match self.body {
+            Some(b) if self.code.is_success() => Ok(b),
+            _ => Err(ApiError {
+                code: self.code,
+                description: self.description,
+            }),
+        }
+    }
+}
+
+/// The API answered with a result code other than `000_000`.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ApiError<C> {
+    /// The result code.
+    pub code: C,
+    /// The platform's description.
+    pub description: Description,
+}
+
+impl<C: ResultCode> fmt::Display for ApiError<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.code.as_str(), self.description)?;
+        if let Some(m) = self.code.documented_message() {
+            write!(f, " [documented: {m}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl<C: ResultCode> core::error::Error for ApiError<C> {}
+
+/// A decoded body: plaintext, or a JWE that must be decrypted first (`encData`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body<R, C> {
+    /// An ordinary envelope.
+    Plain(Reply<R, C>),
+    /// `{"encData":"<compact JWE>"}`: the byte range of the JWE text inside the body.
+    /// Decrypt it with the client private key ([`crate::response::decode_reply_body`] does both), then
+    /// the plaintext is an ordinary envelope.
+    Encrypted(core::ops::Range<usize>),
+}
+
+/// Reads the `response` object, writing code and description straight into their final
+/// places (large values are never moved after being written).
+fn read_envelope_into(
+    r: &mut Reader<'_>,
+    code: &mut heapless::String<{ crate::base::limits::CODE_CAPACITY }>,
+    description: &mut heapless::String<{ Description::CAPACITY }>,
+) -> Result<(bool, bool), DecodeError> {
+    if r.peek_kind()? != Kind::Object {
+        return Err(FieldError::new("response", "a JSON object with code and description").into());
+    }
+    r.begin_object()?;
+    let (mut has_code, mut has_description) = (false, false);
+    let mut first = true;
+    while let Some(k) = r.next_key(&mut first)? {
+        if k.eq_str("code") {
+            if core::mem::replace(&mut has_code, true) {
+                return Err(DecodeError::Duplicate {
+                    field: RawCode::API_NAME,
+                });
+            }
+            read_string_into(r, RawCode::API_NAME, RawCode::LIMIT, code)?;
+        } else if k.eq_str("description") {
+            if core::mem::replace(&mut has_description, true) {
+                return Err(DecodeError::Duplicate {
+                    field: Description::API_NAME,
+                });
+            }
+            read_string_into(r, Description::API_NAME, Description::LIMIT, description)?;
+        } else {
+            r.skip_value()?;
+        }
+    }
+    Ok((has_code, has_description))
+}
+
+fn read_string_into<const N: usize>(
+    r: &mut Reader<'_>,
+    key: &'static str,
+    limit: &'static str,
+    out: &mut heapless::String<N>,
+) -> Result<(), DecodeError> {
+    if r.peek_kind()? != Kind::String {
+        return Err(FieldError::new(key, limit).into());
+    }
+    r.string()?.decode_to_string(out).map_err(|e| match e {
+        Some(j) => DecodeError::Json(j),
+        None => DecodeError::Field(FieldError::new(key, limit)),
+    })
+}
+
+impl<R, C: ResultCode> Reply<R, C> {
+    /// An empty reply to decode into (code `Other("")`, empty description, no body).
+    pub fn empty() -> Self {
+        Self {
+            code: C::from_raw(RawCode::default()),
+            description: Description::default(),
+            body: None,
+        }
+    }
+}
+
+/// What the non-generic part of a body decode found.
+struct Envelope {
+    has_env: bool,
+    has_code: bool,
+    has_description: bool,
+    enc: Option<core::ops::Range<usize>>,
+}
+
+/// The top-level loop of every body decode, written once (not per endpoint): the envelope
+/// into `code` and `description`, `encData`, and every other key offered to `fields`.
+fn decode_top(
+    body: &[u8],
+    code: &mut heapless::String<{ crate::base::limits::CODE_CAPACITY }>,
+    description: &mut heapless::String<{ Description::CAPACITY }>,
+    fields: &mut dyn FnMut(&JStr<'_>, &mut Reader<'_>) -> Result<bool, DecodeError>,
+) -> Result<Envelope, DecodeError> {
+    let mut r = Reader::new(body)?;
+    if r.peek_kind()? != Kind::Object {
+        return Err(FieldError::new("body", "a JSON object").into());
+    }
+    r.begin_object()?;
+    description.clear();
+    // `null` counts as absent, but a repeated key is a duplicate even after a null
+    let (mut env_seen, mut enc_seen) = (false, false);
+    let mut e = Envelope {
+        has_env: false,
+        has_code: false,
+        has_description: false,
+        enc: None,
+    };
+    let mut first = true;
+    while let Some(k) = r.next_key(&mut first)? {
+        if k.eq_str("response") {
+            if core::mem::replace(&mut env_seen, true) {
+                return Err(DecodeError::Duplicate { field: "response" });
+            }
+            if r.peek_kind()? == Kind::Null {
+                r.null()?;
+            } else {
+                (e.has_code, e.has_description) = read_envelope_into(&mut r, code, description)?;
+                e.has_env = true;
+            }
+        } else if k.eq_str("encData") {
+            if core::mem::replace(&mut enc_seen, true) {
+                return Err(DecodeError::Duplicate { field: "encData" });
+            }
+            let limit = "a compact JWE string";
+            match r.peek_kind()? {
+                Kind::Null => r.null()?,
+                Kind::String => {
+                    let s = r.string()?;
+                    if s.has_escapes() {
+                        // base64url and '.' never need escaping; anything else is not a JWE
+                        return Err(FieldError::new("encData", limit).into());
+                    }
+                    e.enc = Some(s.offset()..s.offset() + s.raw_bytes().len());
+                }
+                _ => return Err(FieldError::new("encData", limit).into()),
+            }
+        } else if !fields(&k, &mut r)? {
+            r.skip_value()?;
+        }
+    }
+    r.end()?;
+    Ok(e)
+}
+
+/// Decodes a response body (JSON text) of message `R` with codes `C` into `out`, in place.
+/// Returns `Some(range)` of the JWE text when the body carries `encData` (then `out` is
+/// unspecified), `None` when `out` holds the decoded reply.
+///
+/// Unknown fields anywhere are skipped. Writing in place keeps large values (the 256-byte
+/// description) from being copied after they are filled.
+pub fn decode_body_into<R: Message, C: ResultCode>(
+    body: &[u8],
+    out: &mut Reply<R, C>,
+) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
+    let mut partial = R::Partial::default();
+    let mut code = heapless::String::<32>::new();
+    let e = decode_top(body, &mut code, &mut out.description.0, &mut |k, r| {
+        R::accept(&mut partial, k, r)
+    })?;
+    if e.enc.is_some() {
+        return Ok(e.enc);
+    }
+    if !e.has_env {
+        return Err(DecodeError::Missing { field: "response" });
+    }
+    if !e.has_code {
+        return Err(DecodeError::Missing {
+            field: RawCode::API_NAME,
+        });
+    }
+    if !e.has_description {
+        return Err(DecodeError::Missing {
+            field: Description::API_NAME,
+        });
+    }
+    let code = RawCode::from_heapless(code);
+    out.body = if code.is_success() {
+        Some(R::finish(partial)?)
+    } else {
+        None
+    };
+    out.code = C::from_raw(code);
+    Ok(None)
+}
+
+/// The range of the `encData` string of a JSON object body, if it has one (the envelope and
+/// other fields are checked for syntax only).
+pub fn find_enc_data(body: &[u8]) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
+    let mut code = heapless::String::<32>::new();
+    let mut description = heapless::String::new();
+    Ok(decode_top(body, &mut code, &mut description, &mut |_, _| Ok(false))?.enc)
+}
+
+/// Decodes a response body (JSON text) of message `R` with codes `C`.
+///
+/// Unknown fields anywhere are skipped; a body carrying a string `encData` is reported as
+/// [`Body::Encrypted`].
+pub fn decode_body<R: Message, C: ResultCode>(body: &[u8]) -> Result<Body<R, C>, DecodeError> {
+    let mut reply = Reply::empty();
+    match decode_body_into(body, &mut reply)? {
+        None => Ok(Body::Plain(reply)),
+        Some(jwe) => Ok(Body::Encrypted(jwe)),
+    }
+}
+
+/// Decodes a plaintext response body; an encrypted one is [`DecodeError::Encrypted`].
+pub fn decode_reply<R: Message, C: ResultCode>(body: &[u8]) -> Result<Reply<R, C>, DecodeError> {
+    let mut reply = Reply::empty();
+    match decode_body_into(body, &mut reply)? {
+        None => Ok(reply),
+        Some(_) => Err(DecodeError::Encrypted),
+    }
+}
+
+/// Encodes a response envelope (used by the sandbox and by tests): `{"response":{...}}` plus
+/// the fields of `body` when given.
+pub fn encode_reply<R: Message>(
+    code: &str,
+    description: &str,
+    body: Option<&R>,
+    out: &mut [u8],
+) -> Result<usize, Full> {
+    let mut w = Writer::new(out);
+    w.begin_object();
+    w.key("response");
+    w.begin_object();
+    w.key("code");
+    w.string(code);
+    w.key("description");
+    w.string(description);
+    w.end_object();
+    if let Some(b) = body {
+        b.write_fields(&mut w);
+    }
+    w.end_object();
+    w.finish()
+}
