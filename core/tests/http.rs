@@ -217,3 +217,118 @@ fn until_close_framing_takes_the_rest() {
     assert_eq!(&b[body], BODY.as_bytes());
 }
 
+// ---------- the head parser against httparse ----------
+
+use proptest::prelude::*;
+
+fn status_lines() -> impl Strategy<Value = Vec<u8>> {
+    let version = prop_oneof![
+        6 => prop::sample::select(vec!["HTTP/1.1", "HTTP/1.0"]),
+        1 => prop::sample::select(vec!["HTTP/2.0", "http/1.1", "HTTP/1.", "HTTP/1.1x"]),
+    ];
+    let code = prop_oneof![
+        6 => prop::sample::select(vec!["200", "404", "503", "204"]),
+        1 => prop::sample::select(vec!["20", "2000", "2x0", "", "101"]),
+    ];
+    let reason = prop_oneof![
+        6 => prop::collection::vec(prop::sample::select(b"OK ab\t\xc3\xa9:/".to_vec()), 0..6),
+        1 => prop::collection::vec(prop::sample::select(b"O \x00\x01\x7f".to_vec()), 1..3),
+    ];
+    let shape = 0..4u8;
+    (version, code, reason, shape).prop_map(|(v, c, r, shape)| {
+        let mut line = v.as_bytes().to_vec();
+        match shape {
+            0 => {} // no reason phrase
+            1 => {
+                line.push(b' ');
+                line.extend_from_slice(c.as_bytes());
+            }
+            _ => {
+                line.push(b' ');
+                line.extend_from_slice(c.as_bytes());
+                line.push(b' ');
+                line.extend_from_slice(&r);
+            }
+        }
+        line
+    })
+}
+
+fn header_lines() -> impl Strategy<Value = Vec<u8>> {
+    // mostly well-formed lines, so that one bad byte decides
+    let name = prop_oneof![
+        8 => prop::sample::select(vec!["Content-Type", "Server", "X-Custom", "Date", "x_y", "A!#$%&'*+-.^_`|~9"])
+            .prop_map(|s| s.as_bytes().to_vec()),
+        1 => prop::collection::vec(prop::sample::select(b"aZ-( \t\x00\xc3@".to_vec()), 0..4),
+    ];
+    let value = prop_oneof![
+        8 => prop::collection::vec(prop::sample::select(b"ab ; =\t\xc3\xa9:".to_vec()), 0..8),
+        1 => prop::collection::vec(prop::sample::select(b"ab \t\x00\x01\x7f\r".to_vec()), 0..4),
+    ];
+    let ending = prop_oneof![8 => Just(&b"\r\n"[..]), 1 => Just(&b"\n"[..]), 1 => Just(&b"\r\n "[..])];
+    (name, value, ending, prop::bool::weighted(0.95)).prop_map(|(n, v, e, colon)| {
+        let mut l = n;
+        if colon {
+            l.push(b':');
+        }
+        l.extend_from_slice(&v);
+        l.extend_from_slice(e);
+        l
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    /// Ours never accepts what httparse rejects, accepts every head httparse accepts that
+    /// ends its lines with CRLF (ours does not take bare LF), and agrees on where the head
+    /// ends and on the status.
+    #[test]
+    fn head_parser_agrees_with_httparse(
+        status in status_lines(),
+        headers in prop_oneof![8 => prop::collection::vec(header_lines(), 0..6), 1 => prop::collection::vec(header_lines(), 30..40)],
+        status_end in prop_oneof![8 => Just(&b"\r\n"[..]), 1 => Just(&b"\n"[..])],
+        cut in any::<prop::sample::Index>(),
+        whole in any::<bool>(),
+    ) {
+        let mut head = status;
+        head.extend_from_slice(status_end);
+        for h in &headers {
+            head.extend_from_slice(h);
+        }
+        head.extend_from_slice(b"\r\n");
+        head.extend_from_slice(b"{\"body\":1}");
+        let input = if whole { &head[..] } else { &head[..cut.index(head.len() + 1)] };
+
+        let mut slots = [httparse::EMPTY_HEADER; konaplate_core::http::MAX_RESPONSE_HEADERS];
+        let theirs = httparse::Response::new(&mut slots).parse(input).map(|s| (s, 0));
+        let theirs_code = {
+            let mut slots = [httparse::EMPTY_HEADER; konaplate_core::http::MAX_RESPONSE_HEADERS];
+            let mut r = httparse::Response::new(&mut slots);
+            let _ = r.parse(input);
+            r.code
+        };
+        let ours = parse_response_head(input);
+        let bare_lf = input.windows(2).any(|w| w[1] == b'\n' && w[0] != b'\r') || input.first() == Some(&b'\n');
+        match (&theirs, &ours) {
+            (Ok((httparse::Status::Complete(n), _)), Ok(Some(h))) => {
+                prop_assert_eq!(*n, h.head_len);
+                prop_assert_eq!(theirs_code, Some(h.status));
+            }
+            (Ok((httparse::Status::Complete(_), _)), Err(HttpError::UnexpectedInformational { status })) => {
+                prop_assert_eq!(theirs_code, Some(*status));
+            }
+            (Ok((httparse::Status::Complete(_), _)), other) => {
+                prop_assert!(bare_lf, "httparse accepted a CRLF head we did not: {:?} {:?}", String::from_utf8_lossy(input), other);
+            }
+            (Ok((httparse::Status::Partial, _)), Ok(Some(_))) => {
+                prop_assert!(false, "we accepted a head httparse found incomplete: {:?}", String::from_utf8_lossy(input));
+            }
+            (Ok((httparse::Status::Partial, _)), _) => {}
+            (Err(_), Ok(Some(_))) => {
+                prop_assert!(false, "we accepted a head httparse rejected: {:?}", String::from_utf8_lossy(input));
+            }
+            (Err(_), _) => {}
+        }
+    }
+}

@@ -1,8 +1,9 @@
-//! Whole HTTP responses (head + Content-Length or chunked body + JSON): never panics, and a
-//! chunked body decoded in two pieces split anywhere equals the one-shot decode.
+//! Whole HTTP responses (head + Content-Length or chunked body + JSON): never panics; the
+//! head parser never accepts what httparse rejects and agrees with it on where the head ends;
+//! a chunked body decoded in two pieces split anywhere equals the one-shot decode.
 #![no_main]
 
-use konaplate_core::http::{ChunkedDecoder, parse_response_head};
+use konaplate_core::http::{ChunkedDecoder, HttpError, MAX_RESPONSE_HEADERS, parse_response_head};
 use konaplate_core::prelude::*;
 use konaplate_core::api::*;
 use libfuzzer_sys::fuzz_target;
@@ -12,7 +13,23 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode_response::<Charge>(&mut data.to_vec(), NoCrypto);
     let _ = decode_response::<AutoRechargeList>(&mut data.to_vec(), NoCrypto);
     let _ = decode_response::<RefundFee>(&mut data.to_vec(), NoCrypto);
-    if let Ok(Some(head)) = parse_response_head(data) {
+    let ours = parse_response_head(data);
+    let mut slots = [httparse::EMPTY_HEADER; MAX_RESPONSE_HEADERS];
+    let mut theirs = httparse::Response::new(&mut slots);
+    match (theirs.parse(data), &ours) {
+        (Ok(httparse::Status::Complete(n)), Ok(Some(h))) => {
+            assert_eq!(n, h.head_len);
+            assert_eq!(theirs.code, Some(h.status));
+        }
+        (Ok(httparse::Status::Complete(_)), Err(HttpError::UnexpectedInformational { status })) => {
+            assert_eq!(theirs.code, Some(*status));
+        }
+        (Err(_) | Ok(httparse::Status::Partial), Ok(Some(_))) => {
+            panic!("accepted a head httparse does not: {:?}", String::from_utf8_lossy(data))
+        }
+        _ => {}
+    }
+    if let Ok(Some(head)) = ours {
         let body = &data[head.head_len..];
         let mut one = body.to_vec();
         let mut dec = ChunkedDecoder::new();

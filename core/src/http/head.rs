@@ -1,46 +1,96 @@
-//! Heads: parsing a response head (httparse), writing a request head.
+//! Heads: parsing a response head, writing a request head.
+//!
+//! The response head parser is our own, strict and small (RFC 9112 §2–§5, CRLF line ends
+//! only, no obs-fold): it reads the status line and the five headers the SDK uses in one pass
+//! over the bytes, with no header table on the stack. `core/tests/http.rs` checks it against
+//! httparse on generated heads.
 
 use super::{Framing, HttpError, MAX_RESPONSE_HEADERS, ResponseHead};
 use crate::field::{CorrelationId, CryptoKeyId};
 
-fn syntax(e: httparse::Error) -> HttpError {
-    match e {
-        httparse::Error::TooManyHeaders => HttpError::TooManyHeaders,
-        httparse::Error::HeaderName => HttpError::Syntax {
-            what: "header name",
-        },
-        httparse::Error::HeaderValue => HttpError::Syntax {
-            what: "header value",
-        },
-        httparse::Error::NewLine => HttpError::Syntax { what: "new line" },
-        httparse::Error::Status => HttpError::Syntax { what: "status" },
-        httparse::Error::Token => HttpError::Syntax { what: "token" },
-        httparse::Error::Version => HttpError::Syntax { what: "version" },
-    }
+const fn syntax(what: &'static str) -> HttpError {
+    HttpError::Syntax { what }
+}
+
+/// RFC 9110 `tchar`: the bytes of a header name.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Header value and reason-phrase bytes: HTAB, SP, VCHAR, obs-text.
+fn is_text(b: u8) -> bool {
+    b == b'\t' || (b >= b' ' && b != 0x7f)
 }
 
 fn trim(v: &[u8]) -> &[u8] {
-    let start = v
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(v.len());
-    let end = v
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
+    let is_ws = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = v.iter().position(|b| !is_ws(b)).unwrap_or(v.len());
+    let end = v.iter().rposition(|b| !is_ws(b)).map_or(start, |e| e + 1);
     v.get(start..end).unwrap_or(&[])
+}
+
+/// The next CRLF-terminated line at `*at` (without the CRLF), or `None` when it has not all
+/// arrived. A bare LF is an error.
+fn next_line<'b>(buf: &'b [u8], at: &mut usize) -> Result<Option<&'b [u8]>, HttpError> {
+    let rest = buf.get(*at..).unwrap_or(&[]);
+    let Some(lf) = rest.iter().position(|&b| b == b'\n') else {
+        return Ok(None);
+    };
+    let line = match lf.checked_sub(1).map(|cr| (rest.get(cr), rest.get(..cr))) {
+        Some((Some(b'\r'), Some(line))) => line,
+        _ => return Err(syntax("new line")),
+    };
+    *at += lf + 1;
+    Ok(Some(line))
+}
+
+/// `HTTP/1.x SP 3DIGIT [SP reason-phrase]`: the status.
+fn status_line(line: &[u8]) -> Result<u16, HttpError> {
+    let (version, rest) = line.split_at_checked(8).ok_or(syntax("status"))?;
+    if !matches!(version, b"HTTP/1.1" | b"HTTP/1.0") {
+        return Err(syntax("version"));
+    }
+    let (code, reason) = match rest {
+        [b' ', d @ .., ] if d.len() == 3 => (d, &[][..]),
+        [b' ', a, b, c, b' ', reason @ ..] => (&[*a, *b, *c][..], reason),
+        _ => return Err(syntax("status")),
+    };
+    let mut status = 0u16;
+    for &d in code {
+        if !d.is_ascii_digit() {
+            return Err(syntax("status"));
+        }
+        status = status * 10 + u16::from(d - b'0');
+    }
+    if !reason.iter().all(|&b| is_text(b)) {
+        return Err(syntax("status"));
+    }
+    Ok(status)
+}
+
+/// `field-name ":" OWS field-value OWS`.
+fn header_line(line: &[u8]) -> Result<(&[u8], &[u8]), HttpError> {
+    let colon = line.iter().position(|&b| b == b':').ok_or(syntax("header name"))?;
+    let (name, value) = (line.get(..colon).unwrap_or(&[]), line.get(colon + 1..).unwrap_or(&[]));
+    if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+        return Err(syntax("header name"));
+    }
+    if !value.iter().all(|&b| is_text(b)) {
+        return Err(syntax("header value"));
+    }
+    Ok((name, trim(value)))
 }
 
 /// Parses a response head from the start of `buf`. `Ok(None)` means the head is not complete
 /// yet (read more); the caller decides how much buffer it allows ([`HttpError::HeadTooLarge`]).
+/// The lines that have arrived are checked as they stand, so a malformed head is an error as
+/// soon as its bad line is complete.
 pub fn parse_response_head(buf: &[u8]) -> Result<Option<ResponseHead>, HttpError> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_RESPONSE_HEADERS];
-    let mut resp = httparse::Response::new(&mut headers);
-    let head_len = match resp.parse(buf).map_err(syntax)? {
-        httparse::Status::Complete(n) => n,
-        httparse::Status::Partial => return Ok(None),
+    let mut at = 0;
+    let Some(line) = next_line(buf, &mut at)? else {
+        return Ok(None);
     };
-    let status = resp.code.unwrap_or(0);
+    let status = status_line(line)?;
     if (100..200).contains(&status) {
         return Err(HttpError::UnexpectedInformational { status });
     }
@@ -49,9 +99,20 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<ResponseHead>, HttpError
     let mut close = false;
     let mut correlation_id = None;
     let mut crypto_key_id = None;
-    for h in resp.headers.iter() {
-        let v = trim(h.value);
-        if h.name.eq_ignore_ascii_case("content-length") {
+    let mut count = 0;
+    loop {
+        let Some(line) = next_line(buf, &mut at)? else {
+            return Ok(None);
+        };
+        if line.is_empty() {
+            break;
+        }
+        count += 1;
+        if count > MAX_RESPONSE_HEADERS {
+            return Err(HttpError::TooManyHeaders);
+        }
+        let (name, v) = header_line(line)?;
+        if name.eq_ignore_ascii_case(b"content-length") {
             let n = crate::base::ascii::parse_u64_digits(v)
                 .and_then(|n| usize::try_from(n).ok())
                 .ok_or(HttpError::InvalidHeader {
@@ -62,30 +123,26 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<ResponseHead>, HttpError
                 return Err(HttpError::ConflictingFraming);
             }
             length = Some(n);
-        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             if v.eq_ignore_ascii_case(b"chunked") {
                 chunked = true;
             } else if !v.eq_ignore_ascii_case(b"identity") {
                 return Err(HttpError::UnsupportedTransferEncoding);
             }
-        } else if h.name.eq_ignore_ascii_case("connection") {
+        } else if name.eq_ignore_ascii_case(b"connection") {
             close = v.eq_ignore_ascii_case(b"close");
-        } else if h.name.eq_ignore_ascii_case("x-km-correlation-id") {
-            correlation_id =
-                Some(
-                    CorrelationId::from_bytes(v).map_err(|e| HttpError::InvalidHeader {
-                        name: CorrelationId::API_NAME,
-                        limit: e.limit(),
-                    })?,
-                );
-        } else if h.name.eq_ignore_ascii_case("x-km-crypto-key-id") {
-            crypto_key_id =
-                Some(
-                    CryptoKeyId::from_bytes(v).map_err(|e| HttpError::InvalidHeader {
-                        name: CryptoKeyId::API_NAME,
-                        limit: e.limit(),
-                    })?,
-                );
+        } else if name.eq_ignore_ascii_case(b"x-km-correlation-id") {
+            let id = CorrelationId::from_bytes(v).map_err(|e| HttpError::InvalidHeader {
+                name: CorrelationId::API_NAME,
+                limit: e.limit(),
+            })?;
+            correlation_id = Some(id);
+        } else if name.eq_ignore_ascii_case(b"x-km-crypto-key-id") {
+            let id = CryptoKeyId::from_bytes(v).map_err(|e| HttpError::InvalidHeader {
+                name: CryptoKeyId::API_NAME,
+                limit: e.limit(),
+            })?;
+            crypto_key_id = Some(id);
         }
     }
     let framing = match (chunked, length) {
@@ -98,14 +155,13 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<ResponseHead>, HttpError
     };
     Ok(Some(ResponseHead {
         status,
-        head_len,
+        head_len: at,
         framing,
         correlation_id,
         crypto_key_id,
         close,
     }))
 }
-
 
 /// A cursor writing the request head.
 pub(crate) struct HeadWriter<'b> {
