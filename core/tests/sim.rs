@@ -625,6 +625,7 @@ impl World {
                 self.disk.truncate(n);
             }
             Repair::NotAJournal => return Err("the journal is not recognized as one".into()),
+            _ => return Err("a repair the simulator does not know".into()),
         }
         self.index = latest_records(&self.disk).into_iter().collect();
         Ok(())
@@ -881,6 +882,7 @@ fn money_command(w: &mut World, stats: &mut Stats, intent: &Intent, policy: Poli
         }
         Rerun::Resume(rec) => (Flow::resume(rec, policy, w.now), None),
         Rerun::Mismatch(f) => return Err(format!("re-run refused: {f} differs")),
+        _ => return Err("a re-run case the simulator does not know".into()),
     };
     run_flow(w, stats, &mut flow, token)
 }

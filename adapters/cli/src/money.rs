@@ -46,6 +46,7 @@ impl Spinner {
                 Progress::Sending(_) => "sending".to_string(),
                 Progress::Inquiring => "asking the result inquiry".to_string(),
                 Progress::Waiting(d) => format!("waiting; next step in {}s", d.as_secs()),
+                _ => "working".to_string(),
             });
         }
     }
@@ -153,6 +154,8 @@ fn run_error(e: RunError, seq: &SequenceId) -> Done {
             d.json.insert("field".into(), json!(field));
             d
         }
+        // a failure this CLI does not know: the call may still be open
+        e => Done::fail(exit::PENDING, e.to_string()),
     };
     d.json.insert("sequenceId".into(), json!(seq.as_str()));
     d

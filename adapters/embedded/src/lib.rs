@@ -63,6 +63,7 @@ use konaplate_core::response::open_body;
 /// the request.
 #[derive(Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Error<E> {
     /// The request could not be encoded: nothing was sent.
     Encode(EncodeError),

@@ -11,6 +11,7 @@ use crate::server::{Shared, lock};
 
 /// A transport fault, injected into one request (see [`crate::Sandbox::inject`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Fault {
     /// Stop listening for the given time: connections are refused (nothing reaches the
     /// sandbox).

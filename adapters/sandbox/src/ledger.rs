@@ -102,6 +102,7 @@ struct Token {
 
 /// Charge or cancellation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TxnKind {
     /// A charge.
     Charge,
@@ -111,6 +112,7 @@ pub enum TxnKind {
 
 /// State of a charge or cancellation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TxnState {
     /// Done; money moved.
     Completed,

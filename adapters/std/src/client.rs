@@ -67,6 +67,7 @@ impl ClientConfig {
 
 /// The configuration cannot work.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// The base URL is malformed.
     BaseUrl(String),
@@ -139,6 +140,7 @@ fn is_loopback(host: &str) -> bool {
 
 /// A request that failed. Every variant says whether the platform may have received it.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Error {
     /// Rejected before anything was sent (bad input, missing key or configuration).
     Rejected(Rejection),
@@ -161,6 +163,7 @@ pub enum Error {
 
 /// Why a request was rejected locally.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Rejection {
     /// Encoding failed (buffer, missing crypto key id, key wrap).
     Encode(EncodeError),
@@ -172,6 +175,7 @@ pub enum Rejection {
 
 /// Why an outcome is unknown.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Unknown {
     /// A timeout after the connection was made.
     Timeout(String),

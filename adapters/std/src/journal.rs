@@ -178,6 +178,8 @@ impl FileJournal {
                 self.warnings.push(format!("journal {}: cut {} unreadable bytes at its end", self.path.display(), bytes.len()));
                 bytes.clear();
             }
+            // a repair this version does not know: touch nothing
+            _ => return Err(journal_error(&self.path, "needs a repair this version of konaplate does not know; refusing to touch it")),
         }
         for item in scan(&bytes) {
             match item {
@@ -187,6 +189,7 @@ impl FileJournal {
                     self.path.display(),
                     self.seen + offset as u64
                 )),
+                _ => self.warnings.push(format!("journal {}: an item this version does not know was skipped", self.path.display())),
             }
         }
         self.seen += bytes.len() as u64;
@@ -240,7 +243,7 @@ impl FileJournal {
         Ok(scan(&bytes)
             .filter_map(|i| match i {
                 Item::Record { record, .. } => Some(record),
-                Item::Damaged { .. } => None,
+                _ => None,
             })
             .collect())
     }

@@ -49,6 +49,7 @@ impl Report {
 
 /// Progress notices for a UI (a spinner, a log line).
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub enum Progress {
     /// Sending the request (nth time, same sequenceId).
     Sending(u8),
@@ -60,6 +61,7 @@ pub enum Progress {
 
 /// Why a call stopped without an outcome.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum RunError {
     /// The request was rejected locally before anything was sent (and nothing was journaled).
     Rejected(Error),
@@ -229,6 +231,10 @@ where
             run_flow(client, Some(&mut *journal), flow, None, progress)
         }
         Rerun::Mismatch(field) => Err(RunError::Mismatch { sequence_id: seq, field }),
+        // an entry this version does not know how to continue: send nothing
+        _ => Err(RunError::Journal(std::io::Error::other(format!(
+            "sequenceId {seq}: the journal entry is in a state this version cannot continue; nothing was sent"
+        )))),
     };
     journal.release_entry(entry).map_err(RunError::Journal)?;
     report

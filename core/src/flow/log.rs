@@ -12,6 +12,7 @@ use super::record::{MAGIC, len_of_magic};
 
 /// One thing found in a journal's bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Item {
     /// A whole record that passed its checksum.
     Record {
@@ -80,6 +81,7 @@ impl Iterator for Scan<'_> {
 
 /// What [`repair_len`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Repair {
     /// The journal is whole: append at its end.
     Whole,

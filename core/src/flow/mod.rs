@@ -187,6 +187,7 @@ impl Outcome {
 
 /// What happened to the last action.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub enum Event<'a> {
     /// The operation's response: HTTP status and the (decrypted) body.
     Response {
@@ -212,6 +213,7 @@ pub enum Event<'a> {
 /// The journaled state of a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum State {
     /// Written before a send (write-ahead): it may or may not have left. With zero sends:
     /// nothing was handed to the transport yet.
@@ -772,6 +774,7 @@ pub fn outcome_of_record(rec: &JournalRecord) -> Outcome {
 /// What to do when a money-moving call is started with a sequenceId the journal may
 /// already hold (an idempotent re-run).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Rerun<'a> {
     /// The journal does not know it: a new call.
     New,
@@ -808,6 +811,7 @@ pub fn rerun<'a>(
 /// How an operator closes an open call after checking with KONA PLATE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Closure {
     /// KONA PLATE says the money moved.
     Completed,

@@ -52,6 +52,7 @@ pub struct JournalRecord {
 /// Why a journal record could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum RecordError {
     /// Fewer bytes than a record (a torn write at the end of the journal).
     Short,
