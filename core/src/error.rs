@@ -4,7 +4,7 @@ use core::fmt;
 
 use crate::field::FieldError;
 use crate::http::HttpError;
-use crate::json::JsonError;
+pub use crate::json::{JsonError, JsonErrorKind, MAX_DEPTH as MAX_JSON_DEPTH};
 
 /// Why a request could not be encoded. Nothing was produced that could be sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! Response decoding: envelope, escapes, unknown fields, result codes, hostile bodies.
 
-use konaplate_core::json::{JsonError, JsonErrorKind, MAX_DEPTH};
+use konaplate_core::error::{JsonError, JsonErrorKind, MAX_JSON_DEPTH as MAX_DEPTH};
 use konaplate_core::prelude::*;
 use konaplate_core::message::{decode_body, decode_reply, Body, Description};
 use konaplate_core::{api::*, code::*, field::*};

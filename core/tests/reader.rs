@@ -226,3 +226,31 @@ fn whole_response_changes_nothing_until_complete() {
         }
     }
 }
+
+#[test]
+fn decode_response_on_a_growing_buffer_decodes_identically() {
+    use konaplate_core::prelude::*;
+    use konaplate_core::{api::ChargeResultInquiry, field::ChargeResult};
+    let length = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{BODY}", BODY.len()).into_bytes();
+    for input in [chunked(), until_close(), length] {
+        let until_close = input == until_close();
+        let mut decoded = None;
+        for len in 0..=input.len() {
+            let mut buf = input[..len].to_vec();
+            match decode_response::<ChargeResultInquiry>(&mut buf, NoCrypto) {
+                Ok(None) => {
+                    assert_eq!(buf, &input[..len], "changed at {len}");
+                    assert!(len < input.len(), "complete input not decoded");
+                }
+                Ok(Some(r)) => {
+                    // an until-close body decodes once it is a whole JSON text
+                    assert!(len == input.len() || until_close, "decoded early at {len}");
+                    assert_eq!(r.reply.body.as_ref().map(|b| b.result), Some(ChargeResult::Completed));
+                    decoded = Some(r.reply);
+                }
+                Err(e) => panic!("{len}: {e}"),
+            }
+        }
+        assert!(decoded.is_some_and(|r| r.description.as_str() == "성공"));
+    }
+}

@@ -7,7 +7,7 @@
 #![no_main]
 
 use konaplate_core::code::ResultCode;
-use konaplate_core::json::{JsonError, JsonErrorKind};
+use konaplate_core::error::{JsonError, JsonErrorKind};
 use konaplate_core::message::Body;
 use konaplate_core::prelude::*;
 use konaplate_core::{api::*, code::*};

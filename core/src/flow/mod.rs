@@ -50,7 +50,7 @@ mod record;
 mod run;
 
 pub use log::{Item, Repair, Scan, repair_len, scan};
-pub use record::{JournalRecord, RecordError, crc32};
+pub use record::{JournalRecord, RecordError};
 pub use run::{Attempt, Port, drive};
 
 /// Timing of a flow, in milliseconds of the driver's clock.

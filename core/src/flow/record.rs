@@ -96,7 +96,7 @@ pub(crate) fn len_of_magic(magic: &[u8]) -> Option<usize> {
 }
 
 /// CRC-32 (IEEE 802.3, reflected, as zlib's `crc32`).
-pub fn crc32(data: &[u8]) -> u32 {
+pub(crate) fn crc32(data: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFFu32;
     for &b in data {
         crc ^= u32::from(b);
