@@ -1,9 +1,11 @@
 //! # konaplate-embedded
 //!
-//! A `no_std`, allocation-free, blocking KONA PLATE client over any
-//! [`embedded_io::Read`] + [`embedded_io::Write`] stream — the firmware's own TCP or TLS
-//! socket. All encoding, signing, JWE and decoding is done by [`konaplate_core`]; this crate
-//! only moves bytes:
+//! A `no_std`, allocation-free KONA PLATE client over the firmware's own TCP or TLS socket:
+//! blocking at the crate root, over any [`embedded_io::Read`] + [`embedded_io::Write`] stream
+//! (ESP-IDF, RTOS and bare sockets), and async in `asynch` (feature `async`), over any
+//! `embedded_io_async` stream (Embassy). Both are expanded from one source and differ only in
+//! their `.await`s. All encoding, signing, JWE, framing and decoding is done by
+//! [`konaplate_core`]; this crate only moves bytes:
 //!
 //! * the request is encoded into the caller's buffer and written (a stream that accepts zero
 //!   bytes is an error, never a panic);
@@ -35,6 +37,7 @@
 //! | feature | default | what it does |
 //! |---|---|---|
 //! | `a256gcm` | yes | accept A256GCM-encrypted answers (the core's feature) |
+//! | `async` | no | the async client `asynch` (embedded-io-async 0.7) |
 //! | `compact` | no | the core's smaller SHA-256 |
 //! | `defmt` | no | `defmt::Format` for the public types (secrets redacted) |
 //! | `serde` | no | `Serialize`/`Deserialize` for the core's types (no_std) |
@@ -49,15 +52,27 @@
 use core::fmt;
 use core::ops::Range;
 
-use embedded_io::{Read, Write};
-use konaplate_core::api::{Endpoint, ReplyOf, Request};
+use konaplate_core::api::{Endpoint, ReplyOf};
 use konaplate_core::error::{DecodeError, EncodeError};
-use konaplate_core::http::{HttpError, Progress, ResponseHead, ResponseReader};
+use konaplate_core::http::{HttpError, ResponseHead};
 pub use konaplate_core::jwe::{Crypto, Keys, NoCrypto};
 use konaplate_core::message::decode_reply;
 pub use konaplate_core::request::{BUFFER_ENCRYPTED, BUFFER_PLAIN};
-use konaplate_core::request::{EncodedRequest, Session, Stamp, encode_request};
+use konaplate_core::request::EncodedRequest;
 use konaplate_core::response::open_body;
+
+#[macro_use]
+mod client;
+
+#[cfg(feature = "async")]
+pub mod asynch;
+
+// The blocking client: the I/O of `client.rs`, without `.await`.
+mod blocking {
+    use embedded_io::{Read, Write};
+    client!();
+}
+pub use blocking::{call, call_into, call_raw, read_response, write_all};
 
 /// What went wrong. [`Error::outcome_unknown`] says whether the platform may have processed
 /// the request.
@@ -165,90 +180,6 @@ pub struct Exchange<E: Endpoint> {
     pub reply: ReplyOf<E>,
 }
 
-/// Writes all of `bytes`; a stream that accepts zero bytes is an error (never a panic).
-pub fn write_all<S: Write>(stream: &mut S, mut bytes: &[u8]) -> Result<(), Error<S::Error>> {
-    while !bytes.is_empty() {
-        match stream.write(bytes) {
-            Ok(0) => return Err(Error::WriteZero),
-            Ok(n) => bytes = bytes.get(n..).unwrap_or(&[]),
-            Err(e) => return Err(Error::Write(e)),
-        }
-    }
-    stream.flush().map_err(Error::Write)
-}
-
-/// Reads one HTTP/1.1 response from `stream` into `buf`: the I/O around the core's
-/// [`ResponseReader`], which does all the framing.
-pub fn read_response<S: Read>(stream: &mut S, buf: &mut [u8]) -> Result<(ResponseHead, Range<usize>), Error<S::Error>> {
-    let mut reader = ResponseReader::new();
-    loop {
-        let spare = reader.spare(buf.len()).map_err(Error::from_http)?;
-        let progress = match stream.read(buf.get_mut(spare).unwrap_or(&mut [])) {
-            Ok(0) => reader.closed(buf),
-            Ok(n) => reader.received(buf, n),
-            Err(e) => return Err(Error::Read(e)),
-        };
-        if let Progress::Complete { head, body } = progress.map_err(Error::from_http)? {
-            return Ok((head, body));
-        }
-    }
-}
-
-/// Sends `req` over `stream` and returns the raw response (decrypted in place when the body
-/// is `encData`), for callers that feed the exactly-once flow ([`konaplate_core::flow`]) with
-/// [`konaplate_core::flow::Event::Response`].
-pub fn call_raw<R: Request, S: Read + Write, C: Crypto>(
-    stream: &mut S,
-    session: &Session,
-    stamp: &Stamp,
-    req: &R,
-    mut crypto: C,
-    buf: &mut [u8],
-) -> Result<(EncodedRequest, RawResponse), Error<S::Error>> {
-    let sent = encoded(encode_request(session, stamp, req, &mut crypto, buf), buf)?;
-    let raw = transact(stream, sent.len, &mut crypto, buf)?;
-    Ok((sent, raw))
-}
-
-/// An encoding failure sends nothing and leaves nothing: a partly written request may hold
-/// secrets.
-fn encoded<E>(r: Result<EncodedRequest, EncodeError>, buf: &mut [u8]) -> Result<EncodedRequest, Error<E>> {
-    r.map_err(|e| {
-        buf.fill(0);
-        Error::Encode(e)
-    })
-}
-
-/// A decrypted plaintext may hold secrets (a one-time token, a DCVV): wipe it from `buf`.
-fn wipe_plaintext(buf: &mut [u8], raw: &RawResponse) {
-    if let (true, Some(b)) = (raw.encrypted, buf.get_mut(raw.body.clone())) {
-        b.fill(0);
-    }
-}
-
-/// The endpoint-independent part of an exchange (one copy per stream type, not per endpoint):
-/// write the encoded request, read the response, decrypt an `encData` body in place (the
-/// core decides).
-fn transact<S: Read + Write>(
-    stream: &mut S,
-    sent_len: usize,
-    crypto: &mut dyn Crypto,
-    buf: &mut [u8],
-) -> Result<RawResponse, Error<S::Error>> {
-    let written = write_all(stream, buf.get(..sent_len).unwrap_or(&[]));
-    // the request may carry a one-time token and a DCVV in plaintext: never leave it in the
-    // buffer, whatever the write did
-    if let Some(b) = buf.get_mut(..sent_len) {
-        b.fill(0);
-    }
-    written?;
-    let (head, body) = read_response(stream, buf)?;
-    let region = buf.get_mut(body.clone()).unwrap_or(&mut []);
-    let (encrypted, plain) = open_body(region, crypto).map_err(Error::Decode)?;
-    let body = body.start + plain.start..body.start + plain.end;
-    Ok(RawResponse { head, body, encrypted })
-}
-
 /// What [`call_into`] sent and received besides the reply.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -261,36 +192,47 @@ pub struct Sent {
     pub encrypted: bool,
 }
 
-/// Like [`call`], decoding into caller-owned storage: `out` is overwritten in place, so no
-/// reply is ever copied (the leanest path in flash and stack).
-pub fn call_into<R: Request, S: Read + Write, C: Crypto>(
-    stream: &mut S,
-    session: &Session,
-    stamp: &Stamp,
-    req: &R,
-    mut crypto: C,
-    buf: &mut [u8],
-    out: &mut ReplyOf<R::Endpoint>,
-) -> Result<Sent, Error<S::Error>> {
-    // only these two closures depend on the endpoint; everything else is one copy per stream
-    let mut encode = |buf: &mut [u8], crypto: &mut dyn Crypto| encode_request(session, stamp, req, crypto, buf);
-    let mut decode = |body: &[u8]| konaplate_core::message::decode_body_into(body, out);
-    exchange(stream, &mut encode, &mut crypto, buf, &mut decode)
+
+// ---- the parts of an exchange that do no I/O, shared by the blocking and async clients ----
+
+/// An encoding failure sends nothing and leaves nothing: a partly written request may hold
+/// secrets.
+fn encoded<E>(r: Result<EncodedRequest, EncodeError>, buf: &mut [u8]) -> Result<EncodedRequest, Error<E>> {
+    r.map_err(|e| {
+        buf.fill(0);
+        Error::Encode(e)
+    })
+}
+
+/// The request may carry a one-time token and a DCVV in plaintext: never leave it in the
+/// buffer, whatever the write did.
+fn wipe_request<E>(buf: &mut [u8], sent_len: usize, written: Result<(), Error<E>>) -> Result<(), Error<E>> {
+    if let Some(b) = buf.get_mut(..sent_len) {
+        b.fill(0);
+    }
+    written
+}
+
+/// A decrypted plaintext may hold secrets (a one-time token, a DCVV): wipe it from `buf`.
+fn wipe_plaintext(buf: &mut [u8], raw: &RawResponse) {
+    if let (true, Some(b)) = (raw.encrypted, buf.get_mut(raw.body.clone())) {
+        b.fill(0);
+    }
+}
+
+/// After the read: decrypt an `encData` body in place (the core decides).
+fn open_raw<E>(buf: &mut [u8], head: ResponseHead, body: Range<usize>, crypto: &mut dyn Crypto) -> Result<RawResponse, Error<E>> {
+    let region = buf.get_mut(body.clone()).unwrap_or(&mut []);
+    let (encrypted, plain) = open_body(region, crypto).map_err(Error::Decode)?;
+    let body = body.start + plain.start..body.start + plain.end;
+    Ok(RawResponse { head, body, encrypted })
 }
 
 type EncodeFn<'a> = dyn FnMut(&mut [u8], &mut dyn Crypto) -> Result<EncodedRequest, EncodeError> + 'a;
 type DecodeFn<'a> = dyn FnMut(&[u8]) -> Result<Option<Range<usize>>, DecodeError> + 'a;
 
-/// The endpoint-independent exchange behind [`call_into`].
-fn exchange<S: Read + Write>(
-    stream: &mut S,
-    encode: &mut EncodeFn<'_>,
-    crypto: &mut dyn Crypto,
-    buf: &mut [u8],
-    decode: &mut DecodeFn<'_>,
-) -> Result<Sent, Error<S::Error>> {
-    let request = encoded(encode(buf, crypto), buf)?;
-    let raw = transact(stream, request.len, crypto, buf)?;
+/// After the exchange of `call_into`: decode into the caller's storage, wipe the plaintext.
+fn finish_into<E>(buf: &mut [u8], request: EncodedRequest, raw: RawResponse, decode: &mut DecodeFn<'_>) -> Result<Sent, Error<E>> {
     let res = decode(buf.get(raw.body.clone()).unwrap_or(&[]));
     wipe_plaintext(buf, &raw);
     match res {
@@ -300,20 +242,10 @@ fn exchange<S: Read + Write>(
     }
 }
 
-/// Sends `req` over `stream` and decodes the reply. `buf` holds the request and then the
-/// response ([`BUFFER_PLAIN`] or [`BUFFER_ENCRYPTED`] bytes suffice).
-pub fn call<R: Request, S: Read + Write, C: Crypto>(
-    stream: &mut S,
-    session: &Session,
-    stamp: &Stamp,
-    req: &R,
-    crypto: C,
-    buf: &mut [u8],
-) -> Result<Exchange<R::Endpoint>, Error<S::Error>> {
-    let (sent, raw) = call_raw(stream, session, stamp, req, crypto, buf)?;
-    let body = buf.get(raw.body.clone()).unwrap_or(&[]);
-    let reply = decode_reply(body);
+/// After the exchange of `call`: decode a reply by value, wipe the plaintext.
+fn finish<P: Endpoint, E>(buf: &mut [u8], sent: EncodedRequest, raw: RawResponse) -> Result<Exchange<P>, Error<E>> {
+    let reply = decode_reply(buf.get(raw.body.clone()).unwrap_or(&[]));
     wipe_plaintext(buf, &raw);
-    let reply = reply.map_err(Error::Decode)?;
+    let reply: ReplyOf<P> = reply.map_err(Error::Decode)?;
     Ok(Exchange { head: raw.head, sent, encrypted: raw.encrypted, reply })
 }

@@ -1,0 +1,196 @@
+//! The async client over a stream that answers `Pending` wherever the input says, with reads
+//! of any size: whatever the peer sends, it never panics, and its result, the bytes it wrote
+//! and the buffer it leaves equal the blocking client's on the same bytes.
+//!
+//! Input: byte 0 selects the endpoint and crypto, byte 1 the read size, bytes 2..4 the stall
+//! pattern (a bit per I/O call, cycled), the rest is what the peer sends.
+#![no_main]
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError};
+use konaplate_core::prelude::*;
+use konaplate_core::{api::*, field::*};
+use konaplate_embedded::{BUFFER_ENCRYPTED, asynch, call};
+use libfuzzer_sys::fuzz_target;
+
+struct Stalling<'a> {
+    input: &'a [u8],
+    chunk: usize,
+    stalls: u16,
+    calls: u32,
+    written: Vec<u8>,
+}
+
+impl Stalling<'_> {
+    async fn maybe_stall(&mut self) {
+        let stall = self.stalls & (1 << (self.calls % 16)) != 0;
+        self.calls += 1;
+        if stall {
+            YieldOnce(false).await;
+        }
+    }
+}
+
+struct YieldOnce(bool);
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl embedded_io_async::ErrorType for Stalling<'_> {
+    type Error = Infallible;
+}
+impl embedded_io_async::Read for Stalling<'_> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
+        self.maybe_stall().await;
+        let n = self.input.len().min(self.chunk).min(buf.len());
+        buf[..n].copy_from_slice(&self.input[..n]);
+        self.input = &self.input[n..];
+        Ok(n)
+    }
+}
+impl embedded_io_async::Write for Stalling<'_> {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
+        self.maybe_stall().await;
+        let n = buf.len().min(self.chunk);
+        self.written.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+    async fn flush(&mut self) -> Result<(), Infallible> {
+        self.maybe_stall().await;
+        Ok(())
+    }
+}
+
+/// The blocking twin.
+struct Plain<'a> {
+    input: &'a [u8],
+    chunk: usize,
+    written: Vec<u8>,
+}
+impl embedded_io::ErrorType for Plain<'_> {
+    type Error = Infallible;
+}
+impl embedded_io::Read for Plain<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
+        let n = self.input.len().min(self.chunk).min(buf.len());
+        buf[..n].copy_from_slice(&self.input[..n]);
+        self.input = &self.input[n..];
+        Ok(n)
+    }
+}
+impl embedded_io::Write for Plain<'_> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
+        let n = buf.len().min(self.chunk);
+        self.written.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> Result<(), Infallible> {
+        Ok(())
+    }
+}
+
+/// A stand-in for RSA-OAEP (too slow to fuzz): a 16- or 32-byte "wrapped key" is the key.
+struct Toy;
+impl KeyWrap for Toy {
+    fn wrap_key(&mut self, cek: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
+        let o = out.get_mut(..cek.len()).ok_or(KeyWrapError)?;
+        o.copy_from_slice(cek);
+        Ok(cek.len())
+    }
+}
+impl KeyUnwrap for Toy {
+    fn unwrap_key(&mut self, wrapped: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
+        match wrapped.len() {
+            16 | 32 => {
+                out[..wrapped.len()].copy_from_slice(wrapped);
+                Ok(wrapped.len())
+            }
+            _ => Err(KeyWrapError),
+        }
+    }
+}
+
+fn toy() -> Keys<Toy, Toy> {
+    Keys { wrap: Toy, unwrap: Toy, cek: [3; 16], iv: [4; 12] }
+}
+
+fn run<R: Request, C: Crypto>(req: &R, mk: impl Fn() -> C, peer: &[u8], chunk: usize, stalls: u16)
+where
+    R::Endpoint: core::fmt::Debug,
+    ReplyOf<R::Endpoint>: core::fmt::Debug + PartialEq,
+{
+    let creds = Credentials::new(
+        AspId::new("100000000000001").unwrap(),
+        AccessKey::new("SANDBOX-0123456789abcdef0123456789abcdef").unwrap(),
+        &SecretKey::new("kona-sandbox-secret-0001").unwrap(),
+        Some(CryptoKeyId::new("00000000000000000000000000c0ffee").unwrap()),
+    );
+    let session = Session::new(creds, Target::new(Host::parse("sandbox.konaplate.com").unwrap()));
+    let stamp = Stamp::new(Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap(), TimeZone::KST, 0x0abc_def0);
+
+    let mut s = Stalling { input: peer, chunk, stalls, calls: 0, written: Vec::new() };
+    let mut abuf = vec![0u8; BUFFER_ENCRYPTED];
+    let a = embassy_futures::block_on(asynch::call(&mut s, &session, &stamp, req, mk(), &mut abuf));
+    let mut p = Plain { input: peer, chunk, written: Vec::new() };
+    let mut bbuf = vec![0u8; BUFFER_ENCRYPTED];
+    let b = call(&mut p, &session, &stamp, req, mk(), &mut bbuf);
+    assert_eq!(s.written, p.written, "async and blocking wrote different bytes");
+    assert_eq!(abuf, bbuf, "async and blocking left different buffers");
+    match (&a, &b) {
+        (Ok(x), Ok(y)) => {
+            assert_eq!(x.reply, y.reply);
+            assert_eq!(x.head, y.head);
+            assert_eq!(x.encrypted, y.encrypted);
+        }
+        (Err(x), Err(y)) => assert_eq!(format!("{x:?}"), format!("{y:?}")),
+        _ => panic!("async and blocking disagree: {a:?} vs {b:?}"),
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let [sel, size, s0, s1, peer @ ..] = data else { return };
+    let chunk = usize::from(size % 64) + 1;
+    let stalls = u16::from_le_bytes([*s0, *s1]);
+    let seq = SequenceId::new("FUZZ-1").unwrap();
+    let user = UserId::new(50_000_100_001).unwrap();
+    let ott = OneTimeToken::new("1234567890123456").unwrap();
+    let dcvv = Dcvv::new("123").unwrap();
+    match sel % 4 {
+        0 => {
+            let r = ChargeRequest {
+                sequence_id: seq,
+                user_id: user,
+                amount: ChargeAmount::new(1000).unwrap(),
+                one_time_token: ott,
+                dcvv,
+                merchant_id: MerchantId::new("100000000000101").unwrap(),
+            };
+            run(&r, || NoCrypto, peer, chunk, stalls);
+        }
+        1 => {
+            let r = CancelRequest {
+                sequence_id: seq,
+                user_id: user,
+                nr_number: NrNumber::new("KMN221114031773543").unwrap(),
+                one_time_token: ott,
+                dcvv,
+                card_expiry: None,
+            };
+            run(&r, toy, peer, chunk, stalls);
+        }
+        2 => run(&ChargeResultRequest { sequence_id: seq }, || NoCrypto, peer, chunk, stalls),
+        _ => run(&AutoRechargeListRequest { user_id: user }, toy, peer, chunk, stalls),
+    }
+});
