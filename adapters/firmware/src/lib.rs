@@ -1,0 +1,379 @@
+//! The KONA PLATE core on a Cortex-M4F (QEMU `mps2-an386`), shared by the two example
+//! images: for every covered endpoint, build and sign the request (JWE where the API wants
+//! it), feed the embedded client the sandbox's recorded answer through an in-memory stream in
+//! 5-byte reads (one answer chunked, one JWE-encrypted), and check the decoded values.
+//!
+//! * `konaplate-firmware-example` (`src/main.rs`): the blocking client.
+//! * `konaplate-firmware-async` (`src/async_main.rs`): the async client on
+//!   `embassy-executor`'s thread-mode executor, over a stream that answers `Pending` before
+//!   every other read and write.
+//!
+//! Both exchange sequences are expanded from one source (`exercise!`), as the clients are.
+//! The RSA-OAEP key wrap is delegated, as firmware would delegate it to a secure element:
+//! [`DemoSecureElement`] stands in for one. The only `unsafe` is the stack painting that
+//! measures peak use (and the `link_section` of the recorded answers).
+#![no_std]
+
+pub mod fixtures;
+
+use core::cell::Cell;
+use core::convert::Infallible;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use cortex_m_semihosting::{debug, hio};
+use embedded_io::{ErrorType, Read, Write};
+use konaplate_core::field::FieldError;
+use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError};
+use konaplate_core::request::{Session, Stamp};
+use konaplate_core::sign::sha256;
+use konaplate_embedded::Sent;
+
+/// Replays one recorded response in small reads and captures what the client writes.
+pub struct Replay<'r> {
+    response: &'r [u8],
+    at: usize,
+    written: [u8; 1100],
+    len: usize,
+}
+
+impl<'r> Replay<'r> {
+    pub fn new(response: &'r [u8]) -> Self {
+        Replay { response, at: 0, written: [0; 1100], len: 0 }
+    }
+    pub fn request(&self) -> &[u8] {
+        self.written.get(..self.len).unwrap_or(&[])
+    }
+}
+
+impl ErrorType for Replay<'_> {
+    type Error = Infallible;
+}
+
+impl Read for Replay<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
+        let rest = self.response.get(self.at..).unwrap_or(&[]);
+        let n = rest.len().min(5).min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+impl Write for Replay<'_> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
+        let room = self.written.len() - self.len;
+        let n = buf.len().min(room.max(1));
+        let keep = n.min(room);
+        self.written[self.len..self.len + keep].copy_from_slice(&buf[..keep]);
+        self.len += keep;
+        Ok(n)
+    }
+    fn flush(&mut self) -> Result<(), Infallible> {
+        Ok(())
+    }
+}
+
+/// Stands in for a secure element holding the RSA keys: wraps by padding (nobody unwraps the
+/// example's requests) and unwraps only the recorded answer's wrapped key, returning the CEK
+/// the real client private key protects.
+pub struct DemoSecureElement;
+
+impl KeyWrap for DemoSecureElement {
+    fn wrap_key(&mut self, cek: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
+        let out = out.get_mut(..256).ok_or(KeyWrapError)?;
+        out.fill(0x5a);
+        out.get_mut(..cek.len()).ok_or(KeyWrapError)?.copy_from_slice(cek);
+        Ok(256)
+    }
+}
+
+impl KeyUnwrap for DemoSecureElement {
+    fn unwrap_key(&mut self, wrapped: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
+        if sha256(wrapped) != fixtures::CANCEL_WRAPPED_SHA256 {
+            return Err(KeyWrapError);
+        }
+        let cek = fixtures::CANCEL_CEK;
+        out.get_mut(..cek.len()).ok_or(KeyWrapError)?.copy_from_slice(&cek);
+        Ok(cek.len())
+    }
+}
+
+/// What every exchange of the example shares.
+pub struct Ctx {
+    /// Credentials and target.
+    pub session: Session,
+    /// The time and nonce of the requests.
+    pub stamp: Stamp,
+    /// The size of the largest client future awaited (async image only).
+    pub largest_future: Cell<usize>,
+}
+
+/// Prints to the host's stdout through semihosting (no `core::fmt`, to keep flash small).
+pub fn out(parts: &[&[u8]]) {
+    if let Ok(mut h) = hio::hstdout() {
+        for p in parts {
+            let _ = h.write_all(p);
+        }
+    }
+}
+
+/// Decimal digits of `v`.
+pub fn digits(mut v: usize, tmp: &mut [u8; 20]) -> &[u8] {
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 || i == 0 {
+            break;
+        }
+    }
+    &tmp[i..]
+}
+
+pub fn fail(what: &str) -> ! {
+    out(&[b"FAIL: ", what.as_bytes(), b"\n"]);
+    debug::exit(debug::EXIT_FAILURE);
+    loop {}
+}
+
+/// A value the example builds from constants; a rejection is a failure of the example.
+pub fn must<T>(r: Result<T, FieldError>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => fail(e.field()),
+    }
+}
+
+pub fn check(ok: bool, what: &str) {
+    if !ok {
+        fail(what);
+    }
+}
+
+/// The checks every exchange gets, written once (not per endpoint): the request on the wire
+/// has the right path and is signed over exactly the body sent, and the reply says success.
+#[inline(never)]
+pub fn check_exchange(c: &Ctx, wire: &[u8], sent: &Sent, path: &str, encrypted_request: bool, ok: bool, name: &str) {
+    check(wire.len() == sent.request.len, "request");
+    check(wire.starts_with(b"POST /open-api") && wire.get(14..14 + path.len()) == Some(path.as_bytes()), "request");
+    let body = wire.get(sent.request.body.clone()).unwrap_or(&[]);
+    check(c.session.credentials.signer().verify(&sent.request.headers.tran_token, body), "X-KM-Tran-Token");
+    check(!encrypted_request || body.starts_with(b"{\"encData\":\""), "encData");
+    check(ok, name);
+}
+
+
+/// The async twin of [`Replay`]: the same bytes in the same small reads, but every other read
+/// and write first answers `Pending` (waking itself), as a socket waiting for the network does.
+pub struct AsyncReplay<'r> {
+    inner: Replay<'r>,
+    calls: usize,
+}
+
+impl<'r> AsyncReplay<'r> {
+    pub fn new(response: &'r [u8]) -> Self {
+        AsyncReplay { inner: Replay::new(response), calls: 0 }
+    }
+    pub fn request(&self) -> &[u8] {
+        self.inner.request()
+    }
+    fn stall(&mut self) -> YieldOnce {
+        self.calls += 1;
+        YieldOnce(self.calls % 2 == 0)
+    }
+}
+
+/// `Pending` once (after waking its task), then ready; ready at once when constructed `true`.
+pub struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl embedded_io_async::ErrorType for AsyncReplay<'_> {
+    type Error = Infallible;
+}
+
+impl embedded_io_async::Read for AsyncReplay<'_> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
+        self.stall().await;
+        self.inner.read(buf)
+    }
+}
+
+impl embedded_io_async::Write for AsyncReplay<'_> {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
+        self.stall().await;
+        self.inner.write(buf)
+    }
+    async fn flush(&mut self) -> Result<(), Infallible> {
+        self.stall().await;
+        Ok(())
+    }
+}
+
+/// The example's exchanges, written once: `exercise!(Replay, blocking)` expands the blocking
+/// `run` and `exercise`, `exercise!(AsyncReplay, asynch, async, .await)` the async ones.
+macro_rules! exercise {
+    ($stream:ident, $client:ident $(, $async:ident, $($await:tt)+)?) => {
+        use core::cell::Cell;
+
+        use konaplate_core::message::Reply;
+        use konaplate_core::prelude::*;
+        use konaplate_core::{api::*, field::*};
+        use konaplate_embedded::{BUFFER_PLAIN, Keys};
+
+        use crate::{Ctx, DemoSecureElement, check, check_exchange, fail, fixtures, must};
+        #[allow(unused_imports)]
+        use crate::{AsyncReplay, Replay};
+        #[allow(unused_imports)]
+        use konaplate_embedded as blocking;
+        #[allow(unused_imports)]
+        use konaplate_embedded::asynch;
+
+        /// One exchange: encode + sign (+ JWE when the endpoint wants it) + write, read + decrypt +
+        /// decode into `out`. Not inlined: each call gets (and frees) its own frame with the buffer.
+        #[inline(never)]
+        pub $($async)? fn run<R: Request>(c: &Ctx, req: &R, response: &[u8], out: &mut ReplyOf<R::Endpoint>) -> bool {
+            let path = <R::Endpoint as Endpoint>::PATH;
+            let mut stream = $stream::new(response);
+            let mut buf = [0u8; BUFFER_PLAIN];
+            let (mut wrap, mut unwrap) = (DemoSecureElement, DemoSecureElement);
+            let keys = Keys { wrap: &mut wrap, unwrap: &mut unwrap, cek: [0x11; 16], iv: [0x22; 12] };
+            let call = $client::call_into(&mut stream, &c.session, &c.stamp, req, keys, &mut buf, out);
+            c.largest_future.set(c.largest_future.get().max(core::mem::size_of_val(&call)));
+            let sent = match call $($($await)+)? {
+                Ok(s) => s,
+                Err(_) => fail(path),
+            };
+            let encrypted = <R::Endpoint as Endpoint>::REQUEST_ENCRYPTED;
+            check_exchange(c, stream.request(), &sent, path, encrypted, out.is_success(), path);
+            sent.encrypted
+        }
+
+        pub $($async)? fn exercise() -> (usize, usize) {
+            let c = Ctx {
+                session: Session::new(
+                    Credentials::new(
+                        must(AspId::new("100000000000001")),
+                        must(AccessKey::new("SANDBOX-0123456789abcdef0123456789abcdef")),
+                        &must(SecretKey::new("kona-sandbox-secret-0001")),
+                        CryptoKeyId::new("00000000000000000000000000c0ffee").ok(),
+                    ),
+                    Target::new(must(Host::parse("sandbox.konaplate.com"))),
+                ),
+                stamp: Stamp::new(must(Timestamp::new(2026, 11, 23, 19, 54, 6, 123)), TimeZone::KST, 0x0abc_def1),
+                largest_future: Cell::new(0),
+            };
+            let user = must(UserId::new(50_000_100_001));
+            let tok = must(OneTimeToken::new(fixtures::TOKEN_VALUE));
+            let dcvv = must(Dcvv::new(fixtures::DCVV_VALUE));
+            let seq = must(SequenceId::new("KP-FIRMWARE-CHARGE"));
+            let nr = must(NrNumber::new(fixtures::CHARGE_NR));
+            let par = must(Par::new(fixtures::PAR_VALUE));
+            check(Dcvv::new("12").is_err_and(|e| e.field() == "dcvv"), "dcvv");
+
+            let mut n = 0;
+            let card = must(CardNo::new("9410000000000011"));
+            let mut r = Reply::empty();
+            run(&c, &TokenRequest { card_no: card, token_type: None }, &fixtures::TOKEN, &mut r) $($($await)+)?;
+            check(r.body.as_ref().is_some_and(|b| b.one_time_token.expose() == fixtures::TOKEN_VALUE && b.dcvv.expose() == fixtures::DCVV_VALUE), IssueToken::PATH);
+            n += 1;
+            let charge = ChargeRequest { sequence_id: seq, user_id: user, amount: must(ChargeAmount::new(50_000)), one_time_token: tok.clone(), dcvv: dcvv.clone(), merchant_id: must(MerchantId::new("100000000000101")) };
+            let mut r = Reply::empty();
+            run(&c, &charge, &fixtures::CHARGE, &mut r) $($($await)+)?;
+            check(r.body.as_ref().is_some_and(|b| b.nr_number == nr && !b.is_pending), Charge::PATH);
+            n += 1;
+            // the recorded answer re-framed as chunked, in small chunks
+            let mut r = Reply::empty();
+            run(&c, &ChargeResultRequest { sequence_id: seq }, &fixtures::CHARGE_RESULT_CHUNKED, &mut r) $($($await)+)?;
+            check(r.body.as_ref().is_some_and(|b| b.result == ChargeResult::Completed), ChargeResultInquiry::PATH);
+            n += 1;
+            let cancel = CancelRequest { sequence_id: must(SequenceId::new("KP-FIRMWARE-CANCEL")), user_id: user, nr_number: nr, one_time_token: tok.clone(), dcvv: dcvv.clone(), card_expiry: None };
+            let mut r = Reply::empty();
+            let encrypted = run(&c, &cancel, &fixtures::CANCEL, &mut r) $($($await)+)?;
+            check(encrypted && r.body.as_ref().is_some_and(|b| !b.is_pending), CancelCharge::PATH);
+            n += 1;
+            let mut r = Reply::empty();
+            run(&c, &RefundFeeRequest { one_time_token: tok.clone(), user_id: user }, &fixtures::REFUND_FEE, &mut r) $($($await)+)?;
+            check(r.body.as_ref().is_some_and(|b| b.balance.get() == fixtures::REFUND_FEE_BALANCE && b.refund_fee.get() == fixtures::REFUND_FEE_FEE), RefundFee::PATH);
+            n += 1;
+            let refund = RefundRequest { sequence_id: must(SequenceId::new("KP-FIRMWARE-REFUND")), user_id: user, card_expiry: must(CardExpiry::new("3108")), dcvv, one_time_token: tok };
+            let mut r = Reply::empty();
+            run(&c, &refund, &fixtures::REFUND, &mut r) $($($await)+)?;
+            check(r.body.as_ref().is_some_and(|b| b.nr_number.as_str() == fixtures::REFUND_NR), Refund::PATH);
+            n += 1;
+            let mut r = Reply::empty();
+            run(&c, &AutoRechargeRegisterRequest { user_id: user, par }, &fixtures::REGISTER, &mut r) $($($await)+)?;
+            n += 1;
+            let mut r = Reply::empty();
+            run(&c, &AutoRechargeListRequest { user_id: user }, &fixtures::LIST, &mut r) $($($await)+)?;
+            check(r.body.as_ref().is_some_and(|b| b.par_info_list.len() == 1 && b.par_info_list.first().is_some_and(|p| p.par == par)), AutoRechargeList::PATH);
+            n += 1;
+            (n, c.largest_future.get())
+        }
+
+    };
+}
+
+/// The blocking exchanges.
+pub mod blocking {
+    exercise!(Replay, blocking);
+}
+
+/// The async exchanges.
+pub mod asynch {
+    exercise!(AsyncReplay, asynch, async, .await);
+}
+
+const PAINT: u32 = 0xDEAD_BEEF;
+
+unsafe extern "C" {
+    static mut __ebss: u32;
+    static _stack_start: u32;
+}
+
+/// Fills the unused stack (from the end of .bss up to just below the current stack pointer)
+/// with a pattern.
+pub fn paint_stack() {
+    let sp = cortex_m::register::msp::read() as usize;
+    // SAFETY: [__ebss, sp - 64) is RAM below the live stack that nothing uses yet; volatile
+    // writes of whole words stay inside it.
+    unsafe {
+        let mut p = core::ptr::addr_of_mut!(__ebss) as usize;
+        while p + 4 <= sp - 64 {
+            core::ptr::write_volatile(p as *mut u32, PAINT);
+            p += 4;
+        }
+    }
+}
+
+/// Peak stack use: the distance from the top of the stack to the deepest overwritten word.
+pub fn peak_stack() -> usize {
+    // SAFETY: reads whole words of RAM between the end of .bss and the top of the stack.
+    unsafe {
+        let bottom = core::ptr::addr_of!(__ebss) as usize;
+        let top = core::ptr::addr_of!(_stack_start) as usize;
+        let mut p = bottom;
+        while p < top && core::ptr::read_volatile(p as *const u32) == PAINT {
+            p += 4;
+        }
+        top - p
+    }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    fail("panic")
+}
