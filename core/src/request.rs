@@ -20,7 +20,7 @@ use crate::field::{
 use crate::http::HeadWriter;
 use crate::base::ascii::fmt_u64;
 use crate::json::Full;
-use crate::message::encode_message;
+use crate::message::{WriteFields, encode_fields};
 
 pub use crate::base::limits::{BUFFER_ENCRYPTED, BUFFER_PLAIN};
 use crate::sign::{Signer, TranToken};
@@ -216,15 +216,11 @@ pub fn encode_request<R: Request>(
     session: &Session,
     stamp: &Stamp,
     request: &R,
-    crypto: impl Crypto,
+    mut crypto: impl Crypto,
     out: &mut [u8],
 ) -> Result<EncodedRequest, EncodeError> {
-    let creds = &session.credentials;
-    let path = <R::Endpoint as Endpoint>::PATH;
-    let (head, body_len) = write_body(request, crypto, creds, out, |body_len| {
-        head_len_for(creds, &session.target, path, body_len)
-    })?;
-    finish_request(creds, &session.target, stamp, path, head, body_len, out)
+    let e = EndpointInfo::of::<R>();
+    encode_request_dyn(session, stamp, e, request, &mut crypto, out)
 }
 
 /// Encodes only the body (as [`encode_request`] would, JWE when the endpoint says so) into
@@ -234,39 +230,72 @@ pub fn encode_body<R: Request>(
     session: &Session,
     stamp: &Stamp,
     request: &R,
-    crypto: impl Crypto,
+    mut crypto: impl Crypto,
     out: &mut [u8],
 ) -> Result<(usize, SignedHeaders), EncodeError> {
     let creds = &session.credentials;
-    let (_, len) = write_body(request, crypto, creds, out, |_| 0)?;
+    let (_, len) = write_body(EndpointInfo::of::<R>(), request, &mut crypto, creds, out, &mut |_| 0)?;
     let body = out.get(..len).unwrap_or(&[]);
     Ok((len, SignedHeaders::sign(creds, stamp, body)))
 }
 
+/// What the request path needs to know of an endpoint, as data: one copy of the code serves
+/// every endpoint (only each message's `write_fields` is per type).
+#[derive(Clone, Copy)]
+struct EndpointInfo {
+    path: &'static str,
+    encrypted: bool,
+}
+
+impl EndpointInfo {
+    fn of<R: Request>() -> Self {
+        Self {
+            path: <R::Endpoint as Endpoint>::PATH,
+            encrypted: <R::Endpoint as Endpoint>::REQUEST_ENCRYPTED,
+        }
+    }
+}
+
+#[inline(never)]
+fn encode_request_dyn(
+    session: &Session,
+    stamp: &Stamp,
+    e: EndpointInfo,
+    request: &dyn WriteFields,
+    crypto: &mut dyn Crypto,
+    out: &mut [u8],
+) -> Result<EncodedRequest, EncodeError> {
+    let creds = &session.credentials;
+    let (head, body_len) = write_body(e, request, crypto, creds, out, &mut |body_len| {
+        head_len_for(creds, &session.target, e.path, body_len)
+    })?;
+    finish_request(creds, &session.target, stamp, e.path, head, body_len, out)
+}
+
 /// Writes the body of `request` at `out[head(body_len)..]`, plain or sealed, encoding the
 /// plaintext straight where it is encrypted (nothing is moved). Returns (start, length).
-fn write_body<R: Request>(
-    request: &R,
-    mut crypto: impl Crypto,
+fn write_body(
+    e: EndpointInfo,
+    request: &dyn WriteFields,
+    crypto: &mut dyn Crypto,
     creds: &Credentials,
     out: &mut [u8],
-    head: impl FnOnce(usize) -> usize,
+    head: &mut dyn FnMut(usize) -> usize,
 ) -> Result<(usize, usize), EncodeError> {
     // the writer only counts past the end of a buffer: this measures the plaintext
-    let plain = match encode_message(request, &mut []) {
+    let plain = match encode_fields(request, &mut []) {
         Ok(n) => n,
         Err(Full { needed }) => needed,
     };
     let capacity = out.len();
-    if !<R::Endpoint as Endpoint>::REQUEST_ENCRYPTED {
+    if !e.encrypted {
         let at = head(plain);
         let too_small = EncodeError::BufferTooSmall { needed: at + plain, capacity };
         let body = out.get_mut(at..at + plain).ok_or(too_small)?;
-        encode_message(request, body).map_err(|_| too_small)?;
+        encode_fields(request, body).map_err(|_| too_small)?;
         return Ok((at, plain));
     }
-    let path = <R::Endpoint as Endpoint>::PATH;
-    let keys = crypto.seal().ok_or(EncodeError::EncryptionRequired { path })?;
+    let keys = crypto.seal().ok_or(EncodeError::EncryptionRequired { path: e.path })?;
     if creds.crypto_key_id().is_none() {
         return Err(EncodeError::MissingCryptoKeyId);
     }
@@ -279,7 +308,7 @@ fn write_body<R: Request>(
     let written = region
         .get_mut(offset..offset + plain)
         .ok_or(too_small)
-        .and_then(|pt| encode_message(request, pt).map_err(|_| too_small));
+        .and_then(|pt| encode_fields(request, pt).map_err(|_| too_small));
     if let Err(e) = written {
         region.zeroize();
         return Err(e);

@@ -34,13 +34,14 @@ use konaplate_embedded::Sent;
 pub struct Replay<'r> {
     response: &'r [u8],
     at: usize,
-    written: [u8; 1100],
+    written: &'r mut [u8],
     len: usize,
 }
 
 impl<'r> Replay<'r> {
-    pub fn new(response: &'r [u8]) -> Self {
-        Replay { response, at: 0, written: [0; 1100], len: 0 }
+    /// Serves `response`, keeping what the client writes in `written`.
+    pub fn new(response: &'r [u8], written: &'r mut [u8]) -> Self {
+        Replay { response, at: 0, written, len: 0 }
     }
     pub fn request(&self) -> &[u8] {
         self.written.get(..self.len).unwrap_or(&[])
@@ -108,6 +109,17 @@ pub struct Ctx {
     pub stamp: Stamp,
     /// The size of the largest client future awaited (async image only).
     pub largest_future: Cell<usize>,
+    /// Exchanges that passed every check.
+    pub passed: Cell<usize>,
+}
+
+/// The exchange buffer, and where the in-memory stream keeps the request it was sent (to
+/// check it), shared by every exchange.
+pub struct Io {
+    /// The client's buffer (request, then response).
+    pub buf: [u8; konaplate_embedded::BUFFER_PLAIN],
+    /// What the client wrote.
+    pub written: [u8; 1100],
 }
 
 /// Prints to the host's stdout through semihosting (no `core::fmt`, to keep flash small).
@@ -174,8 +186,8 @@ pub struct AsyncReplay<'r> {
 }
 
 impl<'r> AsyncReplay<'r> {
-    pub fn new(response: &'r [u8]) -> Self {
-        AsyncReplay { inner: Replay::new(response), calls: 0 }
+    pub fn new(response: &'r [u8], written: &'r mut [u8]) -> Self {
+        AsyncReplay { inner: Replay::new(response, written), calls: 0 }
     }
     pub fn request(&self) -> &[u8] {
         self.inner.request()
@@ -229,12 +241,11 @@ macro_rules! exercise {
     ($stream:ident, $client:ident $(, $async:ident, $($await:tt)+)?) => {
         use core::cell::Cell;
 
-        use konaplate_core::message::Reply;
         use konaplate_core::prelude::*;
         use konaplate_core::{api::*, field::*};
         use konaplate_embedded::{BUFFER_PLAIN, Keys};
 
-        use crate::{Ctx, DemoSecureElement, check, check_exchange, fail, fixtures, must};
+        use crate::{Ctx, DemoSecureElement, Io, check, check_exchange, fail, fixtures, must};
         #[allow(unused_imports)]
         use crate::{AsyncReplay, Replay};
         #[allow(unused_imports)]
@@ -243,15 +254,24 @@ macro_rules! exercise {
         use konaplate_embedded::asynch;
 
         /// One exchange: encode + sign (+ JWE when the endpoint wants it) + write, read + decrypt +
-        /// decode into `out`. Not inlined: each call gets (and frees) its own frame with the buffer.
+        /// decode into a reply in this frame, then `ok` checks the reply (and whether the answer
+        /// was encrypted). Not inlined: each call gets (and frees) its own frame with the reply;
+        /// the buffer is the caller's, one for every exchange, as in firmware.
         #[inline(never)]
-        pub $($async)? fn run<R: Request>(c: &Ctx, req: &R, response: &[u8], out: &mut ReplyOf<R::Endpoint>) -> bool {
+        pub $($async)? fn run<R: Request>(
+            c: &Ctx,
+            io: &mut Io,
+            req: &R,
+            response: &[u8],
+            ok: impl FnOnce(&ReplyOf<R::Endpoint>, bool) -> bool,
+        ) {
             let path = <R::Endpoint as Endpoint>::PATH;
-            let mut stream = $stream::new(response);
-            let mut buf = [0u8; BUFFER_PLAIN];
+            let mut stream = $stream::new(response, &mut io.written);
+            let buf = &mut io.buf;
+            let mut out = ReplyOf::<R::Endpoint>::empty();
             let (mut wrap, mut unwrap) = (DemoSecureElement, DemoSecureElement);
             let keys = Keys { wrap: &mut wrap, unwrap: &mut unwrap, cek: [0x11; 16], iv: [0x22; 12] };
-            let call = $client::call_into(&mut stream, &c.session, &c.stamp, req, keys, &mut buf, out);
+            let call = $client::call_into(&mut stream, &c.session, &c.stamp, req, keys, buf, &mut out);
             c.largest_future.set(c.largest_future.get().max(core::mem::size_of_val(&call)));
             let sent = match call $($($await)+)? {
                 Ok(s) => s,
@@ -259,7 +279,8 @@ macro_rules! exercise {
             };
             let encrypted = <R::Endpoint as Endpoint>::REQUEST_ENCRYPTED;
             check_exchange(c, stream.request(), &sent, path, encrypted, out.is_success(), path);
-            sent.encrypted
+            check(ok(&out, sent.encrypted), path);
+            c.passed.set(c.passed.get() + 1);
         }
 
         pub $($async)? fn exercise() -> (usize, usize) {
@@ -275,7 +296,10 @@ macro_rules! exercise {
                 ),
                 stamp: Stamp::new(must(Timestamp::new(2026, 11, 23, 19, 54, 6, 123)), TimeZone::KST, 0x0abc_def1),
                 largest_future: Cell::new(0),
+                passed: Cell::new(0),
             };
+            let mut io = Io { buf: [0; BUFFER_PLAIN], written: [0; 1100] };
+            let io = &mut io;
             let user = must(UserId::new(50_000_100_001));
             let tok = must(OneTimeToken::new(fixtures::TOKEN_VALUE));
             let dcvv = must(Dcvv::new(fixtures::DCVV_VALUE));
@@ -284,44 +308,29 @@ macro_rules! exercise {
             let par = must(Par::new(fixtures::PAR_VALUE));
             check(Dcvv::new("12").is_err_and(|e| e.field() == "dcvv"), "dcvv");
 
-            let mut n = 0;
             let card = must(CardNo::new("9410000000000011"));
-            let mut r = Reply::empty();
-            run(&c, &TokenRequest { card_no: card, token_type: None }, &fixtures::TOKEN, &mut r) $($($await)+)?;
-            check(r.body.as_ref().is_some_and(|b| b.one_time_token.expose() == fixtures::TOKEN_VALUE && b.dcvv.expose() == fixtures::DCVV_VALUE), IssueToken::PATH);
-            n += 1;
+            run(&c, io, &TokenRequest { card_no: card, token_type: None }, &fixtures::TOKEN, |r, _| {
+                r.body.as_ref().is_some_and(|b| b.one_time_token.expose() == fixtures::TOKEN_VALUE && b.dcvv.expose() == fixtures::DCVV_VALUE)
+            }) $($($await)+)?;
             let charge = ChargeRequest { sequence_id: seq, user_id: user, amount: must(ChargeAmount::new(50_000)), one_time_token: tok.clone(), dcvv: dcvv.clone(), merchant_id: must(MerchantId::new("100000000000101")) };
-            let mut r = Reply::empty();
-            run(&c, &charge, &fixtures::CHARGE, &mut r) $($($await)+)?;
-            check(r.body.as_ref().is_some_and(|b| b.nr_number == nr && !b.is_pending), Charge::PATH);
-            n += 1;
+            run(&c, io, &charge, &fixtures::CHARGE, |r, _| r.body.as_ref().is_some_and(|b| b.nr_number == nr && !b.is_pending)) $($($await)+)?;
             // the recorded answer re-framed as chunked, in small chunks
-            let mut r = Reply::empty();
-            run(&c, &ChargeResultRequest { sequence_id: seq }, &fixtures::CHARGE_RESULT_CHUNKED, &mut r) $($($await)+)?;
-            check(r.body.as_ref().is_some_and(|b| b.result == ChargeResult::Completed), ChargeResultInquiry::PATH);
-            n += 1;
+            run(&c, io, &ChargeResultRequest { sequence_id: seq }, &fixtures::CHARGE_RESULT_CHUNKED, |r, _| {
+                r.body.as_ref().is_some_and(|b| b.result == ChargeResult::Completed)
+            }) $($($await)+)?;
             let cancel = CancelRequest { sequence_id: must(SequenceId::new("KP-FIRMWARE-CANCEL")), user_id: user, nr_number: nr, one_time_token: tok.clone(), dcvv: dcvv.clone(), card_expiry: None };
-            let mut r = Reply::empty();
-            let encrypted = run(&c, &cancel, &fixtures::CANCEL, &mut r) $($($await)+)?;
-            check(encrypted && r.body.as_ref().is_some_and(|b| !b.is_pending), CancelCharge::PATH);
-            n += 1;
-            let mut r = Reply::empty();
-            run(&c, &RefundFeeRequest { one_time_token: tok.clone(), user_id: user }, &fixtures::REFUND_FEE, &mut r) $($($await)+)?;
-            check(r.body.as_ref().is_some_and(|b| b.balance.get() == fixtures::REFUND_FEE_BALANCE && b.refund_fee.get() == fixtures::REFUND_FEE_FEE), RefundFee::PATH);
-            n += 1;
+            // the recorded answer is JWE: decrypted through the secure element stand-in
+            run(&c, io, &cancel, &fixtures::CANCEL, |r, encrypted| encrypted && r.body.as_ref().is_some_and(|b| !b.is_pending)) $($($await)+)?;
+            run(&c, io, &RefundFeeRequest { one_time_token: tok.clone(), user_id: user }, &fixtures::REFUND_FEE, |r, _| {
+                r.body.as_ref().is_some_and(|b| b.balance.get() == fixtures::REFUND_FEE_BALANCE && b.refund_fee.get() == fixtures::REFUND_FEE_FEE)
+            }) $($($await)+)?;
             let refund = RefundRequest { sequence_id: must(SequenceId::new("KP-FIRMWARE-REFUND")), user_id: user, card_expiry: must(CardExpiry::new("3108")), dcvv, one_time_token: tok };
-            let mut r = Reply::empty();
-            run(&c, &refund, &fixtures::REFUND, &mut r) $($($await)+)?;
-            check(r.body.as_ref().is_some_and(|b| b.nr_number.as_str() == fixtures::REFUND_NR), Refund::PATH);
-            n += 1;
-            let mut r = Reply::empty();
-            run(&c, &AutoRechargeRegisterRequest { user_id: user, par }, &fixtures::REGISTER, &mut r) $($($await)+)?;
-            n += 1;
-            let mut r = Reply::empty();
-            run(&c, &AutoRechargeListRequest { user_id: user }, &fixtures::LIST, &mut r) $($($await)+)?;
-            check(r.body.as_ref().is_some_and(|b| b.par_info_list.len() == 1 && b.par_info_list.first().is_some_and(|p| p.par == par)), AutoRechargeList::PATH);
-            n += 1;
-            (n, c.largest_future.get())
+            run(&c, io, &refund, &fixtures::REFUND, |r, _| r.body.as_ref().is_some_and(|b| b.nr_number.as_str() == fixtures::REFUND_NR)) $($($await)+)?;
+            run(&c, io, &AutoRechargeRegisterRequest { user_id: user, par }, &fixtures::REGISTER, |r, _| r.is_success()) $($($await)+)?;
+            run(&c, io, &AutoRechargeListRequest { user_id: user }, &fixtures::LIST, |r, _| {
+                r.body.as_ref().is_some_and(|b| b.par_info_list.len() == 1 && b.par_info_list.first().is_some_and(|p| p.par == par))
+            }) $($($await)+)?;
+            (c.passed.get(), c.largest_future.get())
         }
 
     };

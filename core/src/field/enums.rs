@@ -29,9 +29,13 @@ impl TokenType {
     }
     /// Parses the wire value.
     pub fn new(s: &str) -> Result<Self, FieldError> {
+        Self::from_bytes(s.as_bytes())
+    }
+    /// Parses the wire value's bytes.
+    pub fn from_bytes(s: &[u8]) -> Result<Self, FieldError> {
         match s {
-            "ATM" => Ok(TokenType::Atm),
-            "CREDIT" => Ok(TokenType::Credit),
+            b"ATM" => Ok(TokenType::Atm),
+            b"CREDIT" => Ok(TokenType::Credit),
             _ => Err(FieldError::new(Self::API_NAME, Self::LIMIT)),
         }
     }
@@ -66,10 +70,14 @@ impl ChargeResult {
     }
     /// Parses the wire value.
     pub fn new(s: &str) -> Result<Self, FieldError> {
+        Self::from_bytes(s.as_bytes())
+    }
+    /// Parses the wire value's bytes.
+    pub fn from_bytes(s: &[u8]) -> Result<Self, FieldError> {
         match s {
-            "COMPLETED" => Ok(ChargeResult::Completed),
-            "FAILED" => Ok(ChargeResult::Failed),
-            "PENDING" => Ok(ChargeResult::Pending),
+            b"COMPLETED" => Ok(ChargeResult::Completed),
+            b"FAILED" => Ok(ChargeResult::Failed),
+            b"PENDING" => Ok(ChargeResult::Pending),
             _ => Err(FieldError::new(Self::API_NAME, Self::LIMIT)),
         }
     }

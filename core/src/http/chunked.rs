@@ -68,6 +68,7 @@ impl ChunkedDecoder {
         Ok((used, s.data))
     }
 
+    #[inline(never)]
     fn run<B: Bytes>(&mut self, buf: &mut B, read: Range<usize>) -> Result<usize, HttpError> {
         let mut i = read.start;
         let end = read.end.min(buf.len());

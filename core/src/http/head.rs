@@ -85,6 +85,7 @@ fn header_line(line: &[u8]) -> Result<(&[u8], &[u8]), HttpError> {
 /// yet (read more); the caller decides how much buffer it allows ([`HttpError::HeadTooLarge`]).
 /// The lines that have arrived are checked as they stand, so a malformed head is an error as
 /// soon as its bad line is complete.
+#[inline(never)]
 pub fn parse_response_head(buf: &[u8]) -> Result<Option<ResponseHead>, HttpError> {
     let mut at = 0;
     let Some(line) = next_line(buf, &mut at)? else {
@@ -112,37 +113,50 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<ResponseHead>, HttpError
             return Err(HttpError::TooManyHeaders);
         }
         let (name, v) = header_line(line)?;
-        if name.eq_ignore_ascii_case(b"content-length") {
-            let n = crate::base::ascii::parse_u64_digits(v)
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or(HttpError::InvalidHeader {
-                    name: "Content-Length",
-                    limit: "decimal digits",
+        // one comparison loop over the names the SDK reads
+        const READ: [&[u8]; 5] = [
+            b"content-length",
+            b"transfer-encoding",
+            b"connection",
+            b"x-km-correlation-id",
+            b"x-km-crypto-key-id",
+        ];
+        match READ.iter().position(|n| name.eq_ignore_ascii_case(n)) {
+            Some(0) => {
+                let n = crate::base::ascii::parse_u64_digits(v)
+                    .and_then(|n| usize::try_from(n).ok())
+                    .ok_or(HttpError::InvalidHeader {
+                        name: "Content-Length",
+                        limit: "decimal digits",
+                    })?;
+                if length.is_some_and(|l| l != n) {
+                    return Err(HttpError::ConflictingFraming);
+                }
+                length = Some(n);
+            }
+            Some(1) => {
+                if v.eq_ignore_ascii_case(b"chunked") {
+                    chunked = true;
+                } else if !v.eq_ignore_ascii_case(b"identity") {
+                    return Err(HttpError::UnsupportedTransferEncoding);
+                }
+            }
+            Some(2) => close = v.eq_ignore_ascii_case(b"close"),
+            Some(3) => {
+                let id = CorrelationId::from_bytes(v).map_err(|e| HttpError::InvalidHeader {
+                    name: CorrelationId::API_NAME,
+                    limit: e.limit(),
                 })?;
-            if length.is_some_and(|l| l != n) {
-                return Err(HttpError::ConflictingFraming);
+                correlation_id = Some(id);
             }
-            length = Some(n);
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            if v.eq_ignore_ascii_case(b"chunked") {
-                chunked = true;
-            } else if !v.eq_ignore_ascii_case(b"identity") {
-                return Err(HttpError::UnsupportedTransferEncoding);
+            Some(4) => {
+                let id = CryptoKeyId::from_bytes(v).map_err(|e| HttpError::InvalidHeader {
+                    name: CryptoKeyId::API_NAME,
+                    limit: e.limit(),
+                })?;
+                crypto_key_id = Some(id);
             }
-        } else if name.eq_ignore_ascii_case(b"connection") {
-            close = v.eq_ignore_ascii_case(b"close");
-        } else if name.eq_ignore_ascii_case(b"x-km-correlation-id") {
-            let id = CorrelationId::from_bytes(v).map_err(|e| HttpError::InvalidHeader {
-                name: CorrelationId::API_NAME,
-                limit: e.limit(),
-            })?;
-            correlation_id = Some(id);
-        } else if name.eq_ignore_ascii_case(b"x-km-crypto-key-id") {
-            let id = CryptoKeyId::from_bytes(v).map_err(|e| HttpError::InvalidHeader {
-                name: CryptoKeyId::API_NAME,
-                limit: e.limit(),
-            })?;
-            crypto_key_id = Some(id);
+            _ => {}
         }
     }
     let framing = match (chunked, length) {

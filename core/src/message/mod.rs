@@ -25,45 +25,76 @@ use crate::json::{Full, JStr, Kind, Reader, Writer};
 pub trait Value: Sized {
     /// Reads the value of key `key` (the name used in errors).
     fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError>;
+    /// Reads the value into `slot` (in place for large values, which are never copied).
+    #[inline]
+    fn read_into(slot: &mut Option<Self>, r: &mut Reader<'_>, key: &'static str) -> Result<(), DecodeError> {
+        *slot = Some(Self::read(r, key)?);
+        Ok(())
+    }
     /// Writes the value.
     fn write(&self, w: &mut Writer<'_>);
 }
 
-/// A JSON object with typed fields (a request body, the fields of a response, a list item).
+/// A JSON object with typed fields (a request body, the fields of a response, a list item),
+/// described as data: its keys, where each value goes while decoding, and how it is written.
+/// One decoder and one encoder serve every message; only the stores are per field.
 pub trait Message: Sized + Clone + fmt::Debug + PartialEq {
-    /// Fields seen so far while decoding.
-    type Partial: Default;
-    /// Consumes the value of `key` when it is one of this message's fields (`Ok(true)`).
-    fn accept(
-        p: &mut Self::Partial,
-        key: &JStr<'_>,
-        r: &mut Reader<'_>,
-    ) -> Result<bool, DecodeError>;
-    /// Checks that every required field was present.
+    /// The fields read so far while decoding (each `None` until read).
+    type Partial: Default + Fields;
+    /// Checks that every required field was read, and builds the message.
     fn finish(p: Self::Partial) -> Result<Self, DecodeError>;
+    /// [`Message::finish`] into `slot`, where the message is built in place.
+    fn finish_into(p: Self::Partial, slot: &mut Option<Self>) -> Result<(), DecodeError>;
     /// Writes `"key":value` pairs (no braces).
     fn write_fields(&self, w: &mut Writer<'_>);
 }
 
+/// The object-safe half of a message being decoded: its keys, and the store of each field.
+#[doc(hidden)]
+pub trait Fields {
+    /// The JSON keys of the message's fields, in order (at most 32).
+    fn keys(&self) -> &'static [&'static str];
+    /// Reads the (non-`null`) value of field `index` into its slot.
+    fn read(&mut self, index: usize, r: &mut Reader<'_>) -> Result<(), DecodeError>;
+}
+
+/// Reads a value into its slot (the one line each field contributes to a decoder).
+#[doc(hidden)]
+#[inline]
+pub fn read_into<T: Value>(slot: &mut Option<T>, r: &mut Reader<'_>, key: &'static str) -> Result<(), DecodeError> {
+    T::read_into(slot, r, key)
+}
+
+/// Offers the value of `key` to `fields` (one copy for every message): a known key's value is
+/// read into its slot, `null` counts as absent, a key seen twice is
+/// [`DecodeError::Duplicate`] (even after a `null`, as serde does). `Ok(false)`: not one of
+/// the message's keys (the caller skips the value).
+#[inline(never)]
+pub(crate) fn accept_field(
+    fields: &mut dyn Fields,
+    seen: &mut u32,
+    key: &JStr<'_>,
+    r: &mut Reader<'_>,
+) -> Result<bool, DecodeError> {
+    let keys = fields.keys();
+    let Some(i) = key_index(key, keys) else {
+        return Ok(false);
+    };
+    let bit = 1u32.checked_shl(i as u32).unwrap_or(0);
+    if *seen & bit != 0 {
+        return Err(DecodeError::Duplicate { field: keys.get(i).copied().unwrap_or("") });
+    }
+    *seen |= bit;
+    if r.peek_kind()? == Kind::Null {
+        r.null()?;
+    } else {
+        fields.read(i, r)?;
+    }
+    Ok(true)
+}
+
 /// Scratch size for decoding an ASCII field value (the longest is 50 bytes).
 use crate::base::limits::ASCII_SCRATCH;
-
-/// Reads a string value decoded into `buf`; wrong type or too long → the field's limit.
-fn read_text<'b>(
-    r: &mut Reader<'_>,
-    key: &'static str,
-    limit: &'static str,
-    buf: &'b mut [u8],
-) -> Result<&'b [u8], DecodeError> {
-    if r.peek_kind()? != Kind::String {
-        return Err(FieldError::new(key, limit).into());
-    }
-    let s = r.string()?;
-    s.decode_into(buf).map_err(|e| match e {
-        Some(j) => DecodeError::Json(j),
-        None => DecodeError::Field(FieldError::new(key, limit)),
-    })
-}
 
 fn read_u64(
     r: &mut Reader<'_>,
@@ -80,14 +111,15 @@ fn read_u64(
 
 /// Reads an ASCII field: validated straight from the input when it has no escapes (the
 /// common case), else decoded into a small scratch buffer first (zeroized after use when the
-/// field is a secret).
-fn read_ascii<T>(
+/// field is a secret). One copy serves every field type: only `parse` is per type.
+#[inline(never)]
+fn read_ascii(
     r: &mut Reader<'_>,
     key: &'static str,
     limit: &'static str,
     secret: bool,
-    parse: impl FnOnce(&[u8]) -> Result<T, FieldError>,
-) -> Result<T, DecodeError> {
+    parse: &mut dyn FnMut(&[u8]) -> Result<(), FieldError>,
+) -> Result<(), DecodeError> {
     if r.peek_kind()? != Kind::String {
         return Err(FieldError::new(key, limit).into());
     }
@@ -107,12 +139,33 @@ fn read_ascii<T>(
     res
 }
 
+/// [`read_ascii`] into `slot` with the constructor `from_bytes`.
+#[inline]
+fn read_ascii_into<T>(
+    slot: &mut Option<T>,
+    r: &mut Reader<'_>,
+    key: &'static str,
+    limit: &'static str,
+    secret: bool,
+    from_bytes: fn(&[u8]) -> Result<T, FieldError>,
+) -> Result<(), DecodeError> {
+    read_ascii(r, key, limit, secret, &mut |b| {
+        *slot = Some(from_bytes(b)?);
+        Ok(())
+    })
+}
+
 macro_rules! ascii_value {
     ($($t:ty => $access:ident, $secret:expr);* $(;)?) => {$(
         impl Value for $t {
-            #[inline(never)]
             fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
-                read_ascii(r, key, <$t>::LIMIT, $secret, <$t>::from_bytes)
+                let mut slot = None;
+                Self::read_into(&mut slot, r, key)?;
+                slot.ok_or(DecodeError::Field(FieldError::new(key, <$t>::LIMIT)))
+            }
+            #[inline(never)]
+            fn read_into(slot: &mut Option<Self>, r: &mut Reader<'_>, key: &'static str) -> Result<(), DecodeError> {
+                read_ascii_into(slot, r, key, <$t>::LIMIT, $secret, <$t>::from_bytes)
             }
             #[inline]
             fn write(&self, w: &mut Writer<'_>) {
@@ -151,12 +204,14 @@ number_value!(UserId, ChargeAmount, Won);
 macro_rules! enum_value {
     ($($t:ty),*) => {$(
         impl Value for $t {
-            #[inline(never)]
             fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
-                let mut buf = [0u8; 16];
-                let b = read_text(r, key, <$t>::LIMIT, &mut buf)?;
-                let s = core::str::from_utf8(b).unwrap_or("");
-                <$t>::new(s).map_err(|e| e.for_field(key).into())
+                let mut slot = None;
+                Self::read_into(&mut slot, r, key)?;
+                slot.ok_or(DecodeError::Field(FieldError::new(key, <$t>::LIMIT)))
+            }
+            #[inline(never)]
+            fn read_into(slot: &mut Option<Self>, r: &mut Reader<'_>, key: &'static str) -> Result<(), DecodeError> {
+                read_ascii_into(slot, r, key, <$t>::LIMIT, false, <$t>::from_bytes)
             }
             fn write(&self, w: &mut Writer<'_>) {
                 w.plain_string(self.as_str().as_bytes());
@@ -211,20 +266,26 @@ impl Value for Percent1 {
 pub const MAX_LIST_ITEMS: usize = crate::base::limits::MAX_LIST_ITEMS;
 
 impl<T: Message> Value for heapless::Vec<T, MAX_LIST_ITEMS> {
-    #[inline(never)]
     fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
+        let mut slot = None;
+        Self::read_into(&mut slot, r, key)?;
+        Ok(slot.unwrap_or_default())
+    }
+    /// Fills the list where it is stored, item by item.
+    #[inline(never)]
+    fn read_into(slot: &mut Option<Self>, r: &mut Reader<'_>, key: &'static str) -> Result<(), DecodeError> {
+        let limit = "an array of at most 16 objects";
         if r.peek_kind()? != Kind::Array {
-            return Err(FieldError::new(key, "an array of at most 16 objects").into());
+            return Err(FieldError::new(key, limit).into());
         }
         r.begin_array()?;
-        let mut out = heapless::Vec::new();
+        let out = slot.insert(heapless::Vec::new());
         let mut first = true;
         while r.next_item(&mut first)? {
             let item = read_object::<T>(r, key)?;
-            out.push(item)
-                .map_err(|_| FieldError::new(key, "an array of at most 16 objects"))?;
+            out.push(item).map_err(|_| FieldError::new(key, limit))?;
         }
-        Ok(out)
+        Ok(())
     }
     fn write(&self, w: &mut Writer<'_>) {
         w.begin_array();
@@ -246,27 +307,51 @@ pub fn key_index(key: &JStr<'_>, keys: &[&str]) -> Option<usize> {
 
 /// Reads a JSON object into message `M` (unknown keys skipped).
 pub fn read_object<M: Message>(r: &mut Reader<'_>, key: &'static str) -> Result<M, DecodeError> {
+    let mut p = M::Partial::default();
+    read_fields(r, key, &mut p)?;
+    M::finish(p)
+}
+
+/// The loop of [`read_object`], once for every message.
+#[inline(never)]
+fn read_fields(r: &mut Reader<'_>, key: &'static str, fields: &mut dyn Fields) -> Result<(), DecodeError> {
     if r.peek_kind()? != Kind::Object {
         return Err(FieldError::new(key, "a JSON object").into());
     }
     r.begin_object()?;
-    let mut p = M::Partial::default();
+    let mut seen = 0u32;
     let mut first = true;
     while let Some(k) = r.next_key(&mut first)? {
-        if !M::accept(&mut p, &k, r)? {
+        if !accept_field(fields, &mut seen, &k, r)? {
             r.skip_value()?;
         }
     }
-    M::finish(p)
+    Ok(())
 }
 
-/// Encodes message `m` as a JSON object into `out`; returns the length. (Not inlined: the
-/// encoders call it twice, to measure and to write, and one copy per message is enough.)
-#[inline(never)]
+/// Encodes message `m` as a JSON object into `out`; returns the length.
 pub fn encode_message<M: Message>(m: &M, out: &mut [u8]) -> Result<usize, Full> {
+    encode_fields(m, out)
+}
+
+/// The object-safe part of [`Message`] the encoders use, so that one copy of the request
+/// path serves every message.
+pub(crate) trait WriteFields {
+    fn write_fields_dyn(&self, w: &mut Writer<'_>);
+}
+
+impl<M: Message> WriteFields for M {
+    fn write_fields_dyn(&self, w: &mut Writer<'_>) {
+        self.write_fields(w);
+    }
+}
+
+/// Encodes the fields of `m` as one JSON object (one copy for every message).
+#[inline(never)]
+pub(crate) fn encode_fields(m: &dyn WriteFields, out: &mut [u8]) -> Result<usize, Full> {
     let mut w = Writer::new(out);
     w.begin_object();
-    m.write_fields(&mut w);
+    m.write_fields_dyn(&mut w);
     w.end_object();
     w.finish()
 }
@@ -300,45 +385,49 @@ macro_rules! message {
         #[doc(hidden)]
         #[derive(Default)]
         pub struct $partial {
-            // Some(None): the key was present with `null` (= absent, but counts as seen for
-            // duplicate detection, as serde does)
-            $( $field: Option<Option<$ty>>, )*
+            $( $field: Option<$ty>, )*
+        }
+
+        impl $crate::message::Fields for $partial {
+            fn keys(&self) -> &'static [&'static str] {
+                &[$($key),*]
+            }
+
+            #[allow(unused_variables, unused_mut, unused_assignments)]
+            fn read(
+                &mut self,
+                i: usize,
+                r: &mut $crate::json::Reader<'_>,
+            ) -> Result<(), $crate::error::DecodeError> {
+                let mut index = 0usize;
+                $(
+                    if i == index {
+                        return $crate::message::read_into(&mut self.$field, r, $key);
+                    }
+                    index += 1;
+                )*
+                Ok(())
+            }
         }
 
         impl $crate::message::Message for $name {
             type Partial = $partial;
-
-            #[allow(unused_variables, unused_mut)]
-            fn accept(
-                p: &mut $partial,
-                key: &$crate::json::JStr<'_>,
-                r: &mut $crate::json::Reader<'_>,
-            ) -> Result<bool, $crate::error::DecodeError> {
-                // one shared lookup finds the field; only the store below is per field
-                const KEYS: &[&str] = &[$($key),*];
-                let Some(found) = $crate::message::key_index(key, KEYS) else {
-                    return Ok(false);
-                };
-                let mut index = 0usize;
-                $(
-                    if found == index {
-                        if p.$field.is_some() {
-                            return Err($crate::error::DecodeError::Duplicate { field: $key });
-                        }
-                        p.$field = Some(message!(@read r $ty, $key));
-                        return Ok(true);
-                    }
-                    index += 1;
-                )*
-                let _ = index;
-                Ok(false)
-            }
 
             #[allow(unused_variables)]
             fn finish(p: $partial) -> Result<Self, $crate::error::DecodeError> {
                 Ok(Self {
                     $( $field: message!(@finish $kind p.$field, $key), )*
                 })
+            }
+
+            #[allow(unused_variables)]
+            fn finish_into(p: $partial, slot: &mut Option<Self>) -> Result<(), $crate::error::DecodeError> {
+                // every required field is checked before anything moves
+                $( message!(@check $kind p.$field, $key); )*
+                *slot = Some(Self {
+                    $( $field: message!(@take $kind p.$field), )*
+                });
+                Ok(())
             }
 
             #[allow(unused_variables)]
@@ -349,7 +438,8 @@ macro_rules! message {
 
         #[cfg(feature = "serde")]
         impl $crate::message::serde::SerdeMessage for $name {
-            type Seen = $partial;
+            // the values, and which keys were seen (`null` included, for duplicates)
+            type Seen = ($partial, u32);
 
             fn field_count(&self) -> usize {
                 0 $( + message!(@count $kind self.$field) )*
@@ -367,30 +457,34 @@ macro_rules! message {
                 Ok(())
             }
 
-            #[allow(unused_variables)]
+            #[allow(unused_variables, unused_mut, unused_assignments)]
             fn de_field<'de, A: serde::de::MapAccess<'de>>(
-                seen: &mut $partial,
+                seen: &mut ($partial, u32),
                 key: &str,
                 map: &mut A,
             ) -> Result<bool, A::Error> {
+                let mut bit = 1u32;
                 $(
                     if key == $key {
-                        if seen.$field.is_some() {
+                        if seen.1 & bit != 0 {
                             return Err(<A::Error as serde::de::Error>::duplicate_field($key));
                         }
-                        seen.$field = Some(map.next_value_seed(
+                        seen.1 |= bit;
+                        seen.0.$field = map.next_value_seed(
                             $crate::message::serde::Keyed::<$ty>($key, core::marker::PhantomData),
-                        )?);
+                        )?;
                         return Ok(true);
                     }
+                    bit <<= 1;
                 )*
                 Ok(false)
             }
 
             #[allow(unused_variables)]
-            fn de_finish<E: serde::de::Error>(seen: $partial) -> Result<Self, E> {
+            fn de_finish<E: serde::de::Error>(seen: ($partial, u32)) -> Result<Self, E> {
+                let p = seen.0;
                 Ok(Self {
-                    $( $field: message!(@de_finish $kind seen.$field, $key), )*
+                    $( $field: message!(@de_finish $kind p.$field, $key), )*
                 })
             }
         }
@@ -454,23 +548,28 @@ macro_rules! message {
         }
     };
     (@de_finish req $v:expr, $key:literal) => {
-        $v.flatten().ok_or_else(|| E::missing_field($key))?
+        $v.ok_or_else(|| E::missing_field($key))?
     };
-    (@de_finish opt $v:expr, $key:literal) => { $v.flatten() };
+    (@de_finish opt $v:expr, $key:literal) => { $v };
     (@ty req $ty:ty) => { $ty };
     (@ty opt $ty:ty) => { Option<$ty> };
-    (@read $r:ident $ty:ty, $key:literal) => {
-        if $r.peek_kind()? == $crate::json::Kind::Null {
-            $r.null()?;
-            None
-        } else {
-            Some(<$ty as $crate::message::Value>::read($r, $key)?)
+    (@finish req $v:expr, $key:literal) => {
+        $v.ok_or($crate::error::DecodeError::Missing { field: $key })?
+    };
+    (@finish opt $v:expr, $key:literal) => { $v };
+    (@check req $v:expr, $key:literal) => {
+        if $v.is_none() {
+            return Err($crate::error::DecodeError::Missing { field: $key });
         }
     };
-    (@finish req $v:expr, $key:literal) => {
-        $v.flatten().ok_or($crate::error::DecodeError::Missing { field: $key })?
+    (@check opt $v:expr, $key:literal) => {};
+    (@take req $v:expr) => {
+        match $v {
+            Some(v) => v,
+            None => return Err($crate::error::DecodeError::Missing { field: "" }),
+        }
     };
-    (@finish opt $v:expr, $key:literal) => { $v.flatten() };
+    (@take opt $v:expr) => { $v };
     (@write req $w:ident, $v:expr, $key:literal) => {
         $w.key($key);
         $crate::message::Value::write(&$v, $w);

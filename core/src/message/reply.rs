@@ -6,9 +6,9 @@ use core::fmt;
 use crate::code::{RawCode, ResultCode};
 use crate::error::DecodeError;
 use crate::field::FieldError;
-use crate::json::{Full, JStr, Kind, Reader, Writer};
+use crate::json::{Full, Kind, Reader, Writer};
 
-use super::Message;
+use super::{Fields, Message, accept_field};
 
 /// `response.description`: the platform's message text (often Korean), fully unescaped.
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -192,7 +192,7 @@ fn decode_top(
     body: &[u8],
     code: &mut heapless::String<{ crate::base::limits::CODE_CAPACITY }>,
     description: &mut heapless::String<{ Description::CAPACITY }>,
-    fields: &mut dyn FnMut(&JStr<'_>, &mut Reader<'_>) -> Result<bool, DecodeError>,
+    fields: &mut dyn Fields,
 ) -> Result<Envelope, DecodeError> {
     let mut r = Reader::new(body)?;
     if r.peek_kind()? != Kind::Object {
@@ -208,6 +208,7 @@ fn decode_top(
         has_description: false,
         enc: None,
     };
+    let mut seen = 0u32;
     let mut first = true;
     while let Some(k) = r.next_key(&mut first)? {
         if k.eq_str("response") {
@@ -237,7 +238,7 @@ fn decode_top(
                 }
                 _ => return Err(FieldError::new("encData", limit).into()),
             }
-        } else if !fields(&k, &mut r)? {
+        } else if !accept_field(fields, &mut seen, &k, &mut r)? {
             r.skip_value()?;
         }
     }
@@ -256,10 +257,30 @@ pub fn decode_body_into<R: Message, C: ResultCode>(
     out: &mut Reply<R, C>,
 ) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
     let mut partial = R::Partial::default();
-    let mut code = heapless::String::<32>::new();
-    let e = decode_top(body, &mut code, &mut out.description.0, &mut |k, r| {
-        R::accept(&mut partial, k, r)
-    })?;
+    let mut code = heapless::String::<{ crate::base::limits::CODE_CAPACITY }>::new();
+    if let Some(jwe) = decode_envelope(body, &mut code, &mut out.description.0, &mut partial)? {
+        return Ok(Some(jwe));
+    }
+    let code = RawCode::from_heapless(code);
+    if code.is_success() {
+        R::finish_into(partial, &mut out.body)?;
+    } else {
+        out.body = None;
+    }
+    out.code = C::from_raw(code);
+    Ok(None)
+}
+
+/// The endpoint-independent part of [`decode_body_into`]: the whole body, the envelope
+/// checked present (unless the body is `encData`, whose range is returned).
+#[inline(never)]
+fn decode_envelope(
+    body: &[u8],
+    code: &mut heapless::String<{ crate::base::limits::CODE_CAPACITY }>,
+    description: &mut heapless::String<{ Description::CAPACITY }>,
+    fields: &mut dyn Fields,
+) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
+    let e = decode_top(body, code, description, fields)?;
     if e.enc.is_some() {
         return Ok(e.enc);
     }
@@ -276,14 +297,19 @@ pub fn decode_body_into<R: Message, C: ResultCode>(
             field: Description::API_NAME,
         });
     }
-    let code = RawCode::from_heapless(code);
-    out.body = if code.is_success() {
-        Some(R::finish(partial)?)
-    } else {
-        None
-    };
-    out.code = C::from_raw(code);
     Ok(None)
+}
+
+/// No fields: every key but the envelope's is skipped.
+struct NoFields;
+
+impl Fields for NoFields {
+    fn keys(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn read(&mut self, _: usize, _: &mut Reader<'_>) -> Result<(), DecodeError> {
+        Ok(())
+    }
 }
 
 /// The range of the `encData` string of a JSON object body, if it has one (the envelope and
@@ -291,7 +317,7 @@ pub fn decode_body_into<R: Message, C: ResultCode>(
 pub fn find_enc_data(body: &[u8]) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
     let mut code = heapless::String::<32>::new();
     let mut description = heapless::String::new();
-    Ok(decode_top(body, &mut code, &mut description, &mut |_, _| Ok(false))?.enc)
+    Ok(decode_top(body, &mut code, &mut description, &mut NoFields)?.enc)
 }
 
 /// Decodes a response body (JSON text) of message `R` with codes `C`.
