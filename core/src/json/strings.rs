@@ -83,10 +83,11 @@ impl<'a> JStr<'a> {
         }
         out.get(..n).ok_or(None)
     }
-    /// Decodes into a `heapless::String`; `Err(None)` when it does not fit.
-    pub fn decode_to_string<const N: usize>(
+    /// Decodes into a `heapless::String` (as its view: one copy for every capacity);
+    /// `Err(None)` when it does not fit.
+    pub fn decode_to_string(
         &self,
-        out: &mut heapless::String<N>,
+        out: &mut heapless::string::StringView,
     ) -> Result<(), Option<JsonError>> {
         out.clear();
         let text = self.raw();

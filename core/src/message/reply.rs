@@ -137,14 +137,14 @@ fn read_envelope_into(
                     field: RawCode::API_NAME,
                 });
             }
-            read_string_into(r, RawCode::API_NAME, RawCode::LIMIT, code)?;
+            read_string_into(r, RawCode::API_NAME, RawCode::LIMIT, code.as_mut_view())?;
         } else if k.eq_str("description") {
             if core::mem::replace(&mut has_description, true) {
                 return Err(DecodeError::Duplicate {
                     field: Description::API_NAME,
                 });
             }
-            read_string_into(r, Description::API_NAME, Description::LIMIT, description)?;
+            read_string_into(r, Description::API_NAME, Description::LIMIT, description.as_mut_view())?;
         } else {
             r.skip_value()?;
         }
@@ -152,11 +152,12 @@ fn read_envelope_into(
     Ok((has_code, has_description))
 }
 
-fn read_string_into<const N: usize>(
+#[inline(never)]
+fn read_string_into(
     r: &mut Reader<'_>,
     key: &'static str,
     limit: &'static str,
-    out: &mut heapless::String<N>,
+    out: &mut heapless::string::StringView,
 ) -> Result<(), DecodeError> {
     if r.peek_kind()? != Kind::String {
         return Err(FieldError::new(key, limit).into());
