@@ -299,7 +299,7 @@ fn write_body(
     if creds.crypto_key_id().is_none() {
         return Err(EncodeError::MissingCryptoKeyId);
     }
-    let sealer = Sealer::new(keys.wrap, &keys.cek)?;
+    let sealer = Sealer::new(keys.wrap, keys.cek)?;
     let body_len = sealer.sealed_len(plain);
     let at = head(body_len);
     let too_small = EncodeError::BufferTooSmall { needed: at + body_len, capacity };
@@ -313,7 +313,7 @@ fn write_body(
         region.zeroize();
         return Err(e);
     }
-    let len = sealer.seal_placed(region, plain, &keys.cek, &keys.iv)?;
+    let len = sealer.seal_placed(region, plain, keys.cek, keys.iv)?;
     Ok((at, len))
 }
 

@@ -114,12 +114,12 @@ pub fn encode_reply<E: Endpoint>(
         return Ok((n, false));
     }
     let keys = crypto.seal().ok_or(EncodeError::EncryptionRequired { path: E::PATH })?;
-    let sealer = Sealer::new(keys.wrap, &keys.cek)?;
+    let sealer = Sealer::new(keys.wrap, keys.cek)?;
     let total = sealer.sealed_len(plain);
     let too_small = EncodeError::BufferTooSmall { needed: total, capacity };
     let region = out.get_mut(..total).ok_or(too_small)?;
     let offset = sealer.plaintext_offset();
     let pt = region.get_mut(offset..offset + plain).ok_or(too_small)?;
     write_reply(code, description, body, pt).map_err(|_| too_small)?;
-    Ok((sealer.seal_placed(region, plain, &keys.cek, &keys.iv)?, true))
+    Ok((sealer.seal_placed(region, plain, keys.cek, keys.iv)?, true))
 }

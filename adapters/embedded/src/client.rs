@@ -1,21 +1,33 @@
 //! The I/O of an exchange, written once for both clients.
 //!
 //! `client!()` expands to the blocking functions, `client!(async, .await)` to the async ones:
-//! the same lines, with `async` before each `fn` and `.await` after each I/O call. Everything
-//! that does no I/O (encoding, framing, decryption, decoding, wiping) is in plain functions of
-//! the crate root and the core, shared by both.
+//! the same lines, with `async` before the functions that do I/O and `.await` after each I/O
+//! call. Everything that does no I/O (encoding, framing, decryption, decoding, wiping) is in
+//! plain functions of the crate root and the core, shared by both.
+//!
+//! `call_into` and `call_raw` encode the request at once (it needs no I/O) and hand the rest
+//! to an exchange that does not depend on the endpoint: the reply is decoded through
+//! [`DecodeInto`]. In the async client this makes the future they return the same type for
+//! every endpoint — one state machine in flash, whatever the number of endpoints used.
 
 macro_rules! client {
+    // the return type of `call_into` / `call_raw`: the result, or a future of it
+    (@ret [] $lt:lifetime [$($capture:tt)*] $out:ty) => { $out };
+    (@ret [async] $lt:lifetime [$($capture:tt)*] $out:ty) => {
+        impl core::future::Future<Output = $out> + use<$($capture)*>
+    };
+
     ($($async:ident, $($await:tt)+)?) => {
         use core::ops::Range;
 
         use konaplate_core::api::{ReplyOf, Request};
         use konaplate_core::http::{Progress, ResponseHead, ResponseReader};
+        use konaplate_core::message::DecodeInto;
         use konaplate_core::request::{EncodedRequest, Session, Stamp, encode_request};
 
         use crate::{
-            Crypto, DecodeFn, EncodeFn, Error, Exchange, RawResponse, Sent, encoded, finish,
-            finish_into, open_raw, wipe_request,
+            Crypto, Error, Exchange, RawResponse, Sent, encoded, finish, finish_into, open_raw,
+            wipe_request,
         };
 
         /// Writes all of `bytes`, then flushes; a stream that accepts zero bytes is
@@ -50,66 +62,65 @@ macro_rules! client {
             }
         }
 
-        /// The endpoint-independent part of an exchange (one copy per stream type, not per
-        /// endpoint): write the encoded request and wipe it, read the response, decrypt an
-        /// `encData` body in place.
-        $($async)? fn transact<S: Read + Write>(
+        /// The endpoint-independent part of an exchange (one copy per stream and crypto type,
+        /// not per endpoint): write the encoded request and wipe it, read the response,
+        /// decrypt an `encData` body in place.
+        $($async)? fn transact<S: Read + Write, C: Crypto>(
             stream: &mut S,
-            sent_len: usize,
-            crypto: &mut dyn Crypto,
+            request: Result<EncodedRequest, Error<S::Error>>,
+            mut crypto: C,
             buf: &mut [u8],
-        ) -> Result<RawResponse, Error<S::Error>> {
-            let written = write_all(stream, buf.get(..sent_len).unwrap_or(&[])) $($($await)+)?;
-            wipe_request(buf, sent_len, written)?;
+        ) -> Result<(EncodedRequest, RawResponse), Error<S::Error>> {
+            let request = request?;
+            let written = write_all(stream, buf.get(..request.len).unwrap_or(&[])) $($($await)+)?;
+            wipe_request(buf, request.len, written)?;
             let (head, body) = read_response(stream, buf) $($($await)+)??;
-            open_raw(buf, head, body, crypto)
+            let raw = open_raw(buf, head, body, &mut crypto)?;
+            Ok((request, raw))
         }
 
         /// Sends `req` over `stream` and returns the raw response (decrypted in place when the
         /// body is `encData`), for callers that feed the exactly-once flow
-        /// ([`konaplate_core::flow`]) with [`konaplate_core::flow::Event::Response`].
-        pub $($async)? fn call_raw<R: Request, S: Read + Write, C: Crypto>(
-            stream: &mut S,
+        /// ([`konaplate_core::flow`]) with [`konaplate_core::flow::Event::Response`]. The
+        /// request is encoded when this is called.
+        pub fn call_raw<'a, R: Request, S: Read + Write, C: Crypto>(
+            stream: &'a mut S,
             session: &Session,
             stamp: &Stamp,
             req: &R,
             mut crypto: C,
-            buf: &mut [u8],
-        ) -> Result<(EncodedRequest, RawResponse), Error<S::Error>> {
-            let sent = encoded(encode_request(session, stamp, req, &mut crypto, buf), buf)?;
-            let raw = transact(stream, sent.len, &mut crypto, buf) $($($await)+)??;
-            Ok((sent, raw))
+            buf: &'a mut [u8],
+        ) -> client!(@ret [$($async)?] 'a ['a, R, S, C] Result<(EncodedRequest, RawResponse), Error<S::Error>>) {
+            let request = encoded(encode_request(session, stamp, req, &mut crypto, buf), buf);
+            transact(stream, request, crypto, buf)
         }
 
         /// Like [`call`], decoding into caller-owned storage: `out` is overwritten in place, so
-        /// no reply is ever copied (the leanest path in flash and stack).
-        pub $($async)? fn call_into<R: Request, S: Read + Write, C: Crypto>(
-            stream: &mut S,
+        /// no reply is ever copied (the leanest path in flash and stack). The request is
+        /// encoded when this is called; what is left does not depend on the endpoint.
+        pub fn call_into<'a, R: Request, S: Read + Write, C: Crypto>(
+            stream: &'a mut S,
             session: &Session,
             stamp: &Stamp,
             req: &R,
             mut crypto: C,
-            buf: &mut [u8],
-            out: &mut ReplyOf<R::Endpoint>,
-        ) -> Result<Sent, Error<S::Error>> {
-            // only these two closures depend on the endpoint; everything else is one copy per
-            // stream type
-            let mut encode = |buf: &mut [u8], crypto: &mut dyn Crypto| encode_request(session, stamp, req, crypto, buf);
-            let mut decode = |body: &[u8]| konaplate_core::message::decode_body_into(body, out);
-            exchange(stream, &mut encode, &mut crypto, buf, &mut decode) $($($await)+)?
+            buf: &'a mut [u8],
+            out: &'a mut ReplyOf<R::Endpoint>,
+        ) -> client!(@ret [$($async)?] 'a ['a, R, S, C] Result<Sent, Error<S::Error>>) {
+            let request = encoded(encode_request(session, stamp, req, &mut crypto, buf), buf);
+            exchange(stream, request, crypto, buf, out)
         }
 
         /// The endpoint-independent exchange behind [`call_into`].
-        $($async)? fn exchange<S: Read + Write>(
+        $($async)? fn exchange<S: Read + Write, C: Crypto>(
             stream: &mut S,
-            encode: &mut EncodeFn<'_>,
-            crypto: &mut dyn Crypto,
+            request: Result<EncodedRequest, Error<S::Error>>,
+            crypto: C,
             buf: &mut [u8],
-            decode: &mut DecodeFn<'_>,
+            out: &mut dyn DecodeInto,
         ) -> Result<Sent, Error<S::Error>> {
-            let request = encoded(encode(buf, crypto), buf)?;
-            let raw = transact(stream, request.len, crypto, buf) $($($await)+)??;
-            finish_into(buf, request, raw, decode)
+            let (request, raw) = transact(stream, request, crypto, buf) $($($await)+)??;
+            finish_into(buf, request, raw, out)
         }
 
         /// Sends `req` over `stream` and decodes the reply. `buf` holds the request and then

@@ -56,7 +56,7 @@ use konaplate_core::api::{Endpoint, ReplyOf};
 use konaplate_core::error::{DecodeError, EncodeError};
 use konaplate_core::http::{HttpError, ResponseHead};
 pub use konaplate_core::jwe::{Crypto, Keys, NoCrypto};
-use konaplate_core::message::decode_reply;
+use konaplate_core::message::{DecodeInto, decode_reply};
 pub use konaplate_core::request::{BUFFER_ENCRYPTED, BUFFER_PLAIN};
 use konaplate_core::request::EncodedRequest;
 use konaplate_core::response::open_body;
@@ -228,12 +228,9 @@ fn open_raw<E>(buf: &mut [u8], head: ResponseHead, body: Range<usize>, crypto: &
     Ok(RawResponse { head, body, encrypted })
 }
 
-type EncodeFn<'a> = dyn FnMut(&mut [u8], &mut dyn Crypto) -> Result<EncodedRequest, EncodeError> + 'a;
-type DecodeFn<'a> = dyn FnMut(&[u8]) -> Result<Option<Range<usize>>, DecodeError> + 'a;
-
 /// After the exchange of `call_into`: decode into the caller's storage, wipe the plaintext.
-fn finish_into<E>(buf: &mut [u8], request: EncodedRequest, raw: RawResponse, decode: &mut DecodeFn<'_>) -> Result<Sent, Error<E>> {
-    let res = decode(buf.get(raw.body.clone()).unwrap_or(&[]));
+fn finish_into<E>(buf: &mut [u8], request: EncodedRequest, raw: RawResponse, out: &mut dyn DecodeInto) -> Result<Sent, Error<E>> {
+    let res = out.decode_body(buf.get(raw.body.clone()).unwrap_or(&[]));
     wipe_plaintext(buf, &raw);
     match res {
         Ok(None) => Ok(Sent { request, head: raw.head, encrypted: raw.encrypted }),

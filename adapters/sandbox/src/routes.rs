@@ -108,7 +108,7 @@ impl<'a> ServerCrypto<'a> {
 
 impl Crypto for ServerCrypto<'_> {
     fn seal(&mut self) -> Option<SealKeys<'_>> {
-        Some(SealKeys { wrap: &mut self.client_public, cek: self.cek, iv: self.iv })
+        Some(SealKeys { wrap: &mut self.client_public, cek: &self.cek, iv: &self.iv })
     }
     fn unwrap(&mut self) -> Option<&mut dyn KeyUnwrap> {
         Some(&mut self.server_private)

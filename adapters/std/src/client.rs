@@ -491,7 +491,7 @@ struct StdCrypto<'a> {
 impl Crypto for StdCrypto<'_> {
     fn seal(&mut self) -> Option<SealKeys<'_>> {
         let wrap = self.server.as_mut()?;
-        Some(SealKeys { wrap, cek: self.cek, iv: self.iv })
+        Some(SealKeys { wrap, cek: &self.cek, iv: &self.iv })
     }
     fn unwrap(&mut self) -> Option<&mut dyn KeyUnwrap> {
         Some(self.client.as_mut()? as &mut dyn KeyUnwrap)

@@ -7,21 +7,16 @@ use zeroize::Zeroize;
 
 use super::{KeyUnwrap, KeyWrap};
 
-/// The key wrap and this request's fresh randomness, lent to the core for one request.
+/// The key wrap and this request's fresh randomness, lent to the core for one request. The
+/// CEK and IV are borrowed, never copied: they stay only where the caller keeps (and
+/// zeroizes) them.
 pub struct SealKeys<'a> {
     /// Wraps the content key to the platform's public key.
     pub wrap: &'a mut dyn KeyWrap,
-    /// This request's content-encryption key (fresh random bytes); zeroized when dropped.
-    pub cek: [u8; 16],
+    /// This request's content-encryption key (fresh random bytes).
+    pub cek: &'a [u8; 16],
     /// This request's IV (fresh random bytes).
-    pub iv: [u8; 12],
-}
-
-impl Drop for SealKeys<'_> {
-    fn drop(&mut self) {
-        self.cek.zeroize();
-        self.iv.zeroize();
-    }
+    pub iv: &'a [u8; 12],
 }
 
 /// How requests are encrypted and responses decrypted.
@@ -74,7 +69,7 @@ pub struct Keys<W: KeyWrap, U: KeyUnwrap> {
 
 impl<W: KeyWrap, U: KeyUnwrap> Crypto for Keys<W, U> {
     fn seal(&mut self) -> Option<SealKeys<'_>> {
-        Some(SealKeys { wrap: &mut self.wrap, cek: self.cek, iv: self.iv })
+        Some(SealKeys { wrap: &mut self.wrap, cek: &self.cek, iv: &self.iv })
     }
     fn unwrap(&mut self) -> Option<&mut dyn KeyUnwrap> {
         Some(&mut self.unwrap)

@@ -10,8 +10,8 @@ mod reply;
 pub(crate) mod serde;
 
 pub use reply::{
-    ApiError, Body, Description, Reply, decode_body, decode_body_into, decode_reply, encode_reply,
-    find_enc_data,
+    ApiError, Body, DecodeInto, Description, Reply, decode_body, decode_body_into, decode_reply,
+    encode_reply, find_enc_data,
 };
 use crate::error::DecodeError;
 use crate::field::{

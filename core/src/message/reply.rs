@@ -313,6 +313,20 @@ impl Fields for NoFields {
     }
 }
 
+/// A reply being decoded, as a trait object: it lets one copy of a client's exchange (and one
+/// async state machine) serve every endpoint, the reply's type being the only per-endpoint
+/// part.
+pub trait DecodeInto {
+    /// [`decode_body_into`] into `self`.
+    fn decode_body(&mut self, body: &[u8]) -> Result<Option<core::ops::Range<usize>>, DecodeError>;
+}
+
+impl<R: Message, C: ResultCode> DecodeInto for Reply<R, C> {
+    fn decode_body(&mut self, body: &[u8]) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
+        decode_body_into(body, self)
+    }
+}
+
 /// The range of the `encData` string of a JSON object body, if it has one (the envelope and
 /// other fields are checked for syntax only).
 pub fn find_enc_data(body: &[u8]) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
