@@ -880,5 +880,7 @@ void konaplate_session_wipe(struct konaplate_session *session);
 
 #endif  /* KONAPLATE_H */
 
+/* Storage sizes in bytes; both objects need the alignment of uint64_t (8 bytes at most). */
 #define KONAPLATE_SESSION_SIZE (KONAPLATE_SESSION_WORDS * 8)
 #define KONAPLATE_FLOW_SIZE (KONAPLATE_FLOW_WORDS * 8)
+#define KONAPLATE_STORAGE_ALIGN 8
