@@ -14,6 +14,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+/* Storage sizes in bytes; both objects need the alignment of uint64_t (8 bytes at most). */
+#define KONAPLATE_SESSION_SIZE (KONAPLATE_SESSION_WORDS * 8)
+#define KONAPLATE_FLOW_SIZE (KONAPLATE_FLOW_WORDS * 8)
+#define KONAPLATE_STORAGE_ALIGN 8
 
 // Most plans a list answer holds.
 #define KONAPLATE_MAX_LIST_ITEMS 16
@@ -879,8 +883,3 @@ void konaplate_session_wipe(struct konaplate_session *session);
 #endif  // __cplusplus
 
 #endif  /* KONAPLATE_H */
-
-/* Storage sizes in bytes; both objects need the alignment of uint64_t (8 bytes at most). */
-#define KONAPLATE_SESSION_SIZE (KONAPLATE_SESSION_WORDS * 8)
-#define KONAPLATE_FLOW_SIZE (KONAPLATE_FLOW_WORDS * 8)
-#define KONAPLATE_STORAGE_ALIGN 8
