@@ -276,3 +276,11 @@ impl KeyUnwrap for NoRsa {
         Ok(16)
     }
 }
+
+/// The embedded client's whole exchange for a charge over `stream` (a recorded answer):
+/// encode, sign, write, read, frame and decode into caller storage.
+pub fn embedded_charge<S: embedded_io::Read + embedded_io::Write>(stream: &mut S, c: &Ctx, buf: &mut [u8], s: &mut Slots) -> bool {
+    let req = ChargeRequest { sequence_id: seq(), user_id: user(), amount: ChargeAmount::new(50_000).unwrap(), one_time_token: tok(), dcvv: dcvv(), merchant_id: MerchantId::new("100000000000101").unwrap() };
+    let sent = konaplate_embedded::call_into(stream, &c.session, &c.stamp, &req, NoCrypto, buf, &mut s.charge);
+    sent.is_ok() && s.charge.is_success()
+}

@@ -25,7 +25,7 @@ mod strings;
 mod write;
 
 pub use numbers::JNum;
-pub use read::Reader;
+pub use read::{NextKey, Reader};
 pub use strings::{JStr, Unescape};
 pub use write::{Full, Writer};
 

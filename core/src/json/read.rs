@@ -2,6 +2,17 @@
 
 use super::{JNum, JStr, JsonError, JsonErrorKind, Kind, MAX_DEPTH, offset32};
 
+/// What [`Reader::next_key_expecting`] found.
+#[derive(Clone, Copy, Debug)]
+pub enum NextKey<'a> {
+    /// The object ended (its `}` was consumed).
+    End,
+    /// The expected key (its `:` was consumed).
+    Expected,
+    /// Another key (its `:` was consumed).
+    Other(JStr<'a>),
+}
+
 /// A pull reader over one JSON text.
 #[derive(Clone, Debug)]
 pub struct Reader<'a> {
@@ -120,11 +131,24 @@ impl<'a> Reader<'a> {
     #[cfg_attr(not(target_os = "none"), inline(always))]
     #[cfg_attr(target_os = "none", inline)]
     pub fn next_key(&mut self, first: &mut bool) -> Res<Option<JStr<'a>>> {
+        Ok(match self.next_key_expecting(first, b"")? {
+            NextKey::End => None,
+            NextKey::Expected => None,
+            NextKey::Other(k) => Some(k),
+        })
+    }
+
+    /// Like [`Reader::next_key`], matching the key in place against `expected` first (the
+    /// key a caller expects next, in documented order; empty: none): a match costs one
+    /// comparison and no scan. `expected` must be plain ASCII without `"` or `\\`.
+    #[cfg_attr(not(target_os = "none"), inline(always))]
+    #[cfg_attr(target_os = "none", inline)]
+    pub fn next_key_expecting(&mut self, first: &mut bool, expected: &[u8]) -> Res<NextKey<'a>> {
         let b = self.peek_ws()?;
         if b == b'}' {
             self.pos += 1;
             self.depth = self.depth.saturating_sub(1);
-            return Ok(None);
+            return Ok(NextKey::End);
         }
         if !*first {
             if b != b',' {
@@ -136,7 +160,16 @@ impl<'a> Reader<'a> {
         if self.peek_ws()? != b'"' {
             return self.err(JsonErrorKind::UnexpectedByte);
         }
-        let key = self.string_at_quote()?;
+        if !expected.is_empty() {
+            let start = self.pos + 1;
+            let end = start + expected.len();
+            if self.s.get(start..end) == Some(expected) && self.s.get(end) == Some(&b'"') {
+                self.pos = end + 1;
+                self.expect(b':')?;
+                return Ok(NextKey::Expected);
+            }
+        }
+        let key = self.key_at_quote()?;
         if key.has_escapes() {
             // keys of the objects we read are decoded, so they must be valid text (a lone
             // surrogate is an error, as for any kept string); keys inside skipped values are
@@ -146,7 +179,7 @@ impl<'a> Reader<'a> {
             }
         }
         self.expect(b':')?;
-        Ok(Some(key))
+        Ok(NextKey::Other(key))
     }
 
     /// Consumes `[`.
@@ -225,6 +258,31 @@ impl<'a> Reader<'a> {
         self.string_at_quote()
     }
 
+    /// Reads a key whose opening quote is the current byte: keys are short ASCII words, read
+    /// byte by byte; anything else (an escape, a non-ASCII byte) goes the general way.
+    #[cfg_attr(not(target_os = "none"), inline(always))]
+    #[cfg_attr(target_os = "none", inline)]
+    fn key_at_quote(&mut self) -> Res<JStr<'a>> {
+        let start = self.pos + 1;
+        let mut i = start;
+        while let Some(&b) = self.s.get(i) {
+            if b == b'"' {
+                self.pos = i + 1;
+                return Ok(JStr {
+                    raw: self.s.get(start..i).unwrap_or(&[]),
+                    text: None,
+                    escaped: false,
+                    offset: start,
+                });
+            }
+            if b == b'\\' || !(0x20..0x80).contains(&b) {
+                break;
+            }
+            i += 1;
+        }
+        self.string_at_quote()
+    }
+
     /// Reads a string whose opening quote is the current byte.
     #[cfg_attr(not(target_os = "none"), inline(always))]
     #[cfg_attr(target_os = "none", inline)]
@@ -289,11 +347,83 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Reads a string value and decodes it into `out` in the same pass: runs of plain bytes are
+    /// validated as UTF-8 (once) and copied, escapes decoded. `Err(None)`: it does not fit
+    /// `out` (the string was still consumed only if it was read to its end).
+    pub fn string_into(&mut self, out: &mut heapless::string::StringView) -> Result<(), Option<JsonError>> {
+        out.clear();
+        if self.peek_ws().map_err(Some)? != b'"' {
+            return self.err(JsonErrorKind::UnexpectedByte).map_err(Some);
+        }
+        self.pos += 1;
+        loop {
+            let start = self.pos;
+            let non_ascii = self.skip_plain();
+            if self.pos >= self.s.len() {
+                // the text ends inside the string: truncated, whatever the run holds
+                return self.err(JsonErrorKind::UnexpectedEnd).map_err(Some);
+            }
+            let run = self.s.get(start..self.pos).unwrap_or(&[]);
+            if !run.is_empty() {
+                let text = core::str::from_utf8(run).map_err(|e| {
+                    Some(JsonError {
+                        kind: if non_ascii { JsonErrorKind::InvalidUtf8 } else { JsonErrorKind::UnexpectedByte },
+                        offset: offset32(start + e.valid_up_to()),
+                    })
+                })?;
+                out.push_str(text).map_err(|_| None)?;
+            }
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    let (c, used) = super::strings::decode_escape(self.s, self.pos).map_err(|kind| {
+                        // an escape cut off by the end of the text is a truncation
+                        let rest = self.s.get(self.pos + 1..).unwrap_or(&[]);
+                        let kind = if rest.contains(&b'"') { kind } else { JsonErrorKind::UnexpectedEnd };
+                        Some(JsonError {
+                            kind,
+                            offset: offset32(self.pos),
+                        })
+                    })?;
+                    self.pos += used;
+                    out.push(c).map_err(|_| None)?;
+                }
+                Some(_) => return self.err(JsonErrorKind::ControlCharacter).map_err(Some),
+                None => return self.err(JsonErrorKind::UnexpectedEnd).map_err(Some),
+            }
+        }
+    }
+
     /// Reads a number token (syntax-checked).
     #[inline]
     pub fn number(&mut self) -> Res<JNum<'a>> {
         self.ws();
         let start = self.pos;
+        // the common case first: a non-negative integer of at most 19 digits (no overflow
+        // possible) ending the number
+        let mut v: u64 = 0;
+        let mut i = start;
+        while let Some(&d) = self.s.get(i) {
+            let x = d.wrapping_sub(b'0');
+            if x > 9 || i - start == 19 {
+                break;
+            }
+            v = v * 10 + u64::from(x);
+            i += 1;
+        }
+        let n = i - start;
+        let leading_zero = n > 1 && self.s.get(start) == Some(&b'0');
+        let continues = matches!(self.s.get(i), Some(b'0'..=b'9' | b'.' | b'e' | b'E'));
+        if n > 0 && !leading_zero && !continues {
+            self.pos = i;
+            return Ok(JNum {
+                raw: self.s.get(start..i).unwrap_or(&[]),
+                int: Some(v),
+            });
+        }
         let negative = self.peek() == Some(b'-');
         if negative {
             self.pos += 1;

@@ -144,7 +144,7 @@ fn hex4_at(b: &[u8], at: usize) -> Option<u32> {
 /// Decodes the escape starting at `b[i] == '\\'`: the character and the bytes it used.
 /// Surrogate pairs combine; a lone surrogate is an error.
 #[inline]
-fn decode_escape(b: &[u8], i: usize) -> Result<(char, usize), JsonErrorKind> {
+pub(super) fn decode_escape(b: &[u8], i: usize) -> Result<(char, usize), JsonErrorKind> {
     let simple = match b.get(i + 1) {
         Some(b'"') => '"',
         Some(b'\\') => '\\',

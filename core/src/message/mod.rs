@@ -19,7 +19,7 @@ use crate::field::{
     DateTime14, Dcvv, FieldError, MerchantId, NrNumber, OneTimeToken, Par, Percent1,
     RefundNrNumber, SequenceId, TokenType, UserId, Won,
 };
-use crate::json::{Full, JStr, Kind, Reader, Writer};
+use crate::json::{Full, JStr, Kind, NextKey, Reader, Writer};
 
 /// A JSON value of a typed field.
 pub trait Value: Sized {
@@ -65,6 +65,14 @@ pub fn read_into<T: Value>(slot: &mut Option<T>, r: &mut Reader<'_>, key: &'stat
     T::read_into(slot, r, key)
 }
 
+/// What the decoding loop of one object remembers: which keys were seen (for duplicates) and
+/// where the next key is expected (objects usually list their keys in the documented order).
+#[derive(Default)]
+pub(crate) struct Seen {
+    bits: u32,
+    next: usize,
+}
+
 /// Offers the value of `key` to `fields` (one copy for every message): a known key's value is
 /// read into its slot, `null` counts as absent, a key seen twice is
 /// [`DecodeError::Duplicate`] (even after a `null`, as serde does). `Ok(false)`: not one of
@@ -72,25 +80,51 @@ pub fn read_into<T: Value>(slot: &mut Option<T>, r: &mut Reader<'_>, key: &'stat
 #[inline(never)]
 pub(crate) fn accept_field(
     fields: &mut dyn Fields,
-    seen: &mut u32,
+    seen: &mut Seen,
     key: &JStr<'_>,
     r: &mut Reader<'_>,
 ) -> Result<bool, DecodeError> {
-    let keys = fields.keys();
-    let Some(i) = key_index(key, keys) else {
+    let Some(i) = key_index_from(key, fields.keys(), seen.next) else {
         return Ok(false);
     };
-    let bit = 1u32.checked_shl(i as u32).unwrap_or(0);
-    if *seen & bit != 0 {
-        return Err(DecodeError::Duplicate { field: keys.get(i).copied().unwrap_or("") });
-    }
-    *seen |= bit;
-    if r.peek_kind()? == Kind::Null {
-        r.null()?;
-    } else {
-        fields.read(i, r)?;
-    }
+    accept_index(fields, seen, i, r)?;
     Ok(true)
+}
+
+/// Reads the value of field `i` (found by its key): duplicates refused, `null` absent.
+#[inline(never)]
+pub(crate) fn accept_index(fields: &mut dyn Fields, seen: &mut Seen, i: usize, r: &mut Reader<'_>) -> Result<(), DecodeError> {
+    let bit = 1u32.checked_shl(i as u32).unwrap_or(0);
+    if seen.bits & bit != 0 {
+        return Err(DecodeError::Duplicate { field: fields.keys().get(i).copied().unwrap_or("") });
+    }
+    seen.bits |= bit;
+    seen.next = i + 1;
+    if r.peek_kind()? == Kind::Null {
+        Ok(r.null()?)
+    } else {
+        fields.read(i, r)
+    }
+}
+
+impl Seen {
+    /// The key expected next (the one after the last matched), as bytes; empty: none.
+    #[inline]
+    pub(crate) fn expected<'k>(&self, keys: &'k [&'k str]) -> &'k [u8] {
+        keys.get(self.next).map_or(&[], |k| k.as_bytes())
+    }
+}
+
+/// The position of `key` in `keys`, trying `keys[next]` first (the key that follows the last
+/// one matched, in documented order) before scanning them all.
+#[inline]
+fn key_index_from(key: &JStr<'_>, keys: &[&str], next: usize) -> Option<usize> {
+    if let Some(k) = keys.get(next)
+        && key.eq_str(k)
+    {
+        return Some(next);
+    }
+    key_index(key, keys)
 }
 
 /// Scratch size for decoding an ASCII field value (the longest is 50 bytes).
@@ -319,14 +353,23 @@ fn read_fields(r: &mut Reader<'_>, key: &'static str, fields: &mut dyn Fields) -
         return Err(FieldError::new(key, "a JSON object").into());
     }
     r.begin_object()?;
-    let mut seen = 0u32;
+    let mut seen = Seen::default();
     let mut first = true;
-    while let Some(k) = r.next_key(&mut first)? {
-        if !accept_field(fields, &mut seen, &k, r)? {
-            r.skip_value()?;
+    loop {
+        let keys = fields.keys();
+        match r.next_key_expecting(&mut first, seen.expected(keys))? {
+            NextKey::End => return Ok(()),
+            NextKey::Expected => {
+                let i = seen.next;
+                accept_index(fields, &mut seen, i, r)?
+            }
+            NextKey::Other(k) => {
+                if !accept_field(fields, &mut seen, &k, r)? {
+                    r.skip_value()?;
+                }
+            }
         }
     }
-    Ok(())
 }
 
 /// Encodes message `m` as a JSON object into `out`; returns the length.

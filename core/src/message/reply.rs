@@ -6,9 +6,9 @@ use core::fmt;
 use crate::code::{RawCode, ResultCode};
 use crate::error::DecodeError;
 use crate::field::FieldError;
-use crate::json::{Full, Kind, Reader, Writer};
+use crate::json::{Full, Kind, NextKey, Reader, Writer};
 
-use super::{Fields, Message, accept_field};
+use super::{Fields, Message, Seen, accept_field, accept_index};
 
 /// `response.description`: the platform's message text (often Korean), fully unescaped.
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -130,15 +130,28 @@ fn read_envelope_into(
     r.begin_object()?;
     let (mut has_code, mut has_description) = (false, false);
     let mut first = true;
-    while let Some(k) = r.next_key(&mut first)? {
-        if k.eq_str("code") {
+    loop {
+        // `code` then `description`, matched in place; anything else the general way
+        let expected: &[u8] = if !has_code {
+            b"code"
+        } else if !has_description {
+            b"description"
+        } else {
+            b""
+        };
+        let (is_code, is_description) = match r.next_key_expecting(&mut first, expected)? {
+            NextKey::End => break,
+            NextKey::Expected => (!has_code, has_code),
+            NextKey::Other(k) => (k.eq_str("code"), k.eq_str("description")),
+        };
+        if is_code {
             if core::mem::replace(&mut has_code, true) {
                 return Err(DecodeError::Duplicate {
                     field: RawCode::API_NAME,
                 });
             }
             read_string_into(r, RawCode::API_NAME, RawCode::LIMIT, code.as_mut_view())?;
-        } else if k.eq_str("description") {
+        } else if is_description {
             if core::mem::replace(&mut has_description, true) {
                 return Err(DecodeError::Duplicate {
                     field: Description::API_NAME,
@@ -162,7 +175,7 @@ fn read_string_into(
     if r.peek_kind()? != Kind::String {
         return Err(FieldError::new(key, limit).into());
     }
-    r.string()?.decode_to_string(out).map_err(|e| match e {
+    r.string_into(out).map_err(|e| match e {
         Some(j) => DecodeError::Json(j),
         None => DecodeError::Field(FieldError::new(key, limit)),
     })
@@ -209,10 +222,23 @@ fn decode_top(
         has_description: false,
         enc: None,
     };
-    let mut seen = 0u32;
+    let mut seen = Seen::default();
     let mut first = true;
-    while let Some(k) = r.next_key(&mut first)? {
-        if k.eq_str("response") {
+    loop {
+        // the envelope usually comes first, then the fields in documented order: each key is
+        // matched in place against the one expected
+        let expected = if env_seen { seen.expected(fields.keys()) } else { b"response" };
+        let k = match r.next_key_expecting(&mut first, expected)? {
+            NextKey::End => break,
+            NextKey::Expected if env_seen => {
+                let i = seen.next;
+                accept_index(fields, &mut seen, i, &mut r)?;
+                continue;
+            }
+            NextKey::Expected => None,
+            NextKey::Other(k) => Some(k),
+        };
+        if k.is_none_or(|k| k.eq_str("response")) {
             if core::mem::replace(&mut env_seen, true) {
                 return Err(DecodeError::Duplicate { field: "response" });
             }
@@ -222,7 +248,7 @@ fn decode_top(
                 (e.has_code, e.has_description) = read_envelope_into(&mut r, code, description)?;
                 e.has_env = true;
             }
-        } else if k.eq_str("encData") {
+        } else if k.is_some_and(|k| k.eq_str("encData")) {
             if core::mem::replace(&mut enc_seen, true) {
                 return Err(DecodeError::Duplicate { field: "encData" });
             }
@@ -239,7 +265,9 @@ fn decode_top(
                 }
                 _ => return Err(FieldError::new("encData", limit).into()),
             }
-        } else if !accept_field(fields, &mut seen, &k, &mut r)? {
+        } else if let Some(k) = k
+            && !accept_field(fields, &mut seen, &k, &mut r)?
+        {
             r.skip_value()?;
         }
     }
