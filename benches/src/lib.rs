@@ -98,6 +98,21 @@ pub fn hmac_floor(body: &[u8]) -> [u8; 32] {
 
 /// A realistic response body of endpoint `i`: Korean description with escapes and an
 /// unknown field, as the platform adds fields over time.
+/// The HMAC key state after the key is absorbed (what a signer keeps between requests).
+pub fn hmac_keyed() -> hmac::Hmac<sha2::Sha256> {
+    use hmac::Mac;
+    hmac::Hmac::<sha2::Sha256>::new_from_slice(b"kona-sandbox-secret-0001").unwrap()
+}
+
+/// The HMAC-SHA256 of `body` from a keyed state kept between requests: the least any signer
+/// must do per request.
+pub fn hmac_keyed_floor(keyed: &hmac::Hmac<sha2::Sha256>, body: &[u8]) -> [u8; 32] {
+    use hmac::Mac;
+    let mut m = keyed.clone();
+    m.update(body);
+    m.finalize().into_bytes().into()
+}
+
 pub fn response_body(i: usize) -> Vec<u8> {
     let env = r#""response":{"code":"000_000","description":"\uc131\uacf5 (정상 처리되었습니다)"},"traceId":"a1b2c3d4e5f6","#;
     let fields = match i {

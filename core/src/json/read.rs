@@ -402,28 +402,6 @@ impl<'a> Reader<'a> {
     pub fn number(&mut self) -> Res<JNum<'a>> {
         self.ws();
         let start = self.pos;
-        // the common case first: a non-negative integer of at most 19 digits (no overflow
-        // possible) ending the number
-        let mut v: u64 = 0;
-        let mut i = start;
-        while let Some(&d) = self.s.get(i) {
-            let x = d.wrapping_sub(b'0');
-            if x > 9 || i - start == 19 {
-                break;
-            }
-            v = v * 10 + u64::from(x);
-            i += 1;
-        }
-        let n = i - start;
-        let leading_zero = n > 1 && self.s.get(start) == Some(&b'0');
-        let continues = matches!(self.s.get(i), Some(b'0'..=b'9' | b'.' | b'e' | b'E'));
-        if n > 0 && !leading_zero && !continues {
-            self.pos = i;
-            return Ok(JNum {
-                raw: self.s.get(start..i).unwrap_or(&[]),
-                int: Some(v),
-            });
-        }
         let negative = self.peek() == Some(b'-');
         if negative {
             self.pos += 1;
