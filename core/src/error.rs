@@ -31,6 +31,12 @@ pub enum EncodeError {
     Field(FieldError),
     /// The RSA key wrap failed (JWE).
     KeyWrap,
+    /// The endpoint's request is Encrypted and this build has no JWE (feature `jwe`): nothing
+    /// was written.
+    JweDisabled {
+        /// The endpoint's path.
+        path: &'static str,
+    },
 }
 
 impl fmt::Display for EncodeError {
@@ -53,6 +59,9 @@ impl fmt::Display for EncodeError {
             }
             EncodeError::Field(e) => fmt::Display::fmt(e, f),
             EncodeError::KeyWrap => f.write_str("RSA-OAEP-256 key wrap failed"),
+            EncodeError::JweDisabled { path } => {
+                write!(f, "{path}: the request is Encrypted and this build has no JWE (feature `jwe`)")
+            }
         }
     }
 }

@@ -11,7 +11,9 @@ use zeroize::Zeroize;
 
 use crate::api::{Endpoint, Request};
 use crate::error::{DecodeError, EncodeError};
-use crate::jwe::{Crypto, Sealer, open_in_place};
+use crate::jwe::Crypto;
+#[cfg(feature = "jwe")]
+use crate::jwe::Sealer;
 use crate::message::{decode_message, find_enc_data};
 use crate::field::{
     AccessKey, AspId, BasePath, CorrelationId, CryptoKeyId, Host, SecretKey, TimeZone, Timestamp,
@@ -295,6 +297,21 @@ fn write_body(
         encode_fields(request, body).map_err(|_| too_small)?;
         return Ok((at, plain));
     }
+    seal_body(e, request, crypto, creds, out, head, plain)
+}
+
+/// The sealed half of [`write_body`].
+#[cfg(feature = "jwe")]
+fn seal_body(
+    e: EndpointInfo,
+    request: &dyn WriteFields,
+    crypto: &mut dyn Crypto,
+    creds: &Credentials,
+    out: &mut [u8],
+    head: &mut dyn FnMut(usize) -> usize,
+    plain: usize,
+) -> Result<(usize, usize), EncodeError> {
+    let capacity = out.len();
     let keys = crypto.seal().ok_or(EncodeError::EncryptionRequired { path: e.path })?;
     if creds.crypto_key_id().is_none() {
         return Err(EncodeError::MissingCryptoKeyId);
@@ -317,6 +334,20 @@ fn write_body(
     Ok((at, len))
 }
 
+/// Without the `jwe` feature an Encrypted request is refused; nothing is written.
+#[cfg(not(feature = "jwe"))]
+fn seal_body(
+    e: EndpointInfo,
+    _: &dyn WriteFields,
+    _: &mut dyn Crypto,
+    _: &Credentials,
+    _: &mut [u8],
+    _: &mut dyn FnMut(usize) -> usize,
+    _: usize,
+) -> Result<(usize, usize), EncodeError> {
+    Err(EncodeError::JweDisabled { path: e.path })
+}
+
 /// Server side (the sandbox): decodes the request body of endpoint `E`, decrypting an
 /// `encData` body in place with `crypto`'s key unwrap. The request of an Encrypted endpoint
 /// must come encrypted. The plaintext is wiped from `body` afterwards.
@@ -327,8 +358,7 @@ pub fn decode_request<E: Endpoint>(body: &mut [u8], mut crypto: impl Crypto) -> 
         }
         return decode_message::<E::Request>(body);
     };
-    let unwrap = crypto.unwrap().ok_or(DecodeError::Encrypted)?;
-    let plain = open_in_place(body, jwe, unwrap)?;
+    let plain = crate::response::open_jwe(body, jwe, &mut crypto)?;
     let res = decode_message::<E::Request>(body.get(plain.clone()).unwrap_or(&[]));
     if let Some(p) = body.get_mut(plain) {
         p.zeroize();

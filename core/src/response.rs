@@ -13,7 +13,9 @@ use crate::api::{Encryption, Endpoint, ReplyOf};
 use crate::error::{DecodeError, EncodeError};
 use crate::http::{Framing, ResponseHead, whole_response};
 use crate::json::{Full, JsonErrorKind};
-use crate::jwe::{Crypto, Sealer, open_in_place};
+use crate::jwe::Crypto;
+#[cfg(feature = "jwe")]
+use crate::jwe::{Sealer, open_in_place};
 use crate::message::{decode_body_into, encode_reply as write_reply, find_enc_data};
 
 /// A decoded HTTP response of endpoint `E`.
@@ -60,11 +62,23 @@ pub fn decode_response<E: Endpoint>(
 pub fn open_body(body: &mut [u8], mut crypto: impl Crypto) -> Result<(bool, Range<usize>), DecodeError> {
     match find_enc_data(body)? {
         None => Ok((false, 0..body.len())),
-        Some(jwe) => {
-            let unwrap = crypto.unwrap().ok_or(DecodeError::Encrypted)?;
-            Ok((true, open_in_place(body, jwe, unwrap)?))
-        }
+        Some(jwe) => Ok((true, open_jwe(body, jwe, &mut crypto)?)),
     }
+}
+
+/// Decrypts the JWE at `body[jwe]` in place with `crypto`'s key unwrap; the plaintext's
+/// range. Without an unwrap, or in a build without the `jwe` feature:
+/// [`DecodeError::Encrypted`].
+#[cfg(feature = "jwe")]
+pub(crate) fn open_jwe(body: &mut [u8], jwe: Range<usize>, crypto: &mut dyn Crypto) -> Result<Range<usize>, DecodeError> {
+    let unwrap = crypto.unwrap().ok_or(DecodeError::Encrypted)?;
+    Ok(open_in_place(body, jwe, unwrap)?)
+}
+
+/// Without the `jwe` feature an `encData` answer cannot be opened.
+#[cfg(not(feature = "jwe"))]
+pub(crate) fn open_jwe(_: &mut [u8], _: Range<usize>, _: &mut dyn Crypto) -> Result<Range<usize>, DecodeError> {
+    Err(DecodeError::Encrypted)
 }
 
 /// Decodes the body of endpoint `E`'s answer into `out` (decrypting it first when it is
@@ -113,6 +127,19 @@ pub fn encode_reply<E: Endpoint>(
         let n = write_reply(code, description, body, out).map_err(|Full { needed }| EncodeError::BufferTooSmall { needed, capacity })?;
         return Ok((n, false));
     }
+    seal_reply::<E>(code, description, body, &mut crypto, out, plain)
+}
+
+#[cfg(feature = "jwe")]
+fn seal_reply<E: Endpoint>(
+    code: &str,
+    description: &str,
+    body: Option<&E::Response>,
+    crypto: &mut dyn Crypto,
+    out: &mut [u8],
+    plain: usize,
+) -> Result<(usize, bool), EncodeError> {
+    let capacity = out.len();
     let keys = crypto.seal().ok_or(EncodeError::EncryptionRequired { path: E::PATH })?;
     let sealer = Sealer::new(keys.wrap, keys.cek)?;
     let total = sealer.sealed_len(plain);
@@ -122,4 +149,17 @@ pub fn encode_reply<E: Endpoint>(
     let pt = region.get_mut(offset..offset + plain).ok_or(too_small)?;
     write_reply(code, description, body, pt).map_err(|_| too_small)?;
     Ok((sealer.seal_placed(region, plain, keys.cek, keys.iv)?, true))
+}
+
+/// Without the `jwe` feature an Encrypted answer cannot be written.
+#[cfg(not(feature = "jwe"))]
+fn seal_reply<E: Endpoint>(
+    _: &str,
+    _: &str,
+    _: Option<&E::Response>,
+    _: &mut dyn Crypto,
+    _: &mut [u8],
+    _: usize,
+) -> Result<(usize, bool), EncodeError> {
+    Err(EncodeError::JweDisabled { path: E::PATH })
 }

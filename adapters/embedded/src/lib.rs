@@ -36,6 +36,7 @@
 //!
 //! | feature | default | what it does |
 //! |---|---|---|
+//! | `jwe` | yes | seal Encrypted requests and open `encData` answers (AES-GCM); without it, plain-only and no AES in the image |
 //! | `a256gcm` | yes | accept A256GCM-encrypted answers (the core's feature) |
 //! | `async` | no | the async client `asynch` (embedded-io-async 0.7) |
 //! | `compact` | no | the core's smaller SHA-256 |

@@ -146,6 +146,7 @@ impl From<EncodeError> for Failure {
             EncodeError::EncryptionRequired { .. } => konaplate_result::EncryptionRequired,
             EncodeError::MissingCryptoKeyId => konaplate_result::MissingCryptoKeyId,
             EncodeError::KeyWrap => konaplate_result::KeyWrapFailed,
+            EncodeError::JweDisabled { .. } => konaplate_result::EncryptionRequired,
             _ => konaplate_result::InvalidArgument,
         };
         Failure::new(result, format_args!("{e}"))

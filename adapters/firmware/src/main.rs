@@ -6,6 +6,9 @@
 use cortex_m_rt::entry;
 use cortex_m_semihosting::debug;
 use konaplate_firmware_example::{blocking, digits, out, paint_stack, peak_stack};
+// defmt's frames go out through semihosting (the size table's "+defmt" image)
+#[cfg(feature = "defmt")]
+use defmt_semihosting as _;
 
 #[entry]
 fn main() -> ! {

@@ -1,6 +1,9 @@
 //! Base64: unpadded base64url in place (JWE) and the padded standard form of 32 bytes
 //! (the Tran-Token signature).
 
+// decoding serves only JWE (feature `jwe`)
+#![cfg_attr(not(feature = "jwe"), allow(dead_code))]
+
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// Characters for `n` input bytes.

@@ -1,0 +1,303 @@
+//! Sealing and opening: A128GCM (and A256GCM when opening, feature `a256gcm`) in place, the
+//! compact serialization, the `{"encData":…}` wrapper. Present with the `jwe` feature.
+
+use core::ops::Range;
+
+use aes_gcm::aead::AeadInPlace;
+use aes_gcm::aead::generic_array::GenericArray;
+#[cfg(feature = "a256gcm")]
+use aes_gcm::Aes256Gcm;
+use aes_gcm::{Aes128Gcm, KeyInit};
+use zeroize::Zeroize;
+
+use super::*;
+use crate::json::{Kind, Reader};
+
+/// Turns the plaintext JSON at `buf[..plaintext_len]` into `{"encData":"<JWE>"}` in place
+/// (A128GCM with `cek`/`iv`, CEK wrapped by `wrap`). Returns the wrapper's length.
+pub fn seal_in_place<W: KeyWrap + ?Sized>(
+    buf: &mut [u8],
+    plaintext_len: usize,
+    wrap: &mut W,
+    cek: &[u8; 16],
+    iv: &[u8; 12],
+) -> Result<usize, SealError> {
+    let sealer = Sealer::new(wrap, cek)?;
+    let total = sealer.sealed_len(plaintext_len);
+    let capacity = buf.len();
+    if capacity < total || capacity < plaintext_len {
+        return Err(SealError::BufferTooSmall { needed: total, capacity });
+    }
+    // move the plaintext to where its base64url will start
+    buf.copy_within(0..plaintext_len, sealer.plaintext_offset());
+    sealer.seal_placed(buf, plaintext_len, cek, iv)
+}
+
+/// A content key already wrapped to the platform's key: seals a plaintext written straight
+/// where it is encrypted ([`Sealer::plaintext_offset`]), so nothing is moved.
+pub struct Sealer {
+    bytes: [u8; MAX_WRAPPED_KEY],
+    len: usize,
+}
+
+impl Sealer {
+    /// Wraps `cek` with `wrap`.
+    pub fn new<W: KeyWrap + ?Sized>(wrap: &mut W, cek: &[u8; 16]) -> Result<Self, SealError> {
+        let mut bytes = [0u8; MAX_WRAPPED_KEY];
+        let len = wrap.wrap_key(cek, &mut bytes).map_err(|_| SealError::KeyWrap)?;
+        if len > MAX_WRAPPED_KEY {
+            return Err(SealError::KeyWrap);
+        }
+        Ok(Self { bytes, len })
+    }
+    fn bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
+    /// Length of the wrapper for a plaintext of `plaintext_len` bytes.
+    pub const fn sealed_len(&self, plaintext_len: usize) -> usize {
+        sealed_len(plaintext_len, self.len)
+    }
+    /// Where the plaintext (then its base64url) starts inside the wrapper.
+    pub const fn plaintext_offset(&self) -> usize {
+        ENC_PREFIX.len() + HEADER_B64_LEN + 1 + crate::base::base64::encoded_len(self.len) + 1 + IV_B64_LEN + 1
+    }
+
+    /// Seals the plaintext at `buf[self.plaintext_offset()..][..plaintext_len]` into the
+    /// wrapper `{"encData":"<JWE>"}` starting at `buf[0]`; returns its length. On error the
+    /// region is zeroized: no plaintext is left behind.
+    pub fn seal_placed(
+        &self,
+        buf: &mut [u8],
+        plaintext_len: usize,
+        cek: &[u8; 16],
+        iv: &[u8; 12],
+    ) -> Result<usize, SealError> {
+        let res = self.seal_inner(buf, plaintext_len, cek, iv);
+        if res.is_err() {
+            buf.zeroize();
+        }
+        res
+    }
+
+    fn seal_inner(
+        &self,
+        buf: &mut [u8],
+        plaintext_len: usize,
+        cek: &[u8; 16],
+        iv: &[u8; 12],
+    ) -> Result<usize, SealError> {
+        let total = self.sealed_len(plaintext_len);
+        let too_small = SealError::BufferTooSmall { needed: total, capacity: buf.len() };
+        let c_off = self.plaintext_offset();
+        if buf.len() < total {
+            return Err(too_small);
+        }
+        let (front, rest) = buf.split_at_mut(c_off);
+        // header first: it is the AAD
+        let mut pos = 0;
+        put(front, &mut pos, ENC_PREFIX).ok_or(too_small)?;
+        let h_start = pos;
+        pos += crate::base::base64::encode(PROTECTED_HEADER.as_bytes(), front.get_mut(pos..).ok_or(too_small)?)
+            .ok_or(too_small)?;
+        let aad = front.get(h_start..pos).ok_or(too_small)?;
+        let mut key = GenericArray::from(*cek);
+        let cipher = Aes128Gcm::new(&key);
+        key.zeroize();
+        let nonce = GenericArray::from(*iv);
+        let pt = rest.get_mut(..plaintext_len).ok_or(too_small)?;
+        let tag = cipher.encrypt_in_place_detached(&nonce, aad, pt).map_err(|_| too_small)?;
+        // the rest of the front: .wrapped.iv.
+        put(front, &mut pos, b".").ok_or(too_small)?;
+        pos += crate::base::base64::encode(self.bytes(), front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
+        put(front, &mut pos, b".").ok_or(too_small)?;
+        pos += crate::base::base64::encode(iv, front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
+        put(front, &mut pos, b".").ok_or(too_small)?;
+        let clen = crate::base::base64::encode_in_place(rest, 0, plaintext_len).ok_or(too_small)?;
+        let mut pos = clen;
+        put(rest, &mut pos, b".").ok_or(too_small)?;
+        pos += crate::base::base64::encode(tag.as_slice(), rest.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
+        put(rest, &mut pos, ENC_SUFFIX).ok_or(too_small)?;
+        Ok(c_off + pos)
+    }
+}
+
+fn put(buf: &mut [u8], pos: &mut usize, b: &[u8]) -> Option<()> {
+    buf.get_mut(*pos..*pos + b.len())?.copy_from_slice(b);
+    *pos += b.len();
+    Some(())
+}
+
+/// Reads the protected header (base64url text) and returns the key length `enc` needs.
+fn check_header(b64_header: &[u8]) -> Result<usize, JweError> {
+    let mut hbuf = [0u8; MAX_HEADER];
+    let n = crate::base::base64::decode(b64_header, &mut hbuf).ok_or(JweError::Format { part: "header" })?;
+    let json = hbuf.get(..n).ok_or(JweError::Header)?;
+    let mut r = Reader::new(json).map_err(|_| JweError::Header)?;
+    r.begin_object().map_err(|_| JweError::Header)?;
+    let (mut alg_ok, mut enc_len) = (None, None);
+    let mut first = true;
+    while let Some(k) = r.next_key(&mut first).map_err(|_| JweError::Header)? {
+        if k.eq_str("alg") || k.eq_str("enc") {
+            if r.peek_kind().map_err(|_| JweError::Header)? != Kind::String {
+                return Err(JweError::Header);
+            }
+            let v = r.string().map_err(|_| JweError::Header)?;
+            if k.eq_str("alg") {
+                alg_ok = Some(v.eq_str("RSA-OAEP-256"));
+            } else {
+                enc_len = Some(if v.eq_str("A128GCM") {
+                    Some(16)
+                } else if v.eq_str("A256GCM") && cfg!(feature = "a256gcm") {
+                    Some(32)
+                } else {
+                    None
+                });
+            }
+        } else if k.eq_str("zip") || k.eq_str("crit") {
+            return Err(JweError::Header);
+        } else {
+            r.skip_value().map_err(|_| JweError::Header)?;
+        }
+    }
+    r.end().map_err(|_| JweError::Header)?;
+    match (alg_ok, enc_len) {
+        (Some(true), Some(Some(n))) => Ok(n),
+        (Some(false), _) => Err(JweError::UnsupportedAlgorithm),
+        (Some(true), Some(None)) => Err(JweError::UnsupportedEncryption),
+        _ => Err(JweError::Header),
+    }
+}
+
+/// Decrypts the compact JWE at `buf[jwe]` in place; returns the range of the plaintext
+/// (inside `jwe`). On error the JWE's ciphertext region is zeroized and nothing is returned.
+pub fn open_in_place<U: KeyUnwrap + ?Sized>(
+    buf: &mut [u8],
+    jwe: Range<usize>,
+    unwrap: &mut U,
+) -> Result<Range<usize>, JweError> {
+    let res = open_inner(buf, jwe.clone(), unwrap);
+    if let (Err(_), Some(region)) = (&res, buf.get_mut(jwe)) {
+        region.zeroize();
+    }
+    res
+}
+
+fn open_inner<U: KeyUnwrap + ?Sized>(
+    buf: &mut [u8],
+    jwe: Range<usize>,
+    unwrap: &mut U,
+) -> Result<Range<usize>, JweError> {
+    let text = buf
+        .get(jwe.clone())
+        .ok_or(JweError::Format { part: "parts" })?;
+    // five parts: find the four dots
+    let mut dots = [0usize; 4];
+    let mut n = 0;
+    for (i, &b) in text.iter().enumerate() {
+        if b == b'.' {
+            *dots.get_mut(n).ok_or(JweError::Format { part: "parts" })? = i;
+            n += 1;
+        }
+    }
+    if n != 4 {
+        return Err(JweError::Format { part: "parts" });
+    }
+    let [d0, d1, d2, d3] = dots;
+    let part = |r: Range<usize>| text.get(r).ok_or(JweError::Format { part: "parts" });
+    let header = part(0..d0)?;
+    let key_len = check_header(header)?;
+
+    let mut wrapped = [0u8; MAX_WRAPPED_KEY];
+    let wlen = crate::base::base64::decode(part(d0 + 1..d1)?, &mut wrapped).ok_or(JweError::Format {
+        part: "encrypted key",
+    })?;
+    let mut iv = [0u8; 12];
+    let iv_src = part(d1 + 1..d2)?;
+    if iv_src.len() != IV_B64_LEN {
+        return Err(JweError::IvLength);
+    }
+    crate::base::base64::decode(iv_src, &mut iv).ok_or(JweError::Format { part: "iv" })?;
+    let mut tag = [0u8; 16];
+    let tag_src = part(d3 + 1..text.len())?;
+    if tag_src.len() != TAG_B64_LEN {
+        return Err(JweError::TagLength);
+    }
+    crate::base::base64::decode(tag_src, &mut tag).ok_or(JweError::Format { part: "tag" })?;
+
+    let mut cek = [0u8; 32];
+    let klen = unwrap
+        .unwrap_key(wrapped.get(..wlen).ok_or(JweError::KeyUnwrap)?, &mut cek)
+        .map_err(|_| JweError::KeyUnwrap);
+    wrapped.zeroize();
+    let klen = match klen {
+        Ok(k) => k,
+        Err(e) => {
+            cek.zeroize();
+            return Err(e);
+        }
+    };
+    if klen != key_len {
+        cek.zeroize();
+        return Err(JweError::KeyLength);
+    }
+
+    // decode the ciphertext in place, then decrypt it in place
+    let c_start = jwe.start + d2 + 1;
+    let c_len = d3 - d2 - 1;
+    let (front, rest) = buf.split_at_mut(c_start);
+    let aad = front
+        .get(jwe.start..jwe.start + d0)
+        .ok_or(JweError::Format { part: "header" })?;
+    let plain_len = match crate::base::base64::decode_in_place(rest, 0, c_len) {
+        Some(n) => n,
+        None => {
+            cek.zeroize();
+            return Err(JweError::Format { part: "ciphertext" });
+        }
+    };
+    let ct = rest
+        .get_mut(..plain_len)
+        .ok_or(JweError::Format { part: "ciphertext" })?;
+    let nonce = GenericArray::from(iv);
+    let tag = GenericArray::from(tag);
+    let ok = if key_len == 16 {
+        let mut k = [0u8; 16];
+        k.copy_from_slice(cek.get(..16).unwrap_or(&[0u8; 16]));
+        let key = GenericArray::from(k);
+        k.zeroize();
+        Aes128Gcm::new(&key)
+            .decrypt_in_place_detached(&nonce, aad, ct, &tag)
+            .is_ok()
+    } else {
+        decrypt_a256(cek, &nonce, aad, ct, &tag)
+    };
+    cek.zeroize();
+    if !ok {
+        return Err(JweError::Authentication);
+    }
+    Ok(c_start..c_start + plain_len)
+}
+
+#[cfg(feature = "a256gcm")]
+fn decrypt_a256(
+    cek: [u8; 32],
+    nonce: &GenericArray<u8, aes_gcm::aead::consts::U12>,
+    aad: &[u8],
+    ct: &mut [u8],
+    tag: &GenericArray<u8, aes_gcm::aead::consts::U16>,
+) -> bool {
+    let key = GenericArray::from(cek);
+    Aes256Gcm::new(&key).decrypt_in_place_detached(nonce, aad, ct, tag).is_ok()
+}
+
+/// Without the `a256gcm` feature an A256GCM JWE is refused.
+#[cfg(not(feature = "a256gcm"))]
+fn decrypt_a256(
+    _: [u8; 32],
+    _: &GenericArray<u8, aes_gcm::aead::consts::U12>,
+    _: &[u8],
+    _: &mut [u8],
+    _: &GenericArray<u8, aes_gcm::aead::consts::U16>,
+) -> bool {
+    false
+}
