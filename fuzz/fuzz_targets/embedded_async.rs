@@ -11,7 +11,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError};
+mod common;
+
+use common::{Script, ctx, toy};
 use konaplate_core::prelude::*;
 use konaplate_core::{api::*, field::*};
 use konaplate_embedded::{BUFFER_ENCRYPTED, asynch, call};
@@ -73,77 +75,17 @@ impl embedded_io_async::Write for Stalling<'_> {
     }
 }
 
-/// The blocking twin.
-struct Plain<'a> {
-    input: &'a [u8],
-    chunk: usize,
-    written: Vec<u8>,
-}
-impl embedded_io::ErrorType for Plain<'_> {
-    type Error = Infallible;
-}
-impl embedded_io::Read for Plain<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        let n = self.input.len().min(self.chunk).min(buf.len());
-        buf[..n].copy_from_slice(&self.input[..n]);
-        self.input = &self.input[n..];
-        Ok(n)
-    }
-}
-impl embedded_io::Write for Plain<'_> {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        let n = buf.len().min(self.chunk);
-        self.written.extend_from_slice(&buf[..n]);
-        Ok(n)
-    }
-    fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
-    }
-}
-
-/// A stand-in for RSA-OAEP (too slow to fuzz): a 16- or 32-byte "wrapped key" is the key.
-struct Toy;
-impl KeyWrap for Toy {
-    fn wrap_key(&mut self, cek: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
-        let o = out.get_mut(..cek.len()).ok_or(KeyWrapError)?;
-        o.copy_from_slice(cek);
-        Ok(cek.len())
-    }
-}
-impl KeyUnwrap for Toy {
-    fn unwrap_key(&mut self, wrapped: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
-        match wrapped.len() {
-            16 | 32 => {
-                out[..wrapped.len()].copy_from_slice(wrapped);
-                Ok(wrapped.len())
-            }
-            _ => Err(KeyWrapError),
-        }
-    }
-}
-
-fn toy() -> Keys<Toy, Toy> {
-    Keys { wrap: Toy, unwrap: Toy, cek: [3; 16], iv: [4; 12] }
-}
-
 fn run<R: Request, C: Crypto>(req: &R, mk: impl Fn() -> C, peer: &[u8], chunk: usize, stalls: u16)
 where
     R::Endpoint: core::fmt::Debug,
     ReplyOf<R::Endpoint>: core::fmt::Debug + PartialEq,
 {
-    let creds = Credentials::new(
-        AspId::new("100000000000001").unwrap(),
-        AccessKey::new("SANDBOX-0123456789abcdef0123456789abcdef").unwrap(),
-        &SecretKey::new("kona-sandbox-secret-0001").unwrap(),
-        Some(CryptoKeyId::new("00000000000000000000000000c0ffee").unwrap()),
-    );
-    let session = Session::new(creds, Target::new(Host::parse("sandbox.konaplate.com").unwrap()));
-    let stamp = Stamp::new(Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap(), TimeZone::KST, 0x0abc_def0);
+    let (session, stamp) = ctx();
 
     let mut s = Stalling { input: peer, chunk, stalls, calls: 0, written: Vec::new() };
     let mut abuf = vec![0u8; BUFFER_ENCRYPTED];
     let a = embassy_futures::block_on(asynch::call(&mut s, &session, &stamp, req, mk(), &mut abuf));
-    let mut p = Plain { input: peer, chunk, written: Vec::new() };
+    let mut p = Script::new(peer, chunk);
     let mut bbuf = vec![0u8; BUFFER_ENCRYPTED];
     let b = call(&mut p, &session, &stamp, req, mk(), &mut bbuf);
     assert_eq!(s.written, p.written, "async and blocking wrote different bytes");

@@ -8,79 +8,13 @@
 //! buffer size, the rest is what the peer sends.
 #![no_main]
 
-use std::convert::Infallible;
+mod common;
 
-use embedded_io::{ErrorType, Read, Write};
-use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError};
+use common::{Script, ctx, toy};
 use konaplate_core::prelude::*;
 use konaplate_core::{api::*, field::*};
 use konaplate_embedded::{BUFFER_ENCRYPTED, Error, call, call_into, call_raw};
 use libfuzzer_sys::fuzz_target;
-
-/// Serves `input` at most `chunk` bytes per read and records what is written.
-struct Script<'a> {
-    input: &'a [u8],
-    chunk: usize,
-    written: Vec<u8>,
-}
-impl ErrorType for Script<'_> {
-    type Error = Infallible;
-}
-impl Read for Script<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        let n = self.input.len().min(self.chunk).min(buf.len());
-        buf[..n].copy_from_slice(&self.input[..n]);
-        self.input = &self.input[n..];
-        Ok(n)
-    }
-}
-impl Write for Script<'_> {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        let n = buf.len().min(self.chunk);
-        self.written.extend_from_slice(&buf[..n]);
-        Ok(n)
-    }
-    fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
-    }
-}
-
-/// A stand-in for RSA-OAEP (too slow to fuzz): a 16- or 32-byte "wrapped key" is the key, so
-/// the fuzzer reaches AES-GCM and the decoder behind it with keys it chooses.
-struct Toy;
-impl KeyWrap for Toy {
-    fn wrap_key(&mut self, cek: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
-        let o = out.get_mut(..cek.len()).ok_or(KeyWrapError)?;
-        o.copy_from_slice(cek);
-        Ok(cek.len())
-    }
-}
-impl KeyUnwrap for Toy {
-    fn unwrap_key(&mut self, wrapped: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
-        match wrapped.len() {
-            16 | 32 => {
-                out[..wrapped.len()].copy_from_slice(wrapped);
-                Ok(wrapped.len())
-            }
-            _ => Err(KeyWrapError),
-        }
-    }
-}
-fn toy() -> Keys<Toy, Toy> {
-    Keys { wrap: Toy, unwrap: Toy, cek: [3; 16], iv: [4; 12] }
-}
-
-fn ctx() -> (Session, Stamp) {
-    let creds = Credentials::new(
-        AspId::new("100000000000001").unwrap(),
-        AccessKey::new("SANDBOX-0123456789abcdef0123456789abcdef").unwrap(),
-        &SecretKey::new("kona-sandbox-secret-0001").unwrap(),
-        Some(CryptoKeyId::new("00000000000000000000000000c0ffee").unwrap()),
-    );
-    let target = Target::new(Host::parse("sandbox.konaplate.com").unwrap());
-    let time = Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap();
-    (Session::new(creds, target), Stamp::new(time, TimeZone::KST, 0x0abc_def0))
-}
 
 fn run<R: Request, C: Crypto>(req: &R, mk: impl Fn() -> C, peer: &[u8], chunk: usize, cap: usize)
 where
@@ -91,7 +25,7 @@ where
     let mut buf = vec![0u8; cap];
 
     // call: the request is written whole before any reading
-    let mut s = Script { input: peer, chunk, written: Vec::new() };
+    let mut s = Script::new(peer, chunk);
     let a = call(&mut s, &session, &stamp, req, mk(), &mut buf);
     if let Err(Error::Encode(_)) = &a {
         assert!(s.written.is_empty(), "an encoding failure sent bytes");
@@ -104,7 +38,7 @@ where
     }
 
     // call_into: same request bytes, same verdict, same reply
-    let mut s = Script { input: peer, chunk, written: Vec::new() };
+    let mut s = Script::new(peer, chunk);
     let mut out = ReplyOf::<R::Endpoint>::empty();
     let b = call_into(&mut s, &session, &stamp, req, mk(), &mut buf, &mut out);
     assert_eq!(s.written, sent, "call and call_into sent different requests");
@@ -119,7 +53,7 @@ where
     }
 
     // call_raw: the body range lies inside the buffer
-    let mut s = Script { input: peer, chunk, written: Vec::new() };
+    let mut s = Script::new(peer, chunk);
     if let Ok((_, raw)) = call_raw(&mut s, &session, &stamp, req, mk(), &mut buf) {
         assert!(raw.body.start <= raw.body.end && raw.body.end <= buf.len());
     }

@@ -125,7 +125,7 @@ fn token(r: &konaplate_token_request) -> Result<TokenRequest, Failure> {
     Ok(TokenRequest { card_no: CardNo::new(array_text(&r.card_no, "cardNo")?)?, token_type })
 }
 
-fn charge(r: &konaplate_charge_request) -> Result<ChargeRequest, Failure> {
+pub(crate) fn charge(r: &konaplate_charge_request) -> Result<ChargeRequest, Failure> {
     Ok(ChargeRequest {
         sequence_id: SequenceId::new(array_text(&r.sequence_id, "sequenceId")?)?,
         user_id: UserId::new(r.user_id)?,
@@ -140,7 +140,7 @@ fn charge_result(r: &konaplate_charge_result_request) -> Result<ChargeResultRequ
     Ok(ChargeResultRequest { sequence_id: SequenceId::new(array_text(&r.sequence_id, "sequenceId")?)? })
 }
 
-fn cancel(r: &konaplate_cancel_request) -> Result<CancelRequest, Failure> {
+pub(crate) fn cancel(r: &konaplate_cancel_request) -> Result<CancelRequest, Failure> {
     let expiry = array_text(&r.card_expiry, "cardExpiry")?;
     Ok(CancelRequest {
         sequence_id: SequenceId::new(array_text(&r.sequence_id, "sequenceId")?)?,
@@ -159,7 +159,7 @@ fn refund_fee(r: &konaplate_refund_fee_request) -> Result<RefundFeeRequest, Fail
     })
 }
 
-fn refund(r: &konaplate_refund_request) -> Result<RefundRequest, Failure> {
+pub(crate) fn refund(r: &konaplate_refund_request) -> Result<RefundRequest, Failure> {
     Ok(RefundRequest {
         sequence_id: SequenceId::new(array_text(&r.sequence_id, "sequenceId")?)?,
         user_id: UserId::new(r.user_id)?,
@@ -177,15 +177,6 @@ fn list(r: &konaplate_list_request) -> Result<AutoRechargeListRequest, Failure> 
     Ok(AutoRechargeListRequest { user_id: UserId::new(r.user_id)? })
 }
 
-pub(crate) fn charge_request(r: &konaplate_charge_request) -> Result<ChargeRequest, Failure> {
-    charge(r)
-}
-pub(crate) fn cancel_request(r: &konaplate_cancel_request) -> Result<CancelRequest, Failure> {
-    cancel(r)
-}
-pub(crate) fn refund_request(r: &konaplate_refund_request) -> Result<RefundRequest, Failure> {
-    refund(r)
-}
 
 // ---------------------------------------------------------------- encoding
 
@@ -614,7 +605,7 @@ unsafe fn decode<E: Endpoint, O: CReply<E>>(
         }
         // SAFETY: `reply` points to a writable reply struct: start from all zeros (every
         // field of every reply struct is valid as zero).
-        unsafe { konaplate_wipe_bytes(reply.cast(), core::mem::size_of::<O>()) };
+        unsafe { crate::c::konaplate_wipe(reply.cast(), core::mem::size_of::<O>()) };
         let out = unsafe { &mut *reply };
         if body.is_null() {
             return Err(Failure::null("body"));
@@ -630,11 +621,6 @@ unsafe fn decode<E: Endpoint, O: CReply<E>>(
         Ok(())
     })();
     finish(r, err)
-}
-
-unsafe fn konaplate_wipe_bytes(p: *mut u8, len: usize) {
-    // SAFETY: forwarded contract.
-    unsafe { crate::c::konaplate_wipe(p.cast(), len) }
 }
 
 /// How a C reply struct takes the fields of a decoded body.

@@ -15,10 +15,7 @@ use core::ffi::c_char;
 use konaplate_core::api::{CancelCharge, Charge, MoneyEndpoint, Refund};
 use konaplate_core::flow::{Action, Event, Flow, JournalRecord, Outcome, Policy};
 
-use crate::api::{
-    cancel_request, charge_request, konaplate_cancel_request, konaplate_charge_request, konaplate_refund_request,
-    refund_request,
-};
+use crate::api::{cancel, charge, konaplate_cancel_request, konaplate_charge_request, konaplate_refund_request, refund};
 use crate::c::{
     Failure, Tagged, finish, konaplate_error, konaplate_result, non_null, non_null_mut, put_text, store, stored,
     stored_mut, wipe_stored,
@@ -123,7 +120,7 @@ pub unsafe extern "C" fn konaplate_flow_charge(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { start::<Charge, _>(flow, request, charge_request, policy, now_ms, err) }
+    unsafe { start::<Charge, _>(flow, request, charge, policy, now_ms, err) }
 }
 
 /// A new cancellation of a charge created at `now_ms`.
@@ -136,7 +133,7 @@ pub unsafe extern "C" fn konaplate_flow_cancel(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { start::<CancelCharge, _>(flow, request, cancel_request, policy, now_ms, err) }
+    unsafe { start::<CancelCharge, _>(flow, request, cancel, policy, now_ms, err) }
 }
 
 /// A new refund created at `now_ms`. A refund has no documented inquiry: one whose answer is
@@ -150,7 +147,7 @@ pub unsafe extern "C" fn konaplate_flow_refund(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { start::<Refund, _>(flow, request, refund_request, policy, now_ms, err) }
+    unsafe { start::<Refund, _>(flow, request, refund, policy, now_ms, err) }
 }
 
 /// Continues a call from its last journal record (`record_len` bytes, at least

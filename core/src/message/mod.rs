@@ -468,7 +468,7 @@ macro_rules! message {
                 // every required field is checked before anything moves
                 $( message!(@check $kind p.$field, $key); )*
                 *slot = Some(Self {
-                    $( $field: message!(@take $kind p.$field), )*
+                    $( $field: message!(@take $kind p.$field, $key), )*
                 });
                 Ok(())
             }
@@ -606,13 +606,14 @@ macro_rules! message {
         }
     };
     (@check opt $v:expr, $key:literal) => {};
-    (@take req $v:expr) => {
+    // after @check (smaller code than `?` inside the literal); the None arm is not reached
+    (@take req $v:expr, $key:literal) => {
         match $v {
             Some(v) => v,
-            None => return Err($crate::error::DecodeError::Missing { field: "" }),
+            None => return Err($crate::error::DecodeError::Missing { field: $key }),
         }
     };
-    (@take opt $v:expr) => { $v };
+    (@take opt $v:expr, $key:literal) => { $v };
     (@write req $w:ident, $v:expr, $key:literal) => {
         $w.key($key);
         $crate::message::Value::write(&$v, $w);
