@@ -13,9 +13,9 @@ use std::task::{Context, Poll};
 
 mod common;
 
-use common::{Script, ctx, toy};
+use common::{Script, cancel, charge, ctx, seq, toy, user};
 use konaplate_core::prelude::*;
-use konaplate_core::{api::*, field::*};
+use konaplate_core::api::*;
 use konaplate_embedded::{BUFFER_ENCRYPTED, asynch, call};
 use libfuzzer_sys::fuzz_target;
 
@@ -105,34 +105,10 @@ fuzz_target!(|data: &[u8]| {
     let [sel, size, s0, s1, peer @ ..] = data else { return };
     let chunk = usize::from(size % 64) + 1;
     let stalls = u16::from_le_bytes([*s0, *s1]);
-    let seq = SequenceId::new("FUZZ-1").unwrap();
-    let user = UserId::new(50_000_100_001).unwrap();
-    let ott = OneTimeToken::new("1234567890123456").unwrap();
-    let dcvv = Dcvv::new("123").unwrap();
     match sel % 4 {
-        0 => {
-            let r = ChargeRequest {
-                sequence_id: seq,
-                user_id: user,
-                amount: ChargeAmount::new(1000).unwrap(),
-                one_time_token: ott,
-                dcvv,
-                merchant_id: MerchantId::new("100000000000101").unwrap(),
-            };
-            run(&r, || NoCrypto, peer, chunk, stalls);
-        }
-        1 => {
-            let r = CancelRequest {
-                sequence_id: seq,
-                user_id: user,
-                nr_number: NrNumber::new("KMN221114031773543").unwrap(),
-                one_time_token: ott,
-                dcvv,
-                card_expiry: None,
-            };
-            run(&r, toy, peer, chunk, stalls);
-        }
-        2 => run(&ChargeResultRequest { sequence_id: seq }, || NoCrypto, peer, chunk, stalls),
-        _ => run(&AutoRechargeListRequest { user_id: user }, toy, peer, chunk, stalls),
+        0 => run(&charge(), || NoCrypto, peer, chunk, stalls),
+        1 => run(&cancel(), toy, peer, chunk, stalls),
+        2 => run(&ChargeResultRequest { sequence_id: seq() }, || NoCrypto, peer, chunk, stalls),
+        _ => run(&AutoRechargeListRequest { user_id: user() }, toy, peer, chunk, stalls),
     }
 });

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{Script, ctx, toy};
+use common::{Script, cancel, charge, ctx, ott, toy, user};
 use konaplate_core::prelude::*;
 use konaplate_core::{api::*, field::*};
 use konaplate_embedded::{BUFFER_ENCRYPTED, Error, call, call_into, call_raw};
@@ -64,43 +64,19 @@ fuzz_target!(|data: &[u8]| {
     let chunk = usize::from(size % 64) + 1;
     // mostly the documented buffer, sometimes one far too small for the response
     let cap = if size & 0xC0 == 0xC0 { 512 } else { BUFFER_ENCRYPTED };
-    let seq = SequenceId::new("FUZZ-1").unwrap();
-    let user = UserId::new(50_000_100_001).unwrap();
-    let ott = OneTimeToken::new("1234567890123456").unwrap();
-    let dcvv = Dcvv::new("123").unwrap();
     match sel % 5 {
-        0 => {
-            let r = ChargeRequest {
-                sequence_id: seq,
-                user_id: user,
-                amount: ChargeAmount::new(1000).unwrap(),
-                one_time_token: ott,
-                dcvv,
-                merchant_id: MerchantId::new("100000000000101").unwrap(),
-            };
-            run(&r, || NoCrypto, peer, chunk, cap);
-        }
-        1 => {
-            let r = CancelRequest {
-                sequence_id: seq,
-                user_id: user,
-                nr_number: NrNumber::new("KMN221114031773543").unwrap(),
-                one_time_token: ott,
-                dcvv,
-                card_expiry: None,
-            };
-            run(&r, toy, peer, chunk, cap);
-        }
+        0 => run(&charge(), || NoCrypto, peer, chunk, cap),
+        1 => run(&cancel(), toy, peer, chunk, cap),
         2 => {
             let r = TokenRequest { card_no: CardNo::new("9410123456789012").unwrap(), token_type: None };
             run(&r, toy, peer, chunk, cap);
         }
         3 => {
-            let r = RefundFeeRequest { one_time_token: ott, user_id: user };
+            let r = RefundFeeRequest { one_time_token: ott(), user_id: user() };
             run(&r, || NoCrypto, peer, chunk, cap);
         }
         _ => {
-            let r = AutoRechargeListRequest { user_id: user };
+            let r = AutoRechargeListRequest { user_id: user() };
             run(&r, toy, peer, chunk, cap);
         }
     }

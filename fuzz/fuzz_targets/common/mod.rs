@@ -5,7 +5,7 @@ use std::convert::Infallible;
 
 use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError};
 use konaplate_core::prelude::*;
-use konaplate_core::field::*;
+use konaplate_core::{api::*, field::*};
 
 /// Serves `input` at most `chunk` bytes per read and records what is written.
 pub struct Script<'a> {
@@ -76,4 +76,39 @@ pub fn ctx() -> (Session, Stamp) {
     let target = Target::new(Host::parse("sandbox.konaplate.com").unwrap());
     let time = Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap();
     (Session::new(creds, target), Stamp::new(time, TimeZone::KST, 0x0abc_def0))
+}
+
+// the fields the requests below share
+pub fn user() -> UserId {
+    UserId::new(50_000_100_001).unwrap()
+}
+pub fn ott() -> OneTimeToken {
+    OneTimeToken::new("1234567890123456").unwrap()
+}
+pub fn seq() -> SequenceId {
+    SequenceId::new("FUZZ-1").unwrap()
+}
+
+/// A valid charge (plain endpoint).
+pub fn charge() -> ChargeRequest {
+    ChargeRequest {
+        sequence_id: seq(),
+        user_id: user(),
+        amount: ChargeAmount::new(1000).unwrap(),
+        one_time_token: ott(),
+        dcvv: Dcvv::new("123").unwrap(),
+        merchant_id: MerchantId::new("100000000000101").unwrap(),
+    }
+}
+
+/// A valid cancel of a charge (encrypted endpoint).
+pub fn cancel() -> CancelRequest {
+    CancelRequest {
+        sequence_id: seq(),
+        user_id: user(),
+        nr_number: NrNumber::new("KMN221114031773543").unwrap(),
+        one_time_token: ott(),
+        dcvv: Dcvv::new("123").unwrap(),
+        card_expiry: None,
+    }
 }
