@@ -12,9 +12,10 @@ use crate::field::FieldError;
 /// The success code.
 pub const SUCCESS: &str = "000_000";
 
-/// A result code exactly as received (any UTF-8 text up to 32 bytes).
+/// A result code exactly as received (any UTF-8 text up to 32 bytes), kept as its UTF-8
+/// bytes: codes are matched as bytes, and [`RawCode::as_str`] converts on demand.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
-pub struct RawCode(heapless::String<{ crate::base::limits::CODE_CAPACITY }>);
+pub struct RawCode(heapless::Vec<u8, { crate::base::limits::CODE_CAPACITY }>);
 
 impl RawCode {
     /// API name of the field, for errors.
@@ -24,20 +25,26 @@ impl RawCode {
 
     /// Keeps `s` verbatim; errors only when it exceeds 32 bytes.
     pub fn new(s: &str) -> Result<Self, FieldError> {
-        let mut h = heapless::String::new();
-        h.push_str(s)
+        let mut h = heapless::Vec::new();
+        h.extend_from_slice(s.as_bytes())
             .map_err(|_| FieldError::new(Self::API_NAME, Self::LIMIT))?;
         Ok(Self(h))
     }
     /// The code text.
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        // always valid: every constructor puts UTF-8 here
+        core::str::from_utf8(&self.0).unwrap_or("")
+    }
+    /// The code's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
     }
     /// `true` for `000_000`.
     pub fn is_success(&self) -> bool {
-        self.as_str() == SUCCESS
+        self.0 == SUCCESS.as_bytes()
     }
-    pub(crate) fn from_heapless(h: heapless::String<{ crate::base::limits::CODE_CAPACITY }>) -> Self {
+    /// Wraps bytes the JSON reader checked as UTF-8.
+    pub(crate) fn from_checked(h: heapless::Vec<u8, { crate::base::limits::CODE_CAPACITY }>) -> Self {
         Self(h)
     }
 }
@@ -91,10 +98,9 @@ macro_rules! result_codes {
         }
         impl ResultCode for $name {
             fn from_raw(raw: RawCode) -> Self {
-                match raw.as_str() {
-                    $( $code => Self::$var, )*
-                    _ => Self::Other(raw),
-                }
+                let b = raw.as_bytes();
+                $( if b == $code.as_bytes() { return Self::$var; } )*
+                Self::Other(raw)
             }
             fn as_str(&self) -> &str {
                 match self {

@@ -3,3 +3,4 @@
 pub mod ascii;
 pub mod base64;
 pub mod limits;
+pub mod utf8;

@@ -8,6 +8,9 @@ pub struct JNum<'a> {
     pub(super) raw: &'a [u8],
     /// The value when the token is an unsigned integer that fits a `u64`.
     pub(super) int: Option<u64>,
+    /// A non-negative number without exponent of at most 19 digits: all its digits as one
+    /// integer, and how many of them follow the point (`12.5` = `(125, 1)`).
+    pub(super) dec: Option<(u64, u8)>,
 }
 
 impl<'a> JNum<'a> {
@@ -26,6 +29,16 @@ impl<'a> JNum<'a> {
     /// The exact value scaled by 10^`scale` when it is a non-negative number with at most
     /// `scale` significant decimals (exponents allowed), e.g. `12.5` with scale 1 = 125.
     pub fn as_scaled(&self, scale: u32) -> Option<u64> {
+        // the common case, read while scanning: no more decimals than the scale
+        if let Some((mant, frac)) = self.dec
+            && u32::from(frac) <= scale
+        {
+            let mut v = mant;
+            for _ in u32::from(frac)..scale {
+                v = v.checked_mul(10)?;
+            }
+            return Some(v);
+        }
         let (neg, b) = match self.raw.strip_prefix(b"-") {
             Some(r) => (true, r),
             None => (false, self.raw),

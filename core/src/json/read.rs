@@ -347,10 +347,12 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads a string value and decodes it into `out` in the same pass: runs of plain bytes are
-    /// validated as UTF-8 (once) and copied, escapes decoded. `Err(None)`: it does not fit
-    /// `out` (the string was still consumed only if it was read to its end).
-    pub fn string_into(&mut self, out: &mut heapless::string::StringView) -> Result<(), Option<JsonError>> {
+    /// Reads a string value and decodes it into `out` (UTF-8 bytes) in the same pass: runs of
+    /// plain bytes are found eight at a time, checked as UTF-8 once (only when they hold
+    /// non-ASCII bytes) and appended; escapes are decoded. `out` holds valid UTF-8 afterwards.
+    /// `Err(None)`: it does not fit `out` (the string was still consumed only if it was read
+    /// to its end).
+    pub fn string_into(&mut self, out: &mut heapless::vec::VecView<u8>) -> Result<(), Option<JsonError>> {
         out.clear();
         if self.peek_ws().map_err(Some)? != b'"' {
             return self.err(JsonErrorKind::UnexpectedByte).map_err(Some);
@@ -364,15 +366,13 @@ impl<'a> Reader<'a> {
                 return self.err(JsonErrorKind::UnexpectedEnd).map_err(Some);
             }
             let run = self.s.get(start..self.pos).unwrap_or(&[]);
-            if !run.is_empty() {
-                let text = core::str::from_utf8(run).map_err(|e| {
-                    Some(JsonError {
-                        kind: if non_ascii { JsonErrorKind::InvalidUtf8 } else { JsonErrorKind::UnexpectedByte },
-                        offset: offset32(start + e.valid_up_to()),
-                    })
-                })?;
-                out.push_str(text).map_err(|_| None)?;
+            if non_ascii && let Err(valid) = crate::base::utf8::check(run) {
+                return Err(Some(JsonError {
+                    kind: JsonErrorKind::InvalidUtf8,
+                    offset: offset32(start + valid),
+                }));
             }
+            out.extend_from_slice(run).map_err(|_| None)?;
             match self.peek() {
                 Some(b'"') => {
                     self.pos += 1;
@@ -389,7 +389,8 @@ impl<'a> Reader<'a> {
                         })
                     })?;
                     self.pos += used;
-                    out.push(c).map_err(|_| None)?;
+                    out.extend_from_slice(c.encode_utf8(&mut [0u8; 4]).as_bytes())
+                        .map_err(|_| None)?;
                 }
                 Some(_) => return self.err(JsonErrorKind::ControlCharacter).map_err(Some),
                 None => return self.err(JsonErrorKind::UnexpectedEnd).map_err(Some),
@@ -397,48 +398,85 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads a number token (syntax-checked).
+    /// Reads a number token (syntax-checked) in one pass: the digits are accumulated while
+    /// they are scanned (an integer of at most 19 digits cannot overflow a `u64`, so no check
+    /// per digit), and a plain decimal keeps its digits as a mantissa for
+    /// [`JNum::as_scaled`].
     #[inline]
     pub fn number(&mut self) -> Res<JNum<'a>> {
         self.ws();
+        let s = self.s;
         let start = self.pos;
-        let negative = self.peek() == Some(b'-');
-        if negative {
-            self.pos += 1;
-        }
-        // the integer part, accumulated while scanning (None on overflow)
-        let mut int: Option<u64> = Some(0);
-        match self.peek() {
-            Some(b'0') => self.pos += 1,
+        let negative = s.get(start) == Some(&b'-');
+        let mut i = start + usize::from(negative);
+        let int_start = i;
+        let mut mant: u64 = 0;
+        match s.get(i) {
+            Some(b'0') => i += 1,
             Some(b'1'..=b'9') => {
-                while let Some(&d @ b'0'..=b'9') = self.s.get(self.pos) {
-                    int = int
-                        .and_then(|v| v.checked_mul(10))
-                        .and_then(|v| v.checked_add(u64::from(d - b'0')));
-                    self.pos += 1;
+                while let Some(&d) = s.get(i) {
+                    let x = d.wrapping_sub(b'0');
+                    if x > 9 {
+                        break;
+                    }
+                    mant = mant.wrapping_mul(10).wrapping_add(u64::from(x));
+                    i += 1;
                 }
             }
-            Some(_) => return self.err(JsonErrorKind::InvalidNumber),
-            None => return self.err(JsonErrorKind::UnexpectedEnd),
+            Some(_) => {
+                self.pos = i;
+                return self.err(JsonErrorKind::InvalidNumber);
+            }
+            None => {
+                self.pos = i;
+                return self.err(JsonErrorKind::UnexpectedEnd);
+            }
         }
-        let mut integer = !negative;
-        if self.peek() == Some(b'.') {
-            self.pos += 1;
-            self.digits()?;
-            integer = false;
+        let int_digits = i - int_start;
+        let mut frac_digits = 0;
+        if s.get(i) == Some(&b'.') {
+            i += 1;
+            let frac_start = i;
+            while let Some(&d) = s.get(i) {
+                let x = d.wrapping_sub(b'0');
+                if x > 9 {
+                    break;
+                }
+                mant = mant.wrapping_mul(10).wrapping_add(u64::from(x));
+                i += 1;
+            }
+            frac_digits = i - frac_start;
+            if frac_digits == 0 {
+                self.pos = i;
+                return self.err(if i < s.len() { JsonErrorKind::InvalidNumber } else { JsonErrorKind::UnexpectedEnd });
+            }
         }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.pos += 1;
+        let mut exponent = false;
+        if matches!(s.get(i), Some(b'e' | b'E')) {
+            exponent = true;
+            self.pos = i + 1;
             if matches!(self.peek(), Some(b'+' | b'-')) {
                 self.pos += 1;
             }
             self.digits()?;
-            integer = false;
+            i = self.pos;
         }
-        let raw = self.s.get(start..self.pos).unwrap_or(&[]);
+        self.pos = i;
+        let raw = s.get(start..i).unwrap_or(&[]);
+        // the accumulated mantissa is exact when it holds at most 19 digits
+        let exact = int_digits + frac_digits <= 19;
+        let plain = !negative && !exponent;
+        let int = if !plain || frac_digits != 0 {
+            None
+        } else if exact {
+            Some(mant)
+        } else {
+            crate::base::ascii::parse_u64_digits(raw)
+        };
         Ok(JNum {
             raw,
-            int: if integer { int } else { None },
+            int,
+            dec: if plain && exact { Some((mant, frac_digits as u8)) } else { None },
         })
     }
 

@@ -11,8 +11,12 @@ use crate::json::{Full, Kind, NextKey, Reader, Writer};
 use super::{Fields, Message, Seen, accept_field, accept_index};
 
 /// `response.description`: the platform's message text (often Korean), fully unescaped.
+///
+/// Kept as UTF-8 bytes, checked once while decoding; [`Description::as_str`] converts them
+/// with `core::str::from_utf8` when asked (the core has no `unsafe` code, and that check is
+/// the only safe way from bytes to `str`), so a reply that is never printed never pays for it.
 #[derive(Clone, PartialEq, Eq, Default)]
-pub struct Description(heapless::String<{ Description::CAPACITY }>);
+pub struct Description(heapless::Vec<u8, { Description::CAPACITY }>);
 
 impl Description {
     /// Capacity in bytes of UTF-8 (85 Hangul syllables or 256 ASCII characters).
@@ -24,14 +28,19 @@ impl Description {
 
     /// Copies `s`; errors when it exceeds [`Self::CAPACITY`].
     pub fn new(s: &str) -> Result<Self, FieldError> {
-        let mut h = heapless::String::new();
-        h.push_str(s)
+        let mut h = heapless::Vec::new();
+        h.extend_from_slice(s.as_bytes())
             .map_err(|_| FieldError::new(Self::API_NAME, Self::LIMIT))?;
         Ok(Self(h))
     }
     /// The text.
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        // always valid: every constructor puts UTF-8 here
+        core::str::from_utf8(&self.0).unwrap_or("")
+    }
+    /// The text's UTF-8 bytes (no conversion).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
     }
 }
 
@@ -121,8 +130,8 @@ pub enum Body<R, C> {
 /// places (large values are never moved after being written).
 fn read_envelope_into(
     r: &mut Reader<'_>,
-    code: &mut heapless::String<{ crate::base::limits::CODE_CAPACITY }>,
-    description: &mut heapless::String<{ Description::CAPACITY }>,
+    code: &mut heapless::Vec<u8, { crate::base::limits::CODE_CAPACITY }>,
+    description: &mut heapless::Vec<u8, { Description::CAPACITY }>,
 ) -> Result<(bool, bool), DecodeError> {
     if r.peek_kind()? != Kind::Object {
         return Err(FieldError::new("response", "a JSON object with code and description").into());
@@ -170,7 +179,7 @@ fn read_string_into(
     r: &mut Reader<'_>,
     key: &'static str,
     limit: &'static str,
-    out: &mut heapless::string::StringView,
+    out: &mut heapless::vec::VecView<u8>,
 ) -> Result<(), DecodeError> {
     if r.peek_kind()? != Kind::String {
         return Err(FieldError::new(key, limit).into());
@@ -204,8 +213,8 @@ struct Envelope {
 /// into `code` and `description`, `encData`, and every other key offered to `fields`.
 fn decode_top(
     body: &[u8],
-    code: &mut heapless::String<{ crate::base::limits::CODE_CAPACITY }>,
-    description: &mut heapless::String<{ Description::CAPACITY }>,
+    code: &mut heapless::Vec<u8, { crate::base::limits::CODE_CAPACITY }>,
+    description: &mut heapless::Vec<u8, { Description::CAPACITY }>,
     fields: &mut dyn Fields,
 ) -> Result<Envelope, DecodeError> {
     let mut r = Reader::new(body)?;
@@ -286,11 +295,11 @@ pub fn decode_body_into<R: Message, C: ResultCode>(
     out: &mut Reply<R, C>,
 ) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
     let mut partial = R::Partial::default();
-    let mut code = heapless::String::<{ crate::base::limits::CODE_CAPACITY }>::new();
+    let mut code = heapless::Vec::<u8, { crate::base::limits::CODE_CAPACITY }>::new();
     if let Some(jwe) = decode_envelope(body, &mut code, &mut out.description.0, &mut partial)? {
         return Ok(Some(jwe));
     }
-    let code = RawCode::from_heapless(code);
+    let code = RawCode::from_checked(code);
     if code.is_success() {
         R::finish_into(partial, &mut out.body)?;
     } else {
@@ -305,8 +314,8 @@ pub fn decode_body_into<R: Message, C: ResultCode>(
 #[inline(never)]
 fn decode_envelope(
     body: &[u8],
-    code: &mut heapless::String<{ crate::base::limits::CODE_CAPACITY }>,
-    description: &mut heapless::String<{ Description::CAPACITY }>,
+    code: &mut heapless::Vec<u8, { crate::base::limits::CODE_CAPACITY }>,
+    description: &mut heapless::Vec<u8, { Description::CAPACITY }>,
     fields: &mut dyn Fields,
 ) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
     let e = decode_top(body, code, description, fields)?;
@@ -358,8 +367,8 @@ impl<R: Message, C: ResultCode> DecodeInto for Reply<R, C> {
 /// The range of the `encData` string of a JSON object body, if it has one (the envelope and
 /// other fields are checked for syntax only).
 pub fn find_enc_data(body: &[u8]) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
-    let mut code = heapless::String::<32>::new();
-    let mut description = heapless::String::new();
+    let mut code = heapless::Vec::new();
+    let mut description = heapless::Vec::new();
     Ok(decode_top(body, &mut code, &mut description, &mut NoFields)?.enc)
 }
 
@@ -377,11 +386,16 @@ pub fn decode_body<R: Message, C: ResultCode>(body: &[u8]) -> Result<Body<R, C>,
 
 /// Decodes a plaintext response body; an encrypted one is [`DecodeError::Encrypted`].
 pub fn decode_reply<R: Message, C: ResultCode>(body: &[u8]) -> Result<Reply<R, C>, DecodeError> {
-    let mut reply = Reply::empty();
-    match decode_body_into(body, &mut reply)? {
-        None => Ok(reply),
-        Some(_) => Err(DecodeError::Encrypted),
+    // decoded where it is returned: the reply (a 256-byte description) is never copied
+    let mut out = Ok(Reply::empty());
+    if let Ok(reply) = &mut out {
+        match decode_body_into(body, reply) {
+            Ok(None) => {}
+            Ok(Some(_)) => out = Err(DecodeError::Encrypted),
+            Err(e) => out = Err(e),
+        }
     }
+    out
 }
 
 /// Encodes a response envelope (used by the sandbox and by tests): `{"response":{...}}` plus
