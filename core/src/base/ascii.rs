@@ -8,6 +8,45 @@ pub fn ascii_str(b: &[u8]) -> &str {
 }
 
 
+/// `a == b`, compared a word at a time in line: the JSON keys we match are short, and a call
+/// to `memcmp` costs more than the comparison.
+#[inline(always)]
+pub fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            if word(a, i) != word(b, i) {
+                return false;
+            }
+            i += 8;
+        }
+        // the last word, overlapping the one before when `n` is not a multiple of 8
+        word(a, n - 8) == word(b, n - 8)
+    } else if n >= 4 {
+        half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
+    } else {
+        a.iter().zip(b).all(|(x, y)| x == y)
+    }
+}
+
+#[inline(always)]
+fn word(s: &[u8], at: usize) -> u64 {
+    s.get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map_or(0, u64::from_ne_bytes)
+}
+
+#[inline(always)]
+fn half(s: &[u8], at: usize) -> u32 {
+    s.get(at..at + 4)
+        .and_then(|w| <[u8; 4]>::try_from(w).ok())
+        .map_or(0, u32::from_ne_bytes)
+}
+
 /// Parses 1..=20 ASCII digits into a `u64` (checked; no sign, no leading `+`).
 pub fn parse_u64_digits(s: &[u8]) -> Option<u64> {
     if s.is_empty() || s.len() > 20 {
@@ -77,6 +116,14 @@ pub fn fmt_u64(mut v: u64, tmp: &mut [u8; 20]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn eq_bytes_is_slice_equality(a in proptest::collection::vec(0u8..4, 0..40), b in proptest::collection::vec(0u8..4, 0..40)) {
+            proptest::prop_assert_eq!(eq_bytes(&a, &b), a == b);
+            proptest::prop_assert!(eq_bytes(&a, &a.clone()));
+        }
+    }
 
     /// The reciprocal division used instead of a 64-bit division on microcontrollers, at its
     /// edges and against the native division on a sweep of values.

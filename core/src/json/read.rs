@@ -163,7 +163,9 @@ impl<'a> Reader<'a> {
         if !expected.is_empty() {
             let start = self.pos + 1;
             let end = start + expected.len();
-            if self.s.get(start..end) == Some(expected) && self.s.get(end) == Some(&b'"') {
+            if self.s.get(end) == Some(&b'"')
+                && self.s.get(start..end).is_some_and(|got| crate::base::ascii::eq_bytes(got, expected))
+            {
                 self.pos = end + 1;
                 self.expect(b':')?;
                 return Ok(NextKey::Expected);

@@ -47,7 +47,7 @@ impl<'a> JStr<'a> {
     #[inline]
     pub fn eq_str(&self, s: &str) -> bool {
         if !self.escaped {
-            return self.raw == s.as_bytes();
+            return crate::base::ascii::eq_bytes(self.raw, s.as_bytes());
         }
         self.eq_str_escaped(s)
     }
