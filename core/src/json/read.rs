@@ -482,6 +482,39 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// Reads a number token whose value is wanted as a `u64`: `Some` when it is an unsigned
+    /// integer that fits, `None` for any other number (still syntax-checked and consumed).
+    /// Integers are read in one scan without building a [`JNum`].
+    #[inline]
+    pub fn number_u64(&mut self) -> Res<Option<u64>> {
+        self.ws();
+        let s = self.s;
+        let start = self.pos;
+        let mut i = start;
+        let mut v: u64 = 0;
+        match s.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => {
+                while let Some(&d) = s.get(i) {
+                    let x = d.wrapping_sub(b'0');
+                    if x > 9 {
+                        break;
+                    }
+                    v = v.wrapping_mul(10).wrapping_add(u64::from(x));
+                    i += 1;
+                }
+            }
+            // a sign, or not a number: the general reader decides
+            _ => return Ok(self.number()?.as_u64()),
+        }
+        // at most 19 digits cannot overflow; a fraction or exponent is not an integer
+        if i - start > 19 || matches!(s.get(i), Some(b'.' | b'e' | b'E')) {
+            return Ok(self.number()?.as_u64());
+        }
+        self.pos = i;
+        Ok(Some(v))
+    }
+
     fn digits(&mut self) -> Res<()> {
         match self.peek() {
             Some(b'0'..=b'9') => {}

@@ -138,8 +138,7 @@ fn read_u64(
     if r.peek_kind()? != Kind::Number {
         return Err(FieldError::new(key, limit).into());
     }
-    r.number()?
-        .as_u64()
+    r.number_u64()?
         .ok_or(DecodeError::Field(FieldError::new(key, limit)))
 }
 
