@@ -3,7 +3,7 @@
 use core::fmt;
 
 use super::{Charset, FieldError, check, to_array};
-use crate::base::ascii::{ascii_str, two_digits};
+use crate::base::ascii::ascii_str;
 
 fixed_field!(
     /// A 14-digit calendar time `yyyyMMddHHmmss` (`registeredDate`).
@@ -12,19 +12,13 @@ fixed_field!(
 );
 impl DateTime14 {
     fn extra_check(s: &[u8]) -> Result<(), FieldError> {
-        let err = FieldError::new(Self::API_NAME, Self::LIMIT);
-        let year =
-            u16::from(two_digits(s, 0).ok_or(err)?) * 100 + u16::from(two_digits(s, 2).ok_or(err)?);
-        let ok = Timestamp::new(
-            year,
-            two_digits(s, 4).ok_or(err)?,
-            two_digits(s, 6).ok_or(err)?,
-            two_digits(s, 8).ok_or(err)?,
-            two_digits(s, 10).ok_or(err)?,
-            two_digits(s, 12).ok_or(err)?,
-            0,
-        );
-        ok.map(|_| ()).map_err(|_| err)
+        // runs after the charset check: all 14 bytes are digits, so no digit is checked again
+        let d = |i: usize| s.get(i).map_or(0, |b| b.wrapping_sub(b'0'));
+        let two = |i: usize| d(i) * 10 + d(i + 1);
+        let year = u16::from(two(0)) * 100 + u16::from(two(2));
+        Timestamp::new(year, two(4), two(6), two(8), two(10), two(12), 0)
+            .map(|_| ())
+            .map_err(|_| FieldError::new(Self::API_NAME, Self::LIMIT))
     }
 }
 
