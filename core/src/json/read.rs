@@ -484,9 +484,13 @@ impl<'a> Reader<'a> {
 
     /// Reads a number token whose value is wanted as a `u64`: `Some` when it is an unsigned
     /// integer that fits, `None` for any other number (still syntax-checked and consumed).
-    /// Integers are read in one scan without building a [`JNum`].
+    /// Integers are read in one scan without building a [`JNum`] (on a microcontroller, built
+    /// for size, through [`Reader::number`], one copy of the scanner).
     #[inline]
     pub fn number_u64(&mut self) -> Res<Option<u64>> {
+        if cfg!(target_os = "none") {
+            return Ok(self.number()?.as_u64());
+        }
         self.ws();
         let s = self.s;
         let start = self.pos;
