@@ -24,6 +24,21 @@ pub struct Reader<'a> {
 type Res<T> = Result<T, JsonError>;
 
 
+/// Accumulates the decimal digits of `s` from `i` into `v` (wrapping: callers count the digits
+/// and trust the value only up to 19 of them); returns where the digits end and the value.
+#[inline(always)]
+fn scan_digits(s: &[u8], mut i: usize, mut v: u64) -> (usize, u64) {
+    while let Some(&d) = s.get(i) {
+        let x = d.wrapping_sub(b'0');
+        if x > 9 {
+            break;
+        }
+        v = v.wrapping_mul(10).wrapping_add(u64::from(x));
+        i += 1;
+    }
+    (i, v)
+}
+
 #[inline]
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
@@ -415,16 +430,7 @@ impl<'a> Reader<'a> {
         let mut mant: u64 = 0;
         match s.get(i) {
             Some(b'0') => i += 1,
-            Some(b'1'..=b'9') => {
-                while let Some(&d) = s.get(i) {
-                    let x = d.wrapping_sub(b'0');
-                    if x > 9 {
-                        break;
-                    }
-                    mant = mant.wrapping_mul(10).wrapping_add(u64::from(x));
-                    i += 1;
-                }
-            }
+            Some(b'1'..=b'9') => (i, mant) = scan_digits(s, i, 0),
             Some(_) => {
                 self.pos = i;
                 return self.err(JsonErrorKind::InvalidNumber);
@@ -439,14 +445,7 @@ impl<'a> Reader<'a> {
         if s.get(i) == Some(&b'.') {
             i += 1;
             let frac_start = i;
-            while let Some(&d) = s.get(i) {
-                let x = d.wrapping_sub(b'0');
-                if x > 9 {
-                    break;
-                }
-                mant = mant.wrapping_mul(10).wrapping_add(u64::from(x));
-                i += 1;
-            }
+            (i, mant) = scan_digits(s, i, mant);
             frac_digits = i - frac_start;
             if frac_digits == 0 {
                 self.pos = i;
@@ -498,16 +497,7 @@ impl<'a> Reader<'a> {
         let mut v: u64 = 0;
         match s.get(i) {
             Some(b'0') => i += 1,
-            Some(b'1'..=b'9') => {
-                while let Some(&d) = s.get(i) {
-                    let x = d.wrapping_sub(b'0');
-                    if x > 9 {
-                        break;
-                    }
-                    v = v.wrapping_mul(10).wrapping_add(u64::from(x));
-                    i += 1;
-                }
-            }
+            Some(b'1'..=b'9') => (i, v) = scan_digits(s, i, 0),
             // a sign, or not a number: the general reader decides
             _ => return Ok(self.number()?.as_u64()),
         }
