@@ -17,9 +17,8 @@ fn token() -> impl Strategy<Value = String> {
 
 /// `value * 10^scale` when it is a non-negative integer below 2^64, computed on the digits.
 fn scaled_reference(tok: &str, scale: i64) -> Option<u64> {
-    if tok.starts_with('-') {
+    if let Some(t) = tok.strip_prefix('-') {
         // only zero may be negative
-        let t = &tok[1..];
         return scaled_reference(t, scale).filter(|&v| v == 0);
     }
     let (mant, exp) = match tok.find(['e', 'E']) {
