@@ -73,22 +73,22 @@ pub(crate) struct Seen {
     next: usize,
 }
 
-/// Offers the value of `key` to `fields` (one copy for every message): a known key's value is
-/// read into its slot, `null` counts as absent, a key seen twice is
-/// [`DecodeError::Duplicate`] (even after a `null`, as serde does). `Ok(false)`: not one of
-/// the message's keys (the caller skips the value).
+/// Offers the value of `key` to `fields` (one copy for every message; `keys` are the
+/// message's): a known key's value is read into its slot, `null` counts as absent, a key seen
+/// twice is [`DecodeError::Duplicate`] (even after a `null`, as serde does); any other key's
+/// value is skipped.
 #[inline(never)]
 pub(crate) fn accept_field(
     fields: &mut dyn Fields,
+    keys: &[&str],
     seen: &mut Seen,
     key: &JStr<'_>,
     r: &mut Reader<'_>,
-) -> Result<bool, DecodeError> {
-    let Some(i) = key_index_from(key, fields.keys(), seen.next) else {
-        return Ok(false);
-    };
-    accept_index(fields, seen, i, r)?;
-    Ok(true)
+) -> Result<(), DecodeError> {
+    match key_index_from(key, keys, seen.next) {
+        Some(i) => accept_index(fields, seen, i, r),
+        None => Ok(r.skip_value()?),
+    }
 }
 
 /// Reads the value of field `i` (found by its key): duplicates refused, `null` absent.
@@ -354,19 +354,15 @@ fn read_fields(r: &mut Reader<'_>, key: &'static str, fields: &mut dyn Fields) -
     r.begin_object()?;
     let mut seen = Seen::default();
     let mut first = true;
+    let keys = fields.keys();
     loop {
-        let keys = fields.keys();
         match r.next_key_expecting(&mut first, seen.expected(keys))? {
             NextKey::End => return Ok(()),
             NextKey::Expected => {
                 let i = seen.next;
                 accept_index(fields, &mut seen, i, r)?
             }
-            NextKey::Other(k) => {
-                if !accept_field(fields, &mut seen, &k, r)? {
-                    r.skip_value()?;
-                }
-            }
+            NextKey::Other(k) => accept_field(fields, keys, &mut seen, &k, r)?,
         }
     }
 }

@@ -233,10 +233,11 @@ fn decode_top(
     };
     let mut seen = Seen::default();
     let mut first = true;
+    let keys = fields.keys();
     loop {
         // the envelope usually comes first, then the fields in documented order: each key is
         // matched in place against the one expected
-        let expected = if env_seen { seen.expected(fields.keys()) } else { b"response" };
+        let expected = if env_seen { seen.expected(keys) } else { b"response" };
         let k = match r.next_key_expecting(&mut first, expected)? {
             NextKey::End => break,
             NextKey::Expected if env_seen => {
@@ -274,10 +275,8 @@ fn decode_top(
                 }
                 _ => return Err(FieldError::new("encData", limit).into()),
             }
-        } else if let Some(k) = k
-            && !accept_field(fields, &mut seen, &k, &mut r)?
-        {
-            r.skip_value()?;
+        } else if let Some(k) = k {
+            accept_field(fields, keys, &mut seen, &k, &mut r)?;
         }
     }
     r.end()?;
