@@ -287,7 +287,6 @@ impl<'a> Reader<'a> {
                 self.pos = i + 1;
                 return Ok(JStr {
                     raw: self.s.get(start..i).unwrap_or(&[]),
-                    text: None,
                     escaped: false,
                     offset: start,
                 });
@@ -316,24 +315,16 @@ impl<'a> Reader<'a> {
             match b {
                 b'"' => {
                     let raw = self.s.get(start..self.pos).unwrap_or(&[]);
-                    // ASCII needs no check; anything else is validated once, here
-                    let text = if non_ascii {
-                        match core::str::from_utf8(raw) {
-                            Ok(t) => Some(t),
-                            Err(e) => {
-                                return Err(JsonError {
-                                    kind: JsonErrorKind::InvalidUtf8,
-                                    offset: offset32(start + e.valid_up_to()),
-                                });
-                            }
-                        }
-                    } else {
-                        None
-                    };
+                    // ASCII needs no check; anything else is checked once, here
+                    if non_ascii && let Err(valid) = crate::base::utf8::check(raw) {
+                        return Err(JsonError {
+                            kind: JsonErrorKind::InvalidUtf8,
+                            offset: offset32(start + valid),
+                        });
+                    }
                     self.pos += 1;
                     return Ok(JStr {
                         raw,
-                        text,
                         escaped,
                         offset: start,
                     });

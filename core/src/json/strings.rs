@@ -6,21 +6,18 @@ use super::{JsonError, JsonErrorKind, offset32};
 /// A string token as it appears in the text (between the quotes), escapes not yet decoded.
 #[derive(Clone, Copy, Debug)]
 pub struct JStr<'a> {
+    /// The bytes between the quotes: valid UTF-8 (checked while reading).
     pub(super) raw: &'a [u8],
-    /// The raw bytes as text when they held non-ASCII bytes (validated while reading).
-    pub(super) text: Option<&'a str>,
     pub(super) escaped: bool,
     pub(super) offset: usize,
 }
 
 impl<'a> JStr<'a> {
-    /// The raw text between the quotes (valid UTF-8: checked while reading).
+    /// The raw text between the quotes (valid UTF-8: checked while reading; converted here,
+    /// the only safe way from bytes to `str`, so a string that is only skipped or compared
+    /// never pays for it).
     pub fn raw(&self) -> &'a str {
-        match self.text {
-            Some(t) => t,
-            // ASCII only: always valid
-            None => core::str::from_utf8(self.raw).unwrap_or(""),
-        }
+        core::str::from_utf8(self.raw).unwrap_or("")
     }
     /// The raw bytes between the quotes.
     pub fn raw_bytes(&self) -> &'a [u8] {
