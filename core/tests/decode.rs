@@ -652,3 +652,29 @@ fn message_decoder_reads_request_bodies() {
     let e = decode_message::<RefundRequest>(br#"{"sequenceId":"S","userId":1,"cardExpiry":"3108","dcvv":"","oneTimeToken":"9461442187322710"}"#).unwrap_err();
     assert_eq!(e, DecodeError::Field(FieldError::new("dcvv", Dcvv::LIMIT)));
 }
+
+#[test]
+fn a_description_fills_its_capacity_exactly_and_never_splits_a_character() {
+    let too_long = DecodeError::Field(FieldError::new(Description::API_NAME, Description::LIMIT));
+    // 255 bytes of ASCII, then one escaped Hangul syllable (3 bytes): 258 do not fit
+    for (tail, fits) in [("a", true), ("\\u0041", true), ("\\u00e9", false), ("\\uac00", false), ("가", false)] {
+        let text = format!("{}{tail}", "a".repeat(255));
+        let r = reply::<Refund>(&format!(r#"{{"response":{{"code":"009_004","description":"{text}"}}}}"#));
+        match r {
+            Ok(r) => {
+                assert!(fits, "{tail}");
+                assert_eq!(r.description.as_bytes().len(), 256);
+                assert_eq!(r.description.as_str().len(), 256);
+            }
+            Err(e) => {
+                assert!(!fits, "{tail}");
+                assert_eq!(e, too_long, "{tail}");
+            }
+        }
+    }
+    // 85 escaped syllables are 255 bytes: they fit, and one more does not
+    let r = reply::<Refund>(&format!(r#"{{"response":{{"code":"009_004","description":"{}"}}}}"#, "\\ud658".repeat(85))).unwrap();
+    assert_eq!(r.description.as_str(), "환".repeat(85));
+    let e = reply::<Refund>(&format!(r#"{{"response":{{"code":"009_004","description":"{}"}}}}"#, "\\ud658".repeat(86))).unwrap_err();
+    assert_eq!(e, too_long);
+}

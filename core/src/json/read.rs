@@ -39,6 +39,27 @@ fn scan_digits(s: &[u8], mut i: usize, mut v: u64) -> (usize, u64) {
     (i, v)
 }
 
+/// Appends code point `cp` (below 0x10000, not a surrogate) as UTF-8, byte by byte (no copy
+/// call for one to three bytes); all of it or, when it does not fit, nothing.
+#[inline(always)]
+fn push_utf8(out: &mut heapless::vec::VecView<u8>, cp: u32) -> Result<(), ()> {
+    // the casts keep the low bits, which is what each UTF-8 byte carries
+    let (bytes, n) = if cp < 0x80 {
+        ([cp as u8, 0, 0], 1)
+    } else if cp < 0x800 {
+        ([0xC0 | (cp >> 6) as u8, 0x80 | (cp & 0x3F) as u8, 0], 2)
+    } else {
+        ([0xE0 | (cp >> 12) as u8, 0x80 | ((cp >> 6) & 0x3F) as u8, 0x80 | (cp & 0x3F) as u8], 3)
+    };
+    if out.capacity() - out.len() < n {
+        return Err(());
+    }
+    for &b in bytes.iter().take(n) {
+        out.push(b).map_err(|_| ())?;
+    }
+    Ok(())
+}
+
 #[inline]
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
@@ -387,6 +408,16 @@ impl<'a> Reader<'a> {
                     return Ok(());
                 }
                 Some(b'\\') => {
+                    // the common escape, `\uXXXX` of a character outside the surrogates (Korean
+                    // text often arrives so), written straight out as its UTF-8 bytes
+                    if self.s.get(self.pos + 1) == Some(&b'u')
+                        && let Some(cp) = super::strings::hex4_at(self.s, self.pos + 2)
+                        && !(0xD800..=0xDFFF).contains(&cp)
+                    {
+                        self.pos += 6;
+                        push_utf8(out, cp).map_err(|_| None)?;
+                        continue;
+                    }
                     let (c, used) = super::strings::decode_escape(self.s, self.pos).map_err(|kind| {
                         // an escape cut off by the end of the text is a truncation
                         let rest = self.s.get(self.pos + 1..).unwrap_or(&[]);

@@ -129,7 +129,7 @@ fn hex_val(b: u8) -> Option<u32> {
 
 /// Four hex digits at `b[at..at + 4]`.
 #[inline]
-fn hex4_at(b: &[u8], at: usize) -> Option<u32> {
+pub(super) fn hex4_at(b: &[u8], at: usize) -> Option<u32> {
     let h = b.get(at..at + 4)?;
     let mut v = 0u32;
     for &d in h {
