@@ -409,8 +409,10 @@ impl<'a> Reader<'a> {
                 }
                 Some(b'\\') => {
                     // the common escape, `\uXXXX` of a character outside the surrogates (Korean
-                    // text often arrives so), written straight out as its UTF-8 bytes
-                    if self.s.get(self.pos + 1) == Some(&b'u')
+                    // text often arrives so), written straight out as its UTF-8 bytes (not on
+                    // a microcontroller, built for size: there the general decoder does it)
+                    if !cfg!(target_os = "none")
+                        && self.s.get(self.pos + 1) == Some(&b'u')
                         && let Some(cp) = super::strings::hex4_at(self.s, self.pos + 2)
                         && !(0xD800..=0xDFFF).contains(&cp)
                     {
@@ -521,14 +523,22 @@ impl<'a> Reader<'a> {
             Some(b'0') => i += 1,
             Some(b'1'..=b'9') => (i, v) = scan_digits(s, i, 0),
             // a sign, or not a number: the general reader decides
-            _ => return Ok(self.number()?.as_u64()),
+            _ => return self.number_u64_general(),
         }
         // at most 19 digits cannot overflow; a fraction or exponent is not an integer
         if i - start > 19 || matches!(s.get(i), Some(b'.' | b'e' | b'E')) {
-            return Ok(self.number()?.as_u64());
+            return self.number_u64_general();
         }
         self.pos = i;
         Ok(Some(v))
+    }
+
+    /// [`Reader::number_u64`] for what its scan does not take: out of line, so that the common
+    /// path saves no registers for it.
+    #[cold]
+    #[inline(never)]
+    fn number_u64_general(&mut self) -> Res<Option<u64>> {
+        Ok(self.number()?.as_u64())
     }
 
     fn digits(&mut self) -> Res<()> {
