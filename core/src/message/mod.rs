@@ -196,7 +196,8 @@ macro_rules! ascii_value {
                 Self::read_into(&mut slot, r, key)?;
                 slot.ok_or(DecodeError::Field(FieldError::new(key, <$t>::LIMIT)))
             }
-            #[inline(never)]
+            #[cfg_attr(target_os = "none", inline(never))]
+            #[cfg_attr(not(target_os = "none"), inline)]
             fn read_into(slot: &mut Option<Self>, r: &mut Reader<'_>, key: &'static str) -> Result<(), DecodeError> {
                 read_ascii_into(slot, r, key, <$t>::LIMIT, $secret, <$t>::from_bytes)
             }
@@ -219,7 +220,8 @@ ascii_value!(
 macro_rules! number_value {
     ($($t:ty),*) => {$(
         impl Value for $t {
-            #[inline(never)]
+            #[cfg_attr(target_os = "none", inline(never))]
+            #[cfg_attr(not(target_os = "none"), inline)]
             fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
                 let v = read_u64(r, key, <$t>::LIMIT)?;
                 <$t>::new(v).map_err(|e| e.for_field(key).into())
@@ -242,7 +244,8 @@ macro_rules! enum_value {
                 Self::read_into(&mut slot, r, key)?;
                 slot.ok_or(DecodeError::Field(FieldError::new(key, <$t>::LIMIT)))
             }
-            #[inline(never)]
+            #[cfg_attr(target_os = "none", inline(never))]
+            #[cfg_attr(not(target_os = "none"), inline)]
             fn read_into(slot: &mut Option<Self>, r: &mut Reader<'_>, key: &'static str) -> Result<(), DecodeError> {
                 read_ascii_into(slot, r, key, <$t>::LIMIT, false, <$t>::from_bytes)
             }
@@ -256,7 +259,8 @@ macro_rules! enum_value {
 enum_value!(TokenType, ChargeResult);
 
 impl Value for bool {
-    #[inline(never)]
+    #[cfg_attr(target_os = "none", inline(never))]
+    #[cfg_attr(not(target_os = "none"), inline)]
     fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
         if r.peek_kind()? != Kind::Bool {
             return Err(FieldError::new(key, "true or false").into());
@@ -269,7 +273,8 @@ impl Value for bool {
 }
 
 impl Value for u64 {
-    #[inline(never)]
+    #[cfg_attr(target_os = "none", inline(never))]
+    #[cfg_attr(not(target_os = "none"), inline)]
     fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
         read_u64(r, key, "a whole number from 0 to 18446744073709551615")
     }
@@ -279,7 +284,8 @@ impl Value for u64 {
 }
 
 impl Value for Percent1 {
-    #[inline(never)]
+    #[cfg_attr(target_os = "none", inline(never))]
+    #[cfg_attr(not(target_os = "none"), inline)]
     fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
         let err = FieldError::new(key, Percent1::LIMIT);
         if r.peek_kind()? != Kind::Number {
