@@ -70,6 +70,10 @@ impl defmt::Format for RawCode {
 pub trait ResultCode: Clone + fmt::Debug + PartialEq {
     /// Maps a received code to its named variant, or `Other` verbatim.
     fn from_raw(raw: RawCode) -> Self;
+    /// The placeholder of a reply not decoded yet: the empty code, kept as `Other`.
+    fn empty() -> Self {
+        Self::from_raw(RawCode::default())
+    }
     /// The code text (`"007_030"`).
     fn as_str(&self) -> &str;
     /// The documented English message for a named code, `None` for `Other`.
@@ -101,6 +105,10 @@ macro_rules! result_codes {
                 let b = raw.as_bytes();
                 $( if b == $code.as_bytes() { return Self::$var; } )*
                 Self::Other(raw)
+            }
+            #[inline]
+            fn empty() -> Self {
+                Self::Other(RawCode::default())
             }
             fn as_str(&self) -> &str {
                 match self {

@@ -65,15 +65,18 @@ impl defmt::Format for Description {
 /// fields when the code is `000_000`.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+// the description's 256-byte buffer last: an empty reply is then a few stores at its start,
+// not a fill of the whole buffer (which the compiler otherwise merges its neighbours into)
+#[repr(C)]
 pub struct Reply<R, C> {
     /// `response.code`, mapped to the endpoint's code type.
     pub code: C,
-    /// `response.description`.
-    pub description: Description,
     /// The endpoint's fields: `Some` exactly when `code` is success (every required field was
     /// then checked present). Known fields present in a failure reply are validated but not
     /// kept.
     pub body: Option<R>,
+    /// `response.description`.
+    pub description: Description,
 }
 
 impl<R, C: ResultCode> Reply<R, C> {
@@ -194,7 +197,7 @@ impl<R, C: ResultCode> Reply<R, C> {
     /// An empty reply to decode into (code `Other("")`, empty description, no body).
     pub fn empty() -> Self {
         Self {
-            code: C::from_raw(RawCode::default()),
+            code: C::empty(),
             description: Description::default(),
             body: None,
         }
