@@ -111,7 +111,22 @@ macro_rules! client {
             exchange(stream, request, crypto, buf, out)
         }
 
-        /// The endpoint-independent exchange behind [`call_into`].
+        /// The endpoint-independent half of [`call_into`]: sends a request already encoded
+        /// with [`encode_request`] (at the front of `buf`, with the same `crypto`) and decodes
+        /// the answer into `out`, any endpoint's reply. Firmware that calls several endpoints
+        /// through one function of its own encodes per endpoint (a small generic step) and
+        /// links one copy of everything else.
+        pub fn send_into<'a, S: Read + Write, C: Crypto>(
+            stream: &'a mut S,
+            request: EncodedRequest,
+            crypto: C,
+            buf: &'a mut [u8],
+            out: &'a mut dyn DecodeInto,
+        ) -> client!(@ret [$($async)?] 'a ['a, S, C] Result<Sent, Error<S::Error>>) {
+            exchange(stream, Ok(request), crypto, buf, out)
+        }
+
+        /// The endpoint-independent exchange behind [`call_into`] and [`send_into`].
         $($async)? fn exchange<S: Read + Write, C: Crypto>(
             stream: &mut S,
             request: Result<EncodedRequest, Error<S::Error>>,

@@ -73,7 +73,7 @@ mod blocking {
     use embedded_io::{Read, Write};
     client!();
 }
-pub use blocking::{call, call_into, call_raw, read_response, write_all};
+pub use blocking::{call, call_into, call_raw, read_response, send_into, write_all};
 
 /// What went wrong. [`Error::outcome_unknown`] says whether the platform may have processed
 /// the request.

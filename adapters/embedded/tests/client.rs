@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use embedded_io::{ErrorType, Read, Write};
 use konaplate::core::prelude::*;
 use konaplate::core::{api::*, field::*};
-use konaplate_embedded::{BUFFER_ENCRYPTED, Error, Keys, NoCrypto, call, call_raw, read_response};
+use konaplate_embedded::{BUFFER_ENCRYPTED, Error, Keys, NoCrypto, call, call_raw, read_response, send_into};
 use proptest::prelude::*;
 
 /// A stream that serves `input` at most `chunk` bytes per read, records what is written, and
@@ -208,6 +208,15 @@ fn against_the_sandbox_over_tcp() {
     assert_eq!(x.head.status, 200);
     assert_eq!(x.head.correlation_id, Some(x.sent.headers.correlation_id));
     let nr = x.reply.into_result().unwrap().nr_number;
+    // the two halves of call_into: encode per endpoint, then send through the
+    // endpoint-independent path into any reply (as a dyn DecodeInto)
+    let mut out = ReplyOf::<ChargeResultInquiry>::empty();
+    let request = konaplate::core::request::encode_request(&c, &stamp(), &ChargeResultRequest { sequence_id: charge.sequence_id }, NoCrypto, &mut buf).unwrap();
+    let sent = send_into(&mut connect(), request, NoCrypto, &mut buf, &mut out).unwrap();
+    assert_eq!(sent.head.status, 200);
+    assert!(!sent.encrypted);
+    assert_eq!(sent.head.correlation_id, Some(sent.request.headers.correlation_id));
+    assert_eq!(out.body.map(|b| (b.result, b.nr_number)), Some((ChargeResult::Completed, Some(nr))));
     let tok = token(&mut buf, &mut server, &mut client);
     let keys = Keys { wrap: &mut server, unwrap: &mut client, cek: [1; 16], iv: [2; 12] };
     let cancel = CancelRequest { sequence_id: SequenceId::new("EMB-TCP-2").unwrap(), user_id: UserId::new(konaplate_sandbox::seed::HAPPY).unwrap(), nr_number: nr, one_time_token: tok.one_time_token, dcvv: tok.dcvv, card_expiry: None };

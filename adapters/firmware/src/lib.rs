@@ -235,6 +235,104 @@ impl embedded_io_async::Write for AsyncReplay<'_> {
     }
 }
 
+/// The per-client half of the example: `run` (per endpoint) and what it calls.
+///
+/// Blocking: `run` only encodes (the generic step) and hands the rest to `send`, one copy for
+/// every endpoint. Async: `run` awaits `call_into` itself, so that each endpoint's future
+/// holds the client's future directly (a `send` future between them would be built on the
+/// stack and cost 2 KiB more of it); the client's own future is still one for every endpoint.
+macro_rules! run_fns {
+    ([] $stream:ident, $client:ident) => {
+        use konaplate_core::message::DecodeInto;
+        use konaplate_core::request::{EncodedRequest, encode_request};
+
+        /// One exchange: encode + sign (+ JWE when the endpoint wants it) here, the rest in
+        /// [`send`], then `ok` checks the reply (and whether the answer was encrypted). Not
+        /// inlined: each call gets (and frees) its own frame with the reply; the buffer is the
+        /// caller's, one for every exchange, as in firmware. Only this small step is written
+        /// out per endpoint: [`send`] and everything it calls exist once.
+        #[inline(never)]
+        pub fn run<R: Request>(
+            c: &Ctx,
+            io: &mut Io,
+            req: &R,
+            response: &[u8],
+            ok: impl FnOnce(&ReplyOf<R::Endpoint>, bool) -> bool,
+        ) {
+            let path = <R::Endpoint as Endpoint>::PATH;
+            let mut out = ReplyOf::<R::Endpoint>::empty();
+            let (mut wrap, mut unwrap) = (DemoSecureElement, DemoSecureElement);
+            let mut keys = Keys { wrap: &mut wrap, unwrap: &mut unwrap, cek: [0x11; 16], iv: [0x22; 12] };
+            let request = match encode_request(&c.session, &c.stamp, req, &mut keys, &mut io.buf) {
+                Ok(r) => r,
+                Err(_) => fail(path),
+            };
+            let encrypted = <R::Endpoint as Endpoint>::REQUEST_ENCRYPTED;
+            let answer_encrypted = send(c, io, response, request, keys, &mut out, path, encrypted);
+            check(out.is_success() && ok(&out, answer_encrypted), path);
+            #[cfg(feature = "defmt")]
+            defmt::info!("{=str}: {=str} {=str}", path, out.code.as_str(), out.description.as_str());
+        }
+
+        /// The endpoint-independent rest of an exchange, once for every endpoint: send the
+        /// encoded request over the recorded stream, decode into `out`, check the request on
+        /// the wire. Returns whether the answer was encrypted.
+        #[inline(never)]
+        #[allow(clippy::too_many_arguments)]
+        fn send(
+            c: &Ctx,
+            io: &mut Io,
+            response: &[u8],
+            request: EncodedRequest,
+            keys: Keys<&mut DemoSecureElement, &mut DemoSecureElement>,
+            out: &mut dyn DecodeInto,
+            path: &str,
+            encrypted_request: bool,
+        ) -> bool {
+            let mut stream = $stream::new(response, &mut io.written);
+            let sent = match $client::send_into(&mut stream, request, keys, &mut io.buf, out) {
+                Ok(s) => s,
+                Err(_) => fail(path),
+            };
+            check_exchange(c, stream.request(), &sent, path, encrypted_request, true, path);
+            c.passed.set(c.passed.get() + 1);
+            sent.encrypted
+        }
+    };
+    ([async] $stream:ident, $client:ident) => {
+        /// One exchange: encode + sign (+ JWE when the endpoint wants it) + write, read +
+        /// decrypt + decode into a reply in this future, then `ok` checks the reply (and
+        /// whether the answer was encrypted). Not inlined: each endpoint's future is its own.
+        #[inline(never)]
+        pub async fn run<R: Request>(
+            c: &Ctx,
+            io: &mut Io,
+            req: &R,
+            response: &[u8],
+            ok: impl FnOnce(&ReplyOf<R::Endpoint>, bool) -> bool,
+        ) {
+            let path = <R::Endpoint as Endpoint>::PATH;
+            let mut stream = $stream::new(response, &mut io.written);
+            let buf = &mut io.buf;
+            let mut out = ReplyOf::<R::Endpoint>::empty();
+            let (mut wrap, mut unwrap) = (DemoSecureElement, DemoSecureElement);
+            let keys = Keys { wrap: &mut wrap, unwrap: &mut unwrap, cek: [0x11; 16], iv: [0x22; 12] };
+            let call = $client::call_into(&mut stream, &c.session, &c.stamp, req, keys, buf, &mut out);
+            c.largest_future.set(c.largest_future.get().max(core::mem::size_of_val(&call)));
+            let sent = match call.await {
+                Ok(s) => s,
+                Err(_) => fail(path),
+            };
+            let encrypted = <R::Endpoint as Endpoint>::REQUEST_ENCRYPTED;
+            check_exchange(c, stream.request(), &sent, path, encrypted, out.is_success(), path);
+            check(ok(&out, sent.encrypted), path);
+            #[cfg(feature = "defmt")]
+            defmt::info!("{=str}: {=str} {=str}", path, out.code.as_str(), out.description.as_str());
+            c.passed.set(c.passed.get() + 1);
+        }
+    };
+}
+
 /// The example's exchanges, written once: `exercise!(Replay, blocking)` expands the blocking
 /// `run` and `exercise`, `exercise!(AsyncReplay, asynch, async, .await)` the async ones.
 macro_rules! exercise {
@@ -253,37 +351,7 @@ macro_rules! exercise {
         #[allow(unused_imports)]
         use konaplate_embedded::asynch;
 
-        /// One exchange: encode + sign (+ JWE when the endpoint wants it) + write, read + decrypt +
-        /// decode into a reply in this frame, then `ok` checks the reply (and whether the answer
-        /// was encrypted). Not inlined: each call gets (and frees) its own frame with the reply;
-        /// the buffer is the caller's, one for every exchange, as in firmware.
-        #[inline(never)]
-        pub $($async)? fn run<R: Request>(
-            c: &Ctx,
-            io: &mut Io,
-            req: &R,
-            response: &[u8],
-            ok: impl FnOnce(&ReplyOf<R::Endpoint>, bool) -> bool,
-        ) {
-            let path = <R::Endpoint as Endpoint>::PATH;
-            let mut stream = $stream::new(response, &mut io.written);
-            let buf = &mut io.buf;
-            let mut out = ReplyOf::<R::Endpoint>::empty();
-            let (mut wrap, mut unwrap) = (DemoSecureElement, DemoSecureElement);
-            let keys = Keys { wrap: &mut wrap, unwrap: &mut unwrap, cek: [0x11; 16], iv: [0x22; 12] };
-            let call = $client::call_into(&mut stream, &c.session, &c.stamp, req, keys, buf, &mut out);
-            c.largest_future.set(c.largest_future.get().max(core::mem::size_of_val(&call)));
-            let sent = match call $($($await)+)? {
-                Ok(s) => s,
-                Err(_) => fail(path),
-            };
-            let encrypted = <R::Endpoint as Endpoint>::REQUEST_ENCRYPTED;
-            check_exchange(c, stream.request(), &sent, path, encrypted, out.is_success(), path);
-            check(ok(&out, sent.encrypted), path);
-            #[cfg(feature = "defmt")]
-            defmt::info!("{=str}: {=str} {=str}", path, out.code.as_str(), out.description.as_str());
-            c.passed.set(c.passed.get() + 1);
-        }
+        run_fns!([$($async)?] $stream, $client);
 
         pub $($async)? fn exercise() -> (usize, usize) {
             let c = Ctx {
