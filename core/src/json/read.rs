@@ -220,6 +220,40 @@ impl<'a> Reader<'a> {
         Ok(NextKey::Other(key))
     }
 
+    /// Consumes the next key of the current object (with its `,` and `:`) when it is exactly
+    /// `key`, and returns `true`; otherwise consumes nothing and returns `false` (the end of
+    /// the object, another key, an escape in the key or bad syntax are all left to
+    /// [`Reader::next_key_expecting`]). `key` must be plain ASCII without `"` or `\\`.
+    #[inline(always)]
+    pub fn take_key(&mut self, first: &mut bool, key: &[u8]) -> bool {
+        let save = self.pos;
+        self.ws();
+        if !*first {
+            if self.peek() != Some(b',') {
+                self.pos = save;
+                return false;
+            }
+            self.pos += 1;
+            self.ws();
+        }
+        let start = self.pos + 1;
+        let end = start + key.len();
+        if self.peek() == Some(b'"')
+            && self.s.get(end) == Some(&b'"')
+            && self.s.get(start..end).is_some_and(|got| crate::base::ascii::eq_bytes(got, key))
+        {
+            self.pos = end + 1;
+            self.ws();
+            if self.peek() == Some(b':') {
+                self.pos += 1;
+                *first = false;
+                return true;
+            }
+        }
+        self.pos = save;
+        false
+    }
+
     /// Consumes `[`.
     pub fn begin_array(&mut self) -> Res<()> {
         self.expect(b'[')?;

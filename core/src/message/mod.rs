@@ -56,6 +56,16 @@ pub trait Fields {
     fn keys(&self) -> &'static [&'static str];
     /// Reads the (non-`null`) value of field `index` into its slot.
     fn read(&mut self, index: usize, r: &mut Reader<'_>) -> Result<(), DecodeError>;
+    /// Reads the fields that come next in documented order (from `seen`'s expected one on),
+    /// as long as they do, with each value's reader called directly; stops, having consumed
+    /// nothing more, at the first key that is not the expected one (or at the end of the
+    /// object), for the general loop to handle. On a host the message macro writes this out
+    /// per message (straight-line code, the fast path of every decode); on a microcontroller,
+    /// built for size, it reads nothing and the general loop does all the work.
+    #[inline]
+    fn read_in_order(&mut self, _first: &mut bool, _seen: &mut Seen, _r: &mut Reader<'_>) -> Result<(), DecodeError> {
+        Ok(())
+    }
 }
 
 /// Reads a value into its slot (the one line each field contributes to a decoder).
@@ -67,10 +77,42 @@ pub fn read_into<T: Value>(slot: &mut Option<T>, r: &mut Reader<'_>, key: &'stat
 
 /// What the decoding loop of one object remembers: which keys were seen (for duplicates) and
 /// where the next key is expected (objects usually list their keys in the documented order).
+#[doc(hidden)]
 #[derive(Default)]
-pub(crate) struct Seen {
+pub struct Seen {
     bits: u32,
     next: usize,
+}
+
+impl Seen {
+    /// Whether field `i` is the one expected next (the fast path reads only that one).
+    #[inline(always)]
+    pub fn expects(&self, i: usize) -> bool {
+        self.next == i
+    }
+    /// Marks field `i` (found by its key) read: a second time is [`DecodeError::Duplicate`].
+    #[inline(always)]
+    pub fn mark(&mut self, i: usize, key: &'static str) -> Result<(), DecodeError> {
+        let bit = 1u32.checked_shl(i as u32).unwrap_or(0);
+        if self.bits & bit != 0 {
+            return Err(DecodeError::Duplicate { field: key });
+        }
+        self.bits |= bit;
+        self.next = i + 1;
+        Ok(())
+    }
+}
+
+/// The value of a field the fast path found by its key: `null` is absent, anything else goes
+/// to the field's reader.
+#[doc(hidden)]
+#[inline(always)]
+pub fn read_present<T: Value>(slot: &mut Option<T>, r: &mut Reader<'_>, key: &'static str) -> Result<(), DecodeError> {
+    if r.peek_kind()? == Kind::Null {
+        Ok(r.null()?)
+    } else {
+        T::read_into(slot, r, key)
+    }
 }
 
 /// Offers the value of `key` to `fields` (one copy for every message; `keys` are the
@@ -362,6 +404,7 @@ fn read_fields(r: &mut Reader<'_>, key: &'static str, fields: &mut dyn Fields) -
     let mut first = true;
     let keys = fields.keys();
     loop {
+        fields.read_in_order(&mut first, &mut seen, r)?;
         match r.next_key_expecting(&mut first, seen.expected(keys))? {
             NextKey::End => return Ok(()),
             NextKey::Expected => {
@@ -447,6 +490,28 @@ macro_rules! message {
                 $(
                     if i == index {
                         return $crate::message::read_into(&mut self.$field, r, $key);
+                    }
+                    index += 1;
+                )*
+                Ok(())
+            }
+
+            #[cfg(not(target_os = "none"))]
+            #[allow(unused_variables, unused_mut, unused_assignments)]
+            fn read_in_order(
+                &mut self,
+                first: &mut bool,
+                seen: &mut $crate::message::Seen,
+                r: &mut $crate::json::Reader<'_>,
+            ) -> Result<(), $crate::error::DecodeError> {
+                let mut index = 0usize;
+                $(
+                    if seen.expects(index) {
+                        if !r.take_key(first, $key.as_bytes()) {
+                            return Ok(());
+                        }
+                        seen.mark(index, $key)?;
+                        $crate::message::read_present(&mut self.$field, r, $key)?;
                     }
                     index += 1;
                 )*

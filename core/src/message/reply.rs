@@ -239,7 +239,11 @@ fn decode_top(
     let keys = fields.keys();
     loop {
         // the envelope usually comes first, then the fields in documented order: each key is
-        // matched in place against the one expected
+        // matched in place against the one expected (on a host, a run of them by the message's
+        // own straight-line reader)
+        if env_seen {
+            fields.read_in_order(&mut first, &mut seen, &mut r)?;
+        }
         let expected = if env_seen { seen.expected(keys) } else { b"response" };
         let k = match r.next_key_expecting(&mut first, expected)? {
             NextKey::End => break,
