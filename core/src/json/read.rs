@@ -435,7 +435,9 @@ impl<'a> Reader<'a> {
                     offset: offset32(start + valid),
                 }));
             }
-            out.extend_from_slice(run).map_err(|_| None)?;
+            if !run.is_empty() {
+                out.extend_from_slice(run).map_err(|_| None)?;
+            }
             match self.peek() {
                 Some(b'"') => {
                     self.pos += 1;
