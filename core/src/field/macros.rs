@@ -39,6 +39,16 @@ macro_rules! fixed_field {
             /// Validates raw bytes against [`Self::LIMIT`].
             pub fn from_bytes(s: &[u8]) -> Result<Self, FieldError> {
                 check(s, $len, $len, $cs, $api, $limit)?;
+                Self::from_charset_checked(s)
+            }
+            /// The characters this field admits.
+            #[allow(dead_code)]
+            pub(crate) const CHARSET: Charset = $cs;
+            /// [`Self::from_bytes`] for bytes a scan has already found all in [`Self::CHARSET`]:
+            /// every other rule is checked.
+            #[allow(dead_code)]
+            #[inline]
+            pub(crate) fn from_charset_checked(s: &[u8]) -> Result<Self, FieldError> {
                 $( $chk(s)?; )?
                 to_array(s).map(Self).ok_or(FieldError::new($api, $limit))
             }
@@ -97,6 +107,15 @@ macro_rules! secret_field {
             /// Validates raw bytes against [`Self::LIMIT`].
             pub fn from_bytes(s: &[u8]) -> Result<Self, FieldError> {
                 check(s, $len, $len, $cs, $api, $limit)?;
+                Self::from_charset_checked(s)
+            }
+            /// The characters this field admits.
+            #[allow(dead_code)]
+            pub(crate) const CHARSET: Charset = $cs;
+            /// [`Self::from_bytes`] for bytes a scan has already found all in [`Self::CHARSET`].
+            #[allow(dead_code)]
+            #[inline]
+            pub(crate) fn from_charset_checked(s: &[u8]) -> Result<Self, FieldError> {
                 to_array(s).map(Self).ok_or(FieldError::new($api, $limit))
             }
             /// The secret value. Every use is a place where the secret leaves this type.
@@ -146,6 +165,19 @@ macro_rules! var_field {
             /// Validates raw bytes against [`Self::LIMIT`].
             pub fn from_bytes(s: &[u8]) -> Result<Self, FieldError> {
                 check(s, $min, $max, $cs, $api, $limit)?;
+                AsciiBuf::from_checked(s).map(Self).ok_or(FieldError::new($api, $limit))
+            }
+            /// The characters this field admits.
+            #[allow(dead_code)]
+            pub(crate) const CHARSET: Charset = $cs;
+            /// [`Self::from_bytes`] for bytes a scan has already found all in [`Self::CHARSET`]:
+            /// the length is checked.
+            #[allow(dead_code)]
+            #[inline]
+            pub(crate) fn from_charset_checked(s: &[u8]) -> Result<Self, FieldError> {
+                if s.len() < $min {
+                    return Err(FieldError::new($api, $limit));
+                }
                 AsciiBuf::from_checked(s).map(Self).ok_or(FieldError::new($api, $limit))
             }
             /// The value.

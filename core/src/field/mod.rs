@@ -108,9 +108,9 @@ pub(crate) enum Charset {
 }
 
 impl Charset {
-    /// This class's bit in [`CLASSES`].
+    /// This class's bit in [`CLASSES`] and [`JSON_CLASSES`].
     #[inline]
-    const fn bit(self) -> u8 {
+    pub(crate) const fn bit(self) -> u8 {
         1 << (self as u8)
     }
 
@@ -238,6 +238,17 @@ pub use ids::{CardExpiry, MerchantId, NrNumber, Par, RefundNrNumber, SequenceId}
 pub use numbers::{ChargeAmount, Percent1, UserId, Won};
 pub use secrets::{AccessKey, CardNo, Dcvv, OneTimeToken, SecretKey};
 pub use time::{DateTime14, Timestamp};
+
+/// [`CLASSES`] for scanning a JSON string: `"` and `\\` in no class, so that a scan of
+/// class members stops at the closing quote or at an escape (which the general reader then
+/// decodes). Used on a host only (a microcontroller reads every string the general way).
+#[allow(clippy::indexing_slicing)] // compile time only: an index out of range fails the build
+pub(crate) static JSON_CLASSES: [u8; 256] = {
+    let mut t = CLASSES;
+    t[b'"' as usize] = 0;
+    t[b'\\' as usize] = 0;
+    t
+};
 
 #[cfg(test)]
 mod tests {

@@ -254,6 +254,33 @@ impl<'a> Reader<'a> {
         false
     }
 
+    /// Reads a string value made only of bytes whose entry in `classes` has a bit of `class`
+    /// set, in one scan: `Some(bytes)` when the string holds nothing else (it is consumed),
+    /// `None` when it holds anything else or is not a string (nothing is consumed: read it
+    /// the general way). `classes` must give `"`, `\\`, control characters and non-ASCII
+    /// bytes no class.
+    #[inline(always)]
+    pub fn string_in_class(&mut self, classes: &[u8; 256], class: u8) -> Option<&'a [u8]> {
+        let save = self.pos;
+        self.ws();
+        if self.peek() == Some(b'"') {
+            let start = self.pos + 1;
+            let mut i = start;
+            while let Some(&b) = self.s.get(i) {
+                if classes.get(usize::from(b)).copied().unwrap_or(0) & class == 0 {
+                    break;
+                }
+                i += 1;
+            }
+            if self.s.get(i) == Some(&b'"') {
+                self.pos = i + 1;
+                return self.s.get(start..i);
+            }
+        }
+        self.pos = save;
+        None
+    }
+
     /// Consumes `[`.
     pub fn begin_array(&mut self) -> Res<()> {
         self.expect(b'[')?;

@@ -241,6 +241,14 @@ macro_rules! ascii_value {
             #[cfg_attr(target_os = "none", inline(never))]
             #[cfg_attr(not(target_os = "none"), inline)]
             fn read_into(slot: &mut Option<Self>, r: &mut Reader<'_>, key: &'static str) -> Result<(), DecodeError> {
+                // on a host: one scan finds the value's end and checks its characters; any
+                // other string (an escape, another character) or value goes the general way
+                if !cfg!(target_os = "none")
+                    && let Some(raw) = r.string_in_class(&crate::field::JSON_CLASSES, <$t>::CHARSET.bit())
+                {
+                    *slot = Some(<$t>::from_charset_checked(raw).map_err(|e| e.for_field(key))?);
+                    return Ok(());
+                }
                 read_ascii_into(slot, r, key, <$t>::LIMIT, $secret, <$t>::from_bytes)
             }
             #[inline]
