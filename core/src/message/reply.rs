@@ -162,7 +162,17 @@ fn read_envelope_into(
                     field: RawCode::API_NAME,
                 });
             }
-            read_string_into(r, RawCode::API_NAME, RawCode::LIMIT, code.as_mut_view())?;
+            // on a host, a code of letters, digits, `-` and `_` (every documented one) is found
+            // and copied in one scan; anything else the general way
+            if !cfg!(target_os = "none")
+                && let Some(raw) = r.string_in_class(&crate::field::JSON_CLASSES, crate::field::Charset::Sequence.bit())
+            {
+                code.clear();
+                code.extend_from_slice(raw)
+                    .map_err(|_| FieldError::new(RawCode::API_NAME, RawCode::LIMIT))?;
+            } else {
+                read_string_into(r, RawCode::API_NAME, RawCode::LIMIT, code.as_mut_view())?;
+            }
         } else if is_description {
             if core::mem::replace(&mut has_description, true) {
                 return Err(DecodeError::Duplicate {
