@@ -619,7 +619,7 @@ impl<'a> Reader<'a> {
     fn literal(&mut self, lit: &[u8]) -> Res<()> {
         let end = self.pos + lit.len();
         match self.s.get(self.pos..end) {
-            Some(got) if got == lit => {
+            Some(got) if crate::base::ascii::eq_bytes(got, lit) => {
                 self.pos = end;
                 Ok(())
             }
