@@ -142,6 +142,16 @@ fn read_envelope_into(
     r.begin_object()?;
     let (mut has_code, mut has_description) = (false, false);
     let mut first = true;
+    // on a host: `code` then `description`, taken in place straight away (the usual order);
+    // whatever follows, or anything else, the general loop
+    if !cfg!(target_os = "none") && r.take_key(&mut first, b"code") {
+        has_code = true;
+        read_code(r, code)?;
+        if r.take_key(&mut first, b"description") {
+            has_description = true;
+            read_string_into(r, Description::API_NAME, Description::LIMIT, description.as_mut_view())?;
+        }
+    }
     loop {
         // `code` then `description`, matched in place; anything else the general way
         let expected: &[u8] = if !has_code {
@@ -162,17 +172,7 @@ fn read_envelope_into(
                     field: RawCode::API_NAME,
                 });
             }
-            // on a host, a code of letters, digits, `-` and `_` (every documented one) is found
-            // and copied in one scan; anything else the general way
-            if !cfg!(target_os = "none")
-                && let Some(raw) = r.string_in_class(&crate::field::JSON_CLASSES, crate::field::Charset::Sequence.bit())
-            {
-                code.clear();
-                code.extend_from_slice(raw)
-                    .map_err(|_| FieldError::new(RawCode::API_NAME, RawCode::LIMIT))?;
-            } else {
-                read_string_into(r, RawCode::API_NAME, RawCode::LIMIT, code.as_mut_view())?;
-            }
+            read_code(r, code)?;
         } else if is_description {
             if core::mem::replace(&mut has_description, true) {
                 return Err(DecodeError::Duplicate {
@@ -185,6 +185,24 @@ fn read_envelope_into(
         }
     }
     Ok((has_code, has_description))
+}
+
+/// Reads `response.code`: on a host, a code of letters, digits, `-` and `_` (every
+/// documented one) is found and copied in one scan; anything else the general way.
+#[inline]
+fn read_code(
+    r: &mut Reader<'_>,
+    code: &mut heapless::Vec<u8, { crate::base::limits::CODE_CAPACITY }>,
+) -> Result<(), DecodeError> {
+    if !cfg!(target_os = "none")
+        && let Some(raw) = r.string_in_class(&crate::field::JSON_CLASSES, crate::field::Charset::Sequence.bit())
+    {
+        code.clear();
+        return Ok(code
+            .extend_from_slice(raw)
+            .map_err(|_| FieldError::new(RawCode::API_NAME, RawCode::LIMIT))?);
+    }
+    read_string_into(r, RawCode::API_NAME, RawCode::LIMIT, code.as_mut_view())
 }
 
 #[inline(never)]
