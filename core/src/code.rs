@@ -84,6 +84,12 @@ pub trait ResultCode: Clone + fmt::Debug + PartialEq {
     }
 }
 
+/// Where `raw` is in `documented` (one copy for every code type).
+#[inline(never)]
+fn code_index(raw: &[u8], documented: &[&str]) -> Option<usize> {
+    documented.iter().position(|c| crate::base::ascii::eq_bytes(c.as_bytes(), raw))
+}
+
 macro_rules! result_codes {
     (
         $(#[$m:meta])*
@@ -102,9 +108,26 @@ macro_rules! result_codes {
         }
         impl ResultCode for $name {
             fn from_raw(raw: RawCode) -> Self {
-                let b = raw.as_bytes();
-                $( if b == $code.as_bytes() { return Self::$var; } )*
+                // found in the documented table by one shared search; each type only maps the
+                // position to its variant
+                let Some(i) = code_index(raw.as_bytes(), Self::DOCUMENTED) else {
+                    return Self::Other(raw);
+                };
+                let mut k = 0usize;
+                $(
+                    if i == k {
+                        return Self::$var;
+                    }
+                    k += 1;
+                )*
+                let _ = k;
                 Self::Other(raw)
+            }
+            fn is_success(&self) -> bool {
+                match self {
+                    $( Self::$var => const { matches!($code.as_bytes(), b"000_000") }, )*
+                    Self::Other(r) => r.is_success(),
+                }
             }
             #[inline]
             fn empty() -> Self {

@@ -678,3 +678,29 @@ fn a_description_fills_its_capacity_exactly_and_never_splits_a_character() {
     let e = reply::<Refund>(&format!(r#"{{"response":{{"code":"009_004","description":"{}"}}}}"#, "\\ud658".repeat(86))).unwrap_err();
     assert_eq!(e, too_long);
 }
+
+#[test]
+fn every_documented_code_of_every_endpoint_maps_to_its_variant_and_back() {
+    fn each<C: ResultCode>(documented: &[&str]) {
+        for code in documented {
+            let c = C::from_raw(RawCode::new(code).unwrap());
+            assert_eq!(c.as_str(), *code);
+            assert!(c.documented_message().is_some(), "{code} is named");
+            assert_eq!(c.is_success(), *code == "000_000", "{code}");
+        }
+        for other in ["999_999", "000_00", "000_0000", "", "가"] {
+            let c = C::from_raw(RawCode::new(other).unwrap());
+            assert_eq!(c.as_str(), other);
+            assert!(c.documented_message().is_none() && !c.is_success(), "{other}");
+        }
+        assert!(!C::empty().is_success() && C::empty().as_str().is_empty());
+    }
+    each::<TokenCode>(TokenCode::DOCUMENTED);
+    each::<ChargeCode>(ChargeCode::DOCUMENTED);
+    each::<CancelCode>(CancelCode::DOCUMENTED);
+    each::<ChargeResultCode>(ChargeResultCode::DOCUMENTED);
+    each::<RefundFeeCode>(RefundFeeCode::DOCUMENTED);
+    each::<RefundCode>(RefundCode::DOCUMENTED);
+    each::<AutoRechargeRegisterCode>(AutoRechargeRegisterCode::DOCUMENTED);
+    each::<AutoRechargeListCode>(AutoRechargeListCode::DOCUMENTED);
+}
