@@ -17,6 +17,29 @@ macro_rules! common_str_impls {
     };
 }
 
+/// The constructors from bytes of a fixed-length field (public or secret): the full check, and
+/// the one for bytes a scan has already found all in the field's charset.
+macro_rules! fixed_ctors {
+    ($api:literal, $len:literal, $cs:expr, $limit:literal $(, check = $chk:path)?) => {
+        /// Validates raw bytes against [`Self::LIMIT`].
+        pub fn from_bytes(s: &[u8]) -> Result<Self, FieldError> {
+            check(s, $len, $len, $cs, $api, $limit)?;
+            Self::from_charset_checked(s)
+        }
+        /// The characters this field admits.
+        #[allow(dead_code)]
+        pub(crate) const CHARSET: Charset = $cs;
+        /// [`Self::from_bytes`] for bytes a scan has already found all in [`Self::CHARSET`]:
+        /// every other rule is checked.
+        #[allow(dead_code)]
+        #[inline]
+        pub(crate) fn from_charset_checked(s: &[u8]) -> Result<Self, FieldError> {
+            $( $chk(s)?; )?
+            to_array(s).map(Self).ok_or(FieldError::new($api, $limit))
+        }
+    };
+}
+
 /// A public (non-secret) fixed-length ASCII field.
 macro_rules! fixed_field {
     ($(#[$m:meta])* $name:ident, $api:literal, $len:literal, $cs:expr, $limit:literal $(, check = $chk:path)?) => {
@@ -36,22 +59,7 @@ macro_rules! fixed_field {
             pub fn new(s: &str) -> Result<Self, FieldError> {
                 Self::from_bytes(s.as_bytes())
             }
-            /// Validates raw bytes against [`Self::LIMIT`].
-            pub fn from_bytes(s: &[u8]) -> Result<Self, FieldError> {
-                check(s, $len, $len, $cs, $api, $limit)?;
-                Self::from_charset_checked(s)
-            }
-            /// The characters this field admits.
-            #[allow(dead_code)]
-            pub(crate) const CHARSET: Charset = $cs;
-            /// [`Self::from_bytes`] for bytes a scan has already found all in [`Self::CHARSET`]:
-            /// every other rule is checked.
-            #[allow(dead_code)]
-            #[inline]
-            pub(crate) fn from_charset_checked(s: &[u8]) -> Result<Self, FieldError> {
-                $( $chk(s)?; )?
-                to_array(s).map(Self).ok_or(FieldError::new($api, $limit))
-            }
+            fixed_ctors!($api, $len, $cs, $limit $(, check = $chk)?);
             /// The value.
             pub fn as_str(&self) -> &str {
                 ascii_str(&self.0)
@@ -104,20 +112,7 @@ macro_rules! secret_field {
             pub fn new(s: &str) -> Result<Self, FieldError> {
                 Self::from_bytes(s.as_bytes())
             }
-            /// Validates raw bytes against [`Self::LIMIT`].
-            pub fn from_bytes(s: &[u8]) -> Result<Self, FieldError> {
-                check(s, $len, $len, $cs, $api, $limit)?;
-                Self::from_charset_checked(s)
-            }
-            /// The characters this field admits.
-            #[allow(dead_code)]
-            pub(crate) const CHARSET: Charset = $cs;
-            /// [`Self::from_bytes`] for bytes a scan has already found all in [`Self::CHARSET`].
-            #[allow(dead_code)]
-            #[inline]
-            pub(crate) fn from_charset_checked(s: &[u8]) -> Result<Self, FieldError> {
-                to_array(s).map(Self).ok_or(FieldError::new($api, $limit))
-            }
+            fixed_ctors!($api, $len, $cs, $limit);
             /// The secret value. Every use is a place where the secret leaves this type.
             pub fn expose(&self) -> &str {
                 ascii_str(&self.0)
