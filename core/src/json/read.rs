@@ -564,7 +564,8 @@ impl<'a> Reader<'a> {
         Ok(JNum {
             raw,
             int,
-            dec: if plain && exact { Some((mant, frac_digits as u8)) } else { None },
+            // (kept for the host's fast path of `as_scaled` only)
+            dec: if !cfg!(target_os = "none") && plain && exact { Some((mant, frac_digits as u8)) } else { None },
         })
     }
 
