@@ -315,7 +315,10 @@ impl<'a> Reader<'a> {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGHS: u64 = 0x8080_8080_8080_8080;
         let mut high = 0u64;
-        while let Some(chunk) = self.s.get(self.pos..self.pos + 8) {
+        // a microcontroller, built for size, takes the byte loop below for everything
+        while !cfg!(target_os = "none")
+            && let Some(chunk) = self.s.get(self.pos..self.pos + 8)
+        {
             let mut w = [0u8; 8];
             w.copy_from_slice(chunk);
             let v = u64::from_le_bytes(w);
