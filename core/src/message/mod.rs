@@ -143,12 +143,7 @@ pub(crate) fn accept_field(
 /// Reads the value of field `i` (found by its key): duplicates refused, `null` absent.
 #[inline(never)]
 pub(crate) fn accept_index(fields: &mut dyn Fields, seen: &mut Seen, i: usize, r: &mut Reader<'_>) -> Result<(), DecodeError> {
-    let bit = 1u32.checked_shl(i as u32).unwrap_or(0);
-    if seen.bits & bit != 0 {
-        return Err(DecodeError::Duplicate { field: fields.keys().get(i).copied().unwrap_or("") });
-    }
-    seen.bits |= bit;
-    seen.next = i + 1;
+    seen.mark(i, fields.keys().get(i).copied().unwrap_or(""))?;
     if r.peek_kind()? == Kind::Null {
         Ok(r.null()?)
     } else {
