@@ -14,7 +14,8 @@ const fn syntax(what: &'static str) -> HttpError {
 
 /// RFC 9110 `tchar`: the bytes of a header name.
 fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    b.is_ascii_alphanumeric()
+        || matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
 }
 
 /// Header value and reason-phrase bytes: HTAB, SP, VCHAR, obs-text.

@@ -212,9 +212,7 @@ impl<'a> Reader<'a> {
             // keys of the objects we read are decoded, so they must be valid text (a lone
             // surrogate is an error, as for any kept string); keys inside skipped values are
             // only syntax-checked
-            for c in key.chars() {
-                c?;
-            }
+            key.check_escapes()?;
         }
         self.expect(b':')?;
         Ok(NextKey::Other(key))
@@ -662,8 +660,10 @@ impl<'a> Reader<'a> {
     /// Skips one complete value of any type, iteratively, validating its syntax.
     pub fn skip_value(&mut self) -> Res<()> {
         // bit i of `stack` = 1 when the i-th open container (from the skip's start) is an
-        // object; `open` counts them. MAX_DEPTH < 64, so the stack never overflows.
-        let mut stack: u64 = 0;
+        // object; `open` counts them. MAX_DEPTH <= 32, so the stack never overflows (a
+        // 32-bit word: no 64-bit shifts emulated on a 32-bit core).
+        const _: () = assert!(MAX_DEPTH <= 32);
+        let mut stack: u32 = 0;
         let mut open: u32 = 0;
         loop {
             // a value starts here
@@ -675,7 +675,7 @@ impl<'a> Reader<'a> {
                         self.pos += 1;
                         self.depth = self.depth.saturating_sub(1);
                     } else {
-                        stack |= 1u64 << (open & 63);
+                        stack |= 1u32 << (open & 31);
                         open += 1;
                         self.string()?;
                         self.expect(b':')?;
@@ -689,7 +689,7 @@ impl<'a> Reader<'a> {
                         self.pos += 1;
                         self.depth = self.depth.saturating_sub(1);
                     } else {
-                        stack &= !(1u64 << (open & 63));
+                        stack &= !(1u32 << (open & 31));
                         open += 1;
                         continue;
                     }
@@ -710,7 +710,7 @@ impl<'a> Reader<'a> {
                 if open == 0 {
                     return Ok(());
                 }
-                let top_is_object = stack & (1u64 << ((open - 1) & 63)) != 0;
+                let top_is_object = stack & (1u32 << ((open - 1) & 31)) != 0;
                 match self.peek_ws()? {
                     b',' => {
                         self.pos += 1;

@@ -49,15 +49,18 @@ impl<'a> JStr<'a> {
         self.eq_str_escaped(s)
     }
 
+    #[cold]
+    #[inline(never)]
     fn eq_str_escaped(&self, s: &str) -> bool {
-        let mut want = s.chars();
-        for c in self.chars() {
-            match (c, want.next()) {
-                (Ok(a), Some(b)) if a == b => {}
-                _ => return false,
+        let mut want = s.as_bytes();
+        let matched = self.pieces(&mut |piece| match want.strip_prefix(piece) {
+            Some(rest) => {
+                want = rest;
+                true
             }
-        }
-        want.next().is_none()
+            None => false,
+        });
+        matched == Ok(true) && want.is_empty()
     }
     /// Decodes into `out`, returning the used prefix; `Err(None)` when `out` is too small,
     /// `Err(Some(e))` on an invalid escape.
@@ -69,16 +72,53 @@ impl<'a> JStr<'a> {
             return Ok(dst);
         }
         let mut n = 0usize;
-        for c in self.chars() {
-            let c = c.map_err(Some)?;
-            let mut tmp = [0u8; 4];
-            let enc = c.encode_utf8(&mut tmp).as_bytes();
-            out.get_mut(n..n + enc.len())
-                .ok_or(None)?
-                .copy_from_slice(enc);
-            n += enc.len();
+        let fitted = self
+            .pieces(&mut |piece| match out.get_mut(n..n + piece.len()) {
+                Some(dst) => {
+                    dst.copy_from_slice(piece);
+                    n += piece.len();
+                    true
+                }
+                None => false,
+            })
+            .map_err(Some)?;
+        if !fitted {
+            return Err(None);
         }
         out.get(..n).ok_or(None)
+    }
+    /// Checks every escape (a lone surrogate or an invalid escape is the error).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn check_escapes(&self) -> Result<(), JsonError> {
+        self.pieces(&mut |_| true).map(drop)
+    }
+    /// The decoded text in order, as byte pieces: each run of text between escapes as it
+    /// stands, each escape as its character's UTF-8. `piece` returns `false` to stop (then
+    /// `Ok(false)`); an invalid escape or lone surrogate met before that is an error. One
+    /// byte-level walk serves comparing and decoding (no `char` iteration of the plain runs).
+    fn pieces(&self, piece: &mut dyn FnMut(&[u8]) -> bool) -> Result<bool, JsonError> {
+        let b = self.raw;
+        let (mut i, mut run) = (0usize, 0usize);
+        while let Some(&c) = b.get(i) {
+            if c != b'\\' {
+                i += 1;
+                continue;
+            }
+            if !piece(b.get(run..i).unwrap_or(&[])) {
+                return Ok(false);
+            }
+            let (ch, used) = decode_escape(b, i).map_err(|kind| JsonError {
+                kind,
+                offset: offset32(self.offset + i),
+            })?;
+            if !piece(ch.encode_utf8(&mut [0u8; 4]).as_bytes()) {
+                return Ok(false);
+            }
+            i += used;
+            run = i;
+        }
+        Ok(piece(b.get(run..).unwrap_or(&[])))
     }
     /// Decodes into a `heapless::String` (as its view: one copy for every capacity);
     /// `Err(None)` when it does not fit.
@@ -139,8 +179,9 @@ pub(super) fn hex4_at(b: &[u8], at: usize) -> Option<u32> {
 }
 
 /// Decodes the escape starting at `b[i] == '\\'`: the character and the bytes it used.
-/// Surrogate pairs combine; a lone surrogate is an error.
-#[inline]
+/// Surrogate pairs combine; a lone surrogate is an error. One copy on a microcontroller.
+#[cfg_attr(target_os = "none", inline(never))]
+#[cfg_attr(not(target_os = "none"), inline)]
 pub(super) fn decode_escape(b: &[u8], i: usize) -> Result<(char, usize), JsonErrorKind> {
     let simple = match b.get(i + 1) {
         Some(b'"') => '"',
