@@ -208,10 +208,17 @@ macro_rules! var_field {
 /// A bounded unsigned number field.
 macro_rules! number_field {
     ($(#[$m:meta])* $name:ident, $api:literal, $min:expr, $max:expr, $limit:literal) => {
+        number_field!($(#[$m])* $name: u64, $api, $min, $max, $limit);
+    };
+    // held in `$repr` (a `u32` when the maximum fits: half the size, and no 64-bit moves or
+    // arithmetic on a 32-bit core); the API is `u64` either way
+    ($(#[$m:meta])* $name:ident: $repr:ty, $api:literal, $min:expr, $max:expr, $limit:literal) => {
         $(#[$m])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-        pub struct $name(u64);
+        pub struct $name($repr);
+
+        const _: () = assert!($max <= <$repr>::MAX as u64);
 
         impl $name {
             /// The API (JSON) name of this field.
@@ -228,12 +235,13 @@ macro_rules! number_field {
                 if v < Self::MIN || v > Self::MAX {
                     Err(FieldError::new($api, $limit))
                 } else {
-                    Ok(Self(v))
+                    // in range of `$repr` (asserted above)
+                    Ok(Self(v as $repr))
                 }
             }
             /// The value.
             pub const fn get(self) -> u64 {
-                self.0
+                self.0 as u64
             }
             /// Parses decimal digits (as typed on a command line) and validates.
             pub fn parse(s: &str) -> Result<Self, FieldError> {
@@ -261,7 +269,7 @@ macro_rules! number_field {
         }
         impl From<$name> for u64 {
             fn from(v: $name) -> u64 {
-                v.0
+                v.get()
             }
         }
     };

@@ -17,7 +17,7 @@ number_field!(
 number_field!(
     /// A KRW amount in the refund-fee response (§6.6): 0..=1000000000. Errors report the
     /// JSON key it was read from (`balance`, `refundFee`, ...).
-    Won, "amount", 0, 1_000_000_000, "a number from 0 to 1000000000"
+    Won: u32, "amount", 0, 1_000_000_000, "a number from 0 to 1000000000"
 );
 
 /// A percentage with at most one decimal, 0..=99 (`refundFeeRate`, `refundThresholdRatio`,

@@ -66,6 +66,12 @@ pub trait Fields {
     fn read_in_order(&mut self, _first: &mut bool, _seen: &mut Seen, _r: &mut Reader<'_>) -> Result<(), DecodeError> {
         Ok(())
     }
+    /// After a reply's envelope was read: builds the body (on success) and the typed code
+    /// from `code`. Only the reply decoder's own wrapper does anything here.
+    #[inline]
+    fn finish_reply(&mut self, _code: crate::code::RawCode) -> Result<(), DecodeError> {
+        Ok(())
+    }
 }
 
 /// Reads a value into its slot (the one line each field contributes to a decoder).

@@ -328,31 +328,59 @@ pub fn decode_body_into<R: Message, C: ResultCode>(
     body: &[u8],
     out: &mut Reply<R, C>,
 ) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
-    let mut partial = R::Partial::default();
-    let mut code = heapless::Vec::<u8, { crate::base::limits::CODE_CAPACITY }>::new();
-    if let Some(jwe) = decode_envelope(body, &mut code, &mut out.description.0, &mut partial)? {
-        return Ok(Some(jwe));
-    }
-    let code = RawCode::from_checked(code);
-    if code.is_success() {
-        R::finish_into(partial, &mut out.body)?;
-    } else {
-        out.body = None;
-    }
-    out.code = C::from_raw(code);
-    Ok(None)
+    let Reply { code, description, body: slot } = out;
+    let mut fields = Decoding::<R, C> {
+        partial: R::Partial::default(),
+        slot,
+        code,
+    };
+    decode_parts(body, &mut description.0, &mut fields)
 }
 
-/// The endpoint-independent part of [`decode_body_into`]: the whole body, the envelope
-/// checked present (unless the body is `encData`, whose range is returned).
+/// A reply being decoded, as the endpoint-independent decoder sees it (through [`Fields`]):
+/// the message's fields read so far, and where the body and the typed code go at the end.
+/// The only per-endpoint code of a decode is this type's [`Fields::finish_reply`].
+struct Decoding<'o, R: Message, C> {
+    partial: R::Partial,
+    slot: &'o mut Option<R>,
+    code: &'o mut C,
+}
+
+impl<R: Message, C: ResultCode> Fields for Decoding<'_, R, C> {
+    #[inline]
+    fn keys(&self) -> &'static [&'static str] {
+        self.partial.keys()
+    }
+    #[inline]
+    fn read(&mut self, index: usize, r: &mut Reader<'_>) -> Result<(), DecodeError> {
+        self.partial.read(index, r)
+    }
+    #[inline]
+    fn read_in_order(&mut self, first: &mut bool, seen: &mut Seen, r: &mut Reader<'_>) -> Result<(), DecodeError> {
+        self.partial.read_in_order(first, seen, r)
+    }
+    fn finish_reply(&mut self, code: RawCode) -> Result<(), DecodeError> {
+        if code.is_success() {
+            R::finish_into(core::mem::take(&mut self.partial), self.slot)?;
+        } else {
+            *self.slot = None;
+        }
+        *self.code = C::from_raw(code);
+        Ok(())
+    }
+}
+
+/// The endpoint-independent part of [`decode_body_into`], once for every endpoint: the whole
+/// body, the envelope checked present (unless the body is `encData`, whose range is
+/// returned), then the reply built by `fields`.
 #[inline(never)]
-fn decode_envelope(
+fn decode_parts(
     body: &[u8],
-    code: &mut heapless::Vec<u8, { crate::base::limits::CODE_CAPACITY }>,
     description: &mut heapless::Vec<u8, { Description::CAPACITY }>,
     fields: &mut dyn Fields,
 ) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
-    let e = decode_top(body, code, description, fields)?;
+    let mut code = heapless::Vec::<u8, { crate::base::limits::CODE_CAPACITY }>::new();
+    let e = decode_top(body, &mut code, description, fields)?;
     if e.enc.is_some() {
         return Ok(e.enc);
     }
@@ -369,6 +397,7 @@ fn decode_envelope(
             field: Description::API_NAME,
         });
     }
+    fields.finish_reply(RawCode::from_checked(code))?;
     Ok(None)
 }
 
