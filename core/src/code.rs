@@ -84,11 +84,6 @@ pub trait ResultCode: Clone + fmt::Debug + PartialEq {
     }
 }
 
-/// Where `raw` is in `documented` (one copy for every code type).
-#[inline(never)]
-fn code_index(raw: &[u8], documented: &[&str]) -> Option<usize> {
-    documented.iter().position(|c| crate::base::ascii::eq_bytes(c.as_bytes(), raw))
-}
 
 macro_rules! result_codes {
     (
@@ -110,7 +105,7 @@ macro_rules! result_codes {
             fn from_raw(raw: RawCode) -> Self {
                 // found in the documented table by one shared search; each type only maps the
                 // position to its variant
-                let Some(i) = code_index(raw.as_bytes(), Self::DOCUMENTED) else {
+                let Some(i) = crate::base::ascii::position(raw.as_bytes(), Self::DOCUMENTED) else {
                     return Self::Other(raw);
                 };
                 let mut k = 0usize;

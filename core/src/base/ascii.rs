@@ -8,6 +8,12 @@ pub fn ascii_str(b: &[u8]) -> &str {
 }
 
 
+/// Where `raw` is in `values` (one copy for every table of wire values: result codes, enums).
+#[inline(never)]
+pub fn position(raw: &[u8], values: &[&str]) -> Option<usize> {
+    values.iter().position(|v| eq_bytes(v.as_bytes(), raw))
+}
+
 /// `a == b`, compared a word at a time in line: the JSON keys we match are short, and a call
 /// to `memcmp` costs more than the comparison. (On a microcontroller, built for size, it is
 /// the call.)

@@ -2,6 +2,7 @@
 
 
 use super::FieldError;
+use crate::base::ascii::position;
 
 /// Token type (`type` of token issuance, §6.1). Omitted = default (valid 30 s). D11: only the
 /// documented values are accepted.
@@ -20,6 +21,10 @@ impl TokenType {
     /// The documented limit.
     pub const LIMIT: &'static str = "ATM or CREDIT";
 
+    /// The wire values, in the order of the variants.
+    const WIRE: [&'static str; 2] = ["ATM", "CREDIT"];
+    const VARIANTS: [Self; 2] = [TokenType::Atm, TokenType::Credit];
+
     /// The wire value.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -33,11 +38,9 @@ impl TokenType {
     }
     /// Parses the wire value's bytes.
     pub fn from_bytes(s: &[u8]) -> Result<Self, FieldError> {
-        match s {
-            b"ATM" => Ok(TokenType::Atm),
-            b"CREDIT" => Ok(TokenType::Credit),
-            _ => Err(FieldError::new(Self::API_NAME, Self::LIMIT)),
-        }
+        position(s, &Self::WIRE)
+            .and_then(|i| Self::VARIANTS.get(i).copied())
+            .ok_or(FieldError::new(Self::API_NAME, Self::LIMIT))
     }
 }
 common_str_impls!(TokenType);
@@ -60,6 +63,10 @@ impl ChargeResult {
     /// The documented limit.
     pub const LIMIT: &'static str = "COMPLETED, FAILED or PENDING";
 
+    /// The wire values, in the order of the variants.
+    const WIRE: [&'static str; 3] = ["COMPLETED", "FAILED", "PENDING"];
+    const VARIANTS: [Self; 3] = [ChargeResult::Completed, ChargeResult::Failed, ChargeResult::Pending];
+
     /// The wire value.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -72,14 +79,12 @@ impl ChargeResult {
     pub fn new(s: &str) -> Result<Self, FieldError> {
         Self::from_bytes(s.as_bytes())
     }
-    /// Parses the wire value's bytes.
+    /// Parses the wire value's bytes (one table of wire values, searched by the routine the
+    /// result codes use).
     pub fn from_bytes(s: &[u8]) -> Result<Self, FieldError> {
-        match s {
-            b"COMPLETED" => Ok(ChargeResult::Completed),
-            b"FAILED" => Ok(ChargeResult::Failed),
-            b"PENDING" => Ok(ChargeResult::Pending),
-            _ => Err(FieldError::new(Self::API_NAME, Self::LIMIT)),
-        }
+        position(s, &Self::WIRE)
+            .and_then(|i| Self::VARIANTS.get(i).copied())
+            .ok_or(FieldError::new(Self::API_NAME, Self::LIMIT))
     }
     /// `true` for `COMPLETED` and `FAILED`.
     pub const fn is_final(self) -> bool {
