@@ -3,11 +3,6 @@
 
 use core::ops::Range;
 
-use aes_gcm::aead::AeadInPlace;
-use aes_gcm::aead::generic_array::GenericArray;
-#[cfg(feature = "a256gcm")]
-use aes_gcm::Aes256Gcm;
-use aes_gcm::{Aes128Gcm, KeyInit};
 use zeroize::Zeroize;
 
 use super::*;
@@ -100,12 +95,8 @@ impl Sealer {
         pos += crate::base::base64::encode(PROTECTED_HEADER.as_bytes(), front.get_mut(pos..).ok_or(too_small)?)
             .ok_or(too_small)?;
         let aad = front.get(h_start..pos).ok_or(too_small)?;
-        let mut key = GenericArray::from(*cek);
-        let cipher = Aes128Gcm::new(&key);
-        key.zeroize();
-        let nonce = GenericArray::from(*iv);
         let pt = rest.get_mut(..plaintext_len).ok_or(too_small)?;
-        let tag = cipher.encrypt_in_place_detached(&nonce, aad, pt).map_err(|_| too_small)?;
+        let tag = super::gcm::seal::<::aes::Aes128>(cek, iv, aad, pt).ok_or(too_small)?;
         // the rest of the front: .wrapped.iv.
         put(front, &mut pos, b".").ok_or(too_small)?;
         pos += crate::base::base64::encode(self.bytes(), front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
@@ -115,7 +106,7 @@ impl Sealer {
         let clen = crate::base::base64::encode_in_place(rest, 0, plaintext_len).ok_or(too_small)?;
         let mut pos = clen;
         put(rest, &mut pos, b".").ok_or(too_small)?;
-        pos += crate::base::base64::encode(tag.as_slice(), rest.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
+        pos += crate::base::base64::encode(&tag, rest.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
         put(rest, &mut pos, ENC_SUFFIX).ok_or(too_small)?;
         Ok(c_off + pos)
     }
@@ -258,18 +249,11 @@ fn open_inner<U: KeyUnwrap + ?Sized>(
     let ct = rest
         .get_mut(..plain_len)
         .ok_or(JweError::Format { part: "ciphertext" })?;
-    let nonce = GenericArray::from(iv);
-    let tag = GenericArray::from(tag);
+    let key = cek.get(..key_len).unwrap_or(&[]);
     let ok = if key_len == 16 {
-        let mut k = [0u8; 16];
-        k.copy_from_slice(cek.get(..16).unwrap_or(&[0u8; 16]));
-        let key = GenericArray::from(k);
-        k.zeroize();
-        Aes128Gcm::new(&key)
-            .decrypt_in_place_detached(&nonce, aad, ct, &tag)
-            .is_ok()
+        super::gcm::open::<::aes::Aes128>(key, &iv, aad, ct, &tag)
     } else {
-        decrypt_a256(cek, &nonce, aad, ct, &tag)
+        decrypt_a256(key, &iv, aad, ct, &tag)
     };
     cek.zeroize();
     if !ok {
@@ -279,25 +263,12 @@ fn open_inner<U: KeyUnwrap + ?Sized>(
 }
 
 #[cfg(feature = "a256gcm")]
-fn decrypt_a256(
-    cek: [u8; 32],
-    nonce: &GenericArray<u8, aes_gcm::aead::consts::U12>,
-    aad: &[u8],
-    ct: &mut [u8],
-    tag: &GenericArray<u8, aes_gcm::aead::consts::U16>,
-) -> bool {
-    let key = GenericArray::from(cek);
-    Aes256Gcm::new(&key).decrypt_in_place_detached(nonce, aad, ct, tag).is_ok()
+fn decrypt_a256(key: &[u8], iv: &[u8; 12], aad: &[u8], ct: &mut [u8], tag: &[u8; 16]) -> bool {
+    super::gcm::open::<::aes::Aes256>(key, iv, aad, ct, tag)
 }
 
 /// Without the `a256gcm` feature an A256GCM JWE is refused.
 #[cfg(not(feature = "a256gcm"))]
-fn decrypt_a256(
-    _: [u8; 32],
-    _: &GenericArray<u8, aes_gcm::aead::consts::U12>,
-    _: &[u8],
-    _: &mut [u8],
-    _: &GenericArray<u8, aes_gcm::aead::consts::U16>,
-) -> bool {
+fn decrypt_a256(_: &[u8], _: &[u8; 12], _: &[u8], _: &mut [u8], _: &[u8; 16]) -> bool {
     false
 }

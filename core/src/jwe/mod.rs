@@ -33,6 +33,8 @@ pub use crypto::{Crypto, DecryptOnly, Keys, NoCrypto, SealKeys};
 #[cfg(feature = "jwe")]
 mod aes;
 #[cfg(feature = "jwe")]
+mod gcm;
+#[cfg(feature = "jwe")]
 pub use aes::{Sealer, open_in_place, seal_in_place};
 
 /// The protected header we send.
