@@ -162,6 +162,26 @@ fn header_variants() {
         Err(JweError::Header)
     );
     assert_eq!(check(r#"not json"#), Err(JweError::Header));
+    assert_eq!(
+        check(r#"{"alg":"RSA-OAEP-256","enc":"A128GCM","crit":["exp"]}"#),
+        Err(JweError::Header)
+    );
+    // a repeated member is refused (RFC 7515 §4: names are unique), whatever its value
+    assert_eq!(
+        check(r#"{"alg":"RSA-OAEP-256","enc":"A128GCM","alg":"RSA-OAEP-256"}"#),
+        Err(JweError::Header)
+    );
+    assert_eq!(check(r#"{"alg":256,"enc":"A128GCM"}"#), Err(JweError::Header));
+    // member names are compared decoded: an escaped `alg` is `alg` (the AAD differs, so
+    // authentication is what fails, after the header was accepted)
+    assert_eq!(
+        check(r#"{"\u0061lg":"RSA-OAEP","enc":"A128GCM"}"#),
+        Err(JweError::UnsupportedAlgorithm)
+    );
+    assert_eq!(
+        check(r#"{"\u0061lg":"RSA-OAEP-256","enc":"A128GCM"}"#),
+        Err(JweError::Authentication)
+    );
     // A256GCM with a 16-byte key: the key length does not match enc
     assert_eq!(
         check(r#"{"enc":"A256GCM","alg":"RSA-OAEP-256"}"#),

@@ -123,40 +123,50 @@ fn check_header(b64_header: &[u8]) -> Result<usize, JweError> {
     let mut hbuf = [0u8; MAX_HEADER];
     let n = crate::base::base64::decode(b64_header, &mut hbuf).ok_or(JweError::Format { part: "header" })?;
     let json = hbuf.get(..n).ok_or(JweError::Header)?;
-    let mut r = Reader::new(json).map_err(|_| JweError::Header)?;
-    r.begin_object().map_err(|_| JweError::Header)?;
-    let (mut alg_ok, mut enc_len) = (None, None);
-    let mut first = true;
-    while let Some(k) = r.next_key(&mut first).map_err(|_| JweError::Header)? {
-        if k.eq_str("alg") || k.eq_str("enc") {
-            if r.peek_kind().map_err(|_| JweError::Header)? != Kind::String {
-                return Err(JweError::Header);
-            }
-            let v = r.string().map_err(|_| JweError::Header)?;
-            if k.eq_str("alg") {
-                alg_ok = Some(v.eq_str("RSA-OAEP-256"));
-            } else {
-                enc_len = Some(if v.eq_str("A128GCM") {
-                    Some(16)
-                } else if v.eq_str("A256GCM") && cfg!(feature = "a256gcm") {
-                    Some(32)
-                } else {
-                    None
-                });
-            }
-        } else if k.eq_str("zip") || k.eq_str("crit") {
-            return Err(JweError::Header);
-        } else {
-            r.skip_value().map_err(|_| JweError::Header)?;
-        }
-    }
-    r.end().map_err(|_| JweError::Header)?;
-    match (alg_ok, enc_len) {
+    match header_alg_enc(json).ok_or(JweError::Header)? {
         (Some(true), Some(Some(n))) => Ok(n),
         (Some(false), _) => Err(JweError::UnsupportedAlgorithm),
         (Some(true), Some(None)) => Err(JweError::UnsupportedEncryption),
         _ => Err(JweError::Header),
     }
+}
+
+/// From the header's JSON: whether `alg` is RSA-OAEP-256, and the key length `enc` needs
+/// (`None` inside: an encryption we do not support), each `None` when absent. `None`
+/// altogether: not a header we accept (bad JSON, `alg` or `enc` not a string, `zip` or
+/// `crit` present, a member repeated). Every failure is the one answer, so no error is
+/// carried through the loop.
+fn header_alg_enc(json: &[u8]) -> Option<(Option<bool>, Option<Option<usize>>)> {
+    let mut r = Reader::new(json).ok()?;
+    r.begin_object().ok()?;
+    let (mut alg_ok, mut enc_len) = (None, None);
+    let mut first = true;
+    while let Some(k) = r.next_key(&mut first).ok()? {
+        match ["alg", "enc", "zip", "crit"].iter().position(|name| k.eq_str(name)) {
+            Some(i @ (0 | 1)) => {
+                if r.peek_kind().ok()? != Kind::String {
+                    return None;
+                }
+                let v = r.string().ok()?;
+                if i == 0 {
+                    alg_ok.replace(v.eq_str("RSA-OAEP-256")).is_none().then_some(())?;
+                } else {
+                    let len = if v.eq_str("A128GCM") {
+                        Some(16)
+                    } else if v.eq_str("A256GCM") && cfg!(feature = "a256gcm") {
+                        Some(32)
+                    } else {
+                        None
+                    };
+                    enc_len.replace(len).is_none().then_some(())?;
+                }
+            }
+            Some(_) => return None,
+            None => r.skip_value().ok()?,
+        }
+    }
+    r.end().ok()?;
+    Some((alg_ok, enc_len))
 }
 
 /// Decrypts the compact JWE at `buf[jwe]` in place; returns the range of the plaintext
