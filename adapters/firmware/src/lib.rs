@@ -76,15 +76,16 @@ impl Write for Replay<'_> {
     }
 }
 
-/// Stands in for a secure element holding the RSA keys: wraps by padding (nobody unwraps the
-/// example's requests) and unwraps only the recorded answer's wrapped key, returning the CEK
-/// the real client private key protects.
+/// Stands in for a secure element holding the RSA keys: wraps by zero padding (nobody unwraps
+/// the example's requests; a non-zero fill would link `memset` for nothing a real wrap
+/// does) and unwraps only the recorded answer's wrapped key, returning the CEK the real
+/// client private key protects.
 pub struct DemoSecureElement;
 
 impl KeyWrap for DemoSecureElement {
     fn wrap_key(&mut self, cek: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
         let out = out.get_mut(..256).ok_or(KeyWrapError)?;
-        out.fill(0x5a);
+        out.fill(0);
         out.get_mut(..cek.len()).ok_or(KeyWrapError)?.copy_from_slice(cek);
         Ok(256)
     }
