@@ -487,7 +487,9 @@ impl<'a> Reader<'a> {
                     let (c, used) = super::strings::decode_escape(self.s, self.pos).map_err(|kind| {
                         // an escape cut off by the end of the text is a truncation
                         let rest = self.s.get(self.pos + 1..).unwrap_or(&[]);
-                        let kind = if rest.contains(&b'"') { kind } else { JsonErrorKind::UnexpectedEnd };
+                        // (a plain scan: `contains` on bytes is a word-wise memchr, large code
+                        // for this cold path)
+                        let kind = if rest.iter().any(|&b| b == b'"') { kind } else { JsonErrorKind::UnexpectedEnd };
                         Some(JsonError {
                             kind,
                             offset: offset32(self.pos),
