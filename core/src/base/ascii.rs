@@ -8,8 +8,10 @@ pub fn ascii_str(b: &[u8]) -> &str {
 }
 
 
-/// Where `raw` is in `values` (one copy for every table of wire values: result codes, enums).
-#[inline(never)]
+/// Where `raw` is in `values`: one copy for every table of wire values (result codes, enums)
+/// on a microcontroller, built for size; on a host folded into each constant table.
+#[cfg_attr(target_os = "none", inline(never))]
+#[cfg_attr(not(target_os = "none"), inline)]
 pub fn position(raw: &[u8], values: &[&str]) -> Option<usize> {
     values.iter().position(|v| eq_bytes(v.as_bytes(), raw))
 }

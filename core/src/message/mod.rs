@@ -43,8 +43,9 @@ pub trait Message: Sized + Clone + fmt::Debug + PartialEq {
     type Partial: Default + Fields;
     /// Checks that every required field was read, and builds the message.
     fn finish(p: Self::Partial) -> Result<Self, DecodeError>;
-    /// [`Message::finish`] into `slot`, where the message is built in place.
-    fn finish_into(p: Self::Partial, slot: &mut Option<Self>) -> Result<(), DecodeError>;
+    /// [`Message::finish`] into `slot`, where the message is built in place, taking the
+    /// values out of `p` (left empty on success; untouched when a required field is missing).
+    fn finish_into(p: &mut Self::Partial, slot: &mut Option<Self>) -> Result<(), DecodeError>;
     /// Writes `"key":value` pairs (no braces).
     fn write_fields(&self, w: &mut Writer<'_>);
 }
@@ -548,11 +549,11 @@ macro_rules! message {
             }
 
             #[allow(unused_variables)]
-            fn finish_into(p: $partial, slot: &mut Option<Self>) -> Result<(), $crate::error::DecodeError> {
+            fn finish_into(p: &mut $partial, slot: &mut Option<Self>) -> Result<(), $crate::error::DecodeError> {
                 // every required field is checked before anything moves
                 $( message!(@check $kind p.$field, $key); )*
                 *slot = Some(Self {
-                    $( $field: message!(@take $kind p.$field, $key), )*
+                    $( $field: message!(@take $kind p.$field.take(), $key), )*
                 });
                 Ok(())
             }

@@ -361,7 +361,7 @@ impl<R: Message, C: ResultCode> Fields for Decoding<'_, R, C> {
     }
     fn finish_reply(&mut self, code: RawCode) -> Result<(), DecodeError> {
         if code.is_success() {
-            R::finish_into(core::mem::take(&mut self.partial), self.slot)?;
+            R::finish_into(&mut self.partial, self.slot)?;
         } else {
             *self.slot = None;
         }
