@@ -489,7 +489,9 @@ impl<'a> Reader<'a> {
                         let rest = self.s.get(self.pos + 1..).unwrap_or(&[]);
                         // (a plain scan: `contains` on bytes is a word-wise memchr, large code
                         // for this cold path)
-                        let kind = if rest.iter().any(|&b| b == b'"') { kind } else { JsonErrorKind::UnexpectedEnd };
+                        #[allow(clippy::manual_contains)]
+                        let closed = rest.iter().any(|&b| b == b'"');
+                        let kind = if closed { kind } else { JsonErrorKind::UnexpectedEnd };
                         Some(JsonError {
                             kind,
                             offset: offset32(self.pos),
