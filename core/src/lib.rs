@@ -58,7 +58,7 @@
 //! | feature | default | what it does |
 //! |---|---|---|
 //! | `jwe` | yes | seal Encrypted requests and open `encData` answers (AES-GCM); without it an image is plain-only and links no AES (an Encrypted request is `EncodeError::JweDisabled`, an `encData` answer `DecodeError::Encrypted`) |
-//! | `a256gcm` | yes | accept A256GCM-encrypted answers besides A128GCM (about 2 KiB of flash on Cortex-M; the platform is observed to use A128GCM); implies `jwe` |
+//! | `a256gcm` | yes | accept A256GCM-encrypted answers besides A128GCM (about 1.2 KiB of flash on Cortex-M; the platform is observed to use A128GCM); implies `jwe` |
 //! | `compact` | no | sha2's compact software SHA-256: smaller, slower per block (Cortex-M has no SHA instructions either way) |
 //! | `defmt` | no | `defmt::Format` for the public types, secrets redacted |
 //! | `serde` | no | `Serialize`/`Deserialize` for every field type, request, response and reply under the API's names; deserializing validates like the constructors (no_std, no alloc) |
