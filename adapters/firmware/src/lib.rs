@@ -269,7 +269,7 @@ macro_rules! run_fns {
                 Err(_) => fail(path),
             };
             let encrypted = <R::Endpoint as Endpoint>::REQUEST_ENCRYPTED;
-            let answer_encrypted = send(c, io, response, request, keys, &mut out, path, encrypted);
+            let answer_encrypted = send(c, io, response, request, &mut keys, &mut out, path, encrypted);
             check(out.is_success() && ok(&out, answer_encrypted), path);
             #[cfg(feature = "defmt")]
             defmt::info!("{=str}: {=str} {=str}", path, out.code.as_str(), out.description.as_str());
@@ -285,7 +285,7 @@ macro_rules! run_fns {
             io: &mut Io,
             response: &[u8],
             request: EncodedRequest,
-            keys: Keys<&mut DemoSecureElement, &mut DemoSecureElement>,
+            keys: &mut Keys<&mut DemoSecureElement, &mut DemoSecureElement>,
             out: &mut dyn DecodeInto,
             path: &str,
             encrypted_request: bool,
