@@ -317,8 +317,8 @@ macro_rules! run_fns {
             let buf = &mut io.buf;
             let mut out = ReplyOf::<R::Endpoint>::empty();
             let (mut wrap, mut unwrap) = (DemoSecureElement, DemoSecureElement);
-            let keys = Keys { wrap: &mut wrap, unwrap: &mut unwrap, cek: [0x11; 16], iv: [0x22; 12] };
-            let call = $client::call_into(&mut stream, &c.session, &c.stamp, req, keys, buf, &mut out);
+            let mut keys = Keys { wrap: &mut wrap, unwrap: &mut unwrap, cek: [0x11; 16], iv: [0x22; 12] };
+            let call = $client::call_into(&mut stream, &c.session, &c.stamp, req, &mut keys, buf, &mut out);
             c.largest_future.set(c.largest_future.get().max(core::mem::size_of_val(&call)));
             let sent = match call.await {
                 Ok(s) => s,
