@@ -183,6 +183,9 @@ pub fn open_in_place<U: KeyUnwrap + ?Sized>(
     res
 }
 
+/// Not inlined: its scratch (the wrapped key, the decoded header, about 1 KiB) is on the
+/// stack only while a JWE is opened, not in the frame of every exchange that calls it.
+#[inline(never)]
 fn open_inner<U: KeyUnwrap + ?Sized>(
     buf: &mut [u8],
     jwe: Range<usize>,
