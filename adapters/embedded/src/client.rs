@@ -63,19 +63,31 @@ macro_rules! client {
         }
 
         /// The endpoint-independent part of an exchange (one copy per stream and crypto type,
-        /// not per endpoint): write the encoded request and wipe it, read the response,
-        /// decrypt an `encData` body in place.
+        /// not per endpoint): write the `request_len` bytes of the encoded request and wipe
+        /// them, read the response, decrypt an `encData` body in place. The request's
+        /// description stays with the caller (it is not moved through every frame).
         $($async)? fn transact<S: Read + Write, C: Crypto>(
             stream: &mut S,
-            request: Result<EncodedRequest, Error<S::Error>>,
+            request_len: usize,
             mut crypto: C,
+            buf: &mut [u8],
+        ) -> Result<RawResponse, Error<S::Error>> {
+            let written = write_all(stream, buf.get(..request_len).unwrap_or(&[])) $($($await)+)?;
+            wipe_request(buf, request_len, written)?;
+            let (head, body) = read_response(stream, buf) $($($await)+)??;
+            open_raw(buf, head, body, &mut crypto)
+        }
+
+        /// [`transact`] for an encoded request (or the encoding error), returned with the raw
+        /// response.
+        $($async)? fn transact_raw<S: Read + Write, C: Crypto>(
+            stream: &mut S,
+            request: Result<EncodedRequest, Error<S::Error>>,
+            crypto: C,
             buf: &mut [u8],
         ) -> Result<(EncodedRequest, RawResponse), Error<S::Error>> {
             let request = request?;
-            let written = write_all(stream, buf.get(..request.len).unwrap_or(&[])) $($($await)+)?;
-            wipe_request(buf, request.len, written)?;
-            let (head, body) = read_response(stream, buf) $($($await)+)??;
-            let raw = open_raw(buf, head, body, &mut crypto)?;
+            let raw = transact(stream, request.len, crypto, buf) $($($await)+)??;
             Ok((request, raw))
         }
 
@@ -92,7 +104,7 @@ macro_rules! client {
             buf: &'a mut [u8],
         ) -> client!(@ret [$($async)?] 'a ['a, R, S, C] Result<(EncodedRequest, RawResponse), Error<S::Error>>) {
             let request = encoded(encode_request(session, stamp, req, &mut crypto, buf), buf);
-            transact(stream, request, crypto, buf)
+            transact_raw(stream, request, crypto, buf)
         }
 
         /// Like [`call`], decoding into caller-owned storage: `out` is overwritten in place, so
@@ -134,7 +146,8 @@ macro_rules! client {
             buf: &mut [u8],
             out: &mut dyn DecodeInto,
         ) -> Result<Sent, Error<S::Error>> {
-            let (request, raw) = transact(stream, request, crypto, buf) $($($await)+)??;
+            let request = request?;
+            let raw = transact(stream, request.len, crypto, buf) $($($await)+)??;
             finish_into(buf, request, raw, out)
         }
 
