@@ -300,8 +300,10 @@ fn write_body(
     seal_body(e, request, crypto, creds, out, head, plain)
 }
 
-/// The sealed half of [`write_body`].
+/// The sealed half of [`write_body`]. Not inlined: the wrapped key (up to 512 bytes) is on
+/// the stack only while an Encrypted request is sealed.
 #[cfg(feature = "jwe")]
+#[inline(never)]
 fn seal_body(
     e: EndpointInfo,
     request: &dyn WriteFields,
