@@ -25,7 +25,7 @@ use core::task::{Context, Poll};
 use cortex_m_semihosting::{debug, hio};
 use embedded_io::{ErrorType, Read, Write};
 use konaplate_core::field::FieldError;
-use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError};
+use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError, Keys};
 use konaplate_core::request::{Session, Stamp};
 use konaplate_core::sign::sha256;
 use konaplate_embedded::Sent;
@@ -81,6 +81,17 @@ impl Write for Replay<'_> {
 /// does) and unwraps only the recorded answer's wrapped key, returning the CEK the real
 /// client private key protects.
 pub struct DemoSecureElement;
+
+/// One request's keys in the example.
+pub type DemoKeys = Keys<DemoSecureElement, DemoSecureElement>;
+
+impl DemoSecureElement {
+    /// One request's keys: the stand-in for both key operations, and a fixed CEK and IV
+    /// (firmware draws them fresh from its random source for every request).
+    pub fn keys() -> DemoKeys {
+        Keys { wrap: DemoSecureElement, unwrap: DemoSecureElement, cek: [0x11; 16], iv: [0x22; 12] }
+    }
+}
 
 impl KeyWrap for DemoSecureElement {
     fn wrap_key(&mut self, cek: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
@@ -262,8 +273,7 @@ macro_rules! run_fns {
         ) {
             let path = <R::Endpoint as Endpoint>::PATH;
             let mut out = ReplyOf::<R::Endpoint>::empty();
-            let (mut wrap, mut unwrap) = (DemoSecureElement, DemoSecureElement);
-            let mut keys = Keys { wrap: &mut wrap, unwrap: &mut unwrap, cek: [0x11; 16], iv: [0x22; 12] };
+            let mut keys = DemoSecureElement::keys();
             let request = match encode_request(&c.session, &c.stamp, req, &mut keys, &mut io.buf) {
                 Ok(r) => r,
                 Err(_) => fail(path),
@@ -285,7 +295,7 @@ macro_rules! run_fns {
             io: &mut Io,
             response: &[u8],
             request: EncodedRequest,
-            keys: &mut Keys<&mut DemoSecureElement, &mut DemoSecureElement>,
+            keys: &mut crate::DemoKeys,
             out: &mut dyn DecodeInto,
             path: &str,
             encrypted_request: bool,
@@ -316,8 +326,7 @@ macro_rules! run_fns {
             let mut stream = $stream::new(response, &mut io.written);
             let buf = &mut io.buf;
             let mut out = ReplyOf::<R::Endpoint>::empty();
-            let (mut wrap, mut unwrap) = (DemoSecureElement, DemoSecureElement);
-            let mut keys = Keys { wrap: &mut wrap, unwrap: &mut unwrap, cek: [0x11; 16], iv: [0x22; 12] };
+            let mut keys = DemoSecureElement::keys();
             let call = $client::call_into(&mut stream, &c.session, &c.stamp, req, &mut keys, buf, &mut out);
             c.largest_future.set(c.largest_future.get().max(core::mem::size_of_val(&call)));
             let sent = match call.await {
@@ -342,7 +351,7 @@ macro_rules! exercise {
 
         use konaplate_core::prelude::*;
         use konaplate_core::{api::*, field::*};
-        use konaplate_embedded::{BUFFER_PLAIN, Keys};
+        use konaplate_embedded::BUFFER_PLAIN;
 
         use crate::{Ctx, DemoSecureElement, Io, check, check_exchange, fail, fixtures, must};
         #[allow(unused_imports)]
