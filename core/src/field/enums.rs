@@ -4,6 +4,13 @@
 use super::FieldError;
 use crate::base::ascii::position;
 
+/// The variant whose wire value is `s` (`wire[i]` is the value of `variants[i]`): one table
+/// search, the routine the result codes use; `err` when it is none of them.
+#[inline]
+fn from_wire<T: Copy>(s: &[u8], wire: &[&str], variants: &[T], err: FieldError) -> Result<T, FieldError> {
+    position(s, wire).and_then(|i| variants.get(i).copied()).ok_or(err)
+}
+
 /// Token type (`type` of token issuance, §6.1). Omitted = default (valid 30 s). D11: only the
 /// documented values are accepted.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -21,9 +28,9 @@ impl TokenType {
     /// The documented limit.
     pub const LIMIT: &'static str = "ATM or CREDIT";
 
-    /// The wire values, in the order of the variants.
-    const WIRE: [&'static str; 2] = ["ATM", "CREDIT"];
     const VARIANTS: [Self; 2] = [TokenType::Atm, TokenType::Credit];
+    /// The wire values of [`Self::VARIANTS`], from [`Self::as_str`].
+    const WIRE: [&'static str; 2] = [TokenType::Atm.as_str(), TokenType::Credit.as_str()];
 
     /// The wire value.
     pub const fn as_str(self) -> &'static str {
@@ -38,9 +45,7 @@ impl TokenType {
     }
     /// Parses the wire value's bytes.
     pub fn from_bytes(s: &[u8]) -> Result<Self, FieldError> {
-        position(s, &Self::WIRE)
-            .and_then(|i| Self::VARIANTS.get(i).copied())
-            .ok_or(FieldError::new(Self::API_NAME, Self::LIMIT))
+        from_wire(s, &Self::WIRE, &Self::VARIANTS, FieldError::new(Self::API_NAME, Self::LIMIT))
     }
 }
 common_str_impls!(TokenType);
@@ -63,9 +68,13 @@ impl ChargeResult {
     /// The documented limit.
     pub const LIMIT: &'static str = "COMPLETED, FAILED or PENDING";
 
-    /// The wire values, in the order of the variants.
-    const WIRE: [&'static str; 3] = ["COMPLETED", "FAILED", "PENDING"];
     const VARIANTS: [Self; 3] = [ChargeResult::Completed, ChargeResult::Failed, ChargeResult::Pending];
+    /// The wire values of [`Self::VARIANTS`], from [`Self::as_str`].
+    const WIRE: [&'static str; 3] = [
+        ChargeResult::Completed.as_str(),
+        ChargeResult::Failed.as_str(),
+        ChargeResult::Pending.as_str(),
+    ];
 
     /// The wire value.
     pub const fn as_str(self) -> &'static str {
@@ -79,12 +88,9 @@ impl ChargeResult {
     pub fn new(s: &str) -> Result<Self, FieldError> {
         Self::from_bytes(s.as_bytes())
     }
-    /// Parses the wire value's bytes (one table of wire values, searched by the routine the
-    /// result codes use).
+    /// Parses the wire value's bytes.
     pub fn from_bytes(s: &[u8]) -> Result<Self, FieldError> {
-        position(s, &Self::WIRE)
-            .and_then(|i| Self::VARIANTS.get(i).copied())
-            .ok_or(FieldError::new(Self::API_NAME, Self::LIMIT))
+        from_wire(s, &Self::WIRE, &Self::VARIANTS, FieldError::new(Self::API_NAME, Self::LIMIT))
     }
     /// `true` for `COMPLETED` and `FAILED`.
     pub const fn is_final(self) -> bool {

@@ -148,8 +148,8 @@ fn header_alg_enc(json: &[u8]) -> Option<(Option<bool>, Option<Option<usize>>)> 
                     return None;
                 }
                 let v = r.string().ok()?;
-                if i == 0 {
-                    alg_ok.replace(v.eq_str("RSA-OAEP-256")).is_none().then_some(())?;
+                let repeated = if i == 0 {
+                    alg_ok.replace(v.eq_str("RSA-OAEP-256")).is_some()
                 } else {
                     let len = if v.eq_str("A128GCM") {
                         Some(16)
@@ -158,7 +158,10 @@ fn header_alg_enc(json: &[u8]) -> Option<(Option<bool>, Option<Option<usize>>)> 
                     } else {
                         None
                     };
-                    enc_len.replace(len).is_none().then_some(())?;
+                    enc_len.replace(len).is_some()
+                };
+                if repeated {
+                    return None;
                 }
             }
             Some(_) => return None,

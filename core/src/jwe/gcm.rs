@@ -25,7 +25,8 @@ impl<C: BlockEncrypt + BlockSizeUser<BlockSize = U16> + KeyInit> Cipher for C {}
 const MAX_TEXT: u64 = (1 << 36) - 32;
 
 /// Encrypts `buf` in place with `key`, `iv` and additional data `aad`; returns the tag.
-/// `None` when `buf` is longer than GCM admits.
+/// `None` (and `buf` untouched) when the key has the wrong length or `buf` is longer than
+/// GCM admits.
 pub(crate) fn seal<C: Cipher>(key: &[u8], iv: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
     let mut tag = [0u8; 16];
     gcm(&C::new_from_slice(key).ok()?, iv, aad, buf, Direction::Seal, &mut tag).then_some(tag)
