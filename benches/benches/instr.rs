@@ -65,7 +65,9 @@ fn keyed_input(i: usize) -> (hmac::Hmac<sha2::Sha256>, Vec<u8>) {
 #[bench::refund(args = (5), setup = keyed_input, teardown = drop_inputs)]
 #[bench::auto_recharge_register(args = (6), setup = keyed_input, teardown = drop_inputs)]
 #[bench::auto_recharge_list(args = (7), setup = keyed_input, teardown = drop_inputs)]
-fn hmac_keyed_floor_over_body((keyed, body): (hmac::Hmac<sha2::Sha256>, Vec<u8>)) -> (hmac::Hmac<sha2::Sha256>, Vec<u8>) {
+fn hmac_keyed_floor_over_body(
+    (keyed, body): (hmac::Hmac<sha2::Sha256>, Vec<u8>),
+) -> (hmac::Hmac<sha2::Sha256>, Vec<u8>) {
     black_box(hmac_keyed_floor(&keyed, black_box(&body)));
     (keyed, body)
 }
@@ -182,14 +184,25 @@ impl embedded_io::Write for Recorded {
 
 fn embedded_input() -> (Recorded, Ctx, Vec<u8>, Box<Slots>) {
     let body = response_body(1);
-    let mut answer = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+    let mut answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
     answer.extend_from_slice(&body);
-    (Recorded { answer, at: 0 }, ctx(), vec![0u8; 2048], Box::new(Slots::new()))
+    (
+        Recorded { answer, at: 0 },
+        ctx(),
+        vec![0u8; 2048],
+        Box::new(Slots::new()),
+    )
 }
 
 #[library_benchmark]
 #[bench::charge(setup = embedded_input, teardown = drop_inputs)]
-fn embedded_client((mut stream, c, mut buf, mut slots): (Recorded, Ctx, Vec<u8>, Box<Slots>)) -> (Recorded, Ctx, Vec<u8>, Box<Slots>) {
+fn embedded_client(
+    (mut stream, c, mut buf, mut slots): (Recorded, Ctx, Vec<u8>, Box<Slots>),
+) -> (Recorded, Ctx, Vec<u8>, Box<Slots>) {
     black_box(embedded_charge(&mut stream, &c, &mut buf, &mut slots));
     (stream, c, buf, slots)
 }

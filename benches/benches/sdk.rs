@@ -51,9 +51,12 @@ fn report_allocations() {
         });
         println!("allocs {name}: encode+sign ours={enc}; decode ours={ours} serde_json={serde}");
     }
-    println!("allocs charge: encode serde_json={}", count(|| {
-        black_box(encode_serde_charge());
-    }));
+    println!(
+        "allocs charge: encode serde_json={}",
+        count(|| {
+            black_box(encode_serde_charge());
+        })
+    );
 }
 
 fn benches(cr: &mut Criterion) {
@@ -64,21 +67,33 @@ fn benches(cr: &mut Criterion) {
         let mut g = cr.benchmark_group(format!("encode/{name}"));
         g.throughput(Throughput::Bytes(req.len() as u64));
         let mut buf = [0u8; 4096];
-        g.bench_function("ours_encode_sign", |b| b.iter(|| black_box(encode_ours(i, &c, &mut buf))));
-        g.bench_function("hmac_floor", |b| b.iter(|| black_box(hmac_floor(black_box(&req)))));
+        g.bench_function("ours_encode_sign", |b| {
+            b.iter(|| black_box(encode_ours(i, &c, &mut buf)))
+        });
+        g.bench_function("hmac_floor", |b| {
+            b.iter(|| black_box(hmac_floor(black_box(&req))))
+        });
         g.finish();
 
         let body = response_body(i);
         let mut g = cr.benchmark_group(format!("decode/{name}"));
         g.throughput(Throughput::Bytes(body.len() as u64));
-        g.bench_function("ours", |b| b.iter(|| black_box(decode_ours(i, black_box(&body)))));
+        g.bench_function("ours", |b| {
+            b.iter(|| black_box(decode_ours(i, black_box(&body))))
+        });
         let mut slots = Slots::new();
-        g.bench_function("ours_into", |b| b.iter(|| black_box(decode_ours_into(i, black_box(&body), &mut slots))));
-        g.bench_function("serde_json", |b| b.iter(|| black_box(decode_serde(i, black_box(&body)))));
+        g.bench_function("ours_into", |b| {
+            b.iter(|| black_box(decode_ours_into(i, black_box(&body), &mut slots)))
+        });
+        g.bench_function("serde_json", |b| {
+            b.iter(|| black_box(decode_serde(i, black_box(&body))))
+        });
         g.finish();
     }
     let mut g = cr.benchmark_group("encode/charge_baseline");
-    g.bench_function("serde_json_to_vec", |b| b.iter(|| black_box(encode_serde_charge())));
+    g.bench_function("serde_json_to_vec", |b| {
+        b.iter(|| black_box(encode_serde_charge()))
+    });
     g.finish();
 
     // JWE: the AES-GCM + base64url part of a Cancellation-sized response (RSA excluded)
@@ -89,7 +104,9 @@ fn benches(cr: &mut Criterion) {
     g.bench_function("seal_a128gcm", |b| {
         b.iter(|| {
             sealed[..plain.len()].copy_from_slice(&plain);
-            black_box(seal_in_place(&mut sealed, plain.len(), &mut NoRsa, &[7; 16], &[9; 12]).unwrap())
+            black_box(
+                seal_in_place(&mut sealed, plain.len(), &mut NoRsa, &[7; 16], &[9; 12]).unwrap(),
+            )
         })
     });
     let n = {

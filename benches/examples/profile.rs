@@ -12,10 +12,16 @@ use konaplate_benches::*;
 
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_else(|| "decode".into());
-    let i: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(1);
+    let i: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1);
     let body = response_body(i);
     let c = ctx();
-    let rounds: usize = std::env::args().nth(3).and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    let rounds: usize = std::env::args()
+        .nth(3)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(20_000);
     let mut buf = [0u8; 4096];
     for _ in 0..rounds {
         match mode.as_str() {

@@ -12,7 +12,12 @@ use std::time::Instant;
 use konaplate_benches::*;
 
 /// Median over `rounds` of (time of `b` / time of `a`), each batch `iters` calls, alternating.
-fn interleaved(rounds: usize, iters: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64, f64) {
+fn interleaved(
+    rounds: usize,
+    iters: usize,
+    mut a: impl FnMut(),
+    mut b: impl FnMut(),
+) -> (f64, f64, f64) {
     let mut ratios = Vec::with_capacity(rounds);
     let (mut ta, mut tb) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
     for round in 0..rounds {
@@ -52,9 +57,15 @@ fn interleaved(rounds: usize, iters: usize, mut a: impl FnMut(), mut b: impl FnM
 }
 
 fn main() {
-    let rounds: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(31);
+    let rounds: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(31);
     let c = ctx();
-    println!("{:24} {:>11} {:>11} {:>6}   {:>11} {:>11} {:>7}", "endpoint", "encode+sign", "hmac floor", "ratio", "decode ours", "serde_json", "speedup");
+    println!(
+        "{:24} {:>11} {:>11} {:>6}   {:>11} {:>11} {:>7}",
+        "endpoint", "encode+sign", "hmac floor", "ratio", "decode ours", "serde_json", "speedup"
+    );
     let (mut enc, mut dec) = (Vec::new(), Vec::new());
     for (i, name) in ENDPOINTS.iter().enumerate() {
         let mut buf = vec![0u8; 4096];
@@ -81,7 +92,10 @@ fn main() {
             },
         );
         // encode ratio: ours / floor (so r_enc, computed as floor/ours, is inverted)
-        println!("{name:24} {o:9.0}ns {h:9.0}ns {:6.2}   {d:9.0}ns {s:9.0}ns {r_dec:7.2}", 1.0 / r_enc);
+        println!(
+            "{name:24} {o:9.0}ns {h:9.0}ns {:6.2}   {d:9.0}ns {s:9.0}ns {r_dec:7.2}",
+            1.0 / r_enc
+        );
         enc.push(1.0 / r_enc);
         dec.push(r_dec);
     }

@@ -7,13 +7,20 @@ use std::hint::black_box;
 
 use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError};
 use konaplate_core::message::{Reply, decode_reply, encode_message};
-use konaplate_core::request::SignedHeaders;
 use konaplate_core::prelude::*;
+use konaplate_core::request::SignedHeaders;
 use konaplate_core::{api::*, code::*, field::*};
 use serde::{Deserialize, Serialize};
 
 pub const ENDPOINTS: [&str; 8] = [
-    "token", "charge", "charge-cancel", "charge-result", "refund-fee", "refund", "auto-recharge-register", "auto-recharge-list",
+    "token",
+    "charge",
+    "charge-cancel",
+    "charge-result",
+    "refund-fee",
+    "refund",
+    "auto-recharge-register",
+    "auto-recharge-list",
 ];
 
 pub struct Ctx {
@@ -32,7 +39,11 @@ pub fn ctx() -> Ctx {
             ),
             Target::new(Host::parse("sandbox.konaplate.com").unwrap()),
         ),
-        stamp: Stamp::new(Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap(), TimeZone::KST, 0x0abc_def1),
+        stamp: Stamp::new(
+            Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap(),
+            TimeZone::KST,
+            0x0abc_def1,
+        ),
     }
 }
 
@@ -57,21 +68,80 @@ fn par() -> Par {
 /// JWE is benched separately). Returns the bytes written.
 pub fn encode_ours(i: usize, c: &Ctx, buf: &mut [u8]) -> usize {
     fn plain<E: Endpoint>(c: &Ctx, r: &E::Request, buf: &mut [u8]) -> usize {
-        encode_request(&c.session, &c.stamp, r, NoCrypto, buf).unwrap().len
+        encode_request(&c.session, &c.stamp, r, NoCrypto, buf)
+            .unwrap()
+            .len
     }
     fn signed_body<E: Endpoint>(c: &Ctx, r: &E::Request, buf: &mut [u8]) -> usize {
         let n = encode_message(r, buf).unwrap();
-        black_box(SignedHeaders::sign(&c.session.credentials, &c.stamp, &buf[..n]));
+        black_box(SignedHeaders::sign(
+            &c.session.credentials,
+            &c.stamp,
+            &buf[..n],
+        ));
         n
     }
     match i {
-        0 => signed_body::<IssueToken>(c, &TokenRequest { card_no: CardNo::new("9410123456789012").unwrap(), token_type: None }, buf),
-        1 => plain::<Charge>(c, &ChargeRequest { sequence_id: seq(), user_id: user(), amount: ChargeAmount::new(50_000).unwrap(), one_time_token: tok(), dcvv: dcvv(), merchant_id: MerchantId::new("100000000000101").unwrap() }, buf),
-        2 => plain::<CancelCharge>(c, &CancelRequest { sequence_id: seq(), user_id: user(), nr_number: NrNumber::new("KMN221114031773543").unwrap(), one_time_token: tok(), dcvv: dcvv(), card_expiry: Some(CardExpiry::new("3108").unwrap()) }, buf),
+        0 => signed_body::<IssueToken>(
+            c,
+            &TokenRequest {
+                card_no: CardNo::new("9410123456789012").unwrap(),
+                token_type: None,
+            },
+            buf,
+        ),
+        1 => plain::<Charge>(
+            c,
+            &ChargeRequest {
+                sequence_id: seq(),
+                user_id: user(),
+                amount: ChargeAmount::new(50_000).unwrap(),
+                one_time_token: tok(),
+                dcvv: dcvv(),
+                merchant_id: MerchantId::new("100000000000101").unwrap(),
+            },
+            buf,
+        ),
+        2 => plain::<CancelCharge>(
+            c,
+            &CancelRequest {
+                sequence_id: seq(),
+                user_id: user(),
+                nr_number: NrNumber::new("KMN221114031773543").unwrap(),
+                one_time_token: tok(),
+                dcvv: dcvv(),
+                card_expiry: Some(CardExpiry::new("3108").unwrap()),
+            },
+            buf,
+        ),
         3 => plain::<ChargeResultInquiry>(c, &ChargeResultRequest { sequence_id: seq() }, buf),
-        4 => plain::<RefundFee>(c, &RefundFeeRequest { one_time_token: tok(), user_id: user() }, buf),
-        5 => plain::<Refund>(c, &RefundRequest { sequence_id: seq(), user_id: user(), card_expiry: CardExpiry::new("3108").unwrap(), dcvv: dcvv(), one_time_token: tok() }, buf),
-        6 => signed_body::<AutoRechargeRegister>(c, &AutoRechargeRegisterRequest { user_id: user(), par: par() }, buf),
+        4 => plain::<RefundFee>(
+            c,
+            &RefundFeeRequest {
+                one_time_token: tok(),
+                user_id: user(),
+            },
+            buf,
+        ),
+        5 => plain::<Refund>(
+            c,
+            &RefundRequest {
+                sequence_id: seq(),
+                user_id: user(),
+                card_expiry: CardExpiry::new("3108").unwrap(),
+                dcvv: dcvv(),
+                one_time_token: tok(),
+            },
+            buf,
+        ),
+        6 => signed_body::<AutoRechargeRegister>(
+            c,
+            &AutoRechargeRegisterRequest {
+                user_id: user(),
+                par: par(),
+            },
+            buf,
+        ),
         _ => plain::<AutoRechargeList>(c, &AutoRechargeListRequest { user_id: user() }, buf),
     }
 }
@@ -120,10 +190,14 @@ pub fn response_body(i: usize) -> Vec<u8> {
         1 => r#""nrNumber":"KMN221114031773543","isPending":false"#,
         2 => r#""isPending":false"#,
         3 => r#""result":"COMPLETED","nrNumber":"KMN221114031773543""#,
-        4 => r#""par":"Q1ABCDEF0123456789ABCDEF012","refundFeeRate":1.5,"balance":50000,"refundCheckBalance":50000,"discountAmount":0,"refundFee":750,"refundAmount":49250,"expiredFee":0,"refundable":true,"refundThresholdBalance":1000000000,"refundThresholdRatio":60.0,"currentBalanceRatio":12.5,"lastLoadedBalance":100000"#,
+        4 => {
+            r#""par":"Q1ABCDEF0123456789ABCDEF012","refundFeeRate":1.5,"balance":50000,"refundCheckBalance":50000,"discountAmount":0,"refundFee":750,"refundAmount":49250,"expiredFee":0,"refundable":true,"refundThresholdBalance":1000000000,"refundThresholdRatio":60.0,"currentBalanceRatio":12.5,"lastLoadedBalance":100000"#
+        }
         5 => r#""nrNumber":"KMN221114031773543""#,
         6 => r#""extra":null"#,
-        _ => r#""parInfoList":[{"par":"Q1ABCDEF0123456789ABCDEF012","registeredDate":"20261123195406"},{"par":"Q1ABCDEF0123456789ABCDEF013","registeredDate":"20261124101010"}]"#,
+        _ => {
+            r#""parInfoList":[{"par":"Q1ABCDEF0123456789ABCDEF012","registeredDate":"20261123195406"},{"par":"Q1ABCDEF0123456789ABCDEF013","registeredDate":"20261124101010"}]"#
+        }
     };
     format!("{{{env}{fields}}}").into_bytes()
 }
@@ -167,9 +241,14 @@ impl Slots {
             decode_reply::<E::Response, E::Code>(&response_body(i)).unwrap()
         }
         Slots {
-            token: r::<IssueToken>(0), charge: r::<Charge>(1), cancel: r::<CancelCharge>(2),
-            result: r::<ChargeResultInquiry>(3), fee: r::<RefundFee>(4), refund: r::<Refund>(5),
-            register: r::<AutoRechargeRegister>(6), list: r::<AutoRechargeList>(7),
+            token: r::<IssueToken>(0),
+            charge: r::<Charge>(1),
+            cancel: r::<CancelCharge>(2),
+            result: r::<ChargeResultInquiry>(3),
+            fee: r::<RefundFee>(4),
+            refund: r::<Refund>(5),
+            register: r::<AutoRechargeRegister>(6),
+            list: r::<AutoRechargeList>(7),
         }
     }
 }
@@ -183,7 +262,10 @@ impl Default for Slots {
 /// Decodes response `i` into caller-owned storage (the zero-copy API firmware uses).
 pub fn decode_ours_into(i: usize, body: &[u8], s: &mut Slots) -> bool {
     use konaplate_core::message::decode_body_into;
-    fn d<R: konaplate_core::message::Message, C: konaplate_core::code::ResultCode>(body: &[u8], out: &mut Reply<R, C>) -> bool {
+    fn d<R: konaplate_core::message::Message, C: konaplate_core::code::ResultCode>(
+        body: &[u8],
+        out: &mut Reply<R, C>,
+    ) -> bool {
         let enc = decode_body_into(body, out).unwrap();
         black_box(&*out);
         enc.is_none() && out.is_success()
@@ -210,36 +292,72 @@ pub struct SEnvelope {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SToken { pub response: SEnvelope, pub one_time_token: Option<String>, pub dcvv: Option<String>, pub expiry_time: Option<u64> }
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SCharge { pub response: SEnvelope, pub nr_number: Option<String>, pub is_pending: Option<bool> }
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SCancel { pub response: SEnvelope, pub is_pending: Option<bool> }
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SResult { pub response: SEnvelope, pub result: Option<String>, pub nr_number: Option<String> }
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SFee {
-    pub response: SEnvelope, pub par: Option<String>, pub refund_fee_rate: Option<f64>, pub balance: Option<u64>,
-    pub refund_check_balance: Option<u64>, pub discount_amount: Option<u64>, pub refund_fee: Option<u64>,
-    pub refund_amount: Option<u64>, pub expired_fee: Option<u64>, pub refundable: Option<bool>,
-    pub refund_threshold_balance: Option<u64>, pub refund_threshold_ratio: Option<f64>,
-    pub current_balance_ratio: Option<f64>, pub last_loaded_balance: Option<u64>,
+pub struct SToken {
+    pub response: SEnvelope,
+    pub one_time_token: Option<String>,
+    pub dcvv: Option<String>,
+    pub expiry_time: Option<u64>,
 }
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SRefund { pub response: SEnvelope, pub nr_number: Option<String> }
-#[derive(Deserialize)]
-pub struct SEmpty { pub response: SEnvelope }
+pub struct SCharge {
+    pub response: SEnvelope,
+    pub nr_number: Option<String>,
+    pub is_pending: Option<bool>,
+}
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SParInfo { pub par: String, pub registered_date: String }
+pub struct SCancel {
+    pub response: SEnvelope,
+    pub is_pending: Option<bool>,
+}
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SList { pub response: SEnvelope, pub par_info_list: Option<Vec<SParInfo>> }
+pub struct SResult {
+    pub response: SEnvelope,
+    pub result: Option<String>,
+    pub nr_number: Option<String>,
+}
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SFee {
+    pub response: SEnvelope,
+    pub par: Option<String>,
+    pub refund_fee_rate: Option<f64>,
+    pub balance: Option<u64>,
+    pub refund_check_balance: Option<u64>,
+    pub discount_amount: Option<u64>,
+    pub refund_fee: Option<u64>,
+    pub refund_amount: Option<u64>,
+    pub expired_fee: Option<u64>,
+    pub refundable: Option<bool>,
+    pub refund_threshold_balance: Option<u64>,
+    pub refund_threshold_ratio: Option<f64>,
+    pub current_balance_ratio: Option<f64>,
+    pub last_loaded_balance: Option<u64>,
+}
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SRefund {
+    pub response: SEnvelope,
+    pub nr_number: Option<String>,
+}
+#[derive(Deserialize)]
+pub struct SEmpty {
+    pub response: SEnvelope,
+}
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SParInfo {
+    pub par: String,
+    pub registered_date: String,
+}
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SList {
+    pub response: SEnvelope,
+    pub par_info_list: Option<Vec<SParInfo>>,
+}
 
 /// Decodes response `i` the usual std way.
 pub fn decode_serde(i: usize, body: &[u8]) -> bool {
@@ -263,7 +381,14 @@ pub fn decode_serde(i: usize, body: &[u8]) -> bool {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SChargeReq { pub sequence_id: String, pub user_id: u64, pub amount: u64, pub one_time_token: String, pub dcvv: String, pub merchant_id: String }
+pub struct SChargeReq {
+    pub sequence_id: String,
+    pub user_id: u64,
+    pub amount: u64,
+    pub one_time_token: String,
+    pub dcvv: String,
+    pub merchant_id: String,
+}
 
 /// The usual std encode: serde_json to a `Vec` from String-owning fields (charge).
 pub fn encode_serde_charge() -> Vec<u8> {
@@ -296,8 +421,28 @@ impl KeyUnwrap for NoRsa {
 
 /// The embedded client's whole exchange for a charge over `stream` (a recorded answer):
 /// encode, sign, write, read, frame and decode into caller storage.
-pub fn embedded_charge<S: embedded_io::Read + embedded_io::Write>(stream: &mut S, c: &Ctx, buf: &mut [u8], s: &mut Slots) -> bool {
-    let req = ChargeRequest { sequence_id: seq(), user_id: user(), amount: ChargeAmount::new(50_000).unwrap(), one_time_token: tok(), dcvv: dcvv(), merchant_id: MerchantId::new("100000000000101").unwrap() };
-    let sent = konaplate_embedded::call_into(stream, &c.session, &c.stamp, &req, NoCrypto, buf, &mut s.charge);
+pub fn embedded_charge<S: embedded_io::Read + embedded_io::Write>(
+    stream: &mut S,
+    c: &Ctx,
+    buf: &mut [u8],
+    s: &mut Slots,
+) -> bool {
+    let req = ChargeRequest {
+        sequence_id: seq(),
+        user_id: user(),
+        amount: ChargeAmount::new(50_000).unwrap(),
+        one_time_token: tok(),
+        dcvv: dcvv(),
+        merchant_id: MerchantId::new("100000000000101").unwrap(),
+    };
+    let sent = konaplate_embedded::call_into(
+        stream,
+        &c.session,
+        &c.stamp,
+        &req,
+        NoCrypto,
+        buf,
+        &mut s.charge,
+    );
     sent.is_ok() && s.charge.is_success()
 }

@@ -44,7 +44,9 @@ impl RawCode {
         self.0 == SUCCESS.as_bytes()
     }
     /// Wraps bytes the JSON reader checked as UTF-8.
-    pub(crate) fn from_checked(h: heapless::Vec<u8, { crate::base::limits::CODE_CAPACITY }>) -> Self {
+    pub(crate) fn from_checked(
+        h: heapless::Vec<u8, { crate::base::limits::CODE_CAPACITY }>,
+    ) -> Self {
         Self(h)
     }
 }
@@ -83,7 +85,6 @@ pub trait ResultCode: Clone + fmt::Debug + PartialEq {
         self.as_str() == SUCCESS
     }
 }
-
 
 macro_rules! result_codes {
     (

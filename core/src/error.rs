@@ -55,12 +55,18 @@ impl fmt::Display for EncodeError {
                 f.write_str("this request is Encrypted: X-KM-Crypto-Key-Id must be configured")
             }
             EncodeError::EncryptionRequired { path } => {
-                write!(f, "{path}: the request is Encrypted and needs the platform's public key")
+                write!(
+                    f,
+                    "{path}: the request is Encrypted and needs the platform's public key"
+                )
             }
             EncodeError::Field(e) => fmt::Display::fmt(e, f),
             EncodeError::KeyWrap => f.write_str("RSA-OAEP-256 key wrap failed"),
             EncodeError::JweDisabled { path } => {
-                write!(f, "{path}: the request is Encrypted and this build has no JWE (feature `jwe`)")
+                write!(
+                    f,
+                    "{path}: the request is Encrypted and this build has no JWE (feature `jwe`)"
+                )
             }
         }
     }

@@ -94,20 +94,20 @@ pub use heapless;
 // The layers, bottom up (`tests/layers.rs` fails if one imports from above itself):
 // base → field, json, http, code → jwe, sign → error → message → api → request, response →
 // flow.
+pub mod api;
 mod base;
+pub mod code;
+pub mod error;
 pub mod field;
+pub mod flow;
+pub mod http;
 #[doc(hidden)]
 pub mod json;
-pub mod http;
-pub mod code;
 pub mod jwe;
-pub mod sign;
-pub mod error;
 pub mod message;
-pub mod api;
 pub mod request;
 pub mod response;
-pub mod flow;
+pub mod sign;
 #[doc = include_str!("../docs/api-facts.md")]
 pub mod facts {}
 

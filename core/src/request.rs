@@ -10,19 +10,19 @@ use core::ops::Range;
 use zeroize::Zeroize;
 
 use crate::api::{Endpoint, Request};
+use crate::base::ascii::fmt_u64;
 use crate::error::{DecodeError, EncodeError};
-use crate::jwe::Crypto;
-#[cfg(feature = "jwe")]
-use crate::jwe::Sealer;
-use crate::message::{decode_message, find_enc_data};
 use crate::field::{
     AccessKey, AspId, BasePath, CorrelationId, CryptoKeyId, Host, SecretKey, TimeZone, Timestamp,
     TranTime,
 };
 use crate::http::HeadWriter;
-use crate::base::ascii::fmt_u64;
 use crate::json::Full;
+use crate::jwe::Crypto;
+#[cfg(feature = "jwe")]
+use crate::jwe::Sealer;
 use crate::message::{WriteFields, encode_fields};
+use crate::message::{decode_message, find_enc_data};
 
 pub use crate::base::limits::{BUFFER_ENCRYPTED, BUFFER_PLAIN};
 use crate::sign::{Signer, TranToken};
@@ -105,7 +105,10 @@ pub struct Session {
 impl Session {
     /// A session from credentials and a target.
     pub fn new(credentials: Credentials, target: Target) -> Self {
-        Self { credentials, target }
+        Self {
+            credentials,
+            target,
+        }
     }
 }
 
@@ -236,7 +239,14 @@ pub fn encode_body<R: Request>(
     out: &mut [u8],
 ) -> Result<(usize, SignedHeaders), EncodeError> {
     let creds = &session.credentials;
-    let (_, len) = write_body(EndpointInfo::of::<R>(), request, &mut crypto, creds, out, &mut |_| 0)?;
+    let (_, len) = write_body(
+        EndpointInfo::of::<R>(),
+        request,
+        &mut crypto,
+        creds,
+        out,
+        &mut |_| 0,
+    )?;
     let body = out.get(..len).unwrap_or(&[]);
     Ok((len, SignedHeaders::sign(creds, stamp, body)))
 }
@@ -292,7 +302,10 @@ fn write_body(
     let capacity = out.len();
     if !e.encrypted {
         let at = head(plain);
-        let too_small = EncodeError::BufferTooSmall { needed: at + plain, capacity };
+        let too_small = EncodeError::BufferTooSmall {
+            needed: at + plain,
+            capacity,
+        };
         let body = out.get_mut(at..at + plain).ok_or(too_small)?;
         encode_fields(request, body).map_err(|_| too_small)?;
         return Ok((at, plain));
@@ -314,14 +327,19 @@ fn seal_body(
     plain: usize,
 ) -> Result<(usize, usize), EncodeError> {
     let capacity = out.len();
-    let keys = crypto.seal().ok_or(EncodeError::EncryptionRequired { path: e.path })?;
+    let keys = crypto
+        .seal()
+        .ok_or(EncodeError::EncryptionRequired { path: e.path })?;
     if creds.crypto_key_id().is_none() {
         return Err(EncodeError::MissingCryptoKeyId);
     }
     let sealer = Sealer::new(keys.wrap, keys.cek)?;
     let body_len = sealer.sealed_len(plain);
     let at = head(body_len);
-    let too_small = EncodeError::BufferTooSmall { needed: at + body_len, capacity };
+    let too_small = EncodeError::BufferTooSmall {
+        needed: at + body_len,
+        capacity,
+    };
     let region = out.get_mut(at..at + body_len).ok_or(too_small)?;
     let offset = sealer.plaintext_offset();
     let written = region
@@ -353,10 +371,17 @@ fn seal_body(
 /// Server side (the sandbox): decodes the request body of endpoint `E`, decrypting an
 /// `encData` body in place with `crypto`'s key unwrap. The request of an Encrypted endpoint
 /// must come encrypted. The plaintext is wiped from `body` afterwards.
-pub fn decode_request<E: Endpoint>(body: &mut [u8], mut crypto: impl Crypto) -> Result<E::Request, DecodeError> {
+pub fn decode_request<E: Endpoint>(
+    body: &mut [u8],
+    mut crypto: impl Crypto,
+) -> Result<E::Request, DecodeError> {
     let Some(jwe) = find_enc_data(body)? else {
         if E::REQUEST_ENCRYPTED {
-            return Err(crate::field::FieldError::new("encData", "a JWE: this request is Encrypted").into());
+            return Err(crate::field::FieldError::new(
+                "encData",
+                "a JWE: this request is Encrypted",
+            )
+            .into());
         }
         return decode_message::<E::Request>(body);
     };
@@ -381,9 +406,10 @@ fn finish_request(
 ) -> Result<EncodedRequest, EncodeError> {
     let total = head + body_len;
     let capacity = out.len();
-    let body = out
-        .get(head..total)
-        .ok_or(EncodeError::BufferTooSmall { needed: total, capacity })?;
+    let body = out.get(head..total).ok_or(EncodeError::BufferTooSmall {
+        needed: total,
+        capacity,
+    })?;
     let headers = SignedHeaders::sign(creds, stamp, body);
     let mut w = HeadWriter::new(out.get_mut(..head).unwrap_or(&mut []));
     write_head(&mut w, target, path, body_len, &headers);
@@ -408,7 +434,9 @@ fn head_len_for(creds: &Credentials, target: &Target, path: &str, body_len: usiz
     let xkm = ("X-KM-User-AspId".len() + AspId::LEN)
         + ("X-KM-Correlation-Id".len() + CorrelationId::LEN)
         + ("X-KM-Access-Key".len() + AccessKey::LEN)
-        + creds.crypto_key_id().map_or(0, |_| "X-KM-Crypto-Key-Id".len() + CryptoKeyId::LEN + 4)
+        + creds
+            .crypto_key_id()
+            .map_or(0, |_| "X-KM-Crypto-Key-Id".len() + CryptoKeyId::LEN + 4)
         + ("X-KM-Tran-Token".len() + TranToken::LEN)
         + ("X-KM-Tran-Time".len() + TranTime::LEN)
         + ("X-KM-Time-Zone".len() + TimeZone::LEN)

@@ -44,7 +44,11 @@ pub fn decode_response<E: Endpoint>(
     let region = buf.get_mut(body).unwrap_or(&mut []);
     let mut reply = ReplyOf::<E>::empty();
     match decode_reply_into::<E>(region, crypto, &mut reply) {
-        Ok(encrypted) => Ok(Some(DecodedResponse { head, reply, encrypted })),
+        Ok(encrypted) => Ok(Some(DecodedResponse {
+            head,
+            reply,
+            encrypted,
+        })),
         // an until-close body that is not whole yet
         Err(DecodeError::Json(j))
             if j.kind == JsonErrorKind::UnexpectedEnd && head.framing == Framing::UntilClose =>
@@ -59,7 +63,10 @@ pub fn decode_response<E: Endpoint>(
 /// one, [`DecodeError::Encrypted`]), returning whether it was and where the plaintext JSON
 /// is. Any endpoint may answer encrypted, whatever its page says; this is the one place that
 /// decides.
-pub fn open_body(body: &mut [u8], mut crypto: impl Crypto) -> Result<(bool, Range<usize>), DecodeError> {
+pub fn open_body(
+    body: &mut [u8],
+    mut crypto: impl Crypto,
+) -> Result<(bool, Range<usize>), DecodeError> {
     match find_enc_data(body)? {
         None => Ok((false, 0..body.len())),
         Some(jwe) => Ok((true, open_jwe(body, jwe, &mut crypto)?)),
@@ -70,14 +77,22 @@ pub fn open_body(body: &mut [u8], mut crypto: impl Crypto) -> Result<(bool, Rang
 /// range. Without an unwrap, or in a build without the `jwe` feature:
 /// [`DecodeError::Encrypted`].
 #[cfg(feature = "jwe")]
-pub(crate) fn open_jwe(body: &mut [u8], jwe: Range<usize>, crypto: &mut dyn Crypto) -> Result<Range<usize>, DecodeError> {
+pub(crate) fn open_jwe(
+    body: &mut [u8],
+    jwe: Range<usize>,
+    crypto: &mut dyn Crypto,
+) -> Result<Range<usize>, DecodeError> {
     let unwrap = crypto.unwrap().ok_or(DecodeError::Encrypted)?;
     Ok(open_in_place(body, jwe, unwrap)?)
 }
 
 /// Without the `jwe` feature an `encData` answer cannot be opened.
 #[cfg(not(feature = "jwe"))]
-pub(crate) fn open_jwe(_: &mut [u8], _: Range<usize>, _: &mut dyn Crypto) -> Result<Range<usize>, DecodeError> {
+pub(crate) fn open_jwe(
+    _: &mut [u8],
+    _: Range<usize>,
+    _: &mut dyn Crypto,
+) -> Result<Range<usize>, DecodeError> {
     Err(DecodeError::Encrypted)
 }
 
@@ -102,7 +117,10 @@ pub fn decode_reply_into<E: Endpoint>(
 }
 
 /// Like [`decode_reply_into`], returning the reply.
-pub fn decode_reply_body<E: Endpoint>(body: &mut [u8], crypto: impl Crypto) -> Result<(ReplyOf<E>, bool), DecodeError> {
+pub fn decode_reply_body<E: Endpoint>(
+    body: &mut [u8],
+    crypto: impl Crypto,
+) -> Result<(ReplyOf<E>, bool), DecodeError> {
     let mut reply = ReplyOf::<E>::empty();
     let encrypted = decode_reply_into::<E>(body, crypto, &mut reply)?;
     Ok((reply, encrypted))
@@ -124,7 +142,8 @@ pub fn encode_reply<E: Endpoint>(
     };
     let capacity = out.len();
     if E::RESPONSE_ENCRYPTION != Encryption::Yes {
-        let n = write_reply(code, description, body, out).map_err(|Full { needed }| EncodeError::BufferTooSmall { needed, capacity })?;
+        let n = write_reply(code, description, body, out)
+            .map_err(|Full { needed }| EncodeError::BufferTooSmall { needed, capacity })?;
         return Ok((n, false));
     }
     seal_reply::<E>(code, description, body, &mut crypto, out, plain)
@@ -140,10 +159,15 @@ fn seal_reply<E: Endpoint>(
     plain: usize,
 ) -> Result<(usize, bool), EncodeError> {
     let capacity = out.len();
-    let keys = crypto.seal().ok_or(EncodeError::EncryptionRequired { path: E::PATH })?;
+    let keys = crypto
+        .seal()
+        .ok_or(EncodeError::EncryptionRequired { path: E::PATH })?;
     let sealer = Sealer::new(keys.wrap, keys.cek)?;
     let total = sealer.sealed_len(plain);
-    let too_small = EncodeError::BufferTooSmall { needed: total, capacity };
+    let too_small = EncodeError::BufferTooSmall {
+        needed: total,
+        capacity,
+    };
     let region = out.get_mut(..total).ok_or(too_small)?;
     let offset = sealer.plaintext_offset();
     let pt = region.get_mut(offset..offset + plain).ok_or(too_small)?;

@@ -43,12 +43,22 @@ fn envelope(fields: &str) -> String {
 
 /// What the decoder says about `value` in field `key` of endpoint `E`: the field's value
 /// (through `get`) or the error.
-fn decoded<E: Endpoint, T>(body: &str, get: impl Fn(&<E as Endpoint>::Response) -> T) -> Result<T, DecodeError> {
+fn decoded<E: Endpoint, T>(
+    body: &str,
+    get: impl Fn(&<E as Endpoint>::Response) -> T,
+) -> Result<T, DecodeError> {
     let r = decode_reply::<E::Response, E::Code>(body.as_bytes())?;
-    Ok(get(r.body.as_ref().expect("a success reply has its fields")))
+    Ok(get(r
+        .body
+        .as_ref()
+        .expect("a success reply has its fields")))
 }
 
-fn same<T: PartialEq + std::fmt::Debug>(decoded: Result<T, DecodeError>, constructed: Result<T, FieldError>, what: &str) {
+fn same<T: PartialEq + std::fmt::Debug>(
+    decoded: Result<T, DecodeError>,
+    constructed: Result<T, FieldError>,
+    what: &str,
+) {
     match (decoded, constructed) {
         (Ok(a), Ok(b)) => assert_eq!(a, b, "{what}"),
         (Err(DecodeError::Field(a)), Err(b)) => assert_eq!(a, b, "{what}"),
@@ -101,7 +111,14 @@ fn other_json_values_are_the_field_error() {
         match v {
             // null is absent: a required field missing from a success reply
             "null" => assert_eq!(r, Err(DecodeError::Missing { field: "nrNumber" })),
-            _ => assert_eq!(r, Err(DecodeError::Field(FieldError::new("nrNumber", RefundNrNumber::LIMIT))), "{v}"),
+            _ => assert_eq!(
+                r,
+                Err(DecodeError::Field(FieldError::new(
+                    "nrNumber",
+                    RefundNrNumber::LIMIT
+                ))),
+                "{v}"
+            ),
         }
     }
     // the decoder as a trait object decodes the same way

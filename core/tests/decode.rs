@@ -1,8 +1,8 @@
 //! Response decoding: envelope, escapes, unknown fields, result codes, hostile bodies.
 
 use konaplate_core::error::{JsonError, JsonErrorKind, MAX_JSON_DEPTH as MAX_DEPTH};
+use konaplate_core::message::{Body, Description, decode_body, decode_reply};
 use konaplate_core::prelude::*;
-use konaplate_core::message::{decode_body, decode_reply, Body, Description};
 use konaplate_core::{api::*, code::*, field::*};
 
 fn reply<E: Endpoint>(body: &str) -> Result<ReplyOf<E>, DecodeError> {
@@ -657,9 +657,17 @@ fn message_decoder_reads_request_bodies() {
 fn a_description_fills_its_capacity_exactly_and_never_splits_a_character() {
     let too_long = DecodeError::Field(FieldError::new(Description::API_NAME, Description::LIMIT));
     // 255 bytes of ASCII, then one escaped Hangul syllable (3 bytes): 258 do not fit
-    for (tail, fits) in [("a", true), ("\\u0041", true), ("\\u00e9", false), ("\\uac00", false), ("가", false)] {
+    for (tail, fits) in [
+        ("a", true),
+        ("\\u0041", true),
+        ("\\u00e9", false),
+        ("\\uac00", false),
+        ("가", false),
+    ] {
         let text = format!("{}{tail}", "a".repeat(255));
-        let r = reply::<Refund>(&format!(r#"{{"response":{{"code":"009_004","description":"{text}"}}}}"#));
+        let r = reply::<Refund>(&format!(
+            r#"{{"response":{{"code":"009_004","description":"{text}"}}}}"#
+        ));
         match r {
             Ok(r) => {
                 assert!(fits, "{tail}");
@@ -673,9 +681,17 @@ fn a_description_fills_its_capacity_exactly_and_never_splits_a_character() {
         }
     }
     // 85 escaped syllables are 255 bytes: they fit, and one more does not
-    let r = reply::<Refund>(&format!(r#"{{"response":{{"code":"009_004","description":"{}"}}}}"#, "\\ud658".repeat(85))).unwrap();
+    let r = reply::<Refund>(&format!(
+        r#"{{"response":{{"code":"009_004","description":"{}"}}}}"#,
+        "\\ud658".repeat(85)
+    ))
+    .unwrap();
     assert_eq!(r.description.as_str(), "환".repeat(85));
-    let e = reply::<Refund>(&format!(r#"{{"response":{{"code":"009_004","description":"{}"}}}}"#, "\\ud658".repeat(86))).unwrap_err();
+    let e = reply::<Refund>(&format!(
+        r#"{{"response":{{"code":"009_004","description":"{}"}}}}"#,
+        "\\ud658".repeat(86)
+    ))
+    .unwrap_err();
     assert_eq!(e, too_long);
 }
 
@@ -691,7 +707,10 @@ fn every_documented_code_of_every_endpoint_maps_to_its_variant_and_back() {
         for other in ["999_999", "000_00", "000_0000", "", "가"] {
             let c = C::from_raw(RawCode::new(other).unwrap());
             assert_eq!(c.as_str(), other);
-            assert!(c.documented_message().is_none() && !c.is_success(), "{other}");
+            assert!(
+                c.documented_message().is_none() && !c.is_success(),
+                "{other}"
+            );
         }
         assert!(!C::empty().is_success() && C::empty().as_str().is_empty());
     }

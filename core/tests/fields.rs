@@ -2,7 +2,6 @@
 
 use konaplate_core::prelude::*;
 
-
 use konaplate_core::{api::*, field::*};
 
 /// Asserts `ok` values are accepted and `bad` values rejected with the field's API name and
@@ -203,9 +202,21 @@ fn secrets_are_redacted_in_debug() {
     let s = konaplate_core::sign::Signer::new(&k);
     let a = AccessKey::new("abcdefg-0123456789abcdef0123456789abcdef").unwrap();
     let creds = Credentials::new(AspId::new("100000000000001").unwrap(), a.clone(), &k, None);
-    let stamp = Stamp::new(Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap(), TimeZone::KST, 7);
+    let stamp = Stamp::new(
+        Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap(),
+        TimeZone::KST,
+        7,
+    );
     let headers = konaplate_core::request::SignedHeaders::sign(&creds, &stamp, b"{}");
-    assert_eq!(headers.iter().find(|(n, _)| *n == "X-KM-Access-Key").unwrap().1, a.expose(), "sent as is");
+    assert_eq!(
+        headers
+            .iter()
+            .find(|(n, _)| *n == "X-KM-Access-Key")
+            .unwrap()
+            .1,
+        a.expose(),
+        "sent as is"
+    );
     let all = format!("{t:?} {d:?} {c:?} {k:?} {s:?} {a:?} {creds:?} {headers:?}");
     for secret in [
         "9461442187322710",

@@ -178,10 +178,22 @@ fn not_found_is_resent_with_the_same_sequence_id_while_the_token_lives() {
 /// inquiry decides.
 #[test]
 fn a_refused_resend_is_held_until_the_inquiry_decides() {
-    const REUSED: &str = r#"{"response":{"code":"000_002","description":"Invalid input parameter. sequenceId"}}"#;
+    const REUSED: &str =
+        r#"{"response":{"code":"000_002","description":"Invalid input parameter. sequenceId"}}"#;
     for (last, want) in [
-        ("COMPLETED", Outcome::Completed { nr_number: None, from_inquiry: true }),
-        ("FAILED", Outcome::Declined { code: RawCode::new("000_002").unwrap() }),
+        (
+            "COMPLETED",
+            Outcome::Completed {
+                nr_number: None,
+                from_inquiry: true,
+            },
+        ),
+        (
+            "FAILED",
+            Outcome::Declined {
+                code: RawCode::new("000_002").unwrap(),
+            },
+        ),
     ] {
         let mut f = flow(Operation::Charge);
         f.poll(0);
@@ -189,7 +201,13 @@ fn a_refused_resend_is_held_until_the_inquiry_decides() {
         assert_eq!(f.poll(1_000), Action::Inquire);
         answer(&mut f, 1_050, NOT_FOUND);
         assert_eq!(f.poll(3_050), Action::Send);
-        f.handle(3_100, Event::Response { status: 400, body: REUSED.as_bytes() });
+        f.handle(
+            3_100,
+            Event::Response {
+                status: 400,
+                body: REUSED.as_bytes(),
+            },
+        );
         assert_eq!(f.state(), State::Lost, "in doubt, not declined");
         assert!(f.record().held_decline);
         assert_eq!(f.poll(3_100), Action::Inquire);
@@ -209,7 +227,12 @@ fn a_refused_resend_is_held_until_the_inquiry_decides() {
                 }
                 Action::Done(o) => {
                     match (&o, &want) {
-                        (Outcome::Completed { from_inquiry: true, .. }, Outcome::Completed { .. }) => {}
+                        (
+                            Outcome::Completed {
+                                from_inquiry: true, ..
+                            },
+                            Outcome::Completed { .. },
+                        ) => {}
                         _ => assert_eq!(o, want),
                     }
                     break;
@@ -258,7 +281,13 @@ fn a_short_token_shortens_the_bound_and_the_resends() {
         commit_grace_ms: 10_000,
         ..Policy::default()
     };
-    let mut f = Flow::new(Operation::Charge, SequenceId::new("T").unwrap(), essentials(), policy, 0);
+    let mut f = Flow::new(
+        Operation::Charge,
+        SequenceId::new("T").unwrap(),
+        essentials(),
+        policy,
+        0,
+    );
     f.poll(0);
     f.handle(29_000, Event::Lost);
     assert_eq!(f.poll(29_000), Action::Inquire);
@@ -338,7 +367,10 @@ fn an_answer_after_a_refused_connection_is_still_authoritative() {
             body: br#"{"response":{"code":"007_001","description":""}}"#,
         },
     );
-    assert!(matches!(f.poll(2_000), Action::Done(Outcome::Declined { .. })));
+    assert!(matches!(
+        f.poll(2_000),
+        Action::Done(Outcome::Declined { .. })
+    ));
 }
 
 #[test]
@@ -365,8 +397,17 @@ fn not_sent_is_retried_then_given_up() {
 
 #[test]
 fn not_sent_after_a_possible_delivery_goes_back_to_the_inquiry() {
-    let policy = Policy { max_sends: 2, ..Policy::default() };
-    let mut f = Flow::new(Operation::Charge, SequenceId::new("N").unwrap(), essentials(), policy, 0);
+    let policy = Policy {
+        max_sends: 2,
+        ..Policy::default()
+    };
+    let mut f = Flow::new(
+        Operation::Charge,
+        SequenceId::new("N").unwrap(),
+        essentials(),
+        policy,
+        0,
+    );
     f.poll(0);
     f.handle(0, Event::Lost);
     f.poll(0);
@@ -498,7 +539,10 @@ fn resume_from_the_journal() {
     );
     let never = refund.record();
     assert_eq!(never.sends, 0);
-    assert_eq!(Flow::resume(&never, Policy::default(), 0).poll(0), Action::Done(Outcome::NotProcessed));
+    assert_eq!(
+        Flow::resume(&never, Policy::default(), 0).poll(0),
+        Action::Done(Outcome::NotProcessed)
+    );
     refund.poll(0);
     let mut r = Flow::resume(&refund.record(), Policy::default(), 0);
     assert_eq!(r.poll(0), Action::Done(Outcome::Unknown));
@@ -557,7 +601,10 @@ fn first_format_records_are_read() {
     assert_eq!(rec.state, State::Pending);
     assert_eq!(rec.sequence_id.as_str(), "OLD1");
     assert_eq!(rec.essentials.amount.unwrap().get(), 5_000);
-    assert_eq!(rec.essentials.nr_number, None, "a charge's nrNumber is the learned one");
+    assert_eq!(
+        rec.essentials.nr_number, None,
+        "a charge's nrNumber is the learned one"
+    );
     assert_eq!(rec.answer.nr_number.unwrap().as_str(), "KMN261123000000009");
     assert!(rec.acknowledged);
     assert_eq!(rec.accept_until_ms, 1_000 + 420_000);
@@ -569,7 +616,12 @@ fn first_format_records_are_read() {
     // and the scanner walks a journal that mixes both formats
     let mut log = b.to_vec();
     log.extend_from_slice(&rec.encode());
-    assert_eq!(scan(&log).filter(|i| matches!(i, Item::Record { .. })).count(), 2);
+    assert_eq!(
+        scan(&log)
+            .filter(|i| matches!(i, Item::Record { .. }))
+            .count(),
+        2
+    );
     assert_eq!(repair_len(&log), Repair::Whole);
 }
 
@@ -580,7 +632,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -592,7 +648,10 @@ fn records_carry_zlibs_crc32() {
     assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
     let bytes = flow(Operation::Charge).record().encode();
     let n = bytes.len();
-    assert_eq!(u32::from_le_bytes(bytes[n - 4..].try_into().unwrap()), crc32(&bytes[..n - 4]));
+    assert_eq!(
+        u32::from_le_bytes(bytes[n - 4..].try_into().unwrap()),
+        crc32(&bytes[..n - 4])
+    );
 }
 
 #[test]
@@ -617,7 +676,13 @@ fn damaged_records_are_detected() {
 }
 
 fn completed_record(seq: &str) -> JournalRecord {
-    let mut f = Flow::new(Operation::Charge, SequenceId::new(seq).unwrap(), essentials(), Policy::default(), 0);
+    let mut f = Flow::new(
+        Operation::Charge,
+        SequenceId::new(seq).unwrap(),
+        essentials(),
+        Policy::default(),
+        0,
+    );
     f.poll(0);
     respond(&mut f, 1, &ok_charge(false));
     f.record()
@@ -634,8 +699,16 @@ fn a_torn_tail_is_cut_and_damage_is_reported_not_hidden() {
     for n in 1..JournalRecord::LEN {
         let mut torn = a.to_vec();
         torn.extend_from_slice(&b[..n]);
-        assert_eq!(repair_len(&torn), Repair::CutTo(JournalRecord::LEN), "torn after {n}");
-        assert_eq!(repair_len(&b[..n]), Repair::CutTo(0), "torn first record after {n}");
+        assert_eq!(
+            repair_len(&torn),
+            Repair::CutTo(JournalRecord::LEN),
+            "torn after {n}"
+        );
+        assert_eq!(
+            repair_len(&b[..n]),
+            Repair::CutTo(0),
+            "torn first record after {n}"
+        );
     }
     // damage in the middle: records after it are still read, the damage is reported
     log = a.to_vec();
@@ -643,11 +716,26 @@ fn a_torn_tail_is_cut_and_damage_is_reported_not_hidden() {
     log.extend_from_slice(&b);
     let items: Vec<Item> = scan(&log).collect();
     assert_eq!(items.len(), 3);
-    assert!(matches!(items[1], Item::Damaged { offset: 512, len: 100 }));
-    assert!(matches!(&items[2], Item::Record { offset: 612, record } if record.sequence_id.as_str() == "B"));
-    assert_eq!(repair_len(&log), Repair::Whole, "damage in the middle is never cut");
+    assert!(matches!(
+        items[1],
+        Item::Damaged {
+            offset: 512,
+            len: 100
+        }
+    ));
+    assert!(
+        matches!(&items[2], Item::Record { offset: 612, record } if record.sequence_id.as_str() == "B")
+    );
+    assert_eq!(
+        repair_len(&log),
+        Repair::Whole,
+        "damage in the middle is never cut"
+    );
     // a file that is not a journal is never cut
-    assert_eq!(repair_len(b"hello, this is my shopping list"), Repair::NotAJournal);
+    assert_eq!(
+        repair_len(b"hello, this is my shopping list"),
+        Repair::NotAJournal
+    );
     assert_eq!(repair_len(b""), Repair::Whole);
 }
 
@@ -657,7 +745,10 @@ fn a_final_state_is_never_replaced() {
     let mut other = done.clone();
     other.state = State::NotProcessed;
     assert!(!other.may_follow(&done));
-    assert!(done.may_follow(&done), "writing the same final state again is harmless");
+    assert!(
+        done.may_follow(&done),
+        "writing the same final state again is harmless"
+    );
     let mut open = done.clone();
     open.state = State::Lost;
     assert!(done.may_follow(&open));
@@ -672,13 +763,28 @@ fn reruns_replay_resume_or_refuse() {
     let done = completed_record("A");
     let e = essentials();
     assert_eq!(rerun(None, Operation::Charge, &e), Rerun::New);
-    assert_eq!(rerun(Some(&done), Operation::Charge, &e), Rerun::Replay(&done));
+    assert_eq!(
+        rerun(Some(&done), Operation::Charge, &e),
+        Rerun::Replay(&done)
+    );
     let mut open = done.clone();
     open.state = State::Lost;
-    assert_eq!(rerun(Some(&open), Operation::Charge, &e), Rerun::Resume(&open));
-    assert_eq!(rerun(Some(&open), Operation::Refund, &e), Rerun::Mismatch("operation"));
-    let other = Essentials { amount: Some(ChargeAmount::new(1).unwrap()), ..e };
-    assert_eq!(rerun(Some(&open), Operation::Charge, &other), Rerun::Mismatch("amount"));
+    assert_eq!(
+        rerun(Some(&open), Operation::Charge, &e),
+        Rerun::Resume(&open)
+    );
+    assert_eq!(
+        rerun(Some(&open), Operation::Refund, &e),
+        Rerun::Mismatch("operation")
+    );
+    let other = Essentials {
+        amount: Some(ChargeAmount::new(1).unwrap()),
+        ..e
+    };
+    assert_eq!(
+        rerun(Some(&open), Operation::Charge, &other),
+        Rerun::Mismatch("amount")
+    );
 }
 
 #[test]
@@ -689,17 +795,36 @@ fn an_operator_closes_an_unknown_refund() {
     let unknown = f.record();
     assert_eq!(unknown.state, State::Unknown);
     let closed = unknown
-        .closed_by_operator(Closure::Completed, "KONA PLATE support ticket 4711: refunded", 99)
+        .closed_by_operator(
+            Closure::Completed,
+            "KONA PLATE support ticket 4711: refunded",
+            99,
+        )
         .unwrap()
         .unwrap();
     assert_eq!(closed.state, State::Completed);
     assert!(closed.operator);
     assert!(closed.may_follow(&unknown));
     assert_eq!(JournalRecord::decode(&closed.encode()).unwrap(), closed);
-    assert_eq!(closed.answer.description.as_str(), "KONA PLATE support ticket 4711: refunded");
-    assert_eq!(closed.closed_by_operator(Closure::NotProcessed, "x", 100).unwrap(), None, "final stays final");
+    assert_eq!(
+        closed.answer.description.as_str(),
+        "KONA PLATE support ticket 4711: refunded"
+    );
+    assert_eq!(
+        closed
+            .closed_by_operator(Closure::NotProcessed, "x", 100)
+            .unwrap(),
+        None,
+        "final stays final"
+    );
     let long = "가".repeat(100);
-    assert_eq!(unknown.closed_by_operator(Closure::Completed, &long, 1).unwrap_err().field(), "note");
+    assert_eq!(
+        unknown
+            .closed_by_operator(Closure::Completed, &long, 1)
+            .unwrap_err()
+            .field(),
+        "note"
+    );
 }
 
 proptest! {

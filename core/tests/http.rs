@@ -66,7 +66,9 @@ fn every_truncation_of_the_body_is_incomplete() {
         );
     }
     let mut b = buf.clone();
-    let r = decode_response::<CancelCharge>(&mut b, NoCrypto).unwrap().unwrap();
+    let r = decode_response::<CancelCharge>(&mut b, NoCrypto)
+        .unwrap()
+        .unwrap();
     assert_eq!(r.reply.description.as_str(), "성공");
 }
 
@@ -74,7 +76,9 @@ fn every_truncation_of_the_body_is_incomplete() {
 fn chunked_bodies_decode_for_many_chunkings() {
     for sizes in [&[1usize][..], &[2, 3], &[7], &[1000], &[5, 1, 13]] {
         let mut b = chunked(sizes);
-        let r = decode_response::<CancelCharge>(&mut b, NoCrypto).unwrap().unwrap();
+        let r = decode_response::<CancelCharge>(&mut b, NoCrypto)
+            .unwrap()
+            .unwrap();
         assert_eq!(r.head.framing, Framing::Chunked);
         assert!(!r.reply.body.unwrap().is_pending);
     }
@@ -200,7 +204,9 @@ fn error_status_bodies_still_decode() {
         body.len()
     )
     .into_bytes();
-    let r = decode_response::<CancelCharge>(&mut b, NoCrypto).unwrap().unwrap();
+    let r = decode_response::<CancelCharge>(&mut b, NoCrypto)
+        .unwrap()
+        .unwrap();
     assert_eq!(r.head.status, 400);
     assert_eq!(r.reply.code, CancelCode::NotCancellable);
 }
@@ -212,8 +218,14 @@ fn until_close_framing_takes_the_rest() {
     assert_eq!(h.framing, Framing::UntilClose);
     let mut reader = ResponseReader::new();
     let n = b.len();
-    assert_eq!(reader.received(&mut b, n), Ok(Progress::NeedMore), "not before the peer closes");
-    let Progress::Complete { body, .. } = reader.closed(&mut b).unwrap() else { panic!() };
+    assert_eq!(
+        reader.received(&mut b, n),
+        Ok(Progress::NeedMore),
+        "not before the peer closes"
+    );
+    let Progress::Complete { body, .. } = reader.closed(&mut b).unwrap() else {
+        panic!()
+    };
     assert_eq!(&b[body], BODY.as_bytes());
 }
 
@@ -265,7 +277,8 @@ fn header_lines() -> impl Strategy<Value = Vec<u8>> {
         8 => prop::collection::vec(prop::sample::select(b"ab ; =\t\xc3\xa9:".to_vec()), 0..8),
         1 => prop::collection::vec(prop::sample::select(b"ab \t\x00\x01\x7f\r".to_vec()), 0..4),
     ];
-    let ending = prop_oneof![8 => Just(&b"\r\n"[..]), 1 => Just(&b"\n"[..]), 1 => Just(&b"\r\n "[..])];
+    let ending =
+        prop_oneof![8 => Just(&b"\r\n"[..]), 1 => Just(&b"\n"[..]), 1 => Just(&b"\r\n "[..])];
     (name, value, ending, prop::bool::weighted(0.95)).prop_map(|(n, v, e, colon)| {
         let mut l = n;
         if colon {

@@ -2,11 +2,12 @@
 //! with jwcrypto). The stand-in "wraps" by XOR with a fixed pad into 256 bytes, so a changed
 //! wrapped key unwraps to a different CEK.
 
-use konaplate_core::response::decode_reply_body;
-use konaplate_core::jwe::{DecryptOnly, 
-    JweError, KeyUnwrap, KeyWrap, KeyWrapError, open_in_place, seal_in_place, sealed_len,
+use konaplate_core::jwe::{
+    DecryptOnly, JweError, KeyUnwrap, KeyWrap, KeyWrapError, open_in_place, seal_in_place,
+    sealed_len,
 };
 use konaplate_core::prelude::*;
+use konaplate_core::response::decode_reply_body;
 use konaplate_core::{api::*, field::*};
 use proptest::prelude::*;
 
@@ -51,7 +52,9 @@ fn sealed(plain: &[u8]) -> Vec<u8> {
 }
 
 fn jwe_range(body: &[u8]) -> std::ops::Range<usize> {
-    konaplate_core::message::find_enc_data(body).unwrap().unwrap()
+    konaplate_core::message::find_enc_data(body)
+        .unwrap()
+        .unwrap()
 }
 
 #[test]
@@ -63,7 +66,9 @@ fn seal_produces_the_platform_profile() {
     let parts: Vec<&str> = jwe.split('.').collect();
     assert_eq!(parts.len(), 5);
     use base64::Engine;
-    let h = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[0]).unwrap();
+    let h = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(parts[0])
+        .unwrap();
     assert_eq!(&h[..], br#"{"alg":"RSA-OAEP-256","enc":"A128GCM"}"#);
     assert_eq!(parts[2].len(), 16, "12-byte IV");
     assert_eq!(parts[4].len(), 22, "16-byte tag");
@@ -92,10 +97,17 @@ fn encrypted_reply_decodes_transparently_and_plaintext_is_wiped() {
     );
     // a plain body goes through unchanged
     let mut plain_body = plain.as_bytes().to_vec();
-    assert!(!decode_reply_body::<IssueToken>(&mut plain_body, DecryptOnly(XorWrap)).unwrap().1);
+    assert!(
+        !decode_reply_body::<IssueToken>(&mut plain_body, DecryptOnly(XorWrap))
+            .unwrap()
+            .1
+    );
     // an encrypted answer without a key to open it is an error, never a guess
     let mut body = sealed(plain.as_bytes());
-    assert_eq!(decode_reply_body::<IssueToken>(&mut body, NoCrypto).unwrap_err(), DecodeError::Encrypted);
+    assert_eq!(
+        decode_reply_body::<IssueToken>(&mut body, NoCrypto).unwrap_err(),
+        DecodeError::Encrypted
+    );
 }
 
 /// Flips one character of part `idx` of the JWE.
@@ -171,7 +183,10 @@ fn header_variants() {
         check(r#"{"alg":"RSA-OAEP-256","enc":"A128GCM","alg":"RSA-OAEP-256"}"#),
         Err(JweError::Header)
     );
-    assert_eq!(check(r#"{"alg":256,"enc":"A128GCM"}"#), Err(JweError::Header));
+    assert_eq!(
+        check(r#"{"alg":256,"enc":"A128GCM"}"#),
+        Err(JweError::Header)
+    );
     // member names are compared decoded: an escaped `alg` is `alg` (the AAD differs, so
     // authentication is what fails, after the header was accepted)
     assert_eq!(
@@ -221,7 +236,12 @@ fn encrypted_request_is_signed_over_the_wrapper() {
     );
     let target = Target::new(Host::parse("sandbox.konaplate.com").unwrap());
     let session = Session::new(creds.clone(), target);
-    let keys = || Keys { wrap: XorWrap, unwrap: XorWrap, cek: CEK, iv: IV };
+    let keys = || Keys {
+        wrap: XorWrap,
+        unwrap: XorWrap,
+        cek: CEK,
+        iv: IV,
+    };
     let stamp = Stamp::new(
         Timestamp::new(2026, 11, 23, 10, 0, 0, 1).unwrap(),
         TimeZone::KST,
@@ -244,21 +264,46 @@ fn encrypted_request_is_signed_over_the_wrapper() {
     );
     // the server side decrypts it back to the request
     let mut b = body.clone();
-    assert_eq!(konaplate_core::request::decode_request::<AutoRechargeRegister>(&mut b, DecryptOnly(XorWrap)).unwrap(), req);
-    assert!(!b.windows(27).any(|w| w == b"Q1ABCDEF0123456789ABCDEF012"), "plaintext left after decoding");
+    assert_eq!(
+        konaplate_core::request::decode_request::<AutoRechargeRegister>(
+            &mut b,
+            DecryptOnly(XorWrap)
+        )
+        .unwrap(),
+        req
+    );
+    assert!(
+        !b.windows(27).any(|w| w == b"Q1ABCDEF0123456789ABCDEF012"),
+        "plaintext left after decoding"
+    );
     // the server refuses an Encrypted endpoint's request sent in plaintext
     let mut plain = br#"{"userId":7,"par":"Q1ABCDEF0123456789ABCDEF012"}"#.to_vec();
-    let e = konaplate_core::request::decode_request::<AutoRechargeRegister>(&mut plain, DecryptOnly(XorWrap)).unwrap_err();
-    assert!(matches!(e, DecodeError::Field(f) if f.field() == "encData"), "{e:?}");
+    let e = konaplate_core::request::decode_request::<AutoRechargeRegister>(
+        &mut plain,
+        DecryptOnly(XorWrap),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, DecodeError::Field(f) if f.field() == "encData"),
+        "{e:?}"
+    );
     // without a key wrap: refused before anything is produced
     assert_eq!(
         encode_request(&session, &stamp, &req, NoCrypto, &mut buf),
-        Err(EncodeError::EncryptionRequired { path: AutoRechargeRegister::PATH })
+        Err(EncodeError::EncryptionRequired {
+            path: AutoRechargeRegister::PATH
+        })
     );
     // without a crypto key id: refused before anything is produced
     let no_kid = Credentials::new(*creds.asp_id(), creds.access_key().clone(), &secret, None);
     assert_eq!(
-        encode_request(&Session::new(no_kid, target), &stamp, &req, keys(), &mut buf),
+        encode_request(
+            &Session::new(no_kid, target),
+            &stamp,
+            &req,
+            keys(),
+            &mut buf
+        ),
         Err(EncodeError::MissingCryptoKeyId)
     );
     // too small: exact need reported

@@ -77,7 +77,10 @@ fn code_only(text: &str) -> String {
                 out.push_str("\"\"");
             }
             // a byte or char literal: skip it so that b'"' does not open a string
-            (b'\'', _) if b.get(i + 2) == Some(&b'\'') || (b.get(i + 1) == Some(&b'\\') && b.get(i + 3) == Some(&b'\'')) => {
+            (b'\'', _)
+                if b.get(i + 2) == Some(&b'\'')
+                    || (b.get(i + 1) == Some(&b'\\') && b.get(i + 3) == Some(&b'\'')) =>
+            {
                 i += if b[i + 1] == b'\\' { 4 } else { 3 };
                 out.push_str("' '");
             }
@@ -109,7 +112,9 @@ fn crate_imports(code: &str) -> BTreeSet<String> {
         if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
             continue; // e.g. `konaplate_crate`
         }
-        let Some(path) = after.trim_start().strip_prefix("::") else { continue };
+        let Some(path) = after.trim_start().strip_prefix("::") else {
+            continue;
+        };
         let path = path.trim_start();
         if let Some(group) = path.strip_prefix('{') {
             let mut depth = 1;
@@ -157,7 +162,9 @@ fn graph() -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
     // module -> used module -> files that use it
     let mut edges: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
     for file in files {
-        let Some(module) = module_of(&src, &file) else { continue };
+        let Some(module) = module_of(&src, &file) else {
+            continue;
+        };
         let code = code_only(&std::fs::read_to_string(&file).unwrap());
         let entry = edges.entry(module.clone()).or_default();
         for used in crate_imports(&code) {
@@ -173,7 +180,11 @@ fn graph() -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
 #[test]
 fn every_module_has_a_layer_and_imports_only_below_or_beside() {
     let edges = graph();
-    assert!(edges.len() >= 13, "the walk found too few modules: {:?}", edges.keys());
+    assert!(
+        edges.len() >= 13,
+        "the walk found too few modules: {:?}",
+        edges.keys()
+    );
     let mut wrong = Vec::new();
     for (module, uses) in &edges {
         let Some(r) = rank(module) else {
@@ -182,10 +193,12 @@ fn every_module_has_a_layer_and_imports_only_below_or_beside() {
         };
         for (used, files) in uses {
             match rank(used) {
-                None => wrong.push(format!("{files:?} use `crate::{used}`, which is in no layer")),
-                Some(u) if u > r => {
-                    wrong.push(format!("{files:?} ({module}, layer {r}) use `crate::{used}` (layer {u})"))
-                }
+                None => wrong.push(format!(
+                    "{files:?} use `crate::{used}`, which is in no layer"
+                )),
+                Some(u) if u > r => wrong.push(format!(
+                    "{files:?} ({module}, layer {r}) use `crate::{used}` (layer {u})"
+                )),
                 Some(_) => {}
             }
         }
@@ -250,7 +263,9 @@ fn the_import_scanner_sees_what_it_must() {
         "#,
     );
     let found = crate_imports(&code);
-    let want: BTreeSet<String> =
-        ["api", "error", "json", "field", "http"].iter().map(|s| s.to_string()).collect();
+    let want: BTreeSet<String> = ["api", "error", "json", "field", "http"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     assert_eq!(found, want);
 }

@@ -33,13 +33,19 @@ fn scaled_reference(tok: &str, scale: i64) -> Option<u64> {
     }
     let shift = exp - frac.len() as i64 + scale;
     let (kept, cut) = if shift >= 0 {
-        (format!("{digits}{}", "0".repeat(shift.min(40) as usize)), "")
+        (
+            format!("{digits}{}", "0".repeat(shift.min(40) as usize)),
+            "",
+        )
     } else {
         let n = (-shift) as usize;
         if n >= digits.len() {
             ("0".to_string(), digits)
         } else {
-            (digits[..digits.len() - n].to_string(), &digits[digits.len() - n..])
+            (
+                digits[..digits.len() - n].to_string(),
+                &digits[digits.len() - n..],
+            )
         }
     };
     if cut.bytes().any(|b| b != b'0') {
@@ -82,7 +88,15 @@ proptest! {
 
 #[test]
 fn percentages_read_exactly() {
-    for (tok, tenths) in [("1.5", Some(15)), ("60.0", Some(600)), ("12.50", Some(125)), ("0.05", None), ("1e1", Some(100)), ("-0", Some(0)), ("-1", None)] {
+    for (tok, tenths) in [
+        ("1.5", Some(15)),
+        ("60.0", Some(600)),
+        ("12.50", Some(125)),
+        ("0.05", None),
+        ("1e1", Some(100)),
+        ("-0", Some(0)),
+        ("-1", None),
+    ] {
         let mut r = Reader::new(tok.as_bytes()).unwrap();
         assert_eq!(r.number().unwrap().as_scaled(1), tenths, "{tok}");
     }

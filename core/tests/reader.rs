@@ -3,11 +3,16 @@
 //! in every read size from 1 up, decode identically — and so does `decode_response` on a
 //! buffer that grows with the bytes received, without ever changing a byte until complete.
 
-use konaplate_core::http::{Framing, HttpError, Progress, ResponseHead, ResponseReader, whole_response};
+use konaplate_core::http::{
+    Framing, HttpError, Progress, ResponseHead, ResponseReader, whole_response,
+};
 
 /// The recorded responses of `adapters/firmware/src/fixtures.rs` (Rust byte-string literals).
 fn recorded() -> Vec<Vec<u8>> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../adapters/firmware/src/fixtures.rs");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../adapters/firmware/src/fixtures.rs"
+    );
     let text = std::fs::read_to_string(path).unwrap();
     let mut out = Vec::new();
     for part in text.split("*b\"").skip(1) {
@@ -65,14 +70,20 @@ fn all_responses() -> Vec<Vec<u8>> {
 }
 
 /// Feeds `input` in pieces of `sizes` (cycled), closing when it ends: (head, body bytes).
-fn read_in_pieces(input: &[u8], sizes: &[usize], capacity: usize) -> Result<(ResponseHead, Vec<u8>), HttpError> {
+fn read_in_pieces(
+    input: &[u8],
+    sizes: &[usize],
+    capacity: usize,
+) -> Result<(ResponseHead, Vec<u8>), HttpError> {
     let mut buf = vec![0u8; capacity];
     let mut r = ResponseReader::new();
     let mut at = 0;
     let mut i = 0;
     loop {
         let spare = r.spare(buf.len())?;
-        let n = sizes[i % sizes.len()].min(input.len() - at).min(spare.len());
+        let n = sizes[i % sizes.len()]
+            .min(input.len() - at)
+            .min(spare.len());
         i += 1;
         let progress = if n == 0 {
             r.closed(&mut buf)?
@@ -83,7 +94,13 @@ fn read_in_pieces(input: &[u8], sizes: &[usize], capacity: usize) -> Result<(Res
         };
         if let Progress::Complete { head, body } = progress {
             // calling again after completion keeps answering the same
-            assert_eq!(r.received(&mut buf, 0)?, Progress::Complete { head, body: body.clone() });
+            assert_eq!(
+                r.received(&mut buf, 0)?,
+                Progress::Complete {
+                    head,
+                    body: body.clone()
+                }
+            );
             return Ok((head, buf[body].to_vec()));
         }
     }
@@ -102,7 +119,10 @@ fn every_read_size_decodes_identically() {
             assert_eq!(got, want, "read size {size}");
         }
         // irregular sizes too
-        assert_eq!(read_in_pieces(&input, &[1, 5, 2, 13, 3], 8192).unwrap(), want);
+        assert_eq!(
+            read_in_pieces(&input, &[1, 5, 2, 13, 3], 8192).unwrap(),
+            want
+        );
     }
 }
 
@@ -123,7 +143,10 @@ fn a_chunked_body_needs_no_more_buffer_than_its_decoded_size() {
     let input = chunked();
     let (head, body) = reference(&input);
     let capacity = head.head_len + body.len() + 8;
-    assert!(capacity < input.len(), "the encoded form is larger than the buffer");
+    assert!(
+        capacity < input.len(),
+        "the encoded form is larger than the buffer"
+    );
     assert_eq!(read_in_pieces(&input, &[3], capacity).unwrap().1, body);
 }
 
@@ -132,14 +155,24 @@ fn the_body_of_a_recorded_response_is_what_the_platform_sent() {
     for input in recorded() {
         let (head, body) = reference(&input);
         assert_eq!(head.status, 200);
-        assert!(body.starts_with(b"{\""), "{}", String::from_utf8_lossy(&body));
+        assert!(
+            body.starts_with(b"{\""),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
         assert!(body.ends_with(b"}"));
         assert!(head.correlation_id.is_some());
     }
     let (head, body) = reference(&chunked());
-    assert_eq!((head.framing, &body[..]), (Framing::Chunked, BODY.as_bytes()));
+    assert_eq!(
+        (head.framing, &body[..]),
+        (Framing::Chunked, BODY.as_bytes())
+    );
     let (head, body) = reference(&until_close());
-    assert_eq!((head.framing, &body[..]), (Framing::UntilClose, BODY.as_bytes()));
+    assert_eq!(
+        (head.framing, &body[..]),
+        (Framing::UntilClose, BODY.as_bytes())
+    );
 }
 
 #[test]
@@ -153,7 +186,11 @@ fn a_peer_closing_early_is_an_error_at_every_point() {
                 // the body ends where the peer closed
                 assert_eq!(r.unwrap().1, input[head_len..cut].to_vec());
             } else {
-                assert_eq!(r.unwrap_err(), HttpError::Closed { received: cut }, "cut at {cut}");
+                assert_eq!(
+                    r.unwrap_err(),
+                    HttpError::Closed { received: cut },
+                    "cut at {cut}"
+                );
             }
         }
     }
@@ -164,22 +201,39 @@ fn responses_larger_than_the_buffer_are_typed_errors() {
     let input = recorded().remove(0);
     let (head, body) = reference(&input);
     // the head does not fit
-    assert_eq!(read_in_pieces(&input, &[7], head.head_len - 1), Err(HttpError::HeadTooLarge { capacity: head.head_len - 1 }));
+    assert_eq!(
+        read_in_pieces(&input, &[7], head.head_len - 1),
+        Err(HttpError::HeadTooLarge {
+            capacity: head.head_len - 1
+        })
+    );
     // the announced body does not fit: said as soon as the head is read
     let cap = head.head_len + body.len() - 1;
     assert_eq!(
         read_in_pieces(&input, &[7], cap),
-        Err(HttpError::BodyTooLarge { needed: head.head_len + body.len(), capacity: cap })
+        Err(HttpError::BodyTooLarge {
+            needed: head.head_len + body.len(),
+            capacity: cap
+        })
     );
     // a chunked or until-close body that does not fit
     let input = until_close();
     let (head, body) = reference(&input);
     let cap = head.head_len + body.len() - 1;
-    assert_eq!(read_in_pieces(&input, &[4], cap), Err(HttpError::BodyTooLarge { needed: 0, capacity: cap }));
+    assert_eq!(
+        read_in_pieces(&input, &[4], cap),
+        Err(HttpError::BodyTooLarge {
+            needed: 0,
+            capacity: cap
+        })
+    );
     let mut big = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n".to_vec();
     big.extend_from_slice(&[b'x'; 0x400]);
     big.extend_from_slice(b"\r\n0\r\n\r\n");
-    assert!(matches!(read_in_pieces(&big, &[64], 600), Err(HttpError::BodyTooLarge { needed: 0, .. })));
+    assert!(matches!(
+        read_in_pieces(&big, &[64], 600),
+        Err(HttpError::BodyTooLarge { needed: 0, .. })
+    ));
 }
 
 #[test]
@@ -200,7 +254,11 @@ fn a_content_length_response_is_never_read_past() {
             break;
         }
     }
-    assert_eq!(at, input.len() - b"HTTP/1.1 200 OK\r\n".len(), "nothing of the next response was consumed");
+    assert_eq!(
+        at,
+        input.len() - b"HTTP/1.1 200 OK\r\n".len(),
+        "nothing of the next response was consumed"
+    );
 }
 
 #[test]
@@ -213,7 +271,10 @@ fn whole_response_changes_nothing_until_complete() {
             match whole_response(&mut buf) {
                 Ok(None) => {
                     assert_eq!(buf, &input[..len], "changed at {len}");
-                    assert!(len < input.len() || until_close, "complete input not recognized");
+                    assert!(
+                        len < input.len() || until_close,
+                        "complete input not recognized"
+                    );
                 }
                 Ok(Some((head, body))) if until_close => {
                     // everything after the head so far
@@ -231,7 +292,11 @@ fn whole_response_changes_nothing_until_complete() {
 fn decode_response_on_a_growing_buffer_decodes_identically() {
     use konaplate_core::prelude::*;
     use konaplate_core::{api::ChargeResultInquiry, field::ChargeResult};
-    let length = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{BODY}", BODY.len()).into_bytes();
+    let length = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    )
+    .into_bytes();
     for input in [chunked(), until_close(), length] {
         let until_close = input == until_close();
         let mut decoded = None;
@@ -245,7 +310,10 @@ fn decode_response_on_a_growing_buffer_decodes_identically() {
                 Ok(Some(r)) => {
                     // an until-close body decodes once it is a whole JSON text
                     assert!(len == input.len() || until_close, "decoded early at {len}");
-                    assert_eq!(r.reply.body.as_ref().map(|b| b.result), Some(ChargeResult::Completed));
+                    assert_eq!(
+                        r.reply.body.as_ref().map(|b| b.result),
+                        Some(ChargeResult::Completed)
+                    );
                     decoded = Some(r.reply);
                 }
                 Err(e) => panic!("{len}: {e}"),

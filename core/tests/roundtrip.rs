@@ -2,9 +2,9 @@
 //! responses produced by serde_json (random unknown fields, escapes, key orders, whitespace)
 //! decode to the values they carry.
 
+use konaplate_core::message::decode_reply;
 use konaplate_core::message::{MAX_LIST_ITEMS, decode_message, encode_message};
 use konaplate_core::prelude::*;
-use konaplate_core::message::decode_reply;
 use konaplate_core::{api::*, code::*, field::*};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};

@@ -29,19 +29,30 @@ fn requests_serialize_under_the_api_names() {
     let back: ChargeRequest = serde_json::from_value(v).unwrap();
     assert_eq!(back, req);
     // optional fields are omitted when absent
-    let t = TokenRequest { card_no: CardNo::new("9410000000000011").unwrap(), token_type: None };
-    assert_eq!(serde_json::to_string(&t).unwrap(), r#"{"cardNo":"9410000000000011"}"#);
+    let t = TokenRequest {
+        card_no: CardNo::new("9410000000000011").unwrap(),
+        token_type: None,
+    };
+    assert_eq!(
+        serde_json::to_string(&t).unwrap(),
+        r#"{"cardNo":"9410000000000011"}"#
+    );
 }
 
 #[test]
 fn invalid_values_cannot_be_deserialized_and_the_error_names_the_field() {
     for (body, want) in [
-        (json!({"sequenceId":"has space"}), "invalid `sequenceId`: must be 1 to 30 characters"),
+        (
+            json!({"sequenceId":"has space"}),
+            "invalid `sequenceId`: must be 1 to 30 characters",
+        ),
         (json!({"sequenceId":"A".repeat(31)}), "invalid `sequenceId`"),
         (json!({"sequenceId":7}), "sequenceId"),
         (json!({}), "missing field `sequenceId`"),
     ] {
-        let e = serde_json::from_value::<ChargeResultRequest>(body.clone()).unwrap_err().to_string();
+        let e = serde_json::from_value::<ChargeResultRequest>(body.clone())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(want), "{body}: {e}");
     }
     let e = serde_json::from_value::<RefundRequest>(json!({
@@ -49,13 +60,30 @@ fn invalid_values_cannot_be_deserialized_and_the_error_names_the_field() {
     }))
     .unwrap_err()
     .to_string();
-    assert!(e.contains("invalid `cardExpiry`: must be 4 digits YYMM with month 01 to 12"), "{e}");
-    let e = serde_json::from_value::<RefundFeeRequest>(json!({"oneTimeToken":"1234567890123456","userId":0})).unwrap_err();
-    assert!(e.to_string().contains("invalid `userId`: must be a number from 1 to 9999999999999999999"), "{e}");
-    let e = serde_json::from_str::<ChargeResultRequest>(r#"{"sequenceId":"A","sequenceId":"B"}"#).unwrap_err();
-    assert!(e.to_string().contains("duplicate field `sequenceId`"), "{e}");
+    assert!(
+        e.contains("invalid `cardExpiry`: must be 4 digits YYMM with month 01 to 12"),
+        "{e}"
+    );
+    let e = serde_json::from_value::<RefundFeeRequest>(
+        json!({"oneTimeToken":"1234567890123456","userId":0}),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("invalid `userId`: must be a number from 1 to 9999999999999999999"),
+        "{e}"
+    );
+    let e = serde_json::from_str::<ChargeResultRequest>(r#"{"sequenceId":"A","sequenceId":"B"}"#)
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("duplicate field `sequenceId`"),
+        "{e}"
+    );
     // a value error never echoes the value (it may be a secret)
-    let e = serde_json::from_value::<TokenResponse>(json!({"oneTimeToken":"98765432109876","dcvv":"123"})).unwrap_err();
+    let e = serde_json::from_value::<TokenResponse>(
+        json!({"oneTimeToken":"98765432109876","dcvv":"123"}),
+    )
+    .unwrap_err();
     assert!(!e.to_string().contains("98765432109876"), "{e}");
     assert!(e.to_string().contains("oneTimeToken"), "{e}");
 }
@@ -67,7 +95,10 @@ fn replies_round_trip_as_the_platform_sends_them() {
     let via_serde: Reply<RefundFeeResponse, RefundFeeCode> = serde_json::from_str(body).unwrap();
     assert_eq!(via_serde, ours, "serde and the core's decoder agree");
     let out = serde_json::to_value(&ours).unwrap();
-    assert_eq!(out["response"], json!({"code":"000_000","description":"성공"}));
+    assert_eq!(
+        out["response"],
+        json!({"code":"000_000","description":"성공"})
+    );
     assert_eq!(out["refundFeeRate"], json!(1.5));
     assert_eq!(out["refundThresholdRatio"], json!(60));
     assert!(out.get("unknown").is_none());
@@ -75,26 +106,49 @@ fn replies_round_trip_as_the_platform_sends_them() {
     assert_eq!(again, ours);
     // a failure reply has no body, and its fields are not required
     let fail: Reply<RefundResponse, RefundCode> =
-        serde_json::from_str(r#"{"response":{"code":"009_004","description":"Refund denied."}}"#).unwrap();
+        serde_json::from_str(r#"{"response":{"code":"009_004","description":"Refund denied."}}"#)
+            .unwrap();
     assert_eq!(fail.code, RefundCode::RefundDenied);
     assert_eq!(fail.body, None);
-    assert_eq!(serde_json::to_string(&fail).unwrap(), r#"{"response":{"code":"009_004","description":"Refund denied."}}"#);
+    assert_eq!(
+        serde_json::to_string(&fail).unwrap(),
+        r#"{"response":{"code":"009_004","description":"Refund denied."}}"#
+    );
     // a success reply must carry its required fields
-    let e = serde_json::from_str::<Reply<RefundResponse, RefundCode>>(r#"{"response":{"code":"000_000","description":""}}"#).unwrap_err();
+    let e = serde_json::from_str::<Reply<RefundResponse, RefundCode>>(
+        r#"{"response":{"code":"000_000","description":""}}"#,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("missing field `nrNumber`"), "{e}");
-    let e = serde_json::from_str::<Reply<RefundResponse, RefundCode>>(r#"{"nrNumber":"KMR000000000000001"}"#).unwrap_err();
+    let e = serde_json::from_str::<Reply<RefundResponse, RefundCode>>(
+        r#"{"nrNumber":"KMR000000000000001"}"#,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("missing field `response`"), "{e}");
     // lists
     let list = r#"{"response":{"code":"000_000","description":""},"parInfoList":[{"par":"Q10000000000000000000000011","registeredDate":"20261129141851"}]}"#;
-    let r: Reply<AutoRechargeListResponse, AutoRechargeListCode> = serde_json::from_str(list).unwrap();
-    assert_eq!(r.body.unwrap().par_info_list[0].registered_date.as_str(), "20261129141851");
-    let e = serde_json::from_str::<ParInfo>(r#"{"par":"Q10000000000000000000000011","registeredDate":"20261399141851"}"#).unwrap_err();
+    let r: Reply<AutoRechargeListResponse, AutoRechargeListCode> =
+        serde_json::from_str(list).unwrap();
+    assert_eq!(
+        r.body.unwrap().par_info_list[0].registered_date.as_str(),
+        "20261129141851"
+    );
+    let e = serde_json::from_str::<ParInfo>(
+        r#"{"par":"Q10000000000000000000000011","registeredDate":"20261399141851"}"#,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("invalid `registeredDate`"), "{e}");
 }
 
 #[test]
 fn percentages_keep_one_decimal_exactly() {
-    for (text, tenths) in [("0", 0), ("1.5", 15), ("99", 990), ("12.3", 123), ("0.1", 1)] {
+    for (text, tenths) in [
+        ("0", 0),
+        ("1.5", 15),
+        ("99", 990),
+        ("12.3", 123),
+        ("0.1", 1),
+    ] {
         let p: Percent1 = serde_json::from_str(text).unwrap();
         assert_eq!(p.tenths(), tenths, "{text}");
         assert_eq!(serde_json::to_string(&p).unwrap(), text);

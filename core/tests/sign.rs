@@ -115,7 +115,14 @@ fn whole_request_wire_format() {
     let t = Timestamp::new(2022, 11, 8, 12, 8, 14, 608).unwrap();
     let stamp = Stamp::new(t, TimeZone::KST, 0x00ab_cdef);
     let mut buf = [0u8; 1024];
-    let enc = encode_request(&Session::new(c.clone(), target), &stamp, &charge_request(), NoCrypto, &mut buf).unwrap();
+    let enc = encode_request(
+        &Session::new(c.clone(), target),
+        &stamp,
+        &charge_request(),
+        NoCrypto,
+        &mut buf,
+    )
+    .unwrap();
     let wire = std::str::from_utf8(&buf[..enc.len]).unwrap();
     let expected = format!(
         "POST /open-api/api/v1/recharges/by-bank-accounts/no-hce HTTP/1.1\r\n\
@@ -154,7 +161,14 @@ fn crypto_key_id_is_sent_when_configured() {
         sequence_id: SequenceId::new("S").unwrap(),
     };
     let mut buf = [0u8; 1024];
-    let enc = encode_request(&Session::new(c.clone(), target), &stamp, &req, NoCrypto, &mut buf).unwrap();
+    let enc = encode_request(
+        &Session::new(c.clone(), target),
+        &stamp,
+        &req,
+        NoCrypto,
+        &mut buf,
+    )
+    .unwrap();
     let wire = std::str::from_utf8(&buf[..enc.len]).unwrap();
     assert!(wire.contains("\r\nX-KM-Crypto-Key-Id: 0123456789abcdef0123456789abcdef\r\n"));
     assert_eq!(enc.headers.iter().count(), 7);
@@ -171,12 +185,24 @@ fn buffer_too_small_reports_exact_need_for_every_size() {
         7,
     );
     let mut big = [0u8; 2048];
-    let full = encode_request(&Session::new(c.clone(), target), &stamp, &charge_request(), NoCrypto, &mut big)
-        .unwrap()
-        .len;
+    let full = encode_request(
+        &Session::new(c.clone(), target),
+        &stamp,
+        &charge_request(),
+        NoCrypto,
+        &mut big,
+    )
+    .unwrap()
+    .len;
     for cap in 0..full {
         let mut small = vec![0u8; cap];
-        match encode_request(&Session::new(c.clone(), target), &stamp, &charge_request(), NoCrypto, &mut small) {
+        match encode_request(
+            &Session::new(c.clone(), target),
+            &stamp,
+            &charge_request(),
+            NoCrypto,
+            &mut small,
+        ) {
             Err(EncodeError::BufferTooSmall { needed, capacity }) => {
                 assert_eq!((needed, capacity), (full, cap));
             }
@@ -184,7 +210,16 @@ fn buffer_too_small_reports_exact_need_for_every_size() {
         }
     }
     let mut exact = vec![0u8; full];
-    assert!(encode_request(&Session::new(c.clone(), target), &stamp, &charge_request(), NoCrypto, &mut exact).is_ok());
+    assert!(
+        encode_request(
+            &Session::new(c.clone(), target),
+            &stamp,
+            &charge_request(),
+            NoCrypto,
+            &mut exact
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -202,15 +237,30 @@ fn encrypted_endpoints_refuse_plain_encoding() {
     };
     let mut buf = [0u8; 1024];
     assert_eq!(
-        encode_request(&Session::new(c.clone(), target), &stamp, &req, NoCrypto, &mut buf),
+        encode_request(
+            &Session::new(c.clone(), target),
+            &stamp,
+            &req,
+            NoCrypto,
+            &mut buf
+        ),
         Err(EncodeError::EncryptionRequired {
             path: "/api/v2/payment/generate/onetimetoken"
         })
     );
     // nor is the body alone sent in plaintext
     assert_eq!(
-        konaplate_core::request::encode_body(&Session::new(c.clone(), target), &stamp, &req, NoCrypto, &mut buf).map(|(n, _)| n),
-        Err(EncodeError::EncryptionRequired { path: "/api/v2/payment/generate/onetimetoken" })
+        konaplate_core::request::encode_body(
+            &Session::new(c.clone(), target),
+            &stamp,
+            &req,
+            NoCrypto,
+            &mut buf
+        )
+        .map(|(n, _)| n),
+        Err(EncodeError::EncryptionRequired {
+            path: "/api/v2/payment/generate/onetimetoken"
+        })
     );
 }
 

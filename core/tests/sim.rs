@@ -27,11 +27,11 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
 
+use konaplate_core::field::*;
 use konaplate_core::flow::{
     Attempt, Closure, Essentials, Event, Flow, Item, JournalRecord, Operation, Outcome, Policy,
     Port, Repair, Rerun, State, drive, repair_len, rerun, scan,
 };
-use konaplate_core::field::*;
 
 // ---------------------------------------------------------------------------------------------
 // randomness
@@ -79,7 +79,10 @@ fn op_name(op: Operation) -> &'static str {
 enum Fate {
     Complete,
     /// `isPending`, then completes (or fails) after this long.
-    Pending { completes: bool, for_ms: u64 },
+    Pending {
+        completes: bool,
+        for_ms: u64,
+    },
     /// A business decline with this code.
     Decline(&'static str),
 }
@@ -157,14 +160,30 @@ impl Plan {
         let n = r.range(1, 3) as usize;
         let intents = (0..n)
             .map(|i| {
-                let op = r.pick(&[Operation::Charge, Operation::Charge, Operation::Cancel, Operation::Refund]);
+                let op = r.pick(&[
+                    Operation::Charge,
+                    Operation::Charge,
+                    Operation::Cancel,
+                    Operation::Refund,
+                ]);
                 let fate = match r.below(100) {
                     0..=49 => Fate::Complete,
-                    50..=64 => Fate::Pending { completes: true, for_ms: r.range(0, 90_000) },
-                    65..=74 => Fate::Pending { completes: false, for_ms: r.range(0, 90_000) },
+                    50..=64 => Fate::Pending {
+                        completes: true,
+                        for_ms: r.range(0, 90_000),
+                    },
+                    65..=74 => Fate::Pending {
+                        completes: false,
+                        for_ms: r.range(0, 90_000),
+                    },
                     _ => Fate::Decline(r.pick(&["007_004", "007_003", "007_001", "009_004"])),
                 };
-                Intent { op, seq: format!("S{:x}-{i}", seed % 0xFFFF_FFFF), fate, amount: r.range(1, 50_000) }
+                Intent {
+                    op,
+                    seq: format!("S{:x}-{i}", seed % 0xFFFF_FFFF),
+                    fate,
+                    amount: r.range(1, 50_000),
+                }
             })
             .collect();
         let token_ttl_ms = r.pick(&[30_000, 300_000]);
@@ -174,7 +193,11 @@ impl Plan {
             retry_ms: r.pick(&[500, 2_000]),
             max_sends: r.range(1, 3) as u8,
             // never shorter than the platform's real validity
-            token_ttl_ms: if token_ttl_ms == 30_000 { r.pick(&[30_000, 300_000]) } else { 300_000 },
+            token_ttl_ms: if token_ttl_ms == 30_000 {
+                r.pick(&[30_000, 300_000])
+            } else {
+                300_000
+            },
             // never shorter than the longest commit delay (ten timeouts of at most 5 s)
             commit_grace_ms: r.pick(&[50_000, 120_000]),
         };
@@ -258,8 +281,14 @@ struct Txn {
 
 #[derive(Clone, Debug)]
 enum Req {
-    Money { op: Operation, seq: String, token: u64 },
-    Inquiry { seq: String },
+    Money {
+        op: Operation,
+        seq: String,
+        token: u64,
+    },
+    Inquiry {
+        seq: String,
+    },
 }
 
 /// A request that reached the platform: the answer it produced (when, status, body) and
@@ -332,7 +361,11 @@ impl Platform {
     fn state_at(&self, seq: &str, t: u64) -> Option<TxnState> {
         self.txns.get(seq).map(|x| match x.state {
             TxnState::Pending { until, completes } if until <= t => {
-                if completes { TxnState::Completed } else { TxnState::Failed }
+                if completes {
+                    TxnState::Completed
+                } else {
+                    TxnState::Failed
+                }
             }
             s => s,
         })
@@ -346,7 +379,10 @@ impl Platform {
         match self.requests[id].req.clone() {
             Req::Inquiry { seq } => {
                 let (status, body) = match self.state_at(&seq, at) {
-                    None => (400, envelope("007_009", "이전 거래를 찾을 수 없습니다.", "")),
+                    None => (
+                        400,
+                        envelope("007_009", "이전 거래를 찾을 수 없습니다.", ""),
+                    ),
                     Some(s) => {
                         let result = match s {
                             TxnState::Completed => "COMPLETED",
@@ -354,7 +390,14 @@ impl Platform {
                             TxnState::Pending { .. } => "PENDING",
                         };
                         let nr = &self.txns[&seq].nr;
-                        (200, envelope("000_000", "성공", &format!(r#","result":"{result}","nrNumber":"{nr}""#)))
+                        (
+                            200,
+                            envelope(
+                                "000_000",
+                                "성공",
+                                &format!(r#","result":"{result}","nrNumber":"{nr}""#),
+                            ),
+                        )
                     }
                 };
                 self.answer(id, at, status, body);
@@ -366,13 +409,32 @@ impl Platform {
                     let replay = self.txns.get(&seq).map(|t| t.answer.clone());
                     let (status, body) = match replay {
                         Some(a) if self.dup_replays => a,
-                        _ => (400, envelope("000_002", "유효하지 않은 입력 파라미터입니다. sequenceId", "")),
+                        _ => (
+                            400,
+                            envelope(
+                                "000_002",
+                                "유효하지 않은 입력 파라미터입니다. sequenceId",
+                                "",
+                            ),
+                        ),
                     };
                     return self.answer(id, at, status, body);
                 }
-                let ok = self.tokens.get(&token).is_some_and(|t| !t.used && at <= t.expires);
+                let ok = self
+                    .tokens
+                    .get(&token)
+                    .is_some_and(|t| !t.used && at <= t.expires);
                 if !ok {
-                    return self.answer(id, at, 400, envelope("000_002", "유효하지 않은 입력 파라미터입니다. oneTimeToken", ""));
+                    return self.answer(
+                        id,
+                        at,
+                        400,
+                        envelope(
+                            "000_002",
+                            "유효하지 않은 입력 파라미터입니다. oneTimeToken",
+                            "",
+                        ),
+                    );
                 }
                 if let Some(t) = self.tokens.get_mut(&token) {
                     t.used = true;
@@ -401,7 +463,14 @@ impl Platform {
             Fate::Pending { completes, for_ms } => match op {
                 // a refund has no pending state
                 Operation::Refund => (TxnState::Completed, 200, success_body(op, &nr, false)),
-                _ => (TxnState::Pending { until: at + for_ms, completes }, 200, success_body(op, &nr, true)),
+                _ => (
+                    TxnState::Pending {
+                        until: at + for_ms,
+                        completes,
+                    },
+                    200,
+                    success_body(op, &nr, true),
+                ),
             },
         };
         let record = !matches!(fate, Fate::Decline(_)) || self.declines_recorded;
@@ -409,9 +478,18 @@ impl Platform {
             let n = self.commits.entry(seq.clone()).or_default();
             *n += 1;
             if *n > 1 {
-                return Err(format!("invariant (b): two transactions for sequenceId {seq}"));
+                return Err(format!(
+                    "invariant (b): two transactions for sequenceId {seq}"
+                ));
             }
-            self.txns.insert(seq, Txn { state, nr, answer: (status, body.clone()) });
+            self.txns.insert(
+                seq,
+                Txn {
+                    state,
+                    nr,
+                    answer: (status, body.clone()),
+                },
+            );
         }
         self.answer(id, at, status, body);
         Ok(())
@@ -425,7 +503,11 @@ impl Platform {
 
 fn success_body(op: Operation, nr: &str, pending: bool) -> String {
     match op {
-        Operation::Charge => envelope("000_000", "성공", &format!(r#","nrNumber":"{nr}","isPending":{pending}"#)),
+        Operation::Charge => envelope(
+            "000_000",
+            "성공",
+            &format!(r#","nrNumber":"{nr}","isPending":{pending}"#),
+        ),
         Operation::Cancel => envelope("000_000", "성공", &format!(r#","isPending":{pending}"#)),
         Operation::Refund => envelope("000_000", "성공", &format!(r#","nrNumber":"{nr}""#)),
     }
@@ -462,7 +544,11 @@ struct Crash;
 
 impl World {
     fn new(plan: Plan) -> World {
-        let mut platform = Platform { dup_replays: plan.dup_replays, declines_recorded: plan.declines_recorded, ..Default::default() };
+        let mut platform = Platform {
+            dup_replays: plan.dup_replays,
+            declines_recorded: plan.declines_recorded,
+            ..Default::default()
+        };
         for i in &plan.intents {
             platform.fates.insert(i.seq.clone(), i.fate);
         }
@@ -492,7 +578,10 @@ impl World {
     }
 
     fn fail(&self, what: String) -> String {
-        format!("seed {:#x}: {what}\n--- trace ---\n{}", self.plan.seed, self.trace)
+        format!(
+            "seed {:#x}: {what}\n--- trace ---\n{}",
+            self.plan.seed, self.trace
+        )
     }
 
     /// One step of a client process: maybe the process crashes here.
@@ -514,7 +603,13 @@ impl World {
         // issued a little before the call is made
         let age = self.rng.below(5_000);
         let expires = (self.now + self.plan.token_ttl_ms).saturating_sub(age);
-        self.platform.tokens.insert(id, Token { expires, used: false });
+        self.platform.tokens.insert(
+            id,
+            Token {
+                expires,
+                used: false,
+            },
+        );
         id
     }
 
@@ -524,9 +619,15 @@ impl World {
         }
         let r = &mut self.rng;
         let p = &self.plan;
-        let offline = p.outage.is_some_and(|(a, b)| self.now >= 1_000_000 + a && self.now < 1_000_000 + b);
+        let offline = p
+            .outage
+            .is_some_and(|(a, b)| self.now >= 1_000_000 + a && self.now < 1_000_000 + b);
         let net = if offline {
-            if r.chance(500) { Net::NotSent } else { Net::DropRequest }
+            if r.chance(500) {
+                Net::NotSent
+            } else {
+                Net::DropRequest
+            }
         } else if r.chance(p.p_not_sent) {
             Net::NotSent
         } else if r.chance(p.p_drop_request) {
@@ -550,7 +651,10 @@ impl World {
         } else {
             r.range(0, 200)
         };
-        Scripted { net, commit_delay_ms }
+        Scripted {
+            net,
+            commit_delay_ms,
+        }
     }
 
     /// One HTTP exchange through the model network: returns when it ended and what the
@@ -563,41 +667,75 @@ impl World {
             Req::Money { op, .. } => op_name(*op),
             Req::Inquiry { .. } => "inquiry",
         };
-        self.log(format!("{what}: network {:?}, commit delay {} ms", s.net, s.commit_delay_ms));
+        self.log(format!(
+            "{what}: network {:?}, commit delay {} ms",
+            s.net, s.commit_delay_ms
+        ));
         match s.net {
             Net::NotSent => {
                 self.platform.advance(t0 + 5)?;
-                return Ok(Seen { at: t0 + 5, answer: None, left: false });
+                return Ok(Seen {
+                    at: t0 + 5,
+                    answer: None,
+                    left: false,
+                });
             }
             Net::DropRequest => {
                 self.platform.advance(t0 + timeout)?;
-                return Ok(Seen { at: t0 + timeout, answer: None, left: true });
+                return Ok(Seen {
+                    at: t0 + timeout,
+                    answer: None,
+                    left: true,
+                });
             }
             Net::Gateway => {
                 let at = t0 + self.rng.range(1, 100);
                 self.platform.advance(at)?;
-                return Ok(Seen { at, answer: Some((502, "<html>bad gateway</html>".into())), left: true });
+                return Ok(Seen {
+                    at,
+                    answer: Some((502, "<html>bad gateway</html>".into())),
+                    left: true,
+                });
             }
             Net::Delivered(_) => {}
         }
         let id = self.platform.requests.len();
-        self.platform.requests.push(Sent { req, answer: None, commit_delay: s.commit_delay_ms });
+        self.platform.requests.push(Sent {
+            req,
+            answer: None,
+            commit_delay: s.commit_delay_ms,
+        });
         let d_req = self.rng.range(0, 200);
         let d_resp = self.rng.range(0, 200);
         self.platform.schedule(t0 + d_req, id, false);
         self.platform.advance(t0 + timeout)?;
         let answered = self.platform.requests[id].answer.clone();
-        let Net::Delivered(fault) = s.net else { unreachable!() };
+        let Net::Delivered(fault) = s.net else {
+            unreachable!()
+        };
         match answered {
-            Some((at, status, body)) if at + d_resp <= t0 + timeout && fault != AnswerFault::Drop => {
+            Some((at, status, body))
+                if at + d_resp <= t0 + timeout && fault != AnswerFault::Drop =>
+            {
                 let seen = match fault {
                     AnswerFault::Status500 => (500, "Internal Server Error".to_string()),
-                    AnswerFault::Garbage => (200, String::from_utf8_lossy(&body.as_bytes()[..body.len() / 2]).into_owned()),
+                    AnswerFault::Garbage => (
+                        200,
+                        String::from_utf8_lossy(&body.as_bytes()[..body.len() / 2]).into_owned(),
+                    ),
                     _ => (status, body),
                 };
-                Ok(Seen { at: at + d_resp, answer: Some(seen), left: true })
+                Ok(Seen {
+                    at: at + d_resp,
+                    answer: Some(seen),
+                    left: true,
+                })
             }
-            _ => Ok(Seen { at: t0 + timeout, answer: None, left: true }),
+            _ => Ok(Seen {
+                at: t0 + timeout,
+                answer: None,
+                left: true,
+            }),
         }
     }
 
@@ -612,7 +750,8 @@ impl World {
             ));
         }
         self.disk.extend_from_slice(&rec.encode());
-        self.index.insert(rec.sequence_id.as_str().to_string(), rec.clone());
+        self.index
+            .insert(rec.sequence_id.as_str().to_string(), rec.clone());
         Ok(())
     }
 
@@ -621,7 +760,10 @@ impl World {
         match repair_len(&self.disk) {
             Repair::Whole => {}
             Repair::CutTo(n) => {
-                self.log(format!("journal: torn tail cut from {} to {n} bytes", self.disk.len()));
+                self.log(format!(
+                    "journal: torn tail cut from {} to {n} bytes",
+                    self.disk.len()
+                ));
                 self.disk.truncate(n);
             }
             Repair::NotAJournal => return Err("the journal is not recognized as one".into()),
@@ -670,14 +812,25 @@ impl Port for SimPort<'_> {
     fn persist(&mut self, rec: &JournalRecord) -> Result<(), Crash> {
         if self.w.step() {
             // the process dies during this write: maybe part of it reaches the disk
-            let scripted = self.w.plan.crash_script.pop_front().and_then(|(_, tear)| tear);
+            let scripted = self
+                .w
+                .plan
+                .crash_script
+                .pop_front()
+                .and_then(|(_, tear)| tear);
             let tear = scripted.or_else(|| {
-                self.w.rng.chance(self.w.plan.p_tear).then(|| self.w.rng.below(JournalRecord::LEN as u64) as usize)
+                self.w
+                    .rng
+                    .chance(self.w.plan.p_tear)
+                    .then(|| self.w.rng.below(JournalRecord::LEN as u64) as usize)
             });
             if let Some(n) = tear {
                 let bytes = rec.encode();
                 self.w.disk.extend_from_slice(&bytes[..n.min(bytes.len())]);
-                self.w.log(format!("crash while writing {:?}: torn after {n} bytes", rec.state));
+                self.w.log(format!(
+                    "crash while writing {:?}: torn after {n} bytes",
+                    rec.state
+                ));
             } else {
                 self.w.log(format!("crash before writing {:?}", rec.state));
             }
@@ -687,7 +840,10 @@ impl Port for SimPort<'_> {
             self.violation.get_or_insert(e);
             return Err(Crash);
         }
-        self.w.log(format!("journal: {} {:?} sends={} ", rec.sequence_id, rec.state, rec.sends));
+        self.w.log(format!(
+            "journal: {} {:?} sends={} ",
+            rec.sequence_id, rec.state, rec.sends
+        ));
         Ok(())
     }
 
@@ -695,21 +851,33 @@ impl Port for SimPort<'_> {
         let crash_before = self.w.step();
         let Some(token) = self.token else {
             self.violation.get_or_insert("sent without a token".into());
-            return Attempt { at_ms: self.w.now, event: Event::NotSent };
+            return Attempt {
+                at_ms: self.w.now,
+                event: Event::NotSent,
+            };
         };
         if crash_before && self.w.rng.chance(500) {
             self.w.log("crash before sending");
-            return Attempt { at_ms: self.w.now, event: Event::Lost };
+            return Attempt {
+                at_ms: self.w.now,
+                event: Event::Lost,
+            };
         }
         self.w.log(format!("send #{attempt} {}", self.seq));
-        let req = Req::Money { op: self.op, seq: self.seq.clone(), token };
+        let req = Req::Money {
+            op: self.op,
+            seq: self.seq.clone(),
+            token,
+        };
         self.finish(req, Some(attempt))
     }
 
     fn inquire(&mut self) -> Attempt<'_> {
         let _ = self.w.step();
         self.w.log(format!("inquire {}", self.seq));
-        let req = Req::Inquiry { seq: self.seq.clone() };
+        let req = Req::Inquiry {
+            seq: self.seq.clone(),
+        };
         self.finish(req, None)
     }
 
@@ -722,11 +890,19 @@ impl Port for SimPort<'_> {
 impl SimPort<'_> {
     /// One exchange; `attempt` is `None` for an inquiry.
     fn finish(&mut self, req: Req, attempt: Option<u8>) -> Attempt<'_> {
-        let Seen { at, answer: seen, left } = match self.w.exchange(req) {
+        let Seen {
+            at,
+            answer: seen,
+            left,
+        } = match self.w.exchange(req) {
             Ok(x) => x,
             Err(e) => {
                 self.violation.get_or_insert(e);
-                Seen { at: self.w.now, answer: None, left: true }
+                Seen {
+                    at: self.w.now,
+                    answer: None,
+                    left: true,
+                }
             }
         };
         self.w.now = at;
@@ -746,9 +922,15 @@ impl SimPort<'_> {
                 }
                 self.w.body = body;
                 if attempt.is_none() {
-                    Event::InquiryResponse { status, body: self.w.body.as_bytes() }
+                    Event::InquiryResponse {
+                        status,
+                        body: self.w.body.as_bytes(),
+                    }
                 } else {
-                    Event::Response { status, body: self.w.body.as_bytes() }
+                    Event::Response {
+                        status,
+                        body: self.w.body.as_bytes(),
+                    }
                 }
             }
         };
@@ -774,7 +956,12 @@ fn essentials(i: &Intent) -> Essentials {
             merchant_id: None,
             nr_number: Some(NrNumber::new("KMN000000000000777").unwrap()),
         },
-        Operation::Refund => Essentials { user_id, amount: None, merchant_id: None, nr_number: None },
+        Operation::Refund => Essentials {
+            user_id,
+            amount: None,
+            merchant_id: None,
+            nr_number: None,
+        },
     }
 }
 
@@ -816,10 +1003,21 @@ impl Stats {
 }
 
 /// Runs one flow to its end in the current process. `Ok(None)`: the process crashed.
-fn run_flow(w: &mut World, stats: &mut Stats, flow: &mut Flow, token: Option<u64>) -> Result<Option<Outcome>, String> {
+fn run_flow(
+    w: &mut World,
+    stats: &mut Stats,
+    flow: &mut Flow,
+    token: Option<u64>,
+) -> Result<Option<Outcome>, String> {
     let op = flow.operation();
     let seq = flow.sequence_id().as_str().to_string();
-    let mut port = SimPort { w, op, seq: seq.clone(), token, violation: None };
+    let mut port = SimPort {
+        w,
+        op,
+        seq: seq.clone(),
+        token,
+        violation: None,
+    };
     let r = drive(flow, &mut port);
     if let Some(v) = port.violation {
         return Err(v);
@@ -834,11 +1032,16 @@ fn run_flow(w: &mut World, stats: &mut Stats, flow: &mut Flow, token: Option<u64
     w.log(format!("{} {seq} -> {o:?}", op_name(op)));
     stats.resends += u64::from(flow.sends().saturating_sub(1));
     if op.has_inquiry() && o == Outcome::Unknown {
-        return Err(format!("invariant (c): {} {seq} ended final-Unknown", op_name(op)));
+        return Err(format!(
+            "invariant (c): {} {seq} ended final-Unknown",
+            op_name(op)
+        ));
     }
     match &o {
         Outcome::StillPending | Outcome::InDoubt => stats.open_at_deadline += 1,
-        Outcome::NotProcessed if flow.record().maybe_arrived => stats.not_processed_after_bound += 1,
+        Outcome::NotProcessed if flow.record().maybe_arrived => {
+            stats.not_processed_after_bound += 1
+        }
         Outcome::Completed { .. } => stats.completed += 1,
         Outcome::Declined { .. } => stats.declined += 1,
         Outcome::Failed => stats.failed += 1,
@@ -847,7 +1050,10 @@ fn run_flow(w: &mut World, stats: &mut Stats, flow: &mut Flow, token: Option<u64
     match w.index.get(&seq) {
         Some(rec) if rec.state == o.state() => {}
         other => {
-            return Err(format!("the journal does not hold the outcome {o:?} of {seq}: {:?}", other.map(|r| r.state)));
+            return Err(format!(
+                "the journal does not hold the outcome {o:?} of {seq}: {:?}",
+                other.map(|r| r.state)
+            ));
         }
     }
     if o.is_final() {
@@ -858,7 +1064,12 @@ fn run_flow(w: &mut World, stats: &mut Stats, flow: &mut Flow, token: Option<u64
 
 /// `konaplate charge|charge-cancel|refund` for one intent: the idempotent re-run decision,
 /// then the flow. `Ok(None)`: the process crashed.
-fn money_command(w: &mut World, stats: &mut Stats, intent: &Intent, policy: Policy) -> Result<Option<Outcome>, String> {
+fn money_command(
+    w: &mut World,
+    stats: &mut Stats,
+    intent: &Intent,
+    policy: Policy,
+) -> Result<Option<Outcome>, String> {
     let before = w.disk.len();
     w.open_journal()?;
     if w.disk.len() != before {
@@ -926,7 +1137,12 @@ fn play(w: &mut World, stats: &mut Stats) -> Result<(), String> {
     let intents = w.plan.intents.clone();
     let policy = w.plan.policy;
     for intent in &intents {
-        w.log(format!("=== {} {} {:?}", op_name(intent.op), intent.seq, intent.fate));
+        w.log(format!(
+            "=== {} {} {:?}",
+            op_name(intent.op),
+            intent.seq,
+            intent.fate
+        ));
         let mut outcome = money_command(w, stats, intent, policy)?;
         let mut rounds = 0;
         while outcome.is_none() && rounds < 4 {
@@ -934,7 +1150,11 @@ fn play(w: &mut World, stats: &mut Stats) -> Result<(), String> {
             w.restart();
             if w.rng.chance(w.plan.p_rerun) {
                 stats.reruns += 1;
-                w.log(format!("the user re-runs {} {}", op_name(intent.op), intent.seq));
+                w.log(format!(
+                    "the user re-runs {} {}",
+                    op_name(intent.op),
+                    intent.seq
+                ));
                 outcome = money_command(w, stats, intent, policy)?;
             } else {
                 w.log("recover");
@@ -947,7 +1167,11 @@ fn play(w: &mut World, stats: &mut Stats) -> Result<(), String> {
         if w.rng.chance(w.plan.p_rerun / 4) {
             w.restart();
             stats.reruns += 1;
-            w.log(format!("the user runs {} {} once more", op_name(intent.op), intent.seq));
+            w.log(format!(
+                "the user runs {} {} once more",
+                op_name(intent.op),
+                intent.seq
+            ));
             money_command(w, stats, intent, policy)?;
         }
         w.now += w.rng.range(0, 30_000);
@@ -961,12 +1185,22 @@ fn play(w: &mut World, stats: &mut Stats) -> Result<(), String> {
         recover(w, stats, policy)?;
     }
     let p = &mut w.plan;
-    (p.p_not_sent, p.p_drop_request, p.p_gateway, p.p_drop_answer, p.p_500, p.p_garbage) = (0, 0, 0, 0, 0, 0);
+    (
+        p.p_not_sent,
+        p.p_drop_request,
+        p.p_gateway,
+        p.p_drop_answer,
+        p.p_500,
+        p.p_garbage,
+    ) = (0, 0, 0, 0, 0, 0);
     p.outage = None;
     p.script.clear();
     w.restart();
     w.log("recover, network healed");
-    let healed = Policy { deadline_ms: 24 * 3_600_000, ..policy };
+    let healed = Policy {
+        deadline_ms: 24 * 3_600_000,
+        ..policy
+    };
     recover(w, stats, healed)?;
 
     // an operator closes unknown refunds after checking with KONA PLATE, once the request
@@ -977,7 +1211,11 @@ fn play(w: &mut World, stats: &mut Stats) -> Result<(), String> {
         w.now = w.now.max(rec.accept_until_ms);
         w.platform.advance(w.now)?;
         let moved = w.platform.completed(rec.sequence_id.as_str());
-        let closure = if moved { Closure::Completed } else { Closure::NotProcessed };
+        let closure = if moved {
+            Closure::Completed
+        } else {
+            Closure::NotProcessed
+        };
         let closed = rec
             .closed_by_operator(closure, "checked with KONA PLATE", w.now)
             .map_err(|e| e.to_string())?
@@ -1003,7 +1241,9 @@ fn check_end(w: &World) -> Result<(), String> {
         if ok {
             Ok(())
         } else {
-            Err(format!("invariant (a): {seq} reported {o:?}, the platform's ledger says moved={moved}"))
+            Err(format!(
+                "invariant (a): {seq} reported {o:?}, the platform's ledger says moved={moved}"
+            ))
         }
     };
     for (seq, o) in &w.claims {
@@ -1013,20 +1253,28 @@ fn check_end(w: &World) -> Result<(), String> {
     for (seq, rec) in &latest {
         // liveness: once the network healed, every call was decided
         if !rec.state.is_final() {
-            return Err(format!("liveness: {seq} still {:?} after a healed recover", rec.state));
+            return Err(format!(
+                "liveness: {seq} still {:?} after a healed recover",
+                rec.state
+            ));
         }
         agrees(seq, &konaplate_core::flow::outcome_of_record(rec))?;
     }
     // nothing was sent that the journal does not know
     for seq in w.platform.money_requests.keys() {
         if !latest.contains_key(seq) {
-            return Err(format!("{seq} reached the platform but is not in the journal"));
+            return Err(format!(
+                "{seq} reached the platform but is not in the journal"
+            ));
         }
     }
     // the sends never exceed the policy
     for (seq, n) in &w.platform.money_requests {
         if *n > u32::from(w.plan.policy.max_sends) {
-            return Err(format!("{seq} reached the platform {n} times (max_sends {})", w.plan.policy.max_sends));
+            return Err(format!(
+                "{seq} reached the platform {n} times (max_sends {})",
+                w.plan.policy.max_sends
+            ));
         }
     }
     Ok(())
@@ -1063,7 +1311,9 @@ fn sim_schedules() {
                             // replay the failing seed with its trace
                             let e = run_schedule(Plan::random(seed), &mut Stats::default())
                                 .err()
-                                .unwrap_or_else(|| "passed when replayed: not deterministic".into());
+                                .unwrap_or_else(|| {
+                                    "passed when replayed: not deterministic".into()
+                                });
                             failures.push((seed, e));
                             if failures.len() >= 3 {
                                 break;
@@ -1104,12 +1354,19 @@ fn sim_schedules() {
             ("re-sends", s.resends, n / 100),
             ("held declines", s.held_declines, n / 10_000),
             ("open at the deadline", s.open_at_deadline, n / 50),
-            ("not processed after the bound", s.not_processed_after_bound, n / 1000),
+            (
+                "not processed after the bound",
+                s.not_processed_after_bound,
+                n / 1000,
+            ),
             ("declined", s.declined, n / 20),
             ("failed", s.failed, n / 50),
             ("unknown refunds closed", s.unknown_refunds_closed, n / 1000),
         ] {
-            assert!(count >= at_least, "only {count} schedules exercised {what} (want {at_least})");
+            assert!(
+                count >= at_least,
+                "only {count} schedules exercised {what} (want {at_least})"
+            );
         }
     }
 }
@@ -1129,7 +1386,12 @@ fn sim_replay() {
 }
 
 fn charge(seq: &str, fate: Fate) -> Intent {
-    Intent { op: Operation::Charge, seq: seq.into(), fate, amount: 10_000 }
+    Intent {
+        op: Operation::Charge,
+        seq: seq.into(),
+        fate,
+        amount: 10_000,
+    }
 }
 
 fn quick_policy() -> Policy {
@@ -1149,8 +1411,16 @@ fn quick_policy() -> Policy {
 #[test]
 fn sim_regression_slow_commit_is_never_declined() {
     for delay in [1_500, 3_500, 7_000] {
-        let mut plan = Plan::quiet(delay, vec![charge("SLOW-1", Fate::Complete)], 1_000, quick_policy());
-        plan.script = VecDeque::from([Scripted { net: Net::Delivered(AnswerFault::None), commit_delay_ms: delay }]);
+        let mut plan = Plan::quiet(
+            delay,
+            vec![charge("SLOW-1", Fate::Complete)],
+            1_000,
+            quick_policy(),
+        );
+        plan.script = VecDeque::from([Scripted {
+            net: Net::Delivered(AnswerFault::None),
+            commit_delay_ms: delay,
+        }]);
         let mut stats = Stats::default();
         let w = run_schedule(plan, &mut stats).unwrap_or_else(|e| panic!("{e}"));
         assert!(
@@ -1162,7 +1432,11 @@ fn sim_regression_slow_commit_is_never_declined() {
         assert_eq!(w.platform.commits["SLOW-1"], 1);
         if delay > 2_000 {
             // the exact path of the finding: the re-send met the original still in flight
-            assert!(w.trace.contains("000_002"), "delay {delay}: the re-send was not refused\n{}", w.trace);
+            assert!(
+                w.trace.contains("000_002"),
+                "delay {delay}: the re-send was not refused\n{}",
+                w.trace
+            );
             assert!(stats.held_declines >= 1);
         }
     }
@@ -1172,11 +1446,23 @@ fn sim_regression_slow_commit_is_never_declined() {
 /// afterwards goes pending and its process stops; `recover` must still see and finish it.
 #[test]
 fn sim_regression_torn_tail_does_not_hide_later_records() {
-    let intents = vec![charge("TORN-A", Fate::Complete), charge("TORN-B", Fate::Pending { completes: true, for_ms: 20_000 })];
+    let intents = vec![
+        charge("TORN-A", Fate::Complete),
+        charge(
+            "TORN-B",
+            Fate::Pending {
+                completes: true,
+                for_ms: 20_000,
+            },
+        ),
+    ];
     let plan = Plan::quiet(7, intents.clone(), 1_000, quick_policy());
     let mut w = World::new(plan);
     let mut stats = Stats::default();
-    let short = Policy { deadline_ms: 3_000, ..quick_policy() };
+    let short = Policy {
+        deadline_ms: 3_000,
+        ..quick_policy()
+    };
     let a = money_command(&mut w, &mut stats, &intents[0], short).unwrap();
     assert!(matches!(a, Some(Outcome::Completed { .. })));
     // power lost 100 bytes into the next write
@@ -1185,7 +1471,10 @@ fn sim_regression_torn_tail_does_not_hide_later_records() {
     let b = money_command(&mut w, &mut stats, &intents[1], short).unwrap();
     assert_eq!(b, Some(Outcome::StillPending));
     // the torn tail was cut before B was written: nothing damaged, B readable
-    assert!(scan(&w.disk).all(|i| matches!(i, Item::Record { .. })), "a damaged region remains");
+    assert!(
+        scan(&w.disk).all(|i| matches!(i, Item::Record { .. })),
+        "a damaged region remains"
+    );
     assert_eq!(latest_records(&w.disk)["TORN-B"].state, State::Pending);
     w.now += 25_000;
     assert!(recover(&mut w, &mut stats, quick_policy()).unwrap());
@@ -1200,7 +1489,19 @@ fn sim_regression_torn_tail_does_not_hide_later_records() {
         old.extend_from_slice(&rec.encode());
     }
     let items: Vec<Item> = scan(&old).collect();
-    assert_eq!(items.iter().filter(|i| matches!(i, Item::Damaged { offset: 0, len: 100 })).count(), 1);
+    assert_eq!(
+        items
+            .iter()
+            .filter(|i| matches!(
+                i,
+                Item::Damaged {
+                    offset: 0,
+                    len: 100
+                }
+            ))
+            .count(),
+        1
+    );
     assert_eq!(latest_records(&old).len(), 2);
 }
 
@@ -1208,22 +1509,47 @@ fn sim_regression_torn_tail_does_not_hide_later_records() {
 /// replays, an open one resumes through the inquiry.
 #[test]
 fn sim_rerun_never_sends_twice() {
-    let i = charge("RERUN-1", Fate::Pending { completes: true, for_ms: 30_000 });
+    let i = charge(
+        "RERUN-1",
+        Fate::Pending {
+            completes: true,
+            for_ms: 30_000,
+        },
+    );
     let plan = Plan::quiet(9, vec![i.clone()], 1_000, quick_policy());
     let mut w = World::new(plan);
     let mut stats = Stats::default();
-    let short = Policy { deadline_ms: 1_000, ..quick_policy() };
-    assert_eq!(money_command(&mut w, &mut stats, &i, short).unwrap(), Some(Outcome::StillPending));
+    let short = Policy {
+        deadline_ms: 1_000,
+        ..quick_policy()
+    };
+    assert_eq!(
+        money_command(&mut w, &mut stats, &i, short).unwrap(),
+        Some(Outcome::StillPending)
+    );
     w.now += 40_000;
     let again = money_command(&mut w, &mut stats, &i, quick_policy()).unwrap();
-    assert!(matches!(again, Some(Outcome::Completed { from_inquiry: true, .. })));
+    assert!(matches!(
+        again,
+        Some(Outcome::Completed {
+            from_inquiry: true,
+            ..
+        })
+    ));
     let replay = money_command(&mut w, &mut stats, &i, quick_policy()).unwrap();
     assert_eq!(replay, again);
-    assert_eq!(w.platform.money_requests["RERUN-1"], 1, "one request on the platform");
+    assert_eq!(
+        w.platform.money_requests["RERUN-1"], 1,
+        "one request on the platform"
+    );
     assert_eq!(stats.replays, 1);
     // a different request under the same sequenceId is refused
     let other = Intent { amount: 1, ..i };
-    assert!(money_command(&mut w, &mut stats, &other, quick_policy()).unwrap_err().contains("amount"));
+    assert!(
+        money_command(&mut w, &mut stats, &other, quick_policy())
+            .unwrap_err()
+            .contains("amount")
+    );
 }
 
 /// An unreachable platform leaves a charge open at the deadline (never final-Unknown), and
@@ -1232,14 +1558,40 @@ fn sim_rerun_never_sends_twice() {
 fn sim_offline_inquiry_leaves_the_charge_open() {
     let i = charge("OFF-1", Fate::Complete);
     let mut plan = Plan::quiet(11, vec![i.clone()], 1_000, quick_policy());
-    plan.script = VecDeque::from([Scripted { net: Net::Delivered(AnswerFault::Drop), commit_delay_ms: 10 }]);
+    plan.script = VecDeque::from([Scripted {
+        net: Net::Delivered(AnswerFault::Drop),
+        commit_delay_ms: 10,
+    }]);
     plan.outage = Some((500, 400_000));
     let mut w = World::new(plan);
     let mut stats = Stats::default();
-    let o = money_command(&mut w, &mut stats, &i, Policy { deadline_ms: 120_000, ..quick_policy() }).unwrap();
+    let o = money_command(
+        &mut w,
+        &mut stats,
+        &i,
+        Policy {
+            deadline_ms: 120_000,
+            ..quick_policy()
+        },
+    )
+    .unwrap();
     assert_eq!(o, Some(Outcome::InDoubt));
-    assert!(recover(&mut w, &mut stats, Policy { deadline_ms: 10_000, ..quick_policy() }).unwrap());
-    assert_eq!(latest_records(&w.disk)["OFF-1"].state, State::Lost, "still open while offline");
+    assert!(
+        recover(
+            &mut w,
+            &mut stats,
+            Policy {
+                deadline_ms: 10_000,
+                ..quick_policy()
+            }
+        )
+        .unwrap()
+    );
+    assert_eq!(
+        latest_records(&w.disk)["OFF-1"].state,
+        State::Lost,
+        "still open while offline"
+    );
     w.now += 400_000;
     assert!(recover(&mut w, &mut stats, quick_policy()).unwrap());
     assert_eq!(latest_records(&w.disk)["OFF-1"].state, State::Completed);

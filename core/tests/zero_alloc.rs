@@ -65,7 +65,12 @@ impl KeyUnwrap for Pad {
 /// Encodes `req` (JWE when its endpoint is Encrypted: the core decides).
 fn encode<R: Request>(session: &Session, s: &Stamp, req: &R) {
     let mut buf = [0u8; 2048];
-    let keys = Keys { wrap: Pad, unwrap: Pad, cek: [7; 16], iv: [9; 12] };
+    let keys = Keys {
+        wrap: Pad,
+        unwrap: Pad,
+        cek: [7; 16],
+        iv: [9; 12],
+    };
     let enc = encode_request(session, s, req, keys, &mut buf).unwrap();
     assert!(enc.len > 0);
 }
@@ -76,7 +81,8 @@ fn decode_round<E: Endpoint>(body: &E::Response, encrypt: bool) {
     let mut buf = [0u8; 4096];
     let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
     let mut b = [0u8; 3000];
-    let mut n = konaplate_core::message::encode_reply("000_000", "성공 \\u", Some(body), &mut b).unwrap();
+    let mut n =
+        konaplate_core::message::encode_reply("000_000", "성공 \\u", Some(body), &mut b).unwrap();
     if encrypt {
         n = seal_in_place(&mut b, n, &mut Pad, &[3; 16], &[4; 12]).unwrap();
     }
@@ -105,7 +111,9 @@ fn decode_round<E: Endpoint>(body: &E::Response, encrypt: bool) {
     put(b"\r\n");
     put(&b[..n]);
     put(b"\r\n0\r\n\r\n");
-    let r = decode_response::<E>(&mut buf[..len], DecryptOnly(Pad)).unwrap().unwrap();
+    let r = decode_response::<E>(&mut buf[..len], DecryptOnly(Pad))
+        .unwrap()
+        .unwrap();
     assert_eq!(r.encrypted, encrypt);
     assert_eq!(r.reply.body.as_ref(), Some(body));
 }
@@ -119,7 +127,10 @@ fn every_endpoint_encodes_and_decodes_without_allocating() {
         &SecretKey::new("kona-sandbox-secret-0001").unwrap(),
         Some(CryptoKeyId::new("0123456789abcdef0123456789abcdef").unwrap()),
     );
-    let session = Session::new(creds, Target::new(Host::parse("sandbox.konaplate.com").unwrap()));
+    let session = Session::new(
+        creds,
+        Target::new(Host::parse("sandbox.konaplate.com").unwrap()),
+    );
     let stamp = Stamp::new(
         Timestamp::new(2026, 11, 23, 10, 0, 0, 1).unwrap(),
         TimeZone::KST,

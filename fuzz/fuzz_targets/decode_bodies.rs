@@ -3,14 +3,22 @@
 #![no_main]
 
 use konaplate_core::code::ResultCode;
-use konaplate_core::message::{Body, Message, decode_body, decode_message, encode_message, encode_reply};
+use konaplate_core::message::{
+    Body, Message, decode_body, decode_message, encode_message, encode_reply,
+};
 use konaplate_core::{api::*, code::*};
 use libfuzzer_sys::fuzz_target;
 
 fn response<R: Message, C: ResultCode>(data: &[u8]) {
     if let Ok(Body::Plain(reply)) = decode_body::<R, C>(data) {
         let mut buf = vec![0u8; data.len() * 2 + 512];
-        let n = encode_reply(reply.code.as_str(), reply.description.as_str(), reply.body.as_ref(), &mut buf).unwrap();
+        let n = encode_reply(
+            reply.code.as_str(),
+            reply.description.as_str(),
+            reply.body.as_ref(),
+            &mut buf,
+        )
+        .unwrap();
         match decode_body::<R, C>(&buf[..n]) {
             Ok(Body::Plain(again)) => assert_eq!(again, reply),
             other => panic!("re-encoded reply does not decode: {other:?}"),

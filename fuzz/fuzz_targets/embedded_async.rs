@@ -14,8 +14,8 @@ use std::task::{Context, Poll};
 mod common;
 
 use common::{Script, cancel, charge, ctx, seq, toy, user};
-use konaplate_core::prelude::*;
 use konaplate_core::api::*;
+use konaplate_core::prelude::*;
 use konaplate_embedded::{BUFFER_ENCRYPTED, asynch, call};
 use libfuzzer_sys::fuzz_target;
 
@@ -82,13 +82,22 @@ where
 {
     let (session, stamp) = ctx();
 
-    let mut s = Stalling { input: peer, chunk, stalls, calls: 0, written: Vec::new() };
+    let mut s = Stalling {
+        input: peer,
+        chunk,
+        stalls,
+        calls: 0,
+        written: Vec::new(),
+    };
     let mut abuf = vec![0u8; BUFFER_ENCRYPTED];
     let a = embassy_futures::block_on(asynch::call(&mut s, &session, &stamp, req, mk(), &mut abuf));
     let mut p = Script::new(peer, chunk);
     let mut bbuf = vec![0u8; BUFFER_ENCRYPTED];
     let b = call(&mut p, &session, &stamp, req, mk(), &mut bbuf);
-    assert_eq!(s.written, p.written, "async and blocking wrote different bytes");
+    assert_eq!(
+        s.written, p.written,
+        "async and blocking wrote different bytes"
+    );
     assert_eq!(abuf, bbuf, "async and blocking left different buffers");
     match (&a, &b) {
         (Ok(x), Ok(y)) => {
@@ -102,13 +111,27 @@ where
 }
 
 fuzz_target!(|data: &[u8]| {
-    let [sel, size, s0, s1, peer @ ..] = data else { return };
+    let [sel, size, s0, s1, peer @ ..] = data else {
+        return;
+    };
     let chunk = usize::from(size % 64) + 1;
     let stalls = u16::from_le_bytes([*s0, *s1]);
     match sel % 4 {
         0 => run(&charge(), || NoCrypto, peer, chunk, stalls),
         1 => run(&cancel(), toy, peer, chunk, stalls),
-        2 => run(&ChargeResultRequest { sequence_id: seq() }, || NoCrypto, peer, chunk, stalls),
-        _ => run(&AutoRechargeListRequest { user_id: user() }, toy, peer, chunk, stalls),
+        2 => run(
+            &ChargeResultRequest { sequence_id: seq() },
+            || NoCrypto,
+            peer,
+            chunk,
+            stalls,
+        ),
+        _ => run(
+            &AutoRechargeListRequest { user_id: user() },
+            toy,
+            peer,
+            chunk,
+            stalls,
+        ),
     }
 });

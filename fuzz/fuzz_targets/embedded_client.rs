@@ -41,7 +41,10 @@ where
     let mut s = Script::new(peer, chunk);
     let mut out = ReplyOf::<R::Endpoint>::empty();
     let b = call_into(&mut s, &session, &stamp, req, mk(), &mut buf, &mut out);
-    assert_eq!(s.written, sent, "call and call_into sent different requests");
+    assert_eq!(
+        s.written, sent,
+        "call and call_into sent different requests"
+    );
     match (&a, &b) {
         (Ok(x), Ok(y)) => {
             assert_eq!(x.reply, out);
@@ -63,16 +66,26 @@ fuzz_target!(|data: &[u8]| {
     let [sel, size, peer @ ..] = data else { return };
     let chunk = usize::from(size % 64) + 1;
     // mostly the documented buffer, sometimes one far too small for the response
-    let cap = if size & 0xC0 == 0xC0 { 512 } else { BUFFER_ENCRYPTED };
+    let cap = if size & 0xC0 == 0xC0 {
+        512
+    } else {
+        BUFFER_ENCRYPTED
+    };
     match sel % 5 {
         0 => run(&charge(), || NoCrypto, peer, chunk, cap),
         1 => run(&cancel(), toy, peer, chunk, cap),
         2 => {
-            let r = TokenRequest { card_no: CardNo::new("9410123456789012").unwrap(), token_type: None };
+            let r = TokenRequest {
+                card_no: CardNo::new("9410123456789012").unwrap(),
+                token_type: None,
+            };
             run(&r, toy, peer, chunk, cap);
         }
         3 => {
-            let r = RefundFeeRequest { one_time_token: ott(), user_id: user() };
+            let r = RefundFeeRequest {
+                one_time_token: ott(),
+                user_id: user(),
+            };
             run(&r, || NoCrypto, peer, chunk, cap);
         }
         _ => {

@@ -2,8 +2,6 @@
 //! rejection names the field's API name.
 #![no_main]
 
-
-
 use konaplate_core::field::*;
 use libfuzzer_sys::fuzz_target;
 
@@ -44,14 +42,24 @@ fuzz_target!(|data: &[u8]| {
         let _ = TokenType::new(s).map(|t| assert_eq!(t.as_str(), s));
         let _ = ChargeResult::new(s).map(|t| assert_eq!(t.as_str(), s));
         let _ = konaplate_core::sign::TranToken::new(s).map(|t| assert_eq!(t.as_str(), s));
-        let n = data.iter().fold(0u64, |a, &b| a.wrapping_mul(31).wrapping_add(u64::from(b)));
+        let n = data
+            .iter()
+            .fold(0u64, |a, &b| a.wrapping_mul(31).wrapping_add(u64::from(b)));
         number_fields!(n, s; UserId, ChargeAmount, Won);
     }
     // calendar times and the Correlation-Id generated from them
     if data.len() >= 13 {
         let d = data;
         let year = u16::from_le_bytes([d[0], d[1]]);
-        if let Ok(t) = Timestamp::new(year, d[2], d[3], d[4], d[5], d[6], u16::from_le_bytes([d[7], d[8]])) {
+        if let Ok(t) = Timestamp::new(
+            year,
+            d[2],
+            d[3],
+            d[4],
+            d[5],
+            d[6],
+            u16::from_le_bytes([d[7], d[8]]),
+        ) {
             let random = u32::from_le_bytes([d[9], d[10], d[11], d[12]]);
             let c = CorrelationId::generate(&t, random);
             assert!(CorrelationId::new(c.as_str()).is_ok() || t.year() >= 2100);

@@ -6,8 +6,8 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use konaplate_core::flow::*;
 use konaplate_core::field::*;
+use konaplate_core::flow::*;
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
@@ -41,7 +41,12 @@ fuzz_target!(|inp: Input| {
         token_ttl_ms: 30_000,
         commit_grace_ms: 5_000,
     };
-    let ess = Essentials { user_id: UserId::new(1).unwrap(), amount: None, merchant_id: None, nr_number: None };
+    let ess = Essentials {
+        user_id: UserId::new(1).unwrap(),
+        amount: None,
+        merchant_id: None,
+        nr_number: None,
+    };
     let mut f = Flow::new(op, SequenceId::new("F").unwrap(), ess, policy, 0);
     let mut now = 0u64;
     let mut sends = 0u8;
@@ -62,9 +67,15 @@ fuzz_target!(|inp: Input| {
                 assert_eq!(f.poll(now + 1_000_000), action, "done is final");
                 let rec = f.record();
                 if *o == Outcome::NotProcessed && rec.maybe_arrived {
-                    assert!(now >= rec.accept_until_ms, "not processed before the token bound");
+                    assert!(
+                        now >= rec.accept_until_ms,
+                        "not processed before the token bound"
+                    );
                 }
-                assert!(op == Operation::Refund || *o != Outcome::Unknown, "a charge ended unknown");
+                assert!(
+                    op == Operation::Refund || *o != Outcome::Unknown,
+                    "a charge ended unknown"
+                );
                 break;
             }
             (Action::WaitUntil(t), _) => {
@@ -85,29 +96,50 @@ fuzz_target!(|inp: Input| {
             (_, Ev::Lost) => Event::Lost,
             (Action::Send, Ev::Response(s, b)) => {
                 body = b;
-                Event::Response { status: s, body: &body }
+                Event::Response {
+                    status: s,
+                    body: &body,
+                }
             }
             (Action::Send, Ev::Ok(p)) => {
                 body = format!(r#"{{"response":{{"code":"000_000","description":""}},"nrNumber":"N1","isPending":{p}}}"#).into_bytes();
-                Event::Response { status: 200, body: &body }
+                Event::Response {
+                    status: 200,
+                    body: &body,
+                }
             }
             (Action::Send, _) => {
                 body = br#"{"response":{"code":"007_001","description":""}}"#.to_vec();
-                Event::Response { status: 400, body: &body }
+                Event::Response {
+                    status: 400,
+                    body: &body,
+                }
             }
             (_, Ev::NotFound) => {
                 may_send = true;
                 body = br#"{"response":{"code":"007_009","description":""}}"#.to_vec();
-                Event::InquiryResponse { status: 400, body: &body }
+                Event::InquiryResponse {
+                    status: 400,
+                    body: &body,
+                }
             }
             (_, Ev::Result(r)) => {
                 let r = ["COMPLETED", "FAILED", "PENDING"][usize::from(r % 3)];
-                body = format!(r#"{{"response":{{"code":"000_000","description":""}},"result":"{r}"}}"#).into_bytes();
-                Event::InquiryResponse { status: 200, body: &body }
+                body = format!(
+                    r#"{{"response":{{"code":"000_000","description":""}},"result":"{r}"}}"#
+                )
+                .into_bytes();
+                Event::InquiryResponse {
+                    status: 200,
+                    body: &body,
+                }
             }
             (_, Ev::Inquiry(s, b)) => {
                 body = b;
-                Event::InquiryResponse { status: s, body: &body }
+                Event::InquiryResponse {
+                    status: s,
+                    body: &body,
+                }
             }
             (_, _) => Event::Lost,
         };

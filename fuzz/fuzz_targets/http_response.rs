@@ -3,13 +3,15 @@
 //! a chunked body decoded in two pieces split anywhere equals the one-shot decode.
 #![no_main]
 
+use konaplate_core::api::*;
 use konaplate_core::http::{ChunkedDecoder, HttpError, MAX_RESPONSE_HEADERS, parse_response_head};
 use konaplate_core::prelude::*;
-use konaplate_core::api::*;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&split, data)) = data.split_first() else { return };
+    let Some((&split, data)) = data.split_first() else {
+        return;
+    };
     let _ = decode_response::<Charge>(&mut data.to_vec(), NoCrypto);
     let _ = decode_response::<AutoRechargeList>(&mut data.to_vec(), NoCrypto);
     let _ = decode_response::<RefundFee>(&mut data.to_vec(), NoCrypto);
@@ -25,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(theirs.code, Some(*status));
         }
         (Err(_) | Ok(httparse::Status::Partial), Ok(Some(_))) => {
-            panic!("accepted a head httparse does not: {:?}", String::from_utf8_lossy(data))
+            panic!(
+                "accepted a head httparse does not: {:?}",
+                String::from_utf8_lossy(data)
+            )
         }
         _ => {}
     }
@@ -40,7 +45,12 @@ fuzz_target!(|data: &[u8]| {
         let mut dec2 = ChunkedDecoder::new();
         let mut w2 = 0;
         let r2 = dec2.decode(&mut two, 0..cut, &mut w2).and_then(|a| {
-            if a < cut { Ok(a) } else { dec2.decode(&mut two, cut..body.len(), &mut w2).map(|b| a + b) }
+            if a < cut {
+                Ok(a)
+            } else {
+                dec2.decode(&mut two, cut..body.len(), &mut w2)
+                    .map(|b| a + b)
+            }
         });
         match (r1, r2) {
             (Ok(a), Ok(b)) => {

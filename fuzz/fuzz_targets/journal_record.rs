@@ -11,14 +11,22 @@ fuzz_target!(|data: &[u8]| {
         let again = JournalRecord::decode(&rec.encode()).expect("re-encoded record decodes");
         assert_eq!(again, rec);
     }
-    let records = scan(data).filter(|i| matches!(i, Item::Record { .. })).count();
+    let records = scan(data)
+        .filter(|i| matches!(i, Item::Record { .. }))
+        .count();
     match repair_len(data) {
         Repair::Whole => {}
         Repair::CutTo(n) => {
             assert!(n < data.len());
             let cut = &data[..n];
-            assert_eq!(repair_len(cut), Repair::Whole, "a repaired journal is whole");
-            let kept = scan(cut).filter(|i| matches!(i, Item::Record { .. })).count();
+            assert_eq!(
+                repair_len(cut),
+                Repair::Whole,
+                "a repaired journal is whole"
+            );
+            let kept = scan(cut)
+                .filter(|i| matches!(i, Item::Record { .. }))
+                .count();
             assert_eq!(kept, records, "the cut removed a whole record");
         }
         Repair::NotAJournal => assert_eq!(records, 0),

@@ -86,24 +86,42 @@ top!(ListF {
 #[derive(Debug, PartialEq)]
 enum Ref<T> {
     Encrypted(String),
-    Plain { code: String, description: String, body: Option<T> },
+    Plain {
+        code: String,
+        description: String,
+        body: Option<T>,
+    },
 }
 
 fn alnum(s: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 fn par_ok(s: &str) -> bool {
-    s.len() == 27 && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    s.len() == 27
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 fn won(n: &Number) -> Option<u64> {
-    n.as_str().parse::<u64>().ok().filter(|v| *v <= 1_000_000_000 && !n.as_str().starts_with('+'))
+    n.as_str()
+        .parse::<u64>()
+        .ok()
+        .filter(|v| *v <= 1_000_000_000 && !n.as_str().starts_with('+'))
 }
 /// Exact `value * 10` of a JSON number text when it is a whole number in 0..=990.
 fn tenths(n: &Number) -> Option<u64> {
     let t = n.as_str();
     let (neg, t) = t.strip_prefix('-').map_or((false, t), |r| (true, r));
     let (mant, exp) = match t.find(['e', 'E']) {
-        Some(i) => (&t[..i], t[i + 1..].parse::<i64>().unwrap_or(if t[i + 1..].starts_with('-') { i64::MIN / 2 } else { i64::MAX / 2 })),
+        Some(i) => (
+            &t[..i],
+            t[i + 1..]
+                .parse::<i64>()
+                .unwrap_or(if t[i + 1..].starts_with('-') {
+                    i64::MIN / 2
+                } else {
+                    i64::MAX / 2
+                }),
+        ),
         None => (t, 0),
     };
     let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
@@ -118,7 +136,9 @@ fn tenths(n: &Number) -> Option<u64> {
     if shift < 0 || shift > 4 || neg {
         return None;
     }
-    let v: u64 = format!("{trimmed}{}", "0".repeat(shift as usize)).parse().ok()?;
+    let v: u64 = format!("{trimmed}{}", "0".repeat(shift as usize))
+        .parse()
+        .ok()?;
     (v <= 990).then_some(v)
 }
 fn date14(s: &str) -> bool {
@@ -142,8 +162,13 @@ fn date14(s: &str) -> bool {
 /// are objects, so the reference insists on that where a struct is expected.
 fn shapes_ok(data: &[u8]) -> bool {
     use serde_json::Value;
-    let Ok(Value::Object(top)) = serde_json::from_slice::<Value>(data) else { return false };
-    let response_ok = matches!(top.get("response"), None | Some(Value::Null | Value::Object(_)));
+    let Ok(Value::Object(top)) = serde_json::from_slice::<Value>(data) else {
+        return false;
+    };
+    let response_ok = matches!(
+        top.get("response"),
+        None | Some(Value::Null | Value::Object(_))
+    );
     let items_ok = match top.get("parInfoList") {
         Some(Value::Array(items)) => items.iter().all(Value::is_object),
         _ => true,
@@ -152,7 +177,10 @@ fn shapes_ok(data: &[u8]) -> bool {
 }
 
 /// Parses with serde_json and applies the rules; `None` = reject.
-fn reference<'a, F: Deserialize<'a> + Top<'a>, T>(data: &'a [u8], check: impl Fn(&F, bool) -> Option<Option<T>>) -> Option<Ref<T>> {
+fn reference<'a, F: Deserialize<'a> + Top<'a>, T>(
+    data: &'a [u8],
+    check: impl Fn(&F, bool) -> Option<Option<T>>,
+) -> Option<Ref<T>> {
     std::str::from_utf8(data).ok()?;
     if !shapes_ok(data) {
         return None;
@@ -179,10 +207,17 @@ fn reference<'a, F: Deserialize<'a> + Top<'a>, T>(data: &'a [u8], check: impl Fn
         return Some(Ref::Encrypted(t[1..t.len() - 1].to_string()));
     }
     let env = env?;
-    Some(Ref::Plain { code: env.code, description: env.description, body: if success { Some(body?) } else { None } })
+    Some(Ref::Plain {
+        code: env.code,
+        description: env.description,
+        body: if success { Some(body?) } else { None },
+    })
 }
 
-fn ours<R: konaplate_core::message::Message, C: ResultCode, T>(data: &[u8], view: impl Fn(&R) -> T) -> Result<Ref<T>, DecodeError> {
+fn ours<R: konaplate_core::message::Message, C: ResultCode, T>(
+    data: &[u8],
+    view: impl Fn(&R) -> T,
+) -> Result<Ref<T>, DecodeError> {
     Ok(match konaplate_core::message::decode_body::<R, C>(data)? {
         Body::Encrypted(r) => Ref::Encrypted(String::from_utf8(data[r].to_vec()).unwrap()),
         Body::Plain(reply) => Ref::Plain {
@@ -193,14 +228,25 @@ fn ours<R: konaplate_core::message::Message, C: ResultCode, T>(data: &[u8], view
     })
 }
 
-fn compare<T: std::fmt::Debug + PartialEq>(data: &[u8], o: Result<Ref<T>, DecodeError>, r: Option<Ref<T>>) {
-    if let Err(DecodeError::Json(JsonError { kind: JsonErrorKind::TooDeep, .. })) = o {
+fn compare<T: std::fmt::Debug + PartialEq>(
+    data: &[u8],
+    o: Result<Ref<T>, DecodeError>,
+    r: Option<Ref<T>>,
+) {
+    if let Err(DecodeError::Json(JsonError {
+        kind: JsonErrorKind::TooDeep,
+        ..
+    })) = o
+    {
         return;
     }
     match (o, r) {
         (Ok(a), Some(b)) => assert_eq!(a, b, "{}", String::from_utf8_lossy(data)),
         (Err(_), None) => {}
-        (a, b) => panic!("disagree on {:?}: ours {a:?}, reference {b:?}", String::from_utf8_lossy(data)),
+        (a, b) => panic!(
+            "disagree on {:?}: ours {a:?}, reference {b:?}",
+            String::from_utf8_lossy(data)
+        ),
     }
 }
 
@@ -209,10 +255,14 @@ type FeeView = (String, Vec<u64>, bool);
 type ListView = Vec<(String, String)>;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sel, data)) = data.split_first() else { return };
+    let Some((&sel, data)) = data.split_first() else {
+        return;
+    };
     match sel % 3 {
         0 => {
-            let o = ours::<ChargeResponse, ChargeCode, ChargeView>(data, |b| (b.nr_number.to_string(), b.is_pending));
+            let o = ours::<ChargeResponse, ChargeCode, ChargeView>(data, |b| {
+                (b.nr_number.to_string(), b.is_pending)
+            });
             let r = reference::<ChargeF, ChargeView>(data, |f, success| {
                 if let Some(nr) = &f.nr_number {
                     if !alnum(nr, 1, 50) {
@@ -229,14 +279,43 @@ fuzz_target!(|data: &[u8]| {
         }
         1 => {
             let o = ours::<RefundFeeResponse, RefundFeeCode, FeeView>(data, |b| {
-                let w = [b.balance, b.refund_check_balance, b.discount_amount, b.refund_fee, b.refund_amount, b.expired_fee, b.refund_threshold_balance, b.last_loaded_balance];
+                let w = [
+                    b.balance,
+                    b.refund_check_balance,
+                    b.discount_amount,
+                    b.refund_fee,
+                    b.refund_amount,
+                    b.expired_fee,
+                    b.refund_threshold_balance,
+                    b.last_loaded_balance,
+                ];
                 let mut v: Vec<u64> = w.iter().map(|x| x.get()).collect();
-                v.extend([b.refund_fee_rate, b.refund_threshold_ratio, b.current_balance_ratio].map(|p| u64::from(p.tenths())));
+                v.extend(
+                    [
+                        b.refund_fee_rate,
+                        b.refund_threshold_ratio,
+                        b.current_balance_ratio,
+                    ]
+                    .map(|p| u64::from(p.tenths())),
+                );
                 (b.par.to_string(), v, b.refundable)
             });
             let r = reference::<FeeF, FeeView>(data, |f, success| {
-                let wons = [&f.balance, &f.refund_check_balance, &f.discount_amount, &f.refund_fee, &f.refund_amount, &f.expired_fee, &f.refund_threshold_balance, &f.last_loaded_balance];
-                let ratios = [&f.refund_fee_rate, &f.refund_threshold_ratio, &f.current_balance_ratio];
+                let wons = [
+                    &f.balance,
+                    &f.refund_check_balance,
+                    &f.discount_amount,
+                    &f.refund_fee,
+                    &f.refund_amount,
+                    &f.expired_fee,
+                    &f.refund_threshold_balance,
+                    &f.last_loaded_balance,
+                ];
+                let ratios = [
+                    &f.refund_fee_rate,
+                    &f.refund_threshold_ratio,
+                    &f.current_balance_ratio,
+                ];
                 let mut vals = Vec::new();
                 for n in wons {
                     match n {
@@ -264,7 +343,10 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => {
             let o = ours::<AutoRechargeListResponse, AutoRechargeListCode, ListView>(data, |b| {
-                b.par_info_list.iter().map(|i| (i.par.to_string(), i.registered_date.to_string())).collect()
+                b.par_info_list
+                    .iter()
+                    .map(|i| (i.par.to_string(), i.registered_date.to_string()))
+                    .collect()
             });
             let r = reference::<ListF, ListView>(data, |f, success| {
                 let list = match &f.par_info_list {

@@ -2,7 +2,9 @@
 //! error; sealing then opening round-trips; any single-byte change of a sealed JWE is an error.
 #![no_main]
 
-use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError, open_in_place, seal_in_place, sealed_len};
+use konaplate_core::jwe::{
+    KeyUnwrap, KeyWrap, KeyWrapError, open_in_place, seal_in_place, sealed_len,
+};
 use libfuzzer_sys::fuzz_target;
 
 /// A stand-in for RSA-OAEP (too slow to fuzz): the "wrapped key" is the key followed by a
@@ -28,7 +30,9 @@ impl KeyUnwrap for Toy {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     if mode % 2 == 0 {
         let mut buf = rest.to_vec();
         let len = buf.len();
@@ -54,7 +58,10 @@ fuzz_target!(|data: &[u8]| {
                 // a changed character either breaks the encoding, the header, the key or the
                 // tag check; a change only in the unused bits of the last base64 character
                 // is rejected as non-canonical
-                assert!(open_in_place(&mut buf, jwe, &mut Toy).is_err(), "tampering undetected");
+                assert!(
+                    open_in_place(&mut buf, jwe, &mut Toy).is_err(),
+                    "tampering undetected"
+                );
             }
         }
     }

@@ -6,7 +6,9 @@ use konaplate_core::json::Reader;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(inner) = core::str::from_utf8(data) else { return };
+    let Ok(inner) = core::str::from_utf8(data) else {
+        return;
+    };
     let literal = format!("\"{inner}\"");
     let theirs = serde_json::from_str::<String>(&literal);
     let ours = Reader::new(literal.as_bytes()).and_then(|mut r| {

@@ -19,22 +19,47 @@ pub struct Cli {
     #[arg(long, env = "KONAPLATE_ASP_ID", global = true)]
     pub asp_id: Option<String>,
     /// Access key (X-KM-Access-Key), 40 characters.
-    #[arg(long, env = "KONAPLATE_ACCESS_KEY", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "KONAPLATE_ACCESS_KEY",
+        hide_env_values = true,
+        global = true
+    )]
     pub access_key: Option<String>,
     /// Secret key that signs requests (X-KM-Tran-Token).
-    #[arg(long, env = "KONAPLATE_SECRET_KEY", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "KONAPLATE_SECRET_KEY",
+        hide_env_values = true,
+        global = true
+    )]
     pub secret_key: Option<String>,
     /// Encryption key ID (X-KM-Crypto-Key-Id), 32 hex digits.
     #[arg(long, env = "KONAPLATE_CRYPTO_KEY_ID", global = true)]
     pub crypto_key_id: Option<String>,
     /// The platform's public key or certificate: PEM text, or a path to a PEM file.
-    #[arg(long, env = "KONAPLATE_SERVER_PUBLIC_KEY", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "KONAPLATE_SERVER_PUBLIC_KEY",
+        hide_env_values = true,
+        global = true
+    )]
     pub server_public_key: Option<String>,
     /// Your client private key (PKCS#8 or PKCS#1): PEM text, or a path to a PEM file.
-    #[arg(long, env = "KONAPLATE_CLIENT_PRIVATE_KEY", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "KONAPLATE_CLIENT_PRIVATE_KEY",
+        hide_env_values = true,
+        global = true
+    )]
     pub client_private_key: Option<String>,
     /// Time zone of request times (X-KM-Time-Zone): KST, JST, UTC or GMT.
-    #[arg(long, env = "KONAPLATE_TIME_ZONE", default_value = "KST", global = true)]
+    #[arg(
+        long,
+        env = "KONAPLATE_TIME_ZONE",
+        default_value = "KST",
+        global = true
+    )]
     pub time_zone: String,
     /// Connect and read timeout in seconds.
     #[arg(long, value_name = "SECONDS", global = true)]
@@ -261,9 +286,20 @@ mod tests {
         fn walk(cmd: &clap::Command, checked: &mut usize) {
             for arg in cmd.get_arguments() {
                 let id = arg.get_id().as_str();
-                let secret = ["secret", "private", "access", "public_key", "one_time_token", "dcvv"];
+                let secret = [
+                    "secret",
+                    "private",
+                    "access",
+                    "public_key",
+                    "one_time_token",
+                    "dcvv",
+                ];
                 if secret.iter().any(|s| id.contains(s)) {
-                    assert!(arg.is_hide_env_values_set(), "{} {id} shows its env value in --help", cmd.get_name());
+                    assert!(
+                        arg.is_hide_env_values_set(),
+                        "{} {id} shows its env value in --help",
+                        cmd.get_name()
+                    );
                     *checked += 1;
                 }
             }

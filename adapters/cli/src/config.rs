@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use konaplate::core::flow::Policy;
 use konaplate::core::field::*;
+use konaplate::core::flow::Policy;
 use konaplate::journal::{FileJournal, default_path};
 use konaplate::keys::pem_text_or_file;
 use konaplate::{Client, ClientConfig, ClientPrivateKey, ServerPublicKey};
@@ -13,9 +13,21 @@ use crate::output::{Done, exit, field, required};
 
 /// The client from the global options.
 pub fn client(cli: &Cli) -> Result<Client, Done> {
-    let asp = field(AspId::new(required(&cli.asp_id, "--asp-id", "KONAPLATE_ASP_ID")?))?;
-    let access = field(AccessKey::new(required(&cli.access_key, "--access-key", "KONAPLATE_ACCESS_KEY")?))?;
-    let secret = field(SecretKey::new(required(&cli.secret_key, "--secret-key", "KONAPLATE_SECRET_KEY")?))?;
+    let asp = field(AspId::new(required(
+        &cli.asp_id,
+        "--asp-id",
+        "KONAPLATE_ASP_ID",
+    )?))?;
+    let access = field(AccessKey::new(required(
+        &cli.access_key,
+        "--access-key",
+        "KONAPLATE_ACCESS_KEY",
+    )?))?;
+    let secret = field(SecretKey::new(required(
+        &cli.secret_key,
+        "--secret-key",
+        "KONAPLATE_SECRET_KEY",
+    )?))?;
     let mut cfg = ClientConfig::new(asp, access, secret);
     if let Some(u) = &cli.base_url {
         cfg.base_url = u.clone();
@@ -29,12 +41,14 @@ pub fn client(cli: &Cli) -> Result<Client, Done> {
     if let Some(k) = &cli.server_public_key {
         let opt = "--server-public-key (KONAPLATE_SERVER_PUBLIC_KEY)";
         let pem = pem_text_or_file(opt, k).map_err(input)?;
-        cfg.server_public_key = Some(ServerPublicKey::from_pem(&pem).map_err(|e| input(format!("{opt}: {e}")))?);
+        cfg.server_public_key =
+            Some(ServerPublicKey::from_pem(&pem).map_err(|e| input(format!("{opt}: {e}")))?);
     }
     if let Some(k) = &cli.client_private_key {
         let opt = "--client-private-key (KONAPLATE_CLIENT_PRIVATE_KEY)";
         let pem = pem_text_or_file(opt, k).map_err(input)?;
-        cfg.client_private_key = Some(ClientPrivateKey::from_pem(&pem).map_err(|e| input(format!("{opt}: {e}")))?);
+        cfg.client_private_key =
+            Some(ClientPrivateKey::from_pem(&pem).map_err(|e| input(format!("{opt}: {e}")))?);
     }
     if let Some(t) = cli.timeout {
         let t = seconds(t, "--timeout")?;
@@ -49,7 +63,10 @@ pub fn seconds(v: u64, option: &str) -> Result<u64, Done> {
     // a century is more than any wait this tool is asked for
     const MAX: u64 = 100 * 365 * 24 * 3600;
     if v > MAX {
-        return Err(Done::fail(exit::INPUT, format!("{option} {v}: at most {MAX} seconds; nothing was sent")));
+        return Err(Done::fail(
+            exit::INPUT,
+            format!("{option} {v}: at most {MAX} seconds; nothing was sent"),
+        ));
     }
     Ok(v * 1000)
 }
@@ -73,8 +90,15 @@ pub fn journal(cli: &Cli) -> Result<Option<FileJournal>, Done> {
         return Ok(None);
     }
     let path = cli.journal.as_ref().map_or_else(default_path, Into::into);
-    let mut j = FileJournal::open(&path)
-        .map_err(|e| Done::fail(exit::INPUT, format!("cannot open journal {}: {e}; nothing was sent", path.display())))?;
+    let mut j = FileJournal::open(&path).map_err(|e| {
+        Done::fail(
+            exit::INPUT,
+            format!(
+                "cannot open journal {}: {e}; nothing was sent",
+                path.display()
+            ),
+        )
+    })?;
     for w in j.take_warnings() {
         eprintln!("warning: {w}");
     }

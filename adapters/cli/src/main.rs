@@ -39,7 +39,11 @@ fn main() -> ExitCode {
         }
     };
     let done = match &cli.command {
-        Command::Sandbox { port, pending_seconds, fault } => return sandbox(*port, *pending_seconds, fault),
+        Command::Sandbox {
+            port,
+            pending_seconds,
+            fault,
+        } => return sandbox(*port, *pending_seconds, fault),
         Command::Demo { serve } => return ExitCode::from(demo::run(*serve)),
         _ => run(&cli),
     };
@@ -55,7 +59,10 @@ fn run(cli: &Cli) -> Done {
 
 fn command(cli: &Cli) -> Result<Done, Done> {
     match &cli.command {
-        Command::Token { card_no, token_type } => {
+        Command::Token {
+            card_no,
+            token_type,
+        } => {
             let req = TokenRequest {
                 card_no: field(CardNo::new(card_no))?,
                 token_type: opt_field(token_type.as_deref(), TokenType::new)?,
@@ -101,9 +108,15 @@ fn command(cli: &Cli) -> Result<Done, Done> {
         Command::ChargeResult { sequence_id } => {
             let seq = field(SequenceId::new(sequence_id))?;
             let c = client(cli)?;
-            Ok(exchange(c.send(&ChargeResultRequest { sequence_id: seq }), Some(&seq)))
+            Ok(exchange(
+                c.send(&ChargeResultRequest { sequence_id: seq }),
+                Some(&seq),
+            ))
         }
-        Command::RefundFee { user_id, one_time_token } => {
+        Command::RefundFee {
+            user_id,
+            one_time_token,
+        } => {
             let (one_time_token, _) = secrets::token_and_dcvv(one_time_token, None)?;
             let req = RefundFeeRequest {
                 one_time_token,
@@ -113,21 +126,36 @@ fn command(cli: &Cli) -> Result<Done, Done> {
             Ok(exchange(c.send(&req), None))
         }
         Command::AutoRecharge(AutoRecharge::Register { user_id, par }) => {
-            let req = AutoRechargeRegisterRequest { user_id: field(UserId::parse(user_id))?, par: field(Par::new(par))? };
+            let req = AutoRechargeRegisterRequest {
+                user_id: field(UserId::parse(user_id))?,
+                par: field(Par::new(par))?,
+            };
             let c = client(cli)?;
             Ok(exchange(c.send(&req), None))
         }
         Command::AutoRecharge(AutoRecharge::List { user_id }) => {
-            let req = AutoRechargeListRequest { user_id: field(UserId::parse(user_id))? };
+            let req = AutoRechargeListRequest {
+                user_id: field(UserId::parse(user_id))?,
+            };
             let c = client(cli)?;
             Ok(exchange(c.send(&req), None))
         }
         Command::Recover => money::recover(cli),
-        Command::Journal { action: None | Some(JournalAction::List) } => money::journal_list(cli),
-        Command::Journal { action: Some(JournalAction::Resolve { sequence_id, outcome, note, force }) } => {
-            money::journal_resolve(cli, sequence_id, *outcome, note, *force)
+        Command::Journal {
+            action: None | Some(JournalAction::List),
+        } => money::journal_list(cli),
+        Command::Journal {
+            action:
+                Some(JournalAction::Resolve {
+                    sequence_id,
+                    outcome,
+                    note,
+                    force,
+                }),
+        } => money::journal_resolve(cli, sequence_id, *outcome, note, *force),
+        Command::Sandbox { .. } | Command::Demo { .. } => {
+            Err(Done::fail(exit::INPUT, "internal: handled in main"))
         }
-        Command::Sandbox { .. } | Command::Demo { .. } => Err(Done::fail(exit::INPUT, "internal: handled in main")),
     }
 }
 
@@ -188,7 +216,9 @@ fn sandbox(port: Option<u16>, pending_seconds: u64, faults: &[String]) -> ExitCo
     }
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = std::sync::Arc::clone(&stop);
-    if let Err(e) = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst)) {
+    if let Err(e) =
+        ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst))
+    {
         eprintln!("error: cannot handle Ctrl-C: {e}");
         return ExitCode::from(exit::TRANSPORT);
     }
@@ -203,16 +233,34 @@ fn sandbox(port: Option<u16>, pending_seconds: u64, faults: &[String]) -> ExitCo
         sb.inject(&endpoint, fault);
     }
     println!("{}", sb.base_url());
-    eprintln!("KONA PLATE sandbox (test data only) listening on {}", sb.base_url());
+    eprintln!(
+        "KONA PLATE sandbox (test data only) listening on {}",
+        sb.base_url()
+    );
     eprintln!("its ledger, live: {}", sb.page_url());
     eprintln!("stop with Ctrl-C. To use it:");
     eprintln!("export KONAPLATE_BASE_URL={}", sb.base_url());
     eprintln!("export KONAPLATE_ASP_ID={}", konaplate_sandbox::ASP_ID);
-    eprintln!("export KONAPLATE_ACCESS_KEY={}", konaplate_sandbox::ACCESS_KEY);
-    eprintln!("export KONAPLATE_SECRET_KEY={}", konaplate_sandbox::SECRET_KEY);
-    eprintln!("export KONAPLATE_CRYPTO_KEY_ID={}", konaplate_sandbox::CRYPTO_KEY_ID);
-    eprintln!("export KONAPLATE_SERVER_PUBLIC_KEY={}", server_key.display());
-    eprintln!("export KONAPLATE_CLIENT_PRIVATE_KEY={}", client_key.display());
+    eprintln!(
+        "export KONAPLATE_ACCESS_KEY={}",
+        konaplate_sandbox::ACCESS_KEY
+    );
+    eprintln!(
+        "export KONAPLATE_SECRET_KEY={}",
+        konaplate_sandbox::SECRET_KEY
+    );
+    eprintln!(
+        "export KONAPLATE_CRYPTO_KEY_ID={}",
+        konaplate_sandbox::CRYPTO_KEY_ID
+    );
+    eprintln!(
+        "export KONAPLATE_SERVER_PUBLIC_KEY={}",
+        server_key.display()
+    );
+    eprintln!(
+        "export KONAPLATE_CLIENT_PRIVATE_KEY={}",
+        client_key.display()
+    );
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(100));
     }

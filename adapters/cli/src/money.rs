@@ -7,9 +7,9 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use konaplate::core::field::Timestamp;
+use konaplate::core::field::*;
 use konaplate::core::flow::{Closure, JournalRecord, Operation, Outcome, outcome_of_record};
 use konaplate::core::prelude::*;
-use konaplate::core::field::*;
 use konaplate::journal::FileJournal;
 use konaplate::money::{self, Progress, Report, RunError};
 use serde_json::{Map, Value, json};
@@ -42,7 +42,9 @@ impl Spinner {
     fn show(&self, p: Progress) {
         if let Some(pb) = &self.0 {
             pb.set_message(match p {
-                Progress::Sending(n) if n > 1 => format!("sending again (attempt {n}), same sequenceId"),
+                Progress::Sending(n) if n > 1 => {
+                    format!("sending again (attempt {n}), same sequenceId")
+                }
                 Progress::Sending(_) => "sending".to_string(),
                 Progress::Inquiring => "asking the result inquiry".to_string(),
                 Progress::Waiting(d) => format!("waiting; next step in {}s", d.as_secs()),
@@ -114,7 +116,11 @@ pub fn render(r: &Report) -> Done {
         }
         _ => {}
     }
-    Done { exit: exit_of(&r.outcome), json, human }
+    Done {
+        exit: exit_of(&r.outcome),
+        json,
+        human,
+    }
 }
 
 pub fn money_command<R: Request>(cli: &Cli, req: &R, minted: bool) -> Result<Done, Done>
@@ -165,9 +171,16 @@ pub fn recover(cli: &Cli) -> Result<Done, Done> {
     let c = client(cli)?;
     let policy = policy(cli)?;
     let Some(mut j) = journal(cli)? else {
-        return Err(Done::fail(exit::INPUT, "recover needs a journal (remove --no-journal)"));
+        return Err(Done::fail(
+            exit::INPUT,
+            "recover needs a journal (remove --no-journal)",
+        ));
     };
-    let open: Vec<JournalRecord> = j.latest().into_iter().filter(|r| r.state.is_open()).collect();
+    let open: Vec<JournalRecord> = j
+        .latest()
+        .into_iter()
+        .filter(|r| r.state.is_open())
+        .collect();
     let mut items = Vec::new();
     let mut human = Vec::new();
     let mut worst = exit::OK;
@@ -179,7 +192,11 @@ pub fn recover(cli: &Cli) -> Result<Done, Done> {
             match money::resume(&c, &mut j, &seq, policy, &mut |p| spinner.show(p)) {
                 Ok(report) => {
                     let d = render(&report);
-                    let code = if report.outcome.is_final() { exit::OK } else { d.exit };
+                    let code = if report.outcome.is_final() {
+                        exit::OK
+                    } else {
+                        d.exit
+                    };
                     (d.json, report.outcome.word(), code)
                 }
                 Err(RunError::Busy(_)) => {
@@ -215,7 +232,11 @@ pub fn recover(cli: &Cli) -> Result<Done, Done> {
     }
     let mut json = Map::new();
     json.insert("recovered".into(), Value::Array(items));
-    Ok(Done { exit: worst, json, human })
+    Ok(Done {
+        exit: worst,
+        json,
+        human,
+    })
 }
 
 /// Unix milliseconds as `2026-11-29T14:18:51.123Z`.
@@ -225,7 +246,16 @@ fn iso(ms: u64) -> String {
             let mut d = [0u8; 17];
             t.write_17(&mut d);
             let s = String::from_utf8_lossy(&d);
-            format!("{}-{}-{}T{}:{}:{}.{}Z", &s[0..4], &s[4..6], &s[6..8], &s[8..10], &s[10..12], &s[12..14], &s[14..17])
+            format!(
+                "{}-{}-{}T{}:{}:{}.{}Z",
+                &s[0..4],
+                &s[4..6],
+                &s[6..8],
+                &s[8..10],
+                &s[10..12],
+                &s[12..14],
+                &s[14..17]
+            )
         }
         Err(_) => ms.to_string(),
     }
@@ -240,7 +270,10 @@ fn entry_json(j: &FileJournal, rec: &JournalRecord) -> Map<String, Value> {
     m.insert("open".into(), json!(rec.state.is_open()));
     if rec.state.awaits_platform() {
         m.insert("awaits".into(), json!("platform"));
-        m.insert("busy".into(), json!(j.is_driven_elsewhere(&rec.sequence_id).unwrap_or(false)));
+        m.insert(
+            "busy".into(),
+            json!(j.is_driven_elsewhere(&rec.sequence_id).unwrap_or(false)),
+        );
     } else if rec.state.is_open() {
         m.insert("awaits".into(), json!("operator"));
     }
@@ -271,58 +304,114 @@ fn entry_json(j: &FileJournal, rec: &JournalRecord) -> Map<String, Value> {
 
 pub fn journal_list(cli: &Cli) -> Result<Done, Done> {
     let Some(j) = journal(cli)? else {
-        return Err(Done::fail(exit::INPUT, "`journal` needs a journal (remove --no-journal)"));
+        return Err(Done::fail(
+            exit::INPUT,
+            "`journal` needs a journal (remove --no-journal)",
+        ));
     };
     let mut all = j.latest();
     // open first (oldest first), then final (newest first)
     all.sort_by(|a, b| {
         b.state.is_open().cmp(&a.state.is_open()).then_with(|| {
-            if a.state.is_open() { a.created_ms.cmp(&b.created_ms) } else { b.updated_ms.cmp(&a.updated_ms) }
+            if a.state.is_open() {
+                a.created_ms.cmp(&b.created_ms)
+            } else {
+                b.updated_ms.cmp(&a.updated_ms)
+            }
         })
     });
     let entries: Vec<Map<String, Value>> = all.iter().map(|r| entry_json(&j, r)).collect();
-    let mut human = vec![format!("journal {} ({} entries, {} open)", j.path().display(), all.len(), all.iter().filter(|r| r.state.is_open()).count())];
+    let mut human = vec![format!(
+        "journal {} ({} entries, {} open)",
+        j.path().display(),
+        all.len(),
+        all.iter().filter(|r| r.state.is_open()).count()
+    )];
     for e in &entries {
-        let s = |k: &str| e.get(k).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).unwrap_or_default();
+        let s = |k: &str| {
+            e.get(k)
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                .unwrap_or_default()
+        };
         human.push(format!(
             "{:<13} {:<13} {:<30} user {} {}{}{}",
             s("state"),
             s("operation"),
             s("sequenceId"),
             s("userId"),
-            e.get("amount").map_or(String::new(), |a| format!("amount {a} ")),
-            e.get("nrNumber").map_or(String::new(), |n| format!("nr {} ", n.as_str().unwrap_or(""))),
+            e.get("amount")
+                .map_or(String::new(), |a| format!("amount {a} ")),
+            e.get("nrNumber").map_or(String::new(), |n| format!(
+                "nr {} ",
+                n.as_str().unwrap_or("")
+            )),
             match (e.get("awaits").and_then(Value::as_str), e.get("busy")) {
-                (Some("platform"), Some(Value::Bool(true))) => "(being driven by another process)".to_string(),
+                (Some("platform"), Some(Value::Bool(true))) =>
+                    "(being driven by another process)".to_string(),
                 (Some("platform"), _) => "(run `konaplate recover`)".to_string(),
-                (Some("operator"), _) => "(check with KONA PLATE, then `konaplate journal resolve`)".to_string(),
+                (Some("operator"), _) =>
+                    "(check with KONA PLATE, then `konaplate journal resolve`)".to_string(),
                 _ => String::new(),
             }
         ));
     }
     let mut json = Map::new();
-    json.insert("entries".into(), Value::Array(entries.into_iter().map(Value::Object).collect()));
-    Ok(Done { exit: exit::OK, json, human })
+    json.insert(
+        "entries".into(),
+        Value::Array(entries.into_iter().map(Value::Object).collect()),
+    );
+    Ok(Done {
+        exit: exit::OK,
+        json,
+        human,
+    })
 }
 
-pub fn journal_resolve(cli: &Cli, seq: &str, outcome: Resolution, note: &str, force: bool) -> Result<Done, Done> {
+pub fn journal_resolve(
+    cli: &Cli,
+    seq: &str,
+    outcome: Resolution,
+    note: &str,
+    force: bool,
+) -> Result<Done, Done> {
     let seq = field(SequenceId::new(seq))?;
     if note.trim().is_empty() {
-        return Err(Done::fail(exit::INPUT, "--note: say why (a ticket number, who confirmed it); nothing changed"));
+        return Err(Done::fail(
+            exit::INPUT,
+            "--note: say why (a ticket number, who confirmed it); nothing changed",
+        ));
     }
     let Some(mut j) = journal(cli)? else {
-        return Err(Done::fail(exit::INPUT, "`journal resolve` needs a journal (remove --no-journal)"));
+        return Err(Done::fail(
+            exit::INPUT,
+            "`journal resolve` needs a journal (remove --no-journal)",
+        ));
     };
     let refuse = |m: String| Err(Done::fail(exit::INPUT, format!("{m}; nothing changed")));
-    let Some(entry) = j.try_lock_entry(&seq).map_err(|e| Done::fail(exit::TRANSPORT, format!("journal: {e}")))? else {
-        return Err(Done::fail(exit::PENDING, format!("sequenceId {seq} is being driven by another konaplate process; nothing changed")));
+    let Some(entry) = j
+        .try_lock_entry(&seq)
+        .map_err(|e| Done::fail(exit::TRANSPORT, format!("journal: {e}")))?
+    else {
+        return Err(Done::fail(
+            exit::PENDING,
+            format!(
+                "sequenceId {seq} is being driven by another konaplate process; nothing changed"
+            ),
+        ));
     };
-    j.reload().map_err(|e| Done::fail(exit::TRANSPORT, format!("journal: {e}")))?;
+    j.reload()
+        .map_err(|e| Done::fail(exit::TRANSPORT, format!("journal: {e}")))?;
     let Some(rec) = j.latest_of(&seq).cloned() else {
-        return refuse(format!("sequenceId {seq} is not in the journal {}", j.path().display()));
+        return refuse(format!(
+            "sequenceId {seq} is not in the journal {}",
+            j.path().display()
+        ));
     };
     if rec.state.is_final() {
-        return refuse(format!("sequenceId {seq} is already final ({})", outcome_of_record(&rec).word()));
+        return refuse(format!(
+            "sequenceId {seq} is already final ({})",
+            outcome_of_record(&rec).word()
+        ));
     }
     if rec.state.awaits_platform() && !force {
         return refuse(format!(
@@ -343,10 +432,19 @@ pub fn journal_resolve(cli: &Cli, seq: &str, outcome: Resolution, note: &str, fo
     };
     let closed = field(rec.closed_by_operator(closure, note, now))?
         .ok_or_else(|| Done::fail(exit::INPUT, format!("sequenceId {seq} is already final")))?;
-    j.append(&closed).map_err(|e| Done::fail(exit::TRANSPORT, format!("journal write failed: {e}")))?;
-    j.release_entry(entry).map_err(|e| Done::fail(exit::TRANSPORT, format!("journal: {e}")))?;
+    j.append(&closed)
+        .map_err(|e| Done::fail(exit::TRANSPORT, format!("journal write failed: {e}")))?;
+    j.release_entry(entry)
+        .map_err(|e| Done::fail(exit::TRANSPORT, format!("journal: {e}")))?;
     let json = entry_json(&j, &closed);
-    let mut human = vec![format!("{seq}: closed as {} by the operator", outcome_of_record(&closed).word())];
+    let mut human = vec![format!(
+        "{seq}: closed as {} by the operator",
+        outcome_of_record(&closed).word()
+    )];
     human.extend(human_lines(&json));
-    Ok(Done { exit: exit::OK, json, human })
+    Ok(Done {
+        exit: exit::OK,
+        json,
+        human,
+    })
 }

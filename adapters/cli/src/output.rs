@@ -2,8 +2,8 @@
 //! exit status (a contract documented in the README).
 
 use konaplate::core::code::ResultCode;
-use konaplate::core::prelude::*;
 use konaplate::core::field::*;
+use konaplate::core::prelude::*;
 use konaplate::{Error, Exchange};
 use serde_json::{Map, Value, json};
 
@@ -35,7 +35,11 @@ impl Done {
         let message = message.into();
         let mut json = Map::new();
         json.insert("error".into(), json!(message));
-        Done { exit, json, human: vec![format!("error: {message}")] }
+        Done {
+            exit,
+            json,
+            human: vec![format!("error: {message}")],
+        }
     }
 }
 
@@ -66,12 +70,20 @@ pub fn field<T>(r: Result<T, FieldError>) -> Result<T, Done> {
 }
 
 /// Like [`field`] for an optional input.
-pub fn opt_field<T>(v: Option<&str>, ctor: impl FnOnce(&str) -> Result<T, FieldError>) -> Result<Option<T>, Done> {
+pub fn opt_field<T>(
+    v: Option<&str>,
+    ctor: impl FnOnce(&str) -> Result<T, FieldError>,
+) -> Result<Option<T>, Done> {
     v.map(|s| field(ctor(s))).transpose()
 }
 
 pub fn required<'a>(v: &'a Option<String>, flag: &str, env: &str) -> Result<&'a str, Done> {
-    v.as_deref().ok_or_else(|| Done::fail(exit::INPUT, format!("missing {flag} (or {env}); nothing was sent")))
+    v.as_deref().ok_or_else(|| {
+        Done::fail(
+            exit::INPUT,
+            format!("missing {flag} (or {env}); nothing was sent"),
+        )
+    })
 }
 
 /// `"code"`, `"description"` and every field of the reply under its API name (the core's
@@ -112,7 +124,8 @@ pub fn transport(e: Error, seq: Option<&SequenceId>) -> Done {
         _ => exit::TRANSPORT,
     };
     let mut d = Done::fail(exit, e.to_string());
-    d.json.insert("outcomeUnknown".into(), json!(e.outcome_unknown()));
+    d.json
+        .insert("outcomeUnknown".into(), json!(e.outcome_unknown()));
     if let Some(s) = seq {
         d.json.insert("sequenceId".into(), json!(s.as_str()));
         d.human.push(format!("  sequenceId: {s}"));
@@ -131,8 +144,16 @@ where
             if let Some(s) = seq {
                 json.insert("sequenceId".into(), json!(s.as_str()));
             }
-            let exit = if x.reply.is_success() { exit::OK } else { exit::API };
-            Done { exit, human: human_lines(&json), json }
+            let exit = if x.reply.is_success() {
+                exit::OK
+            } else {
+                exit::API
+            };
+            Done {
+                exit,
+                human: human_lines(&json),
+                json,
+            }
         }
     }
 }

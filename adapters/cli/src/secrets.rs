@@ -4,8 +4,6 @@
 
 use std::io::Read;
 
-
-
 use konaplate::core::field::*;
 use zeroize::Zeroizing;
 
@@ -13,9 +11,16 @@ use crate::output::{Done, exit, field};
 
 /// Validates the token and (when asked) the DCVV. A value `-` is read from standard input:
 /// whitespace-separated, the token first, then the DCVV, in that order for those given as `-`.
-pub fn token_and_dcvv(token: &str, dcvv: Option<&str>) -> Result<(OneTimeToken, Option<Dcvv>), Done> {
+pub fn token_and_dcvv(
+    token: &str,
+    dcvv: Option<&str>,
+) -> Result<(OneTimeToken, Option<Dcvv>), Done> {
     let wanted = usize::from(token == "-") + usize::from(dcvv == Some("-"));
-    let input = if wanted > 0 { read_stdin()? } else { Zeroizing::new(String::new()) };
+    let input = if wanted > 0 {
+        read_stdin()?
+    } else {
+        Zeroizing::new(String::new())
+    };
     let mut words = input.split_whitespace();
     let mut take = |v: &str, what: &str| -> Result<Zeroizing<String>, Done> {
         if v != "-" {
@@ -24,7 +29,12 @@ pub fn token_and_dcvv(token: &str, dcvv: Option<&str>) -> Result<(OneTimeToken, 
         words
             .next()
             .map(|w| Zeroizing::new(w.to_string()))
-            .ok_or_else(|| Done::fail(exit::INPUT, format!("{what} `-`: standard input ended before it; nothing was sent")))
+            .ok_or_else(|| {
+                Done::fail(
+                    exit::INPUT,
+                    format!("{what} `-`: standard input ended before it; nothing was sent"),
+                )
+            })
     };
     let t = take(token, "--one-time-token")?;
     let d = dcvv.map(|d| take(d, "--dcvv")).transpose()?;

@@ -23,7 +23,11 @@ fn charge_requests(e: &Env) -> usize {
 }
 
 fn txns_of(e: &Env, seq: &str) -> Vec<TxnState> {
-    e.sb.ledger().txns().filter(|t| t.sequence_id == seq).map(|t| t.state).collect()
+    e.sb.ledger()
+        .txns()
+        .filter(|t| t.sequence_id == seq)
+        .map(|t| t.state)
+        .collect()
 }
 
 /// The sandbox commits the charge 2.5 s and 6 s after the client's 1 s timeout. The inquiry
@@ -34,21 +38,51 @@ fn a_commit_seconds_after_the_timeout_ends_completed() {
     for commit_ms in [3_500u64, 7_000] {
         let e = Env::new();
         let start = card_balance(&e, HAPPY_CARD);
-        e.sb.inject("charge", Fault::SlowCommit(Duration::from_millis(commit_ms)));
+        e.sb.inject(
+            "charge",
+            Fault::SlowCommit(Duration::from_millis(commit_ms)),
+        );
         let seq = format!("SLOW-{commit_ms}");
         let (code, v, _) = e.charge(
             HAPPY,
             10_000,
-            &["--sequence-id", &seq, "--timeout", "1", "--poll-interval", "1", "--token-ttl", "30", "--commit-grace", "15"],
+            &[
+                "--sequence-id",
+                &seq,
+                "--timeout",
+                "1",
+                "--poll-interval",
+                "1",
+                "--token-ttl",
+                "30",
+                "--commit-grace",
+                "15",
+            ],
         );
         assert_eq!(code, 0, "commit after {commit_ms} ms: {v}");
         assert_eq!(v["outcome"], "COMPLETED");
         assert_eq!(v["result"], "COMPLETED", "decided by the inquiry");
-        assert_eq!(txns_of(&e, &seq), vec![TxnState::Completed], "one transaction");
-        assert_eq!(card_balance(&e, HAPPY_CARD), start + 10_000, "charged exactly once");
+        assert_eq!(
+            txns_of(&e, &seq),
+            vec![TxnState::Completed],
+            "one transaction"
+        );
+        assert_eq!(
+            card_balance(&e, HAPPY_CARD),
+            start + 10_000,
+            "charged exactly once"
+        );
         // the finding's path: the re-send met the original still in flight and was refused
-        let refused = e.sb.log().iter().filter(|l| l.endpoint == "charge" && l.code == "000_002").count();
-        assert!(refused >= 1, "the re-send was not refused: {:?}", e.sb.log());
+        let refused =
+            e.sb.log()
+                .iter()
+                .filter(|l| l.endpoint == "charge" && l.code == "000_002")
+                .count();
+        assert!(
+            refused >= 1,
+            "the re-send was not refused: {:?}",
+            e.sb.log()
+        );
     }
 }
 
@@ -58,7 +92,16 @@ fn a_commit_seconds_after_the_timeout_ends_completed() {
 fn a_commit_after_the_client_gave_up_is_completed_by_recover() {
     let e = Env::new();
     e.sb.inject("charge", Fault::SlowCommit(Duration::from_millis(6_000)));
-    let common = ["--timeout", "1", "--poll-interval", "1", "--token-ttl", "30", "--commit-grace", "15"];
+    let common = [
+        "--timeout",
+        "1",
+        "--poll-interval",
+        "1",
+        "--token-ttl",
+        "30",
+        "--commit-grace",
+        "15",
+    ];
     let mut args = vec!["--sequence-id", "SLOW-OPEN", "--max-wait", "2"];
     args.extend_from_slice(&common);
     let (code, v, _) = e.charge(HAPPY, 10_000, &args);
@@ -83,17 +126,37 @@ fn a_torn_journal_tail_does_not_hide_the_next_charge() {
     assert_eq!(code, 0);
     let j = FileJournal::open(e.journal()).unwrap();
     let torn = j.latest()[0].encode();
-    std::fs::OpenOptions::new().append(true).open(e.journal()).unwrap().write_all(&torn[..100]).unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(e.journal())
+        .unwrap()
+        .write_all(&torn[..100])
+        .unwrap();
     let before = charge_requests(&e);
     let (code, v, stderr) = e.charge(HAPPY, 2_000, &["--sequence-id", "AFTER-TEAR"]);
     assert_eq!(code, 0, "{v}");
-    assert!(stderr.contains("torn write"), "the cut is reported: {stderr}");
-    assert_eq!(charge_requests(&e) - before, 1, "exactly one request on the platform");
+    assert!(
+        stderr.contains("torn write"),
+        "the cut is reported: {stderr}"
+    );
+    assert_eq!(
+        charge_requests(&e) - before,
+        1,
+        "exactly one request on the platform"
+    );
     assert_eq!(txns_of(&e, "AFTER-TEAR"), vec![TxnState::Completed]);
     let j = FileJournal::open(e.journal()).unwrap();
     assert_eq!(j.latest().len(), 2);
-    assert_eq!(j.latest_of(&SequenceId::new("AFTER-TEAR").unwrap()).unwrap().state, State::Completed);
-    assert_eq!(std::fs::metadata(e.journal()).unwrap().len() % JournalRecord::LEN as u64, 0);
+    assert_eq!(
+        j.latest_of(&SequenceId::new("AFTER-TEAR").unwrap())
+            .unwrap()
+            .state,
+        State::Completed
+    );
+    assert_eq!(
+        std::fs::metadata(e.journal()).unwrap().len() % JournalRecord::LEN as u64,
+        0
+    );
 }
 
 /// The answer is lost and the platform goes offline: `recover` cannot reach it and leaves the
@@ -102,7 +165,18 @@ fn a_torn_journal_tail_does_not_hide_the_next_charge() {
 fn an_offline_recover_leaves_the_charge_open() {
     let e = Env::new();
     e.sb.inject("charge", Fault::DropAfterCommit);
-    let (code, v, _) = e.charge(HAPPY, 3_000, &["--sequence-id", "OFFLINE-1", "--max-wait", "0", "--timeout", "2"]);
+    let (code, v, _) = e.charge(
+        HAPPY,
+        3_000,
+        &[
+            "--sequence-id",
+            "OFFLINE-1",
+            "--max-wait",
+            "0",
+            "--timeout",
+            "2",
+        ],
+    );
     assert_eq!((code, v["outcome"].as_str()), (5, Some("IN_DOUBT")), "{v}");
     e.sb.inject("*", Fault::RefuseConnection(Duration::from_millis(4_000)));
     let (code, v, _) = e.json(&["recover", "--max-wait", "2", "--poll-interval", "1"]);
@@ -115,7 +189,11 @@ fn an_offline_recover_leaves_the_charge_open() {
     let (code, v, _) = e.json(&["recover", "--poll-interval", "1"]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["recovered"][0]["outcome"], "COMPLETED");
-    assert_eq!(charge_requests(&e), 1, "exactly one request on the platform");
+    assert_eq!(
+        charge_requests(&e),
+        1,
+        "exactly one request on the platform"
+    );
     assert_eq!(txns_of(&e, "OFFLINE-1"), vec![TxnState::Completed]);
 }
 
@@ -126,14 +204,22 @@ fn an_offline_recover_leaves_the_charge_open() {
 fn a_rerun_resumes_or_replays_and_never_sends_twice() {
     let e = Env::new();
     e.sb.inject("charge", Fault::DropAfterCommit);
-    let (code, v, _) = e.charge(HAPPY, 4_000, &["--sequence-id", "RERUN-1", "--max-wait", "0"]);
+    let (code, v, _) = e.charge(
+        HAPPY,
+        4_000,
+        &["--sequence-id", "RERUN-1", "--max-wait", "0"],
+    );
     assert_eq!((code, v["outcome"].as_str()), (5, Some("IN_DOUBT")), "{v}");
     // the same command again (the cashier presses the button twice, with a fresh token)
     let (code, first, _) = e.charge(HAPPY, 4_000, &["--sequence-id", "RERUN-1"]);
     assert_eq!(code, 0, "{first}");
     assert_eq!(first["outcome"], "COMPLETED");
     assert_eq!(first["result"], "COMPLETED");
-    assert_eq!(charge_requests(&e), 1, "resumed through the inquiry, not re-sent");
+    assert_eq!(
+        charge_requests(&e),
+        1,
+        "resumed through the inquiry, not re-sent"
+    );
     let (code, again, stderr) = e.charge(HAPPY, 4_000, &["--sequence-id", "RERUN-1"]);
     assert_eq!(code, 0);
     assert_eq!(again, first, "a replay prints what the first run printed");
@@ -170,14 +256,36 @@ fn recover_leaves_a_live_charge_alone() {
     let user = HAPPY.to_string();
     let child = e
         .cmd()
-        .args(["--json", "--timeout", "10", "charge", "--user-id", &user, "--amount", "6000"])
-        .args(["--merchant-id", MERCHANT, "--one-time-token", &t, "--dcvv", &d, "--sequence-id", "LIVE-1"])
+        .args([
+            "--json",
+            "--timeout",
+            "10",
+            "charge",
+            "--user-id",
+            &user,
+            "--amount",
+            "6000",
+        ])
+        .args([
+            "--merchant-id",
+            MERCHANT,
+            "--one-time-token",
+            &t,
+            "--dcvv",
+            &d,
+            "--sequence-id",
+            "LIVE-1",
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let seq = SequenceId::new("LIVE-1").unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
-    while FileJournal::open(e.journal()).ok().and_then(|j| j.latest_of(&seq).cloned()).is_none() {
+    while FileJournal::open(e.journal())
+        .ok()
+        .and_then(|j| j.latest_of(&seq).cloned())
+        .is_none()
+    {
         assert!(Instant::now() < deadline, "the charge never journaled");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -189,7 +297,11 @@ fn recover_leaves_a_live_charge_alone() {
     assert_eq!(list["entries"][0]["busy"], true);
     let out = child.wait_with_output().unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((out.status.code(), v["outcome"].as_str()), (Some(0), Some("COMPLETED")), "{v}");
+    assert_eq!(
+        (out.status.code(), v["outcome"].as_str()),
+        (Some(0), Some("COMPLETED")),
+        "{v}"
+    );
     assert_eq!(txns_of(&e, "LIVE-1"), vec![TxnState::Completed]);
     let j = FileJournal::open(e.journal()).unwrap();
     assert_eq!(j.latest_of(&seq).unwrap().state, State::Completed);
@@ -209,8 +321,24 @@ fn concurrent_processes_share_one_journal() {
         .enumerate()
         .map(|(i, (t, d))| {
             e.cmd()
-                .args(["--json", "--timeout", "10", "charge", "--user-id", &user, "--amount", "1000"])
-                .args(["--merchant-id", MERCHANT, "--one-time-token", t, "--dcvv", d])
+                .args([
+                    "--json",
+                    "--timeout",
+                    "10",
+                    "charge",
+                    "--user-id",
+                    &user,
+                    "--amount",
+                    "1000",
+                ])
+                .args([
+                    "--merchant-id",
+                    MERCHANT,
+                    "--one-time-token",
+                    t,
+                    "--dcvv",
+                    d,
+                ])
                 .args(["--sequence-id", &format!("PAR-{i}")])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -220,10 +348,21 @@ fn concurrent_processes_share_one_journal() {
         .collect();
     for c in children {
         let out = c.wait_with_output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-        assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"), "a damaged journal was seen");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("warning"),
+            "a damaged journal was seen"
+        );
     }
-    assert!(started.elapsed() < Duration::from_secs(8), "a slow charge blocked the others");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "a slow charge blocked the others"
+    );
     let mut j = FileJournal::open(e.journal()).unwrap();
     assert!(j.take_warnings().is_empty());
     let latest = j.latest();
@@ -244,15 +383,31 @@ fn an_unknown_refund_is_closed_by_the_operator() {
     let user = HAPPY.to_string();
     let refund = |t: &str, d: &str| {
         e.json(&[
-            "refund", "--user-id", &user, "--card-expiry", seed::CARD_EXPIRY, "--one-time-token", t, "--dcvv", d,
-            "--sequence-id", "REFUND-LOST", "--token-ttl", "1", "--commit-grace", "1",
+            "refund",
+            "--user-id",
+            &user,
+            "--card-expiry",
+            seed::CARD_EXPIRY,
+            "--one-time-token",
+            t,
+            "--dcvv",
+            d,
+            "--sequence-id",
+            "REFUND-LOST",
+            "--token-ttl",
+            "1",
+            "--commit-grace",
+            "1",
         ])
     };
     let (code, v, _) = refund(&t, &d);
     assert_eq!((code, v["outcome"].as_str()), (4, Some("UNKNOWN")), "{v}");
     let (_, list, _) = e.json(&["journal"]);
     let entry = &list["entries"][0];
-    assert_eq!((entry["sequenceId"].as_str(), entry["state"].as_str()), (Some("REFUND-LOST"), Some("UNKNOWN")));
+    assert_eq!(
+        (entry["sequenceId"].as_str(), entry["state"].as_str()),
+        (Some("REFUND-LOST"), Some("UNKNOWN"))
+    );
     assert_eq!(entry["awaits"], "operator");
     assert_eq!(entry["operation"], "refund");
     // recover cannot learn it and says so
@@ -260,10 +415,21 @@ fn an_unknown_refund_is_closed_by_the_operator() {
     assert_eq!(code, 4, "{v}");
     assert_eq!(v["recovered"][0]["awaits"], "operator");
     // too early: the platform could still commit it
-    let close = ["journal", "resolve", "REFUND-LOST", "--outcome", "completed", "--note", "KONA PLATE ticket 4711: refunded"];
+    let close = [
+        "journal",
+        "resolve",
+        "REFUND-LOST",
+        "--outcome",
+        "completed",
+        "--note",
+        "KONA PLATE ticket 4711: refunded",
+    ];
     let (code, v, _) = e.json(&close);
     assert_eq!(code, 2, "{v}");
-    assert!(v["error"].as_str().unwrap().contains("may still commit"), "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("may still commit"),
+        "{v}"
+    );
     std::thread::sleep(Duration::from_millis(2_100));
     // the operator checked: the sandbox's ledger holds the refund
     assert!(e.sb.ledger().refund_record("REFUND-LOST").is_some());
@@ -280,10 +446,29 @@ fn an_unknown_refund_is_closed_by_the_operator() {
     let refunds = e.sb.log().iter().filter(|l| l.endpoint == "refund").count();
     let (t, d) = e.token(HAPPY_CARD);
     let (code, v, _) = refund(&t, &d);
-    assert_eq!((code, v["outcome"].as_str(), v["note"].as_str()), (0, Some("COMPLETED"), Some("KONA PLATE ticket 4711: refunded")));
-    assert_eq!(e.sb.log().iter().filter(|l| l.endpoint == "refund").count(), refunds);
+    assert_eq!(
+        (code, v["outcome"].as_str(), v["note"].as_str()),
+        (
+            0,
+            Some("COMPLETED"),
+            Some("KONA PLATE ticket 4711: refunded")
+        )
+    );
+    assert_eq!(
+        e.sb.log().iter().filter(|l| l.endpoint == "refund").count(),
+        refunds
+    );
     // the history keeps both records
     let j = FileJournal::open(e.journal()).unwrap();
-    let history: Vec<State> = j.records().unwrap().iter().filter(|r| r.sequence_id.as_str() == "REFUND-LOST").map(|r| r.state).collect();
-    assert_eq!(history, vec![State::Sending, State::Unknown, State::Completed]);
+    let history: Vec<State> = j
+        .records()
+        .unwrap()
+        .iter()
+        .filter(|r| r.sequence_id.as_str() == "REFUND-LOST")
+        .map(|r| r.state)
+        .collect();
+    assert_eq!(
+        history,
+        vec![State::Sending, State::Unknown, State::Completed]
+    );
 }

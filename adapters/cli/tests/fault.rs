@@ -6,11 +6,11 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use konaplate::Client;
 use konaplate::core::flow::{Operation, Outcome, Policy, State};
 use konaplate::core::{api::*, field::*};
 use konaplate::journal::FileJournal;
 use konaplate::money;
-use konaplate::Client;
 use konaplate_sandbox::seed::{self, HAPPY, HAPPY_CARD, MERCHANT};
 use konaplate_sandbox::{Fault, Sandbox, SandboxConfig, TxnKind, TxnState};
 
@@ -22,25 +22,48 @@ fn client(sb: &Sandbox) -> Client {
 }
 
 fn token(c: &Client) -> TokenResponse {
-    let req = TokenRequest { card_no: CardNo::new(&seed::card_no(HAPPY_CARD)).unwrap(), token_type: None };
+    let req = TokenRequest {
+        card_no: CardNo::new(&seed::card_no(HAPPY_CARD)).unwrap(),
+        token_type: None,
+    };
     c.send(&req).unwrap().reply.into_result().unwrap()
 }
 
 fn policy() -> Policy {
     // the sandbox commits at once and its default tokens live 30 s
-    Policy { poll_interval_ms: 200, deadline_ms: 15_000, retry_ms: 600, max_sends: 3, token_ttl_ms: 30_000, commit_grace_ms: 2_000 }
+    Policy {
+        poll_interval_ms: 200,
+        deadline_ms: 15_000,
+        retry_ms: 600,
+        max_sends: 3,
+        token_ttl_ms: 30_000,
+        commit_grace_ms: 2_000,
+    }
 }
 
 fn card_balance(sb: &Sandbox) -> u64 {
-    sb.ledger().card(&seed::card_no(HAPPY_CARD)).unwrap().balance
+    sb.ledger()
+        .card(&seed::card_no(HAPPY_CARD))
+        .unwrap()
+        .balance
 }
 fn account_balance(sb: &Sandbox) -> u64 {
-    sb.ledger().member(HAPPY).unwrap().account.as_ref().unwrap().balance
+    sb.ledger()
+        .member(HAPPY)
+        .unwrap()
+        .account
+        .as_ref()
+        .unwrap()
+        .balance
 }
 
 /// Does `op` under `fault` and checks the ledger against the report.
 fn run_fault(op: Operation, fault: Fault) {
-    let sb = Sandbox::start(SandboxConfig { pending_for: Duration::from_millis(200), ..Default::default() }).unwrap();
+    let sb = Sandbox::start(SandboxConfig {
+        pending_for: Duration::from_millis(200),
+        ..Default::default()
+    })
+    .unwrap();
     let c = client(&sb);
     let user = UserId::new(HAPPY).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -48,7 +71,14 @@ fn run_fault(op: Operation, fault: Fault) {
     // a charge to cancel (no fault)
     let charged_nr = if op == Operation::Cancel {
         let t = token(&c);
-        let req = ChargeRequest { sequence_id: SequenceId::new("PRE-CHARGE").unwrap(), user_id: user, amount: ChargeAmount::new(7_000).unwrap(), one_time_token: t.one_time_token, dcvv: t.dcvv, merchant_id: MerchantId::new(MERCHANT).unwrap() };
+        let req = ChargeRequest {
+            sequence_id: SequenceId::new("PRE-CHARGE").unwrap(),
+            user_id: user,
+            amount: ChargeAmount::new(7_000).unwrap(),
+            one_time_token: t.one_time_token,
+            dcvv: t.dcvv,
+            merchant_id: MerchantId::new(MERCHANT).unwrap(),
+        };
         Some(c.send(&req).unwrap().reply.into_result().unwrap().nr_number)
     } else {
         None
@@ -64,9 +94,47 @@ fn run_fault(op: Operation, fault: Fault) {
     sb.inject(name, fault);
     let j = Some(&mut journal);
     let report = match op {
-        Operation::Charge => money::run(&c, j, &ChargeRequest { sequence_id: seq, user_id: user, amount: ChargeAmount::new(10_000).unwrap(), one_time_token: t.one_time_token, dcvv: t.dcvv, merchant_id: MerchantId::new(MERCHANT).unwrap() }, policy(), &mut |_| {}),
-        Operation::Cancel => money::run(&c, j, &CancelRequest { sequence_id: seq, user_id: user, nr_number: charged_nr.unwrap(), one_time_token: t.one_time_token, dcvv: t.dcvv, card_expiry: None }, policy(), &mut |_| {}),
-        _ => money::run(&c, j, &RefundRequest { sequence_id: seq, user_id: user, card_expiry: CardExpiry::new("3108").unwrap(), dcvv: t.dcvv, one_time_token: t.one_time_token }, policy(), &mut |_| {}),
+        Operation::Charge => money::run(
+            &c,
+            j,
+            &ChargeRequest {
+                sequence_id: seq,
+                user_id: user,
+                amount: ChargeAmount::new(10_000).unwrap(),
+                one_time_token: t.one_time_token,
+                dcvv: t.dcvv,
+                merchant_id: MerchantId::new(MERCHANT).unwrap(),
+            },
+            policy(),
+            &mut |_| {},
+        ),
+        Operation::Cancel => money::run(
+            &c,
+            j,
+            &CancelRequest {
+                sequence_id: seq,
+                user_id: user,
+                nr_number: charged_nr.unwrap(),
+                one_time_token: t.one_time_token,
+                dcvv: t.dcvv,
+                card_expiry: None,
+            },
+            policy(),
+            &mut |_| {},
+        ),
+        _ => money::run(
+            &c,
+            j,
+            &RefundRequest {
+                sequence_id: seq,
+                user_id: user,
+                card_expiry: CardExpiry::new("3108").unwrap(),
+                dcvv: t.dcvv,
+                one_time_token: t.one_time_token,
+            },
+            policy(),
+            &mut |_| {},
+        ),
     }
     .unwrap();
     sb.wait_listening();
@@ -75,8 +143,19 @@ fn run_fault(op: Operation, fault: Fault) {
     // what the ledger says happened
     let ledger = sb.ledger();
     let moved_card = card_balance_of(&ledger) as i64 - card0 as i64;
-    let moved_acct = ledger.member(HAPPY).unwrap().account.as_ref().unwrap().balance as i64 - acct0 as i64;
-    let txns: Vec<_> = ledger.txns().filter(|t| t.sequence_id == seq.as_str()).cloned().collect();
+    let moved_acct = ledger
+        .member(HAPPY)
+        .unwrap()
+        .account
+        .as_ref()
+        .unwrap()
+        .balance as i64
+        - acct0 as i64;
+    let txns: Vec<_> = ledger
+        .txns()
+        .filter(|t| t.sequence_id == seq.as_str())
+        .cloned()
+        .collect();
     let refund = ledger.refund_record(seq.as_str()).cloned();
     drop(ledger);
     let processed = match op {
@@ -88,15 +167,32 @@ fn run_fault(op: Operation, fault: Fault) {
     // the client's word must match
     match &report.outcome {
         Outcome::Completed { .. } => {
-            assert!(processed, "{op:?}/{fault:?}: reported completed but the ledger has nothing");
+            assert!(
+                processed,
+                "{op:?}/{fault:?}: reported completed but the ledger has nothing"
+            );
             match op {
-                Operation::Charge => assert_eq!((moved_card, moved_acct), (10_000, -10_000), "charged exactly once"),
-                Operation::Cancel => assert_eq!((moved_card, moved_acct), (-7_000, 7_000), "cancelled exactly once"),
-                Operation::Refund => assert_eq!(moved_card, -(card0 as i64), "refunded exactly once"),
+                Operation::Charge => assert_eq!(
+                    (moved_card, moved_acct),
+                    (10_000, -10_000),
+                    "charged exactly once"
+                ),
+                Operation::Cancel => assert_eq!(
+                    (moved_card, moved_acct),
+                    (-7_000, 7_000),
+                    "cancelled exactly once"
+                ),
+                Operation::Refund => {
+                    assert_eq!(moved_card, -(card0 as i64), "refunded exactly once")
+                }
             }
         }
         Outcome::Unknown => {
-            assert_eq!(op, Operation::Refund, "{op:?}/{fault:?}: only a refund may stay unknown");
+            assert_eq!(
+                op,
+                Operation::Refund,
+                "{op:?}/{fault:?}: only a refund may stay unknown"
+            );
             assert_eq!(report.record.sends, 1, "an unknown refund is never retried");
             assert_eq!(report.sequence_id(), seq, "surfaced with its sequenceId");
             // the ledger is consistent either way: all the balance or nothing
@@ -106,7 +202,10 @@ fn run_fault(op: Operation, fault: Fault) {
         other => panic!("{op:?}/{fault:?}: unexpected outcome {other:?}"),
     }
     if op != Operation::Refund {
-        assert!(matches!(report.outcome, Outcome::Completed { .. }), "{op:?}/{fault:?}: charges and cancels always resolve");
+        assert!(
+            matches!(report.outcome, Outcome::Completed { .. }),
+            "{op:?}/{fault:?}: charges and cancels always resolve"
+        );
     }
     // the journal's final record equals the reported outcome, and nothing is left unfinished
     let latest = journal.latest();
@@ -119,7 +218,10 @@ fn run_fault(op: Operation, fault: Fault) {
     assert_eq!(rec.state, want);
     assert!(journal.unfinished().is_empty());
     // the fault really was applied to that request
-    assert!(sb.log().iter().any(|l| l.fault.is_some()) || matches!(fault, Fault::RefuseConnection(_)), "fault not applied");
+    assert!(
+        sb.log().iter().any(|l| l.fault.is_some()) || matches!(fault, Fault::RefuseConnection(_)),
+        "fault not applied"
+    );
 }
 
 fn card_balance_of(l: &konaplate_sandbox::Ledger) -> u64 {
@@ -168,17 +270,36 @@ fn fault_never_arrived_is_resent_under_the_same_sequence_id() {
     let c = client(&sb);
     let t = token(&c);
     let seq = SequenceId::new("RESEND-1").unwrap();
-    let req = ChargeRequest { sequence_id: seq, user_id: UserId::new(HAPPY).unwrap(), amount: ChargeAmount::new(1_000).unwrap(), one_time_token: t.one_time_token, dcvv: t.dcvv, merchant_id: MerchantId::new(MERCHANT).unwrap() };
+    let req = ChargeRequest {
+        sequence_id: seq,
+        user_id: UserId::new(HAPPY).unwrap(),
+        amount: ChargeAmount::new(1_000).unwrap(),
+        one_time_token: t.one_time_token,
+        dcvv: t.dcvv,
+        merchant_id: MerchantId::new(MERCHANT).unwrap(),
+    };
     sb.inject("charge", Fault::DropBeforeProcessing);
     let r = money::run(&c, None, &req, policy(), &mut |_| {}).unwrap();
-    assert!(matches!(r.outcome, Outcome::Completed { from_inquiry: false, .. }));
+    assert!(matches!(
+        r.outcome,
+        Outcome::Completed {
+            from_inquiry: false,
+            ..
+        }
+    ));
     assert_eq!(r.record.sends, 2);
     let log = sb.log();
     let charges: Vec<_> = log.iter().filter(|l| l.endpoint == "charge").collect();
     assert_eq!(charges.len(), 2);
     let inquiries = log.iter().filter(|l| l.endpoint == "charge-result").count();
     assert!(inquiries >= 1, "re-sent only after asking");
-    assert_eq!(sb.ledger().txns().filter(|t| t.kind == TxnKind::Charge && t.sequence_id == "RESEND-1").count(), 1);
+    assert_eq!(
+        sb.ledger()
+            .txns()
+            .filter(|t| t.kind == TxnKind::Charge && t.sequence_id == "RESEND-1")
+            .count(),
+        1
+    );
 }
 
 /// SIGKILL at random points during 50 charges, then `konaplate recover`: the ledger equals
@@ -187,11 +308,23 @@ fn fault_never_arrived_is_resent_under_the_same_sequence_id() {
 fn fault_kill_during_50_charges_then_recover() {
     // short-lived tokens, so that a killed charge that never arrived is decided within
     // seconds (its token's life plus the grace) instead of minutes
-    let sb = Sandbox::start(SandboxConfig { token_ttl: Duration::from_secs(4), ..Default::default() }).unwrap();
+    let sb = Sandbox::start(SandboxConfig {
+        token_ttl: Duration::from_secs(4),
+        ..Default::default()
+    })
+    .unwrap();
     let c = client(&sb);
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("server.pem"), konaplate_sandbox::SERVER_PUBLIC_KEY_PEM).unwrap();
-    std::fs::write(dir.path().join("client.pem"), konaplate_sandbox::CLIENT_PRIVATE_KEY_PEM).unwrap();
+    std::fs::write(
+        dir.path().join("server.pem"),
+        konaplate_sandbox::SERVER_PUBLIC_KEY_PEM,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("client.pem"),
+        konaplate_sandbox::CLIENT_PRIVATE_KEY_PEM,
+    )
+    .unwrap();
     let journal = dir.path().join("journal.kpj");
     let cli = |args: &[&str]| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_konaplate"));
@@ -202,9 +335,21 @@ fn fault_kill_during_50_charges_then_recover() {
             .env("KONAPLATE_SECRET_KEY", konaplate_sandbox::SECRET_KEY)
             .env("KONAPLATE_CRYPTO_KEY_ID", konaplate_sandbox::CRYPTO_KEY_ID)
             .env("KONAPLATE_SERVER_PUBLIC_KEY", dir.path().join("server.pem"))
-            .env("KONAPLATE_CLIENT_PRIVATE_KEY", dir.path().join("client.pem"))
+            .env(
+                "KONAPLATE_CLIENT_PRIVATE_KEY",
+                dir.path().join("client.pem"),
+            )
             .env("KONAPLATE_JOURNAL", &journal)
-            .args(["--timeout", "5", "--poll-interval", "1", "--token-ttl", "4", "--commit-grace", "2"])
+            .args([
+                "--timeout",
+                "5",
+                "--poll-interval",
+                "1",
+                "--token-ttl",
+                "4",
+                "--commit-grace",
+                "2",
+            ])
             .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -226,9 +371,23 @@ fn fault_kill_during_50_charges_then_recover() {
             sb.inject("charge", Fault::Delay(Duration::from_millis(150)));
         }
         let seq = format!("KILL-{i:02}");
-        let mut child = cli(&["charge", "--user-id", &HAPPY.to_string(), "--amount", "1000", "--merchant-id", MERCHANT, "--one-time-token", t.one_time_token.expose(), "--dcvv", t.dcvv.expose(), "--sequence-id", &seq])
-            .spawn()
-            .unwrap();
+        let mut child = cli(&[
+            "charge",
+            "--user-id",
+            &HAPPY.to_string(),
+            "--amount",
+            "1000",
+            "--merchant-id",
+            MERCHANT,
+            "--one-time-token",
+            t.one_time_token.expose(),
+            "--dcvv",
+            t.dcvv.expose(),
+            "--sequence-id",
+            &seq,
+        ])
+        .spawn()
+        .unwrap();
         std::thread::sleep(Duration::from_millis(rand(60)));
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
@@ -238,10 +397,16 @@ fn fault_kill_during_50_charges_then_recover() {
         // a delay the killed process never used must not hit the next charge
         sb.clear_faults();
     }
-    assert!(killed > 5, "the test must actually kill processes mid-flight ({killed})");
+    assert!(
+        killed > 5,
+        "the test must actually kill processes mid-flight ({killed})"
+    );
     std::thread::sleep(Duration::from_millis(300));
     let before = FileJournal::open(&journal).unwrap().unfinished().len();
-    assert!(before > 0, "some charges were killed between the journal write and the answer");
+    assert!(
+        before > 0,
+        "some charges were killed between the journal write and the answer"
+    );
     let status = cli(&["recover"]).status().unwrap();
     assert!(status.code() == Some(0), "recover: {status:?}");
 
@@ -254,19 +419,46 @@ fn fault_kill_during_50_charges_then_recover() {
         let txn = ledger.txn(rec.sequence_id.as_str());
         match rec.state {
             State::Completed => {
-                assert_eq!(txn.map(|t| t.state), Some(TxnState::Completed), "{}", rec.sequence_id);
+                assert_eq!(
+                    txn.map(|t| t.state),
+                    Some(TxnState::Completed),
+                    "{}",
+                    rec.sequence_id
+                );
                 completed += 1;
             }
-            State::NotProcessed => assert!(txn.is_none(), "{}: journal says never processed", rec.sequence_id),
-            State::Declined | State::Failed => assert!(txn.is_none_or(|t| t.state != TxnState::Completed)),
+            State::NotProcessed => assert!(
+                txn.is_none(),
+                "{}: journal says never processed",
+                rec.sequence_id
+            ),
+            State::Declined | State::Failed => {
+                assert!(txn.is_none_or(|t| t.state != TxnState::Completed))
+            }
             s => panic!("{}: unexpected final state {s:?}", rec.sequence_id),
         }
     }
     // every charge the ledger completed is known to the journal as completed
-    for t in ledger.txns().filter(|t| t.sequence_id.starts_with("KILL-") && t.state == TxnState::Completed) {
-        assert!(latest.iter().any(|r| r.sequence_id.as_str() == t.sequence_id && r.state == State::Completed), "{} lost", t.sequence_id);
+    for t in ledger
+        .txns()
+        .filter(|t| t.sequence_id.starts_with("KILL-") && t.state == TxnState::Completed)
+    {
+        assert!(
+            latest
+                .iter()
+                .any(|r| r.sequence_id.as_str() == t.sequence_id && r.state == State::Completed),
+            "{} lost",
+            t.sequence_id
+        );
     }
     drop(ledger);
-    assert_eq!(card_balance(&sb), start_card + completed * 1000, "money equals the journal's completed charges");
-    eprintln!("kill test: {killed} killed, {before} unfinished before recover, {completed} completed of {} journaled", latest.len());
+    assert_eq!(
+        card_balance(&sb),
+        start_card + completed * 1000,
+        "money equals the journal's completed charges"
+    );
+    eprintln!(
+        "kill test: {killed} killed, {before} unfinished before recover, {completed} completed of {} journaled",
+        latest.len()
+    );
 }

@@ -46,7 +46,12 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
 )]
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
@@ -58,8 +63,8 @@ use konaplate_core::error::{DecodeError, EncodeError};
 use konaplate_core::http::{HttpError, ResponseHead};
 pub use konaplate_core::jwe::{Crypto, Keys, NoCrypto};
 use konaplate_core::message::{DecodeInto, decode_reply};
-pub use konaplate_core::request::{BUFFER_ENCRYPTED, BUFFER_PLAIN};
 use konaplate_core::request::EncodedRequest;
+pub use konaplate_core::request::{BUFFER_ENCRYPTED, BUFFER_PLAIN};
 use konaplate_core::response::open_body;
 
 #[macro_use]
@@ -116,7 +121,9 @@ impl<E> Error<E> {
     fn from_http(e: HttpError) -> Self {
         match e {
             HttpError::HeadTooLarge { capacity } => Error::HeadTooLarge { capacity },
-            HttpError::BodyTooLarge { needed, capacity } => Error::BodyTooLarge { needed, capacity },
+            HttpError::BodyTooLarge { needed, capacity } => {
+                Error::BodyTooLarge { needed, capacity }
+            }
             HttpError::Closed { received } => Error::Closed { received },
             e => Error::Http(e),
         }
@@ -137,13 +144,19 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
             Error::WriteZero => f.write_str("the stream accepted zero bytes"),
             Error::Read(e) => write!(f, "read failed: {e:?}"),
             Error::Closed { received } => {
-                write!(f, "connection closed after {received} bytes of the response")
+                write!(
+                    f,
+                    "connection closed after {received} bytes of the response"
+                )
             }
             Error::HeadTooLarge { capacity } => {
                 write!(f, "response head larger than the {capacity}-byte buffer")
             }
             Error::BodyTooLarge { needed, capacity } if *needed > 0 => {
-                write!(f, "response of {needed} bytes does not fit the {capacity}-byte buffer")
+                write!(
+                    f,
+                    "response of {needed} bytes does not fit the {capacity}-byte buffer"
+                )
             }
             Error::BodyTooLarge { capacity, .. } => {
                 write!(f, "response body does not fit the {capacity}-byte buffer")
@@ -193,12 +206,14 @@ pub struct Sent {
     pub encrypted: bool,
 }
 
-
 // ---- the parts of an exchange that do no I/O, shared by the blocking and async clients ----
 
 /// An encoding failure sends nothing and leaves nothing: a partly written request may hold
 /// secrets.
-fn encoded<E>(r: Result<EncodedRequest, EncodeError>, buf: &mut [u8]) -> Result<EncodedRequest, Error<E>> {
+fn encoded<E>(
+    r: Result<EncodedRequest, EncodeError>,
+    buf: &mut [u8],
+) -> Result<EncodedRequest, Error<E>> {
     r.map_err(|e| {
         buf.fill(0);
         Error::Encode(e)
@@ -207,7 +222,11 @@ fn encoded<E>(r: Result<EncodedRequest, EncodeError>, buf: &mut [u8]) -> Result<
 
 /// The request may carry a one-time token and a DCVV in plaintext: never leave it in the
 /// buffer, whatever the write did.
-fn wipe_request<E>(buf: &mut [u8], sent_len: usize, written: Result<(), Error<E>>) -> Result<(), Error<E>> {
+fn wipe_request<E>(
+    buf: &mut [u8],
+    sent_len: usize,
+    written: Result<(), Error<E>>,
+) -> Result<(), Error<E>> {
     if let Some(b) = buf.get_mut(..sent_len) {
         b.fill(0);
     }
@@ -222,28 +241,55 @@ fn wipe_plaintext(buf: &mut [u8], raw: &RawResponse) {
 }
 
 /// After the read: decrypt an `encData` body in place (the core decides).
-fn open_raw<E>(buf: &mut [u8], head: ResponseHead, body: Range<usize>, crypto: &mut dyn Crypto) -> Result<RawResponse, Error<E>> {
+fn open_raw<E>(
+    buf: &mut [u8],
+    head: ResponseHead,
+    body: Range<usize>,
+    crypto: &mut dyn Crypto,
+) -> Result<RawResponse, Error<E>> {
     let region = buf.get_mut(body.clone()).unwrap_or(&mut []);
     let (encrypted, plain) = open_body(region, crypto).map_err(Error::Decode)?;
     let body = body.start + plain.start..body.start + plain.end;
-    Ok(RawResponse { head, body, encrypted })
+    Ok(RawResponse {
+        head,
+        body,
+        encrypted,
+    })
 }
 
 /// After the exchange of `call_into`: decode into the caller's storage, wipe the plaintext.
-fn finish_into<E>(buf: &mut [u8], request: EncodedRequest, raw: RawResponse, out: &mut dyn DecodeInto) -> Result<Sent, Error<E>> {
+fn finish_into<E>(
+    buf: &mut [u8],
+    request: EncodedRequest,
+    raw: RawResponse,
+    out: &mut dyn DecodeInto,
+) -> Result<Sent, Error<E>> {
     let res = out.decode_body(buf.get(raw.body.clone()).unwrap_or(&[]));
     wipe_plaintext(buf, &raw);
     match res {
-        Ok(None) => Ok(Sent { request, head: raw.head, encrypted: raw.encrypted }),
+        Ok(None) => Ok(Sent {
+            request,
+            head: raw.head,
+            encrypted: raw.encrypted,
+        }),
         Ok(Some(_)) => Err(Error::Decode(DecodeError::Encrypted)),
         Err(e) => Err(Error::Decode(e)),
     }
 }
 
 /// After the exchange of `call`: decode a reply by value, wipe the plaintext.
-fn finish<P: Endpoint, E>(buf: &mut [u8], sent: EncodedRequest, raw: RawResponse) -> Result<Exchange<P>, Error<E>> {
+fn finish<P: Endpoint, E>(
+    buf: &mut [u8],
+    sent: EncodedRequest,
+    raw: RawResponse,
+) -> Result<Exchange<P>, Error<E>> {
     let reply = decode_reply(buf.get(raw.body.clone()).unwrap_or(&[]));
     wipe_plaintext(buf, &raw);
     let reply: ReplyOf<P> = reply.map_err(Error::Decode)?;
-    Ok(Exchange { head: raw.head, sent, encrypted: raw.encrypted, reply })
+    Ok(Exchange {
+        head: raw.head,
+        sent,
+        encrypted: raw.encrypted,
+        reply,
+    })
 }

@@ -22,7 +22,10 @@ fn session_for(addr: std::net::SocketAddr) -> Session {
             &SecretKey::new(konaplate_sandbox::SECRET_KEY).unwrap(),
             Some(CryptoKeyId::new(konaplate_sandbox::CRYPTO_KEY_ID).unwrap()),
         ),
-        Target { host: Host::parse(&addr.to_string()).unwrap(), base_path: BasePath::open_api() },
+        Target {
+            host: Host::parse(&addr.to_string()).unwrap(),
+            base_path: BasePath::open_api(),
+        },
     )
 }
 
@@ -38,8 +41,12 @@ struct Rsa {
 impl Rsa {
     fn new() -> Self {
         Rsa {
-            server: konaplate::ServerPublicKey::from_pem(konaplate_sandbox::SERVER_PUBLIC_KEY_PEM).unwrap(),
-            client: konaplate::ClientPrivateKey::from_pem(konaplate_sandbox::CLIENT_PRIVATE_KEY_PEM).unwrap(),
+            server: konaplate::ServerPublicKey::from_pem(konaplate_sandbox::SERVER_PUBLIC_KEY_PEM)
+                .unwrap(),
+            client: konaplate::ClientPrivateKey::from_pem(
+                konaplate_sandbox::CLIENT_PRIVATE_KEY_PEM,
+            )
+            .unwrap(),
         }
     }
     /// Fresh keys for one request.
@@ -48,7 +55,12 @@ impl Rsa {
         let mut iv = [0u8; 12];
         konaplate::clock::random_bytes(&mut cek);
         konaplate::clock::random_bytes(&mut iv);
-        Keys { wrap: &mut self.server, unwrap: &mut self.client, cek, iv }
+        Keys {
+            wrap: &mut self.server,
+            unwrap: &mut self.client,
+            cek,
+            iv,
+        }
     }
 }
 
@@ -64,7 +76,8 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
     let mut buf = [0u8; BUFFER_ENCRYPTED];
     let user = UserId::new(HAPPY).unwrap();
     let card = seed::card_no(HAPPY_CARD);
-    let balance = |sb: &konaplate_sandbox::Sandbox| sb.ledger().card(&card).map_or(0, |c| c.balance);
+    let balance =
+        |sb: &konaplate_sandbox::Sandbox| sb.ledger().card(&card).map_or(0, |c| c.balance);
     macro_rules! connect {
         () => {
             FromTokio::new(tokio::net::TcpStream::connect(addr).await.unwrap())
@@ -72,8 +85,20 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
     }
 
     // token: the request is JWE (the sandbox refuses a plain one)
-    let token_req = TokenRequest { card_no: CardNo::new(&card).unwrap(), token_type: None };
-    let x = asynch::call(&mut connect!(), &session, &stamp(), &token_req, rsa.keys(), &mut buf).await.unwrap();
+    let token_req = TokenRequest {
+        card_no: CardNo::new(&card).unwrap(),
+        token_type: None,
+    };
+    let x = asynch::call(
+        &mut connect!(),
+        &session,
+        &stamp(),
+        &token_req,
+        rsa.keys(),
+        &mut buf,
+    )
+    .await
+    .unwrap();
     let t = x.reply.into_result().unwrap();
 
     // charge
@@ -86,7 +111,16 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
         dcvv: t.dcvv,
         merchant_id: MerchantId::new(MERCHANT).unwrap(),
     };
-    let x = asynch::call(&mut connect!(), &session, &stamp(), &charge, NoCrypto, &mut buf).await.unwrap();
+    let x = asynch::call(
+        &mut connect!(),
+        &session,
+        &stamp(),
+        &charge,
+        NoCrypto,
+        &mut buf,
+    )
+    .await
+    .unwrap();
     assert_eq!(x.head.status, 200);
     assert_eq!(x.head.correlation_id, Some(x.sent.headers.correlation_id));
     let charged = x.reply.into_result().unwrap();
@@ -95,17 +129,36 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
 
     // result inquiry, decoded into caller storage
     let mut out = ReplyOf::<ChargeResultInquiry>::empty();
-    let req = ChargeResultRequest { sequence_id: charge.sequence_id };
-    asynch::call_into(&mut connect!(), &session, &stamp(), &req, NoCrypto, &mut buf, &mut out).await.unwrap();
+    let req = ChargeResultRequest {
+        sequence_id: charge.sequence_id,
+    };
+    asynch::call_into(
+        &mut connect!(),
+        &session,
+        &stamp(),
+        &req,
+        NoCrypto,
+        &mut buf,
+        &mut out,
+    )
+    .await
+    .unwrap();
     assert_eq!(out.body.map(|b| b.result), Some(ChargeResult::Completed));
 
     // cancellation: the answer is JWE
-    let t = asynch::call(&mut connect!(), &session, &stamp(), &token_req, rsa.keys(), &mut buf)
-        .await
-        .unwrap()
-        .reply
-        .into_result()
-        .unwrap();
+    let t = asynch::call(
+        &mut connect!(),
+        &session,
+        &stamp(),
+        &token_req,
+        rsa.keys(),
+        &mut buf,
+    )
+    .await
+    .unwrap()
+    .reply
+    .into_result()
+    .unwrap();
     let cancel = CancelRequest {
         sequence_id: SequenceId::new("ASYNC-CANCEL-1").unwrap(),
         user_id: user,
@@ -114,33 +167,70 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
         dcvv: t.dcvv,
         card_expiry: None,
     };
-    let x = asynch::call(&mut connect!(), &session, &stamp(), &cancel, rsa.keys(), &mut buf).await.unwrap();
+    let x = asynch::call(
+        &mut connect!(),
+        &session,
+        &stamp(),
+        &cancel,
+        rsa.keys(),
+        &mut buf,
+    )
+    .await
+    .unwrap();
     assert!(x.encrypted, "the cancellation answer is JWE");
     assert!(!x.reply.into_result().unwrap().is_pending);
     assert_eq!(balance(&sb), start);
-    assert!(sb.ledger().txn("ASYNC-CHARGE-1").is_some_and(|t| t.cancelled));
+    assert!(
+        sb.ledger()
+            .txn("ASYNC-CHARGE-1")
+            .is_some_and(|t| t.cancelled)
+    );
 
     // refund fee and refund
-    let t = asynch::call(&mut connect!(), &session, &stamp(), &token_req, rsa.keys(), &mut buf)
-        .await
-        .unwrap()
-        .reply
-        .into_result()
-        .unwrap();
-    let fee_req = RefundFeeRequest { one_time_token: t.one_time_token, user_id: user };
-    let fee = asynch::call(&mut connect!(), &session, &stamp(), &fee_req, NoCrypto, &mut buf)
-        .await
-        .unwrap()
-        .reply
-        .into_result()
-        .unwrap();
+    let t = asynch::call(
+        &mut connect!(),
+        &session,
+        &stamp(),
+        &token_req,
+        rsa.keys(),
+        &mut buf,
+    )
+    .await
+    .unwrap()
+    .reply
+    .into_result()
+    .unwrap();
+    let fee_req = RefundFeeRequest {
+        one_time_token: t.one_time_token,
+        user_id: user,
+    };
+    let fee = asynch::call(
+        &mut connect!(),
+        &session,
+        &stamp(),
+        &fee_req,
+        NoCrypto,
+        &mut buf,
+    )
+    .await
+    .unwrap()
+    .reply
+    .into_result()
+    .unwrap();
     assert_eq!(fee.balance.get(), balance(&sb));
-    let t = asynch::call(&mut connect!(), &session, &stamp(), &token_req, rsa.keys(), &mut buf)
-        .await
-        .unwrap()
-        .reply
-        .into_result()
-        .unwrap();
+    let t = asynch::call(
+        &mut connect!(),
+        &session,
+        &stamp(),
+        &token_req,
+        rsa.keys(),
+        &mut buf,
+    )
+    .await
+    .unwrap()
+    .reply
+    .into_result()
+    .unwrap();
     let refund = RefundRequest {
         sequence_id: SequenceId::new("ASYNC-REFUND-1").unwrap(),
         user_id: user,
@@ -148,23 +238,66 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
         dcvv: t.dcvv,
         one_time_token: t.one_time_token,
     };
-    let (sent, raw) = asynch::call_raw(&mut connect!(), &session, &stamp(), &refund, NoCrypto, &mut buf).await.unwrap();
+    let (sent, raw) = asynch::call_raw(
+        &mut connect!(),
+        &session,
+        &stamp(),
+        &refund,
+        NoCrypto,
+        &mut buf,
+    )
+    .await
+    .unwrap();
     assert_eq!(raw.head.status, 200);
     assert!(sent.len > 0 && raw.body.end <= buf.len());
-    let record = sb.ledger().refund_record("ASYNC-REFUND-1").cloned().unwrap();
+    let record = sb
+        .ledger()
+        .refund_record("ASYNC-REFUND-1")
+        .cloned()
+        .unwrap();
     assert_eq!(record.amount, fee.refund_amount.get());
     assert_eq!(balance(&sb), 0);
 
     // auto-recharge: the registration request is JWE
     let par = Par::new(&seed::par_of(HAPPY_CARD)).unwrap();
     let reg = AutoRechargeRegisterRequest { user_id: user, par };
-    let x = asynch::call(&mut connect!(), &session, &stamp(), &reg, rsa.keys(), &mut buf).await.unwrap();
+    let x = asynch::call(
+        &mut connect!(),
+        &session,
+        &stamp(),
+        &reg,
+        rsa.keys(),
+        &mut buf,
+    )
+    .await
+    .unwrap();
     assert!(x.reply.is_success(), "{:?}", x.reply.code);
     let list = AutoRechargeListRequest { user_id: user };
-    let x = asynch::call(&mut connect!(), &session, &stamp(), &list, rsa.keys(), &mut buf).await.unwrap();
-    let pars: Vec<_> = x.reply.into_result().unwrap().par_info_list.iter().map(|p| p.par).collect();
+    let x = asynch::call(
+        &mut connect!(),
+        &session,
+        &stamp(),
+        &list,
+        rsa.keys(),
+        &mut buf,
+    )
+    .await
+    .unwrap();
+    let pars: Vec<_> = x
+        .reply
+        .into_result()
+        .unwrap()
+        .par_info_list
+        .iter()
+        .map(|p| p.par)
+        .collect();
     assert_eq!(pars, vec![par]);
-    assert!(sb.ledger().plans().iter().any(|p| p.par == par.as_str() && p.user_id == HAPPY));
+    assert!(
+        sb.ledger()
+            .plans()
+            .iter()
+            .any(|p| p.par == par.as_str() && p.user_id == HAPPY)
+    );
 }
 
 /// An in-memory async stream: each read and write first answers `Pending` when the script
@@ -182,7 +315,15 @@ struct Stalling {
 
 impl Stalling {
     fn new(input: &[u8], chunk: usize, stalls: Vec<bool>) -> Self {
-        Stalling { input: input.to_vec(), at: 0, chunk: chunk.max(1), stalls, calls: 0, written: Vec::new(), pendings: 0 }
+        Stalling {
+            input: input.to_vec(),
+            at: 0,
+            chunk: chunk.max(1),
+            stalls,
+            calls: 0,
+            written: Vec::new(),
+            pendings: 0,
+        }
     }
     fn stall_now(&mut self) -> bool {
         let s = !self.stalls.is_empty() && self.stalls[self.calls % self.stalls.len()];
@@ -290,10 +431,15 @@ const BODY: &str = r#"{"response":{"code":"000_000","description":"\uc131\uacf5"
 fn responses() -> impl Strategy<Value = Vec<u8>> {
     let framing = 0..3u8;
     let cut = any::<prop::sample::Index>();
-    let damage = prop_oneof![4 => Just(None), 1 => any::<(prop::sample::Index, u8)>().prop_map(Some)];
+    let damage =
+        prop_oneof![4 => Just(None), 1 => any::<(prop::sample::Index, u8)>().prop_map(Some)];
     (framing, cut, any::<bool>(), damage).prop_map(|(f, cut, whole, damage)| {
         let mut v = match f {
-            0 => format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{BODY}", BODY.len()).into_bytes(),
+            0 => format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{BODY}",
+                BODY.len()
+            )
+            .into_bytes(),
             1 => {
                 let mut v = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
                 for part in BODY.as_bytes().chunks(13) {
@@ -352,12 +498,26 @@ proptest! {
 
 #[test]
 fn the_stalling_stream_really_stalls_and_tiny_reads_still_decode() {
-    let response = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{BODY}", BODY.len()).into_bytes();
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    )
+    .into_bytes();
     let mut stream = Stalling::new(&response, 1, vec![true, false, true]);
     let mut buf = [0u8; 2048];
-    let x = embassy_futures::block_on(asynch::call(&mut stream, &offline_session(), &stamp(), &charge_req(), NoCrypto, &mut buf))
-        .unwrap();
-    assert_eq!(x.reply.body.unwrap().nr_number.as_str(), "KMN221114031773543");
+    let x = embassy_futures::block_on(asynch::call(
+        &mut stream,
+        &offline_session(),
+        &stamp(),
+        &charge_req(),
+        NoCrypto,
+        &mut buf,
+    ))
+    .unwrap();
+    assert_eq!(
+        x.reply.body.unwrap().nr_number.as_str(),
+        "KMN221114031773543"
+    );
     assert!(stream.pendings > 100, "only {} stalls", stream.pendings);
 }
 
@@ -365,18 +525,49 @@ fn the_stalling_stream_really_stalls_and_tiny_reads_still_decode() {
 fn async_errors_are_typed_like_the_blocking_ones() {
     let session = offline_session();
     // a peer closing early
-    let cut = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{}", BODY.len(), &BODY[..20]).into_bytes();
+    let cut = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{}",
+        BODY.len(),
+        &BODY[..20]
+    )
+    .into_bytes();
     let mut buf = [0u8; 2048];
-    let r = embassy_futures::block_on(asynch::call(&mut Stalling::new(&cut, 7, vec![true]), &session, &stamp(), &charge_req(), NoCrypto, &mut buf));
+    let r = embassy_futures::block_on(asynch::call(
+        &mut Stalling::new(&cut, 7, vec![true]),
+        &session,
+        &stamp(),
+        &charge_req(),
+        NoCrypto,
+        &mut buf,
+    ));
     assert!(matches!(r, Err(Error::Closed { .. })), "{r:?}");
     // a response larger than the buffer
     let big = "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n";
-    let r = embassy_futures::block_on(asynch::read_response(&mut Stalling::new(big.as_bytes(), 9, vec![false, true]), &mut buf));
-    assert!(matches!(r, Err(Error::BodyTooLarge { needed: 5041, capacity: 2048 })), "{r:?}");
+    let r = embassy_futures::block_on(asynch::read_response(
+        &mut Stalling::new(big.as_bytes(), 9, vec![false, true]),
+        &mut buf,
+    ));
+    assert!(
+        matches!(
+            r,
+            Err(Error::BodyTooLarge {
+                needed: 5041,
+                capacity: 2048
+            })
+        ),
+        "{r:?}"
+    );
     // the request does not fit: nothing written, nothing left
     let mut small = [0u8; 300];
     let mut stream = Stalling::new(b"", 1, vec![true]);
-    let r = embassy_futures::block_on(asynch::call(&mut stream, &session, &stamp(), &charge_req(), NoCrypto, &mut small));
+    let r = embassy_futures::block_on(asynch::call(
+        &mut stream,
+        &session,
+        &stamp(),
+        &charge_req(),
+        NoCrypto,
+        &mut small,
+    ));
     assert!(matches!(r, Err(Error::Encode(_))), "{r:?}");
     assert!(stream.written.is_empty());
     assert!(small.iter().all(|&b| b == 0));
@@ -403,7 +594,17 @@ fn an_async_stream_accepting_zero_bytes_is_an_error() {
         }
     }
     let mut buf = [0u8; 2048];
-    let r = embassy_futures::block_on(asynch::call(&mut Zero, &offline_session(), &stamp(), &charge_req(), NoCrypto, &mut buf));
+    let r = embassy_futures::block_on(asynch::call(
+        &mut Zero,
+        &offline_session(),
+        &stamp(),
+        &charge_req(),
+        NoCrypto,
+        &mut buf,
+    ));
     assert!(matches!(r, Err(Error::WriteZero)), "{r:?}");
-    assert!(!buf.windows(16).any(|w| w == b"1234567890123456"), "the request stayed in the buffer");
+    assert!(
+        !buf.windows(16).any(|w| w == b"1234567890123456"),
+        "the request stayed in the buffer"
+    );
 }

@@ -6,7 +6,9 @@ use std::convert::Infallible;
 use embedded_io::{ErrorType, Read, Write};
 use konaplate::core::prelude::*;
 use konaplate::core::{api::*, field::*};
-use konaplate_embedded::{BUFFER_ENCRYPTED, Error, Keys, NoCrypto, call, call_raw, read_response, send_into};
+use konaplate_embedded::{
+    BUFFER_ENCRYPTED, Error, Keys, NoCrypto, call, call_raw, read_response, send_into,
+};
 use proptest::prelude::*;
 
 /// A stream that serves `input` at most `chunk` bytes per read, records what is written, and
@@ -21,7 +23,13 @@ struct Script {
 
 impl Script {
     fn new(input: &[u8], chunk: usize) -> Self {
-        Script { input: input.to_vec(), at: 0, chunk: chunk.max(1), written: Vec::new(), write_zero: false }
+        Script {
+            input: input.to_vec(),
+            at: 0,
+            chunk: chunk.max(1),
+            written: Vec::new(),
+            write_zero: false,
+        }
     }
 }
 impl ErrorType for Script {
@@ -106,8 +114,14 @@ fn every_read_size_and_framing_decodes_the_same() {
             let b = x.reply.body.unwrap();
             assert_eq!(b.nr_number.as_str(), "KMN221114031773543", "chunk {chunk}");
             assert_eq!(x.reply.description.as_str(), "성공");
-            assert!(stream.written.starts_with(b"POST /open-api/api/v1/recharges/by-bank-accounts/no-hce HTTP/1.1\r\n"));
-            assert_eq!(stream.written.len(), x.sent.len, "the whole request was written");
+            assert!(stream.written.starts_with(
+                b"POST /open-api/api/v1/recharges/by-bank-accounts/no-hce HTTP/1.1\r\n"
+            ));
+            assert_eq!(
+                stream.written.len(),
+                x.sent.len,
+                "the whole request was written"
+            );
         }
     }
 }
@@ -133,14 +147,32 @@ fn oversize_heads_and_bodies_are_typed_errors() {
     let mut small = [0u8; 400];
     let mut stream = Script::new(&with_length(), 64);
     // the request itself does not fit 400 bytes
-    assert!(matches!(call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut small), Err(Error::Encode(EncodeError::BufferTooSmall { .. }))));
-    let big_head = format!("HTTP/1.1 200 OK\r\nX-Pad: {}\r\nContent-Length: 2\r\n\r\n{{}}", "a".repeat(3000));
+    assert!(matches!(
+        call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut small),
+        Err(Error::Encode(EncodeError::BufferTooSmall { .. }))
+    ));
+    let big_head = format!(
+        "HTTP/1.1 200 OK\r\nX-Pad: {}\r\nContent-Length: 2\r\n\r\n{{}}",
+        "a".repeat(3000)
+    );
     let mut buf = [0u8; 2048];
     let r = read_response(&mut Script::new(big_head.as_bytes(), 100), &mut buf);
-    assert!(matches!(r, Err(Error::HeadTooLarge { capacity: 2048 })), "{r:?}");
+    assert!(
+        matches!(r, Err(Error::HeadTooLarge { capacity: 2048 })),
+        "{r:?}"
+    );
     let big_body = "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n";
     let r = read_response(&mut Script::new(big_body.as_bytes(), 100), &mut buf);
-    assert!(matches!(r, Err(Error::BodyTooLarge { needed: 5041, capacity: 2048 })), "{r:?}");
+    assert!(
+        matches!(
+            r,
+            Err(Error::BodyTooLarge {
+                needed: 5041,
+                capacity: 2048
+            })
+        ),
+        "{r:?}"
+    );
     let mut endless = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     for _ in 0..100 {
         endless.extend_from_slice(b"20\r\n01234567890123456789012345678901\r\n");
@@ -155,19 +187,40 @@ fn a_stream_accepting_zero_bytes_is_an_error_not_a_panic() {
     let mut stream = Script::new(&with_length(), 10);
     stream.write_zero = true;
     let mut buf = [0u8; 2048];
-    assert!(matches!(call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf), Err(Error::WriteZero)));
+    assert!(matches!(
+        call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf),
+        Err(Error::WriteZero)
+    ));
 }
 
 #[test]
 fn encrypted_response_without_a_key_is_reported() {
     let (c, _, s) = ctx();
     let body = r#"{"encData":"a.b.c.d.e"}"#;
-    let resp = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+    let resp = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
     let mut buf = [0u8; 2048];
-    let r = call(&mut Script::new(resp.as_bytes(), 50), &c, &s,
-        &CancelRequest { sequence_id: SequenceId::new("S").unwrap(), user_id: UserId::new(1).unwrap(), nr_number: NrNumber::new("K").unwrap(), one_time_token: OneTimeToken::new("1234567890123456").unwrap(), dcvv: Dcvv::new("123").unwrap(), card_expiry: None },
-        NoCrypto, &mut buf);
-    assert!(matches!(r, Err(Error::Decode(DecodeError::Encrypted))), "{r:?}");
+    let r = call(
+        &mut Script::new(resp.as_bytes(), 50),
+        &c,
+        &s,
+        &CancelRequest {
+            sequence_id: SequenceId::new("S").unwrap(),
+            user_id: UserId::new(1).unwrap(),
+            nr_number: NrNumber::new("K").unwrap(),
+            one_time_token: OneTimeToken::new("1234567890123456").unwrap(),
+            dcvv: Dcvv::new("123").unwrap(),
+            card_expiry: None,
+        },
+        NoCrypto,
+        &mut buf,
+    );
+    assert!(
+        matches!(r, Err(Error::Decode(DecodeError::Encrypted))),
+        "{r:?}"
+    );
 }
 
 proptest! {
@@ -185,25 +238,55 @@ proptest! {
 fn against_the_sandbox_over_tcp() {
     use embedded_io_adapters::std::FromStd;
     let sb = konaplate_sandbox::Sandbox::start(Default::default()).unwrap();
-    let target = Target { host: Host::parse(&sb.addr().to_string()).unwrap(), base_path: BasePath::open_api() };
+    let target = Target {
+        host: Host::parse(&sb.addr().to_string()).unwrap(),
+        base_path: BasePath::open_api(),
+    };
     let c = Session::new(ctx().0.credentials, target);
-    let mut server = konaplate::ServerPublicKey::from_pem(konaplate_sandbox::SERVER_PUBLIC_KEY_PEM).unwrap();
-    let mut client = konaplate::ClientPrivateKey::from_pem(konaplate_sandbox::CLIENT_PRIVATE_KEY_PEM).unwrap();
+    let mut server =
+        konaplate::ServerPublicKey::from_pem(konaplate_sandbox::SERVER_PUBLIC_KEY_PEM).unwrap();
+    let mut client =
+        konaplate::ClientPrivateKey::from_pem(konaplate_sandbox::CLIENT_PRIVATE_KEY_PEM).unwrap();
     let connect = || FromStd::new(std::net::TcpStream::connect(sb.addr()).unwrap());
     let stamp = || konaplate::clock::stamp(TimeZone::KST, 540).unwrap();
     let mut buf = [0u8; BUFFER_ENCRYPTED];
     let card = konaplate_sandbox::seed::card_no(konaplate_sandbox::seed::HAPPY_CARD);
-    let token = |buf: &mut [u8], server: &mut konaplate::ServerPublicKey, client: &mut konaplate::ClientPrivateKey| {
+    let token = |buf: &mut [u8],
+                 server: &mut konaplate::ServerPublicKey,
+                 client: &mut konaplate::ClientPrivateKey| {
         let mut cek = [0u8; 16];
         let mut iv = [0u8; 12];
         konaplate::clock::random_bytes(&mut cek);
         konaplate::clock::random_bytes(&mut iv);
-        let keys = Keys { wrap: server, unwrap: client, cek, iv };
-        let x = call(&mut connect(), &c, &stamp(), &TokenRequest { card_no: CardNo::new(&card).unwrap(), token_type: None }, keys, buf).unwrap();
+        let keys = Keys {
+            wrap: server,
+            unwrap: client,
+            cek,
+            iv,
+        };
+        let x = call(
+            &mut connect(),
+            &c,
+            &stamp(),
+            &TokenRequest {
+                card_no: CardNo::new(&card).unwrap(),
+                token_type: None,
+            },
+            keys,
+            buf,
+        )
+        .unwrap();
         x.reply.into_result().unwrap()
     };
     let tok = token(&mut buf, &mut server, &mut client);
-    let charge = ChargeRequest { sequence_id: SequenceId::new("EMB-TCP-1").unwrap(), user_id: UserId::new(konaplate_sandbox::seed::HAPPY).unwrap(), amount: ChargeAmount::new(2_500).unwrap(), one_time_token: tok.one_time_token, dcvv: tok.dcvv, merchant_id: MerchantId::new(konaplate_sandbox::seed::MERCHANT).unwrap() };
+    let charge = ChargeRequest {
+        sequence_id: SequenceId::new("EMB-TCP-1").unwrap(),
+        user_id: UserId::new(konaplate_sandbox::seed::HAPPY).unwrap(),
+        amount: ChargeAmount::new(2_500).unwrap(),
+        one_time_token: tok.one_time_token,
+        dcvv: tok.dcvv,
+        merchant_id: MerchantId::new(konaplate_sandbox::seed::MERCHANT).unwrap(),
+    };
     let x = call(&mut connect(), &c, &stamp(), &charge, NoCrypto, &mut buf).unwrap();
     assert_eq!(x.head.status, 200);
     assert_eq!(x.head.correlation_id, Some(x.sent.headers.correlation_id));
@@ -211,15 +294,42 @@ fn against_the_sandbox_over_tcp() {
     // the two halves of call_into: encode per endpoint, then send through the
     // endpoint-independent path into any reply (as a dyn DecodeInto)
     let mut out = ReplyOf::<ChargeResultInquiry>::empty();
-    let request = konaplate::core::request::encode_request(&c, &stamp(), &ChargeResultRequest { sequence_id: charge.sequence_id }, NoCrypto, &mut buf).unwrap();
+    let request = konaplate::core::request::encode_request(
+        &c,
+        &stamp(),
+        &ChargeResultRequest {
+            sequence_id: charge.sequence_id,
+        },
+        NoCrypto,
+        &mut buf,
+    )
+    .unwrap();
     let sent = send_into(&mut connect(), request, NoCrypto, &mut buf, &mut out).unwrap();
     assert_eq!(sent.head.status, 200);
     assert!(!sent.encrypted);
-    assert_eq!(sent.head.correlation_id, Some(sent.request.headers.correlation_id));
-    assert_eq!(out.body.map(|b| (b.result, b.nr_number)), Some((ChargeResult::Completed, Some(nr))));
+    assert_eq!(
+        sent.head.correlation_id,
+        Some(sent.request.headers.correlation_id)
+    );
+    assert_eq!(
+        out.body.map(|b| (b.result, b.nr_number)),
+        Some((ChargeResult::Completed, Some(nr)))
+    );
     let tok = token(&mut buf, &mut server, &mut client);
-    let keys = Keys { wrap: &mut server, unwrap: &mut client, cek: [1; 16], iv: [2; 12] };
-    let cancel = CancelRequest { sequence_id: SequenceId::new("EMB-TCP-2").unwrap(), user_id: UserId::new(konaplate_sandbox::seed::HAPPY).unwrap(), nr_number: nr, one_time_token: tok.one_time_token, dcvv: tok.dcvv, card_expiry: None };
+    let keys = Keys {
+        wrap: &mut server,
+        unwrap: &mut client,
+        cek: [1; 16],
+        iv: [2; 12],
+    };
+    let cancel = CancelRequest {
+        sequence_id: SequenceId::new("EMB-TCP-2").unwrap(),
+        user_id: UserId::new(konaplate_sandbox::seed::HAPPY).unwrap(),
+        nr_number: nr,
+        one_time_token: tok.one_time_token,
+        dcvv: tok.dcvv,
+        card_expiry: None,
+    };
     let x = call(&mut connect(), &c, &stamp(), &cancel, keys, &mut buf).unwrap();
     assert!(x.encrypted, "the cancellation answer is JWE");
     assert!(!x.reply.body.unwrap().is_pending);
@@ -237,9 +347,18 @@ fn the_plaintext_request_is_wiped_from_the_buffer() {
     let mut stream = Script::new(short, 64);
     let mut buf = [0u8; 2048];
     let _ = call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf);
-    assert!(contains(&stream.written, b"1234567890123456"), "the token was sent");
-    assert!(!contains(&buf, b"1234567890123456"), "the token stayed in the buffer");
-    assert!(!contains(&buf, b"\"dcvv\":\"123\""), "the DCVV stayed in the buffer");
+    assert!(
+        contains(&stream.written, b"1234567890123456"),
+        "the token was sent"
+    );
+    assert!(
+        !contains(&buf, b"1234567890123456"),
+        "the token stayed in the buffer"
+    );
+    assert!(
+        !contains(&buf, b"\"dcvv\":\"123\""),
+        "the DCVV stayed in the buffer"
+    );
     // a peer that stops accepting bytes
     let mut stream = Script::new(b"", 1);
     stream.write_zero = true;
@@ -249,7 +368,10 @@ fn the_plaintext_request_is_wiped_from_the_buffer() {
     // a buffer too small for the request: nothing sent, nothing left
     let mut stream = Script::new(b"", 1);
     let mut buf = [0u8; 300];
-    assert!(matches!(call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf), Err(Error::Encode(_))));
+    assert!(matches!(
+        call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf),
+        Err(Error::Encode(_))
+    ));
     assert!(stream.written.is_empty());
     assert!(!contains(&buf, b"1234567890123456"));
 }

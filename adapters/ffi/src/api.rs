@@ -5,21 +5,25 @@
 use core::ffi::c_char;
 
 use konaplate_core::api::{
-    AutoRechargeList, AutoRechargeListRequest, AutoRechargeRegister, AutoRechargeRegisterRequest, CancelCharge,
-    CancelRequest, Charge, ChargeRequest, ChargeResultInquiry, ChargeResultRequest, Endpoint, IssueToken, Refund,
-    RefundFee, RefundFeeRequest, RefundRequest, ReplyOf, Request, TokenRequest,
+    AutoRechargeList, AutoRechargeListRequest, AutoRechargeRegister, AutoRechargeRegisterRequest,
+    CancelCharge, CancelRequest, Charge, ChargeRequest, ChargeResultInquiry, ChargeResultRequest,
+    Endpoint, IssueToken, Refund, RefundFee, RefundFeeRequest, RefundRequest, ReplyOf, Request,
+    TokenRequest,
 };
 use konaplate_core::code::ResultCode;
 use konaplate_core::field::{
-    CardExpiry, CardNo, ChargeAmount, ChargeResult, Dcvv, MerchantId, NrNumber, OneTimeToken, Par, SequenceId,
-    TokenType, UserId,
+    CardExpiry, CardNo, ChargeAmount, ChargeResult, Dcvv, MerchantId, NrNumber, OneTimeToken, Par,
+    SequenceId, TokenType, UserId,
 };
 use konaplate_core::message::Reply;
 use konaplate_core::request::encode_request;
 use konaplate_core::response::decode_reply_body;
 use zeroize::Zeroize;
 
-use crate::c::{Failure, array_text, finish, konaplate_error, konaplate_result, non_null, non_null_mut, put_text};
+use crate::c::{
+    Failure, array_text, finish, konaplate_error, konaplate_result, non_null, non_null_mut,
+    put_text,
+};
 use crate::crypto::{CCrypto, konaplate_crypto};
 use crate::session::{konaplate_session, konaplate_stamp, session, stamp};
 
@@ -120,9 +124,18 @@ fn token(r: &konaplate_token_request) -> Result<TokenRequest, Failure> {
         0 => None,
         1 => Some(TokenType::Atm),
         2 => Some(TokenType::Credit),
-        _ => return Err(konaplate_core::field::FieldError::new("type", "0 (omitted), 1 (ATM) or 2 (CREDIT)").into()),
+        _ => {
+            return Err(konaplate_core::field::FieldError::new(
+                "type",
+                "0 (omitted), 1 (ATM) or 2 (CREDIT)",
+            )
+            .into());
+        }
     };
-    Ok(TokenRequest { card_no: CardNo::new(array_text(&r.card_no, "cardNo")?)?, token_type })
+    Ok(TokenRequest {
+        card_no: CardNo::new(array_text(&r.card_no, "cardNo")?)?,
+        token_type,
+    })
 }
 
 pub(crate) fn charge(r: &konaplate_charge_request) -> Result<ChargeRequest, Failure> {
@@ -137,7 +150,9 @@ pub(crate) fn charge(r: &konaplate_charge_request) -> Result<ChargeRequest, Fail
 }
 
 fn charge_result(r: &konaplate_charge_result_request) -> Result<ChargeResultRequest, Failure> {
-    Ok(ChargeResultRequest { sequence_id: SequenceId::new(array_text(&r.sequence_id, "sequenceId")?)? })
+    Ok(ChargeResultRequest {
+        sequence_id: SequenceId::new(array_text(&r.sequence_id, "sequenceId")?)?,
+    })
 }
 
 pub(crate) fn cancel(r: &konaplate_cancel_request) -> Result<CancelRequest, Failure> {
@@ -148,7 +163,11 @@ pub(crate) fn cancel(r: &konaplate_cancel_request) -> Result<CancelRequest, Fail
         nr_number: NrNumber::new(array_text(&r.nr_number, "nrNumber")?)?,
         one_time_token: OneTimeToken::new(array_text(&r.one_time_token, "oneTimeToken")?)?,
         dcvv: Dcvv::new(array_text(&r.dcvv, "dcvv")?)?,
-        card_expiry: if expiry.is_empty() { None } else { Some(CardExpiry::new(expiry)?) },
+        card_expiry: if expiry.is_empty() {
+            None
+        } else {
+            Some(CardExpiry::new(expiry)?)
+        },
     })
 }
 
@@ -170,13 +189,17 @@ pub(crate) fn refund(r: &konaplate_refund_request) -> Result<RefundRequest, Fail
 }
 
 fn register(r: &konaplate_register_request) -> Result<AutoRechargeRegisterRequest, Failure> {
-    Ok(AutoRechargeRegisterRequest { user_id: UserId::new(r.user_id)?, par: Par::new(array_text(&r.par, "par")?)? })
+    Ok(AutoRechargeRegisterRequest {
+        user_id: UserId::new(r.user_id)?,
+        par: Par::new(array_text(&r.par, "par")?)?,
+    })
 }
 
 fn list(r: &konaplate_list_request) -> Result<AutoRechargeListRequest, Failure> {
-    Ok(AutoRechargeListRequest { user_id: UserId::new(r.user_id)? })
+    Ok(AutoRechargeListRequest {
+        user_id: UserId::new(r.user_id)?,
+    })
 }
-
 
 // ---------------------------------------------------------------- encoding
 
@@ -252,7 +275,11 @@ pub unsafe extern "C" fn konaplate_encode_token(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { encode(session, stamp, request, token, crypto, out, out_cap, encoded, err) }
+    unsafe {
+        encode(
+            session, stamp, request, token, crypto, out, out_cap, encoded, err,
+        )
+    }
 }
 
 /// The charge request. Money moves: drive it through a `konaplate_flow` (journal its record before sending).
@@ -273,7 +300,11 @@ pub unsafe extern "C" fn konaplate_encode_charge(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { encode(session, stamp, request, charge, crypto, out, out_cap, encoded, err) }
+    unsafe {
+        encode(
+            session, stamp, request, charge, crypto, out, out_cap, encoded, err,
+        )
+    }
 }
 
 /// The result inquiry of a charge or cancellation.
@@ -294,7 +325,19 @@ pub unsafe extern "C" fn konaplate_encode_charge_result(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { encode(session, stamp, request, charge_result, crypto, out, out_cap, encoded, err) }
+    unsafe {
+        encode(
+            session,
+            stamp,
+            request,
+            charge_result,
+            crypto,
+            out,
+            out_cap,
+            encoded,
+            err,
+        )
+    }
 }
 
 /// The cancellation of a charge. Money moves: drive it through a `konaplate_flow`.
@@ -315,7 +358,11 @@ pub unsafe extern "C" fn konaplate_encode_cancel(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { encode(session, stamp, request, cancel, crypto, out, out_cap, encoded, err) }
+    unsafe {
+        encode(
+            session, stamp, request, cancel, crypto, out, out_cap, encoded, err,
+        )
+    }
 }
 
 /// The refund fee inquiry.
@@ -336,7 +383,11 @@ pub unsafe extern "C" fn konaplate_encode_refund_fee(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { encode(session, stamp, request, refund_fee, crypto, out, out_cap, encoded, err) }
+    unsafe {
+        encode(
+            session, stamp, request, refund_fee, crypto, out, out_cap, encoded, err,
+        )
+    }
 }
 
 /// The refund request. Money moves: drive it through a `konaplate_flow`.
@@ -357,7 +408,11 @@ pub unsafe extern "C" fn konaplate_encode_refund(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { encode(session, stamp, request, refund, crypto, out, out_cap, encoded, err) }
+    unsafe {
+        encode(
+            session, stamp, request, refund, crypto, out, out_cap, encoded, err,
+        )
+    }
 }
 
 /// The auto-recharge registration (Encrypted: `crypto` with `wrap`).
@@ -378,7 +433,11 @@ pub unsafe extern "C" fn konaplate_encode_register(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { encode(session, stamp, request, register, crypto, out, out_cap, encoded, err) }
+    unsafe {
+        encode(
+            session, stamp, request, register, crypto, out, out_cap, encoded, err,
+        )
+    }
 }
 
 /// The auto-recharge plan list.
@@ -399,7 +458,11 @@ pub unsafe extern "C" fn konaplate_encode_list(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { encode(session, stamp, request, list, crypto, out, out_cap, encoded, err) }
+    unsafe {
+        encode(
+            session, stamp, request, list, crypto, out, out_cap, encoded, err,
+        )
+    }
 }
 
 // ---------------------------------------------------------------- replies
@@ -757,7 +820,11 @@ pub unsafe extern "C" fn konaplate_decode_charge_result(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { decode::<ChargeResultInquiry, konaplate_charge_result_reply>(body, body_len, crypto, reply, err) }
+    unsafe {
+        decode::<ChargeResultInquiry, konaplate_charge_result_reply>(
+            body, body_len, crypto, reply, err,
+        )
+    }
 }
 
 /// A cancellation answer (it comes Encrypted: `crypto` with `unwrap`).
@@ -833,7 +900,9 @@ pub unsafe extern "C" fn konaplate_decode_register(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { decode::<AutoRechargeRegister, konaplate_register_reply>(body, body_len, crypto, reply, err) }
+    unsafe {
+        decode::<AutoRechargeRegister, konaplate_register_reply>(body, body_len, crypto, reply, err)
+    }
 }
 
 /// An auto-recharge plan list answer.

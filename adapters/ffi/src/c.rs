@@ -91,7 +91,10 @@ pub(crate) struct Message {
 
 impl Message {
     pub(crate) fn new() -> Self {
-        Self { buf: [0; 159], len: 0 }
+        Self {
+            buf: [0; 159],
+            len: 0,
+        }
     }
     pub(crate) fn of(args: fmt::Arguments<'_>) -> Self {
         let mut m = Self::new();
@@ -114,10 +117,18 @@ impl Write for Message {
 
 impl Failure {
     pub(crate) fn new(result: konaplate_result, args: fmt::Arguments<'_>) -> Self {
-        Self { result, field: "", limit: "", message: Message::of(args) }
+        Self {
+            result,
+            field: "",
+            limit: "",
+            message: Message::of(args),
+        }
     }
     pub(crate) fn null(what: &'static str) -> Self {
-        Self::new(konaplate_result::NullPointer, format_args!("`{what}` is NULL"))
+        Self::new(
+            konaplate_result::NullPointer,
+            format_args!("`{what}` is NULL"),
+        )
     }
     pub(crate) fn field(e: FieldError) -> Self {
         Self {
@@ -128,7 +139,10 @@ impl Failure {
         }
     }
     pub(crate) fn uninitialized(what: &'static str) -> Self {
-        Self::new(konaplate_result::NotInitialized, format_args!("`{what}` was not initialized by its _init call"))
+        Self::new(
+            konaplate_result::NotInitialized,
+            format_args!("`{what}` was not initialized by its _init call"),
+        )
     }
 }
 
@@ -174,7 +188,9 @@ impl From<DecodeError> for Failure {
 impl From<HttpError> for Failure {
     fn from(e: HttpError) -> Self {
         let result = match e {
-            HttpError::HeadTooLarge { .. } | HttpError::BodyTooLarge { .. } => konaplate_result::BufferTooSmall,
+            HttpError::HeadTooLarge { .. } | HttpError::BodyTooLarge { .. } => {
+                konaplate_result::BufferTooSmall
+            }
             _ => konaplate_result::Http,
         };
         Failure::new(result, format_args!("{e}"))
@@ -192,7 +208,10 @@ pub(crate) fn finish(r: Result<(), Failure>, err: *mut konaplate_error) -> konap
                 e.result = f.result;
                 put_text(&mut e.field, f.field.as_bytes());
                 put_text(&mut e.limit, f.limit.as_bytes());
-                put_text(&mut e.message, f.message.buf.get(..f.message.len).unwrap_or(&[]));
+                put_text(
+                    &mut e.message,
+                    f.message.buf.get(..f.message.len).unwrap_or(&[]),
+                );
             }
             f.result
         }
@@ -214,12 +233,20 @@ pub(crate) fn put_text(out: &mut [c_char], text: &[u8]) {
 pub(crate) fn array_text<'a>(a: &'a [c_char], field: &'static str) -> Result<&'a str, FieldError> {
     // SAFETY: c_char and u8 have the same size and alignment.
     let bytes = unsafe { core::slice::from_raw_parts(a.as_ptr().cast::<u8>(), a.len()) };
-    let n = bytes.iter().position(|&b| b == 0).ok_or(FieldError::new(field, "NUL-terminated within its array"))?;
-    core::str::from_utf8(bytes.get(..n).unwrap_or(&[])).map_err(|_| FieldError::new(field, "ASCII text"))
+    let n = bytes
+        .iter()
+        .position(|&b| b == 0)
+        .ok_or(FieldError::new(field, "NUL-terminated within its array"))?;
+    core::str::from_utf8(bytes.get(..n).unwrap_or(&[]))
+        .map_err(|_| FieldError::new(field, "ASCII text"))
 }
 
 /// The text at a C string pointer (at most `max` bytes before its NUL).
-pub(crate) unsafe fn ptr_text<'a>(p: *const c_char, field: &'static str, max: usize) -> Result<&'a str, Failure> {
+pub(crate) unsafe fn ptr_text<'a>(
+    p: *const c_char,
+    field: &'static str,
+    max: usize,
+) -> Result<&'a str, Failure> {
     if p.is_null() {
         return Err(Failure::null(field));
     }
@@ -244,7 +271,10 @@ pub(crate) unsafe fn non_null<'a, T>(p: *const T, what: &'static str) -> Result<
 }
 
 /// A mutable reference to a caller's object, or the NULL failure.
-pub(crate) unsafe fn non_null_mut<'a, T>(p: *mut T, what: &'static str) -> Result<&'a mut T, Failure> {
+pub(crate) unsafe fn non_null_mut<'a, T>(
+    p: *mut T,
+    what: &'static str,
+) -> Result<&'a mut T, Failure> {
     // SAFETY: as for `non_null`, and the object is not aliased during the call.
     unsafe { p.as_mut() }.ok_or(Failure::null(what))
 }
@@ -263,7 +293,11 @@ pub(crate) trait Tagged {
 }
 
 /// Moves `value` into the storage at `storage` (dropping nothing that was there).
-pub(crate) unsafe fn store<S, T: Tagged>(storage: *mut S, what: &'static str, value: T) -> Result<(), Failure> {
+pub(crate) unsafe fn store<S, T: Tagged>(
+    storage: *mut S,
+    what: &'static str,
+    value: T,
+) -> Result<(), Failure> {
     const {
         assert!(core::mem::size_of::<Stored<T>>() <= core::mem::size_of::<S>());
         assert!(core::mem::align_of::<Stored<T>>() <= core::mem::align_of::<S>());
@@ -273,12 +307,19 @@ pub(crate) unsafe fn store<S, T: Tagged>(storage: *mut S, what: &'static str, va
     }
     // SAFETY: the storage is large and aligned enough (checked above at compile time) and
     // writable; `write` does not read or drop what was there.
-    unsafe { storage.cast::<Stored<T>>().write(Stored { tag: T::TAG, value }) };
+    unsafe {
+        storage
+            .cast::<Stored<T>>()
+            .write(Stored { tag: T::TAG, value })
+    };
     Ok(())
 }
 
 /// The value in an initialized storage.
-pub(crate) unsafe fn stored<'a, S, T: Tagged>(storage: *const S, what: &'static str) -> Result<&'a T, Failure> {
+pub(crate) unsafe fn stored<'a, S, T: Tagged>(
+    storage: *const S,
+    what: &'static str,
+) -> Result<&'a T, Failure> {
     if storage.is_null() {
         return Err(Failure::null(what));
     }
@@ -294,7 +335,10 @@ pub(crate) unsafe fn stored<'a, S, T: Tagged>(storage: *const S, what: &'static 
 }
 
 /// The value in an initialized storage, mutably.
-pub(crate) unsafe fn stored_mut<'a, S, T: Tagged>(storage: *mut S, what: &'static str) -> Result<&'a mut T, Failure> {
+pub(crate) unsafe fn stored_mut<'a, S, T: Tagged>(
+    storage: *mut S,
+    what: &'static str,
+) -> Result<&'a mut T, Failure> {
     // SAFETY: as for `stored`; the caller does not alias the storage during the call.
     unsafe {
         stored::<S, T>(storage, what)?;

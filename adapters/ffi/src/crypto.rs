@@ -55,7 +55,9 @@ struct Wrap(konaplate_wrap_fn, *mut c_void);
 struct Unwrap(konaplate_unwrap_fn, *mut c_void);
 
 fn call(
-    f: Option<unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut u8, usize, *mut usize) -> c_int>,
+    f: Option<
+        unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut u8, usize, *mut usize) -> c_int,
+    >,
     userdata: *mut c_void,
     input: &[u8],
     out: &mut [u8],
@@ -64,7 +66,16 @@ fn call(
     let mut n = 0usize;
     // SAFETY: the callback gets valid pointers and lengths for `input` and `out` and a valid
     // `out_len`; a C callback that writes past `out_cap` breaks its own contract.
-    let rc = unsafe { f(userdata, input.as_ptr(), input.len(), out.as_mut_ptr(), out.len(), &mut n) };
+    let rc = unsafe {
+        f(
+            userdata,
+            input.as_ptr(),
+            input.len(),
+            out.as_mut_ptr(),
+            out.len(),
+            &mut n,
+        )
+    };
     if rc != 0 || n > out.len() {
         return Err(KeyWrapError);
     }
@@ -96,8 +107,14 @@ impl<'a> CCrypto<'a> {
     pub(crate) unsafe fn new(p: *const konaplate_crypto) -> Self {
         // SAFETY: forwarded contract.
         let keys = unsafe { p.as_ref() };
-        let (w, u, ud) = keys.map_or((None, None, core::ptr::null_mut()), |k| (k.wrap, k.unwrap, k.userdata));
-        Self { keys, wrap: Wrap(w, ud), unwrap: Unwrap(u, ud) }
+        let (w, u, ud) = keys.map_or((None, None, core::ptr::null_mut()), |k| {
+            (k.wrap, k.unwrap, k.userdata)
+        });
+        Self {
+            keys,
+            wrap: Wrap(w, ud),
+            unwrap: Unwrap(u, ud),
+        }
     }
 }
 
@@ -105,7 +122,11 @@ impl Crypto for CCrypto<'_> {
     fn seal(&mut self) -> Option<SealKeys<'_>> {
         let keys = self.keys?;
         self.wrap.0?;
-        Some(SealKeys { wrap: &mut self.wrap, cek: &keys.cek, iv: &keys.iv })
+        Some(SealKeys {
+            wrap: &mut self.wrap,
+            cek: &keys.cek,
+            iv: &keys.iv,
+        })
     }
     fn unwrap(&mut self) -> Option<&mut dyn KeyUnwrap> {
         self.unwrap.0?;

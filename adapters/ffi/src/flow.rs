@@ -15,10 +15,13 @@ use core::ffi::c_char;
 use konaplate_core::api::{CancelCharge, Charge, MoneyEndpoint, Refund};
 use konaplate_core::flow::{Action, Event, Flow, JournalRecord, Outcome, Policy};
 
-use crate::api::{cancel, charge, konaplate_cancel_request, konaplate_charge_request, konaplate_refund_request, refund};
+use crate::api::{
+    cancel, charge, konaplate_cancel_request, konaplate_charge_request, konaplate_refund_request,
+    refund,
+};
 use crate::c::{
-    Failure, Tagged, finish, konaplate_error, konaplate_result, non_null, non_null_mut, put_text, store, stored,
-    stored_mut, wipe_stored,
+    Failure, Tagged, finish, konaplate_error, konaplate_result, non_null, non_null_mut, put_text,
+    store, stored, stored_mut, wipe_stored,
 };
 
 /// 64-bit words of storage for a `konaplate_flow`.
@@ -104,7 +107,13 @@ unsafe fn start<E: MoneyEndpoint, C>(
     let r = (|| {
         // SAFETY: the pointers are NULL (reported) or valid (the header's contract).
         let req = convert(unsafe { non_null(request, "request") }?)?;
-        let f = Flow::new(E::OPERATION, E::sequence_id(&req), E::essentials(&req), unsafe { policy(policy_p) }, now_ms);
+        let f = Flow::new(
+            E::OPERATION,
+            E::sequence_id(&req),
+            E::essentials(&req),
+            unsafe { policy(policy_p) },
+            now_ms,
+        );
         unsafe { store(flow, "flow", f) }
     })();
     finish(r, err)
@@ -168,8 +177,12 @@ pub unsafe extern "C" fn konaplate_flow_resume(
         }
         // SAFETY: `record` points to `record_len` readable bytes.
         let bytes = unsafe { core::slice::from_raw_parts(record, record_len) };
-        let rec = JournalRecord::decode(bytes)
-            .map_err(|e| Failure::new(konaplate_result::Record, format_args!("journal record: {e}")))?;
+        let rec = JournalRecord::decode(bytes).map_err(|e| {
+            Failure::new(
+                konaplate_result::Record,
+                format_args!("journal record: {e}"),
+            )
+        })?;
         let f = Flow::resume(&rec, unsafe { policy(policy_p) }, now_ms);
         // SAFETY: forwarded contract.
         unsafe { store(flow, "flow", f) }
@@ -284,7 +297,10 @@ pub unsafe extern "C" fn konaplate_flow_poll(
 fn describe(o: &Outcome, a: &mut konaplate_action) {
     a.is_final = o.is_final();
     a.outcome = match o {
-        Outcome::Completed { nr_number, from_inquiry } => {
+        Outcome::Completed {
+            nr_number,
+            from_inquiry,
+        } => {
             if let Some(nr) = nr_number {
                 put_text(&mut a.nr_number, nr.as_bytes());
             }
@@ -308,7 +324,12 @@ fn describe(o: &Outcome, a: &mut konaplate_action) {
     };
 }
 
-unsafe fn report(flow: *mut konaplate_flow, now_ms: u64, event: Result<Event<'_>, Failure>, err: *mut konaplate_error) -> konaplate_result {
+unsafe fn report(
+    flow: *mut konaplate_flow,
+    now_ms: u64,
+    event: Result<Event<'_>, Failure>,
+    err: *mut konaplate_error,
+) -> konaplate_result {
     let r = (|| {
         let event = event?;
         // SAFETY: forwarded contract.
@@ -339,7 +360,14 @@ pub unsafe extern "C" fn konaplate_flow_response(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { report(flow, now_ms, body(body_p, body_len).map(|body| Event::Response { status, body }), err) }
+    unsafe {
+        report(
+            flow,
+            now_ms,
+            body(body_p, body_len).map(|body| Event::Response { status, body }),
+            err,
+        )
+    }
 }
 
 /// The inquiry's answer arrived.
@@ -353,13 +381,24 @@ pub unsafe extern "C" fn konaplate_flow_inquiry_response(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { report(flow, now_ms, body(body_p, body_len).map(|body| Event::InquiryResponse { status, body }), err) }
+    unsafe {
+        report(
+            flow,
+            now_ms,
+            body(body_p, body_len).map(|body| Event::InquiryResponse { status, body }),
+            err,
+        )
+    }
 }
 
 /// The request (or inquiry) may have reached the platform but no whole answer came: a
 /// timeout after connecting, a broken connection, a garbled answer.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_flow_lost(flow: *mut konaplate_flow, now_ms: u64, err: *mut konaplate_error) -> konaplate_result {
+pub unsafe extern "C" fn konaplate_flow_lost(
+    flow: *mut konaplate_flow,
+    now_ms: u64,
+    err: *mut konaplate_error,
+) -> konaplate_result {
     // SAFETY: forwarded contract.
     unsafe { report(flow, now_ms, Ok(Event::Lost), err) }
 }
@@ -367,7 +406,11 @@ pub unsafe extern "C" fn konaplate_flow_lost(flow: *mut konaplate_flow, now_ms: 
 /// The request (or inquiry) certainly did not leave: the connection was refused, DNS
 /// failed, the TLS handshake failed. Nothing was written to the socket.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_flow_not_sent(flow: *mut konaplate_flow, now_ms: u64, err: *mut konaplate_error) -> konaplate_result {
+pub unsafe extern "C" fn konaplate_flow_not_sent(
+    flow: *mut konaplate_flow,
+    now_ms: u64,
+    err: *mut konaplate_error,
+) -> konaplate_result {
     // SAFETY: forwarded contract.
     unsafe { report(flow, now_ms, Ok(Event::NotSent), err) }
 }
@@ -391,7 +434,9 @@ pub unsafe extern "C" fn konaplate_flow_record(
         if out_cap < KONAPLATE_RECORD_SIZE {
             return Err(Failure::new(
                 konaplate_result::BufferTooSmall,
-                format_args!("a journal record needs {KONAPLATE_RECORD_SIZE} bytes, the buffer has {out_cap}"),
+                format_args!(
+                    "a journal record needs {KONAPLATE_RECORD_SIZE} bytes, the buffer has {out_cap}"
+                ),
             ));
         }
         let rec = f.record().encode();
@@ -406,7 +451,11 @@ const _: () = assert!(KONAPLATE_RECORD_SIZE == JournalRecord::LEN);
 
 /// The number of times the request itself was handed to the transport so far.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_flow_sends(flow: *const konaplate_flow, sends: *mut u32, err: *mut konaplate_error) -> konaplate_result {
+pub unsafe extern "C" fn konaplate_flow_sends(
+    flow: *const konaplate_flow,
+    sends: *mut u32,
+    err: *mut konaplate_error,
+) -> konaplate_result {
     let r = (|| {
         // SAFETY: the pointers are NULL (reported) or valid (the header's contract).
         let f = unsafe { stored::<konaplate_flow, Flow>(flow, "flow") }?;

@@ -55,14 +55,22 @@ pub unsafe extern "C" fn konaplate_response_complete(
         o.body_start = body.start;
         o.body_len = body.len();
         o.close = head.close;
-        put_text(&mut o.correlation_id, head.correlation_id.as_ref().map_or(&[][..], |c| c.as_bytes()));
+        put_text(
+            &mut o.correlation_id,
+            head.correlation_id
+                .as_ref()
+                .map_or(&[][..], |c| c.as_bytes()),
+        );
         Ok(())
     })();
     finish(r, err)
 }
 
 fn incomplete() -> Failure {
-    Failure::new(konaplate_result::Incomplete, format_args!("the response is not complete yet"))
+    Failure::new(
+        konaplate_result::Incomplete,
+        format_args!("the response is not complete yet"),
+    )
 }
 
 /// Decrypts `body[0 .. body_len]` in place when it is `{"encData":…}` (through
@@ -85,7 +93,11 @@ pub unsafe extern "C" fn konaplate_open_body(
         }
         // SAFETY: the pointers are valid for the call (the header's contract).
         let (start, len, enc) = unsafe {
-            (non_null_mut(plain_start, "plain_start")?, non_null_mut(plain_len, "plain_len")?, non_null_mut(encrypted, "encrypted")?)
+            (
+                non_null_mut(plain_start, "plain_start")?,
+                non_null_mut(plain_len, "plain_len")?,
+                non_null_mut(encrypted, "encrypted")?,
+            )
         };
         let bytes = unsafe { core::slice::from_raw_parts_mut(body, body_len) };
         let (was, range) = open_body(bytes, unsafe { CCrypto::new(crypto) })?;

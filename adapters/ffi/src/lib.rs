@@ -26,7 +26,13 @@
 // dependency, and then aborts (panic = "abort"), never unwinding into C
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::arithmetic_side_effects)
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
 )]
 #![allow(clippy::missing_safety_doc)]
 // A failure carries its message inline (no heap to box into); it is built only on error paths.
@@ -77,7 +83,11 @@ mod tests {
     fn storage_fits_with_room() {
         let session = core::mem::size_of::<konaplate_core::request::Session>() + 8;
         let flow = core::mem::size_of::<konaplate_core::flow::Flow>() + 8;
-        println!("session {session} of {}, flow {flow} of {}", crate::KONAPLATE_SESSION_WORDS * 8, crate::KONAPLATE_FLOW_WORDS * 8);
+        println!(
+            "session {session} of {}, flow {flow} of {}",
+            crate::KONAPLATE_SESSION_WORDS * 8,
+            crate::KONAPLATE_FLOW_WORDS * 8
+        );
         assert!(session + 64 <= crate::KONAPLATE_SESSION_WORDS * 8);
         assert!(flow + 64 <= crate::KONAPLATE_FLOW_WORDS * 8);
     }

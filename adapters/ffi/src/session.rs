@@ -5,7 +5,10 @@ use core::ffi::c_char;
 use konaplate_core::field::{AccessKey, AspId, CryptoKeyId, Host, SecretKey, TimeZone, Timestamp};
 use konaplate_core::request::{Credentials, Session, Stamp, Target};
 
-use crate::c::{Failure, Tagged, array_text, finish, konaplate_error, konaplate_result, non_null, ptr_text, store, stored, wipe_stored};
+use crate::c::{
+    Failure, Tagged, array_text, finish, konaplate_error, konaplate_result, non_null, ptr_text,
+    store, stored, wipe_stored,
+};
 
 /// 64-bit words of storage for a `konaplate_session`.
 pub const KONAPLATE_SESSION_WORDS: usize = 96;
@@ -45,10 +48,15 @@ pub unsafe extern "C" fn konaplate_session_init(
         let kid = if crypto_key_id.is_null() {
             None
         } else {
-            Some(CryptoKeyId::new(unsafe { ptr_text(crypto_key_id, "X-KM-Crypto-Key-Id", 64) }?)?)
+            Some(CryptoKeyId::new(unsafe {
+                ptr_text(crypto_key_id, "X-KM-Crypto-Key-Id", 64)
+            }?)?)
         };
         let host = Host::parse(unsafe { ptr_text(host, "Host", 256) }?)?;
-        let s = Session::new(Credentials::new(asp, access, &secret, kid), Target::new(host));
+        let s = Session::new(
+            Credentials::new(asp, access, &secret, kid),
+            Target::new(host),
+        );
         // SAFETY: `session` is NULL (reported) or writable storage of the header's size.
         unsafe { store(session, "session", s) }
     })();
@@ -96,7 +104,15 @@ pub struct konaplate_stamp {
 pub(crate) unsafe fn stamp(p: *const konaplate_stamp) -> Result<Stamp, Failure> {
     // SAFETY: forwarded contract.
     let s = unsafe { non_null(p, "stamp") }?;
-    let time = Timestamp::new(s.year, s.month, s.day, s.hour, s.minute, s.second, s.millisecond)?;
+    let time = Timestamp::new(
+        s.year,
+        s.month,
+        s.day,
+        s.hour,
+        s.minute,
+        s.second,
+        s.millisecond,
+    )?;
     let tz = TimeZone::new(array_text(&s.time_zone, TimeZone::API_NAME)?)?;
     Ok(Stamp::new(time, tz, s.random))
 }

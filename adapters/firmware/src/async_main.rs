@@ -16,7 +16,11 @@ async fn run(_spawner: Spawner) {
     let (n, largest) = asynch::exercise().await;
     let peak = peak_stack();
     let (mut a, mut b, mut c) = ([0u8; 20], [0u8; 20], [0u8; 20]);
-    out(&[b"konaplate firmware (async, embassy-executor): ", digits(n, &mut a), b" endpoints encoded, signed and decoded OK on Cortex-M4F\n"]);
+    out(&[
+        b"konaplate firmware (async, embassy-executor): ",
+        digits(n, &mut a),
+        b" endpoints encoded, signed and decoded OK on Cortex-M4F\n",
+    ]);
     out(&[b"stack_peak_bytes=", digits(peak, &mut b), b"\n"]);
     out(&[b"async_future_bytes=", digits(largest, &mut c), b"\n"]);
     debug::exit(debug::EXIT_SUCCESS);

@@ -26,9 +26,14 @@ pub static CHARGE_RESULT_CHUNKED: [u8; 336] = *b"HTTP/1.1 200 OK\r\nContent-Type
 pub static CANCEL: [u8; 747] = *b"HTTP/1.1 200 OK\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: 545\r\nConnection: close\r\nX-KM-Correlation-Id: 261123213556-eca70aa\r\nX-KM-Crypto-Key-Id: 00000000000000000000000000c0ffee\r\n\r\n{\"encData\":\"eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMTI4R0NNIn0.mVEkghc4wFJFTM-f8CjL84MVQV1FPrw_WRvXcJN4y2tsbqOSdRfmCCGAn1ailaJs4bJDAn7O1ogeudRz7-4gx0yBjLyO1aqdnOPSEDdTMrFpty_4mTklITQU2wAWMzj4iTTuada-08oNbLL2O9eN-ma0KzBJt-DmJNczGbxGYi2O_PC8JU8kYoUoTdr1FQeTtRVmxTbJtFgBAe69a-IXq4QP6Vmq92QrW2uwKFvo-GPsYoia1j82QesAGaNRsfUMwcbaLtF4Nz94GIVRmET-LLobPUNx9V7Sa9kIG6-UuzGxZxMksPnpS0c9_uzUxQunQ4Knk1eL6YhYSm1NHFMNCQ.HDKYmjx79XPyXoYb.OEsapXgPS-4KXlIUigyJ_gyo9fbrB_dfbT6IH3kjW1xsEspbT78ls1I08a3NN7MtEM8jF418VSqVDltLMxQdvS7xEocSJbG7.L2-2uqf-2vySMN-JuMQzGA\"}";
 
 /// SHA-256 of the recorded JWE's RSA-wrapped key.
-pub const CANCEL_WRAPPED_SHA256: [u8; 32] = [100, 91, 76, 84, 132, 205, 30, 186, 226, 229, 101, 165, 80, 176, 240, 248, 248, 175, 39, 206, 223, 232, 107, 232, 130, 162, 74, 133, 249, 85, 132, 25];
+pub const CANCEL_WRAPPED_SHA256: [u8; 32] = [
+    100, 91, 76, 84, 132, 205, 30, 186, 226, 229, 101, 165, 80, 176, 240, 248, 248, 175, 39, 206,
+    223, 232, 107, 232, 130, 162, 74, 133, 249, 85, 132, 25,
+];
 /// The CEK it protects (what a secure element holding the client key returns).
-pub const CANCEL_CEK: [u8; 16] = [218, 17, 217, 128, 74, 234, 214, 171, 155, 126, 221, 184, 78, 102, 212, 17];
+pub const CANCEL_CEK: [u8; 16] = [
+    218, 17, 217, 128, 74, 234, 214, 171, 155, 126, 221, 184, 78, 102, 212, 17,
+];
 
 #[unsafe(link_section = ".fixtures")]
 pub static REFUND_FEE: [u8; 507] = *b"HTTP/1.1 200 OK\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: 359\r\nConnection: close\r\nX-KM-Correlation-Id: 261123213556-5d247af\r\n\r\n{\"response\":{\"code\":\"000_000\",\"description\":\"\xec\x84\xb1\xea\xb3\xb5\"},\"par\":\"Q10000000000000000000000011\",\"refundFeeRate\":1.0,\"balance\":30000,\"refundCheckBalance\":30000,\"discountAmount\":0,\"refundFee\":300,\"refundAmount\":29700,\"expiredFee\":0,\"refundable\":true,\"refundThresholdBalance\":1000000000,\"refundThresholdRatio\":60.0,\"currentBalanceRatio\":37.5,\"lastLoadedBalance\":80000}";

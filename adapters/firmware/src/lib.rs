@@ -41,7 +41,12 @@ pub struct Replay<'r> {
 impl<'r> Replay<'r> {
     /// Serves `response`, keeping what the client writes in `written`.
     pub fn new(response: &'r [u8], written: &'r mut [u8]) -> Self {
-        Replay { response, at: 0, written, len: 0 }
+        Replay {
+            response,
+            at: 0,
+            written,
+            len: 0,
+        }
     }
     pub fn request(&self) -> &[u8] {
         self.written.get(..self.len).unwrap_or(&[])
@@ -89,7 +94,12 @@ impl DemoSecureElement {
     /// One request's keys: the stand-in for both key operations, and a fixed CEK and IV
     /// (firmware draws them fresh from its random source for every request).
     pub fn keys() -> DemoKeys {
-        Keys { wrap: DemoSecureElement, unwrap: DemoSecureElement, cek: [0x11; 16], iv: [0x22; 12] }
+        Keys {
+            wrap: DemoSecureElement,
+            unwrap: DemoSecureElement,
+            cek: [0x11; 16],
+            iv: [0x22; 12],
+        }
     }
 }
 
@@ -97,7 +107,9 @@ impl KeyWrap for DemoSecureElement {
     fn wrap_key(&mut self, cek: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
         let out = out.get_mut(..256).ok_or(KeyWrapError)?;
         out.fill(0);
-        out.get_mut(..cek.len()).ok_or(KeyWrapError)?.copy_from_slice(cek);
+        out.get_mut(..cek.len())
+            .ok_or(KeyWrapError)?
+            .copy_from_slice(cek);
         Ok(256)
     }
 }
@@ -108,7 +120,9 @@ impl KeyUnwrap for DemoSecureElement {
             return Err(KeyWrapError);
         }
         let cek = fixtures::CANCEL_CEK;
-        out.get_mut(..cek.len()).ok_or(KeyWrapError)?.copy_from_slice(&cek);
+        out.get_mut(..cek.len())
+            .ok_or(KeyWrapError)?
+            .copy_from_slice(&cek);
         Ok(cek.len())
     }
 }
@@ -161,7 +175,10 @@ pub fn fail(what: &str) -> ! {
     out(&[b"FAIL: ", what.as_bytes(), b"\n"]);
     debug::exit(debug::EXIT_FAILURE);
     // only reached when no debugger answers the semihosting call
-    #[expect(clippy::empty_loop, reason = "the example has nothing left to do and nothing to wait for")]
+    #[expect(
+        clippy::empty_loop,
+        reason = "the example has nothing left to do and nothing to wait for"
+    )]
     loop {}
 }
 
@@ -182,15 +199,35 @@ pub fn check(ok: bool, what: &str) {
 /// The checks every exchange gets, written once (not per endpoint): the request on the wire
 /// has the right path and is signed over exactly the body sent, and the reply says success.
 #[inline(never)]
-pub fn check_exchange(c: &Ctx, wire: &[u8], sent: &Sent, path: &str, encrypted_request: bool, ok: bool, name: &str) {
+pub fn check_exchange(
+    c: &Ctx,
+    wire: &[u8],
+    sent: &Sent,
+    path: &str,
+    encrypted_request: bool,
+    ok: bool,
+    name: &str,
+) {
     check(wire.len() == sent.request.len, "request");
-    check(wire.starts_with(b"POST /open-api") && wire.get(14..14 + path.len()) == Some(path.as_bytes()), "request");
+    check(
+        wire.starts_with(b"POST /open-api")
+            && wire.get(14..14 + path.len()) == Some(path.as_bytes()),
+        "request",
+    );
     let body = wire.get(sent.request.body.clone()).unwrap_or(&[]);
-    check(c.session.credentials.signer().verify(&sent.request.headers.tran_token, body), "X-KM-Tran-Token");
-    check(!encrypted_request || body.starts_with(b"{\"encData\":\""), "encData");
+    check(
+        c.session
+            .credentials
+            .signer()
+            .verify(&sent.request.headers.tran_token, body),
+        "X-KM-Tran-Token",
+    );
+    check(
+        !encrypted_request || body.starts_with(b"{\"encData\":\""),
+        "encData",
+    );
     check(ok, name);
 }
-
 
 /// The async twin of [`Replay`]: the same bytes in the same small reads, but every other read
 /// and write first answers `Pending` (waking itself), as a socket waiting for the network does.
@@ -201,7 +238,10 @@ pub struct AsyncReplay<'r> {
 
 impl<'r> AsyncReplay<'r> {
     pub fn new(response: &'r [u8], written: &'r mut [u8]) -> Self {
-        AsyncReplay { inner: Replay::new(response, written), calls: 0 }
+        AsyncReplay {
+            inner: Replay::new(response, written),
+            calls: 0,
+        }
     }
     pub fn request(&self) -> &[u8] {
         self.inner.request()
@@ -281,10 +321,17 @@ macro_rules! run_fns {
                 Err(_) => fail(path),
             };
             let encrypted = <R::Endpoint as Endpoint>::REQUEST_ENCRYPTED;
-            let answer_encrypted = send(c, io, response, request, &mut keys, &mut out, path, encrypted);
+            let answer_encrypted = send(
+                c, io, response, request, &mut keys, &mut out, path, encrypted,
+            );
             check(out.is_success() && ok(&out, answer_encrypted), path);
             #[cfg(feature = "defmt")]
-            defmt::info!("{=str}: {=str} {=str}", path, out.code.as_str(), out.description.as_str());
+            defmt::info!(
+                "{=str}: {=str} {=str}",
+                path,
+                out.code.as_str(),
+                out.description.as_str()
+            );
         }
 
         /// The endpoint-independent rest of an exchange, once for every endpoint: send the
@@ -307,7 +354,15 @@ macro_rules! run_fns {
                 Ok(s) => s,
                 Err(_) => fail(path),
             };
-            check_exchange(c, stream.request(), &sent, path, encrypted_request, true, path);
+            check_exchange(
+                c,
+                stream.request(),
+                &sent,
+                path,
+                encrypted_request,
+                true,
+                path,
+            );
             c.passed.set(c.passed.get() + 1);
             sent.encrypted
         }
@@ -329,17 +384,39 @@ macro_rules! run_fns {
             let buf = &mut io.buf;
             let mut out = ReplyOf::<R::Endpoint>::empty();
             let mut keys = DemoSecureElement::keys();
-            let call = $client::call_into(&mut stream, &c.session, &c.stamp, req, &mut keys, buf, &mut out);
-            c.largest_future.set(c.largest_future.get().max(core::mem::size_of_val(&call)));
+            let call = $client::call_into(
+                &mut stream,
+                &c.session,
+                &c.stamp,
+                req,
+                &mut keys,
+                buf,
+                &mut out,
+            );
+            c.largest_future
+                .set(c.largest_future.get().max(core::mem::size_of_val(&call)));
             let sent = match call.await {
                 Ok(s) => s,
                 Err(_) => fail(path),
             };
             let encrypted = <R::Endpoint as Endpoint>::REQUEST_ENCRYPTED;
-            check_exchange(c, stream.request(), &sent, path, encrypted, out.is_success(), path);
+            check_exchange(
+                c,
+                stream.request(),
+                &sent,
+                path,
+                encrypted,
+                out.is_success(),
+                path,
+            );
             check(ok(&out, sent.encrypted), path);
             #[cfg(feature = "defmt")]
-            defmt::info!("{=str}: {=str} {=str}", path, out.code.as_str(), out.description.as_str());
+            defmt::info!(
+                "{=str}: {=str} {=str}",
+                path,
+                out.code.as_str(),
+                out.description.as_str()
+            );
             c.passed.set(c.passed.get() + 1);
         }
     };

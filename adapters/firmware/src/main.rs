@@ -16,10 +16,17 @@ fn main() -> ! {
     let (n, _) = blocking::exercise();
     let peak = peak_stack();
     let (mut a, mut b) = ([0u8; 20], [0u8; 20]);
-    out(&[b"konaplate firmware: ", digits(n, &mut a), b" endpoints encoded, signed and decoded OK on Cortex-M4F\n"]);
+    out(&[
+        b"konaplate firmware: ",
+        digits(n, &mut a),
+        b" endpoints encoded, signed and decoded OK on Cortex-M4F\n",
+    ]);
     out(&[b"stack_peak_bytes=", digits(peak, &mut b), b"\n"]);
     debug::exit(debug::EXIT_SUCCESS);
     // only reached when no debugger answers the semihosting call
-    #[expect(clippy::empty_loop, reason = "the example has nothing left to do and nothing to wait for")]
+    #[expect(
+        clippy::empty_loop,
+        reason = "the example has nothing left to do and nothing to wait for"
+    )]
     loop {}
 }

@@ -55,7 +55,10 @@ impl Fault {
         let ms = |a: Option<&str>, default: u64| -> Result<Duration, String> {
             match a {
                 None => Ok(Duration::from_millis(default)),
-                Some(v) => v.parse().map(Duration::from_millis).map_err(|_| format!("fault {s}: {v} is not milliseconds")),
+                Some(v) => v
+                    .parse()
+                    .map(Duration::from_millis)
+                    .map_err(|_| format!("fault {s}: {v} is not milliseconds")),
             }
         };
         Ok(match name {
@@ -73,7 +76,11 @@ impl Fault {
             "oversized" => Fault::OversizedBody,
             "drip" => Fault::SlowDrip(ms(arg, 20)?),
             "slow-commit" => Fault::SlowCommit(ms(arg, 3000)?),
-            _ => return Err(format!("unknown fault {s:?}: refuse[:MS], drop-before, drop-after, delay[:MS], status:500|502|503, truncate, invalid-json, wrong-length, oversized, drip[:MS], slow-commit[:MS]")),
+            _ => {
+                return Err(format!(
+                    "unknown fault {s:?}: refuse[:MS], drop-before, drop-after, delay[:MS], status:500|502|503, truncate, invalid-json, wrong-length, oversized, drip[:MS], slow-commit[:MS]"
+                ));
+            }
         })
     }
 }
@@ -84,22 +91,43 @@ pub(crate) fn take_fault(shared: &Shared, endpoint: &str) -> Option<Fault> {
     Some(f.remove(i).1)
 }
 
-pub(crate) fn deliver(stream: &mut TcpStream, a: &Answer, extra: &[(&str, String)], fault: Option<Fault>) -> io::Result<()> {
+pub(crate) fn deliver(
+    stream: &mut TcpStream,
+    a: &Answer,
+    extra: &[(&str, String)],
+    fault: Option<Fault>,
+) -> io::Result<()> {
     match fault {
         Some(Fault::DropAfterCommit) => stream.shutdown(Shutdown::Both),
         Some(Fault::Delay(d)) => {
             thread::sleep(d);
             write_response(stream, a.status, extra, &a.body, None, None)
         }
-        Some(Fault::Status(s)) => write_response(stream, s, extra, b"Internal Server Error", None, None),
+        Some(Fault::Status(s)) => {
+            write_response(stream, s, extra, b"Internal Server Error", None, None)
+        }
         Some(Fault::TruncatedBody) => {
             let half = &a.body[..a.body.len() / 2];
             write_response(stream, a.status, extra, half, None, Some(a.body.len()))?;
             stream.shutdown(Shutdown::Both)
         }
-        Some(Fault::InvalidJson) => write_response(stream, 200, extra, b"{\"response\":{\"code\":\"000_000\",\"descr", None, None),
+        Some(Fault::InvalidJson) => write_response(
+            stream,
+            200,
+            extra,
+            b"{\"response\":{\"code\":\"000_000\",\"descr",
+            None,
+            None,
+        ),
         Some(Fault::WrongContentLength) => {
-            write_response(stream, a.status, extra, &a.body, None, Some(a.body.len() + 7))?;
+            write_response(
+                stream,
+                a.status,
+                extra,
+                &a.body,
+                None,
+                Some(a.body.len() + 7),
+            )?;
             stream.shutdown(Shutdown::Both)
         }
         Some(Fault::OversizedBody) => {

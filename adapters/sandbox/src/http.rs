@@ -15,7 +15,10 @@ pub(crate) struct RawRequest {
 
 impl RawRequest {
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -51,7 +54,12 @@ pub(crate) fn read_request(stream: &mut TcpStream) -> Result<RawRequest, (u16, &
     let headers: Vec<(String, String)> = req
         .headers
         .iter()
-        .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).trim().to_string()))
+        .map(|h| {
+            (
+                h.name.to_string(),
+                String::from_utf8_lossy(h.value).trim().to_string(),
+            )
+        })
         .collect();
     let len = headers
         .iter()
@@ -71,7 +79,12 @@ pub(crate) fn read_request(stream: &mut TcpStream) -> Result<RawRequest, (u16, &
         body.extend_from_slice(&chunk[..n]);
     }
     body.truncate(len);
-    Ok(RawRequest { method, path, headers, body })
+    Ok(RawRequest {
+        method,
+        path,
+        headers,
+        body,
+    })
 }
 
 fn reason(status: u16) -> &'static str {
@@ -91,7 +104,12 @@ fn reason(status: u16) -> &'static str {
 }
 
 /// Writes a whole response with its content type (the page and its JSON).
-pub(crate) fn write_content(stream: &mut TcpStream, status: u16, content_type: &str, body: &[u8]) -> io::Result<()> {
+pub(crate) fn write_content(
+    stream: &mut TcpStream,
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+) -> io::Result<()> {
     let mut out = format!(
         "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
         reason(status),

@@ -6,8 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-
-
 use konaplate_core::{api::*, field::*};
 use rand_core::{OsRng, RngCore};
 
@@ -204,7 +202,10 @@ fn refuse<T>(code: &'static str) -> Result<T, Refusal> {
     Err(Refusal { code, field: None })
 }
 fn invalid<T>(field: &'static str) -> Result<T, Refusal> {
-    Err(Refusal { code: "000_002", field: Some(field) })
+    Err(Refusal {
+        code: "000_002",
+        field: Some(field),
+    })
 }
 
 /// The books.
@@ -238,7 +239,12 @@ impl Ledger {
     /// The seeded world (see the README's sandbox section).
     pub fn seeded(pending_for: Duration) -> Self {
         let acct = |holder, balance| {
-            Some(Account { bank: "004", number: "12345678901234", holder, balance })
+            Some(Account {
+                bank: "004",
+                number: "12345678901234",
+                holder,
+                balance,
+            })
         };
         let m = |user_id, name, account| Member {
             user_id,
@@ -257,14 +263,26 @@ impl Ledger {
             m(50_000_100_002, "김철수", None),
             m(50_000_100_003, "이영희", acct("이영희", 0)),
             m(50_000_100_004, "박민수", acct("박민호", 5_000_000)),
-            Member { refund_account: false, ..m(50_000_100_005, "최지우", acct("최지우", 5_000_000)) },
-            Member { refunds_this_month: 3, ..m(50_000_100_006, "정수빈", acct("정수빈", 5_000_000)) },
+            Member {
+                refund_account: false,
+                ..m(50_000_100_005, "최지우", acct("최지우", 5_000_000))
+            },
+            Member {
+                refunds_this_month: 3,
+                ..m(50_000_100_006, "정수빈", acct("정수빈", 5_000_000))
+            },
             Member {
                 refunded_this_month: 1_990_000,
                 ..m(50_000_100_007, "강하늘", acct("강하늘", 5_000_000))
             },
-            Member { refund_denied: true, ..m(50_000_100_008, "윤서연", acct("윤서연", 5_000_000)) },
-            Member { open_bank_terms: false, ..m(50_000_100_009, "임도윤", acct("임도윤", 5_000_000)) },
+            Member {
+                refund_denied: true,
+                ..m(50_000_100_008, "윤서연", acct("윤서연", 5_000_000))
+            },
+            Member {
+                open_bank_terms: false,
+                ..m(50_000_100_009, "임도윤", acct("임도윤", 5_000_000))
+            },
             Member {
                 firm_banking_terms: false,
                 ..m(50_000_100_010, "한예린", acct("한예린", 5_000_000))
@@ -286,8 +304,14 @@ impl Ledger {
         };
         let cards = vec![
             c(11, 50_000_100_001, HAPPY_CARD_START),
-            Card { active: false, ..c(22, 50_000_100_001, 0) },
-            Card { other_auto_plan: true, ..c(23, 50_000_100_001, 0) },
+            Card {
+                active: false,
+                ..c(22, 50_000_100_001, 0)
+            },
+            Card {
+                other_auto_plan: true,
+                ..c(23, 50_000_100_001, 0)
+            },
             c(12, 50_000_100_002, 0),
             c(13, 50_000_100_003, 0),
             c(14, 50_000_100_004, 100_000),
@@ -322,7 +346,9 @@ impl Ledger {
         };
         // a charge paid by another method, for 007_040
         let seq = "SEED-OTHER-METHOD".to_string();
-        ledger.nr_index.insert(NR_OTHER_METHOD.to_string(), seq.clone());
+        ledger
+            .nr_index
+            .insert(NR_OTHER_METHOD.to_string(), seq.clone());
         ledger.txns.insert(
             seq.clone(),
             Txn {
@@ -389,25 +415,43 @@ impl Ledger {
             .map(|t| t.sequence_id.clone())
             .collect();
         for seq in due {
-            let Some(t) = self.txns.get(&seq).cloned() else { continue };
-            let TxnState::Pending { completes, .. } = t.state else { continue };
+            let Some(t) = self.txns.get(&seq).cloned() else {
+                continue;
+            };
+            let TxnState::Pending { completes, .. } = t.state else {
+                continue;
+            };
             let ok = completes && self.apply(&t).is_ok();
             if let Some(t) = self.txns.get_mut(&seq) {
-                t.state = if ok { TxnState::Completed } else { TxnState::Failed };
+                t.state = if ok {
+                    TxnState::Completed
+                } else {
+                    TxnState::Failed
+                };
             }
             if let (TxnKind::Cancel, Some(charge)) = (t.kind, &t.cancels)
-                && let Some(c) = self.txns.get_mut(charge) {
-                    c.cancel_pending = false;
-                    c.cancelled = ok;
-                }
+                && let Some(c) = self.txns.get_mut(charge)
+            {
+                c.cancel_pending = false;
+                c.cancelled = ok;
+            }
         }
     }
 
     /// Moves the money of a charge (account → card) or a cancellation (card → account).
     fn apply(&mut self, t: &Txn) -> Result<(), Refusal> {
-        let card = self.cards.get_mut(&t.card_no).ok_or(Refusal { code: "000_002", field: Some("cardNo") })?;
-        let member = self.members.get_mut(&t.user_id).ok_or(Refusal { code: "000_002", field: Some("userId") })?;
-        let account = member.account.as_mut().ok_or(Refusal { code: "007_001", field: None })?;
+        let card = self.cards.get_mut(&t.card_no).ok_or(Refusal {
+            code: "000_002",
+            field: Some("cardNo"),
+        })?;
+        let member = self.members.get_mut(&t.user_id).ok_or(Refusal {
+            code: "000_002",
+            field: Some("userId"),
+        })?;
+        let account = member.account.as_mut().ok_or(Refusal {
+            code: "007_001",
+            field: None,
+        })?;
         match t.kind {
             TxnKind::Charge => {
                 if account.balance < t.amount {
@@ -437,7 +481,12 @@ impl Ledger {
     }
 
     /// Issuance of Disposable Token (§6.1).
-    pub fn issue_token(&mut self, req: &TokenRequest, now: Instant, ttl: Duration) -> Result<TokenResponse, Refusal> {
+    pub fn issue_token(
+        &mut self,
+        req: &TokenRequest,
+        now: Instant,
+        ttl: Duration,
+    ) -> Result<TokenResponse, Refusal> {
         let card_no = req.card_no.expose();
         if !self.cards.contains_key(card_no) {
             return invalid("cardNo");
@@ -445,7 +494,10 @@ impl Ledger {
         // 16 random digits (unique among live tokens) and a random 3-digit DCVV
         let mut token;
         loop {
-            token = format!("{:016}", 1_000_000_000_000_000 + OsRng.next_u64() % 9_000_000_000_000_000);
+            token = format!(
+                "{:016}",
+                1_000_000_000_000_000 + OsRng.next_u64() % 9_000_000_000_000_000
+            );
             if !self.tokens.contains_key(&token) {
                 break;
             }
@@ -455,27 +507,51 @@ impl Ledger {
             Some(_) => Duration::from_secs(300),
             None => ttl,
         };
-        self.tokens.insert(token.clone(), Token { card_no: card_no.to_string(), dcvv: dcvv.clone(), expires: now + ttl, used: false });
+        self.tokens.insert(
+            token.clone(),
+            Token {
+                card_no: card_no.to_string(),
+                dcvv: dcvv.clone(),
+                expires: now + ttl,
+                used: false,
+            },
+        );
         let millis = konaplate::clock::unix_millis() + ttl.as_millis() as u64;
         Ok(TokenResponse {
-            one_time_token: OneTimeToken::new(&token).map_err(|_| Refusal { code: "000_002", field: Some("cardNo") })?,
-            dcvv: Dcvv::new(&dcvv).map_err(|_| Refusal { code: "000_002", field: Some("cardNo") })?,
+            one_time_token: OneTimeToken::new(&token).map_err(|_| Refusal {
+                code: "000_002",
+                field: Some("cardNo"),
+            })?,
+            dcvv: Dcvv::new(&dcvv).map_err(|_| Refusal {
+                code: "000_002",
+                field: Some("cardNo"),
+            })?,
             expiry_time: Some(millis),
         })
     }
 
     /// Checks and consumes a token; returns its card after checking it belongs to `user_id`.
-    fn use_token(&mut self, token: &OneTimeToken, dcvv: Option<&Dcvv>, user_id: u64, now: Instant) -> Result<Card, Refusal> {
+    fn use_token(
+        &mut self,
+        token: &OneTimeToken,
+        dcvv: Option<&Dcvv>,
+        user_id: u64,
+        now: Instant,
+    ) -> Result<Card, Refusal> {
         let t = match self.tokens.get_mut(token.expose()) {
             Some(t) if !t.used && t.expires > now => t,
             _ => return invalid("oneTimeToken"),
         };
         if let Some(d) = dcvv
-            && d.expose() != t.dcvv {
-                return invalid("dcvv");
-            }
+            && d.expose() != t.dcvv
+        {
+            return invalid("dcvv");
+        }
         t.used = true;
-        let card = self.cards.get(&t.card_no).cloned().ok_or(Refusal { code: "000_002", field: Some("oneTimeToken") })?;
+        let card = self.cards.get(&t.card_no).cloned().ok_or(Refusal {
+            code: "000_002",
+            field: Some("oneTimeToken"),
+        })?;
         if card.user_id != user_id || !self.members.contains_key(&user_id) {
             return invalid("userId");
         }
@@ -513,7 +589,10 @@ impl Ledger {
             return invalid("merchantId");
         }
         let amount = req.amount.get();
-        let member = self.members.get(&req.user_id.get()).ok_or(Refusal { code: "000_002", field: Some("userId") })?;
+        let member = self.members.get(&req.user_id.get()).ok_or(Refusal {
+            code: "000_002",
+            field: Some("userId"),
+        })?;
         let outcome = if member.account.is_none() {
             refuse("007_001")
         } else if amount == AMOUNT_BENEFIT_MISMATCH {
@@ -537,7 +616,10 @@ impl Ledger {
         let pending = matches!(amount, AMOUNT_PENDING_COMPLETES | AMOUNT_PENDING_FAILS);
         let result = outcome.and_then(|()| {
             if pending {
-                t.state = TxnState::Pending { at: now + self.pending_for, completes: amount == AMOUNT_PENDING_COMPLETES };
+                t.state = TxnState::Pending {
+                    at: now + self.pending_for,
+                    completes: amount == AMOUNT_PENDING_COMPLETES,
+                };
                 Ok(())
             } else {
                 self.apply(&t)
@@ -550,13 +632,17 @@ impl Ledger {
         }
         self.record(t);
         Ok(ChargeResponse {
-            nr_number: NrNumber::new(&nr).map_err(|_| Refusal { code: "000_002", field: Some("nrNumber") })?,
+            nr_number: NrNumber::new(&nr).map_err(|_| Refusal {
+                code: "000_002",
+                field: Some("nrNumber"),
+            })?,
             is_pending: pending,
         })
     }
 
     fn record(&mut self, t: Txn) {
-        self.nr_index.insert(t.nr_number.clone(), t.sequence_id.clone());
+        self.nr_index
+            .insert(t.nr_number.clone(), t.sequence_id.clone());
         self.txns.insert(t.sequence_id.clone(), t);
     }
 
@@ -565,11 +651,21 @@ impl Ledger {
         self.check_new_sequence(&req.sequence_id)?;
         let card = self.use_token(&req.one_time_token, Some(&req.dcvv), req.user_id.get(), now)?;
         if let Some(e) = &req.card_expiry
-            && e.as_str() != card.expiry {
-                return invalid("cardExpiry");
-            }
-        let member = self.members.get(&req.user_id.get()).cloned().ok_or(Refusal { code: "000_002", field: Some("userId") })?;
-        let Some(account) = &member.account else { return refuse("007_001") };
+            && e.as_str() != card.expiry
+        {
+            return invalid("cardExpiry");
+        }
+        let member = self
+            .members
+            .get(&req.user_id.get())
+            .cloned()
+            .ok_or(Refusal {
+                code: "000_002",
+                field: Some("userId"),
+            })?;
+        let Some(account) = &member.account else {
+            return refuse("007_001");
+        };
         if req.nr_number.as_str() == NR_OTHER_METHOD {
             return refuse("007_040");
         }
@@ -585,8 +681,14 @@ impl Ledger {
                     && !t.cancel_pending
             })
             .cloned();
-        let Some(charge) = charge else { return refuse("007_030") };
-        if self.cards.get(&charge.card_no).is_none_or(|c| c.balance < charge.amount) {
+        let Some(charge) = charge else {
+            return refuse("007_030");
+        };
+        if self
+            .cards
+            .get(&charge.card_no)
+            .is_none_or(|c| c.balance < charge.amount)
+        {
             return refuse("007_030");
         }
         if account.holder != member.name {
@@ -607,7 +709,10 @@ impl Ledger {
             cancel_pending: false,
         };
         if pending {
-            t.state = TxnState::Pending { at: now + self.pending_for, completes: true };
+            t.state = TxnState::Pending {
+                at: now + self.pending_for,
+                completes: true,
+            };
         } else {
             self.apply(&t)?;
         }
@@ -616,13 +721,21 @@ impl Ledger {
             c.cancel_pending = pending;
         }
         self.record(t);
-        Ok(CancelResponse { is_pending: pending })
+        Ok(CancelResponse {
+            is_pending: pending,
+        })
     }
 
     /// Checking Result of Charge & Cancellation (§6.4).
     pub fn result(&mut self, req: &ChargeResultRequest) -> Result<ChargeResultResponse, Refusal> {
-        let t = self.txns.get(req.sequence_id.as_str()).ok_or(Refusal { code: "007_009", field: None })?;
-        Ok(ChargeResultResponse { result: t.result(), nr_number: NrNumber::new(&t.nr_number).ok() })
+        let t = self.txns.get(req.sequence_id.as_str()).ok_or(Refusal {
+            code: "007_009",
+            field: None,
+        })?;
+        Ok(ChargeResultResponse {
+            result: t.result(),
+            nr_number: NrNumber::new(&t.nr_number).ok(),
+        })
     }
 
     fn fee_figures(&self, card: &Card) -> (u64, u64) {
@@ -631,15 +744,37 @@ impl Ledger {
     }
 
     /// Search for Refund Fee (§6.6). Consumes the token (a fresh one is issued for the refund).
-    pub fn refund_fee(&mut self, req: &RefundFeeRequest, now: Instant) -> Result<RefundFeeResponse, Refusal> {
+    pub fn refund_fee(
+        &mut self,
+        req: &RefundFeeRequest,
+        now: Instant,
+    ) -> Result<RefundFeeResponse, Refusal> {
         let card = self.use_token(&req.one_time_token, None, req.user_id.get(), now)?;
-        let member = self.members.get(&req.user_id.get()).ok_or(Refusal { code: "000_002", field: Some("userId") })?;
+        let member = self.members.get(&req.user_id.get()).ok_or(Refusal {
+            code: "000_002",
+            field: Some("userId"),
+        })?;
         let (fee, amount) = self.fee_figures(&card);
-        let won = |v: u64| Won::new(v.min(Won::MAX)).map_err(|_| Refusal { code: "000_002", field: Some("balance") });
-        let pct = |t: u64| Percent1::from_tenths(t.min(990) as u16, "ratio").map_err(|_| Refusal { code: "000_002", field: Some("balance") });
-        let ratio = (card.balance * 1000).checked_div(card.last_loaded).unwrap_or(0);
+        let won = |v: u64| {
+            Won::new(v.min(Won::MAX)).map_err(|_| Refusal {
+                code: "000_002",
+                field: Some("balance"),
+            })
+        };
+        let pct = |t: u64| {
+            Percent1::from_tenths(t.min(990) as u16, "ratio").map_err(|_| Refusal {
+                code: "000_002",
+                field: Some("balance"),
+            })
+        };
+        let ratio = (card.balance * 1000)
+            .checked_div(card.last_loaded)
+            .unwrap_or(0);
         Ok(RefundFeeResponse {
-            par: Par::new(&card.par).map_err(|_| Refusal { code: "000_002", field: Some("par") })?,
+            par: Par::new(&card.par).map_err(|_| Refusal {
+                code: "000_002",
+                field: Some("par"),
+            })?,
             refund_fee_rate: pct(REFUND_FEE_TENTHS)?,
             balance: won(card.balance)?,
             refund_check_balance: won(card.balance)?,
@@ -662,7 +797,14 @@ impl Ledger {
         if req.card_expiry.as_str() != card.expiry {
             return invalid("cardExpiry");
         }
-        let member = self.members.get(&req.user_id.get()).cloned().ok_or(Refusal { code: "000_002", field: Some("userId") })?;
+        let member = self
+            .members
+            .get(&req.user_id.get())
+            .cloned()
+            .ok_or(Refusal {
+                code: "000_002",
+                field: Some("userId"),
+            })?;
         if !member.refund_account {
             return refuse("009_001");
         }
@@ -696,15 +838,32 @@ impl Ledger {
                 nr_number: nr.clone(),
             },
         );
-        Ok(RefundResponse { nr_number: RefundNrNumber::new(&nr).map_err(|_| Refusal { code: "000_002", field: Some("nrNumber") })? })
+        Ok(RefundResponse {
+            nr_number: RefundNrNumber::new(&nr).map_err(|_| Refusal {
+                code: "000_002",
+                field: Some("nrNumber"),
+            })?,
+        })
     }
 
     /// Auto-recharge at payment — register (§6.9.1).
-    pub fn register(&mut self, req: &AutoRechargeRegisterRequest, registered: DateTime14) -> Result<Empty, Refusal> {
+    pub fn register(
+        &mut self,
+        req: &AutoRechargeRegisterRequest,
+        registered: DateTime14,
+    ) -> Result<Empty, Refusal> {
         let member = self.members.get(&req.user_id.get()).cloned();
-        let Some(member) = member else { return invalid("userId") };
-        let card = self.cards.values().find(|c| c.par == req.par.as_str()).cloned();
-        let Some(card) = card.filter(|c| c.user_id == member.user_id) else { return refuse("001_003") };
+        let Some(member) = member else {
+            return invalid("userId");
+        };
+        let card = self
+            .cards
+            .values()
+            .find(|c| c.par == req.par.as_str())
+            .cloned();
+        let Some(card) = card.filter(|c| c.user_id == member.user_id) else {
+            return refuse("001_003");
+        };
         if !card.active {
             return refuse("007_016");
         }
@@ -723,7 +882,11 @@ impl Ledger {
         if !member.auto_recharge_account {
             return refuse("007_031");
         }
-        self.plans.push(Plan { user_id: member.user_id, par: card.par, registered: registered.as_str().to_string() });
+        self.plans.push(Plan {
+            user_id: member.user_id,
+            par: card.par,
+            registered: registered.as_str().to_string(),
+        });
         Ok(Empty {})
     }
 
@@ -735,14 +898,22 @@ impl Ledger {
         let mut list = konaplate_core::heapless::Vec::new();
         for p in self.plans.iter().filter(|p| p.user_id == req.user_id.get()) {
             let item = ParInfo {
-                par: Par::new(&p.par).map_err(|_| Refusal { code: "000_002", field: Some("par") })?,
-                registered_date: DateTime14::new(&p.registered).map_err(|_| Refusal { code: "000_002", field: Some("registeredDate") })?,
+                par: Par::new(&p.par).map_err(|_| Refusal {
+                    code: "000_002",
+                    field: Some("par"),
+                })?,
+                registered_date: DateTime14::new(&p.registered).map_err(|_| Refusal {
+                    code: "000_002",
+                    field: Some("registeredDate"),
+                })?,
             };
             if list.push(item).is_err() {
                 break;
             }
         }
-        Ok(AutoRechargeListResponse { par_info_list: list })
+        Ok(AutoRechargeListResponse {
+            par_info_list: list,
+        })
     }
 }
 

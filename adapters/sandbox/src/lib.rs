@@ -50,15 +50,15 @@ pub const CLIENT_PUBLIC_KEY_PEM: &str = include_str!("../keys/client_public.pem"
 pub mod seed {
     pub use crate::ledger::{
         AMOUNT_BENEFIT_MISMATCH, AMOUNT_CANCEL_PENDS, AMOUNT_PENDING_COMPLETES,
-        AMOUNT_PENDING_FAILS, CARD_LIMIT, HAPPY_CARD_START, MONTHLY_REFUND_AMOUNT, MONTHLY_REFUND_COUNT,
-        NR_OTHER_METHOD, card_no, par_of,
+        AMOUNT_PENDING_FAILS, CARD_LIMIT, HAPPY_CARD_START, MONTHLY_REFUND_AMOUNT,
+        MONTHLY_REFUND_COUNT, NR_OTHER_METHOD, card_no, par_of,
     };
     /// Card expiry of every seed card.
     pub const CARD_EXPIRY: &str = "3108";
     /// A merchant that exists.
     pub const MERCHANT: &str = "100000000000101";
     /// Happy-path member (account with 5,000,000 KRW, card with 30,000 KRW, refund account, all
-/// terms agreed).
+    /// terms agreed).
     pub const HAPPY: u64 = 50_000_100_001;
     /// Its card.
     pub const HAPPY_CARD: u16 = 11;

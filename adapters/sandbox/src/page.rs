@@ -7,9 +7,9 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
+use crate::faults::Fault;
 use crate::ledger::{Ledger, TxnKind, TxnState};
 use crate::server::{Logged, Shared, lock};
-use crate::faults::Fault;
 
 /// Escapes text for HTML.
 fn esc(s: &str) -> String {
@@ -33,7 +33,12 @@ pub fn mask_card(card_no: &str) -> String {
     if n < 10 {
         return "*".repeat(n);
     }
-    format!("{}{}{}", &card_no[..6], "*".repeat(n - 10), &card_no[n - 4..])
+    format!(
+        "{}{}{}",
+        &card_no[..6],
+        "*".repeat(n - 10),
+        &card_no[n - 4..]
+    )
 }
 
 fn won(v: u64) -> String {
@@ -149,20 +154,50 @@ fn snapshot(shared: &Shared) -> Snapshot {
     let members = l
         .members()
         .map(|m| {
-            let acct = m.account.as_ref().map(|a| (format!("{} {} ({})", a.bank, a.number, a.holder), a.balance));
+            let acct = m
+                .account
+                .as_ref()
+                .map(|a| (format!("{} {} ({})", a.bank, a.number, a.holder), a.balance));
             (m.user_id, m.name.to_string(), acct, m.refund_account)
         })
         .collect();
-    let cards = l.cards().map(|c| (mask_card(&c.card_no), c.par.clone(), c.user_id, c.balance, c.active)).collect();
+    let cards = l
+        .cards()
+        .map(|c| {
+            (
+                mask_card(&c.card_no),
+                c.par.clone(),
+                c.user_id,
+                c.balance,
+                c.active,
+            )
+        })
+        .collect();
     let rows = rows(&l, now);
-    let plans = l.plans().iter().map(|p| (p.user_id, p.par.clone(), p.registered.clone())).collect();
+    let plans = l
+        .plans()
+        .iter()
+        .map(|p| (p.user_id, p.par.clone(), p.registered.clone()))
+        .collect();
     drop(l);
-    let faults = lock(&shared.faults).iter().map(|(e, f)| (e.clone(), fault_text(f))).collect();
+    let faults = lock(&shared.faults)
+        .iter()
+        .map(|(e, f)| (e.clone(), fault_text(f)))
+        .collect();
     let refusing = shared.refusing.load(std::sync::atomic::Ordering::SeqCst);
     let all = lock(&shared.log);
     let received = all.len();
     let log = all.iter().rev().take(30).cloned().collect();
-    Snapshot { members, cards, rows, plans, faults, refusing, log, received }
+    Snapshot {
+        members,
+        cards,
+        rows,
+        plans,
+        faults,
+        refusing,
+        log,
+        received,
+    }
 }
 
 /// The HTML page.
@@ -194,19 +229,48 @@ code {{ font: 13px ui-monospace, monospace; }} .ok {{ color: #1a7f37; }} .bad {{
             Some((a, b)) => (esc(a), won(*b)),
             None => ("—".into(), "—".into()),
         };
-        let _ = write!(h, "<tr><td><code>{id}</code></td><td>{}</td><td>{a}</td><td class=n>{bal}</td><td>{}</td></tr>", esc(name), if *refund { "yes" } else { "no" });
+        let _ = write!(
+            h,
+            "<tr><td><code>{id}</code></td><td>{}</td><td>{a}</td><td class=n>{bal}</td><td>{}</td></tr>",
+            esc(name),
+            if *refund { "yes" } else { "no" }
+        );
     }
     h.push_str("</table><h2>Cards</h2><table><tr><th>card</th><th>PAR</th><th>member</th><th>balance (KRW)</th><th>status</th></tr>");
     for (card, par, user, bal, active) in &s.cards {
-        let _ = write!(h, "<tr><td><code>{}</code></td><td><code>{}</code></td><td><code>{user}</code></td><td class=n>{}</td><td>{}</td></tr>", esc(card), esc(par), won(*bal), if *active { "ACTIVE" } else { "INACTIVE" });
+        let _ = write!(
+            h,
+            "<tr><td><code>{}</code></td><td><code>{}</code></td><td><code>{user}</code></td><td class=n>{}</td><td>{}</td></tr>",
+            esc(card),
+            esc(par),
+            won(*bal),
+            if *active { "ACTIVE" } else { "INACTIVE" }
+        );
     }
-    let _ = write!(h, "</table><h2>Transactions ({})</h2><table><tr><th>sequenceId</th><th>kind</th><th>state</th><th>nrNumber</th><th>member</th><th>card</th><th>amount (KRW)</th><th></th></tr>", s.rows.len());
+    let _ = write!(
+        h,
+        "</table><h2>Transactions ({})</h2><table><tr><th>sequenceId</th><th>kind</th><th>state</th><th>nrNumber</th><th>member</th><th>card</th><th>amount (KRW)</th><th></th></tr>",
+        s.rows.len()
+    );
     for r in &s.rows {
-        let class = if r.state.starts_with("COMPLETED") { "ok" } else if r.state.starts_with("FAILED") { "bad" } else { "wait" };
+        let class = if r.state.starts_with("COMPLETED") {
+            "ok"
+        } else if r.state.starts_with("FAILED") {
+            "bad"
+        } else {
+            "wait"
+        };
         let _ = write!(
             h,
             "<tr><td><code>{}</code></td><td>{}</td><td class={class}>{}</td><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td><td class=n>{}</td><td class=muted>{}</td></tr>",
-            esc(&r.sequence_id), r.kind, esc(&r.state), esc(&r.nr_number), r.user_id, esc(&r.card), won(r.amount), esc(&r.note)
+            esc(&r.sequence_id),
+            r.kind,
+            esc(&r.state),
+            esc(&r.nr_number),
+            r.user_id,
+            esc(&r.card),
+            won(r.amount),
+            esc(&r.note)
         );
     }
     h.push_str("</table><h2>Auto-recharge at payment</h2>");
@@ -215,7 +279,12 @@ code {{ font: 13px ui-monospace, monospace; }} .ok {{ color: #1a7f37; }} .bad {{
     } else {
         h.push_str("<table><tr><th>member</th><th>PAR</th><th>registered</th></tr>");
         for (user, par, reg) in &s.plans {
-            let _ = write!(h, "<tr><td><code>{user}</code></td><td><code>{}</code></td><td>{}</td></tr>", esc(par), esc(reg));
+            let _ = write!(
+                h,
+                "<tr><td><code>{user}</code></td><td><code>{}</code></td><td>{}</td></tr>",
+                esc(par),
+                esc(reg)
+            );
         }
         h.push_str("</table>");
     }
@@ -228,17 +297,29 @@ code {{ font: 13px ui-monospace, monospace; }} .ok {{ color: #1a7f37; }} .bad {{
             h.push_str("<tr><td>*</td><td class=bad>refusing connections now</td></tr>");
         }
         for (e, f) in &s.faults {
-            let _ = write!(h, "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>", esc(e), esc(f));
+            let _ = write!(
+                h,
+                "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>",
+                esc(e),
+                esc(f)
+            );
         }
         h.push_str("</table>");
     }
     h.push_str("<h2>Latest requests</h2><table><tr><th>endpoint</th><th>HTTP</th><th>code</th><th>Correlation-Id</th><th>fault</th></tr>");
     for l in &s.log {
-        let status = if l.status == 0 { "dropped".to_string() } else { l.status.to_string() };
+        let status = if l.status == 0 {
+            "dropped".to_string()
+        } else {
+            l.status.to_string()
+        };
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{status}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>",
-            esc(&l.endpoint), esc(&l.code), esc(&l.correlation_id), l.fault.as_ref().map(fault_text).unwrap_or_default()
+            esc(&l.endpoint),
+            esc(&l.code),
+            esc(&l.correlation_id),
+            l.fault.as_ref().map(fault_text).unwrap_or_default()
         );
     }
     h.push_str("</table></body></html>\n");
@@ -276,7 +357,13 @@ pub(crate) fn state_json(shared: &Shared) -> String {
     }
     j.push_str("],\"cards\":[");
     for (i, (card, par, user, bal, active)) in s.cards.iter().enumerate() {
-        let _ = write!(j, "{}{{\"card\":{},\"par\":{},\"userId\":{user},\"balance\":{bal},\"active\":{active}}}", if i > 0 { "," } else { "" }, json_str(card), json_str(par));
+        let _ = write!(
+            j,
+            "{}{{\"card\":{},\"par\":{},\"userId\":{user},\"balance\":{bal},\"active\":{active}}}",
+            if i > 0 { "," } else { "" },
+            json_str(card),
+            json_str(par)
+        );
     }
     j.push_str("],\"transactions\":[");
     for (i, r) in s.rows.iter().enumerate() {
@@ -284,17 +371,38 @@ pub(crate) fn state_json(shared: &Shared) -> String {
             j,
             "{}{{\"sequenceId\":{},\"kind\":\"{}\",\"state\":{},\"nrNumber\":{},\"userId\":{},\"amount\":{}}}",
             if i > 0 { "," } else { "" },
-            json_str(&r.sequence_id), r.kind, json_str(&r.state), json_str(&r.nr_number), r.user_id, r.amount
+            json_str(&r.sequence_id),
+            r.kind,
+            json_str(&r.state),
+            json_str(&r.nr_number),
+            r.user_id,
+            r.amount
         );
     }
     j.push_str("],\"plans\":[");
     for (i, (user, par, reg)) in s.plans.iter().enumerate() {
-        let _ = write!(j, "{}{{\"userId\":{user},\"par\":{},\"registeredDate\":{}}}", if i > 0 { "," } else { "" }, json_str(par), json_str(reg));
+        let _ = write!(
+            j,
+            "{}{{\"userId\":{user},\"par\":{},\"registeredDate\":{}}}",
+            if i > 0 { "," } else { "" },
+            json_str(par),
+            json_str(reg)
+        );
     }
     j.push_str("],\"faults\":[");
     for (i, (e, f)) in s.faults.iter().enumerate() {
-        let _ = write!(j, "{}{{\"endpoint\":{},\"fault\":{}}}", if i > 0 { "," } else { "" }, json_str(e), json_str(f));
+        let _ = write!(
+            j,
+            "{}{{\"endpoint\":{},\"fault\":{}}}",
+            if i > 0 { "," } else { "" },
+            json_str(e),
+            json_str(f)
+        );
     }
-    let _ = write!(j, "],\"refusing\":{},\"requestsReceived\":{}}}", s.refusing, s.received);
+    let _ = write!(
+        j,
+        "],\"refusing\":{},\"requestsReceived\":{}}}",
+        s.refusing, s.received
+    );
     j
 }

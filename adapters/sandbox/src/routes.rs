@@ -102,13 +102,22 @@ impl<'a> ServerCrypto<'a> {
         let mut iv = [0u8; 12];
         clock::random_bytes(&mut cek);
         clock::random_bytes(&mut iv);
-        Self { server_private: &shared.keys.server_private, client_public: &shared.keys.client_public, cek, iv }
+        Self {
+            server_private: &shared.keys.server_private,
+            client_public: &shared.keys.client_public,
+            cek,
+            iv,
+        }
     }
 }
 
 impl Crypto for ServerCrypto<'_> {
     fn seal(&mut self) -> Option<SealKeys<'_>> {
-        Some(SealKeys { wrap: &mut self.client_public, cek: &self.cek, iv: &self.iv })
+        Some(SealKeys {
+            wrap: &mut self.client_public,
+            cek: &self.cek,
+            iv: &self.iv,
+        })
     }
     fn unwrap(&mut self) -> Option<&mut dyn KeyUnwrap> {
         Some(&mut self.server_private)
@@ -120,13 +129,22 @@ fn refusal_answer(r: Refusal) -> Answer {
     let desc = describe(r.code, r.field);
     let mut buf = vec![0u8; 1024];
     // a refusal is never sealed (only the envelope)
-    let n = encode_reply::<AutoRechargeRegister>(r.code, &desc, None, NoCrypto, &mut buf).map_or(0, |(n, _)| n);
+    let n = encode_reply::<AutoRechargeRegister>(r.code, &desc, None, NoCrypto, &mut buf)
+        .map_or(0, |(n, _)| n);
     buf.truncate(n);
-    Answer { status, code: r.code.to_string(), body: buf, encrypted: false }
+    Answer {
+        status,
+        code: r.code.to_string(),
+        body: buf,
+        encrypted: false,
+    }
 }
 
 fn invalid(field: &'static str) -> Answer {
-    refusal_answer(Refusal { code: "000_002", field: Some(field) })
+    refusal_answer(Refusal {
+        code: "000_002",
+        field: Some(field),
+    })
 }
 
 /// The endpoint's request, decoded (and decrypted) from the body; a failure is the `000_002`
@@ -135,9 +153,17 @@ fn request<E: Endpoint>(shared: &Shared, body: &mut [u8]) -> Result<E::Request, 
     decode_request::<E>(body, ServerCrypto::new(shared)).map_err(|e| invalid(field_of(&e)))
 }
 
-pub(crate) fn process(shared: &Shared, route: Option<Route>, mut req: RawRequest, slow: Option<Duration>) -> Answer {
+pub(crate) fn process(
+    shared: &Shared,
+    route: Option<Route>,
+    mut req: RawRequest,
+    slow: Option<Duration>,
+) -> Answer {
     let Some(route) = route else {
-        let mut a = refusal_answer(Refusal { code: "000_002", field: Some("path") });
+        let mut a = refusal_answer(Refusal {
+            code: "000_002",
+            field: Some("path"),
+        });
         a.status = 404;
         return a;
     };
@@ -155,10 +181,16 @@ pub(crate) fn process(shared: &Shared, route: Option<Route>, mut req: RawRequest
         Route::Result => run::<ChargeResultInquiry>(shared, body, slow, |l, r| l.result(r)),
         Route::RefundFee => run::<RefundFee>(shared, body, slow, |l, r| l.refund_fee(r, now)),
         Route::Register => run::<AutoRechargeRegister>(shared, body, slow, |l, r| {
-            let t = clock::now(9 * 60).map_err(|_| Refusal { code: "000_002", field: Some("registeredDate") })?;
+            let t = clock::now(9 * 60).map_err(|_| Refusal {
+                code: "000_002",
+                field: Some("registeredDate"),
+            })?;
             let mut d = [0u8; 17];
             t.write_17(&mut d);
-            let date = DateTime14::from_bytes(&d[..14]).map_err(|_| Refusal { code: "000_002", field: Some("registeredDate") })?;
+            let date = DateTime14::from_bytes(&d[..14]).map_err(|_| Refusal {
+                code: "000_002",
+                field: Some("registeredDate"),
+            })?;
             l.register(r, date)
         }),
         Route::List => run::<AutoRechargeList>(shared, body, slow, |l, r| l.list(r)),
@@ -229,12 +261,26 @@ fn answer<E: Endpoint>(shared: &Shared, result: Result<E::Response, Refusal>) ->
     };
     let desc = describe("000_000", None);
     let mut buf = vec![0u8; 8192];
-    match encode_reply::<E>("000_000", &desc, Some(&reply), ServerCrypto::new(shared), &mut buf) {
+    match encode_reply::<E>(
+        "000_000",
+        &desc,
+        Some(&reply),
+        ServerCrypto::new(shared),
+        &mut buf,
+    ) {
         Ok((n, encrypted)) => {
             buf.truncate(n);
-            Answer { status: 200, code: "000_000".into(), body: buf, encrypted }
+            Answer {
+                status: 200,
+                code: "000_000".into(),
+                body: buf,
+                encrypted,
+            }
         }
-        Err(_) => refusal_answer(Refusal { code: "000_002", field: Some("encData") }),
+        Err(_) => refusal_answer(Refusal {
+            code: "000_002",
+            field: Some("encData"),
+        }),
     }
 }
 

@@ -8,14 +8,13 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use konaplate::{ClientConfig, ClientPrivateKey, ServerPublicKey};
-use konaplate_core::prelude::*;
-use konaplate_core::sign::Signer;
 use konaplate_core::field::*;
+use konaplate_core::sign::Signer;
 
 use crate::faults::{Fault, deliver, take_fault};
 use crate::http::{read_request, write_content, write_response};
-use crate::page;
 use crate::ledger::Ledger;
+use crate::page;
 use crate::routes::{Route, process};
 
 /// Sandbox settings.
@@ -79,7 +78,6 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
 }
 
-
 /// A running sandbox on 127.0.0.1. Stops when dropped.
 pub struct Sandbox {
     addr: SocketAddr,
@@ -98,8 +96,10 @@ impl Sandbox {
         let addr = listener.local_addr()?;
         let bad = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
         let keys = Keys {
-            server_private: ClientPrivateKey::from_pem(crate::SERVER_PRIVATE_KEY_PEM).map_err(|e| bad(e.to_string()))?,
-            client_public: ServerPublicKey::from_pem(crate::CLIENT_PUBLIC_KEY_PEM).map_err(|e| bad(e.to_string()))?,
+            server_private: ClientPrivateKey::from_pem(crate::SERVER_PRIVATE_KEY_PEM)
+                .map_err(|e| bad(e.to_string()))?,
+            client_public: ServerPublicKey::from_pem(crate::CLIENT_PUBLIC_KEY_PEM)
+                .map_err(|e| bad(e.to_string()))?,
         };
         let f = |e: FieldError| bad(e.to_string());
         let shared = Arc::new(Shared {
@@ -121,7 +121,11 @@ impl Sandbox {
         let thread = thread::Builder::new()
             .name("konaplate-sandbox".into())
             .spawn(move || accept_loop(listener, addr, s))?;
-        Ok(Sandbox { addr, shared, thread: Some(thread) })
+        Ok(Sandbox {
+            addr,
+            shared,
+            thread: Some(thread),
+        })
     }
 
     /// The listening address.
@@ -228,7 +232,9 @@ fn accept_loop(mut listener: TcpListener, addr: SocketAddr, shared: Arc<Shared>)
             let rebound = loop {
                 match TcpListener::bind(addr) {
                     Ok(l) => break Some(l),
-                    Err(_) if !shared.stop.load(Ordering::SeqCst) => thread::sleep(Duration::from_millis(10)),
+                    Err(_) if !shared.stop.load(Ordering::SeqCst) => {
+                        thread::sleep(Duration::from_millis(10))
+                    }
                     Err(_) => break None,
                 }
             };
@@ -241,12 +247,16 @@ fn accept_loop(mut listener: TcpListener, addr: SocketAddr, shared: Arc<Shared>)
         match listener.accept() {
             Ok((stream, _)) => {
                 let s = Arc::clone(&shared);
-                let _ = thread::Builder::new().name("konaplate-sandbox-conn".into()).spawn(move || {
-                    let _ = stream.set_nonblocking(false);
-                    handle(stream, &s);
-                });
+                let _ = thread::Builder::new()
+                    .name("konaplate-sandbox-conn".into())
+                    .spawn(move || {
+                        let _ = stream.set_nonblocking(false);
+                        handle(stream, &s);
+                    });
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => thread::sleep(Duration::from_millis(2)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                thread::sleep(Duration::from_millis(2))
+            }
             Err(_) => thread::sleep(Duration::from_millis(10)),
         }
     }
@@ -258,16 +268,38 @@ fn handle(mut stream: TcpStream, shared: &Shared) {
         Ok(r) => r,
         Err((0, _)) => return,
         Err((status, why)) => {
-            let _ = write_response(&mut stream, status, &[], format!("{{\"error\":\"{why}\"}}").as_bytes(), None, None);
+            let _ = write_response(
+                &mut stream,
+                status,
+                &[],
+                format!("{{\"error\":\"{why}\"}}").as_bytes(),
+                None,
+                None,
+            );
             return;
         }
     };
     if req.method == "GET" {
         // the page for people, and its JSON for scripts; never logged as API requests
         let _ = match req.path.as_str() {
-            "/" | "/index.html" => write_content(&mut stream, 200, "text/html; charset=utf-8", page::render(shared, &shared.base_url).as_bytes()),
-            "/state.json" => write_content(&mut stream, 200, "application/json", page::state_json(shared).as_bytes()),
-            _ => write_content(&mut stream, 404, "text/plain", b"not found: the page is at /, the API under /open-api\n"),
+            "/" | "/index.html" => write_content(
+                &mut stream,
+                200,
+                "text/html; charset=utf-8",
+                page::render(shared, &shared.base_url).as_bytes(),
+            ),
+            "/state.json" => write_content(
+                &mut stream,
+                200,
+                "application/json",
+                page::state_json(shared).as_bytes(),
+            ),
+            _ => write_content(
+                &mut stream,
+                404,
+                "text/plain",
+                b"not found: the page is at /, the API under /open-api\n",
+            ),
         };
         return;
     }
@@ -292,7 +324,14 @@ fn handle(mut stream: TcpStream, shared: &Shared) {
         Some(Fault::Status(s @ (502 | 503))) => {
             logged.status = s;
             lock(&shared.log).push(logged);
-            let _ = write_response(&mut stream, s, &[], b"<html>gateway error</html>", None, None);
+            let _ = write_response(
+                &mut stream,
+                s,
+                &[],
+                b"<html>gateway error</html>",
+                None,
+                None,
+            );
             return;
         }
         _ => {}

@@ -2,16 +2,23 @@
 //! the exact body, Tran-Time against the token and the clock, the Crypto-Key-Id.
 
 use konaplate::clock;
-use konaplate_core::sign::TranToken;
 use konaplate_core::field::*;
+use konaplate_core::sign::TranToken;
 
 use crate::http::RawRequest;
 use crate::server::Shared;
 
 /// Verifies the seven X-KM headers as the platform does; `Err` names the failing header.
-pub(crate) fn verify_headers(shared: &Shared, req: &RawRequest, encrypted_request: bool) -> Result<(), &'static str> {
+pub(crate) fn verify_headers(
+    shared: &Shared,
+    req: &RawRequest,
+    encrypted_request: bool,
+) -> Result<(), &'static str> {
     let h = |name: &'static str| req.header(name).ok_or(name);
-    if !req.header("Content-Type").is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json")) {
+    if !req
+        .header("Content-Type")
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"))
+    {
         return Err("Content-Type");
     }
     let asp = AspId::new(h("X-KM-User-AspId")?).map_err(|_| "X-KM-User-AspId")?;

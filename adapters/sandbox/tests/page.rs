@@ -28,9 +28,16 @@ fn get(sb: &konaplate_sandbox::Sandbox, path: &str) -> (u16, String, String) {
 #[test]
 fn the_page_shows_the_ledger() {
     let (sb, c) = start();
-    let charged = charge(&c, HAPPY, 12_000, "PAGE-CHARGE").reply.into_result().unwrap();
+    let charged = charge(&c, HAPPY, 12_000, "PAGE-CHARGE")
+        .reply
+        .into_result()
+        .unwrap();
     let nr = charged.nr_number;
-    assert!(cancel(&c, HAPPY, nr.as_str(), "PAGE-CANCEL").reply.is_success());
+    assert!(
+        cancel(&c, HAPPY, nr.as_str(), "PAGE-CANCEL")
+            .reply
+            .is_success()
+    );
     let x = charge(&c, HAPPY, AMOUNT_PENDING_COMPLETES, "PAGE-PENDING");
     assert!(x.reply.is_success());
     let t = token(&c, HAPPY_CARD);
@@ -46,24 +53,53 @@ fn the_page_shows_the_ledger() {
         .unwrap();
     let refund_nr = refund.reply.into_result().unwrap().nr_number;
     let par = Par::new(&par_of(HAPPY_CARD)).unwrap();
-    assert!(c.send(&AutoRechargeRegisterRequest { user_id: UserId::new(HAPPY).unwrap(), par }).unwrap().reply.is_success());
+    assert!(
+        c.send(&AutoRechargeRegisterRequest {
+            user_id: UserId::new(HAPPY).unwrap(),
+            par
+        })
+        .unwrap()
+        .reply
+        .is_success()
+    );
     sb.inject("refund", Fault::SlowCommit(Duration::from_millis(1500)));
     let requests_before = sb.requests_received();
 
     let (status, head, page) = get(&sb, "/");
     assert_eq!(status, 200);
-    assert!(head.to_ascii_lowercase().contains("content-type: text/html"), "{head}");
-    assert!(page.contains(r#"<meta http-equiv="refresh""#), "refreshes itself");
-    for (seq, state) in [("PAGE-CHARGE", "COMPLETED"), ("PAGE-CANCEL", "COMPLETED"), ("PAGE-PENDING", "PENDING"), ("PAGE-REFUND", "COMPLETED")] {
-        let row = page.split("<tr>").find(|r| r.contains(&format!(">{seq}<"))).unwrap_or_else(|| panic!("{seq} missing"));
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: text/html"),
+        "{head}"
+    );
+    assert!(
+        page.contains(r#"<meta http-equiv="refresh""#),
+        "refreshes itself"
+    );
+    for (seq, state) in [
+        ("PAGE-CHARGE", "COMPLETED"),
+        ("PAGE-CANCEL", "COMPLETED"),
+        ("PAGE-PENDING", "PENDING"),
+        ("PAGE-REFUND", "COMPLETED"),
+    ] {
+        let row = page
+            .split("<tr>")
+            .find(|r| r.contains(&format!(">{seq}<")))
+            .unwrap_or_else(|| panic!("{seq} missing"));
         assert!(row.contains(state), "{seq}: {row}");
     }
     assert!(page.contains(nr.as_str()), "the charge's nrNumber");
     assert!(page.contains(refund_nr.as_str()), "the refund's nrNumber");
     assert!(page.contains("cancels PAGE-CHARGE"));
     assert!(page.contains("홍길동"));
-    assert!(page.contains(&mask_card(&card_no(HAPPY_CARD))), "masked card");
-    assert!(!page.contains(&card_no(HAPPY_CARD)), "full card number shown");
+    assert!(
+        page.contains(&mask_card(&card_no(HAPPY_CARD))),
+        "masked card"
+    );
+    assert!(
+        !page.contains(&card_no(HAPPY_CARD)),
+        "full card number shown"
+    );
     assert!(!page.contains(&token_text), "a token is shown");
     assert!(page.contains(&par_of(HAPPY_CARD)), "the plan's PAR");
     assert!(page.contains("slow-commit:1500"), "the armed fault");
@@ -82,7 +118,10 @@ fn the_page_shows_the_ledger() {
             o
         })
     };
-    assert!(page.contains(&grouped(account)), "account balance {account}");
+    assert!(
+        page.contains(&grouped(account)),
+        "account balance {account}"
+    );
 
     let (status, _, json) = get(&sb, "/state.json");
     assert_eq!(status, 200);
@@ -93,8 +132,17 @@ fn the_page_shows_the_ledger() {
     assert_eq!(find("PAGE-REFUND")["kind"], "refund");
     assert_eq!(v["plans"][0]["par"], par_of(HAPPY_CARD));
     assert_eq!(v["faults"][0]["fault"], "slow-commit:1500");
-    let card = v["cards"].as_array().unwrap().iter().find(|c| c["par"] == par_of(HAPPY_CARD)).unwrap().clone();
-    assert_eq!(card["balance"], sb.ledger().card(&card_no(HAPPY_CARD)).unwrap().balance);
+    let card = v["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["par"] == par_of(HAPPY_CARD))
+        .unwrap()
+        .clone();
+    assert_eq!(
+        card["balance"],
+        sb.ledger().card(&card_no(HAPPY_CARD)).unwrap().balance
+    );
     // looking at the page is not an API request
     assert_eq!(sb.requests_received(), requests_before);
     assert_eq!(get(&sb, "/nothing").0, 404);

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use konaplate_core::api::{Endpoint, ReplyOf, Request};
 use konaplate_core::error::{DecodeError, EncodeError};
-use konaplate_core::field::{AccessKey, AspId, CorrelationId, CryptoKeyId, Host, SecretKey, TimeZone};
+use konaplate_core::field::{
+    AccessKey, AspId, CorrelationId, CryptoKeyId, Host, SecretKey, TimeZone,
+};
 use konaplate_core::jwe::{Crypto, KeyUnwrap, SealKeys};
 use konaplate_core::request::{Credentials, Session, SignedHeaders, Target, encode_body};
 use konaplate_core::response::open_body;
@@ -135,7 +137,8 @@ fn is_loopback(host: &str) -> bool {
     if host.eq_ignore_ascii_case("localhost") {
         return true;
     }
-    host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A request that failed. Every variant says whether the platform may have received it.
@@ -294,7 +297,9 @@ pub struct Client {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -324,8 +329,14 @@ impl Client {
             .build()
             .into();
         // the Host header and prefix are ureq's to write; the signature covers only the body
-        let target = Target::new(Host::parse("konaplate").unwrap_or_else(|_| unreachable!("valid host")));
-        Ok(Self { config, session: Session::new(credentials, target), agent, offset_minutes })
+        let target =
+            Target::new(Host::parse("konaplate").unwrap_or_else(|_| unreachable!("valid host")));
+        Ok(Self {
+            config,
+            session: Session::new(credentials, target),
+            agent,
+            offset_minutes,
+        })
     }
 
     /// The configuration.
@@ -345,9 +356,14 @@ impl Client {
                 reason: Unknown::ServerError { status: raw.status },
             });
         }
-        let reply = konaplate_core::message::decode_reply(&raw.body).map_err(|error| Error::OutcomeUnknown {
-            correlation_id,
-            reason: Unknown::Decode { status: raw.status, error },
+        let reply = konaplate_core::message::decode_reply(&raw.body).map_err(|error| {
+            Error::OutcomeUnknown {
+                correlation_id,
+                reason: Unknown::Decode {
+                    status: raw.status,
+                    error,
+                },
+            }
         })?;
         Ok(Exchange {
             status: raw.status,
@@ -366,14 +382,20 @@ impl Client {
     }
 
     /// The body and signed headers of `req` (the core decides whether to encrypt).
-    fn encode<R: Request>(&self, req: &R) -> Result<(zeroize::Zeroizing<Vec<u8>>, SignedHeaders), Error> {
+    fn encode<R: Request>(
+        &self,
+        req: &R,
+    ) -> Result<(zeroize::Zeroizing<Vec<u8>>, SignedHeaders), Error> {
         let stamp = clock::stamp(self.config.time_zone, self.offset_minutes)
             .map_err(|e| Error::Rejected(Rejection::Clock(e.to_string())))?;
         let mut buf = zeroize::Zeroizing::new(vec![0u8; 8192]);
-        let (len, headers) = encode_body(&self.session, &stamp, req, self.crypto(), &mut buf).map_err(|e| match e {
-            EncodeError::EncryptionRequired { .. } => Error::Rejected(Rejection::MissingServerPublicKey),
-            e => Error::Rejected(Rejection::Encode(e)),
-        })?;
+        let (len, headers) = encode_body(&self.session, &stamp, req, self.crypto(), &mut buf)
+            .map_err(|e| match e {
+                EncodeError::EncryptionRequired { .. } => {
+                    Error::Rejected(Rejection::MissingServerPublicKey)
+                }
+                e => Error::Rejected(Rejection::Encode(e)),
+            })?;
         buf.truncate(len);
         Ok((buf, headers))
     }
@@ -398,9 +420,13 @@ impl Client {
     pub fn send_raw<R: Request>(&self, req: &R) -> Result<RawReply, Error> {
         let (body, headers) = self.encode(req)?;
         let correlation_id = headers.correlation_id;
-        let (status, response_correlation_id, mut body) = self.post(<R::Endpoint as Endpoint>::PATH, &headers, &body)?;
-        let (encrypted, range) = open_body(&mut body, self.crypto())
-            .map_err(|error| Error::OutcomeUnknown { correlation_id, reason: Unknown::Decode { status, error } })?;
+        let (status, response_correlation_id, mut body) =
+            self.post(<R::Endpoint as Endpoint>::PATH, &headers, &body)?;
+        let (encrypted, range) =
+            open_body(&mut body, self.crypto()).map_err(|error| Error::OutcomeUnknown {
+                correlation_id,
+                reason: Unknown::Decode { status, error },
+            })?;
         if encrypted {
             let plain = body.get(range).unwrap_or(&[]).to_vec();
             zeroize::Zeroize::zeroize(&mut body);
@@ -460,8 +486,14 @@ impl Client {
 /// "not sent"; everything after is "outcome unknown".
 fn classify(e: ureq::Error, correlation_id: CorrelationId) -> Error {
     use ureq::Timeout as T;
-    let not_sent = |reason: String| Error::NotSent { correlation_id, reason };
-    let unknown = |reason| Error::OutcomeUnknown { correlation_id, reason };
+    let not_sent = |reason: String| Error::NotSent {
+        correlation_id,
+        reason,
+    };
+    let unknown = |reason| Error::OutcomeUnknown {
+        correlation_id,
+        reason,
+    };
     match e {
         ureq::Error::HostNotFound => not_sent("host not found".into()),
         ureq::Error::ConnectionFailed => not_sent("connection failed".into()),
@@ -491,7 +523,11 @@ struct StdCrypto<'a> {
 impl Crypto for StdCrypto<'_> {
     fn seal(&mut self) -> Option<SealKeys<'_>> {
         let wrap = self.server.as_mut()?;
-        Some(SealKeys { wrap, cek: &self.cek, iv: &self.iv })
+        Some(SealKeys {
+            wrap,
+            cek: &self.cek,
+            iv: &self.iv,
+        })
     }
     fn unwrap(&mut self) -> Option<&mut dyn KeyUnwrap> {
         Some(self.client.as_mut()? as &mut dyn KeyUnwrap)

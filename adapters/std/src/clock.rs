@@ -19,7 +19,10 @@ pub fn zone_offset_minutes(zone: &TimeZone) -> Option<i32> {
 
 /// Milliseconds since the Unix epoch from the system clock.
 pub fn unix_millis() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// The current wall-clock time in a zone `offset_minutes` east of UTC.

@@ -101,7 +101,10 @@ fn sync_parent(path: &Path) -> io::Result<()> {
 }
 
 fn journal_error(path: &Path, what: impl std::fmt::Display) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("journal {}: {what}", path.display()))
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("journal {}: {what}", path.display()),
+    )
 }
 
 impl FileJournal {
@@ -115,12 +118,20 @@ impl FileJournal {
             create_private_dirs(dir)?;
         }
         let existed = path.exists();
-        let file = private_file(OpenOptions::new().read(true).append(true).create(true)).open(&path)?;
+        let file =
+            private_file(OpenOptions::new().read(true).append(true).create(true)).open(&path)?;
         if !existed {
             file.sync_all()?;
             sync_parent(&path)?;
         }
-        let mut j = Self { path, file, seen: 0, latest: HashMap::new(), order: Vec::new(), warnings: Vec::new() };
+        let mut j = Self {
+            path,
+            file,
+            seen: 0,
+            latest: HashMap::new(),
+            order: Vec::new(),
+            warnings: Vec::new(),
+        };
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -169,17 +180,29 @@ impl FileJournal {
                 ));
             }
             Repair::NotAJournal if self.seen == 0 => {
-                return Err(journal_error(&self.path, "is not a konaplate journal (no record, and it does not start like one); refusing to touch it"));
+                return Err(journal_error(
+                    &self.path,
+                    "is not a konaplate journal (no record, and it does not start like one); refusing to touch it",
+                ));
             }
             Repair::NotAJournal => {
                 // garbage after whole records: only a torn write can put it there
                 file.set_len(self.seen)?;
                 file.sync_all()?;
-                self.warnings.push(format!("journal {}: cut {} unreadable bytes at its end", self.path.display(), bytes.len()));
+                self.warnings.push(format!(
+                    "journal {}: cut {} unreadable bytes at its end",
+                    self.path.display(),
+                    bytes.len()
+                ));
                 bytes.clear();
             }
             // a repair this version does not know: touch nothing
-            _ => return Err(journal_error(&self.path, "needs a repair this version of konaplate does not know; refusing to touch it")),
+            _ => {
+                return Err(journal_error(
+                    &self.path,
+                    "needs a repair this version of konaplate does not know; refusing to touch it",
+                ));
+            }
         }
         for item in scan(&bytes) {
             match item {
@@ -228,12 +251,19 @@ impl FileJournal {
 
     /// The latest record of every sequenceId, in the order they first appeared.
     pub fn latest(&self) -> Vec<JournalRecord> {
-        self.order.iter().filter_map(|s| self.latest.get(s)).cloned().collect()
+        self.order
+            .iter()
+            .filter_map(|s| self.latest.get(s))
+            .cloned()
+            .collect()
     }
 
     /// The entries `recover` resolves with the platform (sending, in doubt, pending).
     pub fn unfinished(&self) -> Vec<JournalRecord> {
-        self.latest().into_iter().filter(|r| r.state.awaits_platform()).collect()
+        self.latest()
+            .into_iter()
+            .filter(|r| r.state.awaits_platform())
+            .collect()
     }
 
     /// Every record whole and readable, in the order written (the full history).
@@ -291,9 +321,14 @@ impl FileJournal {
         // opened and tried under the journal lock, so that a lock file is never removed
         // between another process opening it and locking it
         let _guard = lock(&self.file)?;
-        let file = private_file(OpenOptions::new().read(true).write(true).create(true)).open(&path)?;
+        let file =
+            private_file(OpenOptions::new().read(true).write(true).create(true)).open(&path)?;
         match file.try_lock() {
-            Ok(()) => Ok(Some(EntryLock { file, path, sequence_id: *sequence_id })),
+            Ok(()) => Ok(Some(EntryLock {
+                file,
+                path,
+                sequence_id: *sequence_id,
+            })),
             Err(TryLockError::WouldBlock) => Ok(None),
             Err(TryLockError::Error(e)) => Err(e),
         }
@@ -302,7 +337,10 @@ impl FileJournal {
     /// Releases an entry lock and removes its file when the entry no longer needs one (it
     /// is final, or awaits an operator).
     pub fn release_entry(&self, entry: EntryLock) -> io::Result<()> {
-        let open = self.latest.get(&entry.sequence_id).is_some_and(|r| r.state.awaits_platform());
+        let open = self
+            .latest
+            .get(&entry.sequence_id)
+            .is_some_and(|r| r.state.awaits_platform());
         if !open {
             let _guard = lock(&self.file)?;
             let _ = fs::remove_file(&entry.path);
@@ -341,8 +379,13 @@ pub fn default_path() -> PathBuf {
     if let Some(p) = std::env::var_os("KONAPLATE_JOURNAL") {
         return PathBuf::from(p);
     }
-    let base = std::env::var_os("XDG_STATE_HOME").map(PathBuf::from).unwrap_or_else(|| {
-        std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")).join(".local/state")
-    });
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join(".local/state")
+        });
     base.join("konaplate").join("journal.kpj")
 }

@@ -52,7 +52,10 @@ impl fmt::Debug for ServerPublicKey {
 impl ServerPublicKey {
     /// Reads an SPKI or PKCS#1 public key, or an X.509 certificate, from PEM text.
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        let err = |reason: String| KeyError { what: "server public key", reason };
+        let err = |reason: String| KeyError {
+            what: "server public key",
+            reason,
+        };
         // text before the PEM (an openssl export's "Bag Attributes") is ignored
         let t = pem.find("-----BEGIN").map_or(pem, |i| &pem[i..]);
         let key = if t.starts_with("-----BEGIN CERTIFICATE-----") {
@@ -104,9 +107,13 @@ impl KeyWrap for ServerPublicKey {
 
 impl KeyWrap for &ServerPublicKey {
     fn wrap_key(&mut self, cek: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
-        let wrapped =
-            self.0.encrypt(&mut OsRng, Oaep::new::<Sha256>(), cek).map_err(|_| KeyWrapError)?;
-        out.get_mut(..wrapped.len()).ok_or(KeyWrapError)?.copy_from_slice(&wrapped);
+        let wrapped = self
+            .0
+            .encrypt(&mut OsRng, Oaep::new::<Sha256>(), cek)
+            .map_err(|_| KeyWrapError)?;
+        out.get_mut(..wrapped.len())
+            .ok_or(KeyWrapError)?
+            .copy_from_slice(&wrapped);
         Ok(wrapped.len())
     }
 }
@@ -125,14 +132,19 @@ impl fmt::Debug for ClientPrivateKey {
 impl ClientPrivateKey {
     /// Reads a PKCS#8 or PKCS#1 private key from PEM text.
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        let err = |reason: String| KeyError { what: "client private key", reason };
+        let err = |reason: String| KeyError {
+            what: "client private key",
+            reason,
+        };
         let t = pem.find("-----BEGIN").map_or(pem, |i| &pem[i..]);
         let key = if t.starts_with("-----BEGIN RSA PRIVATE KEY-----") {
             RsaPrivateKey::from_pkcs1_pem(t).map_err(|e| err(format!("invalid PKCS#1 key: {e}")))?
         } else if t.starts_with("-----BEGIN PRIVATE KEY-----") {
             RsaPrivateKey::from_pkcs8_pem(t).map_err(|e| err(format!("invalid PKCS#8 key: {e}")))?
         } else {
-            return Err(err("expected PEM: BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY".into()));
+            return Err(err(
+                "expected PEM: BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY".into(),
+            ));
         };
         Ok(Self(key))
     }
@@ -157,9 +169,13 @@ impl KeyUnwrap for ClientPrivateKey {
 impl KeyUnwrap for &ClientPrivateKey {
     fn unwrap_key(&mut self, wrapped: &[u8], out: &mut [u8]) -> Result<usize, KeyWrapError> {
         let cek = Zeroizing::new(
-            self.0.decrypt(Oaep::new::<Sha256>(), wrapped).map_err(|_| KeyWrapError)?,
+            self.0
+                .decrypt(Oaep::new::<Sha256>(), wrapped)
+                .map_err(|_| KeyWrapError)?,
         );
-        out.get_mut(..cek.len()).ok_or(KeyWrapError)?.copy_from_slice(&cek);
+        out.get_mut(..cek.len())
+            .ok_or(KeyWrapError)?
+            .copy_from_slice(&cek);
         Ok(cek.len())
     }
 }
@@ -181,14 +197,21 @@ pub fn pem_text_or_file(option: &str, value: &str) -> Result<Zeroizing<String>, 
         return Ok(Zeroizing::new(text));
     }
     if pem.is_empty() || pem.contains('\n') || pem.len() > 4096 {
-        return Err(format!("{option}: neither PEM text (no -----BEGIN line) nor a file path"));
+        return Err(format!(
+            "{option}: neither PEM text (no -----BEGIN line) nor a file path"
+        ));
     }
     let text = std::fs::read_to_string(pem).map_err(|e| {
-        format!("{option}: not PEM text, and the file it names cannot be read ({})", e.kind())
+        format!(
+            "{option}: not PEM text, and the file it names cannot be read ({})",
+            e.kind()
+        )
     })?;
     let text = Zeroizing::new(text);
     if !text.contains("-----BEGIN") {
-        return Err(format!("{option}: the file it names holds no PEM (no -----BEGIN line)"));
+        return Err(format!(
+            "{option}: the file it names holds no PEM (no -----BEGIN line)"
+        ));
     }
     Ok(text)
 }

@@ -85,7 +85,10 @@ impl std::fmt::Display for RunError {
         match self {
             RunError::Rejected(e) => write!(f, "{e}"),
             RunError::Journal(e) => write!(f, "journal: {e}"),
-            RunError::Busy(s) => write!(f, "sequenceId {s} is being driven by another konaplate process right now; nothing was sent"),
+            RunError::Busy(s) => write!(
+                f,
+                "sequenceId {s} is being driven by another konaplate process right now; nothing was sent"
+            ),
             RunError::Mismatch { sequence_id, field } => write!(
                 f,
                 "sequenceId {sequence_id} was already used for a different request (`{field}` differs); nothing was sent: use a new sequenceId"
@@ -128,7 +131,10 @@ impl Port for StdPort<'_> {
         (self.progress)(Progress::Sending(attempt));
         let Some(send) = self.request else {
             // a resumed call holds no token: the flow never asks (forbid_resend)
-            return Attempt { at_ms: clock::unix_millis(), event: Event::NotSent };
+            return Attempt {
+                at_ms: clock::unix_millis(),
+                event: Event::NotSent,
+            };
         };
         let result = send(self.client);
         let at_ms = clock::unix_millis();
@@ -136,7 +142,10 @@ impl Port for StdPort<'_> {
             Ok(raw) => {
                 self.response_encrypted = raw.encrypted;
                 let raw = self.reply.insert(raw);
-                Event::Response { status: raw.status, body: &raw.body }
+                Event::Response {
+                    status: raw.status,
+                    body: &raw.body,
+                }
             }
             // a local rejection is deterministic and was checked before the first send
             Err(Error::NotSent { .. } | Error::Rejected(_)) => Event::NotSent,
@@ -147,13 +156,18 @@ impl Port for StdPort<'_> {
 
     fn inquire(&mut self) -> Attempt<'_> {
         (self.progress)(Progress::Inquiring);
-        let q = ChargeResultRequest { sequence_id: self.sequence_id };
+        let q = ChargeResultRequest {
+            sequence_id: self.sequence_id,
+        };
         let result = self.client.send_raw(&q);
         let at_ms = clock::unix_millis();
         let event = match result {
             Ok(raw) => {
                 let raw = self.reply.insert(raw);
-                Event::InquiryResponse { status: raw.status, body: &raw.body }
+                Event::InquiryResponse {
+                    status: raw.status,
+                    body: &raw.body,
+                }
             }
             Err(Error::NotSent { .. } | Error::Rejected(_)) => Event::NotSent,
             Err(Error::OutcomeUnknown { .. }) => Event::Lost,
@@ -190,7 +204,12 @@ fn run_flow(
     };
     let outcome = drive(&mut flow, &mut port).map_err(RunError::Journal)?;
     let response_encrypted = port.response_encrypted;
-    Ok(Report { outcome, record: flow.record(), replayed: false, response_encrypted })
+    Ok(Report {
+        outcome,
+        record: flow.record(),
+        replayed: false,
+        response_encrypted,
+    })
 }
 
 /// Runs a money-moving call (a charge, cancellation or refund request) to its outcome,
@@ -230,7 +249,10 @@ where
             let flow = Flow::resume(rec, policy, clock::unix_millis());
             run_flow(client, Some(&mut *journal), flow, None, progress)
         }
-        Rerun::Mismatch(field) => Err(RunError::Mismatch { sequence_id: seq, field }),
+        Rerun::Mismatch(field) => Err(RunError::Mismatch {
+            sequence_id: seq,
+            field,
+        }),
         // an entry this version does not know how to continue: send nothing
         _ => Err(RunError::Journal(std::io::Error::other(format!(
             "sequenceId {seq}: the journal entry is in a state this version cannot continue; nothing was sent"
@@ -267,13 +289,21 @@ pub fn resume(
 }
 
 fn replay(rec: &JournalRecord) -> Report {
-    Report { outcome: outcome_of_record(rec), record: rec.clone(), replayed: true, response_encrypted: false }
+    Report {
+        outcome: outcome_of_record(rec),
+        record: rec.clone(),
+        replayed: true,
+        response_encrypted: false,
+    }
 }
 
 /// Takes the entry lock, then re-reads the journal (the entry may have changed while this
 /// process waited).
 fn lock_entry(journal: &mut FileJournal, seq: &SequenceId) -> Result<EntryLock, RunError> {
-    let entry = journal.try_lock_entry(seq).map_err(RunError::Journal)?.ok_or(RunError::Busy(*seq))?;
+    let entry = journal
+        .try_lock_entry(seq)
+        .map_err(RunError::Journal)?
+        .ok_or(RunError::Busy(*seq))?;
     journal.reload().map_err(RunError::Journal)?;
     Ok(entry)
 }

@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use konaplate::core::flow::{Essentials, Event, Flow, JournalRecord, Operation, Policy, State};
 use konaplate::core::field::*;
+use konaplate::core::flow::{Essentials, Event, Flow, JournalRecord, Operation, Policy, State};
 use konaplate::journal::FileJournal;
 
 fn rec(seq: &str, state: State) -> JournalRecord {
@@ -14,7 +14,13 @@ fn rec(seq: &str, state: State) -> JournalRecord {
         merchant_id: Some(MerchantId::new("100000000000101").unwrap()),
         nr_number: None,
     };
-    let mut f = Flow::new(Operation::Charge, SequenceId::new(seq).unwrap(), ess, Policy::default(), 1);
+    let mut f = Flow::new(
+        Operation::Charge,
+        SequenceId::new(seq).unwrap(),
+        ess,
+        Policy::default(),
+        1,
+    );
     f.poll(1);
     if state != State::Sending {
         f.handle(2, Event::Lost);
@@ -33,18 +39,29 @@ fn a_torn_tail_is_cut_on_open_and_reported() {
     drop(j);
     // a write cut by power loss: the first 100 bytes of a record
     let torn = rec("A", State::Completed).encode();
-    std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(&torn[..100]).unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .write_all(&torn[..100])
+        .unwrap();
     let mut j = FileJournal::open(&path).unwrap();
     let w = j.take_warnings();
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(w[0].contains("cut 100 bytes of a torn write"), "{w:?}");
-    assert_eq!(std::fs::metadata(&path).unwrap().len(), JournalRecord::LEN as u64);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len(),
+        JournalRecord::LEN as u64
+    );
     // a record appended now lands on a whole record, and everything is read
     j.append(&rec("B", State::Pending)).unwrap();
     let j = FileJournal::open(&path).unwrap();
     assert_eq!(j.latest().len(), 2);
     assert_eq!(j.unfinished().len(), 2);
-    assert_eq!(j.latest_of(&SequenceId::new("B").unwrap()).unwrap().state, State::Pending);
+    assert_eq!(
+        j.latest_of(&SequenceId::new("B").unwrap()).unwrap().state,
+        State::Pending
+    );
 }
 
 #[test]
@@ -57,9 +74,21 @@ fn damage_in_the_middle_is_reported_and_the_records_after_it_read() {
     std::fs::write(&path, &bytes).unwrap();
     let mut j = FileJournal::open(&path).unwrap();
     let w = j.take_warnings();
-    assert!(w.iter().any(|w| w.contains("100 damaged bytes at offset 512")), "{w:?}");
-    assert_eq!(j.latest().len(), 2, "the record after the damage is not hidden");
-    assert_eq!(std::fs::metadata(&path).unwrap().len(), bytes.len() as u64, "damage in the middle is kept");
+    assert!(
+        w.iter()
+            .any(|w| w.contains("100 damaged bytes at offset 512")),
+        "{w:?}"
+    );
+    assert_eq!(
+        j.latest().len(),
+        2,
+        "the record after the damage is not hidden"
+    );
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len(),
+        bytes.len() as u64,
+        "damage in the middle is kept"
+    );
 }
 
 #[test]
@@ -69,7 +98,10 @@ fn a_file_that_is_not_a_journal_is_refused_untouched() {
     std::fs::write(&path, b"my shopping list: rice, kimchi").unwrap();
     let e = FileJournal::open(&path).unwrap_err();
     assert!(e.to_string().contains("not a konaplate journal"), "{e}");
-    assert_eq!(std::fs::read(&path).unwrap(), b"my shopping list: rice, kimchi");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"my shopping list: rice, kimchi"
+    );
 }
 
 #[test]
@@ -83,7 +115,13 @@ fn a_final_state_is_never_overwritten() {
     // by another process too
     let mut other = FileJournal::open(dir.path().join("j.kpj")).unwrap();
     assert!(other.append(&rec("A", State::Lost)).is_err());
-    assert_eq!(other.latest_of(&SequenceId::new("A").unwrap()).unwrap().state, State::Completed);
+    assert_eq!(
+        other
+            .latest_of(&SequenceId::new("A").unwrap())
+            .unwrap()
+            .state,
+        State::Completed
+    );
 }
 
 #[cfg(unix)]
@@ -101,12 +139,27 @@ fn files_are_private_and_directories_fsynced() {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     let mut j = FileJournal::open(&path).unwrap();
     assert_eq!(mode(&path), 0o600);
-    assert!(j.take_warnings().iter().any(|w| w.contains("readable by others")));
+    assert!(
+        j.take_warnings()
+            .iter()
+            .any(|w| w.contains("readable by others"))
+    );
     // entry lock files are private too
-    let lock = j.try_lock_entry(&SequenceId::new("A").unwrap()).unwrap().unwrap();
-    assert_eq!(mode(&dir.path().join("state/konaplate/j.kpj.locks/A.lock")), 0o600);
+    let lock = j
+        .try_lock_entry(&SequenceId::new("A").unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        mode(&dir.path().join("state/konaplate/j.kpj.locks/A.lock")),
+        0o600
+    );
     j.release_entry(lock).unwrap();
-    assert!(!dir.path().join("state/konaplate/j.kpj.locks/A.lock").exists(), "no lock file is left for an entry that needs none");
+    assert!(
+        !dir.path()
+            .join("state/konaplate/j.kpj.locks/A.lock")
+            .exists(),
+        "no lock file is left for an entry that needs none"
+    );
 }
 
 #[test]
@@ -118,10 +171,17 @@ fn an_entry_driven_by_one_handle_is_busy_for_another() {
     let seq = SequenceId::new("BUSY-1").unwrap();
     a.append(&rec("BUSY-1", State::Lost)).unwrap();
     let held = a.try_lock_entry(&seq).unwrap().expect("free");
-    assert!(b.try_lock_entry(&seq).unwrap().is_none(), "a second driver is refused");
+    assert!(
+        b.try_lock_entry(&seq).unwrap().is_none(),
+        "a second driver is refused"
+    );
     assert!(b.is_driven_elsewhere(&seq).unwrap());
     // another entry is not blocked
-    assert!(b.try_lock_entry(&SequenceId::new("OTHER").unwrap()).unwrap().is_some());
+    assert!(
+        b.try_lock_entry(&SequenceId::new("OTHER").unwrap())
+            .unwrap()
+            .is_some()
+    );
     a.release_entry(held).unwrap();
     assert!(!b.is_driven_elsewhere(&seq).unwrap());
     assert!(b.try_lock_entry(&seq).unwrap().is_some());
@@ -149,7 +209,10 @@ fn concurrent_writers_never_tear_each_other() {
     });
     let mut j = FileJournal::open(&path).unwrap();
     assert!(j.take_warnings().is_empty());
-    assert_eq!(std::fs::metadata(&path).unwrap().len(), 8 * 25 * 2 * JournalRecord::LEN as u64);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len(),
+        8 * 25 * 2 * JournalRecord::LEN as u64
+    );
     let latest = j.latest();
     assert_eq!(latest.len(), 200);
     assert!(latest.iter().all(|r| r.state == State::Completed));

@@ -5,8 +5,8 @@
 
 use konaplate::core::jwe::{DecryptOnly, JweError, Keys, open_in_place, seal_in_place, sealed_len};
 use konaplate::core::message::find_enc_data;
-use konaplate::core::response::decode_reply_body;
 use konaplate::core::prelude::*;
+use konaplate::core::response::decode_reply_body;
 use konaplate::core::{api::*, code::*, field::*};
 use konaplate::{ClientPrivateKey, ServerPublicKey};
 
@@ -17,7 +17,10 @@ fn read(name: &str) -> String {
     std::fs::read_to_string(key_file(name)).unwrap()
 }
 fn vectors() -> Vec<serde_json::Value> {
-    let p = format!("{}/tests/fixtures/jwe/vectors.json", env!("CARGO_MANIFEST_DIR"));
+    let p = format!(
+        "{}/tests/fixtures/jwe/vectors.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
@@ -29,9 +32,19 @@ fn keys_load_from_every_documented_format() {
     let pkcs8 = ClientPrivateKey::from_pem(&read("client_private.pem")).unwrap();
     let pkcs1 = ClientPrivateKey::from_pem(&read("client_private_pkcs1.pem")).unwrap();
     assert_eq!(pkcs8.public_key(), pkcs1.public_key());
-    assert_eq!(pkcs8.public_key(), ServerPublicKey::from_pem(&read("client_public.pem")).unwrap());
-    assert!(!format!("{pkcs8:?}").contains("BEGIN"), "private key redacted");
-    for bad in ["", "hello", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"] {
+    assert_eq!(
+        pkcs8.public_key(),
+        ServerPublicKey::from_pem(&read("client_public.pem")).unwrap()
+    );
+    assert!(
+        !format!("{pkcs8:?}").contains("BEGIN"),
+        "private key redacted"
+    );
+    for bad in [
+        "",
+        "hello",
+        "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+    ] {
         assert!(ServerPublicKey::from_pem(bad).is_err());
         assert!(ClientPrivateKey::from_pem(bad).is_err());
     }
@@ -50,7 +63,10 @@ fn we_decrypt_jwcrypto_vectors_a128gcm_and_a256gcm() {
         let mut body = format!(r#"{{"encData":"{jwe}"}}"#).into_bytes();
         let range = find_enc_data(&body).unwrap().unwrap();
         let pt = open_in_place(&mut body, range, &mut &key).unwrap();
-        assert_eq!(std::str::from_utf8(&body[pt]).unwrap(), x["plaintext"].as_str().unwrap());
+        assert_eq!(
+            std::str::from_utf8(&body[pt]).unwrap(),
+            x["plaintext"].as_str().unwrap()
+        );
     }
 }
 
@@ -59,15 +75,21 @@ fn encrypted_responses_decode_transparently() {
     let key = ClientPrivateKey::from_pem(&read("client_private_pkcs1.pem")).unwrap();
     let v = vectors();
     let mut body = format!(r#"{{"encData":"{}"}}"#, v[0]["jwe"].as_str().unwrap()).into_bytes();
-    let r = decode_reply_body::<CancelCharge>(&mut body, DecryptOnly(&key)).map(|(r, _)| r).unwrap();
+    let r = decode_reply_body::<CancelCharge>(&mut body, DecryptOnly(&key))
+        .map(|(r, _)| r)
+        .unwrap();
     assert_eq!(r.code, CancelCode::Success);
     assert_eq!(r.body, Some(CancelResponse { is_pending: false }));
     let mut body = format!(r#"{{"encData":"{}"}}"#, v[4]["jwe"].as_str().unwrap()).into_bytes();
-    let r = decode_reply_body::<CancelCharge>(&mut body, DecryptOnly(&key)).map(|(r, _)| r).unwrap();
+    let r = decode_reply_body::<CancelCharge>(&mut body, DecryptOnly(&key))
+        .map(|(r, _)| r)
+        .unwrap();
     assert_eq!(r.code, CancelCode::NotCancellable);
     assert_eq!(r.description.as_str(), "충전 취소가 불가능한 거래.");
     let mut body = format!(r#"{{"encData":"{}"}}"#, v[5]["jwe"].as_str().unwrap()).into_bytes();
-    let r = decode_reply_body::<IssueToken>(&mut body, DecryptOnly(&key)).map(|(r, _)| r).unwrap();
+    let r = decode_reply_body::<IssueToken>(&mut body, DecryptOnly(&key))
+        .map(|(r, _)| r)
+        .unwrap();
     assert_eq!(r.description.as_str(), "성공");
     assert_eq!(r.body.unwrap().one_time_token.expose(), "9461442187322710");
 }
@@ -86,18 +108,27 @@ fn tampered_jwcrypto_vectors_fail_with_typed_errors() {
         let range = find_enc_data(&body).unwrap().unwrap();
         let err = open_in_place(&mut body, range, &mut &key).unwrap_err();
         let expected_ok = match part {
-            0 => matches!(err, JweError::Header | JweError::Format { .. } | JweError::Authentication),
+            0 => matches!(
+                err,
+                JweError::Header | JweError::Format { .. } | JweError::Authentication
+            ),
             1 => err == JweError::KeyUnwrap,
             _ => err == JweError::Authentication,
         };
         assert!(expected_ok, "part {part}: {err:?}");
-        assert!(!String::from_utf8_lossy(&body).contains("9461442187322710"), "partial plaintext");
+        assert!(
+            !String::from_utf8_lossy(&body).contains("9461442187322710"),
+            "partial plaintext"
+        );
     }
     // a vector for another key cannot be unwrapped
     let other = ClientPrivateKey::from_pem(&read("server_private.pem")).unwrap();
     let mut body = format!(r#"{{"encData":"{jwe}"}}"#).into_bytes();
     let range = find_enc_data(&body).unwrap().unwrap();
-    assert_eq!(open_in_place(&mut body, range, &mut &other), Err(JweError::KeyUnwrap));
+    assert_eq!(
+        open_in_place(&mut body, range, &mut &other),
+        Err(JweError::KeyUnwrap)
+    );
 }
 
 fn seal(key_name: &str, plain: &str) -> String {
@@ -111,16 +142,22 @@ fn seal(key_name: &str, plain: &str) -> String {
     let n = seal_in_place(&mut buf, plain.len(), &mut &key, &cek, &iv).unwrap();
     let body = std::str::from_utf8(&buf[..n]).unwrap();
     // {"encData":"<jwe>"}
-    body.strip_prefix(r#"{"encData":""#).and_then(|b| b.strip_suffix(r#""}"#)).unwrap().to_string()
+    body.strip_prefix(r#"{"encData":""#)
+        .and_then(|b| b.strip_suffix(r#""}"#))
+        .unwrap()
+        .to_string()
 }
 
 /// josekit decrypts what we encrypt (the direction the platform reads), with the public key
 /// given as SPKI or as a certificate.
 #[test]
 fn josekit_decrypts_what_we_encrypt() {
-    let decrypter = josekit::jwe::RSA_OAEP_256.decrypter_from_pem(read("server_private.pem")).unwrap();
+    let decrypter = josekit::jwe::RSA_OAEP_256
+        .decrypter_from_pem(read("server_private.pem"))
+        .unwrap();
     for key_name in ["server_public.pem", "server_cert.pem"] {
-        let plain = r#"{"userId":50000104652,"par":"Q1ABCDEF0123456789ABCDEF012","note":"한글 \u00e9"}"#;
+        let plain =
+            r#"{"userId":50000104652,"par":"Q1ABCDEF0123456789ABCDEF012","note":"한글 \u00e9"}"#;
         let jwe = seal(key_name, plain);
         let (payload, header) = josekit::jwe::deserialize_compact(&jwe, &decrypter).unwrap();
         assert_eq!(std::str::from_utf8(&payload).unwrap(), plain);
@@ -136,20 +173,29 @@ fn josekit_decrypts_what_we_encrypt() {
 /// and A256GCM, with the private key as PKCS#8 or PKCS#1, through the decoding entry point.
 #[test]
 fn we_decrypt_what_josekit_encrypts() {
-    let encrypter = josekit::jwe::RSA_OAEP_256.encrypter_from_pem(read("client_public.pem")).unwrap();
+    let encrypter = josekit::jwe::RSA_OAEP_256
+        .encrypter_from_pem(read("client_public.pem"))
+        .unwrap();
     let plain = r#"{"response":{"code":"000_000","description":"\uc131\uacf5"},"isPending":false,"extra":{"a":[1,2]}}"#;
     for enc in ["A128GCM", "A256GCM"] {
         for key_name in ["client_private.pem", "client_private_pkcs1.pem"] {
             let mut header = josekit::jwe::JweHeader::new();
             header.set_content_encryption(enc);
-            let jwe = josekit::jwe::serialize_compact(plain.as_bytes(), &header, &encrypter).unwrap();
+            let jwe =
+                josekit::jwe::serialize_compact(plain.as_bytes(), &header, &encrypter).unwrap();
             let key = ClientPrivateKey::from_pem(&read(key_name)).unwrap();
             let mut body = format!(r#"{{"encData":"{jwe}"}}"#).into_bytes();
             let range = find_enc_data(&body).unwrap().unwrap();
             let pt = open_in_place(&mut body, range, &mut &key).unwrap();
-            assert_eq!(std::str::from_utf8(&body[pt]).unwrap(), plain, "{enc} {key_name}");
+            assert_eq!(
+                std::str::from_utf8(&body[pt]).unwrap(),
+                plain,
+                "{enc} {key_name}"
+            );
             let mut body = format!(r#"{{"encData":"{jwe}"}}"#).into_bytes();
-            let r = decode_reply_body::<CancelCharge>(&mut body, DecryptOnly(&key)).map(|(r, _)| r).unwrap();
+            let r = decode_reply_body::<CancelCharge>(&mut body, DecryptOnly(&key))
+                .map(|(r, _)| r)
+                .unwrap();
             assert_eq!(r.description.as_str(), "성공");
             assert_eq!(r.body, Some(CancelResponse { is_pending: false }));
         }
@@ -159,7 +205,10 @@ fn we_decrypt_what_josekit_encrypts() {
 #[test]
 fn largest_encrypted_bodies_fit_the_default_buffers() {
     // the largest request of an Encrypted endpoint: token issuance with a type
-    let req = TokenRequest { card_no: CardNo::new("9410123456789012").unwrap(), token_type: Some(TokenType::Credit) };
+    let req = TokenRequest {
+        card_no: CardNo::new("9410123456789012").unwrap(),
+        token_type: Some(TokenType::Credit),
+    };
     let key = ServerPublicKey::from_pem(&read("server_public.pem")).unwrap();
     let client = ClientPrivateKey::from_pem(&read("client_private.pem")).unwrap();
     let session = Session::new(
@@ -171,14 +220,32 @@ fn largest_encrypted_bodies_fit_the_default_buffers() {
         ),
         Target::new(Host::parse("sandbox.konaplate.com").unwrap()),
     );
-    let stamp = Stamp::new(Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap(), TimeZone::KST, 1);
+    let stamp = Stamp::new(
+        Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap(),
+        TimeZone::KST,
+        1,
+    );
     let mut buf = [0u8; 1024];
-    let keys = Keys { wrap: &key, unwrap: &client, cek: [1; 16], iv: [2; 12] };
-    let (n, _) = konaplate::core::request::encode_body(&session, &stamp, &req, keys, &mut buf).unwrap();
+    let keys = Keys {
+        wrap: &key,
+        unwrap: &client,
+        cek: [1; 16],
+        iv: [2; 12],
+    };
+    let (n, _) =
+        konaplate::core::request::encode_body(&session, &stamp, &req, keys, &mut buf).unwrap();
     assert!(n < 600, "{n}");
-    assert!(buf.starts_with(br#"{"encData":"eyJ"#), "sealed, since the endpoint's request is Encrypted");
+    assert!(
+        buf.starts_with(br#"{"encData":"eyJ"#),
+        "sealed, since the endpoint's request is Encrypted"
+    );
     // the whole request fits the embedded client's encrypted buffer
-    let keys = Keys { wrap: &key, unwrap: &client, cek: [1; 16], iv: [2; 12] };
+    let keys = Keys {
+        wrap: &key,
+        unwrap: &client,
+        cek: [1; 16],
+        iv: [2; 12],
+    };
     let mut whole = [0u8; konaplate::core::request::BUFFER_ENCRYPTED];
     assert!(encode_request(&session, &stamp, &req, keys, &mut whole).is_ok());
 }

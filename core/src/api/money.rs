@@ -87,7 +87,12 @@ impl MoneyEndpoint for Charge {
         r.sequence_id
     }
     fn essentials(r: &Self::Request) -> Essentials {
-        Essentials { user_id: r.user_id, amount: Some(r.amount), merchant_id: Some(r.merchant_id), nr_number: None }
+        Essentials {
+            user_id: r.user_id,
+            amount: Some(r.amount),
+            merchant_id: Some(r.merchant_id),
+            nr_number: None,
+        }
     }
     fn settled(r: &Self::Response) -> (bool, Option<NrNumber>) {
         (r.is_pending, Some(r.nr_number))
@@ -100,7 +105,12 @@ impl MoneyEndpoint for CancelCharge {
         r.sequence_id
     }
     fn essentials(r: &Self::Request) -> Essentials {
-        Essentials { user_id: r.user_id, amount: None, merchant_id: None, nr_number: Some(r.nr_number) }
+        Essentials {
+            user_id: r.user_id,
+            amount: None,
+            merchant_id: None,
+            nr_number: Some(r.nr_number),
+        }
     }
     fn settled(r: &Self::Response) -> (bool, Option<NrNumber>) {
         (r.is_pending, None)
@@ -113,7 +123,12 @@ impl MoneyEndpoint for Refund {
         r.sequence_id
     }
     fn essentials(r: &Self::Request) -> Essentials {
-        Essentials { user_id: r.user_id, amount: None, merchant_id: None, nr_number: None }
+        Essentials {
+            user_id: r.user_id,
+            amount: None,
+            merchant_id: None,
+            nr_number: None,
+        }
     }
     fn settled(r: &Self::Response) -> (bool, Option<NrNumber>) {
         (false, Some(NrNumber::from(r.nr_number)))
@@ -138,7 +153,11 @@ fn reduce<E: MoneyEndpoint>(body: &[u8]) -> Result<MoneyReply, DecodeError> {
         Some(b) if r.code.is_success() => Some(E::settled(b)),
         _ => None,
     };
-    Ok(MoneyReply { code: RawCode::new(r.code.as_str()).unwrap_or_default(), description: r.description, success })
+    Ok(MoneyReply {
+        code: RawCode::new(r.code.as_str()).unwrap_or_default(),
+        description: r.description,
+        success,
+    })
 }
 
 /// Decodes the plaintext answer of operation `op`.

@@ -7,7 +7,6 @@ pub fn ascii_str(b: &[u8]) -> &str {
     core::str::from_utf8(b).unwrap_or("")
 }
 
-
 /// Where `raw` is in `values`: one copy for every table of wire values (result codes, enums)
 /// on a microcontroller, built for size; on a host folded into each constant table.
 #[cfg_attr(target_os = "none", inline(never))]
@@ -75,7 +74,6 @@ pub fn parse_u64_digits(s: &[u8]) -> Option<u64> {
     Some(v)
 }
 
-
 /// The lower-case hex digit of the low 4 bits of `n`.
 #[inline]
 pub const fn hex_lower(n: u8) -> u8 {
@@ -84,7 +82,6 @@ pub const fn hex_lower(n: u8) -> u8 {
         d => b'a' + d - 10,
     }
 }
-
 
 /// Two ASCII digits at `at` as a number.
 #[inline]
@@ -98,7 +95,6 @@ pub fn two_digits(s: &[u8], at: usize) -> Option<u8> {
     }
 }
 
-
 /// `(v / 10, v % 10)` by multiplying with the reciprocal: no 64-bit division, which on 32-bit
 /// microcontrollers is a sizeable library routine.
 #[inline]
@@ -106,7 +102,6 @@ pub fn div10(v: u64) -> (u64, u8) {
     let q = ((u128::from(v) * 0xCCCC_CCCC_CCCC_CCCD) >> 67) as u64;
     (q, (v - q * 10) as u8)
 }
-
 
 /// Formats `v` in decimal into `tmp`, returning the used suffix.
 #[inline]
@@ -142,7 +137,18 @@ mod tests {
     /// edges and against the native division on a sweep of values.
     #[test]
     fn div10_matches_native_division() {
-        let edges = [0u64, 9, 10, 11, 99, 100, u64::MAX, u64::MAX - 1, 9_999_999_999_999_999_999, 10_000_000_000_000_000_000];
+        let edges = [
+            0u64,
+            9,
+            10,
+            11,
+            99,
+            100,
+            u64::MAX,
+            u64::MAX - 1,
+            9_999_999_999_999_999_999,
+            10_000_000_000_000_000_000,
+        ];
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
         let sweep = (0..100_000).map(|_| {
             x ^= x << 13;

@@ -150,8 +150,8 @@ mod tests {
     extern crate std;
     use super::*;
     use base64::Engine;
-    use std::vec;
     use proptest::prelude::*;
+    use std::vec;
 
     proptest! {
         /// In-place base64url against the `base64` crate, both ways.

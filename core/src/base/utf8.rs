@@ -24,10 +24,14 @@ const TAIL3: u64 = 42;
 /// After F4: the next byte must be 80..=8F (nothing above U+10FFFF).
 const AFTER_F4: u64 = 48;
 
-const STATES: [u64; 9] = [ACCEPT, REJECT, TAIL1, TAIL2, AFTER_E0, AFTER_ED, AFTER_F0, TAIL3, AFTER_F4];
+const STATES: [u64; 9] = [
+    ACCEPT, REJECT, TAIL1, TAIL2, AFTER_E0, AFTER_ED, AFTER_F0, TAIL3, AFTER_F4,
+];
 
 /// A representative byte of each class (the classes are the byte ranges the rules tell apart).
-const CLASS_BYTES: [u8; 12] = [0x00, 0x80, 0x90, 0xA0, 0xC0, 0xC2, 0xE0, 0xE1, 0xED, 0xF0, 0xF1, 0xF4];
+const CLASS_BYTES: [u8; 12] = [
+    0x00, 0x80, 0x90, 0xA0, 0xC0, 0xC2, 0xE0, 0xE1, 0xED, 0xF0, 0xF1, 0xF4,
+];
 
 const fn class_of(b: u8) -> u8 {
     match b {
@@ -109,7 +113,9 @@ static CLASSES: [u8; 256] = classes();
 #[inline]
 pub fn check(bytes: &[u8]) -> Result<(), usize> {
     if cfg!(target_os = "none") {
-        return core::str::from_utf8(bytes).map(|_| ()).map_err(|e| e.valid_up_to());
+        return core::str::from_utf8(bytes)
+            .map(|_| ())
+            .map_err(|e| e.valid_up_to());
     }
     let mut state = ACCEPT;
     for &b in bytes {
@@ -122,7 +128,9 @@ pub fn check(bytes: &[u8]) -> Result<(), usize> {
         Ok(())
     } else {
         // rare: let the standard library find where (it agrees on what is valid)
-        Err(core::str::from_utf8(bytes).err().map_or(bytes.len(), |e| e.valid_up_to()))
+        Err(core::str::from_utf8(bytes)
+            .err()
+            .map_or(bytes.len(), |e| e.valid_up_to()))
     }
 }
 
@@ -132,13 +140,17 @@ mod tests {
 
     fn same_as_std(b: &[u8]) {
         let ours = check(b);
-        let std = core::str::from_utf8(b).map(|_| ()).map_err(|e| e.valid_up_to());
+        let std = core::str::from_utf8(b)
+            .map(|_| ())
+            .map_err(|e| e.valid_up_to());
         assert_eq!(ours, std, "{b:02x?}");
     }
 
     #[test]
     fn agrees_with_the_standard_library_on_every_short_sequence() {
-        let tails = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xE0, 0xF4, 0xFF];
+        let tails = [
+            0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xE0, 0xF4, 0xFF,
+        ];
         for a in 0..=255u8 {
             same_as_std(&[a]);
             for b in 0..=255u8 {

@@ -1,14 +1,20 @@
 //! Enumerated values: the token type and the inquiry's result.
 
-
 use super::FieldError;
 use crate::base::ascii::position;
 
 /// The variant whose wire value is `s` (`wire[i]` is the value of `variants[i]`): one table
 /// search, the routine the result codes use; `err` when it is none of them.
 #[inline]
-fn from_wire<T: Copy>(s: &[u8], wire: &[&str], variants: &[T], err: FieldError) -> Result<T, FieldError> {
-    position(s, wire).and_then(|i| variants.get(i).copied()).ok_or(err)
+fn from_wire<T: Copy>(
+    s: &[u8],
+    wire: &[&str],
+    variants: &[T],
+    err: FieldError,
+) -> Result<T, FieldError> {
+    position(s, wire)
+        .and_then(|i| variants.get(i).copied())
+        .ok_or(err)
 }
 
 /// Token type (`type` of token issuance, §6.1). Omitted = default (valid 30 s). D11: only the
@@ -45,7 +51,12 @@ impl TokenType {
     }
     /// Parses the wire value's bytes.
     pub fn from_bytes(s: &[u8]) -> Result<Self, FieldError> {
-        from_wire(s, &Self::WIRE, &Self::VARIANTS, FieldError::new(Self::API_NAME, Self::LIMIT))
+        from_wire(
+            s,
+            &Self::WIRE,
+            &Self::VARIANTS,
+            FieldError::new(Self::API_NAME, Self::LIMIT),
+        )
     }
 }
 common_str_impls!(TokenType);
@@ -68,7 +79,11 @@ impl ChargeResult {
     /// The documented limit.
     pub const LIMIT: &'static str = "COMPLETED, FAILED or PENDING";
 
-    const VARIANTS: [Self; 3] = [ChargeResult::Completed, ChargeResult::Failed, ChargeResult::Pending];
+    const VARIANTS: [Self; 3] = [
+        ChargeResult::Completed,
+        ChargeResult::Failed,
+        ChargeResult::Pending,
+    ];
     /// The wire values of [`Self::VARIANTS`], from [`Self::as_str`].
     const WIRE: [&'static str; 3] = [
         ChargeResult::Completed.as_str(),
@@ -90,7 +105,12 @@ impl ChargeResult {
     }
     /// Parses the wire value's bytes.
     pub fn from_bytes(s: &[u8]) -> Result<Self, FieldError> {
-        from_wire(s, &Self::WIRE, &Self::VARIANTS, FieldError::new(Self::API_NAME, Self::LIMIT))
+        from_wire(
+            s,
+            &Self::WIRE,
+            &Self::VARIANTS,
+            FieldError::new(Self::API_NAME, Self::LIMIT),
+        )
     }
     /// `true` for `COMPLETED` and `FAILED`.
     pub const fn is_final(self) -> bool {

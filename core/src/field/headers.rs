@@ -3,9 +3,9 @@
 
 use core::fmt;
 
+use super::time::{DateTime14, Timestamp};
 use super::{AsciiBuf, Charset, FieldError, check, to_array};
 use crate::base::ascii::{ascii_str, hex_lower};
-use super::time::{DateTime14, Timestamp};
 
 fixed_field!(
     /// ASP (service-provider) ID header `X-KM-User-AspId`: exactly 15 ASCII digits.
@@ -81,7 +81,6 @@ impl TranTime {
     }
 }
 
-
 var_field!(
     /// The `Host` header: 1..=255 characters of a DNS name or IP literal with optional port
     /// (letters, digits, `.`, `-`, `:`, `[`, `]`).
@@ -141,7 +140,6 @@ impl BasePath {
         if b == b"/" { &[] } else { b }
     }
 }
-
 
 impl Timestamp {
     /// The `X-KM-Tran-Time` value: the first 14 digits of [`Self::write_17`].

@@ -51,7 +51,6 @@ use core::fmt;
 
 use crate::base::ascii::ascii_str;
 
-
 /// A value rejected by a field constructor or by a decoder: names the API field and the
 /// documented limit. It never contains the offending value (which may be a secret).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -137,9 +136,9 @@ impl Charset {
             return s.iter().all(|&b| self.admits(b));
         }
         let bit = self.bit();
-        s.iter()
-            .fold(bit, |acc, &b| acc & CLASSES.get(usize::from(b)).copied().unwrap_or(0))
-            != 0
+        s.iter().fold(bit, |acc, &b| {
+            acc & CLASSES.get(usize::from(b)).copied().unwrap_or(0)
+        }) != 0
     }
 }
 
@@ -260,8 +259,16 @@ mod tests {
             for b in 0..=255u8 {
                 assert_eq!(cs.all(&[b]), cs.admits(b), "{cs:?} {b:#04x}");
                 // the table (host) and the rules (microcontroller) agree
-                assert_eq!(CLASSES[usize::from(b)] & cs.bit() != 0, cs.admits(b), "{cs:?} {b:#04x}");
-                assert_eq!(cs.all(&[b'0', b, b'0']), cs.admits(b'0') && cs.admits(b), "{cs:?} {b:#04x}");
+                assert_eq!(
+                    CLASSES[usize::from(b)] & cs.bit() != 0,
+                    cs.admits(b),
+                    "{cs:?} {b:#04x}"
+                );
+                assert_eq!(
+                    cs.all(&[b'0', b, b'0']),
+                    cs.admits(b'0') && cs.admits(b),
+                    "{cs:?} {b:#04x}"
+                );
             }
             assert!(cs.all(&[]));
         }

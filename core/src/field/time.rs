@@ -161,7 +161,6 @@ impl Timestamp {
     }
 }
 
-
 const fn is_leap(y: u16) -> bool {
     (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
 }

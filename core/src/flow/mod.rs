@@ -39,8 +39,8 @@
 
 use core::fmt;
 
-pub use crate::api::{Essentials, Operation};
 use crate::api::decode_money_reply;
+pub use crate::api::{Essentials, Operation};
 use crate::code::{ChargeResultCode, RawCode, ResultCode};
 use crate::field::{ChargeResult, NrNumber, SequenceId};
 use crate::message::{Description, decode_reply};

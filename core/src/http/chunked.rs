@@ -63,7 +63,10 @@ impl ChunkedDecoder {
     /// many of those are body bytes. Used to learn whether a chunked body is complete before
     /// decoding it in place.
     pub fn scan(&mut self, bytes: &[u8]) -> Result<(usize, usize), HttpError> {
-        let mut s = ReadOnly { buf: bytes, data: 0 };
+        let mut s = ReadOnly {
+            buf: bytes,
+            data: 0,
+        };
         let used = self.run(&mut s, 0..bytes.len())?;
         Ok((used, s.data))
     }
@@ -131,7 +134,6 @@ impl ChunkedDecoder {
         Ok(i - read.start)
     }
 }
-
 
 /// What the decoder reads from and does with body bytes.
 trait Bytes {

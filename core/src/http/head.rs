@@ -15,7 +15,23 @@ const fn syntax(what: &'static str) -> HttpError {
 /// RFC 9110 `tchar`: the bytes of a header name.
 fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric()
-        || matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
 }
 
 /// Header value and reason-phrase bytes: HTAB, SP, VCHAR, obs-text.
@@ -52,7 +68,7 @@ fn status_line(line: &[u8]) -> Result<u16, HttpError> {
         return Err(syntax("version"));
     }
     let (code, reason) = match rest {
-        [b' ', d @ .., ] if d.len() == 3 => (d, &[][..]),
+        [b' ', d @ ..] if d.len() == 3 => (d, &[][..]),
         [b' ', a, b, c, b' ', reason @ ..] => (&[*a, *b, *c][..], reason),
         _ => return Err(syntax("status")),
     };
@@ -71,8 +87,14 @@ fn status_line(line: &[u8]) -> Result<u16, HttpError> {
 
 /// `field-name ":" OWS field-value OWS`.
 fn header_line(line: &[u8]) -> Result<(&[u8], &[u8]), HttpError> {
-    let colon = line.iter().position(|&b| b == b':').ok_or(syntax("header name"))?;
-    let (name, value) = (line.get(..colon).unwrap_or(&[]), line.get(colon + 1..).unwrap_or(&[]));
+    let colon = line
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or(syntax("header name"))?;
+    let (name, value) = (
+        line.get(..colon).unwrap_or(&[]),
+        line.get(colon + 1..).unwrap_or(&[]),
+    );
     if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
         return Err(syntax("header name"));
     }

@@ -12,8 +12,8 @@ mod reader;
 
 pub use crate::base::limits::MAX_RESPONSE_HEADERS;
 pub use chunked::ChunkedDecoder;
-pub use head::parse_response_head;
 pub(crate) use head::HeadWriter;
+pub use head::parse_response_head;
 pub use reader::{Progress, ResponseReader, whole_response};
 
 /// What was wrong with the HTTP framing.
@@ -86,13 +86,19 @@ impl fmt::Display for HttpError {
                 write!(f, "unexpected informational status {status}")
             }
             HttpError::BodyTooLarge { needed, capacity } if *needed > 0 => {
-                write!(f, "response of {needed} bytes does not fit the {capacity}-byte buffer")
+                write!(
+                    f,
+                    "response of {needed} bytes does not fit the {capacity}-byte buffer"
+                )
             }
             HttpError::BodyTooLarge { capacity, .. } => {
                 write!(f, "response body does not fit the {capacity}-byte buffer")
             }
             HttpError::Closed { received } => {
-                write!(f, "connection closed after {received} bytes of the response")
+                write!(
+                    f,
+                    "connection closed after {received} bytes of the response"
+                )
             }
         }
     }
@@ -129,4 +135,3 @@ pub struct ResponseHead {
     /// `Connection: close`.
     pub close: bool,
 }
-

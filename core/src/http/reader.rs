@@ -60,7 +60,10 @@ enum State {
         pending: usize,
     },
     /// Complete.
-    Done { head: ResponseHead, body: Range<usize> },
+    Done {
+        head: ResponseHead,
+        body: Range<usize>,
+    },
 }
 
 /// Reads one HTTP/1.1 response into a caller's buffer as it arrives. The head is parsed once,
@@ -122,7 +125,10 @@ impl ResponseReader {
                     Ok(at.min(end)..end)
                 }
                 Framing::Chunked | Framing::UntilClose if at >= capacity => {
-                    Err(HttpError::BodyTooLarge { needed: 0, capacity })
+                    Err(HttpError::BodyTooLarge {
+                        needed: 0,
+                        capacity,
+                    })
                 }
                 Framing::Chunked | Framing::UntilClose => Ok(at..capacity),
             },
@@ -147,10 +153,15 @@ impl ResponseReader {
             State::Body { head, .. } if head.framing == Framing::UntilClose => {
                 let body = head.head_len..self.filled;
                 let head = *head;
-                self.state = State::Done { head, body: body.clone() };
+                self.state = State::Done {
+                    head,
+                    body: body.clone(),
+                };
                 Ok(Progress::Complete { head, body })
             }
-            _ => Err(HttpError::Closed { received: self.received }),
+            _ => Err(HttpError::Closed {
+                received: self.received,
+            }),
         }
     }
 
@@ -179,9 +190,18 @@ impl ResponseReader {
             };
         }
         let filled = self.filled;
-        let State::Body { head, chunk, write, pending } = &mut self.state else {
+        let State::Body {
+            head,
+            chunk,
+            write,
+            pending,
+        } = &mut self.state
+        else {
             return Ok(match &self.state {
-                State::Done { head, body } => Progress::Complete { head: *head, body: body.clone() },
+                State::Done { head, body } => Progress::Complete {
+                    head: *head,
+                    body: body.clone(),
+                },
                 _ => Progress::NeedMore,
             });
         };
@@ -208,7 +228,10 @@ impl ResponseReader {
             }
         };
         let head = *head;
-        self.state = State::Done { head, body: body.clone() };
+        self.state = State::Done {
+            head,
+            body: body.clone(),
+        };
         Ok(Progress::Complete { head, body })
     }
 }

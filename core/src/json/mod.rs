@@ -16,7 +16,6 @@
 //!   surrogate in a kept string is an error. Strings of ignored fields are checked for escape
 //!   syntax only, as serde_json does for ignored values.
 
-
 use core::fmt;
 
 mod numbers;
@@ -113,7 +112,6 @@ pub enum Kind {
     /// `null`
     Null,
 }
-
 
 /// A byte offset as stored in [`JsonError`] (saturating; bodies are far smaller).
 #[inline]

@@ -1,7 +1,6 @@
 //! Numbers: integers read straight into their width, decimals read exactly as scaled
 //! integers (never through a float).
 
-
 /// A number token as it appears in the text (syntax already valid).
 #[derive(Clone, Copy, Debug)]
 pub struct JNum<'a> {
@@ -98,4 +97,3 @@ impl<'a> JNum<'a> {
         Some(v)
     }
 }
-

@@ -23,7 +23,6 @@ pub struct Reader<'a> {
 
 type Res<T> = Result<T, JsonError>;
 
-
 /// Accumulates the decimal digits of `s` from `i` into `v` (wrapping: callers count the digits
 /// and trust the value only up to 19 of them); returns where the digits end and the value.
 #[inline(always)]
@@ -49,7 +48,14 @@ fn push_utf8(out: &mut heapless::vec::VecView<u8>, cp: u32) -> Result<(), ()> {
     } else if cp < 0x800 {
         ([0xC0 | (cp >> 6) as u8, 0x80 | (cp & 0x3F) as u8, 0], 2)
     } else {
-        ([0xE0 | (cp >> 12) as u8, 0x80 | ((cp >> 6) & 0x3F) as u8, 0x80 | (cp & 0x3F) as u8], 3)
+        (
+            [
+                0xE0 | (cp >> 12) as u8,
+                0x80 | ((cp >> 6) & 0x3F) as u8,
+                0x80 | (cp & 0x3F) as u8,
+            ],
+            3,
+        )
     };
     if out.capacity() - out.len() < n {
         return Err(());
@@ -200,7 +206,10 @@ impl<'a> Reader<'a> {
             let start = self.pos + 1;
             let end = start + expected.len();
             if self.s.get(end) == Some(&b'"')
-                && self.s.get(start..end).is_some_and(|got| crate::base::ascii::eq_bytes(got, expected))
+                && self
+                    .s
+                    .get(start..end)
+                    .is_some_and(|got| crate::base::ascii::eq_bytes(got, expected))
             {
                 self.pos = end + 1;
                 self.expect(b':')?;
@@ -238,7 +247,10 @@ impl<'a> Reader<'a> {
         let end = start + key.len();
         if self.peek() == Some(b'"')
             && self.s.get(end) == Some(&b'"')
-            && self.s.get(start..end).is_some_and(|got| crate::base::ascii::eq_bytes(got, key))
+            && self
+                .s
+                .get(start..end)
+                .is_some_and(|got| crate::base::ascii::eq_bytes(got, key))
         {
             self.pos = end + 1;
             self.ws();
@@ -443,7 +455,10 @@ impl<'a> Reader<'a> {
     /// non-ASCII bytes) and appended; escapes are decoded. `out` holds valid UTF-8 afterwards.
     /// `Err(None)`: it does not fit `out` (the string was still consumed only if it was read
     /// to its end).
-    pub fn string_into(&mut self, out: &mut heapless::vec::VecView<u8>) -> Result<(), Option<JsonError>> {
+    pub fn string_into(
+        &mut self,
+        out: &mut heapless::vec::VecView<u8>,
+    ) -> Result<(), Option<JsonError>> {
         out.clear();
         if self.peek_ws().map_err(Some)? != b'"' {
             return self.err(JsonErrorKind::UnexpectedByte).map_err(Some);
@@ -484,19 +499,24 @@ impl<'a> Reader<'a> {
                         push_utf8(out, cp).map_err(|_| None)?;
                         continue;
                     }
-                    let (c, used) = super::strings::decode_escape(self.s, self.pos).map_err(|kind| {
-                        // an escape cut off by the end of the text is a truncation
-                        let rest = self.s.get(self.pos + 1..).unwrap_or(&[]);
-                        // (a plain scan: `contains` on bytes is a word-wise memchr, large code
-                        // for this cold path)
-                        #[allow(clippy::manual_contains)]
-                        let closed = rest.iter().any(|&b| b == b'"');
-                        let kind = if closed { kind } else { JsonErrorKind::UnexpectedEnd };
-                        Some(JsonError {
-                            kind,
-                            offset: offset32(self.pos),
-                        })
-                    })?;
+                    let (c, used) =
+                        super::strings::decode_escape(self.s, self.pos).map_err(|kind| {
+                            // an escape cut off by the end of the text is a truncation
+                            let rest = self.s.get(self.pos + 1..).unwrap_or(&[]);
+                            // (a plain scan: `contains` on bytes is a word-wise memchr, large code
+                            // for this cold path)
+                            #[allow(clippy::manual_contains)]
+                            let closed = rest.iter().any(|&b| b == b'"');
+                            let kind = if closed {
+                                kind
+                            } else {
+                                JsonErrorKind::UnexpectedEnd
+                            };
+                            Some(JsonError {
+                                kind,
+                                offset: offset32(self.pos),
+                            })
+                        })?;
                     self.pos += used;
                     out.extend_from_slice(c.encode_utf8(&mut [0u8; 4]).as_bytes())
                         .map_err(|_| None)?;
@@ -541,7 +561,11 @@ impl<'a> Reader<'a> {
             frac_digits = i - frac_start;
             if frac_digits == 0 {
                 self.pos = i;
-                return self.err(if i < s.len() { JsonErrorKind::InvalidNumber } else { JsonErrorKind::UnexpectedEnd });
+                return self.err(if i < s.len() {
+                    JsonErrorKind::InvalidNumber
+                } else {
+                    JsonErrorKind::UnexpectedEnd
+                });
             }
         }
         let mut exponent = false;
@@ -570,7 +594,11 @@ impl<'a> Reader<'a> {
             raw,
             int,
             // (kept for the host's fast path of `as_scaled` only)
-            dec: if !cfg!(target_os = "none") && plain && exact { Some((mant, frac_digits as u8)) } else { None },
+            dec: if !cfg!(target_os = "none") && plain && exact {
+                Some((mant, frac_digits as u8))
+            } else {
+                None
+            },
         })
     }
 
@@ -753,4 +781,3 @@ impl<'a> Reader<'a> {
         }
     }
 }
-

@@ -255,4 +255,3 @@ impl Iterator for Unescape<'_> {
         }
     }
 }
-

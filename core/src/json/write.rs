@@ -182,5 +182,3 @@ impl<'b> Writer<'b> {
         self.need_comma = true;
     }
 }
-
-

@@ -21,7 +21,10 @@ pub fn seal_in_place<W: KeyWrap + ?Sized>(
     let total = sealer.sealed_len(plaintext_len);
     let capacity = buf.len();
     if capacity < total || capacity < plaintext_len {
-        return Err(SealError::BufferTooSmall { needed: total, capacity });
+        return Err(SealError::BufferTooSmall {
+            needed: total,
+            capacity,
+        });
     }
     // move the plaintext to where its base64url will start
     buf.copy_within(0..plaintext_len, sealer.plaintext_offset());
@@ -39,7 +42,9 @@ impl Sealer {
     /// Wraps `cek` with `wrap`.
     pub fn new<W: KeyWrap + ?Sized>(wrap: &mut W, cek: &[u8; 16]) -> Result<Self, SealError> {
         let mut bytes = [0u8; MAX_WRAPPED_KEY];
-        let len = wrap.wrap_key(cek, &mut bytes).map_err(|_| SealError::KeyWrap)?;
+        let len = wrap
+            .wrap_key(cek, &mut bytes)
+            .map_err(|_| SealError::KeyWrap)?;
         if len > MAX_WRAPPED_KEY {
             return Err(SealError::KeyWrap);
         }
@@ -54,7 +59,13 @@ impl Sealer {
     }
     /// Where the plaintext (then its base64url) starts inside the wrapper.
     pub const fn plaintext_offset(&self) -> usize {
-        ENC_PREFIX.len() + HEADER_B64_LEN + 1 + crate::base::base64::encoded_len(self.len) + 1 + IV_B64_LEN + 1
+        ENC_PREFIX.len()
+            + HEADER_B64_LEN
+            + 1
+            + crate::base::base64::encoded_len(self.len)
+            + 1
+            + IV_B64_LEN
+            + 1
     }
 
     /// Seals the plaintext at `buf[self.plaintext_offset()..][..plaintext_len]` into the
@@ -82,7 +93,10 @@ impl Sealer {
         iv: &[u8; 12],
     ) -> Result<usize, SealError> {
         let total = self.sealed_len(plaintext_len);
-        let too_small = SealError::BufferTooSmall { needed: total, capacity: buf.len() };
+        let too_small = SealError::BufferTooSmall {
+            needed: total,
+            capacity: buf.len(),
+        };
         let c_off = self.plaintext_offset();
         if buf.len() < total {
             return Err(too_small);
@@ -92,21 +106,27 @@ impl Sealer {
         let mut pos = 0;
         put(front, &mut pos, ENC_PREFIX).ok_or(too_small)?;
         let h_start = pos;
-        pos += crate::base::base64::encode(PROTECTED_HEADER.as_bytes(), front.get_mut(pos..).ok_or(too_small)?)
-            .ok_or(too_small)?;
+        pos += crate::base::base64::encode(
+            PROTECTED_HEADER.as_bytes(),
+            front.get_mut(pos..).ok_or(too_small)?,
+        )
+        .ok_or(too_small)?;
         let aad = front.get(h_start..pos).ok_or(too_small)?;
         let pt = rest.get_mut(..plaintext_len).ok_or(too_small)?;
         let tag = super::gcm::seal::<::aes::Aes128>(cek, iv, aad, pt).ok_or(too_small)?;
         // the rest of the front: .wrapped.iv.
         put(front, &mut pos, b".").ok_or(too_small)?;
-        pos += crate::base::base64::encode(self.bytes(), front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
+        pos += crate::base::base64::encode(self.bytes(), front.get_mut(pos..).ok_or(too_small)?)
+            .ok_or(too_small)?;
         put(front, &mut pos, b".").ok_or(too_small)?;
-        pos += crate::base::base64::encode(iv, front.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
+        pos += crate::base::base64::encode(iv, front.get_mut(pos..).ok_or(too_small)?)
+            .ok_or(too_small)?;
         put(front, &mut pos, b".").ok_or(too_small)?;
         let clen = crate::base::base64::encode_in_place(rest, 0, plaintext_len).ok_or(too_small)?;
         let mut pos = clen;
         put(rest, &mut pos, b".").ok_or(too_small)?;
-        pos += crate::base::base64::encode(&tag, rest.get_mut(pos..).ok_or(too_small)?).ok_or(too_small)?;
+        pos += crate::base::base64::encode(&tag, rest.get_mut(pos..).ok_or(too_small)?)
+            .ok_or(too_small)?;
         put(rest, &mut pos, ENC_SUFFIX).ok_or(too_small)?;
         Ok(c_off + pos)
     }
@@ -121,7 +141,8 @@ fn put(buf: &mut [u8], pos: &mut usize, b: &[u8]) -> Option<()> {
 /// Reads the protected header (base64url text) and returns the key length `enc` needs.
 fn check_header(b64_header: &[u8]) -> Result<usize, JweError> {
     let mut hbuf = [0u8; MAX_HEADER];
-    let n = crate::base::base64::decode(b64_header, &mut hbuf).ok_or(JweError::Format { part: "header" })?;
+    let n = crate::base::base64::decode(b64_header, &mut hbuf)
+        .ok_or(JweError::Format { part: "header" })?;
     let json = hbuf.get(..n).ok_or(JweError::Header)?;
     match header_alg_enc(json).ok_or(JweError::Header)? {
         (Some(true), Some(Some(n))) => Ok(n),
@@ -142,7 +163,10 @@ fn header_alg_enc(json: &[u8]) -> Option<(Option<bool>, Option<Option<usize>>)> 
     let (mut alg_ok, mut enc_len) = (None, None);
     let mut first = true;
     while let Some(k) = r.next_key(&mut first).ok()? {
-        match ["alg", "enc", "zip", "crit"].iter().position(|name| k.eq_str(name)) {
+        match ["alg", "enc", "zip", "crit"]
+            .iter()
+            .position(|name| k.eq_str(name))
+        {
             Some(i @ (0 | 1)) => {
                 if r.peek_kind().ok()? != Kind::String {
                     return None;
@@ -215,9 +239,10 @@ fn open_inner<U: KeyUnwrap + ?Sized>(
     let key_len = check_header(header)?;
 
     let mut wrapped = [0u8; MAX_WRAPPED_KEY];
-    let wlen = crate::base::base64::decode(part(d0 + 1..d1)?, &mut wrapped).ok_or(JweError::Format {
-        part: "encrypted key",
-    })?;
+    let wlen =
+        crate::base::base64::decode(part(d0 + 1..d1)?, &mut wrapped).ok_or(JweError::Format {
+            part: "encrypted key",
+        })?;
     let mut iv = [0u8; 12];
     let iv_src = part(d1 + 1..d2)?;
     if iv_src.len() != IV_B64_LEN {

@@ -69,7 +69,11 @@ pub struct Keys<W: KeyWrap, U: KeyUnwrap> {
 
 impl<W: KeyWrap, U: KeyUnwrap> Crypto for Keys<W, U> {
     fn seal(&mut self) -> Option<SealKeys<'_>> {
-        Some(SealKeys { wrap: &mut self.wrap, cek: &self.cek, iv: &self.iv })
+        Some(SealKeys {
+            wrap: &mut self.wrap,
+            cek: &self.cek,
+            iv: &self.iv,
+        })
     }
     fn unwrap(&mut self) -> Option<&mut dyn KeyUnwrap> {
         Some(&mut self.unwrap)

@@ -27,14 +27,33 @@ const MAX_TEXT: u64 = (1 << 36) - 32;
 /// Encrypts `buf` in place with `key`, `iv` and additional data `aad`; returns the tag.
 /// `None` (and `buf` untouched) when the key has the wrong length or `buf` is longer than
 /// GCM admits.
-pub(crate) fn seal<C: Cipher>(key: &[u8], iv: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<[u8; 16]> {
+pub(crate) fn seal<C: Cipher>(
+    key: &[u8],
+    iv: &[u8; 12],
+    aad: &[u8],
+    buf: &mut [u8],
+) -> Option<[u8; 16]> {
     let mut tag = [0u8; 16];
-    gcm(&C::new_from_slice(key).ok()?, iv, aad, buf, Direction::Seal, &mut tag).then_some(tag)
+    gcm(
+        &C::new_from_slice(key).ok()?,
+        iv,
+        aad,
+        buf,
+        Direction::Seal,
+        &mut tag,
+    )
+    .then_some(tag)
 }
 
 /// Checks `tag` over `aad` and the ciphertext `buf`, then decrypts `buf` in place; `false`
 /// (and `buf` untouched) when the tag does not match or the key has the wrong length.
-pub(crate) fn open<C: Cipher>(key: &[u8], iv: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8; 16]) -> bool {
+pub(crate) fn open<C: Cipher>(
+    key: &[u8],
+    iv: &[u8; 12],
+    aad: &[u8],
+    buf: &mut [u8],
+    tag: &[u8; 16],
+) -> bool {
     let mut tag = *tag;
     match C::new_from_slice(key) {
         Ok(cipher) => gcm(&cipher, iv, aad, buf, Direction::Open, &mut tag),
@@ -52,7 +71,14 @@ enum Direction {
 /// the tag to `tag`; opening authenticates the ciphertext against `tag` and decrypts only
 /// when it matches. Returns whether it did its work.
 #[inline(never)]
-fn gcm<C: Cipher>(cipher: &C, iv: &[u8; 12], aad: &[u8], buf: &mut [u8], dir: Direction, tag: &mut [u8; 16]) -> bool {
+fn gcm<C: Cipher>(
+    cipher: &C,
+    iv: &[u8; 12],
+    aad: &[u8],
+    buf: &mut [u8],
+    dir: Direction,
+    tag: &mut [u8; 16],
+) -> bool {
     if buf.len() as u64 > MAX_TEXT || aad.len() as u64 > MAX_TEXT {
         return false;
     }
@@ -134,7 +160,10 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     /// The reference: the `aes-gcm` crate's detached encryption.
@@ -142,8 +171,12 @@ mod tests {
         let mut ct = pt.to_vec();
         let nonce = GenericArray::from(*iv);
         let tag = match key.len() {
-            16 => Aes128Gcm::new_from_slice(key).unwrap().encrypt_in_place_detached(&nonce, aad, &mut ct),
-            _ => Aes256Gcm::new_from_slice(key).unwrap().encrypt_in_place_detached(&nonce, aad, &mut ct),
+            16 => Aes128Gcm::new_from_slice(key)
+                .unwrap()
+                .encrypt_in_place_detached(&nonce, aad, &mut ct),
+            _ => Aes256Gcm::new_from_slice(key)
+                .unwrap()
+                .encrypt_in_place_detached(&nonce, aad, &mut ct),
         }
         .unwrap();
         (ct, tag.into())
@@ -244,7 +277,13 @@ mod tests {
     #[test]
     fn a_key_of_the_wrong_length_opens_nothing() {
         let mut buf = [1u8; 8];
-        assert!(!open::<aes::Aes128>(&[0u8; 15], &[0; 12], &[], &mut buf, &[0; 16]));
+        assert!(!open::<aes::Aes128>(
+            &[0u8; 15],
+            &[0; 12],
+            &[],
+            &mut buf,
+            &[0; 16]
+        ));
         assert!(seal::<aes::Aes128>(&[0u8; 32], &[0; 12], &[], &mut buf).is_none());
         assert_eq!(buf, [1u8; 8]);
     }

@@ -21,8 +21,6 @@
 
 use core::fmt;
 
-
-
 mod crypto;
 
 pub use crypto::{Crypto, DecryptOnly, Keys, NoCrypto, SealKeys};
@@ -175,4 +173,3 @@ pub const fn sealed_len(plaintext_len: usize, wrapped_len: usize) -> usize {
         + TAG_B64_LEN
         + ENC_SUFFIX.len()
 }
-

@@ -9,10 +9,6 @@ mod reply;
 #[cfg(feature = "serde")]
 pub(crate) mod serde;
 
-pub use reply::{
-    ApiError, Body, DecodeInto, Description, Reply, decode_body, decode_body_into, decode_reply,
-    encode_reply, find_enc_data,
-};
 use crate::error::DecodeError;
 use crate::field::{
     AccessKey, AspId, CardExpiry, CardNo, ChargeAmount, ChargeResult, CorrelationId, CryptoKeyId,
@@ -20,6 +16,10 @@ use crate::field::{
     RefundNrNumber, SequenceId, TokenType, UserId, Won,
 };
 use crate::json::{Full, JStr, Kind, NextKey, Reader, Writer};
+pub use reply::{
+    ApiError, Body, DecodeInto, Description, Reply, decode_body, decode_body_into, decode_reply,
+    encode_reply, find_enc_data,
+};
 
 /// A JSON value of a typed field.
 pub trait Value: Sized {
@@ -27,7 +27,11 @@ pub trait Value: Sized {
     fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError>;
     /// Reads the value into `slot` (in place for large values, which are never copied).
     #[inline]
-    fn read_into(slot: &mut Option<Self>, r: &mut Reader<'_>, key: &'static str) -> Result<(), DecodeError> {
+    fn read_into(
+        slot: &mut Option<Self>,
+        r: &mut Reader<'_>,
+        key: &'static str,
+    ) -> Result<(), DecodeError> {
         *slot = Some(Self::read(r, key)?);
         Ok(())
     }
@@ -64,7 +68,12 @@ pub trait Fields {
     /// per message (straight-line code, the fast path of every decode); on a microcontroller,
     /// built for size, it reads nothing and the general loop does all the work.
     #[inline]
-    fn read_in_order(&mut self, _first: &mut bool, _seen: &mut Seen, _r: &mut Reader<'_>) -> Result<(), DecodeError> {
+    fn read_in_order(
+        &mut self,
+        _first: &mut bool,
+        _seen: &mut Seen,
+        _r: &mut Reader<'_>,
+    ) -> Result<(), DecodeError> {
         Ok(())
     }
     /// After a reply's envelope was read: builds the body (on success) and the typed code
@@ -78,7 +87,11 @@ pub trait Fields {
 /// Reads a value into its slot (the one line each field contributes to a decoder).
 #[doc(hidden)]
 #[inline]
-pub fn read_into<T: Value>(slot: &mut Option<T>, r: &mut Reader<'_>, key: &'static str) -> Result<(), DecodeError> {
+pub fn read_into<T: Value>(
+    slot: &mut Option<T>,
+    r: &mut Reader<'_>,
+    key: &'static str,
+) -> Result<(), DecodeError> {
     T::read_into(slot, r, key)
 }
 
@@ -114,7 +127,11 @@ impl Seen {
 /// to the field's reader.
 #[doc(hidden)]
 #[inline(always)]
-pub fn read_present<T: Value>(slot: &mut Option<T>, r: &mut Reader<'_>, key: &'static str) -> Result<(), DecodeError> {
+pub fn read_present<T: Value>(
+    slot: &mut Option<T>,
+    r: &mut Reader<'_>,
+    key: &'static str,
+) -> Result<(), DecodeError> {
     if r.peek_kind()? == Kind::Null {
         Ok(r.null()?)
     } else {
@@ -139,7 +156,11 @@ pub(crate) fn accept_field(
         // an unknown value; on a host, a plain printable string (an id, a trace) is passed
         // over in one table scan
         None if !cfg!(target_os = "none")
-            && r.string_in_class(&crate::field::JSON_CLASSES, crate::field::Charset::Graphic.bit()).is_some() =>
+            && r.string_in_class(
+                &crate::field::JSON_CLASSES,
+                crate::field::Charset::Graphic.bit(),
+            )
+            .is_some() =>
         {
             Ok(())
         }
@@ -149,7 +170,12 @@ pub(crate) fn accept_field(
 
 /// Reads the value of field `i` (found by its key): duplicates refused, `null` absent.
 #[inline(never)]
-pub(crate) fn accept_index(fields: &mut dyn Fields, seen: &mut Seen, i: usize, r: &mut Reader<'_>) -> Result<(), DecodeError> {
+pub(crate) fn accept_index(
+    fields: &mut dyn Fields,
+    seen: &mut Seen,
+    i: usize,
+    r: &mut Reader<'_>,
+) -> Result<(), DecodeError> {
     seen.mark(i, fields.keys().get(i).copied().unwrap_or(""))?;
     if r.peek_kind()? == Kind::Null {
         Ok(r.null()?)
@@ -371,7 +397,11 @@ impl<T: Message> Value for heapless::Vec<T, MAX_LIST_ITEMS> {
     }
     /// Fills the list where it is stored, item by item.
     #[inline(never)]
-    fn read_into(slot: &mut Option<Self>, r: &mut Reader<'_>, key: &'static str) -> Result<(), DecodeError> {
+    fn read_into(
+        slot: &mut Option<Self>,
+        r: &mut Reader<'_>,
+        key: &'static str,
+    ) -> Result<(), DecodeError> {
         let limit = "an array of at most 16 objects";
         if r.peek_kind()? != Kind::Array {
             return Err(FieldError::new(key, limit).into());
@@ -412,7 +442,11 @@ pub fn read_object<M: Message>(r: &mut Reader<'_>, key: &'static str) -> Result<
 
 /// The loop of [`read_object`], once for every message.
 #[inline(never)]
-fn read_fields(r: &mut Reader<'_>, key: &'static str, fields: &mut dyn Fields) -> Result<(), DecodeError> {
+fn read_fields(
+    r: &mut Reader<'_>,
+    key: &'static str,
+    fields: &mut dyn Fields,
+) -> Result<(), DecodeError> {
     if r.peek_kind()? != Kind::Object {
         return Err(FieldError::new(key, "a JSON object").into());
     }
@@ -711,4 +745,3 @@ macro_rules! message {
     };
 }
 pub(crate) use message;
-

@@ -149,7 +149,12 @@ fn read_envelope_into(
         read_code(r, code)?;
         if r.take_key(&mut first, b"description") {
             has_description = true;
-            read_string_into(r, Description::API_NAME, Description::LIMIT, description.as_mut_view())?;
+            read_string_into(
+                r,
+                Description::API_NAME,
+                Description::LIMIT,
+                description.as_mut_view(),
+            )?;
         }
     }
     loop {
@@ -179,7 +184,12 @@ fn read_envelope_into(
                     field: Description::API_NAME,
                 });
             }
-            read_string_into(r, Description::API_NAME, Description::LIMIT, description.as_mut_view())?;
+            read_string_into(
+                r,
+                Description::API_NAME,
+                Description::LIMIT,
+                description.as_mut_view(),
+            )?;
         } else {
             r.skip_value()?;
         }
@@ -195,7 +205,10 @@ fn read_code(
     code: &mut heapless::Vec<u8, { crate::base::limits::CODE_CAPACITY }>,
 ) -> Result<(), DecodeError> {
     if !cfg!(target_os = "none")
-        && let Some(raw) = r.string_in_class(&crate::field::JSON_CLASSES, crate::field::Charset::Sequence.bit())
+        && let Some(raw) = r.string_in_class(
+            &crate::field::JSON_CLASSES,
+            crate::field::Charset::Sequence.bit(),
+        )
     {
         code.clear();
         return Ok(code
@@ -272,7 +285,11 @@ fn decode_top(
         if env_seen && !cfg!(target_os = "none") {
             fields.read_in_order(&mut first, &mut seen, &mut r)?;
         }
-        let expected = if env_seen { seen.expected(keys) } else { b"response" };
+        let expected = if env_seen {
+            seen.expected(keys)
+        } else {
+            b"response"
+        };
         let k = match r.next_key_expecting(&mut first, expected)? {
             NextKey::End => break,
             NextKey::Expected if env_seen => {
@@ -328,7 +345,11 @@ pub fn decode_body_into<R: Message, C: ResultCode>(
     body: &[u8],
     out: &mut Reply<R, C>,
 ) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
-    let Reply { code, description, body: slot } = out;
+    let Reply {
+        code,
+        description,
+        body: slot,
+    } = out;
     let mut fields = Decoding::<R, C> {
         partial: R::Partial::default(),
         slot,
@@ -356,7 +377,12 @@ impl<R: Message, C: ResultCode> Fields for Decoding<'_, R, C> {
         self.partial.read(index, r)
     }
     #[inline]
-    fn read_in_order(&mut self, first: &mut bool, seen: &mut Seen, r: &mut Reader<'_>) -> Result<(), DecodeError> {
+    fn read_in_order(
+        &mut self,
+        first: &mut bool,
+        seen: &mut Seen,
+        r: &mut Reader<'_>,
+    ) -> Result<(), DecodeError> {
         self.partial.read_in_order(first, seen, r)
     }
     fn finish_reply(&mut self, code: RawCode) -> Result<(), DecodeError> {

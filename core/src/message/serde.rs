@@ -60,7 +60,8 @@ impl<T> Visitor<'_> for StrVisitor<T> {
         (self.ctor)(v).map_err(|e| field_err(e.for_field(self.key)))
     }
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<T, E> {
-        let s = core::str::from_utf8(v).map_err(|_| field_err(FieldError::new(self.key, self.limit)))?;
+        let s = core::str::from_utf8(v)
+            .map_err(|_| field_err(FieldError::new(self.key, self.limit)))?;
         self.visit_str(s)
     }
 }
@@ -156,11 +157,15 @@ impl Visitor<'_> for PercentVisitor {
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Percent1, E> {
         let err = || field_err(FieldError::new(self.0, Percent1::LIMIT));
-        let tenths = v.checked_mul(10).and_then(|t| u16::try_from(t).ok()).ok_or_else(err)?;
+        let tenths = v
+            .checked_mul(10)
+            .and_then(|t| u16::try_from(t).ok())
+            .ok_or_else(err)?;
         Percent1::from_tenths(tenths, self.0).map_err(field_err)
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Percent1, E> {
-        let v = u64::try_from(v).map_err(|_| field_err(FieldError::new(self.0, Percent1::LIMIT)))?;
+        let v =
+            u64::try_from(v).map_err(|_| field_err(FieldError::new(self.0, Percent1::LIMIT)))?;
         self.visit_u64(v)
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Percent1, E> {
@@ -216,7 +221,11 @@ impl Serialize for RawCode {
 }
 impl<'de> Deserialize<'de> for RawCode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(StrVisitor { key: RawCode::API_NAME, limit: RawCode::LIMIT, ctor: RawCode::new })
+        d.deserialize_str(StrVisitor {
+            key: RawCode::API_NAME,
+            limit: RawCode::LIMIT,
+            ctor: RawCode::new,
+        })
     }
 }
 
@@ -311,14 +320,21 @@ pub trait SerdeMessage: Sized {
     /// Writes the fields into a struct.
     fn serialize_struct_fields<M: SerializeStruct>(&self, st: &mut M) -> Result<(), M::Error>;
     /// Reads the value of `key` when it is one of the fields (`Ok(true)`).
-    fn de_field<'de, A: MapAccess<'de>>(seen: &mut Self::Seen, key: &str, map: &mut A) -> Result<bool, A::Error>;
+    fn de_field<'de, A: MapAccess<'de>>(
+        seen: &mut Self::Seen,
+        key: &str,
+        map: &mut A,
+    ) -> Result<bool, A::Error>;
     /// Checks that every required field was present.
     fn de_finish<E: de::Error>(seen: Self::Seen) -> Result<Self, E>;
 }
 
 /// Deserializes a message (unknown keys skipped, `null` = absent, duplicates refused).
 #[doc(hidden)]
-pub fn de_message<'de, M: SerdeMessage, D: Deserializer<'de>>(d: D, name: &'static str) -> Result<M, D::Error> {
+pub fn de_message<'de, M: SerdeMessage, D: Deserializer<'de>>(
+    d: D,
+    name: &'static str,
+) -> Result<M, D::Error> {
     struct V<M>(&'static str, PhantomData<M>);
     impl<'de, M: SerdeMessage> Visitor<'de> for V<M> {
         type Value = M;
@@ -359,7 +375,10 @@ impl<R: SerdeMessage, C: ResultCode> Serialize for Reply<R, C> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let n = 1 + self.body.as_ref().map_or(0, R::field_count);
         let mut map = s.serialize_map(Some(n))?;
-        map.serialize_entry("response", &Envelope(self.code.as_str(), self.description.as_str()))?;
+        map.serialize_entry(
+            "response",
+            &Envelope(self.code.as_str(), self.description.as_str()),
+        )?;
         if let Some(b) = &self.body {
             b.serialize_fields(&mut map)?;
         }
@@ -390,7 +409,9 @@ impl<'de> Deserialize<'de> for EnvelopeDe {
                         Some("description") if e.description.is_none() => {
                             e.description = Some(map.next_value()?)
                         }
-                        Some("description") => return Err(de::Error::duplicate_field("description")),
+                        Some("description") => {
+                            return Err(de::Error::duplicate_field("description"));
+                        }
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -433,11 +454,22 @@ impl<'de, R: SerdeMessage, C: ResultCode> Deserialize<'de> for Reply<R, C> {
                     }
                 }
                 let env = env.ok_or_else(|| de::Error::missing_field("response"))?;
-                let code = env.code.ok_or_else(|| de::Error::missing_field("response.code"))?;
-                let description =
-                    env.description.ok_or_else(|| de::Error::missing_field("response.description"))?;
-                let body = if code.is_success() { Some(R::de_finish(seen)?) } else { None };
-                Ok(Reply { code: C::from_raw(code), description, body })
+                let code = env
+                    .code
+                    .ok_or_else(|| de::Error::missing_field("response.code"))?;
+                let description = env
+                    .description
+                    .ok_or_else(|| de::Error::missing_field("response.description"))?;
+                let body = if code.is_success() {
+                    Some(R::de_finish(seen)?)
+                } else {
+                    None
+                };
+                Ok(Reply {
+                    code: C::from_raw(code),
+                    description,
+                    body,
+                })
             }
         }
         d.deserialize_map(V(PhantomData))

@@ -15,7 +15,11 @@ pub struct Script<'a> {
 }
 impl<'a> Script<'a> {
     pub fn new(input: &'a [u8], chunk: usize) -> Self {
-        Script { input, chunk, written: Vec::new() }
+        Script {
+            input,
+            chunk,
+            written: Vec::new(),
+        }
     }
 }
 impl embedded_io::ErrorType for Script<'_> {
@@ -62,7 +66,12 @@ impl KeyUnwrap for Toy {
     }
 }
 pub fn toy() -> Keys<Toy, Toy> {
-    Keys { wrap: Toy, unwrap: Toy, cek: [3; 16], iv: [4; 12] }
+    Keys {
+        wrap: Toy,
+        unwrap: Toy,
+        cek: [3; 16],
+        iv: [4; 12],
+    }
 }
 
 /// The sandbox credentials and a fixed stamp, so every run encodes the same request.
@@ -75,7 +84,10 @@ pub fn ctx() -> (Session, Stamp) {
     );
     let target = Target::new(Host::parse("sandbox.konaplate.com").unwrap());
     let time = Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap();
-    (Session::new(creds, target), Stamp::new(time, TimeZone::KST, 0x0abc_def0))
+    (
+        Session::new(creds, target),
+        Stamp::new(time, TimeZone::KST, 0x0abc_def0),
+    )
 }
 
 // the fields the requests below share

@@ -18,13 +18,24 @@ pub struct Env {
 impl Env {
     #[allow(clippy::new_without_default)]
     pub fn new() -> Env {
-        Env::with(SandboxConfig { pending_for: Duration::from_millis(1500), ..Default::default() })
+        Env::with(SandboxConfig {
+            pending_for: Duration::from_millis(1500),
+            ..Default::default()
+        })
     }
     pub fn with(cfg: SandboxConfig) -> Env {
         let sb = Sandbox::start(cfg).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("server.pem"), konaplate_sandbox::SERVER_CERT_PEM).unwrap();
-        std::fs::write(dir.path().join("client.pem"), konaplate_sandbox::CLIENT_PRIVATE_KEY_PEM).unwrap();
+        std::fs::write(
+            dir.path().join("server.pem"),
+            konaplate_sandbox::SERVER_CERT_PEM,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("client.pem"),
+            konaplate_sandbox::CLIENT_PRIVATE_KEY_PEM,
+        )
+        .unwrap();
         Env { sb, dir }
     }
     pub fn journal(&self) -> PathBuf {
@@ -38,8 +49,14 @@ impl Env {
             .env("KONAPLATE_ACCESS_KEY", konaplate_sandbox::ACCESS_KEY)
             .env("KONAPLATE_SECRET_KEY", konaplate_sandbox::SECRET_KEY)
             .env("KONAPLATE_CRYPTO_KEY_ID", konaplate_sandbox::CRYPTO_KEY_ID)
-            .env("KONAPLATE_SERVER_PUBLIC_KEY", self.dir.path().join("server.pem"))
-            .env("KONAPLATE_CLIENT_PRIVATE_KEY", self.dir.path().join("client.pem"))
+            .env(
+                "KONAPLATE_SERVER_PUBLIC_KEY",
+                self.dir.path().join("server.pem"),
+            )
+            .env(
+                "KONAPLATE_CLIENT_PRIVATE_KEY",
+                self.dir.path().join("client.pem"),
+            )
             .env("KONAPLATE_JOURNAL", self.journal())
             .stdin(Stdio::null());
         c
@@ -52,7 +69,11 @@ impl Env {
             .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {stdout:?}"));
         assert!(v.is_object());
         assert_eq!(stdout.trim().lines().count(), 1, "exactly one line of JSON");
-        (out.status.code().unwrap(), v, String::from_utf8(out.stderr).unwrap())
+        (
+            out.status.code().unwrap(),
+            v,
+            String::from_utf8(out.stderr).unwrap(),
+        )
     }
     pub fn human(&self, args: &[&str]) -> Output {
         self.cmd().args(args).output().unwrap()
@@ -61,12 +82,27 @@ impl Env {
     pub fn token(&self, card: u16) -> (String, String) {
         let (code, v, _) = self.json(&["token", "--card-no", &seed::card_no(card)]);
         assert_eq!(code, 0, "{v}");
-        (v["oneTimeToken"].as_str().unwrap().into(), v["dcvv"].as_str().unwrap().into())
+        (
+            v["oneTimeToken"].as_str().unwrap().into(),
+            v["dcvv"].as_str().unwrap().into(),
+        )
     }
     pub fn charge(&self, user: u64, amount: u64, extra: &[&str]) -> (i32, Value, String) {
         let (t, d) = self.token(seed::card_of(user));
         let (u, a) = (user.to_string(), amount.to_string());
-        let mut args = vec!["charge", "--user-id", &u, "--amount", &a, "--merchant-id", MERCHANT, "--one-time-token", &t, "--dcvv", &d];
+        let mut args = vec![
+            "charge",
+            "--user-id",
+            &u,
+            "--amount",
+            &a,
+            "--merchant-id",
+            MERCHANT,
+            "--one-time-token",
+            &t,
+            "--dcvv",
+            &d,
+        ];
         args.extend_from_slice(extra);
         self.json(&args)
     }
@@ -75,4 +111,3 @@ impl Env {
 pub fn card_balance(e: &Env, card: u16) -> u64 {
     e.sb.ledger().card(&seed::card_no(card)).unwrap().balance
 }
-

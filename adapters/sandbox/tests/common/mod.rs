@@ -7,14 +7,16 @@ use std::time::Duration;
 
 use konaplate::core::prelude::*;
 
-
 use konaplate::core::{api::*, field::*};
 use konaplate::{Client, Exchange};
 use konaplate_sandbox::seed::{self, card_no};
 use konaplate_sandbox::{Sandbox, SandboxConfig};
 
 pub fn start() -> (Sandbox, Client) {
-    start_with(SandboxConfig { pending_for: Duration::from_millis(300), ..Default::default() })
+    start_with(SandboxConfig {
+        pending_for: Duration::from_millis(300),
+        ..Default::default()
+    })
 }
 
 pub fn start_with(cfg: SandboxConfig) -> (Sandbox, Client) {
@@ -25,7 +27,10 @@ pub fn start_with(cfg: SandboxConfig) -> (Sandbox, Client) {
 
 pub fn token(c: &Client, card: u16) -> TokenResponse {
     let x = c
-        .send(&TokenRequest { card_no: CardNo::new(&card_no(card)).unwrap(), token_type: None })
+        .send(&TokenRequest {
+            card_no: CardNo::new(&card_no(card)).unwrap(),
+            token_type: None,
+        })
         .unwrap();
     x.reply.into_result().unwrap()
 }
@@ -39,7 +44,14 @@ pub fn charge(c: &Client, user: u64, amount: u64, sequence: &str) -> Exchange<Ch
     charge_with(c, user, amount, sequence, t, seed::MERCHANT)
 }
 
-pub fn charge_with(c: &Client, user: u64, amount: u64, sequence: &str, t: TokenResponse, merchant: &str) -> Exchange<Charge> {
+pub fn charge_with(
+    c: &Client,
+    user: u64,
+    amount: u64,
+    sequence: &str,
+    t: TokenResponse,
+    merchant: &str,
+) -> Exchange<Charge> {
     c.send(&ChargeRequest {
         sequence_id: seq(sequence),
         user_id: UserId::new(user).unwrap(),
@@ -65,7 +77,10 @@ pub fn cancel(c: &Client, user: u64, nr: &str, sequence: &str) -> Exchange<Cance
 }
 
 pub fn inquire(c: &Client, sequence: &str) -> Exchange<ChargeResultInquiry> {
-    c.send(&ChargeResultRequest { sequence_id: seq(sequence) }).unwrap()
+    c.send(&ChargeResultRequest {
+        sequence_id: seq(sequence),
+    })
+    .unwrap()
 }
 
 pub fn refund(c: &Client, user: u64, sequence: &str) -> Exchange<Refund> {
@@ -93,11 +108,22 @@ pub fn card_balance(sb: &Sandbox, card: u16) -> u64 {
 }
 
 pub fn account_balance(sb: &Sandbox, user: u64) -> u64 {
-    sb.ledger().member(user).unwrap().account.as_ref().unwrap().balance
+    sb.ledger()
+        .member(user)
+        .unwrap()
+        .account
+        .as_ref()
+        .unwrap()
+        .balance
 }
 
 /// Sends a hand-made request (any body, any headers) and returns (status, body).
-pub fn raw(sb: &Sandbox, path: &str, body: &[u8], tweak: impl Fn(&mut Vec<(String, String)>)) -> (u16, String) {
+pub fn raw(
+    sb: &Sandbox,
+    path: &str,
+    body: &[u8],
+    tweak: impl Fn(&mut Vec<(String, String)>),
+) -> (u16, String) {
     let creds = Credentials::new(
         AspId::new(konaplate_sandbox::ASP_ID).unwrap(),
         AccessKey::new(konaplate_sandbox::ACCESS_KEY).unwrap(),
@@ -106,11 +132,15 @@ pub fn raw(sb: &Sandbox, path: &str, body: &[u8], tweak: impl Fn(&mut Vec<(Strin
     );
     let stamp = konaplate::clock::stamp(TimeZone::KST, 540).unwrap();
     let signed = konaplate::core::request::SignedHeaders::sign(&creds, &stamp, body);
-    let mut headers: Vec<(String, String)> = vec![("Content-Type".into(), "application/json".into())];
+    let mut headers: Vec<(String, String)> =
+        vec![("Content-Type".into(), "application/json".into())];
     headers.extend(signed.iter().map(|(n, v)| (n.to_string(), v.to_string())));
     tweak(&mut headers);
     let mut s = TcpStream::connect(sb.addr()).unwrap();
-    let mut req = format!("POST /open-api{path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "POST /open-api{path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (n, v) in &headers {
         req.push_str(&format!("{n}: {v}\r\n"));
     }
