@@ -5,7 +5,13 @@
 //! exchange. Setup (fixtures, keys, buffers) and dropping the inputs are outside the measured
 //! function; what a decoder allocates and frees is inside.
 //! `scripts/bench-report` runs this and turns the counts into its gate ratios.
-
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 #![allow(missing_docs)] // the gungraun macros generate undocumented modules
 
 use std::convert::Infallible;

@@ -2,6 +2,13 @@
 //! serde_json with String-owning structs measured in the same run; the JWE AES part; and heap
 //! allocations per operation (printed as `allocs ...` lines before the timings).
 #![allow(missing_docs, unsafe_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;

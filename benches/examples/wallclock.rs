@@ -5,6 +5,13 @@
 //!
 //!   cargo run --release -p konaplate-benches --example wallclock [ROUNDS]
 #![allow(missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use std::hint::black_box;
 use std::time::Instant;

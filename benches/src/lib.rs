@@ -2,6 +2,13 @@
 //! realistic request and response, our encode/decode, and "the usual std approach" —
 //! serde_json to and from String-owning structs.
 #![allow(missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "benchmark fixtures: a failure is a failed benchmark run, not a panic on input"
+)]
 
 use std::hint::black_box;
 

@@ -2,6 +2,13 @@
 //! value: the decoder's one-scan path (plain strings of the field's characters) and its
 //! general path (escapes, other characters, other JSON values) must give the same value or
 //! the same error naming the field and its limit.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use konaplate_core::error::DecodeError;
 use konaplate_core::message::{DecodeInto, decode_reply};

@@ -1,4 +1,11 @@
 //! Response decoding: envelope, escapes, unknown fields, result codes, hostile bodies.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use konaplate_core::error::{JsonError, JsonErrorKind, MAX_JSON_DEPTH as MAX_DEPTH};
 use konaplate_core::message::{Body, Description, decode_body, decode_reply};

@@ -1,4 +1,11 @@
 //! The recovery state machine and its journal record.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use konaplate_core::flow::*;
 use konaplate_core::{code::*, field::*};

@@ -1,4 +1,11 @@
 //! HTTP/1.1 response framing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use konaplate_core::http::{
     ChunkedDecoder, Framing, HttpError, Progress, ResponseReader, parse_response_head,

@@ -1,6 +1,13 @@
 //! JWE in the core with a stand-in key wrap (the std crate tests RSA-OAEP-256 and interop
 //! with jwcrypto). The stand-in "wraps" by XOR with a fixed pad into 256 bytes, so a changed
 //! wrapped key unwraps to a different CEK.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use konaplate_core::jwe::{
     DecryptOnly, JweError, KeyUnwrap, KeyWrap, KeyWrapError, open_in_place, seal_in_place,

@@ -8,6 +8,13 @@
 //! makes no cycle. This test reads every file of `core/src`, collects the `crate::` paths its
 //! code uses (comments and doc links are not imports), and fails on an import from a higher
 //! layer, on an unknown top-level module, and on any cycle.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

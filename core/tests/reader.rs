@@ -2,6 +2,13 @@
 //! fixtures), and chunked, until-close and error cases, split at every byte position and fed
 //! in every read size from 1 up, decode identically — and so does `decode_response` on a
 //! buffer that grows with the bytes received, without ever changing a byte until complete.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use konaplate_core::http::{
     Framing, HttpError, Progress, ResponseHead, ResponseReader, whole_response,

@@ -1,4 +1,11 @@
 //! X-KM-Tran-Token and request encoding.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use hmac::{Hmac, Mac};
 use konaplate_core::prelude::*;

@@ -23,6 +23,13 @@
 //! (`KONAPLATE_SIM_SCHEDULES`, `KONAPLATE_SIM_SEED_BASE` change that). A failure prints its
 //! seed; replay it, with a trace of every step, with
 //! `KONAPLATE_SIM_SEED=<seed> cargo test -p konaplate-core --test sim sim_replay -- --nocapture`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;

@@ -3,6 +3,13 @@
 //! (The counting allocator needs `unsafe impl GlobalAlloc`; the library itself is
 //! `#![forbid(unsafe_code)]`.)
 #![allow(unsafe_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -2,6 +2,13 @@
 //! checking the sandbox's ledger against what the client reported (zero double charges, zero
 //! lost outcomes), and a kill test: the CLI SIGKILLed at random points during 50 charges, then
 //! `konaplate recover`, and the ledger equals the journal's outcomes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use std::process::{Command, Stdio};
 use std::time::Duration;

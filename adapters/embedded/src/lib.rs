@@ -44,16 +44,6 @@
 //! | `serde` | no | `Serialize`/`Deserialize` for the core's types (no_std) |
 #![no_std]
 #![forbid(unsafe_code)]
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-#![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
 use core::fmt;
 use core::ops::Range;

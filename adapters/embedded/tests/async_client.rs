@@ -2,6 +2,13 @@
 //! over real tokio sockets (JWE both ways); and over an in-memory stream that answers
 //! `Pending` and tiny reads at random points, decoding exactly as the blocking client does on
 //! the same bytes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use std::convert::Infallible;
 use std::future::Future;

@@ -1,5 +1,12 @@
 //! The embedded client over scripted in-memory streams (tiny reads, early close, oversize,
 //! arbitrary bytes) and over real sockets against the sandbox.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use std::convert::Infallible;
 

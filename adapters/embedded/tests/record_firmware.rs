@@ -7,6 +7,13 @@
 //! socket). The Cancellation answer is a real RSA-OAEP-256 + A128GCM JWE; since the firmware
 //! has no RSA, the recorder unwraps its key here and stores the CEK for the firmware's
 //! stand-in secure element, which returns it only for that exact wrapped key.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use std::fmt::Write as _;
 

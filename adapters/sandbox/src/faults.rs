@@ -107,7 +107,7 @@ pub(crate) fn deliver(
             write_response(stream, s, extra, b"Internal Server Error", None, None)
         }
         Some(Fault::TruncatedBody) => {
-            let half = &a.body[..a.body.len() / 2];
+            let half = a.body.get(..a.body.len() / 2).unwrap_or_default();
             write_response(stream, a.status, extra, half, None, Some(a.body.len()))?;
             stream.shutdown(Shutdown::Both)
         }

@@ -33,7 +33,7 @@ pub(crate) fn read_request(stream: &mut TcpStream) -> Result<RawRequest, (u16, &
         if n == 0 {
             return Err((0, "closed"));
         }
-        buf.extend_from_slice(&chunk[..n]);
+        buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
         let mut headers = [httparse::EMPTY_HEADER; 32];
         let mut req = httparse::Request::new(&mut headers);
         match req.parse(&buf) {
@@ -70,13 +70,13 @@ pub(crate) fn read_request(stream: &mut TcpStream) -> Result<RawRequest, (u16, &
     if len > MAX_BODY {
         return Err((413, "body too large"));
     }
-    let mut body = buf[head_len..].to_vec();
+    let mut body = buf.get(head_len..).unwrap_or_default().to_vec();
     while body.len() < len {
         let n = stream.read(&mut chunk).map_err(|_| (400, "read failed"))?;
         if n == 0 {
             return Err((0, "closed"));
         }
-        body.extend_from_slice(&chunk[..n]);
+        body.extend_from_slice(chunk.get(..n).unwrap_or_default());
     }
     body.truncate(len);
     Ok(RawRequest {

@@ -2,6 +2,13 @@
 //! shows them with their sequenceIds, states and nrNumbers, the balances, the plan, the faults
 //! armed and the latest requests, masks card numbers and shows no token; `GET /state.json`
 //! agrees with the ledger.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 mod common;
 

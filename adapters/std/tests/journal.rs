@@ -1,5 +1,12 @@
 //! The file journal: torn tails, damage, final states, permissions, locks and concurrent
 //! writers.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use std::io::Write;
 

@@ -2,6 +2,13 @@
 //! from our code: josekit (Rust, on OpenSSL; a dev-dependency, so `cargo test` brings it)
 //! decrypts what we encrypt and encrypts what we decrypt, and vectors made once by Python's
 //! jwcrypto (tests/fixtures/jwe/make_vectors.py, checked in) are decrypted.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use konaplate::core::jwe::{DecryptOnly, JweError, Keys, open_in_place, seal_in_place, sealed_len};
 use konaplate::core::message::find_enc_data;

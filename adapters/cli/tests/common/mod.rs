@@ -1,6 +1,13 @@
 //! The `konaplate` binary's test harness: an in-process sandbox on 127.0.0.1 and the
 //! environment every command reads its credentials from.
 #![allow(dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};

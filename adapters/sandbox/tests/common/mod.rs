@@ -1,5 +1,12 @@
 //! Shared helpers for the sandbox's end-to-end tests (real sockets on 127.0.0.1).
 #![allow(dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
