@@ -9,8 +9,8 @@ pub fn ascii_str(b: &[u8]) -> &str {
 
 /// Where `raw` is in `values`: one copy for every table of wire values (result codes, enums)
 /// on a microcontroller, built for size; on a host folded into each constant table.
-#[cfg_attr(target_os = "none", inline(never))]
-#[cfg_attr(not(target_os = "none"), inline)]
+#[cfg_attr(konaplate_compact, inline(never))]
+#[cfg_attr(not(konaplate_compact), inline)]
 pub fn position(raw: &[u8], values: &[&str]) -> Option<usize> {
     values.iter().position(|v| eq_bytes(v.as_bytes(), raw))
 }
@@ -18,10 +18,10 @@ pub fn position(raw: &[u8], values: &[&str]) -> Option<usize> {
 /// `a == b`, compared a word at a time in line: the JSON keys we match are short, and a call
 /// to `memcmp` costs more than the comparison. (On a microcontroller, built for size, it is
 /// the call.)
-#[cfg_attr(not(target_os = "none"), inline(always))]
-#[cfg_attr(target_os = "none", inline)]
+#[cfg_attr(not(konaplate_compact), inline(always))]
+#[cfg_attr(konaplate_compact, inline)]
 pub fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
-    if cfg!(target_os = "none") {
+    if cfg!(konaplate_compact) {
         return a == b;
     }
     let n = a.len();

@@ -108,11 +108,11 @@ static CLASSES: [u8; 256] = classes();
 /// `Ok` when `bytes` are UTF-8; otherwise `Err(n)`, `n` being the length of the longest valid
 /// prefix (as [`core::str::Utf8Error::valid_up_to`]).
 ///
-/// On a microcontroller (`target_os = "none"`, built for size) this is `core::str::from_utf8`,
+/// In the compact build (every microcontroller, `cfg(konaplate_compact)`) this is `core::str::from_utf8`,
 /// which the image links anyway: the same answers (see the tests) without 352 bytes of tables.
 #[inline]
 pub fn check(bytes: &[u8]) -> Result<(), usize> {
-    if cfg!(target_os = "none") {
+    if cfg!(konaplate_compact) {
         return core::str::from_utf8(bytes)
             .map(|_| ())
             .map_err(|e| e.valid_up_to());

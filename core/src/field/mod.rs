@@ -132,7 +132,7 @@ impl Charset {
     /// 256-byte table (the tests check that both agree).
     #[inline]
     pub(crate) fn all(self, s: &[u8]) -> bool {
-        if cfg!(target_os = "none") {
+        if cfg!(konaplate_compact) {
             return s.iter().all(|&b| self.admits(b));
         }
         let bit = self.bit();

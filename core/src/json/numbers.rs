@@ -30,7 +30,7 @@ impl<'a> JNum<'a> {
     pub fn as_scaled(&self, scale: u32) -> Option<u64> {
         // the common case, read while scanning: no more decimals than the scale (on a host;
         // a microcontroller, built for size, takes the general way below, which agrees)
-        if !cfg!(target_os = "none")
+        if !cfg!(konaplate_compact)
             && let Some((mant, frac)) = self.dec
             && u32::from(frac) <= scale
         {

@@ -106,8 +106,8 @@ impl<'a> Reader<'a> {
         self.s.get(self.pos).copied()
     }
 
-    #[cfg_attr(not(target_os = "none"), inline(always))]
-    #[cfg_attr(target_os = "none", inline)]
+    #[cfg_attr(not(konaplate_compact), inline(always))]
+    #[cfg_attr(konaplate_compact, inline)]
     fn ws(&mut self) {
         while let Some(b) = self.peek() {
             if is_ws(b) {
@@ -118,8 +118,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    #[cfg_attr(not(target_os = "none"), inline(always))]
-    #[cfg_attr(target_os = "none", inline)]
+    #[cfg_attr(not(konaplate_compact), inline(always))]
+    #[cfg_attr(konaplate_compact, inline)]
     fn peek_ws(&mut self) -> Res<u8> {
         self.ws();
         match self.peek() {
@@ -170,8 +170,8 @@ impl<'a> Reader<'a> {
 
     /// The next key of the current object, or `None` after consuming its `}`. `first` must be
     /// `true` before the first call for an object; the reader clears it.
-    #[cfg_attr(not(target_os = "none"), inline(always))]
-    #[cfg_attr(target_os = "none", inline)]
+    #[cfg_attr(not(konaplate_compact), inline(always))]
+    #[cfg_attr(konaplate_compact, inline)]
     pub fn next_key(&mut self, first: &mut bool) -> Res<Option<JStr<'a>>> {
         Ok(match self.next_key_expecting(first, b"")? {
             NextKey::End => None,
@@ -183,8 +183,8 @@ impl<'a> Reader<'a> {
     /// Like [`Reader::next_key`], matching the key in place against `expected` first (the
     /// key a caller expects next, in documented order; empty: none): a match costs one
     /// comparison and no scan. `expected` must be plain ASCII without `"` or `\\`.
-    #[cfg_attr(not(target_os = "none"), inline(always))]
-    #[cfg_attr(target_os = "none", inline)]
+    #[cfg_attr(not(konaplate_compact), inline(always))]
+    #[cfg_attr(konaplate_compact, inline)]
     pub fn next_key_expecting(&mut self, first: &mut bool, expected: &[u8]) -> Res<NextKey<'a>> {
         let b = self.peek_ws()?;
         if b == b'}' {
@@ -319,14 +319,14 @@ impl<'a> Reader<'a> {
     /// Advances over bytes that need no attention inside a string (anything but `"`, `\\` and
     /// control characters), eight at a time.
     /// Returns whether any skipped byte was non-ASCII.
-    #[cfg_attr(not(target_os = "none"), inline(always))]
-    #[cfg_attr(target_os = "none", inline)]
+    #[cfg_attr(not(konaplate_compact), inline(always))]
+    #[cfg_attr(konaplate_compact, inline)]
     fn skip_plain(&mut self) -> bool {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGHS: u64 = 0x8080_8080_8080_8080;
         let mut high = 0u64;
         // a microcontroller, built for size, takes the byte loop below for everything
-        while !cfg!(target_os = "none")
+        while !cfg!(konaplate_compact)
             && let Some(chunk) = self.s.get(self.pos..self.pos + 8)
         {
             let mut w = [0u8; 8];
@@ -372,8 +372,8 @@ impl<'a> Reader<'a> {
 
     /// Reads a key whose opening quote is the current byte: keys are short ASCII words, read
     /// byte by byte; anything else (an escape, a non-ASCII byte) goes the general way.
-    #[cfg_attr(not(target_os = "none"), inline(always))]
-    #[cfg_attr(target_os = "none", inline)]
+    #[cfg_attr(not(konaplate_compact), inline(always))]
+    #[cfg_attr(konaplate_compact, inline)]
     fn key_at_quote(&mut self) -> Res<JStr<'a>> {
         let start = self.pos + 1;
         let mut i = start;
@@ -395,8 +395,8 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a string whose opening quote is the current byte.
-    #[cfg_attr(not(target_os = "none"), inline(always))]
-    #[cfg_attr(target_os = "none", inline)]
+    #[cfg_attr(not(konaplate_compact), inline(always))]
+    #[cfg_attr(konaplate_compact, inline)]
     fn string_at_quote(&mut self) -> Res<JStr<'a>> {
         self.pos += 1;
         let start = self.pos;
@@ -490,7 +490,7 @@ impl<'a> Reader<'a> {
                     // the common escape, `\uXXXX` of a character outside the surrogates (Korean
                     // text often arrives so), written straight out as its UTF-8 bytes (not on
                     // a microcontroller, built for size: there the general decoder does it)
-                    if !cfg!(target_os = "none")
+                    if !cfg!(konaplate_compact)
                         && self.s.get(self.pos + 1) == Some(&b'u')
                         && let Some(cp) = super::strings::hex4_at(self.s, self.pos + 2)
                         && !(0xD800..=0xDFFF).contains(&cp)
@@ -594,7 +594,7 @@ impl<'a> Reader<'a> {
             raw,
             int,
             // (kept for the host's fast path of `as_scaled` only)
-            dec: if !cfg!(target_os = "none") && plain && exact {
+            dec: if !cfg!(konaplate_compact) && plain && exact {
                 Some((mant, frac_digits as u8))
             } else {
                 None
@@ -608,7 +608,7 @@ impl<'a> Reader<'a> {
     /// for size, through [`Reader::number`], one copy of the scanner).
     #[inline]
     pub fn number_u64(&mut self) -> Res<Option<u64>> {
-        if cfg!(target_os = "none") {
+        if cfg!(konaplate_compact) {
             return Ok(self.number()?.as_u64());
         }
         self.ws();

@@ -180,8 +180,8 @@ pub(super) fn hex4_at(b: &[u8], at: usize) -> Option<u32> {
 
 /// Decodes the escape starting at `b[i] == '\\'`: the character and the bytes it used.
 /// Surrogate pairs combine; a lone surrogate is an error. One copy on a microcontroller.
-#[cfg_attr(target_os = "none", inline(never))]
-#[cfg_attr(not(target_os = "none"), inline)]
+#[cfg_attr(konaplate_compact, inline(never))]
+#[cfg_attr(not(konaplate_compact), inline)]
 pub(super) fn decode_escape(b: &[u8], i: usize) -> Result<(char, usize), JsonErrorKind> {
     let simple = match b.get(i + 1) {
         Some(b'"') => '"',

@@ -155,7 +155,7 @@ pub(crate) fn accept_field(
         Some(i) => accept_index(fields, seen, i, r),
         // an unknown value; on a host, a plain printable string (an id, a trace) is passed
         // over in one table scan
-        None if !cfg!(target_os = "none")
+        None if !cfg!(konaplate_compact)
             && r.string_in_class(
                 &crate::field::JSON_CLASSES,
                 crate::field::Charset::Graphic.bit(),
@@ -273,12 +273,12 @@ macro_rules! ascii_value {
                 Self::read_into(&mut slot, r, key)?;
                 slot.ok_or(DecodeError::Field(FieldError::new(key, <$t>::LIMIT)))
             }
-            #[cfg_attr(target_os = "none", inline(never))]
-            #[cfg_attr(not(target_os = "none"), inline)]
+            #[cfg_attr(konaplate_compact, inline(never))]
+            #[cfg_attr(not(konaplate_compact), inline)]
             fn read_into(slot: &mut Option<Self>, r: &mut Reader<'_>, key: &'static str) -> Result<(), DecodeError> {
                 // on a host: one scan finds the value's end and checks its characters; any
                 // other string (an escape, another character) or value goes the general way
-                if !cfg!(target_os = "none")
+                if !cfg!(konaplate_compact)
                     && let Some(raw) = r.string_in_class(&crate::field::JSON_CLASSES, <$t>::CHARSET.bit())
                 {
                     *slot = Some(<$t>::from_charset_checked(raw).map_err(|e| e.for_field(key))?);
@@ -305,8 +305,8 @@ ascii_value!(
 macro_rules! number_value {
     ($($t:ty),*) => {$(
         impl Value for $t {
-            #[cfg_attr(target_os = "none", inline(never))]
-            #[cfg_attr(not(target_os = "none"), inline)]
+            #[cfg_attr(konaplate_compact, inline(never))]
+            #[cfg_attr(not(konaplate_compact), inline)]
             fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
                 let v = read_u64(r, key, <$t>::LIMIT)?;
                 <$t>::new(v).map_err(|e| e.for_field(key).into())
@@ -329,8 +329,8 @@ macro_rules! enum_value {
                 Self::read_into(&mut slot, r, key)?;
                 slot.ok_or(DecodeError::Field(FieldError::new(key, <$t>::LIMIT)))
             }
-            #[cfg_attr(target_os = "none", inline(never))]
-            #[cfg_attr(not(target_os = "none"), inline)]
+            #[cfg_attr(konaplate_compact, inline(never))]
+            #[cfg_attr(not(konaplate_compact), inline)]
             fn read_into(slot: &mut Option<Self>, r: &mut Reader<'_>, key: &'static str) -> Result<(), DecodeError> {
                 read_ascii_into(slot, r, key, <$t>::LIMIT, false, <$t>::from_bytes)
             }
@@ -344,8 +344,8 @@ macro_rules! enum_value {
 enum_value!(TokenType, ChargeResult);
 
 impl Value for bool {
-    #[cfg_attr(target_os = "none", inline(never))]
-    #[cfg_attr(not(target_os = "none"), inline)]
+    #[cfg_attr(konaplate_compact, inline(never))]
+    #[cfg_attr(not(konaplate_compact), inline)]
     fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
         if r.peek_kind()? != Kind::Bool {
             return Err(FieldError::new(key, "true or false").into());
@@ -358,8 +358,8 @@ impl Value for bool {
 }
 
 impl Value for u64 {
-    #[cfg_attr(target_os = "none", inline(never))]
-    #[cfg_attr(not(target_os = "none"), inline)]
+    #[cfg_attr(konaplate_compact, inline(never))]
+    #[cfg_attr(not(konaplate_compact), inline)]
     fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
         read_u64(r, key, "a whole number from 0 to 18446744073709551615")
     }
@@ -369,8 +369,8 @@ impl Value for u64 {
 }
 
 impl Value for Percent1 {
-    #[cfg_attr(target_os = "none", inline(never))]
-    #[cfg_attr(not(target_os = "none"), inline)]
+    #[cfg_attr(konaplate_compact, inline(never))]
+    #[cfg_attr(not(konaplate_compact), inline)]
     fn read(r: &mut Reader<'_>, key: &'static str) -> Result<Self, DecodeError> {
         let err = FieldError::new(key, Percent1::LIMIT);
         if r.peek_kind()? != Kind::Number {
@@ -455,7 +455,7 @@ fn read_fields(
     let mut first = true;
     let keys = fields.keys();
     loop {
-        if !cfg!(target_os = "none") {
+        if !cfg!(konaplate_compact) {
             fields.read_in_order(&mut first, &mut seen, r)?;
         }
         match r.next_key_expecting(&mut first, seen.expected(keys))? {
@@ -549,7 +549,7 @@ macro_rules! message {
                 Ok(())
             }
 
-            #[cfg(not(target_os = "none"))]
+            #[cfg(not(konaplate_compact))]
             #[allow(unused_variables, unused_mut, unused_assignments)]
             fn read_in_order(
                 &mut self,

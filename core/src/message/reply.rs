@@ -144,7 +144,7 @@ fn read_envelope_into(
     let mut first = true;
     // on a host: `code` then `description`, taken in place straight away (the usual order);
     // whatever follows, or anything else, the general loop
-    if !cfg!(target_os = "none") && r.take_key(&mut first, b"code") {
+    if !cfg!(konaplate_compact) && r.take_key(&mut first, b"code") {
         has_code = true;
         read_code(r, code)?;
         if r.take_key(&mut first, b"description") {
@@ -204,7 +204,7 @@ fn read_code(
     r: &mut Reader<'_>,
     code: &mut heapless::Vec<u8, { crate::base::limits::CODE_CAPACITY }>,
 ) -> Result<(), DecodeError> {
-    if !cfg!(target_os = "none")
+    if !cfg!(konaplate_compact)
         && let Some(raw) = r.string_in_class(
             &crate::field::JSON_CLASSES,
             crate::field::Charset::Sequence.bit(),
@@ -282,7 +282,7 @@ fn decode_top(
         // the envelope usually comes first, then the fields in documented order: each key is
         // matched in place against the one expected (on a host, a run of them by the message's
         // own straight-line reader)
-        if env_seen && !cfg!(target_os = "none") {
+        if env_seen && !cfg!(konaplate_compact) {
             fields.read_in_order(&mut first, &mut seen, &mut r)?;
         }
         let expected = if env_seen {
