@@ -1,13 +1,7 @@
-//! Fault injection: what can go wrong with one request, and how a fault is delivered.
+//! Fault injection: what can go wrong with one request (how a fault is delivered is in
+//! [`crate::deliver`]).
 
-use std::io;
-use std::net::{Shutdown, TcpStream};
-use std::thread;
 use std::time::Duration;
-
-use crate::http::write_response;
-use crate::routes::Answer;
-use crate::server::{Shared, lock};
 
 /// A transport fault, injected into one request (see [`crate::Sandbox::inject`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,65 +76,5 @@ impl Fault {
                 ));
             }
         })
-    }
-}
-
-pub(crate) fn take_fault(shared: &Shared, endpoint: &str) -> Option<Fault> {
-    let mut f = lock(&shared.faults);
-    let i = f.iter().position(|(e, _)| e == "*" || e == endpoint)?;
-    Some(f.remove(i).1)
-}
-
-pub(crate) fn deliver(
-    stream: &mut TcpStream,
-    a: &Answer,
-    extra: &[(&str, String)],
-    fault: Option<Fault>,
-) -> io::Result<()> {
-    match fault {
-        Some(Fault::DropAfterCommit) => stream.shutdown(Shutdown::Both),
-        Some(Fault::Delay(d)) => {
-            thread::sleep(d);
-            write_response(stream, a.status, extra, &a.body, None, None)
-        }
-        Some(Fault::Status(s)) => {
-            write_response(stream, s, extra, b"Internal Server Error", None, None)
-        }
-        Some(Fault::TruncatedBody) => {
-            let half = a.body.get(..a.body.len() / 2).unwrap_or_default();
-            write_response(stream, a.status, extra, half, None, Some(a.body.len()))?;
-            stream.shutdown(Shutdown::Both)
-        }
-        Some(Fault::InvalidJson) => write_response(
-            stream,
-            200,
-            extra,
-            b"{\"response\":{\"code\":\"000_000\",\"descr",
-            None,
-            None,
-        ),
-        Some(Fault::WrongContentLength) => {
-            write_response(
-                stream,
-                a.status,
-                extra,
-                &a.body,
-                None,
-                Some(a.body.len() + 7),
-            )?;
-            stream.shutdown(Shutdown::Both)
-        }
-        Some(Fault::OversizedBody) => {
-            let mut big = a.body.clone();
-            if big.last() == Some(&b'}') {
-                big.pop();
-                big.extend_from_slice(b",\"padding\":\"");
-                big.resize(big.len() + 100 * 1024, b'x');
-                big.extend_from_slice(b"\"}");
-            }
-            write_response(stream, a.status, extra, &big, None, None)
-        }
-        Some(Fault::SlowDrip(d)) => write_response(stream, a.status, extra, &a.body, Some(d), None),
-        _ => write_response(stream, a.status, extra, &a.body, None, None),
     }
 }

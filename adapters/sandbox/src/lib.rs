@@ -14,18 +14,21 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod deliver;
 mod faults;
 mod http;
 pub mod ledger;
 mod page;
 mod routes;
 mod server;
+mod state;
 mod verify;
 
 pub use faults::Fault;
 pub use ledger::{Ledger, Refusal, Txn, TxnKind, TxnState, describe};
 pub use page::mask_card;
-pub use server::{Logged, Sandbox, SandboxConfig};
+pub use server::Sandbox;
+pub use state::{Logged, SandboxConfig};
 
 /// The sandbox's ASP ID.
 pub const ASP_ID: &str = "100000000000001";

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::faults::Fault;
 use crate::ledger::{Ledger, TxnKind, TxnState};
-use crate::server::{Logged, Shared, lock};
+use crate::state::{Logged, Shared, lock};
 
 /// Escapes text for HTML.
 fn esc(s: &str) -> String {

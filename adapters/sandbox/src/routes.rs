@@ -16,7 +16,7 @@ use konaplate_core::response::encode_reply;
 
 use crate::http::RawRequest;
 use crate::ledger::{Ledger, Refusal, describe};
-use crate::server::{Shared, lock};
+use crate::state::{Shared, lock};
 use crate::verify::verify_headers;
 
 /// What to send back.

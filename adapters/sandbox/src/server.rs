@@ -11,82 +11,19 @@ use konaplate::{ClientConfig, ClientPrivateKey, ServerPublicKey};
 use konaplate_core::field::*;
 use konaplate_core::sign::Signer;
 
-use crate::faults::{Fault, deliver, take_fault};
+use crate::deliver::deliver;
+use crate::faults::Fault;
 use crate::http::{read_request, write_content, write_response};
 use crate::ledger::Ledger;
 use crate::page;
 use crate::routes::{Route, process};
-
-/// Sandbox settings.
-#[derive(Clone, Debug)]
-pub struct SandboxConfig {
-    /// Port on 127.0.0.1 (0 = any free port).
-    pub port: u16,
-    /// How long pending charges/cancellations stay `PENDING` (the platform re-checks every 5
-    /// minutes; the sandbox default is 2 seconds).
-    pub pending_for: Duration,
-    /// Validity of a default one-time token (30 s, as documented).
-    pub token_ttl: Duration,
-    /// Largest accepted difference between `X-KM-Tran-Time` and the sandbox clock.
-    pub max_clock_skew: Duration,
-}
-
-impl Default for SandboxConfig {
-    fn default() -> Self {
-        Self {
-            port: 0,
-            pending_for: Duration::from_secs(2),
-            token_ttl: Duration::from_secs(30),
-            max_clock_skew: Duration::from_secs(600),
-        }
-    }
-}
-
-/// One request as the sandbox saw it.
-#[derive(Clone, Debug)]
-pub struct Logged {
-    /// Endpoint name (`charge`, ...) or the raw path when unknown.
-    pub endpoint: String,
-    /// HTTP status answered (0 when the connection was dropped).
-    pub status: u16,
-    /// Result code answered.
-    pub code: String,
-    /// `X-KM-Correlation-Id` received.
-    pub correlation_id: String,
-    /// A fault applied to it.
-    pub fault: Option<Fault>,
-}
-
-pub(crate) struct Keys {
-    pub(crate) server_private: ClientPrivateKey,
-    pub(crate) client_public: ServerPublicKey,
-}
-
-pub(crate) struct Shared {
-    pub(crate) config: SandboxConfig,
-    pub(crate) ledger: Mutex<Ledger>,
-    pub(crate) faults: Mutex<Vec<(String, Fault)>>,
-    pub(crate) log: Mutex<Vec<Logged>>,
-    pub(crate) keys: Keys,
-    pub(crate) signer: Signer,
-    pub(crate) asp_id: AspId,
-    pub(crate) access_key: AccessKey,
-    pub(crate) crypto_key_id: CryptoKeyId,
-    pub(crate) refuse: Mutex<Option<Duration>>,
-    pub(crate) refusing: AtomicBool,
-    pub(crate) stop: AtomicBool,
-    pub(crate) base_url: String,
-}
+use crate::state::{Keys, Logged, SandboxConfig, Shared, lock, take_fault};
 
 /// A running sandbox on 127.0.0.1. Stops when dropped.
 pub struct Sandbox {
     addr: SocketAddr,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Sandbox {

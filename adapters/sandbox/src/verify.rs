@@ -6,7 +6,7 @@ use konaplate_core::field::*;
 use konaplate_core::sign::TranToken;
 
 use crate::http::RawRequest;
-use crate::server::Shared;
+use crate::state::Shared;
 
 /// Verifies the seven X-KM headers as the platform does; `Err` names the failing header.
 pub(crate) fn verify_headers(
