@@ -7,15 +7,14 @@
 
 use core::fmt;
 
-use crate::field::FieldError;
+use crate::field::{FieldError, Text};
 
 /// The success code.
 pub const SUCCESS: &str = "000_000";
 
 /// A result code exactly as received (any UTF-8 text up to 32 bytes), kept as its UTF-8
-/// bytes: codes are matched as bytes, and [`RawCode::as_str`] converts on demand.
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
-pub struct RawCode(heapless::Vec<u8, { crate::base::limits::CODE_CAPACITY }>);
+/// bytes: codes are matched as bytes, and [`Text::as_str`] converts on demand.
+pub type RawCode = Text<{ crate::base::limits::CODE_CAPACITY }>;
 
 impl RawCode {
     /// API name of the field, for errors.
@@ -25,46 +24,11 @@ impl RawCode {
 
     /// Keeps `s` verbatim; errors only when it exceeds 32 bytes.
     pub fn new(s: &str) -> Result<Self, FieldError> {
-        let mut h = heapless::Vec::new();
-        h.extend_from_slice(s.as_bytes())
-            .map_err(|_| FieldError::new(Self::API_NAME, Self::LIMIT))?;
-        Ok(Self(h))
-    }
-    /// The code text.
-    pub fn as_str(&self) -> &str {
-        // always valid: every constructor puts UTF-8 here
-        core::str::from_utf8(&self.0).unwrap_or("")
-    }
-    /// The code's bytes.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        Self::copy(s, Self::API_NAME, Self::LIMIT)
     }
     /// `true` for `000_000`.
     pub fn is_success(&self) -> bool {
-        self.0 == SUCCESS.as_bytes()
-    }
-    /// Wraps bytes the JSON reader checked as UTF-8.
-    pub(crate) fn from_checked(
-        h: heapless::Vec<u8, { crate::base::limits::CODE_CAPACITY }>,
-    ) -> Self {
-        Self(h)
-    }
-}
-
-impl fmt::Debug for RawCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RawCode({:?})", self.as_str())
-    }
-}
-impl fmt::Display for RawCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "defmt")]
-impl defmt::Format for RawCode {
-    fn format(&self, f: defmt::Formatter<'_>) {
-        defmt::write!(f, "{=str}", self.as_str())
+        self.as_bytes() == SUCCESS.as_bytes()
     }
 }
 

@@ -229,6 +229,7 @@ mod headers;
 mod ids;
 mod numbers;
 mod secrets;
+mod text;
 mod time;
 
 pub use enums::{ChargeResult, TokenType};
@@ -236,6 +237,7 @@ pub use headers::{AspId, BasePath, CorrelationId, CryptoKeyId, Host, TimeZone, T
 pub use ids::{CardExpiry, MerchantId, NrNumber, Par, RefundNrNumber, SequenceId};
 pub use numbers::{ChargeAmount, Percent1, UserId, Won};
 pub use secrets::{AccessKey, CardNo, Dcvv, OneTimeToken, SecretKey};
+pub use text::Text;
 pub use time::{DateTime14, Timestamp};
 
 /// [`CLASSES`] for scanning a JSON string: `"` and `\\` in no class, so that a scan of

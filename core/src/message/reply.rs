@@ -5,18 +5,14 @@ use core::fmt;
 
 use crate::code::{RawCode, ResultCode};
 use crate::error::DecodeError;
-use crate::field::FieldError;
+use crate::field::{FieldError, Text};
 use crate::json::{Full, Kind, NextKey, Reader, Writer};
 
 use super::{Fields, Message, Seen, accept_field, accept_index};
 
-/// `response.description`: the platform's message text (often Korean), fully unescaped.
-///
-/// Kept as UTF-8 bytes, checked once while decoding; [`Description::as_str`] converts them
-/// with `core::str::from_utf8` when asked (the core has no `unsafe` code, and that check is
-/// the only safe way from bytes to `str`), so a reply that is never printed never pays for it.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct Description(heapless::Vec<u8, { Description::CAPACITY }>);
+/// `response.description`: the platform's message text (often Korean), fully unescaped, kept
+/// as UTF-8 bytes checked once while decoding (see [`Text`]).
+pub type Description = Text<{ crate::base::limits::DESCRIPTION_CAPACITY }>;
 
 impl Description {
     /// Capacity in bytes of UTF-8 (85 Hangul syllables or 256 ASCII characters).
@@ -28,36 +24,7 @@ impl Description {
 
     /// Copies `s`; errors when it exceeds [`Self::CAPACITY`].
     pub fn new(s: &str) -> Result<Self, FieldError> {
-        let mut h = heapless::Vec::new();
-        h.extend_from_slice(s.as_bytes())
-            .map_err(|_| FieldError::new(Self::API_NAME, Self::LIMIT))?;
-        Ok(Self(h))
-    }
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        // always valid: every constructor puts UTF-8 here
-        core::str::from_utf8(&self.0).unwrap_or("")
-    }
-    /// The text's UTF-8 bytes (no conversion).
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Description {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-impl fmt::Display for Description {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-#[cfg(feature = "defmt")]
-impl defmt::Format for Description {
-    fn format(&self, f: defmt::Formatter<'_>) {
-        defmt::write!(f, "{=str}", self.as_str())
+        Self::copy(s, Self::API_NAME, Self::LIMIT)
     }
 }
 
@@ -355,7 +322,7 @@ pub fn decode_body_into<R: Message, C: ResultCode>(
         slot,
         code,
     };
-    decode_parts(body, &mut description.0, &mut fields)
+    decode_parts(body, description.checked_storage(), &mut fields)
 }
 
 /// A reply being decoded, as the endpoint-independent decoder sees it (through [`Fields`]):
