@@ -75,9 +75,10 @@ fn par() -> Par {
 /// JWE is benched separately). Returns the bytes written.
 pub fn encode_ours(i: usize, c: &Ctx, buf: &mut [u8]) -> usize {
     fn plain<E: Endpoint>(c: &Ctx, r: &E::Request, buf: &mut [u8]) -> usize {
-        encode_request(&c.session, &c.stamp, r, NoCrypto, buf)
+        Call::new(&c.session, &c.stamp, r, NoCrypto, buf)
             .unwrap()
-            .len
+            .request_layout()
+            .0
     }
     fn signed_body<E: Endpoint>(c: &Ctx, r: &E::Request, buf: &mut [u8]) -> usize {
         let n = encode_message(r, buf).unwrap();
@@ -268,14 +269,13 @@ impl Default for Slots {
 
 /// Decodes response `i` into caller-owned storage (the zero-copy API firmware uses).
 pub fn decode_ours_into(i: usize, body: &[u8], s: &mut Slots) -> bool {
-    use konaplate_core::message::decode_body_into;
-    fn d<R: konaplate_core::message::Message, C: konaplate_core::code::ResultCode>(
-        body: &[u8],
-        out: &mut Reply<R, C>,
-    ) -> bool {
-        let enc = decode_body_into(body, out).unwrap();
+    fn d<R, C: konaplate_core::code::ResultCode>(body: &[u8], out: &mut Reply<R, C>) -> bool
+    where
+        Reply<R, C>: AnyReply,
+    {
+        out.decode_plain(body).unwrap();
         black_box(&*out);
-        enc.is_none() && out.is_success()
+        out.is_success()
     }
     match i {
         0 => d(body, &mut s.token),

@@ -26,22 +26,28 @@
 //! let err = Dcvv::new("12").unwrap_err();
 //! assert_eq!(err.to_string(), "invalid `dcvv`: must be exactly 3 ASCII digits");
 //!
-//! // The whole signed request; the endpoint follows from the request's type, and the body
-//! // is encrypted exactly when the endpoint's request is (this one is not: NoCrypto).
+//! // One exchange: the whole signed request goes into your buffer (the endpoint follows from
+//! // the request's type, and the body is encrypted exactly when the endpoint's request is;
+//! // this one is not: NoCrypto).
 //! let req = ChargeResultRequest { sequence_id: SequenceId::new("MNR000000001CR")? };
-//! let mut buf = [0u8; 1024];
-//! let sent = encode_request(&session, &stamp, &req, NoCrypto, &mut buf)?;
-//! let wire = &buf[..sent.len];
+//! let mut buf = [0u8; 2048];
+//! let mut call = Call::new(&session, &stamp, &req, NoCrypto, &mut buf)?;
+//! let wire = call.outgoing(&buf).to_vec(); // write these bytes to your (TLS) socket
 //! assert!(wire.starts_with(b"POST /open-api/api/v1/recharges/by-bank-account/result/inquiry HTTP/1.1\r\n"));
-//! assert_eq!(&buf[sent.body.clone()], br#"{"sequenceId":"MNR000000001CR"}"#);
+//! assert!(wire.ends_with(br#"{"sequenceId":"MNR000000001CR"}"#));
+//! call.sent(&mut buf, wire.len())?; // (the request is wiped from the buffer once written)
 //!
-//! // Decode the platform's answer (Korean text, escapes, unknown fields are fine).
+//! // The platform's answer, read into the call (Korean text, escapes, unknown fields are fine).
 //! let body = r#"{"response":{"code":"000_000","description":"\uc131\uacf5"},"result":"COMPLETED","extra":[1]}"#;
-//! let mut resp = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes();
-//! let answer = decode_response::<ChargeResultInquiry>(&mut resp, NoCrypto)?.expect("complete");
-//! assert!(answer.reply.is_success());
-//! assert_eq!(answer.reply.description.as_str(), "성공");
-//! assert_eq!(answer.reply.body.unwrap().result, ChargeResult::Completed);
+//! let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+//! let space = call.incoming(&mut buf)?;
+//! space[..answer.len()].copy_from_slice(answer.as_bytes());
+//! assert_eq!(call.received(&mut buf, answer.len())?, Progress::Complete);
+//! let mut reply = ReplyOf::<ChargeResultInquiry>::empty();
+//! call.finish(&mut buf, NoCrypto, &mut reply)?;
+//! assert!(reply.is_success());
+//! assert_eq!(reply.description.as_str(), "성공");
+//! assert_eq!(reply.body.unwrap().result, ChargeResult::Completed);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -80,9 +86,10 @@ pub use heapless;
 
 // The layers, bottom up (`tests/layers.rs` fails if one imports from above itself):
 // base → field, json, http, code → jwe, sign → error → message → api → request, response →
-// flow.
+// call → flow.
 pub mod api;
 mod base;
+pub mod call;
 pub mod code;
 pub mod error;
 pub mod field;
@@ -102,11 +109,12 @@ pub mod facts {}
 /// and codes are in [`crate::field`], [`crate::api`] and [`crate::code`].
 pub mod prelude {
     pub use crate::api::{Endpoint, MoneyEndpoint, ReplyOf, Request};
+    pub use crate::call::{Call, Progress};
     pub use crate::code::ResultCode;
     pub use crate::error::{DecodeError, EncodeError};
     pub use crate::field::FieldError;
     pub use crate::jwe::{Crypto, KeyUnwrap, KeyWrap, Keys, NoCrypto};
+    pub use crate::message::AnyReply;
     pub use crate::message::{Message, Reply};
-    pub use crate::request::{Credentials, Session, Stamp, Target, encode_request};
-    pub use crate::response::decode_response;
+    pub use crate::request::{Credentials, Session, Stamp, Target};
 }

@@ -1,7 +1,7 @@
 //! Building a signed request: the [`Session`] (credentials and target), the per-request
 //! [`Stamp`], the seven `X-KM` headers, and the whole HTTP/1.1 request in a caller's buffer —
-//! encrypted exactly when the endpoint's request is marked Encrypted. This and
-//! [`crate::response`] are the only places that assemble a whole request or response.
+//! encrypted exactly when the endpoint's request is marked Encrypted: what
+//! [`crate::call::Call`] sends.
 //!
 //! On the server side (the sandbox), [`decode_request`] reads a request body the same way.
 
@@ -199,7 +199,7 @@ impl SignedHeaders {
 /// A request encoded into the caller's buffer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct EncodedRequest {
+pub(crate) struct EncodedRequest {
     /// Total bytes (head + body) at the start of the buffer.
     pub len: usize,
     /// Where the body is.
@@ -217,7 +217,7 @@ pub struct EncodedRequest {
 /// An Encrypted request needs `X-KM-Crypto-Key-Id` in the credentials and a `crypto` that can
 /// seal ([`EncodeError::MissingCryptoKeyId`], [`EncodeError::EncryptionRequired`] otherwise);
 /// nothing is written that could be sent when encoding fails.
-pub fn encode_request<R: Request>(
+pub(crate) fn encode_request<R: Request>(
     session: &Session,
     stamp: &Stamp,
     request: &R,
@@ -226,29 +226,6 @@ pub fn encode_request<R: Request>(
 ) -> Result<EncodedRequest, EncodeError> {
     let e = EndpointInfo::of::<R>();
     encode_request_dyn(session, stamp, e, request, &mut crypto, out)
-}
-
-/// Encodes only the body (as [`encode_request`] would, JWE when the endpoint says so) into
-/// `out`, and signs it: for an HTTP stack that writes the head itself (the std client). The
-/// returned headers go with exactly `out[..len]`.
-pub fn encode_body<R: Request>(
-    session: &Session,
-    stamp: &Stamp,
-    request: &R,
-    mut crypto: impl Crypto,
-    out: &mut [u8],
-) -> Result<(usize, SignedHeaders), EncodeError> {
-    let creds = &session.credentials;
-    let (_, len) = write_body(
-        EndpointInfo::of::<R>(),
-        request,
-        &mut crypto,
-        creds,
-        out,
-        &mut |_| 0,
-    )?;
-    let body = out.get(..len).unwrap_or(&[]);
-    Ok((len, SignedHeaders::sign(creds, stamp, body)))
 }
 
 /// What the request path needs to know of an endpoint, as data: one copy of the code serves

@@ -7,7 +7,11 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod common;
+
+use konaplate_core::call::Call;
 use konaplate_core::flow::*;
+use konaplate_core::prelude::NoCrypto;
 use konaplate_core::{code::*, field::*};
 use proptest::prelude::*;
 
@@ -22,14 +26,17 @@ fn essentials() -> Essentials {
     }
 }
 
+/// A request of `op` under `seq` (a charge's essentials are [`essentials`]).
+fn request(op: Operation, seq: &str) -> MoneyRequest {
+    match op {
+        Operation::Charge => common::charge_request(seq).into(),
+        Operation::Cancel => common::cancel_request(seq).into(),
+        Operation::Refund => common::refund_request(seq).into(),
+    }
+}
+
 fn flow(op: Operation) -> Flow {
-    Flow::new(
-        op,
-        SequenceId::new("KP-TEST-1").unwrap(),
-        essentials(),
-        Policy::default(),
-        0,
-    )
+    Flow::start(request(op, "KP-TEST-1"), Policy::default(), 0)
 }
 
 fn ok_charge(pending: bool) -> String {
@@ -43,32 +50,74 @@ fn inquiry(result: &str) -> String {
 const NOT_FOUND: &str =
     r#"{"response":{"code":"007_009","description":"이전 거래를 찾을 수 없습니다."}}"#;
 
-fn respond(f: &mut Flow, now: u64, body: &str) {
-    f.handle(
-        now,
-        Event::Response {
-            status: 200,
-            body: body.as_bytes(),
-        },
+/// What the flow asks, with every record it asks for made durable on the way.
+fn poll(f: &mut Flow, now: u64) -> Action {
+    loop {
+        match f.poll(now) {
+            Action::Persist => f.persisted(),
+            a => return a,
+        }
+    }
+}
+
+/// Takes the call the flow hands out; `write` says whether its request goes on the wire.
+fn take(f: &mut Flow, buf: &mut [u8], write: bool) -> Call {
+    let mut call = f
+        .call(&common::session(), &common::stamp(), NoCrypto, buf)
+        .unwrap();
+    if write {
+        common::write_all(&mut call, buf);
+    }
+    call
+}
+
+/// The call is answered with `status` and `body`.
+fn respond_with(f: &mut Flow, now: u64, status: u16, body: &[u8]) {
+    let mut buf = vec![0u8; 4096];
+    let mut call = take(f, &mut buf, true);
+    let mut response = format!(
+        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    response.extend_from_slice(body);
+    common::feed(&mut call, &mut buf, &response, 9).unwrap();
+    f.end_call(now, &mut call, &mut buf, NoCrypto).unwrap();
+    assert!(
+        buf.iter().all(|&b| b == 0),
+        "the call leaves nothing behind"
     );
 }
+/// The request's answer (200).
+fn respond(f: &mut Flow, now: u64, body: &str) {
+    respond_with(f, now, 200, body.as_bytes());
+}
+/// The inquiry's answer (200).
 fn answer(f: &mut Flow, now: u64, body: &str) {
-    f.handle(
-        now,
-        Event::InquiryResponse {
-            status: 200,
-            body: body.as_bytes(),
-        },
-    );
+    respond_with(f, now, 200, body.as_bytes());
+}
+/// The request (or inquiry) was written and no answer came.
+fn lose(f: &mut Flow, now: u64) {
+    let mut buf = vec![0u8; 4096];
+    let mut call = take(f, &mut buf, true);
+    f.end_call(now, &mut call, &mut buf, NoCrypto).unwrap();
+    assert!(buf.iter().all(|&b| b == 0));
+}
+/// The connection failed before a byte was written.
+fn not_sent(f: &mut Flow, now: u64) {
+    let mut buf = vec![0u8; 4096];
+    let mut call = take(f, &mut buf, false);
+    f.end_call(now, &mut call, &mut buf, NoCrypto).unwrap();
+    assert!(buf.iter().all(|&b| b == 0));
 }
 
 #[test]
 fn direct_success() {
     let mut f = flow(Operation::Charge);
     assert_eq!(f.state(), State::Sending);
-    assert_eq!(f.poll(0), Action::Send);
+    assert_eq!(poll(&mut f, 0), Action::Send);
     respond(&mut f, 10, &ok_charge(false));
-    match f.poll(10) {
+    match poll(&mut f, 10) {
         Action::Done(Outcome::Completed {
             nr_number: Some(nr),
             from_inquiry: false,
@@ -82,16 +131,16 @@ fn direct_success() {
 #[test]
 fn pending_is_polled_every_five_minutes_until_final() {
     let mut f = flow(Operation::Charge);
-    f.poll(0);
+    poll(&mut f, 0);
     respond(&mut f, 0, &ok_charge(true));
     assert_eq!(f.state(), State::Pending);
-    assert_eq!(f.poll(1), Action::WaitUntil(5 * MIN));
-    assert_eq!(f.poll(5 * MIN), Action::Inquire);
+    assert_eq!(poll(&mut f, 1), Action::WaitUntil(5 * MIN));
+    assert_eq!(poll(&mut f, 5 * MIN), Action::Inquire);
     answer(&mut f, 5 * MIN, &inquiry("PENDING"));
-    assert_eq!(f.poll(5 * MIN + 1), Action::WaitUntil(10 * MIN));
-    assert_eq!(f.poll(10 * MIN), Action::Inquire);
+    assert_eq!(poll(&mut f, 5 * MIN + 1), Action::WaitUntil(10 * MIN));
+    assert_eq!(poll(&mut f, 10 * MIN), Action::Inquire);
     answer(&mut f, 10 * MIN, &inquiry("COMPLETED"));
-    match f.poll(10 * MIN) {
+    match poll(&mut f, 10 * MIN) {
         Action::Done(
             o @ Outcome::Completed {
                 from_inquiry: true, ..
@@ -110,24 +159,17 @@ fn pending_past_deadline_is_still_pending() {
         deadline_ms: 12 * MIN,
         ..Policy::default()
     };
-    let mut f = Flow::new(
-        Operation::Cancel,
-        SequenceId::new("C1").unwrap(),
-        essentials(),
-        policy,
+    let mut f = Flow::start(request(Operation::Cancel, "C1"), policy, 0);
+    poll(&mut f, 0);
+    respond_with(
+        &mut f,
         0,
-    );
-    f.poll(0);
-    f.handle(
-        0,
-        Event::Response {
-            status: 200,
-            body: br#"{"response":{"code":"000_000","description":""},"isPending":true}"#,
-        },
+        200,
+        br#"{"response":{"code":"000_000","description":""},"isPending":true}"#,
     );
     let mut now = 0;
     loop {
-        match f.poll(now) {
+        match poll(&mut f, now) {
             Action::WaitUntil(t) => now = t,
             Action::Inquire => answer(&mut f, now, &inquiry("PENDING")),
             Action::Done(o) => {
@@ -146,12 +188,12 @@ fn pending_past_deadline_is_still_pending() {
 fn lost_request_is_resolved_by_inquiry_not_resent() {
     for (result, want) in [("COMPLETED", true), ("FAILED", false)] {
         let mut f = flow(Operation::Charge);
-        f.poll(0);
-        f.handle(5, Event::Lost);
+        poll(&mut f, 0);
+        lose(&mut f, 5);
         assert_eq!(f.state(), State::Lost);
-        assert_eq!(f.poll(5), Action::Inquire);
+        assert_eq!(poll(&mut f, 5), Action::Inquire);
         answer(&mut f, 6, &inquiry(result));
-        let o = match f.poll(6) {
+        let o = match poll(&mut f, 6) {
             Action::Done(o) => o,
             other => panic!("{other:?}"),
         };
@@ -164,16 +206,16 @@ fn lost_request_is_resolved_by_inquiry_not_resent() {
 #[test]
 fn not_found_is_resent_with_the_same_sequence_id_while_the_token_lives() {
     let mut f = flow(Operation::Charge);
-    f.poll(0);
-    f.handle(0, Event::Lost);
-    assert_eq!(f.poll(0), Action::Inquire);
+    poll(&mut f, 0);
+    lose(&mut f, 0);
+    assert_eq!(poll(&mut f, 0), Action::Inquire);
     answer(&mut f, 0, NOT_FOUND);
-    assert_eq!(f.poll(1), Action::WaitUntil(2_000));
-    assert_eq!(f.poll(2_000), Action::Send);
+    assert_eq!(poll(&mut f, 1), Action::WaitUntil(2_000));
+    assert_eq!(poll(&mut f, 2_000), Action::Send);
     assert_eq!(f.sequence_id().as_str(), "KP-TEST-1");
     respond(&mut f, 2_001, &ok_charge(false));
     assert!(matches!(
-        f.poll(2_001),
+        poll(&mut f, 2_001),
         Action::Done(Outcome::Completed { .. })
     ));
     assert_eq!(f.sends(), 2);
@@ -203,27 +245,21 @@ fn a_refused_resend_is_held_until_the_inquiry_decides() {
         ),
     ] {
         let mut f = flow(Operation::Charge);
-        f.poll(0);
-        f.handle(1_000, Event::Lost);
-        assert_eq!(f.poll(1_000), Action::Inquire);
+        poll(&mut f, 0);
+        lose(&mut f, 1_000);
+        assert_eq!(poll(&mut f, 1_000), Action::Inquire);
         answer(&mut f, 1_050, NOT_FOUND);
-        assert_eq!(f.poll(3_050), Action::Send);
-        f.handle(
-            3_100,
-            Event::Response {
-                status: 400,
-                body: REUSED.as_bytes(),
-            },
-        );
+        assert_eq!(poll(&mut f, 3_050), Action::Send);
+        respond_with(&mut f, 3_100, 400, REUSED.as_bytes());
         assert_eq!(f.state(), State::Lost, "in doubt, not declined");
         assert!(f.record().held_decline);
-        assert_eq!(f.poll(3_100), Action::Inquire);
+        assert_eq!(poll(&mut f, 3_100), Action::Inquire);
         answer(&mut f, 3_150, NOT_FOUND);
         // still not committed: keep asking, never send a third time while a decline is held
         let mut now = 3_150;
         let mut asked = 0;
         loop {
-            match f.poll(now) {
+            match poll(&mut f, now) {
                 Action::WaitUntil(t) => now = t,
                 Action::Inquire if asked < 2 => {
                     asked += 1;
@@ -259,12 +295,12 @@ fn not_found_is_final_only_after_the_token_bound() {
     let bound = policy.token_ttl_ms + policy.commit_grace_ms;
     let mut f = flow(Operation::Charge);
     f.forbid_resend();
-    f.poll(0);
-    f.handle(0, Event::Lost);
+    poll(&mut f, 0);
+    lose(&mut f, 0);
     let mut now = 0;
     let mut inquiries = 0;
     let o = loop {
-        match f.poll(now) {
+        match poll(&mut f, now) {
             Action::WaitUntil(t) => now = t,
             Action::Inquire => {
                 inquiries += 1;
@@ -288,21 +324,15 @@ fn a_short_token_shortens_the_bound_and_the_resends() {
         commit_grace_ms: 10_000,
         ..Policy::default()
     };
-    let mut f = Flow::new(
-        Operation::Charge,
-        SequenceId::new("T").unwrap(),
-        essentials(),
-        policy,
-        0,
-    );
-    f.poll(0);
-    f.handle(29_000, Event::Lost);
-    assert_eq!(f.poll(29_000), Action::Inquire);
+    let mut f = Flow::start(request(Operation::Charge, "T"), policy, 0);
+    poll(&mut f, 0);
+    lose(&mut f, 29_000);
+    assert_eq!(poll(&mut f, 29_000), Action::Inquire);
     answer(&mut f, 30_500, NOT_FOUND);
     // the token is dead: no re-send, keep asking until 40 s
     let mut now = 30_500;
     loop {
-        match f.poll(now) {
+        match poll(&mut f, now) {
             Action::WaitUntil(t) => now = t,
             Action::Inquire => answer(&mut f, now, NOT_FOUND),
             Action::Done(o) => {
@@ -327,31 +357,24 @@ fn server_errors_and_garbage_are_in_doubt() {
         (200, r#"{"response":{"code":"000_000","description":""}}"#),
     ] {
         let mut f = flow(Operation::Charge);
-        f.poll(0);
-        f.handle(
-            0,
-            Event::Response {
-                status,
-                body: body.as_bytes(),
-            },
-        );
+        poll(&mut f, 0);
+        respond_with(&mut f, 0, status, body.as_bytes());
         assert_eq!(f.state(), State::Lost, "{status} {body}");
-        assert_eq!(f.poll(0), Action::Inquire);
+        assert_eq!(poll(&mut f, 0), Action::Inquire);
     }
 }
 
 #[test]
 fn the_first_answer_is_authoritative() {
     let mut f = flow(Operation::Charge);
-    f.poll(0);
-    f.handle(
+    poll(&mut f, 0);
+    respond_with(
+        &mut f,
         0,
-        Event::Response {
-            status: 400,
-            body: br#"{"response":{"code":"007_004","description":"PG"}}"#,
-        },
+        400,
+        br#"{"response":{"code":"007_004","description":"PG"}}"#,
     );
-    match f.poll(0) {
+    match poll(&mut f, 0) {
         Action::Done(Outcome::Declined { code }) => assert_eq!(code.as_str(), "007_004"),
         other => panic!("{other:?}"),
     }
@@ -364,18 +387,17 @@ fn the_first_answer_is_authoritative() {
 #[test]
 fn an_answer_after_a_refused_connection_is_still_authoritative() {
     let mut f = flow(Operation::Charge);
-    f.poll(0);
-    f.handle(0, Event::NotSent);
-    assert_eq!(f.poll(2_000), Action::Send);
-    f.handle(
+    poll(&mut f, 0);
+    not_sent(&mut f, 0);
+    assert_eq!(poll(&mut f, 2_000), Action::Send);
+    respond_with(
+        &mut f,
         2_000,
-        Event::Response {
-            status: 400,
-            body: br#"{"response":{"code":"007_001","description":""}}"#,
-        },
+        400,
+        br#"{"response":{"code":"007_001","description":""}}"#,
     );
     assert!(matches!(
-        f.poll(2_000),
+        poll(&mut f, 2_000),
         Action::Done(Outcome::Declined { .. })
     ));
 }
@@ -386,10 +408,10 @@ fn not_sent_is_retried_then_given_up() {
     let mut now = 0;
     let mut sends = 0;
     loop {
-        match f.poll(now) {
+        match poll(&mut f, now) {
             Action::Send => {
                 sends += 1;
-                f.handle(now, Event::NotSent);
+                not_sent(&mut f, now);
             }
             Action::WaitUntil(t) => now = t,
             Action::Done(o) => {
@@ -408,41 +430,28 @@ fn not_sent_after_a_possible_delivery_goes_back_to_the_inquiry() {
         max_sends: 2,
         ..Policy::default()
     };
-    let mut f = Flow::new(
-        Operation::Charge,
-        SequenceId::new("N").unwrap(),
-        essentials(),
-        policy,
-        0,
-    );
-    f.poll(0);
-    f.handle(0, Event::Lost);
-    f.poll(0);
+    let mut f = Flow::start(request(Operation::Charge, "N"), policy, 0);
+    poll(&mut f, 0);
+    lose(&mut f, 0);
+    poll(&mut f, 0);
     answer(&mut f, 0, NOT_FOUND);
-    assert_eq!(f.poll(2_000), Action::Send);
-    f.handle(2_000, Event::NotSent);
+    assert_eq!(poll(&mut f, 2_000), Action::Send);
+    not_sent(&mut f, 2_000);
     // the first send may still be in flight: never "not processed" here
-    assert_eq!(f.poll(2_000), Action::Inquire);
+    assert_eq!(poll(&mut f, 2_000), Action::Inquire);
     assert_eq!(f.state(), State::Lost);
 }
 
 #[test]
 fn lost_refund_stays_unknown() {
-    for ev in [
-        Event::Lost,
-        Event::Response {
-            status: 503,
-            body: b"",
-        },
-        Event::Response {
-            status: 200,
-            body: b"{}",
-        },
-    ] {
+    for ev in [None, Some((503, &b""[..])), Some((200, &b"{}"[..]))] {
         let mut f = flow(Operation::Refund);
-        f.poll(0);
-        f.handle(0, ev);
-        assert_eq!(f.poll(0), Action::Done(Outcome::Unknown));
+        poll(&mut f, 0);
+        match ev {
+            None => lose(&mut f, 0),
+            Some((status, body)) => respond_with(&mut f, 0, status, body),
+        }
+        assert_eq!(poll(&mut f, 0), Action::Done(Outcome::Unknown));
         assert_eq!(f.state(), State::Unknown);
         assert!(f.state().is_open(), "stays listed for the operator");
         assert!(!f.state().awaits_platform());
@@ -451,13 +460,23 @@ fn lost_refund_stays_unknown() {
 }
 
 #[test]
-fn polling_again_without_a_report_never_resends() {
+fn polling_again_without_the_call_back_never_resends() {
+    let mut buf = vec![0u8; 4096];
     let mut f = flow(Operation::Charge);
-    assert_eq!(f.poll(0), Action::Send);
-    assert_eq!(f.poll(1), Action::Inquire, "treated as lost");
+    assert_eq!(poll(&mut f, 0), Action::Send);
+    let _call = take(&mut f, &mut buf, true);
+    assert_eq!(poll(&mut f, 1), Action::Inquire, "treated as lost");
     let mut g = flow(Operation::Refund);
-    assert_eq!(g.poll(0), Action::Send);
-    assert_eq!(g.poll(1), Action::Done(Outcome::Unknown));
+    assert_eq!(poll(&mut g, 0), Action::Send);
+    let _call = take(&mut g, &mut buf, true);
+    assert_eq!(poll(&mut g, 1), Action::Done(Outcome::Unknown));
+    // a Send of which no call was made sent nothing: it is tried again, not resolved
+    let mut h = flow(Operation::Charge);
+    assert_eq!(poll(&mut h, 0), Action::Send);
+    assert_eq!(poll(&mut h, 1), Action::WaitUntil(2_001));
+    assert_eq!(h.state(), State::Sending);
+    assert_eq!(poll(&mut h, 2_001), Action::Send);
+    assert_eq!(h.sends(), 2);
 }
 
 #[test]
@@ -466,32 +485,20 @@ fn an_unreachable_inquiry_leaves_the_charge_open() {
         deadline_ms: 10_000,
         ..Policy::default()
     };
-    let mut f = Flow::new(
-        Operation::Charge,
-        SequenceId::new("S").unwrap(),
-        essentials(),
-        policy,
-        0,
-    );
-    f.poll(0);
-    f.handle(0, Event::Lost);
+    let mut f = Flow::start(request(Operation::Charge, "S"), policy, 0);
+    poll(&mut f, 0);
+    lose(&mut f, 0);
     let mut now = 0;
     let mut inquiries = 0;
     loop {
-        match f.poll(now) {
+        match poll(&mut f, now) {
             Action::Inquire => {
                 inquiries += 1;
-                f.handle(
-                    now,
-                    if inquiries % 2 == 0 {
-                        Event::Lost
-                    } else {
-                        Event::InquiryResponse {
-                            status: 503,
-                            body: b"",
-                        }
-                    },
-                );
+                if inquiries % 2 == 0 {
+                    lose(&mut f, now);
+                } else {
+                    respond_with(&mut f, now, 503, b"");
+                }
             }
             Action::WaitUntil(t) => now = t,
             Action::Done(o) => {
@@ -510,7 +517,7 @@ fn an_unreachable_inquiry_leaves_the_charge_open() {
 #[test]
 fn resume_from_the_journal() {
     let mut f = flow(Operation::Charge);
-    assert_eq!(f.poll(0), Action::Send);
+    assert_eq!(poll(&mut f, 0), Action::Send);
     let rec = f.record(); // written before sending, then the power went out
     assert_eq!(rec.state, State::Sending);
     assert_eq!(rec.sends, 1);
@@ -519,14 +526,20 @@ fn resume_from_the_journal() {
         Policy::default(),
         100,
     );
-    assert_eq!(r.poll(100), Action::Inquire);
+    assert_eq!(poll(&mut r, 100), Action::Inquire);
     answer(&mut r, 100, NOT_FOUND);
     // the request may still be in flight, and the token is gone: ask again, never re-send
-    assert!(matches!(r.poll(100), Action::WaitUntil(_)));
-    answer(&mut r, 500_000, NOT_FOUND);
+    assert!(matches!(poll(&mut r, 100), Action::WaitUntil(_)));
+    // while it waits there is no call to make
+    let mut buf = vec![0u8; 4096];
+    assert_eq!(
+        r.call(&common::session(), &common::stamp(), NoCrypto, &mut buf)
+            .err(),
+        Some(FlowError::NoCall)
+    );
     let mut now = 100;
     let o = loop {
-        match r.poll(now) {
+        match poll(&mut r, now) {
             Action::WaitUntil(t) => now = t,
             Action::Inquire => answer(&mut r, now, NOT_FOUND),
             Action::Done(o) => break o,
@@ -537,35 +550,32 @@ fn resume_from_the_journal() {
     assert!(now >= rec.accept_until_ms);
 
     // a refund that may have left is unknown; one written before any send was never sent
-    let mut refund = Flow::new(
-        Operation::Refund,
-        SequenceId::new("R").unwrap(),
-        essentials(),
-        Policy::default(),
-        0,
-    );
+    let mut refund = Flow::start(request(Operation::Refund, "R"), Policy::default(), 0);
     let never = refund.record();
     assert_eq!(never.sends, 0);
     assert_eq!(
-        Flow::resume(&never, Policy::default(), 0).poll(0),
+        poll(&mut Flow::resume(&never, Policy::default(), 0), 0),
         Action::Done(Outcome::NotProcessed)
     );
-    refund.poll(0);
+    poll(&mut refund, 0);
     let mut r = Flow::resume(&refund.record(), Policy::default(), 0);
-    assert_eq!(r.poll(0), Action::Done(Outcome::Unknown));
+    assert_eq!(poll(&mut r, 0), Action::Done(Outcome::Unknown));
     assert_eq!(r.state(), State::Unknown);
 
     let mut done = flow(Operation::Charge);
-    done.poll(0);
+    poll(&mut done, 0);
     respond(&mut done, 0, &ok_charge(false));
     let mut r = Flow::resume(&done.record(), Policy::default(), 0);
-    assert!(matches!(r.poll(0), Action::Done(Outcome::Completed { .. })));
+    assert!(matches!(
+        poll(&mut r, 0),
+        Action::Done(Outcome::Completed { .. })
+    ));
 }
 
 #[test]
 fn record_round_trip_and_layout() {
     let mut f = flow(Operation::Charge);
-    f.poll(0);
+    poll(&mut f, 0);
     respond(&mut f, 42, &ok_charge(false));
     let rec = f.record();
     let bytes = rec.encode();
@@ -683,14 +693,8 @@ fn damaged_records_are_detected() {
 }
 
 fn completed_record(seq: &str) -> JournalRecord {
-    let mut f = Flow::new(
-        Operation::Charge,
-        SequenceId::new(seq).unwrap(),
-        essentials(),
-        Policy::default(),
-        0,
-    );
-    f.poll(0);
+    let mut f = Flow::start(request(Operation::Charge, seq), Policy::default(), 0);
+    poll(&mut f, 0);
     respond(&mut f, 1, &ok_charge(false));
     f.record()
 }
@@ -797,8 +801,8 @@ fn reruns_replay_resume_or_refuse() {
 #[test]
 fn an_operator_closes_an_unknown_refund() {
     let mut f = flow(Operation::Refund);
-    f.poll(0);
-    f.handle(0, Event::Lost);
+    poll(&mut f, 0);
+    lose(&mut f, 0);
     let unknown = f.record();
     assert_eq!(unknown.state, State::Unknown);
     let closed = unknown
@@ -861,7 +865,7 @@ proptest! {
     fn never_resent_without_not_found(events in proptest::collection::vec(0u8..9, 1..60), op in 0u8..3) {
         let op = [Operation::Charge, Operation::Cancel, Operation::Refund][op as usize];
         let policy = Policy { deadline_ms: 50 * MIN, ..Policy::default() };
-        let mut f = Flow::new(op, SequenceId::new("P").unwrap(), essentials(), policy, 0);
+        let mut f = Flow::start(request(op, "P"), policy, 0);
         let mut now = 0u64;
         let mut sends = 0;
         let mut may_resend = true; // the first send
@@ -870,32 +874,32 @@ proptest! {
         loop {
             steps += 1;
             prop_assert!(steps < 10_000);
-            match f.poll(now) {
+            match poll(&mut f, now) {
                 Action::Send => {
                     prop_assert!(may_resend, "send without permission");
                     sends += 1;
                     may_resend = false;
                     let ev = it.next().unwrap_or(8);
                     match ev {
-                        0 => f.handle(now, Event::NotSent),
-                        1 | 2 => f.handle(now, Event::Lost),
-                        3 => f.handle(now, Event::Response { status: 500, body: b"" }),
-                        4 => f.handle(now, Event::Response { status: 200, body: ok_charge(true).as_bytes() }),
-                        5 => f.handle(now, Event::Response { status: 400, body: br#"{"response":{"code":"007_001","description":""}}"# }),
-                        6 => f.handle(now, Event::Response { status: 200, body: b"{garbage" }),
-                        _ => f.handle(now, Event::Response { status: 200, body: br#"{"response":{"code":"000_000","description":""},"nrNumber":"KMN261123000000001","isPending":false}"# }),
+                        0 => not_sent(&mut f, now),
+                        1 | 2 => lose(&mut f, now),
+                        3 => respond_with(&mut f, now, 500, b""),
+                        4 => respond_with(&mut f, now, 200, ok_charge(true).as_bytes()),
+                        5 => respond_with(&mut f, now, 400, br#"{"response":{"code":"007_001","description":""}}"#),
+                        6 => respond_with(&mut f, now, 200, b"{garbage"),
+                        _ => respond_with(&mut f, now, 200, br#"{"response":{"code":"000_000","description":""},"nrNumber":"KMN261123000000001","isPending":false}"#),
                     }
                     if ev == 0 { may_resend = true; }
                 }
                 Action::Inquire => {
                     prop_assert!(op != Operation::Refund);
                     match it.next().unwrap_or(8) {
-                        0 | 1 => { f.handle(now, Event::InquiryResponse { status: 200, body: NOT_FOUND.as_bytes() }); may_resend = true; }
-                        2 => f.handle(now, Event::Lost),
-                        3 => f.handle(now, Event::InquiryResponse { status: 502, body: b"" }),
-                        4 | 5 => f.handle(now, Event::InquiryResponse { status: 200, body: inquiry("PENDING").as_bytes() }),
-                        6 => f.handle(now, Event::InquiryResponse { status: 200, body: inquiry("FAILED").as_bytes() }),
-                        _ => f.handle(now, Event::InquiryResponse { status: 200, body: inquiry("COMPLETED").as_bytes() }),
+                        0 | 1 => { respond_with(&mut f, now, 200, NOT_FOUND.as_bytes()); may_resend = true; }
+                        2 => lose(&mut f, now),
+                        3 => respond_with(&mut f, now, 502, b""),
+                        4 | 5 => respond_with(&mut f, now, 200, inquiry("PENDING").as_bytes()),
+                        6 => respond_with(&mut f, now, 200, inquiry("FAILED").as_bytes()),
+                        _ => respond_with(&mut f, now, 200, inquiry("COMPLETED").as_bytes()),
                     }
                 }
                 Action::WaitUntil(t) => { prop_assert!(t > now); now = t; }
@@ -917,4 +921,93 @@ proptest! {
         // the record of the end state always decodes
         prop_assert_eq!(JournalRecord::decode(&f.record().encode()).unwrap(), f.record());
     }
+}
+
+#[test]
+fn every_send_is_announced_by_a_durable_record_first() {
+    let mut f = flow(Operation::Charge);
+    assert_eq!(f.poll(0), Action::Persist, "write-ahead");
+    let rec = f.record();
+    assert_eq!((rec.state, rec.sends), (State::Sending, 1));
+    // asked again until it is durable: never a Send before
+    assert_eq!(f.poll(0), Action::Persist);
+    f.persisted();
+    assert_eq!(f.poll(0), Action::Send);
+    lose(&mut f, 5);
+    // the change is journaled before the inquiry
+    assert_eq!(f.poll(5), Action::Persist);
+    assert_eq!(f.record().state, State::Lost);
+    f.persisted();
+    assert_eq!(f.poll(5), Action::Inquire);
+    answer(&mut f, 6, NOT_FOUND);
+    assert_eq!(f.poll(6), Action::Persist, "the answer changed the record");
+    f.persisted();
+    assert!(matches!(f.poll(6), Action::WaitUntil(_)));
+    // the re-send is announced (sends = 2) before it is handed out
+    assert_eq!(f.poll(2_006), Action::Persist);
+    assert_eq!(f.record().sends, 2);
+    f.persisted();
+    assert_eq!(f.poll(2_006), Action::Send);
+    respond(&mut f, 2_010, &ok_charge(false));
+    assert_eq!(f.poll(2_010), Action::Persist, "the outcome is journaled");
+    f.persisted();
+    assert!(matches!(
+        f.poll(2_010),
+        Action::Done(Outcome::Completed { .. })
+    ));
+}
+
+#[test]
+fn an_inquiry_that_learns_nothing_new_writes_no_record() {
+    let mut f = flow(Operation::Charge);
+    poll(&mut f, 0);
+    respond(&mut f, 0, &ok_charge(true));
+    assert_eq!(poll(&mut f, 5 * MIN), Action::Inquire);
+    answer(&mut f, 5 * MIN, &inquiry("PENDING"));
+    assert_eq!(
+        f.poll(5 * MIN),
+        Action::Persist,
+        "the first PENDING from the inquiry"
+    );
+    f.persisted();
+    assert_eq!(f.poll(10 * MIN), Action::Inquire);
+    answer(&mut f, 10 * MIN, &inquiry("PENDING"));
+    assert_eq!(
+        f.poll(10 * MIN),
+        Action::WaitUntil(15 * MIN),
+        "nothing new: no record"
+    );
+}
+
+#[test]
+fn a_flow_takes_only_the_answer_to_the_call_it_handed_out() {
+    let mut f = flow(Operation::Charge);
+    assert_eq!(poll(&mut f, 0), Action::Send);
+    // a call made elsewhere (another flow's, or built by hand) is refused and changes nothing
+    let mut other = flow(Operation::Charge);
+    poll(&mut other, 0);
+    let mut buf = vec![0u8; 4096];
+    let mut stranger = take(&mut other, &mut buf, true);
+    let before = f.record();
+    assert_eq!(
+        f.end_call(0, &mut stranger, &mut buf, NoCrypto),
+        Err(FlowError::NotThisCall)
+    );
+    assert_eq!(f.record(), before);
+    stranger.abort(&mut buf);
+    // one Send hands out one call
+    let mut mine = take(&mut f, &mut buf, false);
+    assert_eq!(
+        f.call(&common::session(), &common::stamp(), NoCrypto, &mut buf)
+            .err(),
+        Some(FlowError::NoCall)
+    );
+    f.end_call(0, &mut mine, &mut buf, NoCrypto).unwrap();
+    assert_eq!(f.state(), State::Sending, "not one byte left: not sent");
+    // and the flow's own request is what it sends: its sequenceId, on the wire
+    assert_eq!(poll(&mut f, 2_000), Action::Send);
+    let mut call = take(&mut f, &mut buf, false);
+    let wire = call.outgoing(&buf).to_vec();
+    assert!(String::from_utf8_lossy(&wire).contains(r#""sequenceId":"KP-TEST-1""#));
+    call.abort(&mut buf);
 }

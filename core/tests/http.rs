@@ -7,11 +7,31 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod common;
+
+use common::{cancel_request, exchange, feed, session, stamp, write_all};
+use konaplate_core::call::{Call, CallError};
+use konaplate_core::code::*;
 use konaplate_core::http::{
     ChunkedDecoder, Framing, HttpError, Progress, ResponseReader, parse_response_head,
 };
 use konaplate_core::prelude::*;
-use konaplate_core::{api::*, code::*};
+
+/// Feeds the first `cut` bytes of `response` to a cancellation's call in one read: what the
+/// call says before the peer closes.
+fn partial(response: &[u8]) -> Result<Progress, CallError> {
+    let mut buf = vec![0u8; 4096];
+    let mut call = Call::new(
+        &session(),
+        &stamp(),
+        &cancel_request("C1"),
+        NoCrypto,
+        &mut buf,
+    )
+    .unwrap();
+    write_all(&mut call, &mut buf);
+    feed(&mut call, &mut buf, response, usize::MAX)
+}
 
 const BODY: &str = r#"{"response":{"code":"000_000","description":"성공"},"isPending":false}"#;
 
@@ -66,28 +86,20 @@ fn every_truncation_of_the_head_is_partial() {
 fn every_truncation_of_the_body_is_incomplete() {
     let buf = with_length();
     for cut in 0..buf.len() {
-        let mut b = buf[..cut].to_vec();
-        assert!(
-            matches!(decode_response::<CancelCharge>(&mut b, NoCrypto), Ok(None)),
-            "cut at {cut}"
-        );
+        assert_eq!(partial(&buf[..cut]), Ok(Progress::NeedMore), "cut at {cut}");
     }
-    let mut b = buf.clone();
-    let r = decode_response::<CancelCharge>(&mut b, NoCrypto)
-        .unwrap()
-        .unwrap();
-    assert_eq!(r.reply.description.as_str(), "성공");
+    assert_eq!(partial(&buf), Ok(Progress::Complete));
+    let (r, reply) = exchange(&cancel_request("C1"), &buf);
+    r.unwrap();
+    assert_eq!(reply.description.as_str(), "성공");
 }
 
 #[test]
 fn chunked_bodies_decode_for_many_chunkings() {
     for sizes in [&[1usize][..], &[2, 3], &[7], &[1000], &[5, 1, 13]] {
-        let mut b = chunked(sizes);
-        let r = decode_response::<CancelCharge>(&mut b, NoCrypto)
-            .unwrap()
-            .unwrap();
-        assert_eq!(r.head.framing, Framing::Chunked);
-        assert!(!r.reply.body.unwrap().is_pending);
+        let (r, reply) = exchange(&cancel_request("C1"), &chunked(sizes));
+        assert_eq!(r.unwrap().head.framing, Framing::Chunked);
+        assert!(!reply.body.unwrap().is_pending);
     }
 }
 
@@ -115,9 +127,9 @@ fn chunked_decoder_split_at_every_position() {
 fn truncated_chunked_body_is_incomplete() {
     let full = chunked(&[4]);
     for cut in 0..full.len() {
-        let mut b = full[..cut].to_vec();
-        assert!(
-            matches!(decode_response::<CancelCharge>(&mut b, NoCrypto), Ok(None)),
+        assert_eq!(
+            partial(&full[..cut]),
+            Ok(Progress::NeedMore),
             "cut at {cut}"
         );
     }
@@ -132,10 +144,9 @@ fn malformed_chunks_are_errors() {
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nab\r\n",
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFF\r\n",
     ] {
-        let mut b = bad.to_vec();
         assert_eq!(
-            decode_response::<CancelCharge>(&mut b, NoCrypto).unwrap_err(),
-            DecodeError::Http(HttpError::InvalidChunk),
+            partial(bad),
+            Err(CallError::Http(HttpError::InvalidChunk)),
             "{}",
             String::from_utf8_lossy(bad)
         );
@@ -206,16 +217,14 @@ fn bad_xkm_headers_and_syntax_are_typed() {
 #[test]
 fn error_status_bodies_still_decode() {
     let body = r#"{"response":{"code":"007_030","description":"충전 취소가 불가능한 거래"}}"#;
-    let mut b = format!(
+    let b = format!(
         "HTTP/1.1 400 Bad Request\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .into_bytes();
-    let r = decode_response::<CancelCharge>(&mut b, NoCrypto)
-        .unwrap()
-        .unwrap();
-    assert_eq!(r.head.status, 400);
-    assert_eq!(r.reply.code, CancelCode::NotCancellable);
+    let (r, reply) = exchange(&cancel_request("C1"), &b);
+    assert_eq!(r.unwrap().head.status, 400);
+    assert_eq!(reply.code, CancelCode::NotCancellable);
 }
 
 #[test]
@@ -230,9 +239,8 @@ fn until_close_framing_takes_the_rest() {
         Ok(Progress::NeedMore),
         "not before the peer closes"
     );
-    let Progress::Complete { body, .. } = reader.closed(&mut b).unwrap() else {
-        panic!()
-    };
+    assert_eq!(reader.closed(&mut b), Ok(Progress::Complete));
+    let (_, body) = reader.response().unwrap();
     assert_eq!(&b[body], BODY.as_bytes());
 }
 

@@ -13,8 +13,11 @@ use konaplate_core::jwe::{
     DecryptOnly, JweError, KeyUnwrap, KeyWrap, KeyWrapError, open_in_place, seal_in_place,
     sealed_len,
 };
+mod common;
+
+use konaplate_core::jwe::SealKeys;
 use konaplate_core::prelude::*;
-use konaplate_core::response::decode_reply_body;
+use konaplate_core::sign::TranToken;
 use konaplate_core::{api::*, field::*};
 use proptest::prelude::*;
 
@@ -58,10 +61,47 @@ fn sealed(plain: &[u8]) -> Vec<u8> {
     buf
 }
 
+/// Where the compact JWE is in a `{"encData":"..."}` body.
 fn jwe_range(body: &[u8]) -> std::ops::Range<usize> {
-    konaplate_core::message::find_enc_data(body)
+    let start = body
+        .windows(11)
+        .position(|w| w == br#""encData":""#)
         .unwrap()
-        .unwrap()
+        + 11;
+    let len = body[start..].iter().position(|&b| b == b'"').unwrap();
+    start..start + len
+}
+
+/// Seals requests with the stand-in, and cannot open answers.
+struct SealOnly(XorWrap, [u8; 16], [u8; 12]);
+
+impl Crypto for SealOnly {
+    fn seal(&mut self) -> Option<SealKeys<'_>> {
+        Some(SealKeys {
+            wrap: &mut self.0,
+            cek: &self.1,
+            iv: &self.2,
+        })
+    }
+    fn unwrap(&mut self) -> Option<&mut dyn KeyUnwrap> {
+        None
+    }
+}
+
+fn keys() -> Keys<XorWrap, XorWrap> {
+    Keys {
+        wrap: XorWrap,
+        unwrap: XorWrap,
+        cek: CEK,
+        iv: IV,
+    }
+}
+
+fn token_request() -> TokenRequest {
+    TokenRequest {
+        card_no: CardNo::new("9410000000000011").unwrap(),
+        token_type: None,
+    }
 }
 
 #[test]
@@ -94,26 +134,41 @@ fn open_recovers_the_plaintext() {
 #[test]
 fn encrypted_reply_decodes_transparently_and_plaintext_is_wiped() {
     let plain = r#"{"response":{"code":"000_000","description":"성공"},"oneTimeToken":"9461442187322710","dcvv":"366"}"#;
-    let mut body = sealed(plain.as_bytes());
-    let (r, encrypted) = decode_reply_body::<IssueToken>(&mut body, DecryptOnly(XorWrap)).unwrap();
-    assert!(encrypted);
-    assert_eq!(r.body.unwrap().dcvv.expose(), "366");
-    assert!(
-        !body.windows(16).any(|w| w == b"9461442187322710"),
-        "plaintext left in the buffer"
+    let body = String::from_utf8(sealed(plain.as_bytes())).unwrap();
+    // (the call's helper checks that nothing of the exchange is left in the buffer)
+    let (r, reply) = common::exchange_with(
+        &token_request(),
+        &common::response(200, &body),
+        &mut keys(),
+        4096,
+        7,
     );
-    // a plain body goes through unchanged
-    let mut plain_body = plain.as_bytes().to_vec();
-    assert!(
-        !decode_reply_body::<IssueToken>(&mut plain_body, DecryptOnly(XorWrap))
-            .unwrap()
-            .1
+    assert!(r.unwrap().encrypted);
+    assert_eq!(reply.body.unwrap().dcvv.expose(), "366");
+    // a plain body goes through as it is
+    let (r, reply) = common::exchange(
+        &common::cancel_request("C1"),
+        &common::response(
+            200,
+            r#"{"response":{"code":"000_000","description":"성공"},"isPending":false}"#,
+        ),
     );
+    assert!(!r.unwrap().encrypted);
+    assert!(reply.is_success());
     // an encrypted answer without a key to open it is an error, never a guess
-    let mut body = sealed(plain.as_bytes());
+    let (r, _) = common::exchange_with(
+        &token_request(),
+        &common::response(200, &body),
+        &mut SealOnly(XorWrap, CEK, IV),
+        4096,
+        usize::MAX,
+    );
     assert_eq!(
-        decode_reply_body::<IssueToken>(&mut body, NoCrypto).unwrap_err(),
-        DecodeError::Encrypted
+        r.unwrap_err(),
+        konaplate_core::call::CallError::Body {
+            status: 200,
+            error: DecodeError::Encrypted
+        }
     );
 }
 
@@ -243,12 +298,6 @@ fn encrypted_request_is_signed_over_the_wrapper() {
     );
     let target = Target::new(Host::parse("sandbox.konaplate.com").unwrap());
     let session = Session::new(creds.clone(), target);
-    let keys = || Keys {
-        wrap: XorWrap,
-        unwrap: XorWrap,
-        cek: CEK,
-        iv: IV,
-    };
     let stamp = Stamp::new(
         Timestamp::new(2026, 11, 23, 10, 0, 0, 1).unwrap(),
         TimeZone::KST,
@@ -259,11 +308,23 @@ fn encrypted_request_is_signed_over_the_wrapper() {
         par: Par::new("Q1ABCDEF0123456789ABCDEF012").unwrap(),
     };
     let mut buf = [0u8; 2048];
-    let enc = encode_request(&session, &stamp, &req, keys(), &mut buf).unwrap();
-    let body = buf[enc.body.clone()].to_vec();
+    let enc = Call::new(&session, &stamp, &req, keys(), &mut buf).unwrap();
+    let (len, body) = enc.request_layout();
+    let body = buf[body].to_vec();
     assert!(body.starts_with(br#"{"encData":""#));
-    assert!(creds.signer().verify(&enc.headers.tran_token, &body));
-    let wire = std::str::from_utf8(&buf[..enc.len]).unwrap();
+    let wire = std::str::from_utf8(&buf[..len]).unwrap();
+    let token = wire
+        .split("X-KM-Tran-Token: ")
+        .nth(1)
+        .unwrap()
+        .split("\r\n")
+        .next()
+        .unwrap();
+    assert!(
+        creds
+            .signer()
+            .verify(&TranToken::new(token).unwrap(), &body)
+    );
     assert!(wire.contains("X-KM-Crypto-Key-Id: 0123456789abcdef0123456789abcdef\r\n"));
     assert!(
         !wire.contains("Q1ABCDEF0123456789ABCDEF012"),
@@ -296,30 +357,31 @@ fn encrypted_request_is_signed_over_the_wrapper() {
     );
     // without a key wrap: refused before anything is produced
     assert_eq!(
-        encode_request(&session, &stamp, &req, NoCrypto, &mut buf),
-        Err(EncodeError::EncryptionRequired {
+        Call::new(&session, &stamp, &req, NoCrypto, &mut buf).err(),
+        Some(EncodeError::EncryptionRequired {
             path: AutoRechargeRegister::PATH
         })
     );
     // without a crypto key id: refused before anything is produced
     let no_kid = Credentials::new(*creds.asp_id(), creds.access_key().clone(), &secret, None);
     assert_eq!(
-        encode_request(
+        Call::new(
             &Session::new(no_kid, target),
             &stamp,
             &req,
             keys(),
             &mut buf
-        ),
-        Err(EncodeError::MissingCryptoKeyId)
+        )
+        .err(),
+        Some(EncodeError::MissingCryptoKeyId)
     );
     // too small: exact need reported
-    let mut small = vec![0u8; enc.len - 1];
+    let mut small = vec![0u8; len - 1];
     assert_eq!(
-        encode_request(&session, &stamp, &req, keys(), &mut small),
-        Err(EncodeError::BufferTooSmall {
-            needed: enc.len,
-            capacity: enc.len - 1
+        Call::new(&session, &stamp, &req, keys(), &mut small).err(),
+        Some(EncodeError::BufferTooSmall {
+            needed: len,
+            capacity: len - 1
         })
     );
 }

@@ -1,7 +1,8 @@
 //! The core's modules form layers, bottom up:
 //!
 //! ```text
-//! base → field, json, http, code → jwe, sign → error → message → api → request, response → flow
+//! base → field, json, http, code → jwe, sign → error → message → api → request, response →
+//! call → flow
 //! ```
 //!
 //! A module may use modules of lower layers, and siblings of its own layer as long as that
@@ -27,6 +28,7 @@ const LAYERS: &[&[&str]] = &[
     &["message"],
     &["api"],
     &["request", "response"],
+    &["call"],
     &["flow"],
 ];
 

@@ -1,7 +1,7 @@
 //! The sans-IO response reader: every recorded sandbox response (the firmware example's
 //! fixtures), and chunked, until-close and error cases, split at every byte position and fed
-//! in every read size from 1 up, decode identically — and so does `decode_response` on a
-//! buffer that grows with the bytes received, without ever changing a byte until complete.
+//! in every read size from 1 up, decode identically — and so does a whole [`Call`] fed the
+//! same way, which leaves nothing in the buffer.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,9 +10,9 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
-use konaplate_core::http::{
-    Framing, HttpError, Progress, ResponseHead, ResponseReader, whole_response,
-};
+mod common;
+
+use konaplate_core::http::{Framing, HttpError, Progress, ResponseHead, ResponseReader};
 
 /// The recorded responses of `adapters/firmware/src/fixtures.rs` (Rust byte-string literals).
 fn recorded() -> Vec<Vec<u8>> {
@@ -99,15 +99,11 @@ fn read_in_pieces(
             at += n;
             r.received(&mut buf, n)?
         };
-        if let Progress::Complete { head, body } = progress {
+        if progress == Progress::Complete {
             // calling again after completion keeps answering the same
-            assert_eq!(
-                r.received(&mut buf, 0)?,
-                Progress::Complete {
-                    head,
-                    body: body.clone()
-                }
-            );
+            assert_eq!(r.received(&mut buf, 0)?, Progress::Complete);
+            assert_eq!(r.closed(&mut buf)?, Progress::Complete);
+            let (head, body) = r.response().unwrap();
             return Ok((head, buf[body].to_vec()));
         }
     }
@@ -256,7 +252,8 @@ fn a_content_length_response_is_never_read_past() {
         let n = spare.len().min(input.len() - at).min(40);
         buf[spare.start..spare.start + n].copy_from_slice(&input[at..at + n]);
         at += n;
-        if let Progress::Complete { body, .. } = r.received(&mut buf, n).unwrap() {
+        if r.received(&mut buf, n).unwrap() == Progress::Complete {
+            let (_, body) = r.response().unwrap();
             assert_eq!(buf[body].to_vec(), want.1);
             break;
         }
@@ -269,34 +266,7 @@ fn a_content_length_response_is_never_read_past() {
 }
 
 #[test]
-fn whole_response_changes_nothing_until_complete() {
-    for input in all_responses() {
-        let want = reference(&input);
-        let until_close = want.0.framing == Framing::UntilClose;
-        for len in 0..=input.len() {
-            let mut buf = input[..len].to_vec();
-            match whole_response(&mut buf) {
-                Ok(None) => {
-                    assert_eq!(buf, &input[..len], "changed at {len}");
-                    assert!(
-                        len < input.len() || until_close,
-                        "complete input not recognized"
-                    );
-                }
-                Ok(Some((head, body))) if until_close => {
-                    // everything after the head so far
-                    assert_eq!(head, want.0);
-                    assert_eq!(body, head.head_len..len);
-                }
-                Ok(Some((head, body))) => assert_eq!((head, buf[body].to_vec()), want, "at {len}"),
-                Err(e) => panic!("{len}: {e}"),
-            }
-        }
-    }
-}
-
-#[test]
-fn decode_response_on_a_growing_buffer_decodes_identically() {
+fn a_call_fed_in_pieces_decodes_identically_and_leaves_nothing() {
     use konaplate_core::prelude::*;
     use konaplate_core::{api::ChargeResultInquiry, field::ChargeResult};
     let length = format!(
@@ -305,27 +275,34 @@ fn decode_response_on_a_growing_buffer_decodes_identically() {
     )
     .into_bytes();
     for input in [chunked(), until_close(), length] {
-        let until_close = input == until_close();
-        let mut decoded = None;
-        for len in 0..=input.len() {
-            let mut buf = input[..len].to_vec();
-            match decode_response::<ChargeResultInquiry>(&mut buf, NoCrypto) {
-                Ok(None) => {
-                    assert_eq!(buf, &input[..len], "changed at {len}");
-                    assert!(len < input.len(), "complete input not decoded");
-                }
-                Ok(Some(r)) => {
-                    // an until-close body decodes once it is a whole JSON text
-                    assert!(len == input.len() || until_close, "decoded early at {len}");
-                    assert_eq!(
-                        r.reply.body.as_ref().map(|b| b.result),
-                        Some(ChargeResult::Completed)
-                    );
-                    decoded = Some(r.reply);
-                }
-                Err(e) => panic!("{len}: {e}"),
+        for piece in [1, 2, 3, 5, 7, 64, input.len()] {
+            let mut buf = vec![0u8; 2048];
+            let request = common::inquiry_request("S1");
+            let mut call = Call::new(
+                &common::session(),
+                &common::stamp(),
+                &request,
+                NoCrypto,
+                &mut buf,
+            )
+            .unwrap();
+            common::write_all(&mut call, &mut buf);
+            let mut progress = common::feed(&mut call, &mut buf, &input, piece).unwrap();
+            if progress == Progress::NeedMore {
+                progress = call.received(&mut buf, 0).unwrap(); // the peer closes
             }
+            assert_eq!(progress, Progress::Complete, "{piece}-byte reads");
+            // asking again after completion answers the same, and reads nothing more
+            assert_eq!(call.received(&mut buf, 0).unwrap(), Progress::Complete);
+            assert!(call.incoming(&mut buf).unwrap().is_empty());
+            let mut reply = ReplyOf::<ChargeResultInquiry>::empty();
+            call.finish(&mut buf, NoCrypto, &mut reply).unwrap();
+            assert_eq!(
+                reply.body.as_ref().map(|b| b.result),
+                Some(ChargeResult::Completed)
+            );
+            assert_eq!(reply.description.as_str(), "성공");
+            assert!(buf.iter().all(|&b| b == 0), "nothing left in the buffer");
         }
-        assert!(decoded.is_some_and(|r| r.description.as_str() == "성공"));
     }
 }

@@ -122,7 +122,7 @@ fn whole_request_wire_format() {
     let t = Timestamp::new(2022, 11, 8, 12, 8, 14, 608).unwrap();
     let stamp = Stamp::new(t, TimeZone::KST, 0x00ab_cdef);
     let mut buf = [0u8; 1024];
-    let enc = encode_request(
+    let enc = Call::new(
         &Session::new(c.clone(), target),
         &stamp,
         &charge_request(),
@@ -130,7 +130,7 @@ fn whole_request_wire_format() {
         &mut buf,
     )
     .unwrap();
-    let wire = std::str::from_utf8(&buf[..enc.len]).unwrap();
+    let wire = std::str::from_utf8(&buf[..enc.request_layout().0]).unwrap();
     let expected = format!(
         "POST /open-api/api/v1/recharges/by-bank-accounts/no-hce HTTP/1.1\r\n\
          Host: sandbox.konaplate.com\r\n\
@@ -147,7 +147,7 @@ fn whole_request_wire_format() {
         CHARGE_BODY.len()
     );
     assert_eq!(wire, expected);
-    assert_eq!(&buf[enc.body.clone()], CHARGE_BODY.as_bytes());
+    assert_eq!(&buf[enc.request_layout().1], CHARGE_BODY.as_bytes());
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn crypto_key_id_is_sent_when_configured() {
         sequence_id: SequenceId::new("S").unwrap(),
     };
     let mut buf = [0u8; 1024];
-    let enc = encode_request(
+    let enc = Call::new(
         &Session::new(c.clone(), target),
         &stamp,
         &req,
@@ -176,9 +176,9 @@ fn crypto_key_id_is_sent_when_configured() {
         &mut buf,
     )
     .unwrap();
-    let wire = std::str::from_utf8(&buf[..enc.len]).unwrap();
+    let wire = std::str::from_utf8(&buf[..enc.request_layout().0]).unwrap();
     assert!(wire.contains("\r\nX-KM-Crypto-Key-Id: 0123456789abcdef0123456789abcdef\r\n"));
-    assert_eq!(enc.headers.iter().count(), 7);
+    assert_eq!(wire.matches("\r\nX-KM-").count(), 7);
     assert!(wire.contains("X-KM-Time-Zone: UTC\r\n"));
 }
 
@@ -192,7 +192,7 @@ fn buffer_too_small_reports_exact_need_for_every_size() {
         7,
     );
     let mut big = [0u8; 2048];
-    let full = encode_request(
+    let full = Call::new(
         &Session::new(c.clone(), target),
         &stamp,
         &charge_request(),
@@ -200,10 +200,11 @@ fn buffer_too_small_reports_exact_need_for_every_size() {
         &mut big,
     )
     .unwrap()
-    .len;
+    .request_layout()
+    .0;
     for cap in 0..full {
         let mut small = vec![0u8; cap];
-        match encode_request(
+        match Call::new(
             &Session::new(c.clone(), target),
             &stamp,
             &charge_request(),
@@ -213,12 +214,12 @@ fn buffer_too_small_reports_exact_need_for_every_size() {
             Err(EncodeError::BufferTooSmall { needed, capacity }) => {
                 assert_eq!((needed, capacity), (full, cap));
             }
-            other => panic!("capacity {cap}: {other:?}"),
+            other => panic!("capacity {cap}: {:?}", other.err()),
         }
     }
     let mut exact = vec![0u8; full];
     assert!(
-        encode_request(
+        Call::new(
             &Session::new(c.clone(), target),
             &stamp,
             &charge_request(),
@@ -242,33 +243,22 @@ fn encrypted_endpoints_refuse_plain_encoding() {
         card_no: CardNo::new("9410123456789012").unwrap(),
         token_type: None,
     };
-    let mut buf = [0u8; 1024];
+    let mut buf = [0x5au8; 1024];
     assert_eq!(
-        encode_request(
-            &Session::new(c.clone(), target),
-            &stamp,
-            &req,
-            NoCrypto,
-            &mut buf
-        ),
-        Err(EncodeError::EncryptionRequired {
-            path: "/api/v2/payment/generate/onetimetoken"
-        })
-    );
-    // nor is the body alone sent in plaintext
-    assert_eq!(
-        konaplate_core::request::encode_body(
+        Call::new(
             &Session::new(c.clone(), target),
             &stamp,
             &req,
             NoCrypto,
             &mut buf
         )
-        .map(|(n, _)| n),
-        Err(EncodeError::EncryptionRequired {
+        .err(),
+        Some(EncodeError::EncryptionRequired {
             path: "/api/v2/payment/generate/onetimetoken"
         })
     );
+    // nothing of it is left to send, in plaintext or otherwise
+    assert!(buf.iter().all(|&b| b == 0));
 }
 
 #[test]

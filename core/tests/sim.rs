@@ -1,6 +1,6 @@
 //! Deterministic simulation of money-moving calls, in the spirit of FoundationDB's simulation
 //! testing and TigerBeetle's VOPR: one seed drives every choice; time is simulated; the real
-//! [`Flow`], the real [`drive`] loop, the real journal record code ([`JournalRecord`],
+//! [`Flow`], driven by its actions through real [`Call`]s, the real journal record code ([`JournalRecord`],
 //! [`scan`], [`repair_len`]) and the real re-run decision ([`rerun`]) run against
 //!
 //! * a model platform that delays a request (0 .. ten times the client's timeout) between its
@@ -34,11 +34,14 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
 
+use konaplate_core::api::{CancelRequest, ChargeRequest, RefundRequest};
+use konaplate_core::call::{Call, Progress};
 use konaplate_core::field::*;
 use konaplate_core::flow::{
-    Attempt, Closure, Essentials, Event, Flow, Item, JournalRecord, Operation, Outcome, Policy,
-    Port, Repair, Rerun, State, drive, repair_len, rerun, scan,
+    Action, Closure, Essentials, Flow, Item, JournalRecord, MoneyRequest, Operation, Outcome,
+    Policy, Repair, Rerun, State, repair_len, rerun, scan,
 };
+use konaplate_core::prelude::*;
 
 // ---------------------------------------------------------------------------------------------
 // randomness
@@ -542,8 +545,6 @@ struct World {
     next_token: u64,
     /// Re-sends the platform refused (the original may have got there first).
     declined_resends: u64,
-    /// The last answer body handed to the flow (kept alive for the borrow).
-    body: String,
 }
 
 #[derive(Debug)]
@@ -573,7 +574,6 @@ impl World {
             claims: Vec::new(),
             next_token: 1,
             declined_resends: 0,
-            body: String::new(),
         }
     }
 
@@ -800,20 +800,48 @@ fn latest_records(disk: &[u8]) -> HashMap<String, JournalRecord> {
     m
 }
 
-/// The port of one client process driving one call.
-struct SimPort<'w> {
+/// One client process driving one call: the real flow's actions, each carried out against
+/// the model world; every request goes on the wire and every answer comes back through a real
+/// [`Call`] (encoded, signed, framed in random read sizes, decoded).
+struct Driver<'w> {
     w: &'w mut World,
     op: Operation,
     seq: String,
     token: Option<u64>,
     violation: Option<String>,
+    session: Session,
+    buf: Vec<u8>,
 }
 
-impl Port for SimPort<'_> {
-    type Error = Crash;
-
-    fn now_ms(&mut self) -> u64 {
-        self.w.now
+impl Driver<'_> {
+    fn run(&mut self, flow: &mut Flow) -> Result<Outcome, Crash> {
+        loop {
+            match flow.poll(self.w.now) {
+                Action::Persist => {
+                    self.persist(&flow.record())?;
+                    flow.persisted();
+                }
+                Action::Send => self.send(flow),
+                Action::Inquire => {
+                    let _ = self.w.step();
+                    self.w.log(format!("inquire {}", self.seq));
+                    let req = Req::Inquiry {
+                        seq: self.seq.clone(),
+                    };
+                    self.exchange(flow, req, None);
+                }
+                Action::WaitUntil(at_ms) => {
+                    let _ = self.w.step();
+                    self.w.now = self.w.now.max(at_ms);
+                }
+                Action::Done(o) => return Ok(o),
+                other => {
+                    self.violation
+                        .get_or_insert(format!("an action the simulator does not know: {other:?}"));
+                    return Err(Crash);
+                }
+            }
+        }
     }
 
     fn persist(&mut self, rec: &JournalRecord) -> Result<(), Crash> {
@@ -854,49 +882,57 @@ impl Port for SimPort<'_> {
         Ok(())
     }
 
-    fn send(&mut self, attempt: u8) -> Attempt<'_> {
+    fn send(&mut self, flow: &mut Flow) {
         let crash_before = self.w.step();
         let Some(token) = self.token else {
             self.violation.get_or_insert("sent without a token".into());
-            return Attempt {
-                at_ms: self.w.now,
-                event: Event::NotSent,
-            };
+            let mut call = self.call(flow);
+            let _ = flow.end_call(self.w.now, &mut call, &mut self.buf, NoCrypto);
+            return;
         };
         if crash_before && self.w.rng.chance(500) {
-            self.w.log("crash before sending");
-            return Attempt {
-                at_ms: self.w.now,
-                event: Event::Lost,
-            };
+            // the request is written, then the process dies before any answer
+            self.w.log("crash before the answer");
+            let mut call = self.call(flow);
+            let n = call.outgoing(&self.buf).len();
+            let _ = call.sent(&mut self.buf, n);
+            self.end(flow, &mut call);
+            return;
         }
+        let attempt = flow.sends();
         self.w.log(format!("send #{attempt} {}", self.seq));
         let req = Req::Money {
             op: self.op,
             seq: self.seq.clone(),
             token,
         };
-        self.finish(req, Some(attempt))
+        self.exchange(flow, req, Some(attempt));
     }
 
-    fn inquire(&mut self) -> Attempt<'_> {
-        let _ = self.w.step();
-        self.w.log(format!("inquire {}", self.seq));
-        let req = Req::Inquiry {
-            seq: self.seq.clone(),
-        };
-        self.finish(req, None)
+    fn call(&mut self, flow: &mut Flow) -> Call {
+        let stamp = Stamp::new(
+            Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap(),
+            TimeZone::KST,
+            self.w.rng.next() as u32 & 0x0fff_ffff,
+        );
+        flow.call(&self.session, &stamp, NoCrypto, &mut self.buf)
+            .unwrap_or_else(|e| panic!("the flow refused to hand out its call: {e}"))
     }
 
-    fn wait_until(&mut self, at_ms: u64) {
-        let _ = self.w.step();
-        self.w.now = self.w.now.max(at_ms);
+    fn end(&mut self, flow: &mut Flow, call: &mut Call) {
+        if let Err(e) = flow.end_call(self.w.now, call, &mut self.buf, NoCrypto) {
+            self.violation
+                .get_or_insert(format!("the flow refused its own call: {e}"));
+        }
+        if self.buf.iter().any(|&b| b != 0) {
+            self.violation
+                .get_or_insert("a call left bytes in the buffer".into());
+        }
     }
-}
 
-impl SimPort<'_> {
-    /// One exchange; `attempt` is `None` for an inquiry.
-    fn finish(&mut self, req: Req, attempt: Option<u8>) -> Attempt<'_> {
+    /// One exchange through the model network; `attempt` is `None` for an inquiry.
+    fn exchange(&mut self, flow: &mut Flow, req: Req, attempt: Option<u8>) {
+        let mut call = self.call(flow);
         let Seen {
             at,
             answer: seen,
@@ -913,35 +949,39 @@ impl SimPort<'_> {
             }
         };
         self.w.now = at;
-        let event = match seen {
-            None if !left => {
-                self.w.log("  not sent");
-                Event::NotSent
-            }
-            None => {
-                self.w.log("  lost");
-                Event::Lost
-            }
+        if left {
+            let n = call.outgoing(&self.buf).len();
+            call.sent(&mut self.buf, n).unwrap();
+        }
+        match seen {
+            None if !left => self.w.log("  not sent"),
+            None => self.w.log("  lost"),
             Some((status, body)) => {
                 self.w.log(format!("  answer {status} {body}"));
                 if attempt.is_some_and(|a| a > 1) && status == 400 {
                     self.w.declined_resends += 1;
                 }
-                self.w.body = body;
-                if attempt.is_none() {
-                    Event::InquiryResponse {
-                        status,
-                        body: self.w.body.as_bytes(),
-                    }
-                } else {
-                    Event::Response {
-                        status,
-                        body: self.w.body.as_bytes(),
+                let response = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let mut rest = response.as_bytes();
+                while !rest.is_empty() {
+                    let piece = self.w.rng.range(1, 97) as usize;
+                    let Ok(space) = call.incoming(&mut self.buf) else {
+                        break;
+                    };
+                    let n = piece.min(rest.len()).min(space.len());
+                    space[..n].copy_from_slice(&rest[..n]);
+                    rest = &rest[n..];
+                    match call.received(&mut self.buf, n) {
+                        Ok(Progress::NeedMore) => {}
+                        _ => break,
                     }
                 }
             }
-        };
-        Attempt { at_ms: at, event }
+        }
+        self.end(flow, &mut call);
     }
 }
 
@@ -970,6 +1010,55 @@ fn essentials(i: &Intent) -> Essentials {
             nr_number: None,
         },
     }
+}
+
+/// The request of an intent, with the one-time token the platform issued for it.
+fn request(i: &Intent, token: u64) -> MoneyRequest {
+    let sequence_id = SequenceId::new(&i.seq).unwrap();
+    let user_id = UserId::new(50_000_100_001).unwrap();
+    let one_time_token = OneTimeToken::new(&format!("{token:016}")).unwrap();
+    let dcvv = Dcvv::new("123").unwrap();
+    match i.op {
+        Operation::Charge => ChargeRequest {
+            sequence_id,
+            user_id,
+            amount: ChargeAmount::new(i.amount).unwrap(),
+            one_time_token,
+            dcvv,
+            merchant_id: MerchantId::new("100000000000101").unwrap(),
+        }
+        .into(),
+        Operation::Cancel => CancelRequest {
+            sequence_id,
+            user_id,
+            nr_number: NrNumber::new("KMN000000000000777").unwrap(),
+            one_time_token,
+            dcvv,
+            card_expiry: None,
+        }
+        .into(),
+        Operation::Refund => RefundRequest {
+            sequence_id,
+            user_id,
+            card_expiry: CardExpiry::new("3108").unwrap(),
+            dcvv,
+            one_time_token,
+        }
+        .into(),
+    }
+}
+
+/// The platform's credentials as the sandbox's.
+fn session() -> Session {
+    Session::new(
+        Credentials::new(
+            AspId::new("100000000000001").unwrap(),
+            AccessKey::new("SANDBOX-0123456789abcdef0123456789abcdef").unwrap(),
+            &SecretKey::new("kona-sandbox-secret-0001").unwrap(),
+            None,
+        ),
+        Target::new(Host::parse("sandbox.konaplate.com").unwrap()),
+    )
 }
 
 /// Counts of what the schedules exercised.
@@ -1018,15 +1107,17 @@ fn run_flow(
 ) -> Result<Option<Outcome>, String> {
     let op = flow.operation();
     let seq = flow.sequence_id().as_str().to_string();
-    let mut port = SimPort {
+    let mut driver = Driver {
         w,
         op,
         seq: seq.clone(),
         token,
         violation: None,
+        session: session(),
+        buf: vec![0u8; konaplate_core::request::BUFFER_PLAIN],
     };
-    let r = drive(flow, &mut port);
-    if let Some(v) = port.violation {
+    let r = driver.run(flow);
+    if let Some(v) = driver.violation {
         return Err(v);
     }
     let o = match r {
@@ -1087,7 +1178,10 @@ fn money_command(
     let (mut flow, token) = match rerun(w.index.get(&intent.seq), intent.op, &ess) {
         Rerun::New => {
             let token = w.issue_token();
-            (Flow::new(intent.op, seq, ess, policy, w.now), Some(token))
+            let r = request(intent, token);
+            assert_eq!(r.essentials(), ess);
+            assert_eq!(r.sequence_id(), seq);
+            (Flow::start(r, policy, w.now), Some(token))
         }
         Rerun::Replay(rec) => {
             stats.replays += 1;

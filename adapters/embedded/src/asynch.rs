@@ -1,15 +1,14 @@
 //! The async client, over any [`embedded_io_async::Read`] + [`embedded_io_async::Write`]
 //! stream: embassy-net's `TcpSocket`, embedded-tls's `TlsConnection`, or anything else that
-//! implements the traits. Same shape, same guarantees and — line for line — the same code as
-//! the blocking client at the crate root (both are expanded from one source; only the
-//! `.await`s differ): caller-owned buffer, no allocation, typed errors, the request and any
-//! decrypted plaintext wiped from the buffer after use.
+//! implements the traits. The same functions as the blocking client at the crate root, line
+//! for line, with `.await` after each I/O call: caller-owned buffer, no allocation, typed
+//! errors, the request and any decrypted plaintext wiped from the buffer.
 //!
 //! The library has no executor, timer or clock of its own. A stalled peer would make a call
 //! wait forever, so wrap every call in your own timeout — with Embassy,
-//! `embassy_time::with_timeout(Duration::from_secs(30), call(...))` — and treat a timeout like
-//! [`Error::Read`]: the request may have reached the platform (see
-//! [`Error::outcome_unknown`]; the core's [`konaplate_core::flow`] recovers it).
+//! `embassy_time::with_timeout(Duration::from_secs(30), call_into(...))` — and treat a timeout
+//! like [`Error::Read`]: the request may have reached the platform. [`drive`] does that for
+//! money through your [`Till`]'s connection and clock.
 //!
 //! ```no_run
 //! # use konaplate_core::prelude::*;
@@ -18,18 +17,174 @@
 //! #     session: &Session, stamp: &Stamp) -> Result<(), konaplate_embedded::Error<S::Error>> {
 //! let mut buf = [0u8; konaplate_embedded::BUFFER_PLAIN];
 //! let req = ChargeResultRequest { sequence_id: SequenceId::new("KP-1").unwrap() };
-//! let x = konaplate_embedded::asynch::call(socket, session, stamp, &req, NoCrypto, &mut buf).await?;
-//! if let Some(r) = x.reply.body {
+//! let mut reply = ReplyOf::<ChargeResultInquiry>::empty();
+//! konaplate_embedded::asynch::call_into(socket, session, stamp, &req, NoCrypto, &mut buf, &mut reply).await?;
+//! if let Some(r) = reply.body {
 //!     let _final = r.result.is_final();
 //! }
 //! # Ok(()) }
 //! ```
 //!
-//! Futures are stored by the executor: an Embassy task that awaits [`call_into`] needs room
-//! for its future in the task's storage. `scripts/firmware-check` prints the size of the
-//! largest one in the example image (`async_future_bytes=`); the buffer is the caller's and is
-//! not part of it.
+//! Futures are stored by the executor: an Embassy task that awaits [`complete`] needs room for
+//! its future in the task's storage; it is one type for every endpoint (the reply goes through
+//! [`AnyReply`]). `scripts/firmware-check` prints the size of the largest one in the example
+//! image (`async_future_bytes=`); the buffer is the caller's and is not part of it.
 
 use embedded_io_async::{Read, Write};
+use konaplate_core::api::{ReplyOf, Request};
+use konaplate_core::call::{Answered, Call, Progress};
+use konaplate_core::flow::{Action, Flow, JournalRecord, Outcome};
+use konaplate_core::jwe::Crypto;
+use konaplate_core::message::AnyReply;
+use konaplate_core::request::{Session, Stamp};
 
-client!(async, .await);
+use crate::{Error, Exchange};
+
+/// Moves the bytes of `call` over `stream`: writes the request the call holds in `buf`
+/// (wiped once written), flushes, then reads into the call until the response is complete.
+/// Nothing else: framing, limits and wiping are the call's. On an error, give the call up
+/// with [`Call::abort`] (or to the flow with `end_call`), which wipes the buffer.
+pub async fn exchange<S: Read + Write>(
+    stream: &mut S,
+    call: &mut Call,
+    buf: &mut [u8],
+) -> Result<(), Error<S::Error>> {
+    while !call.outgoing(buf).is_empty() {
+        let n = stream
+            .write(call.outgoing(buf))
+            .await
+            .map_err(Error::Write)?;
+        call.sent(buf, n)?;
+    }
+    stream.flush().await.map_err(Error::Write)?;
+    loop {
+        let n = stream
+            .read(call.incoming(buf)?)
+            .await
+            .map_err(Error::Read)?;
+        if call.received(buf, n)? == Progress::Complete {
+            return Ok(());
+        }
+    }
+}
+
+/// The endpoint-independent half of [`call_into`]: moves the bytes of a call made with
+/// [`Call::new`] (into `buf`, with the same `crypto`), decodes the answer into `out` — any
+/// endpoint's reply — and wipes the buffer, whatever happens. Firmware that calls several
+/// endpoints through one function of its own makes each call (a small generic step) and links
+/// one copy of this.
+pub async fn complete<S: Read + Write>(
+    stream: &mut S,
+    call: &mut Call,
+    crypto: &mut dyn Crypto,
+    buf: &mut [u8],
+    out: &mut dyn AnyReply,
+) -> Result<Answered, Error<S::Error>> {
+    let moved = exchange(stream, call, buf).await;
+    if let Err(e) = moved {
+        call.abort(buf);
+        return Err(e);
+    }
+    Ok(call.finish(buf, crypto, out)?)
+}
+
+/// Sends `req` over `stream` and decodes its answer into `out`, overwritten in place (no reply
+/// is ever copied). `buf` holds the request, then the response ([`crate::BUFFER_PLAIN`] or
+/// [`crate::BUFFER_ENCRYPTED`] bytes suffice) and is wiped afterwards. A money request belongs
+/// in [`drive`] instead: a lost answer here leaves you to find out what happened.
+pub async fn call_into<R: Request, S: Read + Write>(
+    stream: &mut S,
+    session: &Session,
+    stamp: &Stamp,
+    req: &R,
+    mut crypto: impl Crypto,
+    buf: &mut [u8],
+    out: &mut ReplyOf<R::Endpoint>,
+) -> Result<Answered, Error<S::Error>>
+where
+    ReplyOf<R::Endpoint>: AnyReply,
+{
+    let mut call = Call::new(session, stamp, req, &mut crypto, buf).map_err(Error::Encode)?;
+    complete(stream, &mut call, &mut crypto, buf, out).await
+}
+
+/// [`call_into`], returning the reply.
+pub async fn call<R: Request, S: Read + Write>(
+    stream: &mut S,
+    session: &Session,
+    stamp: &Stamp,
+    req: &R,
+    crypto: impl Crypto,
+    buf: &mut [u8],
+) -> Result<Exchange<R::Endpoint>, Error<S::Error>>
+where
+    ReplyOf<R::Endpoint>: AnyReply,
+{
+    let mut reply = ReplyOf::<R::Endpoint>::empty();
+    let answered = call_into(stream, session, stamp, req, crypto, buf, &mut reply).await?;
+    Ok((answered, reply))
+}
+
+/// What a till gives the async money driver ([`drive`]).
+#[allow(
+    async_fn_in_trait,
+    reason = "embedded executors run a task on one thread: no Send bound"
+)]
+pub trait Till {
+    /// A connection to the platform (TCP, or TLS over it).
+    type Stream: Read + Write;
+    /// What can stop the driver: the journal could not be written.
+    type Error;
+    /// The till's clock in milliseconds (monotonic: it measures the token's life).
+    fn now_ms(&mut self) -> u64;
+    /// The calendar time and a fresh random Correlation-Id for the next request.
+    fn stamp(&mut self) -> Stamp;
+    /// A new connection to the platform. A failure means nothing was sent: the flow tries
+    /// again later.
+    async fn connect(&mut self) -> Result<Self::Stream, Self::Error>;
+    /// Stores `record` durably: it must survive a power cut before this returns `Ok` (a
+    /// later record of the same sequenceId supersedes earlier ones). An error stops the
+    /// driver; the journal then holds the last durable state.
+    async fn persist(&mut self, record: &JournalRecord) -> Result<(), Self::Error>;
+    /// Waits until `at_ms` (returning earlier is fine: the driver asks again).
+    async fn wait_until(&mut self, at_ms: u64);
+}
+
+/// Runs `flow` — a charge, a cancellation or a refund, started with `Flow::start`, or an
+/// open one resumed from its record — to its outcome over `till`, doing what the flow asks:
+/// persist its record (before every send and after every change), make the call it hands out
+/// over a new connection, wait. `crypto` opens encrypted answers (a cancellation's). The
+/// outcome may be open ([`Outcome::is_final`]): resume it later, never send it again under a
+/// new sequenceId. Only a failed [`Till::persist`] stops the driver early.
+pub async fn drive<T: Till>(
+    till: &mut T,
+    session: &Session,
+    flow: &mut Flow,
+    mut crypto: impl Crypto,
+    buf: &mut [u8],
+) -> Result<Outcome, T::Error> {
+    loop {
+        match flow.poll(till.now_ms()) {
+            Action::Persist => {
+                till.persist(&flow.record()).await?;
+                flow.persisted();
+            }
+            Action::Send | Action::Inquire => {
+                // a call that cannot be encoded was never sent: the flow counts it so
+                if let Ok(mut call) = flow.call(session, &till.stamp(), &mut crypto, buf) {
+                    if let Ok(mut stream) = till.connect().await {
+                        let _ = exchange(&mut stream, &mut call, buf).await;
+                    }
+                    let _ = flow.end_call(till.now_ms(), &mut call, buf, &mut crypto);
+                }
+            }
+            Action::WaitUntil(t) => till.wait_until(t).await,
+            Action::Done(outcome) => return Ok(outcome),
+            // an action of a later core: ask again in a second
+            _ => {
+                let t = till.now_ms().saturating_add(1_000);
+                till.wait_until(t).await
+            }
+        }
+    }
+}

@@ -15,6 +15,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use konaplate::core::call::CallError;
+use konaplate::core::flow::{Flow, JournalRecord, Outcome, Policy, State};
+use konaplate::core::http::HttpError;
 use konaplate::core::prelude::*;
 use konaplate::core::{api::*, field::*};
 use konaplate_embedded::{BUFFER_ENCRYPTED, Error, Keys, asynch};
@@ -96,7 +99,7 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
         card_no: CardNo::new(&card).unwrap(),
         token_type: None,
     };
-    let x = asynch::call(
+    let (_, reply) = asynch::call(
         &mut connect!(),
         &session,
         &stamp(),
@@ -106,7 +109,7 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
     )
     .await
     .unwrap();
-    let t = x.reply.into_result().unwrap();
+    let t = reply.into_result().unwrap();
 
     // charge
     let start = balance(&sb);
@@ -118,7 +121,7 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
         dcvv: t.dcvv,
         merchant_id: MerchantId::new(MERCHANT).unwrap(),
     };
-    let x = asynch::call(
+    let (x, reply) = asynch::call(
         &mut connect!(),
         &session,
         &stamp(),
@@ -129,8 +132,11 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
     .await
     .unwrap();
     assert_eq!(x.head.status, 200);
-    assert_eq!(x.head.correlation_id, Some(x.sent.headers.correlation_id));
-    let charged = x.reply.into_result().unwrap();
+    assert!(
+        x.head.correlation_id.is_some(),
+        "the platform echoes the Correlation-Id"
+    );
+    let charged = reply.into_result().unwrap();
     assert!(!charged.is_pending);
     assert_eq!(balance(&sb), start + 7_000);
 
@@ -163,7 +169,7 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
     )
     .await
     .unwrap()
-    .reply
+    .1
     .into_result()
     .unwrap();
     let cancel = CancelRequest {
@@ -174,7 +180,7 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
         dcvv: t.dcvv,
         card_expiry: None,
     };
-    let x = asynch::call(
+    let (x, reply) = asynch::call(
         &mut connect!(),
         &session,
         &stamp(),
@@ -185,7 +191,7 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
     .await
     .unwrap();
     assert!(x.encrypted, "the cancellation answer is JWE");
-    assert!(!x.reply.into_result().unwrap().is_pending);
+    assert!(!reply.into_result().unwrap().is_pending);
     assert_eq!(balance(&sb), start);
     assert!(
         sb.ledger()
@@ -204,7 +210,7 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
     )
     .await
     .unwrap()
-    .reply
+    .1
     .into_result()
     .unwrap();
     let fee_req = RefundFeeRequest {
@@ -221,7 +227,7 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
     )
     .await
     .unwrap()
-    .reply
+    .1
     .into_result()
     .unwrap();
     assert_eq!(fee.balance.get(), balance(&sb));
@@ -235,7 +241,7 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
     )
     .await
     .unwrap()
-    .reply
+    .1
     .into_result()
     .unwrap();
     let refund = RefundRequest {
@@ -245,7 +251,7 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
         dcvv: t.dcvv,
         one_time_token: t.one_time_token,
     };
-    let (sent, raw) = asynch::call_raw(
+    let (x, reply) = asynch::call(
         &mut connect!(),
         &session,
         &stamp(),
@@ -255,8 +261,9 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
     )
     .await
     .unwrap();
-    assert_eq!(raw.head.status, 200);
-    assert!(sent.len > 0 && raw.body.end <= buf.len());
+    assert_eq!(x.head.status, 200);
+    assert!(reply.is_success());
+    assert!(buf.iter().all(|&b| b == 0), "nothing left in the buffer");
     let record = sb
         .ledger()
         .refund_record("ASYNC-REFUND-1")
@@ -268,7 +275,7 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
     // auto-recharge: the registration request is JWE
     let par = Par::new(&seed::par_of(HAPPY_CARD)).unwrap();
     let reg = AutoRechargeRegisterRequest { user_id: user, par };
-    let x = asynch::call(
+    let (_, reply) = asynch::call(
         &mut connect!(),
         &session,
         &stamp(),
@@ -278,9 +285,9 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
     )
     .await
     .unwrap();
-    assert!(x.reply.is_success(), "{:?}", x.reply.code);
+    assert!(reply.is_success(), "{:?}", reply.code);
     let list = AutoRechargeListRequest { user_id: user };
-    let x = asynch::call(
+    let (_, reply) = asynch::call(
         &mut connect!(),
         &session,
         &stamp(),
@@ -290,8 +297,7 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
     )
     .await
     .unwrap();
-    let pars: Vec<_> = x
-        .reply
+    let pars: Vec<_> = reply
         .into_result()
         .unwrap()
         .par_info_list
@@ -492,11 +498,7 @@ proptest! {
         prop_assert_eq!(&stream.written, &plain.written);
         prop_assert_eq!(abuf, bbuf, "the buffers differ afterwards");
         match (&a, &b) {
-            (Ok(x), Ok(y)) => {
-                prop_assert_eq!(&x.reply, &y.reply);
-                prop_assert_eq!(x.head, y.head);
-                prop_assert_eq!(&x.sent, &y.sent);
-            }
+            (Ok(x), Ok(y)) => prop_assert_eq!(x, y),
             (Err(x), Err(y)) => prop_assert_eq!(format!("{x:?}"), format!("{y:?}")),
             _ => prop_assert!(false, "async {:?} vs blocking {:?}", a.is_ok(), b.is_ok()),
         }
@@ -512,7 +514,7 @@ fn the_stalling_stream_really_stalls_and_tiny_reads_still_decode() {
     .into_bytes();
     let mut stream = Stalling::new(&response, 1, vec![true, false, true]);
     let mut buf = [0u8; 2048];
-    let x = embassy_futures::block_on(asynch::call(
+    let (_, reply) = embassy_futures::block_on(asynch::call(
         &mut stream,
         &offline_session(),
         &stamp(),
@@ -521,10 +523,7 @@ fn the_stalling_stream_really_stalls_and_tiny_reads_still_decode() {
         &mut buf,
     ))
     .unwrap();
-    assert_eq!(
-        x.reply.body.unwrap().nr_number.as_str(),
-        "KMN221114031773543"
-    );
+    assert_eq!(reply.body.unwrap().nr_number.as_str(), "KMN221114031773543");
     assert!(stream.pendings > 100, "only {} stalls", stream.pendings);
 }
 
@@ -547,23 +546,34 @@ fn async_errors_are_typed_like_the_blocking_ones() {
         NoCrypto,
         &mut buf,
     ));
-    assert!(matches!(r, Err(Error::Closed { .. })), "{r:?}");
+    assert!(
+        matches!(
+            r,
+            Err(Error::Call(CallError::Http(HttpError::Closed { .. })))
+        ),
+        "{r:?}"
+    );
     // a response larger than the buffer
     let big = "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n";
-    let r = embassy_futures::block_on(asynch::read_response(
+    let r = embassy_futures::block_on(asynch::call(
         &mut Stalling::new(big.as_bytes(), 9, vec![false, true]),
+        &session,
+        &stamp(),
+        &charge_req(),
+        NoCrypto,
         &mut buf,
     ));
     assert!(
         matches!(
             r,
-            Err(Error::BodyTooLarge {
+            Err(Error::Call(CallError::Http(HttpError::BodyTooLarge {
                 needed: 5041,
                 capacity: 2048
-            })
+            })))
         ),
         "{r:?}"
     );
+    assert!(buf.iter().all(|&b| b == 0), "nothing left in the buffer");
     // the request does not fit: nothing written, nothing left
     let mut small = [0u8; 300];
     let mut stream = Stalling::new(b"", 1, vec![true]);
@@ -609,9 +619,120 @@ fn an_async_stream_accepting_zero_bytes_is_an_error() {
         NoCrypto,
         &mut buf,
     ));
-    assert!(matches!(r, Err(Error::WriteZero)), "{r:?}");
+    assert!(matches!(r, Err(Error::Call(CallError::WriteZero))), "{r:?}");
     assert!(
         !buf.windows(16).any(|w| w == b"1234567890123456"),
         "the request stayed in the buffer"
     );
+}
+
+/// An async till for the tests: tokio sockets to the sandbox, the system clock, tokio's
+/// sleep, a journal in memory.
+struct AsyncTill {
+    addr: std::net::SocketAddr,
+    journal: Vec<JournalRecord>,
+    connects: usize,
+}
+
+impl asynch::Till for AsyncTill {
+    type Stream = embedded_io_adapters::tokio_1::FromTokio<tokio::net::TcpStream>;
+    type Error = std::io::Error;
+    fn now_ms(&mut self) -> u64 {
+        konaplate::clock::unix_millis()
+    }
+    fn stamp(&mut self) -> Stamp {
+        stamp()
+    }
+    async fn connect(&mut self) -> Result<Self::Stream, std::io::Error> {
+        self.connects += 1;
+        let s = tokio::net::TcpStream::connect(self.addr).await?;
+        Ok(embedded_io_adapters::tokio_1::FromTokio::new(s))
+    }
+    async fn persist(&mut self, record: &JournalRecord) -> Result<(), std::io::Error> {
+        self.journal
+            .push(JournalRecord::decode(&record.encode()).unwrap());
+        Ok(())
+    }
+    async fn wait_until(&mut self, at_ms: u64) {
+        let d = at_ms.saturating_sub(konaplate::clock::unix_millis());
+        tokio::time::sleep(std::time::Duration::from_millis(d.min(50))).await;
+    }
+}
+
+/// The platform commits the charge and the connection drops before the answer: the async
+/// money driver resolves it through the result inquiry to COMPLETED, sent exactly once.
+#[tokio::test(flavor = "current_thread")]
+async fn a_charge_whose_answer_is_lost_ends_completed_through_the_async_flow() {
+    use embedded_io_adapters::tokio_1::FromTokio;
+    let sb = konaplate_sandbox::Sandbox::start(Default::default()).unwrap();
+    let session = session_for(sb.addr());
+    let mut rsa = Rsa::new();
+    let mut buf = [0u8; BUFFER_ENCRYPTED];
+    let token_req = TokenRequest {
+        card_no: CardNo::new(&seed::card_no(HAPPY_CARD)).unwrap(),
+        token_type: None,
+    };
+    let mut stream = FromTokio::new(tokio::net::TcpStream::connect(sb.addr()).await.unwrap());
+    let (_, reply) = asynch::call(
+        &mut stream,
+        &session,
+        &stamp(),
+        &token_req,
+        rsa.keys(),
+        &mut buf,
+    )
+    .await
+    .unwrap();
+    let t = reply.into_result().unwrap();
+    let charge = ChargeRequest {
+        sequence_id: SequenceId::new("ASYNC-LOST-1").unwrap(),
+        user_id: UserId::new(HAPPY).unwrap(),
+        amount: ChargeAmount::new(2_000).unwrap(),
+        one_time_token: t.one_time_token,
+        dcvv: t.dcvv,
+        merchant_id: MerchantId::new(MERCHANT).unwrap(),
+    };
+    sb.inject("charge", konaplate_sandbox::Fault::DropAfterCommit);
+    let mut till = AsyncTill {
+        addr: sb.addr(),
+        journal: Vec::new(),
+        connects: 0,
+    };
+    let policy = Policy {
+        retry_ms: 50,
+        ..Policy::default()
+    };
+    let mut flow = Flow::start(charge, policy, konaplate::clock::unix_millis());
+    let outcome = asynch::drive(&mut till, &session, &mut flow, NoCrypto, &mut buf)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            outcome,
+            Outcome::Completed {
+                from_inquiry: true,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    let states: Vec<State> = till.journal.iter().map(|r| r.state).collect();
+    assert_eq!(
+        states.first(),
+        Some(&State::Sending),
+        "journaled before the send"
+    );
+    assert!(states.contains(&State::Lost), "{states:?}");
+    assert_eq!(states.last(), Some(&State::Completed));
+    assert_eq!(till.connects, 2, "one send, one inquiry");
+    assert_eq!(
+        sb.ledger().txn("ASYNC-LOST-1").map(|t| t.amount),
+        Some(2_000)
+    );
+    assert_eq!(
+        sb.log().iter().filter(|l| l.endpoint == "charge").count(),
+        1,
+        "sent exactly once"
+    );
+    assert!(buf.iter().all(|&b| b == 0), "nothing left in the buffer");
 }

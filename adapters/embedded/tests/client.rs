@@ -1,5 +1,6 @@
 //! The embedded client over scripted in-memory streams (tiny reads, early close, oversize,
-//! arbitrary bytes) and over real sockets against the sandbox.
+//! arbitrary bytes) and over real sockets against the sandbox, with the money driver running
+//! a charge whose answer is lost to COMPLETED.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -11,11 +12,12 @@
 use std::convert::Infallible;
 
 use embedded_io::{ErrorType, Read, Write};
+use konaplate::core::call::{Call, CallError};
+use konaplate::core::flow::{Flow, JournalRecord, Outcome, Policy, State};
+use konaplate::core::http::HttpError;
 use konaplate::core::prelude::*;
 use konaplate::core::{api::*, field::*};
-use konaplate_embedded::{
-    BUFFER_ENCRYPTED, Error, Keys, NoCrypto, call, call_raw, read_response, send_into,
-};
+use konaplate_embedded::{BUFFER_ENCRYPTED, Error, Keys, NoCrypto, Till, call, complete, drive};
 use proptest::prelude::*;
 
 /// A stream that serves `input` at most `chunk` bytes per read, records what is written, and
@@ -117,18 +119,20 @@ fn every_read_size_and_framing_decodes_the_same() {
         for chunk in 1..=response.len() {
             let mut stream = Script::new(&response, chunk);
             let mut buf = [0u8; 2048];
-            let x = call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf).unwrap();
-            let b = x.reply.body.unwrap();
+            let (_, reply) = call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf).unwrap();
+            let b = reply.body.unwrap();
             assert_eq!(b.nr_number.as_str(), "KMN221114031773543", "chunk {chunk}");
-            assert_eq!(x.reply.description.as_str(), "성공");
+            assert_eq!(reply.description.as_str(), "성공");
             assert!(stream.written.starts_with(
                 b"POST /open-api/api/v1/recharges/by-bank-accounts/no-hce HTTP/1.1\r\n"
             ));
-            assert_eq!(
-                stream.written.len(),
-                x.sent.len,
+            assert!(
+                stream
+                    .written
+                    .ends_with(br#""merchantId":"100000000000101"}"#),
                 "the whole request was written"
             );
+            assert!(buf.iter().all(|&b| b == 0), "nothing left in the buffer");
         }
     }
 }
@@ -141,7 +145,9 @@ fn a_peer_closing_early_is_a_typed_error_at_every_point() {
             let mut stream = Script::new(&response[..cut], 3);
             let mut buf = [0u8; 2048];
             match call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf) {
-                Err(e @ Error::Closed { .. }) => assert!(e.outcome_unknown()),
+                Err(e @ Error::Call(CallError::Http(HttpError::Closed { .. }))) => {
+                    assert!(e.outcome_unknown())
+                }
                 other => panic!("cut {cut}: {other:?}"),
             }
         }
@@ -163,20 +169,39 @@ fn oversize_heads_and_bodies_are_typed_errors() {
         "a".repeat(3000)
     );
     let mut buf = [0u8; 2048];
-    let r = read_response(&mut Script::new(big_head.as_bytes(), 100), &mut buf);
-    assert!(
-        matches!(r, Err(Error::HeadTooLarge { capacity: 2048 })),
-        "{r:?}"
+    let r = call(
+        &mut Script::new(big_head.as_bytes(), 100),
+        &c,
+        &s,
+        &charge_req(),
+        NoCrypto,
+        &mut buf,
     );
-    let big_body = "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n";
-    let r = read_response(&mut Script::new(big_body.as_bytes(), 100), &mut buf);
     assert!(
         matches!(
             r,
-            Err(Error::BodyTooLarge {
+            Err(Error::Call(CallError::Http(HttpError::HeadTooLarge {
+                capacity: 2048
+            })))
+        ),
+        "{r:?}"
+    );
+    let big_body = "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n";
+    let r = call(
+        &mut Script::new(big_body.as_bytes(), 100),
+        &c,
+        &s,
+        &charge_req(),
+        NoCrypto,
+        &mut buf,
+    );
+    assert!(
+        matches!(
+            r,
+            Err(Error::Call(CallError::Http(HttpError::BodyTooLarge {
                 needed: 5041,
                 capacity: 2048
-            })
+            })))
         ),
         "{r:?}"
     );
@@ -184,8 +209,22 @@ fn oversize_heads_and_bodies_are_typed_errors() {
     for _ in 0..100 {
         endless.extend_from_slice(b"20\r\n01234567890123456789012345678901\r\n");
     }
-    let r = read_response(&mut Script::new(&endless, 100), &mut buf);
-    assert!(matches!(r, Err(Error::BodyTooLarge { .. })), "{r:?}");
+    let r = call(
+        &mut Script::new(&endless, 100),
+        &c,
+        &s,
+        &charge_req(),
+        NoCrypto,
+        &mut buf,
+    );
+    assert!(
+        matches!(
+            r,
+            Err(Error::Call(CallError::Http(HttpError::BodyTooLarge { .. })))
+        ),
+        "{r:?}"
+    );
+    assert!(buf.iter().all(|&b| b == 0), "nothing left in the buffer");
 }
 
 #[test]
@@ -196,7 +235,7 @@ fn a_stream_accepting_zero_bytes_is_an_error_not_a_panic() {
     let mut buf = [0u8; 2048];
     assert!(matches!(
         call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf),
-        Err(Error::WriteZero)
+        Err(Error::Call(CallError::WriteZero))
     ));
 }
 
@@ -225,7 +264,13 @@ fn encrypted_response_without_a_key_is_reported() {
         &mut buf,
     );
     assert!(
-        matches!(r, Err(Error::Decode(DecodeError::Encrypted))),
+        matches!(
+            r,
+            Err(Error::Call(CallError::Body {
+                status: 200,
+                error: DecodeError::Encrypted
+            }))
+        ),
         "{r:?}"
     );
 }
@@ -235,7 +280,8 @@ proptest! {
     fn arbitrary_streams_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000), chunk in 1usize..64) {
         let (c, _, s) = ctx();
         let mut buf = [0u8; 2048];
-        let _ = call_raw(&mut Script::new(&bytes, chunk), &c, &s, &charge_req(), NoCrypto, &mut buf);
+        let _ = call(&mut Script::new(&bytes, chunk), &c, &s, &charge_req(), NoCrypto, &mut buf);
+        prop_assert!(buf.iter().all(|&b| b == 0), "nothing left in the buffer");
     }
 }
 
@@ -271,7 +317,7 @@ fn against_the_sandbox_over_tcp() {
             cek,
             iv,
         };
-        let x = call(
+        let (_, reply) = call(
             &mut connect(),
             &c,
             &stamp(),
@@ -283,7 +329,7 @@ fn against_the_sandbox_over_tcp() {
             buf,
         )
         .unwrap();
-        x.reply.into_result().unwrap()
+        reply.into_result().unwrap()
     };
     let tok = token(&mut buf, &mut server, &mut client);
     let charge = ChargeRequest {
@@ -294,14 +340,13 @@ fn against_the_sandbox_over_tcp() {
         dcvv: tok.dcvv,
         merchant_id: MerchantId::new(konaplate_sandbox::seed::MERCHANT).unwrap(),
     };
-    let x = call(&mut connect(), &c, &stamp(), &charge, NoCrypto, &mut buf).unwrap();
+    let (x, reply) = call(&mut connect(), &c, &stamp(), &charge, NoCrypto, &mut buf).unwrap();
     assert_eq!(x.head.status, 200);
-    assert_eq!(x.head.correlation_id, Some(x.sent.headers.correlation_id));
-    let nr = x.reply.into_result().unwrap().nr_number;
-    // the two halves of call_into: encode per endpoint, then send through the
-    // endpoint-independent path into any reply (as a dyn DecodeInto)
+    let nr = reply.into_result().unwrap().nr_number;
+    // the two halves of call_into: make the call per endpoint, then complete it through the
+    // endpoint-independent path into any reply (as a dyn AnyReply)
     let mut out = ReplyOf::<ChargeResultInquiry>::empty();
-    let request = konaplate::core::request::encode_request(
+    let mut request = Call::new(
         &c,
         &stamp(),
         &ChargeResultRequest {
@@ -311,13 +356,17 @@ fn against_the_sandbox_over_tcp() {
         &mut buf,
     )
     .unwrap();
-    let sent = send_into(&mut connect(), request, NoCrypto, &mut buf, &mut out).unwrap();
+    let sent = complete(
+        &mut connect(),
+        &mut request,
+        &mut NoCrypto,
+        &mut buf,
+        &mut out,
+    )
+    .unwrap();
     assert_eq!(sent.head.status, 200);
     assert!(!sent.encrypted);
-    assert_eq!(
-        sent.head.correlation_id,
-        Some(sent.request.headers.correlation_id)
-    );
+    assert_eq!(sent.head.correlation_id, Some(*request.correlation_id()));
     assert_eq!(
         out.body.map(|b| (b.result, b.nr_number)),
         Some((ChargeResult::Completed, Some(nr)))
@@ -337,9 +386,9 @@ fn against_the_sandbox_over_tcp() {
         dcvv: tok.dcvv,
         card_expiry: None,
     };
-    let x = call(&mut connect(), &c, &stamp(), &cancel, keys, &mut buf).unwrap();
+    let (x, reply) = call(&mut connect(), &c, &stamp(), &cancel, keys, &mut buf).unwrap();
     assert!(x.encrypted, "the cancellation answer is JWE");
-    assert!(!x.reply.body.unwrap().is_pending);
+    assert!(!reply.body.unwrap().is_pending);
     assert!(sb.ledger().txn("EMB-TCP-2").is_some());
 }
 
@@ -381,4 +430,122 @@ fn the_plaintext_request_is_wiped_from_the_buffer() {
     ));
     assert!(stream.written.is_empty());
     assert!(!contains(&buf, b"1234567890123456"));
+}
+
+/// A till for the tests: TCP to the sandbox, the system clock, a journal in memory.
+struct TestTill {
+    addr: std::net::SocketAddr,
+    journal: Vec<JournalRecord>,
+    connects: usize,
+}
+
+impl Till for TestTill {
+    type Stream = embedded_io_adapters::std::FromStd<std::net::TcpStream>;
+    type Error = std::io::Error;
+    fn now_ms(&mut self) -> u64 {
+        konaplate::clock::unix_millis()
+    }
+    fn stamp(&mut self) -> Stamp {
+        konaplate::clock::stamp(TimeZone::KST, 540).unwrap()
+    }
+    fn connect(&mut self) -> Result<Self::Stream, std::io::Error> {
+        self.connects += 1;
+        let s = std::net::TcpStream::connect(self.addr)?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(2)))?;
+        Ok(embedded_io_adapters::std::FromStd::new(s))
+    }
+    fn persist(&mut self, record: &JournalRecord) -> Result<(), std::io::Error> {
+        self.journal
+            .push(JournalRecord::decode(&record.encode()).unwrap());
+        Ok(())
+    }
+    fn wait_until(&mut self, at_ms: u64) {
+        let d = at_ms.saturating_sub(konaplate::clock::unix_millis());
+        std::thread::sleep(std::time::Duration::from_millis(d.min(50)));
+    }
+}
+
+/// The platform commits the charge and the answer is lost: the blocking money driver resolves
+/// it through the result inquiry to COMPLETED, with exactly one transaction, the journal
+/// written before the send.
+#[test]
+fn a_charge_whose_answer_is_lost_ends_completed_through_the_flow() {
+    let sb = konaplate_sandbox::Sandbox::start(Default::default()).unwrap();
+    let target = Target {
+        host: Host::parse(&sb.addr().to_string()).unwrap(),
+        base_path: BasePath::open_api(),
+    };
+    let session = Session::new(ctx().0.credentials, target);
+    let mut server =
+        konaplate::ServerPublicKey::from_pem(konaplate_sandbox::SERVER_PUBLIC_KEY_PEM).unwrap();
+    let mut client =
+        konaplate::ClientPrivateKey::from_pem(konaplate_sandbox::CLIENT_PRIVATE_KEY_PEM).unwrap();
+    let mut buf = [0u8; BUFFER_ENCRYPTED];
+    let card = konaplate_sandbox::seed::card_no(konaplate_sandbox::seed::HAPPY_CARD);
+    let keys = Keys {
+        wrap: &mut server,
+        unwrap: &mut client,
+        cek: [3; 16],
+        iv: [4; 12],
+    };
+    let stream = &mut embedded_io_adapters::std::FromStd::new(
+        std::net::TcpStream::connect(sb.addr()).unwrap(),
+    );
+    let (_, reply) = call(
+        stream,
+        &session,
+        &konaplate::clock::stamp(TimeZone::KST, 540).unwrap(),
+        &TokenRequest {
+            card_no: CardNo::new(&card).unwrap(),
+            token_type: None,
+        },
+        keys,
+        &mut buf,
+    )
+    .unwrap();
+    let tok = reply.into_result().unwrap();
+    let charge = ChargeRequest {
+        sequence_id: SequenceId::new("EMB-LOST-1").unwrap(),
+        user_id: UserId::new(konaplate_sandbox::seed::HAPPY).unwrap(),
+        amount: ChargeAmount::new(1_500).unwrap(),
+        one_time_token: tok.one_time_token,
+        dcvv: tok.dcvv,
+        merchant_id: MerchantId::new(konaplate_sandbox::seed::MERCHANT).unwrap(),
+    };
+    sb.inject("charge", konaplate_sandbox::Fault::DropAfterCommit);
+    let mut till = TestTill {
+        addr: sb.addr(),
+        journal: Vec::new(),
+        connects: 0,
+    };
+    let policy = Policy {
+        retry_ms: 50,
+        ..Policy::default()
+    };
+    let mut flow = Flow::start(charge, policy, till.now_ms());
+    let outcome = drive(&mut till, &session, &mut flow, NoCrypto, &mut buf).unwrap();
+    assert!(
+        matches!(
+            outcome,
+            Outcome::Completed {
+                from_inquiry: true,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    // journaled before the send, in doubt after the lost answer, completed at the end
+    let states: Vec<State> = till.journal.iter().map(|r| r.state).collect();
+    assert_eq!(states.first(), Some(&State::Sending));
+    assert!(states.contains(&State::Lost), "{states:?}");
+    assert_eq!(states.last(), Some(&State::Completed));
+    assert_eq!(till.connects, 2, "one send, one inquiry");
+    let txn = sb.ledger().txn("EMB-LOST-1").cloned().unwrap();
+    assert_eq!(txn.amount, 1_500);
+    assert_eq!(
+        sb.log().iter().filter(|l| l.endpoint == "charge").count(),
+        1,
+        "sent exactly once"
+    );
+    assert!(buf.iter().all(|&b| b == 0), "nothing left in the buffer");
 }

@@ -112,7 +112,7 @@ fn record_firmware_fixtures() {
             };
             let stamp = konaplate::clock::stamp(TimeZone::KST, 540).unwrap();
             let x = call(&mut tee, &session, &stamp, &$req, $crypto, &mut buf).unwrap();
-            let _: &konaplate::core::api::ReplyOf<$e> = &x.reply;
+            let _: &konaplate::core::api::ReplyOf<$e> = &x.1;
             writeln!(
                 out,
                 "#[unsafe(link_section = \".fixtures\")]\npub static {}: [u8; {}] = *{};\n",
@@ -135,7 +135,7 @@ fn record_firmware_fixtures() {
         },
         keys(&mut server, &mut client)
     );
-    let t = x.reply.into_result().unwrap();
+    let t = x.1.into_result().unwrap();
     writeln!(
         out,
         "pub const TOKEN_VALUE: &str = {:?};\npub const DCVV_VALUE: &str = {:?};\n",
@@ -157,7 +157,7 @@ fn record_firmware_fixtures() {
         },
         NoCrypto
     );
-    let nr = x.reply.into_result().unwrap().nr_number;
+    let nr = x.1.into_result().unwrap().nr_number;
     writeln!(out, "pub const CHARGE_NR: &str = {:?};\n", nr.as_str()).unwrap();
     let (_, raw) = rec!(
         "_UNUSED",
@@ -193,7 +193,7 @@ fn record_firmware_fixtures() {
         &mut buf,
     )
     .unwrap()
-    .reply
+    .1
     .into_result()
     .unwrap();
     let (x, raw) = rec!(
@@ -209,7 +209,7 @@ fn record_firmware_fixtures() {
         },
         keys(&mut server, &mut client)
     );
-    assert!(x.encrypted);
+    assert!(x.0.encrypted);
     // the wrapped key of the recorded JWE, and the CEK it protects
     let text = String::from_utf8_lossy(&raw).to_string();
     let jwe = text
@@ -244,7 +244,7 @@ fn record_firmware_fixtures() {
         &mut buf,
     )
     .unwrap()
-    .reply
+    .1
     .into_result()
     .unwrap();
     let (x, _) = rec!(
@@ -256,7 +256,7 @@ fn record_firmware_fixtures() {
         },
         NoCrypto
     );
-    let fee = x.reply.into_result().unwrap();
+    let fee = x.1.into_result().unwrap();
     writeln!(
         out,
         "pub const REFUND_FEE_BALANCE: u64 = {};\npub const REFUND_FEE_FEE: u64 = {};\n",
@@ -276,7 +276,7 @@ fn record_firmware_fixtures() {
         &mut buf,
     )
     .unwrap()
-    .reply
+    .1
     .into_result()
     .unwrap();
     let (x, _) = rec!(
@@ -294,7 +294,7 @@ fn record_firmware_fixtures() {
     writeln!(
         out,
         "pub const REFUND_NR: &str = {:?};\n",
-        x.reply.into_result().unwrap().nr_number.as_str()
+        x.1.into_result().unwrap().nr_number.as_str()
     )
     .unwrap();
     let par = Par::new(&seed::par_of(HAPPY_CARD)).unwrap();
@@ -304,14 +304,14 @@ fn record_firmware_fixtures() {
         AutoRechargeRegisterRequest { user_id: user, par },
         keys(&mut server, &mut client)
     );
-    assert!(x.reply.is_success());
+    assert!(x.1.is_success());
     let (x, _) = rec!(
         "LIST",
         AutoRechargeList,
         AutoRechargeListRequest { user_id: user },
         NoCrypto
     );
-    assert_eq!(x.reply.into_result().unwrap().par_info_list.len(), 1);
+    assert_eq!(x.1.into_result().unwrap().par_info_list.len(), 1);
     writeln!(out, "pub const PAR_VALUE: &str = {:?};", par.as_str()).unwrap();
     let path = format!("{}/../firmware/src/fixtures.rs", env!("CARGO_MANIFEST_DIR"));
     std::fs::write(&path, out).unwrap();

@@ -1,16 +1,25 @@
-//! The blocking HTTPS client (ureq 3 + rustls).
+//! The blocking HTTPS client: the core's [`Call`] over a TCP connection, with TLS (rustls,
+//! webpki roots) for `https://`. The request goes on the wire exactly as the core encoded it,
+//! and the answer is framed, decrypted and decoded by the call: nothing of HTTP is assembled
+//! twice.
 
 use std::fmt;
-use std::time::Duration;
+use std::io::{self, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use konaplate_core::api::{Endpoint, ReplyOf, Request};
+use konaplate_core::call::{Call, CallError, Delivery, Progress};
 use konaplate_core::error::{DecodeError, EncodeError};
 use konaplate_core::field::{
-    AccessKey, AspId, CorrelationId, CryptoKeyId, Host, SecretKey, TimeZone,
+    AccessKey, AspId, BasePath, CorrelationId, CryptoKeyId, Host, SecretKey, TimeZone,
 };
+use konaplate_core::http::HttpError;
 use konaplate_core::jwe::{Crypto, KeyUnwrap, SealKeys};
-use konaplate_core::request::{Credentials, Session, SignedHeaders, Target, encode_body};
-use konaplate_core::response::open_body;
+use konaplate_core::message::AnyReply;
+use konaplate_core::request::{Credentials, Session, Stamp, Target};
+use zeroize::Zeroizing;
 
 use crate::clock;
 use crate::keys::{ClientPrivateKey, ServerPublicKey};
@@ -77,6 +86,8 @@ pub enum ConfigError {
     PlainHttp(String),
     /// A time zone whose offset the SDK does not know.
     TimeZone(String),
+    /// TLS could not be set up.
+    Tls(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -92,14 +103,26 @@ impl fmt::Display for ConfigError {
             ConfigError::TimeZone(z) => {
                 write!(f, "time zone {z}: known zones are KST, JST, UTC and GMT")
             }
+            ConfigError::Tls(e) => write!(f, "TLS: {e}"),
         }
     }
 }
 
 impl std::error::Error for ConfigError {}
 
-/// Splits and checks a base URL: returns (https, host, port-less host for loopback check).
-fn check_base_url(url: &str) -> Result<(), ConfigError> {
+/// Where requests go, read from a base URL.
+#[derive(Clone, Debug)]
+struct Origin {
+    https: bool,
+    /// The host to connect to and to verify the certificate of (no brackets, no port).
+    host: String,
+    port: u16,
+    /// The `Host` header and the path prefix.
+    target: Target,
+}
+
+/// Splits and checks a base URL.
+fn parse_base_url(url: &str) -> Result<Origin, ConfigError> {
     let bad = || ConfigError::BaseUrl(url.to_string());
     let (https, rest) = if let Some(r) = url.strip_prefix("https://") {
         (true, r)
@@ -109,7 +132,7 @@ fn check_base_url(url: &str) -> Result<(), ConfigError> {
         return Err(bad());
     };
     let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
+        Some(i) => rest.split_at(i),
         None => (rest, ""),
     };
     if authority.is_empty()
@@ -119,18 +142,42 @@ fn check_base_url(url: &str) -> Result<(), ConfigError> {
     {
         return Err(bad());
     }
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or("")
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, after) = v6.split_once(']').ok_or_else(bad)?;
+        (h, after.strip_prefix(':'))
     } else {
-        authority.split(':').next().unwrap_or("")
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
     };
     if host.is_empty() {
         return Err(bad());
     }
+    let port = match port {
+        None => {
+            if https {
+                443
+            } else {
+                80
+            }
+        }
+        Some(p) => p.parse::<u16>().map_err(|_| bad())?,
+    };
     if !https && !is_loopback(host) {
         return Err(ConfigError::PlainHttp(url.to_string()));
     }
-    Ok(())
+    let base_path = BasePath::parse(if path.is_empty() { "/" } else { path }).map_err(|_| bad())?;
+    let target = Target {
+        host: Host::parse(authority).map_err(|_| bad())?,
+        base_path,
+    };
+    Ok(Origin {
+        https,
+        host: host.to_string(),
+        port,
+        target,
+    })
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -197,7 +244,7 @@ pub enum Unknown {
         /// The decoder's error.
         error: DecodeError,
     },
-    /// The response body exceeded [`ClientConfig::max_response_bytes`].
+    /// The response exceeded [`ClientConfig::max_response_bytes`] (and 4 KiB for its head).
     TooLarge {
         /// The limit.
         limit: usize,
@@ -254,44 +301,30 @@ pub struct Exchange<E: Endpoint> {
     pub status: u16,
     /// The Correlation-Id we sent.
     pub correlation_id: CorrelationId,
-    /// The Correlation-Id the platform echoed, verbatim.
-    pub response_correlation_id: Option<String>,
+    /// The Correlation-Id the platform echoed, when it did.
+    pub response_correlation_id: Option<CorrelationId>,
     /// The response body was JWE-encrypted (and was decrypted).
     pub encrypted_response: bool,
     /// The envelope and fields.
     pub reply: ReplyOf<E>,
 }
 
-/// A response as received: status and plaintext body (decrypted if it was `encData`).
-pub struct RawReply {
-    /// HTTP status.
-    pub status: u16,
-    /// The Correlation-Id we sent.
-    pub correlation_id: CorrelationId,
-    /// The Correlation-Id echoed, verbatim.
-    pub response_correlation_id: Option<String>,
-    /// The body was JWE-encrypted.
-    pub encrypted: bool,
-    /// The plaintext body (zeroized on drop: it may hold a one-time token).
-    pub body: zeroize::Zeroizing<Vec<u8>>,
-}
-
-impl fmt::Debug for RawReply {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RawReply")
-            .field("status", &self.status)
-            .field("correlation_id", &self.correlation_id)
-            .field("encrypted", &self.encrypted)
-            .field("body_len", &self.body.len())
-            .finish()
-    }
+/// Why a transport stopped: what the driver of a call needs to say (the call itself knows
+/// whether any byte of the request left).
+#[derive(Debug)]
+pub(crate) enum Transport {
+    /// Nothing could be connected, or a timeout.
+    Io(io::Error),
+    /// The call stopped (zero-byte write, framing, a response too large).
+    Call(CallError),
 }
 
 /// The blocking client. Cheap to share by reference across threads.
 pub struct Client {
     config: ClientConfig,
     session: Session,
-    agent: ureq::Agent,
+    endpoint: Origin,
+    tls: Option<Arc<rustls::ClientConfig>>,
     offset_minutes: i32,
 }
 
@@ -303,11 +336,64 @@ impl fmt::Debug for Client {
     }
 }
 
+/// A TCP connection, with TLS over it for `https://`.
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl Conn {
+    fn socket(&self) -> &TcpStream {
+        match self {
+            Conn::Plain(s) => s,
+            Conn::Tls(t) => &t.sock,
+        }
+    }
+    /// Bounds the next read or write by what is left before `deadline`.
+    fn until(&self, deadline: Instant) -> io::Result<()> {
+        bound(self.socket(), deadline)
+    }
+}
+
+/// Bounds the next reads and writes on `sock` by what is left before `deadline`.
+fn bound(sock: &TcpStream, deadline: Instant) -> io::Result<()> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
+    }
+    sock.set_read_timeout(Some(left))?;
+    sock.set_write_timeout(Some(left))
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            Conn::Tls(t) => t.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            Conn::Tls(t) => t.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.flush(),
+            Conn::Tls(t) => t.flush(),
+        }
+    }
+}
+
 impl Client {
-    /// Checks the configuration and builds the HTTP agent (no pooled connections: every call
-    /// uses a fresh connection, so a failure is never blamed on a stale socket).
+    /// Checks the configuration and prepares TLS (the webpki roots). Every call uses a fresh
+    /// connection, so a failure is never blamed on a stale socket.
     pub fn new(config: ClientConfig) -> Result<Self, ConfigError> {
-        check_base_url(&config.base_url)?;
+        let endpoint = parse_base_url(&config.base_url)?;
         let offset_minutes = clock::zone_offset_minutes(&config.time_zone)
             .ok_or_else(|| ConfigError::TimeZone(config.time_zone.to_string()))?;
         let credentials = Credentials::new(
@@ -316,25 +402,26 @@ impl Client {
             &config.secret_key,
             config.crypto_key_id,
         );
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_idle_connections(0)
-            .timeout_connect(Some(config.connect_timeout))
-            .timeout_resolve(Some(config.connect_timeout))
-            .timeout_send_request(Some(config.read_timeout))
-            .timeout_send_body(Some(config.read_timeout))
-            .timeout_recv_response(Some(config.read_timeout))
-            .timeout_recv_body(Some(config.read_timeout))
-            .build()
-            .into();
-        // the Host header and prefix are ureq's to write; the signature covers only the body
-        let target =
-            Target::new(Host::parse("konaplate").unwrap_or_else(|_| unreachable!("valid host")));
+        let tls = if endpoint.https {
+            let roots = rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            };
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let cfg = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| ConfigError::Tls(e.to_string()))?
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            Some(Arc::new(cfg))
+        } else {
+            None
+        };
+        let session = Session::new(credentials, endpoint.target);
         Ok(Self {
             config,
-            session: Session::new(credentials, target),
-            agent,
+            session,
+            endpoint,
+            tls,
             offset_minutes,
         })
     }
@@ -344,32 +431,50 @@ impl Client {
         &self.config
     }
 
+    /// The credentials and target every request of this client is made with.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
     /// Sends `req` to its endpoint and decodes the reply. Encrypted requests are sent as JWE;
     /// any `encData` answer is decrypted with the client key. HTTP 5xx and undecodable
-    /// bodies are [`Error::OutcomeUnknown`].
-    pub fn send<R: Request>(&self, req: &R) -> Result<Exchange<R::Endpoint>, Error> {
-        let raw = self.send_raw(req)?;
-        let correlation_id = raw.correlation_id;
-        if raw.status >= 500 {
-            return Err(Error::OutcomeUnknown {
-                correlation_id,
-                reason: Unknown::ServerError { status: raw.status },
+    /// bodies are [`Error::OutcomeUnknown`]. (Money requests belong in
+    /// [`crate::money::run`], which journals them and finds out what became of a lost answer.)
+    pub fn send<R: Request>(&self, req: &R) -> Result<Exchange<R::Endpoint>, Error>
+    where
+        ReplyOf<R::Endpoint>: AnyReply,
+    {
+        let mut buf = self.buffer();
+        let mut crypto = self.crypto();
+        let mut call = self.call(req, &mut crypto, &mut buf)?;
+        let correlation_id = *call.correlation_id();
+        let unknown = |reason| Error::OutcomeUnknown {
+            correlation_id,
+            reason,
+        };
+        if let Err(t) = self.exchange(&mut call, &mut buf) {
+            return Err(match (call.abort(&mut buf), t) {
+                (Delivery::NotSent, Transport::Io(e)) => Error::NotSent {
+                    correlation_id,
+                    reason: e.to_string(),
+                },
+                (_, t) => unknown(unknown_of(t, &self.config)),
             });
         }
-        let reply = konaplate_core::message::decode_reply(&raw.body).map_err(|error| {
-            Error::OutcomeUnknown {
-                correlation_id,
-                reason: Unknown::Decode {
-                    status: raw.status,
-                    error,
-                },
-            }
-        })?;
+        let mut reply = ReplyOf::<R::Endpoint>::empty();
+        let answered = call
+            .finish(&mut buf, &mut crypto, &mut reply)
+            .map_err(|e| unknown(unknown_of(Transport::Call(e), &self.config)))?;
+        if answered.head.status >= 500 {
+            return Err(unknown(Unknown::ServerError {
+                status: answered.head.status,
+            }));
+        }
         Ok(Exchange {
-            status: raw.status,
+            status: answered.head.status,
             correlation_id,
-            response_correlation_id: raw.response_correlation_id.clone(),
-            encrypted_response: raw.encrypted,
+            response_correlation_id: answered.head.correlation_id,
+            encrypted_response: answered.encrypted,
             reply,
         })
     }
@@ -378,30 +483,39 @@ impl Client {
     /// rejection (a missing key, a clock out of range, a buffer) shows here, so a
     /// money-moving call can be refused before it is journaled.
     pub fn check<R: Request>(&self, req: &R) -> Result<(), Error> {
-        self.encode(req).map(|_| ())
+        let mut buf = self.buffer();
+        let mut call = self.call(req, self.crypto(), &mut buf)?;
+        call.abort(&mut buf);
+        Ok(())
     }
 
-    /// The body and signed headers of `req` (the core decides whether to encrypt).
-    fn encode<R: Request>(
+    /// The call for `req`, encoded now (the core decides whether to encrypt).
+    fn call<R: Request>(
         &self,
         req: &R,
-    ) -> Result<(zeroize::Zeroizing<Vec<u8>>, SignedHeaders), Error> {
-        let stamp = clock::stamp(self.config.time_zone, self.offset_minutes)
-            .map_err(|e| Error::Rejected(Rejection::Clock(e.to_string())))?;
-        let mut buf = zeroize::Zeroizing::new(vec![0u8; 8192]);
-        let (len, headers) = encode_body(&self.session, &stamp, req, self.crypto(), &mut buf)
-            .map_err(|e| match e {
-                EncodeError::EncryptionRequired { .. } => {
-                    Error::Rejected(Rejection::MissingServerPublicKey)
-                }
-                e => Error::Rejected(Rejection::Encode(e)),
-            })?;
-        buf.truncate(len);
-        Ok((buf, headers))
+        crypto: impl Crypto,
+        buf: &mut [u8],
+    ) -> Result<Call, Error> {
+        let stamp = self.stamp()?;
+        Call::new(&self.session, &stamp, req, crypto, buf).map_err(rejected)
+    }
+
+    /// A stamp for a request made now.
+    pub(crate) fn stamp(&self) -> Result<Stamp, Error> {
+        clock::stamp(self.config.time_zone, self.offset_minutes)
+            .map_err(|e| Error::Rejected(Rejection::Clock(e.to_string())))
+    }
+
+    /// A buffer for one call: the request, then the whole response (head and body).
+    pub(crate) fn buffer(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(vec![
+            0u8;
+            self.config.max_response_bytes.saturating_add(4096)
+        ])
     }
 
     /// The keys of this client and fresh randomness, lent to the core for one request.
-    fn crypto(&self) -> StdCrypto<'_> {
+    pub(crate) fn crypto(&self) -> StdCrypto<'_> {
         let mut cek = [0u8; 16];
         let mut iv = [0u8; 12];
         clock::random_bytes(&mut cek);
@@ -414,106 +528,107 @@ impl Client {
         }
     }
 
-    /// Sends `req` and returns the HTTP status and the plaintext body (decrypted when it was
-    /// `encData`), without interpreting them: what the recovery flow consumes. An encrypted
-    /// body that cannot be decrypted is [`Error::OutcomeUnknown`].
-    pub fn send_raw<R: Request>(&self, req: &R) -> Result<RawReply, Error> {
-        let (body, headers) = self.encode(req)?;
-        let correlation_id = headers.correlation_id;
-        let (status, response_correlation_id, mut body) =
-            self.post(<R::Endpoint as Endpoint>::PATH, &headers, &body)?;
-        let (encrypted, range) =
-            open_body(&mut body, self.crypto()).map_err(|error| Error::OutcomeUnknown {
-                correlation_id,
-                reason: Unknown::Decode { status, error },
-            })?;
-        if encrypted {
-            let plain = body.get(range).unwrap_or(&[]).to_vec();
-            zeroize::Zeroize::zeroize(&mut body);
-            body = plain;
+    /// Moves the bytes of `call`: connects (TCP, then TLS for `https://`) within the connect
+    /// timeout, then writes the request and reads the answer within the read timeout.
+    pub(crate) fn exchange(&self, call: &mut Call, buf: &mut [u8]) -> Result<(), Transport> {
+        let mut conn = self.connect().map_err(Transport::Io)?;
+        let deadline = Instant::now() + self.config.read_timeout;
+        while !call.outgoing(buf).is_empty() {
+            conn.until(deadline).map_err(Transport::Io)?;
+            let n = conn.write(call.outgoing(buf)).map_err(Transport::Io)?;
+            call.sent(buf, n).map_err(Transport::Call)?;
         }
-        Ok(RawReply {
-            status,
-            correlation_id,
-            response_correlation_id,
-            encrypted,
-            body: zeroize::Zeroizing::new(body),
-        })
+        conn.until(deadline).map_err(Transport::Io)?;
+        conn.flush().map_err(Transport::Io)?;
+        loop {
+            conn.until(deadline).map_err(Transport::Io)?;
+            let space = call.incoming(buf).map_err(Transport::Call)?;
+            let n = match conn.read(space) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Transport::Io(e)),
+            };
+            if call.received(buf, n).map_err(Transport::Call)? == Progress::Complete {
+                return Ok(());
+            }
+        }
     }
 
-    /// Posts `body` with the signed headers; returns status, echoed correlation id, body.
-    fn post(
-        &self,
-        path: &str,
-        headers: &SignedHeaders,
-        body: &[u8],
-    ) -> Result<(u16, Option<String>, Vec<u8>), Error> {
-        let correlation_id = headers.correlation_id;
-        let url = format!("{}{}", self.config.base_url, path);
-        let mut rb = self
-            .agent
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .header("Accept", "application/json");
-        for (name, value) in headers.iter() {
-            rb = rb.header(name, value);
+    /// A new connection, TLS handshake included: nothing of a request is written before it
+    /// is complete, so a failure here is "not sent".
+    fn connect(&self) -> io::Result<Conn> {
+        let e = &self.endpoint;
+        let deadline = Instant::now() + self.config.connect_timeout;
+        let mut last = io::Error::new(io::ErrorKind::NotFound, "host not found");
+        let mut sock = None;
+        for addr in (e.host.as_str(), e.port).to_socket_addrs()? {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                last = io::Error::new(io::ErrorKind::TimedOut, "connect timeout");
+                break;
+            }
+            match TcpStream::connect_timeout(&addr, left) {
+                Ok(s) => {
+                    sock = Some(s);
+                    break;
+                }
+                Err(err) => last = err,
+            }
         }
-        let mut resp = rb.send(body).map_err(|e| classify(e, correlation_id))?;
-        let status = resp.status().as_u16();
-        let echoed = resp
-            .headers()
-            .get("x-km-correlation-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let limit = self.config.max_response_bytes;
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(limit as u64)
-            .read_to_vec()
-            .map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(_) => Error::OutcomeUnknown {
-                    correlation_id,
-                    reason: Unknown::TooLarge { limit },
-                },
-                other => classify(other, correlation_id),
-            })?;
-        Ok((status, echoed, body))
+        let sock = sock.ok_or(last)?;
+        sock.set_nodelay(true)?;
+        let Some(tls) = &self.tls else {
+            return Ok(Conn::Plain(sock));
+        };
+        let name = rustls::pki_types::ServerName::try_from(e.host.clone())
+            .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err))?;
+        let conn = rustls::ClientConnection::new(tls.clone(), name).map_err(io::Error::other)?;
+        let mut stream = rustls::StreamOwned::new(conn, sock);
+        while stream.conn.is_handshaking() {
+            bound(&stream.sock, deadline)?;
+            stream.conn.complete_io(&mut stream.sock)?;
+        }
+        Ok(Conn::Tls(Box::new(stream)))
     }
 }
 
-/// Maps a transport error: only failures that happen before a connection exists are
-/// "not sent"; everything after is "outcome unknown".
-fn classify(e: ureq::Error, correlation_id: CorrelationId) -> Error {
-    use ureq::Timeout as T;
-    let not_sent = |reason: String| Error::NotSent {
-        correlation_id,
-        reason,
-    };
-    let unknown = |reason| Error::OutcomeUnknown {
-        correlation_id,
-        reason,
-    };
+fn rejected(e: EncodeError) -> Error {
     match e {
-        ureq::Error::HostNotFound => not_sent("host not found".into()),
-        ureq::Error::ConnectionFailed => not_sent("connection failed".into()),
-        // no application data is written before the TLS handshake completes
-        ureq::Error::Tls(msg) => not_sent(format!("TLS: {msg}")),
-        ureq::Error::Timeout(t @ (T::Resolve | T::Connect)) => not_sent(format!("{t} timeout")),
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-            not_sent(format!("connection refused: {io}"))
+        EncodeError::EncryptionRequired { .. } => {
+            Error::Rejected(Rejection::MissingServerPublicKey)
         }
-        ureq::Error::Timeout(t) => unknown(Unknown::Timeout(t.to_string())),
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
-            unknown(Unknown::Timeout(io.to_string()))
+        e => Error::Rejected(Rejection::Encode(e)),
+    }
+}
+
+/// What an outcome-unknown failure was.
+pub(crate) fn unknown_of(t: Transport, config: &ClientConfig) -> Unknown {
+    match t {
+        Transport::Io(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            ) =>
+        {
+            Unknown::Timeout(e.to_string())
         }
-        other => unknown(Unknown::Connection(other.to_string())),
+        Transport::Io(e) => Unknown::Connection(e.to_string()),
+        Transport::Call(CallError::Http(
+            HttpError::BodyTooLarge { .. } | HttpError::HeadTooLarge { .. },
+        )) => Unknown::TooLarge {
+            limit: config.max_response_bytes,
+        },
+        Transport::Call(CallError::Body { status, .. }) if status >= 500 => {
+            Unknown::ServerError { status }
+        }
+        Transport::Call(CallError::Body { status, error }) => Unknown::Decode { status, error },
+        Transport::Call(e) => Unknown::Connection(e.to_string()),
     }
 }
 
 /// The client's keys as the core's [`Crypto`]: the platform's public key for requests, the
 /// client's private key for answers, and one request's randomness (zeroized on drop).
-struct StdCrypto<'a> {
+pub(crate) struct StdCrypto<'a> {
     server: Option<&'a ServerPublicKey>,
     client: Option<&'a ClientPrivateKey>,
     cek: [u8; 16],

@@ -1,7 +1,7 @@
 //! # konaplate
 //!
 //! The blocking std client of the KONA PLATE prepaid-card Open API, on the `no_std` core
-//! ([`konaplate_core`], re-exported as [`core`]): ureq 3 with rustls, RSA-OAEP-256 keys from
+//! ([`konaplate_core`], re-exported as [`core`]): the core's calls over TCP with rustls, RSA-OAEP-256 keys from
 //! PEM for the JWE message encryption, the system clock in the platform's zone, OS randomness
 //! for Correlation-Ids, and a minter of unique sequenceIds.
 //!
@@ -59,8 +59,7 @@ pub mod keys;
 pub mod money;
 
 pub use client::{
-    Client, ClientConfig, ConfigError, DEFAULT_BASE_URL, Error, Exchange, RawReply, Rejection,
-    Unknown,
+    Client, ClientConfig, ConfigError, DEFAULT_BASE_URL, Error, Exchange, Rejection, Unknown,
 };
 pub use clock::mint_sequence_id;
 pub use keys::{ClientPrivateKey, KeyError, ServerPublicKey};

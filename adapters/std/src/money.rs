@@ -1,5 +1,6 @@
-//! Money-moving calls run exactly once: the core's [`Flow`] driven by its [`drive`] loop over
-//! the blocking [`Client`], journaled in a [`FileJournal`] before every send.
+//! Money-moving calls run exactly once: the core's [`Flow`] driven over the blocking
+//! [`Client`] (each call the flow hands out made over a fresh connection), journaled in a
+//! [`FileJournal`] before every send.
 //!
 //! * [`run`] starts a call, or — when the journal already holds its sequenceId — replays
 //!   its final outcome, or resumes it through the result inquiry (an idempotent re-run: the
@@ -11,15 +12,14 @@
 
 use std::time::Duration;
 
-use konaplate_core::api::{ChargeResultRequest, MoneyEndpoint};
+use konaplate_core::api::MoneyEndpoint;
 use konaplate_core::field::SequenceId;
 use konaplate_core::flow::{
-    Attempt, Event, Flow, JournalRecord, Operation, Outcome, Policy, Port, Rerun, drive,
-    outcome_of_record, rerun,
+    Action, Flow, JournalRecord, Operation, Outcome, Policy, Rerun, outcome_of_record, rerun,
 };
 use konaplate_core::prelude::*;
 
-use crate::client::{Client, Error, RawReply};
+use crate::client::{Client, Error};
 use crate::clock;
 use crate::journal::{EntryLock, FileJournal};
 
@@ -99,111 +99,55 @@ impl std::fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
-/// Sends a money request (the one the driver holds, with its token).
-type Sender<'a> = &'a dyn Fn(&Client) -> Result<RawReply, Error>;
-
-/// The [`Port`] of the std driver: the system clock, the file journal, the blocking client.
-struct StdPort<'a> {
-    client: &'a Client,
-    journal: Option<&'a mut FileJournal>,
-    request: Option<Sender<'a>>,
-    sequence_id: SequenceId,
-    reply: Option<RawReply>,
-    response_encrypted: bool,
-    progress: &'a mut dyn FnMut(Progress),
-}
-
-impl Port for StdPort<'_> {
-    type Error = std::io::Error;
-
-    fn now_ms(&mut self) -> u64 {
-        clock::unix_millis()
-    }
-
-    fn persist(&mut self, record: &JournalRecord) -> Result<(), std::io::Error> {
-        match &mut self.journal {
-            Some(j) => j.append(record),
-            None => Ok(()),
-        }
-    }
-
-    fn send(&mut self, attempt: u8) -> Attempt<'_> {
-        (self.progress)(Progress::Sending(attempt));
-        let Some(send) = self.request else {
-            // a resumed call holds no token: the flow never asks (forbid_resend)
-            return Attempt {
-                at_ms: clock::unix_millis(),
-                event: Event::NotSent,
-            };
-        };
-        let result = send(self.client);
-        let at_ms = clock::unix_millis();
-        let event = match result {
-            Ok(raw) => {
-                self.response_encrypted = raw.encrypted;
-                let raw = self.reply.insert(raw);
-                Event::Response {
-                    status: raw.status,
-                    body: &raw.body,
-                }
-            }
-            // a local rejection is deterministic and was checked before the first send
-            Err(Error::NotSent { .. } | Error::Rejected(_)) => Event::NotSent,
-            Err(Error::OutcomeUnknown { .. }) => Event::Lost,
-        };
-        Attempt { at_ms, event }
-    }
-
-    fn inquire(&mut self) -> Attempt<'_> {
-        (self.progress)(Progress::Inquiring);
-        let q = ChargeResultRequest {
-            sequence_id: self.sequence_id,
-        };
-        let result = self.client.send_raw(&q);
-        let at_ms = clock::unix_millis();
-        let event = match result {
-            Ok(raw) => {
-                let raw = self.reply.insert(raw);
-                Event::InquiryResponse {
-                    status: raw.status,
-                    body: &raw.body,
-                }
-            }
-            Err(Error::NotSent { .. } | Error::Rejected(_)) => Event::NotSent,
-            Err(Error::OutcomeUnknown { .. }) => Event::Lost,
-        };
-        Attempt { at_ms, event }
-    }
-
-    fn wait_until(&mut self, at_ms: u64) {
-        let d = Duration::from_millis(at_ms.saturating_sub(clock::unix_millis()));
-        (self.progress)(Progress::Waiting(d));
-        // short naps keep a spinner alive and the process responsive to signals
-        std::thread::sleep(d.min(Duration::from_millis(250)));
-    }
-}
-
+/// Runs `flow` over `client`, doing what it asks: journal its record, make the call it hands
+/// out, wait. Only a journal that cannot be written stops it early.
 fn run_flow(
     client: &Client,
-    journal: Option<&mut FileJournal>,
+    mut journal: Option<&mut FileJournal>,
     mut flow: Flow,
-    request: Option<Sender<'_>>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Report, RunError> {
-    if request.is_none() {
-        flow.forbid_resend();
-    }
-    let mut port = StdPort {
-        client,
-        journal,
-        request,
-        sequence_id: *flow.sequence_id(),
-        reply: None,
-        response_encrypted: false,
-        progress,
+    let mut buf = client.buffer();
+    let mut response_encrypted = false;
+    let outcome = loop {
+        match flow.poll(clock::unix_millis()) {
+            Action::Persist => {
+                if let Some(j) = journal.as_deref_mut() {
+                    j.append(&flow.record()).map_err(RunError::Journal)?;
+                }
+                flow.persisted();
+            }
+            a @ (Action::Send | Action::Inquire) => {
+                progress(match a {
+                    Action::Send => Progress::Sending(flow.sends()),
+                    _ => Progress::Inquiring,
+                });
+                let mut crypto = client.crypto();
+                // a clock out of range or a call that cannot be encoded sends nothing: the
+                // flow counts it so
+                let Ok(stamp) = client.stamp() else { continue };
+                let Ok(mut call) = flow.call(client.session(), &stamp, &mut crypto, &mut buf)
+                else {
+                    continue;
+                };
+                let _ = client.exchange(&mut call, &mut buf);
+                let answered =
+                    flow.end_call(clock::unix_millis(), &mut call, &mut buf, &mut crypto);
+                if let (Action::Send, Ok(Some(a))) = (a, answered) {
+                    response_encrypted = a.encrypted;
+                }
+            }
+            Action::WaitUntil(t) => {
+                let d = Duration::from_millis(t.saturating_sub(clock::unix_millis()));
+                progress(Progress::Waiting(d));
+                // short naps keep a spinner alive and the process responsive to signals
+                std::thread::sleep(d.min(Duration::from_millis(250)));
+            }
+            Action::Done(outcome) => break outcome,
+            // an action of a later core: ask again shortly
+            _ => std::thread::sleep(Duration::from_millis(250)),
+        }
     };
-    let outcome = drive(&mut flow, &mut port).map_err(RunError::Journal)?;
-    let response_encrypted = port.response_encrypted;
     Ok(Report {
         outcome,
         record: flow.record(),
@@ -233,21 +177,21 @@ where
     let op = <R::Endpoint as MoneyEndpoint>::OPERATION;
     let seq = <R::Endpoint as MoneyEndpoint>::sequence_id(request);
     let essentials = <R::Endpoint as MoneyEndpoint>::essentials(request);
-    let send = |c: &Client| c.send_raw(request);
+    let start = || {
+        let r = <R::Endpoint as MoneyEndpoint>::into_money(request.clone());
+        Flow::start(r, policy, clock::unix_millis())
+    };
     let Some(journal) = journal else {
-        let flow = Flow::new(op, seq, essentials, policy, clock::unix_millis());
-        return run_flow(client, None, flow, Some(&send), progress);
+        return run_flow(client, None, start(), progress);
     };
     let entry = lock_entry(journal, &seq)?;
     let report = match rerun(journal.latest_of(&seq), op, &essentials) {
-        Rerun::New => {
-            let flow = Flow::new(op, seq, essentials, policy, clock::unix_millis());
-            run_flow(client, Some(&mut *journal), flow, Some(&send), progress)
-        }
+        Rerun::New => run_flow(client, Some(&mut *journal), start(), progress),
         Rerun::Replay(rec) => Ok(replay(rec)),
         Rerun::Resume(rec) => {
+            // the journal holds it open: resolved through the inquiry, never sent blindly
             let flow = Flow::resume(rec, policy, clock::unix_millis());
-            run_flow(client, Some(&mut *journal), flow, None, progress)
+            run_flow(client, Some(&mut *journal), flow, progress)
         }
         Rerun::Mismatch(field) => Err(RunError::Mismatch {
             sequence_id: seq,
@@ -281,7 +225,7 @@ pub fn resume(
         Some(rec) if !rec.state.awaits_platform() => Ok(replay(&rec)),
         Some(rec) => {
             let flow = Flow::resume(&rec, policy, clock::unix_millis());
-            run_flow(client, Some(&mut *journal), flow, None, progress)
+            run_flow(client, Some(&mut *journal), flow, progress)
         }
     };
     journal.release_entry(entry).map_err(RunError::Journal)?;

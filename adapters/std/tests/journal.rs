@@ -10,29 +10,28 @@
 
 use std::io::Write;
 
+use konaplate::core::api::ChargeRequest;
 use konaplate::core::field::*;
-use konaplate::core::flow::{Essentials, Event, Flow, JournalRecord, Operation, Policy, State};
+use konaplate::core::flow::{Flow, JournalRecord, Policy, State};
 use konaplate::journal::FileJournal;
 
 fn rec(seq: &str, state: State) -> JournalRecord {
-    let ess = Essentials {
+    let charge = ChargeRequest {
+        sequence_id: SequenceId::new(seq).unwrap(),
         user_id: UserId::new(50_000_100_001).unwrap(),
-        amount: Some(ChargeAmount::new(1_000).unwrap()),
-        merchant_id: Some(MerchantId::new("100000000000101").unwrap()),
-        nr_number: None,
+        amount: ChargeAmount::new(1_000).unwrap(),
+        one_time_token: OneTimeToken::new("1234567890123456").unwrap(),
+        dcvv: Dcvv::new("123").unwrap(),
+        merchant_id: MerchantId::new("100000000000101").unwrap(),
     };
-    let mut f = Flow::new(
-        Operation::Charge,
-        SequenceId::new(seq).unwrap(),
-        ess,
-        Policy::default(),
-        1,
-    );
+    // the record written before its first send
+    let mut f = Flow::start(charge, Policy::default(), 1);
     f.poll(1);
-    if state != State::Sending {
-        f.handle(2, Event::Lost);
-    }
     let mut r = f.record();
+    if state != State::Sending {
+        r.maybe_arrived = true;
+        r.updated_ms = 2;
+    }
     r.state = state;
     r
 }

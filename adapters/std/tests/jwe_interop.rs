@@ -10,12 +10,79 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
-use konaplate::core::jwe::{DecryptOnly, JweError, Keys, open_in_place, seal_in_place, sealed_len};
-use konaplate::core::message::find_enc_data;
+use konaplate::core::jwe::{JweError, Keys, open_in_place, seal_in_place, sealed_len};
 use konaplate::core::prelude::*;
-use konaplate::core::response::decode_reply_body;
 use konaplate::core::{api::*, code::*, field::*};
 use konaplate::{ClientPrivateKey, ServerPublicKey};
+
+/// Where the compact JWE is in a `{"encData":"..."}` body.
+fn find_enc_data(body: &[u8]) -> Option<Option<std::ops::Range<usize>>> {
+    let start = body.windows(11).position(|w| w == br#""encData":""#)? + 11;
+    let len = body[start..].iter().position(|&b| b == b'"')?;
+    Some(Some(start..start + len))
+}
+
+fn session() -> Session {
+    Session::new(
+        Credentials::new(
+            AspId::new("100000000000001").unwrap(),
+            AccessKey::new("abcdefg-0123456789abcdef0123456789abcdef").unwrap(),
+            &SecretKey::new("s").unwrap(),
+            Some(CryptoKeyId::new("0123456789abcdef0123456789abcdef").unwrap()),
+        ),
+        Target::new(Host::parse("sandbox.konaplate.com").unwrap()),
+    )
+}
+
+fn stamp() -> Stamp {
+    Stamp::new(
+        Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap(),
+        TimeZone::KST,
+        1,
+    )
+}
+
+/// The answer `body` to `req`, through a whole call (the client private key opens it).
+fn through_call<R: Request>(req: &R, body: &str, key: &ClientPrivateKey) -> ReplyOf<R::Endpoint>
+where
+    ReplyOf<R::Endpoint>: AnyReply,
+{
+    let server = ServerPublicKey::from_pem(&read("server_public.pem")).unwrap();
+    let keys = || Keys {
+        wrap: &server,
+        unwrap: key,
+        cek: [1; 16],
+        iv: [2; 12],
+    };
+    let mut buf = vec![0u8; konaplate::core::request::BUFFER_ENCRYPTED];
+    let mut call = Call::new(&session(), &stamp(), req, keys(), &mut buf).unwrap();
+    let n = call.outgoing(&buf).len();
+    call.sent(&mut buf, n).unwrap();
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    call.incoming(&mut buf).unwrap()[..response.len()].copy_from_slice(response.as_bytes());
+    assert_eq!(
+        call.received(&mut buf, response.len()).unwrap(),
+        Progress::Complete
+    );
+    let mut reply = ReplyOf::<R::Endpoint>::empty();
+    assert!(call.finish(&mut buf, keys(), &mut reply).unwrap().encrypted);
+    assert!(buf.iter().all(|&b| b == 0), "nothing of the answer left");
+    reply
+}
+
+fn cancel_request() -> CancelRequest {
+    CancelRequest {
+        sequence_id: SequenceId::new("C1").unwrap(),
+        user_id: UserId::new(50_000_100_001).unwrap(),
+        nr_number: NrNumber::new("KMN221114031773543").unwrap(),
+        one_time_token: OneTimeToken::new("1234567890123456").unwrap(),
+        dcvv: Dcvv::new("123").unwrap(),
+        card_expiry: None,
+    }
+}
 
 fn key_file(name: &str) -> String {
     format!("{}/../sandbox/keys/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -81,22 +148,20 @@ fn we_decrypt_jwcrypto_vectors_a128gcm_and_a256gcm() {
 fn encrypted_responses_decode_transparently() {
     let key = ClientPrivateKey::from_pem(&read("client_private_pkcs1.pem")).unwrap();
     let v = vectors();
-    let mut body = format!(r#"{{"encData":"{}"}}"#, v[0]["jwe"].as_str().unwrap()).into_bytes();
-    let r = decode_reply_body::<CancelCharge>(&mut body, DecryptOnly(&key))
-        .map(|(r, _)| r)
-        .unwrap();
+    let body = format!(r#"{{"encData":"{}"}}"#, v[0]["jwe"].as_str().unwrap());
+    let r = through_call(&cancel_request(), &body, &key);
     assert_eq!(r.code, CancelCode::Success);
     assert_eq!(r.body, Some(CancelResponse { is_pending: false }));
-    let mut body = format!(r#"{{"encData":"{}"}}"#, v[4]["jwe"].as_str().unwrap()).into_bytes();
-    let r = decode_reply_body::<CancelCharge>(&mut body, DecryptOnly(&key))
-        .map(|(r, _)| r)
-        .unwrap();
+    let body = format!(r#"{{"encData":"{}"}}"#, v[4]["jwe"].as_str().unwrap());
+    let r = through_call(&cancel_request(), &body, &key);
     assert_eq!(r.code, CancelCode::NotCancellable);
     assert_eq!(r.description.as_str(), "충전 취소가 불가능한 거래.");
-    let mut body = format!(r#"{{"encData":"{}"}}"#, v[5]["jwe"].as_str().unwrap()).into_bytes();
-    let r = decode_reply_body::<IssueToken>(&mut body, DecryptOnly(&key))
-        .map(|(r, _)| r)
-        .unwrap();
+    let body = format!(r#"{{"encData":"{}"}}"#, v[5]["jwe"].as_str().unwrap());
+    let token = TokenRequest {
+        card_no: CardNo::new("9410123456789012").unwrap(),
+        token_type: None,
+    };
+    let r = through_call(&token, &body, &key);
     assert_eq!(r.description.as_str(), "성공");
     assert_eq!(r.body.unwrap().one_time_token.expose(), "9461442187322710");
 }
@@ -199,10 +264,8 @@ fn we_decrypt_what_josekit_encrypts() {
                 plain,
                 "{enc} {key_name}"
             );
-            let mut body = format!(r#"{{"encData":"{jwe}"}}"#).into_bytes();
-            let r = decode_reply_body::<CancelCharge>(&mut body, DecryptOnly(&key))
-                .map(|(r, _)| r)
-                .unwrap();
+            let body = format!(r#"{{"encData":"{jwe}"}}"#);
+            let r = through_call(&cancel_request(), &body, &key);
             assert_eq!(r.description.as_str(), "성공");
             assert_eq!(r.body, Some(CancelResponse { is_pending: false }));
         }
@@ -218,41 +281,22 @@ fn largest_encrypted_bodies_fit_the_default_buffers() {
     };
     let key = ServerPublicKey::from_pem(&read("server_public.pem")).unwrap();
     let client = ClientPrivateKey::from_pem(&read("client_private.pem")).unwrap();
-    let session = Session::new(
-        Credentials::new(
-            AspId::new("100000000000001").unwrap(),
-            AccessKey::new("abcdefg-0123456789abcdef0123456789abcdef").unwrap(),
-            &SecretKey::new("s").unwrap(),
-            Some(CryptoKeyId::new("0123456789abcdef0123456789abcdef").unwrap()),
-        ),
-        Target::new(Host::parse("sandbox.konaplate.com").unwrap()),
-    );
-    let stamp = Stamp::new(
-        Timestamp::new(2026, 11, 23, 19, 54, 6, 123).unwrap(),
-        TimeZone::KST,
-        1,
-    );
-    let mut buf = [0u8; 1024];
-    let keys = Keys {
+    let keys = || Keys {
         wrap: &key,
         unwrap: &client,
         cek: [1; 16],
         iv: [2; 12],
     };
-    let (n, _) =
-        konaplate::core::request::encode_body(&session, &stamp, &req, keys, &mut buf).unwrap();
-    assert!(n < 600, "{n}");
+    // the whole request fits the embedded client's encrypted buffer
+    let mut whole = [0u8; konaplate::core::request::BUFFER_ENCRYPTED];
+    let call = Call::new(&session(), &stamp(), &req, keys(), &mut whole).unwrap();
+    let (_, body) = call.request_layout();
+    assert!(body.len() < 600, "{}", body.len());
     assert!(
-        buf.starts_with(br#"{"encData":"eyJ"#),
+        whole[body].starts_with(br#"{"encData":"eyJ"#),
         "sealed, since the endpoint's request is Encrypted"
     );
-    // the whole request fits the embedded client's encrypted buffer
-    let keys = Keys {
-        wrap: &key,
-        unwrap: &client,
-        cek: [1; 16],
-        iv: [2; 12],
-    };
-    let mut whole = [0u8; konaplate::core::request::BUFFER_ENCRYPTED];
-    assert!(encode_request(&session, &stamp, &req, keys, &mut whole).is_ok());
+    // and a 1 KiB buffer too
+    let mut buf = [0u8; 1024];
+    assert!(Call::new(&session(), &stamp(), &req, keys(), &mut buf).is_ok());
 }

@@ -22,7 +22,8 @@ mod token;
 
 pub use auto_recharge::*;
 pub use charge::*;
-pub use money::{Essentials, MoneyEndpoint, MoneyReply, Operation, decode_money_reply};
+pub(crate) use money::money_reply;
+pub use money::{Essentials, MoneyEndpoint, MoneyReply, MoneyRequest, Operation};
 pub use refund::*;
 pub use token::*;
 
@@ -83,6 +84,14 @@ macro_rules! endpoint {
             type Request = $req;
             type Response = $res;
             type Code = $code;
+        }
+        impl $crate::message::AnyReply for $crate::message::Reply<$res, $code> {
+            fn endpoint_path(&self) -> &'static str {
+                $path
+            }
+            fn decode_plain(&mut self, body: &[u8]) -> Result<(), $crate::error::DecodeError> {
+                $crate::message::decode_plain_into(body, self)
+            }
         }
     };
 }

@@ -4,11 +4,12 @@
 //! three by hand.
 
 use crate::code::{RawCode, ResultCode};
-use crate::error::DecodeError;
 use crate::field::{ChargeAmount, MerchantId, NrNumber, SequenceId, UserId};
-use crate::message::{Description, Reply, decode_reply};
+use crate::message::Description;
 
-use super::{CancelCharge, Charge, Endpoint, Refund};
+use super::{
+    CancelCharge, CancelRequest, Charge, ChargeRequest, Endpoint, Refund, RefundRequest, ReplyOf,
+};
 
 /// The money-moving operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -79,6 +80,8 @@ pub trait MoneyEndpoint: Endpoint {
     /// What a success answer settles: whether the platform is still checking (`isPending`),
     /// and the transaction number it gave, if any.
     fn settled(response: &Self::Response) -> (bool, Option<NrNumber>);
+    /// The request, owned as the money flow keeps it.
+    fn into_money(request: Self::Request) -> MoneyRequest;
 }
 
 impl MoneyEndpoint for Charge {
@@ -96,6 +99,9 @@ impl MoneyEndpoint for Charge {
     }
     fn settled(r: &Self::Response) -> (bool, Option<NrNumber>) {
         (r.is_pending, Some(r.nr_number))
+    }
+    fn into_money(r: Self::Request) -> MoneyRequest {
+        MoneyRequest::Charge(r)
     }
 }
 
@@ -115,6 +121,9 @@ impl MoneyEndpoint for CancelCharge {
     fn settled(r: &Self::Response) -> (bool, Option<NrNumber>) {
         (r.is_pending, None)
     }
+    fn into_money(r: Self::Request) -> MoneyRequest {
+        MoneyRequest::Cancel(r)
+    }
 }
 
 impl MoneyEndpoint for Refund {
@@ -133,6 +142,9 @@ impl MoneyEndpoint for Refund {
     fn settled(r: &Self::Response) -> (bool, Option<NrNumber>) {
         (false, Some(NrNumber::from(r.nr_number)))
     }
+    fn into_money(r: Self::Request) -> MoneyRequest {
+        MoneyRequest::Refund(r)
+    }
 }
 
 /// A money operation's answer, reduced to what exactly-once needs.
@@ -147,24 +159,71 @@ pub struct MoneyReply {
     pub success: Option<(bool, Option<NrNumber>)>,
 }
 
-fn reduce<E: MoneyEndpoint>(body: &[u8]) -> Result<MoneyReply, DecodeError> {
-    let r: Reply<E::Response, E::Code> = decode_reply(body)?;
+/// Reduces a money operation's reply to what exactly-once needs.
+pub(crate) fn money_reply<E: MoneyEndpoint>(r: ReplyOf<E>) -> MoneyReply {
     let success = match &r.body {
         Some(b) if r.code.is_success() => Some(E::settled(b)),
         _ => None,
     };
-    Ok(MoneyReply {
+    MoneyReply {
         code: RawCode::new(r.code.as_str()).unwrap_or_default(),
         description: r.description,
         success,
-    })
+    }
 }
 
-/// Decodes the plaintext answer of operation `op`.
-pub fn decode_money_reply(op: Operation, body: &[u8]) -> Result<MoneyReply, DecodeError> {
-    match op {
-        Operation::Charge => reduce::<Charge>(body),
-        Operation::Cancel => reduce::<CancelCharge>(body),
-        Operation::Refund => reduce::<Refund>(body),
+/// A money-moving request — a charge, a cancellation of a charge or a refund — owned, with its
+/// one-time token and DCVV (zeroized on drop): what a [`crate::flow::Flow`] sends.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum MoneyRequest {
+    /// A charge.
+    Charge(ChargeRequest),
+    /// A cancellation of a charge.
+    Cancel(CancelRequest),
+    /// A refund.
+    Refund(RefundRequest),
+}
+
+impl MoneyRequest {
+    /// Which operation.
+    pub fn operation(&self) -> Operation {
+        match self {
+            MoneyRequest::Charge(_) => Operation::Charge,
+            MoneyRequest::Cancel(_) => Operation::Cancel,
+            MoneyRequest::Refund(_) => Operation::Refund,
+        }
+    }
+    /// Its sequenceId.
+    pub fn sequence_id(&self) -> SequenceId {
+        match self {
+            MoneyRequest::Charge(r) => Charge::sequence_id(r),
+            MoneyRequest::Cancel(r) => CancelCharge::sequence_id(r),
+            MoneyRequest::Refund(r) => Refund::sequence_id(r),
+        }
+    }
+    /// What the journal keeps of it.
+    pub fn essentials(&self) -> Essentials {
+        match self {
+            MoneyRequest::Charge(r) => Charge::essentials(r),
+            MoneyRequest::Cancel(r) => CancelCharge::essentials(r),
+            MoneyRequest::Refund(r) => Refund::essentials(r),
+        }
+    }
+}
+
+impl From<ChargeRequest> for MoneyRequest {
+    fn from(r: ChargeRequest) -> Self {
+        MoneyRequest::Charge(r)
+    }
+}
+impl From<CancelRequest> for MoneyRequest {
+    fn from(r: CancelRequest) -> Self {
+        MoneyRequest::Cancel(r)
+    }
+}
+impl From<RefundRequest> for MoneyRequest {
+    fn from(r: RefundRequest) -> Self {
+        MoneyRequest::Refund(r)
     }
 }

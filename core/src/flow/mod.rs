@@ -1,11 +1,54 @@
 //! Exactly-once money-moving calls: a sans-IO state machine per charge, cancellation of charge
-//! or refund ([`Flow`]), the journal record it persists ([`JournalRecord`]), the reader of a
-//! journal's bytes ([`scan`], [`repair_len`]) and a generic driver loop ([`drive`]).
+//! or refund ([`Flow`]), the journal record it persists ([`JournalRecord`]) and the reader of a
+//! journal's bytes ([`scan`], [`repair_len`]).
 //!
-//! The machine never touches the network, a clock or a disk. The driver asks [`Flow::poll`]
-//! what to do next ([`Action`]), does it, and reports what happened with [`Flow::handle`]
-//! ([`Event`]); it writes [`Flow::record`] to its journal *before* every send and after every
-//! transition. [`drive`] is that loop, written once, over a [`Port`] that does the I/O.
+//! The machine never touches the network, a clock or a disk: it says what to do and hands out
+//! the [`Call`]s to make. The driver — a blocking loop, an async loop, a C loop, the
+//! simulator — is a `match` with one line an arm and no logic of its own:
+//!
+//! | [`Flow::poll`] says | the driver |
+//! |---|---|
+//! | [`Action::Persist`] | writes [`Flow::record`] durably, then calls [`Flow::persisted`] |
+//! | [`Action::Send`] or [`Action::Inquire`] | takes the call with [`Flow::call`] (the request, or the result inquiry), moves its bytes (see [`Call`]), and gives it back with [`Flow::end_call`] — whether it completed or the transport failed half-way |
+//! | [`Action::WaitUntil`] | waits until then (or less) |
+//! | [`Action::Done`] | stops: the outcome, which may be open ([`Outcome::is_final`]) |
+//!
+//! The flow asks for [`Action::Persist`] before every send (write-ahead: the journal says
+//! "sending" before a byte leaves) and after every change, and never hands out a send before
+//! the record that announces it is durable.
+//!
+//! ```
+//! use konaplate_core::flow::{Action, Flow, Policy};
+//! use konaplate_core::{api::*, field::*, prelude::*};
+//! # fn drive(
+//! #     session: &Session,
+//! #     request: ChargeRequest,
+//! #     now: &mut dyn FnMut() -> u64,
+//! #     stamp: &mut dyn FnMut() -> Stamp,
+//! #     persist: &mut dyn FnMut(&konaplate_core::flow::JournalRecord) -> Result<(), ()>,
+//! #     exchange: &mut dyn FnMut(&mut Call, &mut [u8]),
+//! # ) -> Result<konaplate_core::flow::Outcome, ()> {
+//! let mut buf = [0u8; konaplate_core::request::BUFFER_PLAIN];
+//! let mut flow = Flow::start(request, Policy::default(), now());
+//! loop {
+//!     match flow.poll(now()) {
+//!         Action::Persist => {
+//!             persist(&flow.record())?;
+//!             flow.persisted();
+//!         }
+//!         Action::Send | Action::Inquire => {
+//!             if let Ok(mut call) = flow.call(session, &stamp(), NoCrypto, &mut buf) {
+//!                 exchange(&mut call, &mut buf); // your socket: write, read (see Call)
+//!                 let _ = flow.end_call(now(), &mut call, &mut buf, NoCrypto);
+//!             }
+//!         }
+//!         Action::WaitUntil(_t) => { /* sleep until `_t` */ }
+//!         Action::Done(outcome) => return Ok(outcome),
+//!         _ => {}
+//!     }
+//! }
+//! # }
+//! ```
 //!
 //! # The rule
 //!
@@ -39,19 +82,24 @@
 
 use core::fmt;
 
-use crate::api::decode_money_reply;
-pub use crate::api::{Essentials, Operation};
+use crate::api::{
+    CancelCharge, Charge, ChargeResultInquiry, ChargeResultRequest, MoneyEndpoint, Refund, ReplyOf,
+    money_reply,
+};
+pub use crate::api::{Essentials, MoneyReply, MoneyRequest, Operation};
+use crate::call::{Answered, Call, Delivery};
 use crate::code::{ChargeResultCode, RawCode, ResultCode};
+use crate::error::EncodeError;
 use crate::field::{ChargeResult, NrNumber, SequenceId};
-use crate::message::{Description, decode_reply};
+use crate::jwe::{Crypto, NoCrypto};
+use crate::message::Description;
+use crate::request::{Session, Stamp};
 
 mod log;
 mod record;
-mod run;
 
 pub use log::{Item, Repair, Scan, repair_len, scan};
 pub use record::{JournalRecord, RecordError};
-pub use run::{Attempt, Port, drive};
 
 /// Timing of a flow, in milliseconds of the driver's clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,11 +144,15 @@ impl Default for Policy {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Action {
-    /// Journal [`Flow::record`], then send the operation's request (same sequenceId and token
-    /// as always) and report with [`Event::Response`], [`Event::Lost`] or [`Event::NotSent`].
+    /// Write [`Flow::record`] durably (it must survive a power loss before this returns), then
+    /// call [`Flow::persisted`]. Asked before every send and after every change.
+    Persist,
+    /// Make the call [`Flow::call`] hands out: the operation's request (same sequenceId and
+    /// token as always; the record saying so is already durable), then give it back with
+    /// [`Flow::end_call`].
     Send,
-    /// Send the result inquiry for the sequenceId, then report with
-    /// [`Event::InquiryResponse`], [`Event::Lost`] or [`Event::NotSent`].
+    /// Make the call [`Flow::call`] hands out: the result inquiry for the sequenceId; then
+    /// [`Flow::end_call`].
     Inquire,
     /// Nothing to do before this time; call [`Flow::poll`] again then.
     WaitUntil(u64),
@@ -185,30 +237,52 @@ impl Outcome {
     }
 }
 
-/// What happened to the last action.
-#[derive(Clone, Copy, Debug)]
-#[non_exhaustive]
-pub enum Event<'a> {
-    /// The operation's response: HTTP status and the (decrypted) body.
+/// What became of the call the flow handed out, as [`Flow::end_call`] found it.
+enum Report {
+    /// The operation's answer: its status, and the reply when it could be decoded.
     Response {
-        /// HTTP status.
         status: u16,
-        /// Body bytes (plaintext JSON).
-        body: &'a [u8],
+        reply: Option<MoneyReply>,
     },
-    /// The inquiry's response.
-    InquiryResponse {
-        /// HTTP status.
+    /// The inquiry's answer.
+    Inquiry {
         status: u16,
-        /// Body bytes.
-        body: &'a [u8],
+        reply: Option<ReplyOf<ChargeResultInquiry>>,
     },
-    /// The request may have been received: timeout after connecting, broken connection.
+    /// The request may have been received: it was written, and no whole answer came.
     Lost,
-    /// The request certainly did not reach the platform (refused connection, DNS, connect
-    /// timeout, TLS handshake failure): nothing left the machine.
+    /// The request certainly did not reach the platform: not one byte was written.
     NotSent,
 }
+
+/// Why [`Flow::call`] or [`Flow::end_call`] refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum FlowError {
+    /// There is no call to make now ([`Flow::poll`] says what to do), or the call was already
+    /// handed out.
+    NoCall,
+    /// This is not the call the flow handed out: its answer is not taken.
+    NotThisCall,
+    /// The request could not be encoded (a buffer too small): nothing was sent, and the flow
+    /// counts it as not sent.
+    Encode(EncodeError),
+}
+
+impl fmt::Display for FlowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FlowError::NoCall => f.write_str("the flow has no call to hand out now: poll it"),
+            FlowError::NotThisCall => {
+                f.write_str("not the call this flow handed out: its answer is not taken")
+            }
+            FlowError::Encode(e) => write!(f, "request not sent: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for FlowError {}
 
 /// The journaled state of a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -307,6 +381,9 @@ enum Next {
 pub struct Flow {
     op: Operation,
     sequence_id: SequenceId,
+    /// The request with its one-time token and DCVV, while it may be sent again (never in a
+    /// record; dropped, and so zeroized, once the flow no longer sends it).
+    request: Option<MoneyRequest>,
     essentials: Essentials,
     policy: Policy,
     /// When this driver started (the deadline counts from here).
@@ -329,21 +406,32 @@ pub struct Flow {
     /// An outcome decided on resumption, taken at the first poll.
     conclude: Option<Outcome>,
     outcome: Option<Outcome>,
+    /// The fingerprint of the last record made durable ([`Flow::persisted`]).
+    persisted: Option<u32>,
+    /// The next send is counted in the record (which must be durable before it is handed out).
+    armed: bool,
+    /// A call is handed out and not given back yet.
+    handed: bool,
+    /// Calls handed out so far (each call carries its number: only the last one's answer is
+    /// taken).
+    calls: u32,
 }
 
 impl Flow {
-    /// A new call created at `now_ms`: the first action is [`Action::Send`]. Journal
-    /// [`Flow::record`] before sending (the [`drive`] loop does).
-    pub fn new(
-        op: Operation,
-        sequence_id: SequenceId,
-        essentials: Essentials,
-        policy: Policy,
-        now_ms: u64,
-    ) -> Self {
+    /// A new call for `request` (a charge, a cancellation or a refund) created at `now_ms`.
+    /// The flow keeps the request — the only place its one-time token and DCVV are kept, never
+    /// in a record — so that every send is this very request; it is dropped (zeroized) once
+    /// the flow no longer sends it. The first actions are [`Action::Persist`] (write-ahead),
+    /// then [`Action::Send`].
+    pub fn start(request: impl Into<MoneyRequest>, policy: Policy, now_ms: u64) -> Self {
+        let request = request.into();
+        let op = request.operation();
+        let sequence_id = request.sequence_id();
+        let essentials = request.essentials();
         Self {
             op,
             sequence_id,
+            request: Some(request),
             essentials,
             policy,
             started_ms: now_ms,
@@ -366,6 +454,10 @@ impl Flow {
             answer: Answer::default(),
             conclude: None,
             outcome: None,
+            persisted: None,
+            armed: false,
+            handed: false,
+            calls: 0,
         }
     }
 
@@ -378,6 +470,7 @@ impl Flow {
         let mut f = Self {
             op: rec.op,
             sequence_id: rec.sequence_id,
+            request: None,
             essentials: rec.essentials,
             policy,
             started_ms: now_ms,
@@ -398,7 +491,13 @@ impl Flow {
             answer: rec.answer.clone(),
             conclude: None,
             outcome: None,
+            persisted: None,
+            armed: false,
+            handed: false,
+            calls: 0,
         };
+        // the journal holds this call as it stands: nothing to write until it changes
+        f.persisted = Some(f.fingerprint());
         if rec.state.is_final() || rec.state == State::Unknown {
             f.outcome = Some(outcome_of_record(rec));
         } else if rec.sends == 0 {
@@ -449,6 +548,8 @@ impl Flow {
         self.step = Step::Idle;
         self.updated_ms = now;
         self.outcome = Some(o);
+        // never sent again: the token and DCVV go
+        self.request = None;
     }
 
     fn past_deadline(&self, t: u64) -> bool {
@@ -495,58 +596,211 @@ impl Flow {
             self.finish(o, now_ms);
         }
         if let Some(o) = &self.outcome {
+            if !self.is_durable() {
+                return Action::Persist;
+            }
             return Action::Done(o.clone());
         }
         match self.step {
-            // polled again without a report: the request may have left; never hand out a
-            // second Send for it
+            // no call was made of it: nothing left
+            Step::Sending if !self.handed => {
+                self.step_not_sent(now_ms);
+                return self.poll(now_ms);
+            }
+            // polled again without the call back: the request may have left; never hand out
+            // a second Send for it
             Step::Sending => {
+                self.handed = false;
                 self.in_doubt(now_ms);
                 return self.poll(now_ms);
             }
-            // an inquiry is safe to repeat
-            Step::Inquiring => return Action::Inquire,
+            // no call was made of it (or it could not be encoded): ask again later
+            Step::Inquiring if !self.handed => {
+                self.retry_inquiry(now_ms);
+                return self.poll(now_ms);
+            }
+            // an inquiry is safe to repeat: a new call replaces the one not given back
+            Step::Inquiring => {
+                self.handed = false;
+                return Action::Inquire;
+            }
             Step::Idle => {}
         }
         if now_ms < self.next_at {
+            if !self.is_durable() {
+                return Action::Persist;
+            }
             return Action::WaitUntil(self.next_at);
         }
-        self.updated_ms = now_ms;
         match self.next {
             Next::Send => {
-                self.sends = self.sends.saturating_add(1);
+                if !self.armed {
+                    // the record that announces this send is written before it is handed out
+                    self.updated_ms = now_ms;
+                    self.sends = self.sends.saturating_add(1);
+                    self.state = State::Sending;
+                    self.armed = true;
+                }
+                if !self.is_durable() {
+                    return Action::Persist;
+                }
+                self.armed = false;
                 self.step = Step::Sending;
-                self.state = State::Sending;
                 Action::Send
             }
             Next::Inquire => {
+                if !self.is_durable() {
+                    return Action::Persist;
+                }
+                self.updated_ms = now_ms;
                 self.step = Step::Inquiring;
                 Action::Inquire
             }
         }
     }
 
-    /// Reports what happened to the action [`Flow::poll`] handed out.
-    pub fn handle(&mut self, now_ms: u64, event: Event<'_>) {
-        if self.outcome.is_some() {
-            return;
+    /// The record [`Action::Persist`] asked for (the current [`Flow::record`]) is durable.
+    pub fn persisted(&mut self) {
+        self.persisted = Some(self.fingerprint());
+    }
+
+    /// Whether the journal holds the flow as it stands (in everything but the record's time).
+    fn is_durable(&self) -> bool {
+        self.persisted == Some(self.fingerprint())
+    }
+
+    /// A digest of what a record says, but for its time: an inquiry that learned nothing new
+    /// writes no record.
+    fn fingerprint(&self) -> u32 {
+        let mut rec = self.record();
+        rec.updated_ms = 0;
+        // the record's own CRC-32 (its last four bytes) over everything it says
+        let b = rec.encode();
+        let crc = b.get(JournalRecord::LEN - 4..).unwrap_or(&[]);
+        crc.iter().fold(0, |acc, &x| (acc << 8) | u32::from(x))
+    }
+
+    /// The call to make now, encoded into `buf`: after [`Action::Send`] the flow's own request
+    /// (its one-time token and DCVV sealed with `crypto` where the endpoint wants it; none of
+    /// the money requests are Encrypted), after [`Action::Inquire`] the result inquiry for its
+    /// sequenceId. Move its bytes (see [`Call`]) and give it back with [`Flow::end_call`].
+    /// Each action hands out one call.
+    pub fn call(
+        &mut self,
+        session: &Session,
+        stamp: &Stamp,
+        crypto: impl Crypto,
+        buf: &mut [u8],
+    ) -> Result<Call, FlowError> {
+        if self.handed || self.outcome.is_some() {
+            return Err(FlowError::NoCall);
         }
+        let call = match (self.step, &self.request) {
+            (Step::Sending, Some(MoneyRequest::Charge(r))) => {
+                Call::new(session, stamp, r, crypto, buf)
+            }
+            (Step::Sending, Some(MoneyRequest::Cancel(r))) => {
+                Call::new(session, stamp, r, crypto, buf)
+            }
+            (Step::Sending, Some(MoneyRequest::Refund(r))) => {
+                Call::new(session, stamp, r, crypto, buf)
+            }
+            (Step::Inquiring, _) => {
+                let q = ChargeResultRequest {
+                    sequence_id: self.sequence_id,
+                };
+                Call::new(session, stamp, &q, NoCrypto, buf)
+            }
+            _ => return Err(FlowError::NoCall),
+        };
+        // an encoding failure leaves the step without a call: the next poll counts it as not
+        // sent
+        let mut call = call.map_err(FlowError::Encode)?;
+        self.calls = self.calls.wrapping_add(1);
+        call.owner = Some((self.sequence_id, self.calls));
+        self.handed = true;
+        Ok(call)
+    }
+
+    /// Gives back the call [`Flow::call`] handed out, however far it got: a whole answer is
+    /// decoded (decrypted with `crypto` when it is `encData`) and taken; a call whose
+    /// transport failed counts as lost once any byte of it was written, as not sent before.
+    /// The buffer holds nothing of the call afterwards. Returns what came back with a whole,
+    /// decoded answer (its status and headers, whether it was encrypted), for a log. Another
+    /// call's answer is refused ([`FlowError::NotThisCall`]) and changes nothing.
+    pub fn end_call(
+        &mut self,
+        now_ms: u64,
+        call: &mut Call,
+        buf: &mut [u8],
+        mut crypto: impl Crypto,
+    ) -> Result<Option<Answered>, FlowError> {
+        if !self.handed || call.owner != Some((self.sequence_id, self.calls)) {
+            return Err(FlowError::NotThisCall);
+        }
+        self.handed = false;
+        let mut answered = None;
+        let report = if !call.is_complete() {
+            match call.abort(buf) {
+                Delivery::NotSent => Report::NotSent,
+                Delivery::MaybeReceived => Report::Lost,
+            }
+        } else if self.step == Step::Inquiring {
+            let mut reply = ReplyOf::<ChargeResultInquiry>::empty();
+            match call.finish(buf, &mut crypto, &mut reply) {
+                Ok(a) => {
+                    answered = Some(a);
+                    Report::Inquiry {
+                        status: a.head.status,
+                        reply: Some(reply),
+                    }
+                }
+                Err(e) => undecodable(call, buf, e, false),
+            }
+        } else {
+            let r = match self.op {
+                Operation::Charge => finish_money::<Charge>(call, buf, &mut crypto),
+                Operation::Cancel => finish_money::<CancelCharge>(call, buf, &mut crypto),
+                Operation::Refund => finish_money::<Refund>(call, buf, &mut crypto),
+            };
+            match r {
+                Ok((a, reply)) => {
+                    answered = Some(a);
+                    Report::Response {
+                        status: a.head.status,
+                        reply: Some(reply),
+                    }
+                }
+                Err(e) => undecodable(call, buf, e, true),
+            }
+        };
+        self.handle(now_ms, report);
+        Ok(answered)
+    }
+
+    /// Takes what became of the call handed out.
+    fn handle(&mut self, now_ms: u64, report: Report) {
         let step = self.step;
         self.updated_ms = now_ms;
-        match (step, event) {
-            (Step::Sending, Event::Response { status, body }) => {
-                self.on_response(now_ms, status, body)
+        match (step, report) {
+            (Step::Sending, Report::Response { status, reply }) => {
+                self.on_response(now_ms, status, reply)
             }
-            (Step::Sending, Event::NotSent) => self.on_not_sent(now_ms),
+            (Step::Sending, Report::NotSent) => self.step_not_sent(now_ms),
             // anything else that does not answer a send: the request may have left
-            (Step::Sending, Event::Lost | Event::InquiryResponse { .. }) => self.in_doubt(now_ms),
-            (Step::Inquiring, Event::InquiryResponse { status, body }) => {
-                self.on_inquiry(now_ms, status, body)
+            (Step::Sending, _) => self.in_doubt(now_ms),
+            (Step::Inquiring, Report::Inquiry { status, reply }) => {
+                self.on_inquiry(now_ms, status, reply)
             }
             (Step::Inquiring, _) => self.retry_inquiry(now_ms),
             // nothing in flight: ignored
             (Step::Idle, _) => {}
         }
+    }
+
+    fn step_not_sent(&mut self, now: u64) {
+        self.updated_ms = now;
+        self.on_not_sent(now);
     }
 
     /// The request may have reached the platform and its answer is not known (or not
@@ -582,14 +836,14 @@ impl Flow {
         }
     }
 
-    fn on_response(&mut self, now: u64, status: u16, body: &[u8]) {
+    fn on_response(&mut self, now: u64, status: u16, reply: Option<MoneyReply>) {
         // authoritative: no earlier send may have reached the platform
         let authoritative = !self.maybe_arrived;
         self.maybe_arrived = true;
         if status >= 500 {
             return self.in_doubt(now);
         }
-        let Ok(r) = decode_money_reply(self.op, body) else {
+        let Some(r) = reply else {
             // undecodable: the request may have been processed
             return self.in_doubt(now);
         };
@@ -636,12 +890,11 @@ impl Flow {
         self.schedule(Next::Inquire, at, now);
     }
 
-    fn on_inquiry(&mut self, now: u64, status: u16, body: &[u8]) {
+    fn on_inquiry(&mut self, now: u64, status: u16, reply: Option<ReplyOf<ChargeResultInquiry>>) {
         if status >= 500 {
             return self.retry_inquiry(now);
         }
-        let Ok(reply) = decode_reply::<crate::api::ChargeResultResponse, ChargeResultCode>(body)
-        else {
+        let Some(reply) = reply else {
             return self.retry_inquiry(now);
         };
         if reply.code == ChargeResultCode::PreviousTransactionNotFound {
@@ -718,6 +971,7 @@ impl Flow {
         }
         let token_alive = now < self.created_ms.saturating_add(self.policy.token_ttl_ms);
         if self.can_resend
+            && self.request.is_some()
             && !self.held_decline
             && self.sends < self.policy.max_sends
             && token_alive
@@ -732,7 +986,7 @@ impl Flow {
         self.schedule(Next::Inquire, at.max(now.saturating_add(1)), now);
     }
 
-    /// The journal record of the current state (the [`drive`] loop writes it before every
+    /// The journal record of the current state (what [`Action::Persist`] asks to write, before every
     /// send and after every transition).
     pub fn record(&self) -> JournalRecord {
         JournalRecord {
@@ -749,6 +1003,39 @@ impl Flow {
             held_decline: self.held_decline,
             operator: self.operator,
             answer: self.answer.clone(),
+        }
+    }
+}
+
+/// Decodes a money call's answer into its endpoint's reply, reduced to what exactly-once needs.
+fn finish_money<E: MoneyEndpoint>(
+    call: &mut Call,
+    buf: &mut [u8],
+    crypto: &mut dyn Crypto,
+) -> Result<(Answered, MoneyReply), crate::call::CallError>
+where
+    ReplyOf<E>: crate::message::AnyReply,
+{
+    let mut reply = ReplyOf::<E>::empty();
+    let a = call.finish(buf, crypto, &mut reply)?;
+    Ok((a, money_reply::<E>(reply)))
+}
+
+/// A whole answer that did not decode: with its status, as the flow judges it (in doubt, or
+/// an inquiry to retry); anything else the call refused counts as lost.
+fn undecodable(call: &mut Call, buf: &mut [u8], e: crate::call::CallError, money: bool) -> Report {
+    match e {
+        crate::call::CallError::Body { status, .. } if money => Report::Response {
+            status,
+            reply: None,
+        },
+        crate::call::CallError::Body { status, .. } => Report::Inquiry {
+            status,
+            reply: None,
+        },
+        _ => {
+            call.abort(buf);
+            Report::Lost
         }
     }
 }

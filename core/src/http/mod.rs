@@ -14,7 +14,7 @@ pub use crate::base::limits::MAX_RESPONSE_HEADERS;
 pub use chunked::ChunkedDecoder;
 pub(crate) use head::HeadWriter;
 pub use head::parse_response_head;
-pub use reader::{Progress, ResponseReader, whole_response};
+pub use reader::{Progress, ResponseReader};
 
 /// What was wrong with the HTTP framing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

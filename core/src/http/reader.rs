@@ -11,17 +11,18 @@
 //! let mut buf = [0u8; 256];
 //! let mut reader = ResponseReader::new();
 //! let mut input = response.chunks(5); // a socket delivering 5 bytes at a time
-//! let (head, body) = loop {
+//! loop {
 //!     let spare = reader.spare(buf.len())?;
-//!     let Some(piece) = input.next() else { break match reader.closed(&mut buf)? {
-//!         Progress::Complete { head, body } => (head, body),
-//!         Progress::NeedMore => unreachable!("closed is final"),
-//!     } };
+//!     let Some(piece) = input.next() else {
+//!         reader.closed(&mut buf)?; // complete, or HttpError::Closed
+//!         break;
+//!     };
 //!     buf[spare.start..spare.start + piece.len()].copy_from_slice(piece);
-//!     if let Progress::Complete { head, body } = reader.received(&mut buf, piece.len())? {
-//!         break (head, body);
+//!     if reader.received(&mut buf, piece.len())? == Progress::Complete {
+//!         break;
 //!     }
-//! };
+//! }
+//! let (head, body) = reader.response().expect("complete");
 //! assert_eq!(head.status, 200);
 //! assert_eq!(&buf[body], br#"{"a":1}"#);
 //! # Ok::<(), konaplate_core::http::HttpError>(())
@@ -31,19 +32,16 @@ use core::ops::Range;
 
 use super::{ChunkedDecoder, Framing, HttpError, ResponseHead, parse_response_head};
 
-/// What the reader needs next.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Whether a response (or a whole call) is complete: the SDK's one spelling of "not yet".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Progress {
-    /// The response is not complete: read more bytes into [`ResponseReader::spare`].
+    /// Not complete: read more bytes (into [`ResponseReader::spare`], or the call's
+    /// `incoming` region) and report them.
     NeedMore,
-    /// The whole response is in the buffer: its head, and where its (decoded) body is.
-    Complete {
-        /// Status, framing and the X-KM response headers.
-        head: ResponseHead,
-        /// The body's bytes in the buffer (a chunked body already decoded).
-        body: Range<usize>,
-    },
+    /// Complete: the whole response is in the buffer ([`ResponseReader::response`] says
+    /// where).
+    Complete,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,6 +77,8 @@ pub struct ResponseReader {
     filled: usize,
     /// Bytes received in all.
     received: usize,
+    /// The end of the buffer region any received byte ever reached (what must be wiped).
+    high: usize,
 }
 
 impl Default for ResponseReader {
@@ -95,12 +95,28 @@ impl ResponseReader {
             state: State::Head { scan: 0 },
             filled: 0,
             received: 0,
+            high: 0,
         }
     }
 
     /// Bytes of the response received so far (head included).
     pub fn received_len(&self) -> usize {
         self.received
+    }
+
+    /// The end of the part of the buffer the response's bytes ever reached: everything that
+    /// must be wiped once the response is no longer needed.
+    pub fn used_len(&self) -> usize {
+        self.high
+    }
+
+    /// The complete response: its head and where its (decoded) body is in the buffer; `None`
+    /// before [`Progress::Complete`].
+    pub fn response(&self) -> Option<(ResponseHead, Range<usize>)> {
+        match &self.state {
+            State::Done { head, body } => Some((*head, body.clone())),
+            _ => None,
+        }
     }
 
     /// The head, once it has been parsed.
@@ -140,24 +156,22 @@ impl ResponseReader {
     pub fn received(&mut self, buf: &mut [u8], n: usize) -> Result<Progress, HttpError> {
         self.filled = self.filled.saturating_add(n).min(buf.len());
         self.received = self.received.saturating_add(n);
+        self.high = self.high.max(self.filled);
         self.advance(buf)
     }
 
     /// The peer closed the connection: a body that runs until the close is complete now;
     /// anything else incomplete is [`HttpError::Closed`].
     pub fn closed(&mut self, buf: &mut [u8]) -> Result<Progress, HttpError> {
-        if let Progress::Complete { head, body } = self.advance(buf)? {
-            return Ok(Progress::Complete { head, body });
+        if self.advance(buf)? == Progress::Complete {
+            return Ok(Progress::Complete);
         }
         match &self.state {
             State::Body { head, .. } if head.framing == Framing::UntilClose => {
                 let body = head.head_len..self.filled;
                 let head = *head;
-                self.state = State::Done {
-                    head,
-                    body: body.clone(),
-                };
-                Ok(Progress::Complete { head, body })
+                self.state = State::Done { head, body };
+                Ok(Progress::Complete)
             }
             _ => Err(HttpError::Closed {
                 received: self.received,
@@ -198,10 +212,7 @@ impl ResponseReader {
         } = &mut self.state
         else {
             return Ok(match &self.state {
-                State::Done { head, body } => Progress::Complete {
-                    head: *head,
-                    body: body.clone(),
-                },
+                State::Done { .. } => Progress::Complete,
                 _ => Progress::NeedMore,
             });
         };
@@ -228,42 +239,9 @@ impl ResponseReader {
             }
         };
         let head = *head;
-        self.state = State::Done {
-            head,
-            body: body.clone(),
-        };
-        Ok(Progress::Complete { head, body })
+        self.state = State::Done { head, body };
+        Ok(Progress::Complete)
     }
-}
-
-/// A response held whole in `buf` (the bytes received so far, which only ever grow): its head
-/// and body once complete, `Ok(None)` before — with nothing in `buf` changed, so the caller
-/// may receive more and call again on the grown buffer. A chunked body is decoded in place
-/// only once all of it is there. A body that runs until the peer closes is returned as it
-/// stands (only the caller knows whether the peer closed).
-pub fn whole_response(buf: &mut [u8]) -> Result<Option<(ResponseHead, Range<usize>)>, HttpError> {
-    let Some(head) = parse_response_head(buf)? else {
-        return Ok(None);
-    };
-    let body = match head.framing {
-        Framing::Length(n) => match head.head_len.checked_add(n) {
-            Some(end) if end <= buf.len() => head.head_len..end,
-            _ => return Ok(None),
-        },
-        Framing::UntilClose => head.head_len..buf.len(),
-        Framing::Chunked => {
-            let from = head.head_len;
-            let mut chunk = ChunkedDecoder::new();
-            let (used, _) = chunk.scan(buf.get(from..).unwrap_or(&[]))?;
-            if !chunk.is_done() {
-                return Ok(None);
-            }
-            let mut write = from;
-            ChunkedDecoder::new().decode(buf, from..from + used, &mut write)?;
-            from..write
-        }
-    };
-    Ok(Some((head, body)))
 }
 
 /// The end of a `Content-Length` body, which must fit `capacity`.

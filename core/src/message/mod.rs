@@ -16,10 +16,8 @@ use crate::field::{
     RefundNrNumber, SequenceId, TokenType, UserId, Won,
 };
 use crate::json::{Full, JStr, Kind, NextKey, Reader, Writer};
-pub use reply::{
-    ApiError, Body, DecodeInto, Description, Reply, decode_body, decode_body_into, decode_reply,
-    encode_reply, find_enc_data,
-};
+pub use reply::{AnyReply, ApiError, Description, Reply, decode_reply, encode_reply};
+pub(crate) use reply::{decode_plain_into, find_enc_data};
 
 /// A JSON value of a typed field.
 pub trait Value: Sized {

@@ -85,17 +85,6 @@ impl<C: ResultCode> fmt::Display for ApiError<C> {
 
 impl<C: ResultCode> core::error::Error for ApiError<C> {}
 
-/// A decoded body: plaintext, or a JWE that must be decrypted first (`encData`).
-#[derive(Clone, Debug, PartialEq)]
-pub enum Body<R, C> {
-    /// An ordinary envelope.
-    Plain(Reply<R, C>),
-    /// `{"encData":"<compact JWE>"}`: the byte range of the JWE text inside the body.
-    /// Decrypt it with the client private key ([`crate::response::decode_reply_body`] does both), then
-    /// the plaintext is an ordinary envelope.
-    Encrypted(core::ops::Range<usize>),
-}
-
 /// Reads the `response` object, writing code and description straight into their final
 /// places (large values are never moved after being written).
 fn read_envelope_into(
@@ -308,7 +297,7 @@ fn decode_top(
 ///
 /// Unknown fields anywhere are skipped. Writing in place keeps large values (the 256-byte
 /// description) from being copied after they are filled.
-pub fn decode_body_into<R: Message, C: ResultCode>(
+pub(crate) fn decode_body_into<R: Message, C: ResultCode>(
     body: &[u8],
     out: &mut Reply<R, C>,
 ) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
@@ -406,41 +395,44 @@ impl Fields for NoFields {
     }
 }
 
-/// A reply being decoded, as a trait object: it lets one copy of a client's exchange (and one
-/// async state machine) serve every endpoint, the reply's type being the only per-endpoint
-/// part.
-pub trait DecodeInto {
-    /// [`decode_body_into`] into `self`.
-    fn decode_body(&mut self, body: &[u8]) -> Result<Option<core::ops::Range<usize>>, DecodeError>;
+/// The reply storage of some endpoint, as [`crate::call::Call::finish`] decodes into it: one
+/// copy of every client's exchange (and one async state machine) serves every endpoint, the
+/// reply's type being the only per-endpoint part. Implemented for every endpoint's
+/// [`ReplyOf`](crate::api::ReplyOf); you do not implement it.
+pub trait AnyReply {
+    /// The path of the endpoint this is the reply of (a call checks its answer goes into the
+    /// right reply).
+    fn endpoint_path(&self) -> &'static str;
+    /// Decodes a plaintext response body into `self`, in place (nothing of the reply is
+    /// copied): the layer under [`crate::call::Call`], for a body you already hold. Unknown
+    /// fields anywhere are skipped; an `encData` body is [`DecodeError::Encrypted`] (a call
+    /// decrypts it first).
+    fn decode_plain(&mut self, body: &[u8]) -> Result<(), DecodeError>;
 }
 
-impl<R: Message, C: ResultCode> DecodeInto for Reply<R, C> {
-    fn decode_body(&mut self, body: &[u8]) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
-        decode_body_into(body, self)
+/// Decodes into any reply storage (the body of [`AnyReply::decode_plain`], written once).
+pub(crate) fn decode_plain_into<R: Message, C: ResultCode>(
+    body: &[u8],
+    out: &mut Reply<R, C>,
+) -> Result<(), DecodeError> {
+    match decode_body_into(body, out)? {
+        None => Ok(()),
+        Some(_) => Err(DecodeError::Encrypted),
     }
 }
 
 /// The range of the `encData` string of a JSON object body, if it has one (the envelope and
 /// other fields are checked for syntax only).
-pub fn find_enc_data(body: &[u8]) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
+pub(crate) fn find_enc_data(body: &[u8]) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
     let mut code = heapless::Vec::new();
     let mut description = heapless::Vec::new();
     Ok(decode_top(body, &mut code, &mut description, &mut NoFields)?.enc)
 }
 
-/// Decodes a response body (JSON text) of message `R` with codes `C`.
-///
-/// Unknown fields anywhere are skipped; a body carrying a string `encData` is reported as
-/// [`Body::Encrypted`].
-pub fn decode_body<R: Message, C: ResultCode>(body: &[u8]) -> Result<Body<R, C>, DecodeError> {
-    let mut reply = Reply::empty();
-    match decode_body_into(body, &mut reply)? {
-        None => Ok(Body::Plain(reply)),
-        Some(jwe) => Ok(Body::Encrypted(jwe)),
-    }
-}
-
-/// Decodes a plaintext response body; an encrypted one is [`DecodeError::Encrypted`].
+/// Decodes a plaintext response body you already hold (a test, a log, a body a transport of
+/// your own received and decrypted) into a reply by value; an encrypted one is
+/// [`DecodeError::Encrypted`]. To decode into storage you keep, use [`AnyReply::decode_plain`];
+/// for a whole exchange on the wire, [`crate::call::Call`].
 pub fn decode_reply<R: Message, C: ResultCode>(body: &[u8]) -> Result<Reply<R, C>, DecodeError> {
     // decoded where it is returned: the reply (a 256-byte description) is never copied
     let mut out = Ok(Reply::empty());
