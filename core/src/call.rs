@@ -9,7 +9,7 @@
 //! reply decoded — decrypted first when the body is `{"encData":..}` — and every byte of the
 //! request, the response and any plaintext wiped from the buffer.
 
-use core::fmt;
+use crate::base::describe::{Describe, Sink, display_by_describe};
 use core::ops::Range;
 
 use zeroize::Zeroize;
@@ -190,25 +190,39 @@ pub enum CallError {
     },
 }
 
-impl fmt::Display for CallError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Describe for CallError {
+    fn describe(&self, out: &mut dyn Sink) {
         match self {
-            CallError::WriteZero => f.write_str("the transport accepted zero bytes"),
-            CallError::Http(e) => fmt::Display::fmt(e, f),
+            CallError::WriteZero => out.put("the transport accepted zero bytes"),
+            CallError::Http(e) => e.describe(out),
             CallError::Body { status, error } => {
-                write!(f, "undecodable answer (HTTP {status}): {error}")
+                out.put("undecodable answer (HTTP ");
+                out.put_u64(u64::from(*status));
+                out.put("): ");
+                error.describe(out);
             }
-            CallError::OutOfOrder { step } => write!(f, "call step `{step}` out of order"),
-            CallError::Buffer { expected, got } => write!(
-                f,
-                "the call was made in a {expected}-byte buffer, not {got} bytes"
-            ),
+            CallError::OutOfOrder { step } => {
+                out.put("call step `");
+                out.put(step);
+                out.put("` out of order");
+            }
+            CallError::Buffer { expected, got } => {
+                out.put("the call was made in a ");
+                out.put_u64(*expected as u64);
+                out.put("-byte buffer, not ");
+                out.put_u64(*got as u64);
+                out.put(" bytes");
+            }
             CallError::WrongReply { path } => {
-                write!(f, "the answer of {path} decodes into that endpoint's reply")
+                out.put("the answer of ");
+                out.put(path);
+                out.put(" decodes into that endpoint's reply");
             }
         }
     }
 }
+
+display_by_describe!(CallError);
 
 impl core::error::Error for CallError {}
 

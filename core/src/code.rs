@@ -20,11 +20,19 @@ impl RawCode {
     /// API name of the field, for errors.
     pub const API_NAME: &'static str = "response.code";
     /// The SDK's capacity for a code.
-    pub const LIMIT: &'static str = "a string of at most 32 bytes";
+    pub const LIMIT: &'static str = "a string of at most 32 bytes without control characters";
 
-    /// Keeps `s` verbatim; errors only when it exceeds 32 bytes.
+    /// Keeps `s` verbatim; errors when it exceeds 32 bytes or holds a control character (a
+    /// NUL among them: a code is never cut short on its way into C).
     pub fn new(s: &str) -> Result<Self, FieldError> {
+        if !Self::admits(s.as_bytes()) {
+            return Err(FieldError::new(Self::API_NAME, Self::LIMIT));
+        }
         Self::copy(s, Self::API_NAME, Self::LIMIT)
+    }
+    /// Whether `code` holds no control character (`< 0x20`, `0x7f`).
+    pub(crate) fn admits(code: &[u8]) -> bool {
+        !code.iter().any(|&b| b < 0x20 || b == 0x7f)
     }
     /// `true` for `000_000`.
     pub fn is_success(&self) -> bool {

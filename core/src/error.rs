@@ -1,6 +1,7 @@
 //! Error types of the encode and decode paths. Every variant says what was wrong and where.
 
-use core::fmt;
+use crate::base::describe::display_by_describe;
+pub use crate::base::describe::{Describe, Sink};
 
 use crate::field::FieldError;
 use crate::http::HttpError;
@@ -39,34 +40,34 @@ pub enum EncodeError {
     },
 }
 
-impl fmt::Display for EncodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Describe for EncodeError {
+    fn describe(&self, out: &mut dyn Sink) {
+        let n = |out: &mut dyn Sink, n: usize| out.put_u64(n as u64);
         match self {
             EncodeError::BufferTooSmall { needed, capacity } if *needed > 0 => {
-                write!(
-                    f,
-                    "output buffer too small: {needed} bytes needed, {capacity} given"
-                )
+                out.put("output buffer too small: ");
+                n(out, *needed);
+                out.put(" bytes needed, ");
+                n(out, *capacity);
+                out.put(" given");
             }
             EncodeError::BufferTooSmall { capacity, .. } => {
-                write!(f, "output buffer of {capacity} bytes too small")
+                out.put("output buffer of ");
+                n(out, *capacity);
+                out.put(" bytes too small");
             }
             EncodeError::MissingCryptoKeyId => {
-                f.write_str("this request is Encrypted: X-KM-Crypto-Key-Id must be configured")
+                out.put("this request is Encrypted: X-KM-Crypto-Key-Id must be configured")
             }
             EncodeError::EncryptionRequired { path } => {
-                write!(
-                    f,
-                    "{path}: the request is Encrypted and needs the platform's public key"
-                )
+                out.put(path);
+                out.put(": the request is Encrypted and needs the platform's public key");
             }
-            EncodeError::Field(e) => fmt::Display::fmt(e, f),
-            EncodeError::KeyWrap => f.write_str("RSA-OAEP-256 key wrap failed"),
+            EncodeError::Field(e) => e.describe(out),
+            EncodeError::KeyWrap => out.put("RSA-OAEP-256 key wrap failed"),
             EncodeError::JweDisabled { path } => {
-                write!(
-                    f,
-                    "{path}: the request is Encrypted and this build has no JWE (feature `jwe`)"
-                )
+                out.put(path);
+                out.put(": the request is Encrypted and this build has no JWE (feature `jwe`)");
             }
         }
     }
@@ -126,27 +127,47 @@ pub enum DecodeError {
     Jwe(crate::jwe::JweError),
 }
 
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Describe for DecodeError {
+    fn describe(&self, out: &mut dyn Sink) {
         match self {
-            DecodeError::Http(e) => write!(f, "HTTP: {e}"),
-            DecodeError::Json(e) => write!(f, "JSON: {e}"),
-            DecodeError::Field(e) => fmt::Display::fmt(e, f),
-            DecodeError::Missing { field } => write!(f, "missing required field `{field}`"),
-            DecodeError::Duplicate { field } => write!(f, "field `{field}` appears twice"),
+            DecodeError::Http(e) => {
+                out.put("HTTP: ");
+                e.describe(out);
+            }
+            DecodeError::Json(e) => {
+                out.put("JSON: ");
+                e.describe(out);
+            }
+            DecodeError::Field(e) => e.describe(out),
+            DecodeError::Missing { field } => {
+                out.put("missing required field `");
+                out.put(field);
+                out.put("`");
+            }
+            DecodeError::Duplicate { field } => {
+                out.put("field `");
+                out.put(field);
+                out.put("` appears twice");
+            }
             DecodeError::BodyTooLarge { len, capacity } => {
-                write!(
-                    f,
-                    "body of {len} bytes does not fit the {capacity}-byte buffer"
-                )
+                out.put("body of ");
+                out.put_u64(*len as u64);
+                out.put(" bytes does not fit the ");
+                out.put_u64(*capacity as u64);
+                out.put("-byte buffer");
             }
             DecodeError::Encrypted => {
-                f.write_str("the body is encrypted (encData); decrypt it with the client key first")
+                out.put("the body is encrypted (encData); decrypt it with the client key first")
             }
-            DecodeError::Jwe(e) => write!(f, "JWE: {e}"),
+            DecodeError::Jwe(e) => {
+                out.put("JWE: ");
+                e.describe(out);
+            }
         }
     }
 }
+
+display_by_describe!(EncodeError, DecodeError);
 
 impl core::error::Error for DecodeError {}
 

@@ -189,7 +189,10 @@ fn reference<'a, F: Deserialize<'a> + Top<'a>, T>(
     let env = match top.response() {
         Some(raw) => {
             let e: Envelope = serde_json::from_str(raw.get()).ok()?;
-            if e.code.len() > 32 || e.description.len() > 256 {
+            if e.code.len() > 32
+                || e.code.bytes().any(|b| b < 0x20 || b == 0x7f)
+                || e.description.len() > 256
+            {
                 return None;
             }
             Some(e)

@@ -2,5 +2,6 @@
 
 pub mod ascii;
 pub mod base64;
+pub mod describe;
 pub mod limits;
 pub mod utf8;

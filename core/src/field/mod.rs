@@ -47,8 +47,6 @@
 //! * `merchantId`'s length is cut off on the Charge page; every other page and all test
 //!   merchants give 15 digits, which we require.
 
-use core::fmt;
-
 use crate::base::ascii::ascii_str;
 
 /// A value rejected by a field constructor or by a decoder: names the API field and the
@@ -82,11 +80,15 @@ impl FieldError {
     }
 }
 
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid `{}`: must be {}", self.field, self.limit)
+impl crate::base::describe::Describe for FieldError {
+    fn describe(&self, out: &mut dyn crate::base::describe::Sink) {
+        out.put("invalid `");
+        out.put(self.field);
+        out.put("`: must be ");
+        out.put(self.limit);
     }
 }
+crate::base::describe::display_by_describe!(FieldError);
 
 impl core::error::Error for FieldError {}
 

@@ -82,6 +82,8 @@
 
 use core::fmt;
 
+use crate::base::describe::{Describe, Sink, display_by_describe};
+
 use crate::api::{
     CancelCharge, Charge, ChargeResultInquiry, ChargeResultRequest, MoneyEndpoint, Refund, ReplyOf,
     money_reply,
@@ -270,17 +272,22 @@ pub enum FlowError {
     Encode(EncodeError),
 }
 
-impl fmt::Display for FlowError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Describe for FlowError {
+    fn describe(&self, out: &mut dyn Sink) {
         match self {
-            FlowError::NoCall => f.write_str("the flow has no call to hand out now: poll it"),
+            FlowError::NoCall => out.put("the flow has no call to hand out now: poll it"),
             FlowError::NotThisCall => {
-                f.write_str("not the call this flow handed out: its answer is not taken")
+                out.put("not the call this flow handed out: its answer is not taken")
             }
-            FlowError::Encode(e) => write!(f, "request not sent: {e}"),
+            FlowError::Encode(e) => {
+                out.put("request not sent: ");
+                e.describe(out);
+            }
         }
     }
 }
+
+display_by_describe!(FlowError);
 
 impl core::error::Error for FlowError {}
 

@@ -3,7 +3,7 @@
 //!
 //! Records carry no secret: never the one-time token, the DCVV or a key.
 
-use core::fmt;
+use crate::base::describe::{Describe, Sink, display_by_describe};
 
 use crate::code::RawCode;
 use crate::field::{
@@ -64,16 +64,21 @@ pub enum RecordError {
     Field(FieldError),
 }
 
-impl fmt::Display for RecordError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Describe for RecordError {
+    fn describe(&self, out: &mut dyn Sink) {
         match self {
-            RecordError::Short => f.write_str("journal record truncated"),
-            RecordError::Magic => f.write_str("not a journal record"),
-            RecordError::Checksum => f.write_str("journal record checksum mismatch"),
-            RecordError::Field(e) => write!(f, "journal record: {e}"),
+            RecordError::Short => out.put("journal record truncated"),
+            RecordError::Magic => out.put("not a journal record"),
+            RecordError::Checksum => out.put("journal record checksum mismatch"),
+            RecordError::Field(e) => {
+                out.put("journal record: ");
+                e.describe(out);
+            }
         }
     }
 }
+
+display_by_describe!(RecordError);
 
 impl core::error::Error for RecordError {}
 

@@ -2,7 +2,7 @@
 //! response arriving in pieces into the caller's buffer (head parsed once, body by
 //! `Content-Length`, `chunked` decoded in place as it arrives, or until the peer closes).
 
-use core::fmt;
+use crate::base::describe::{Describe, Sink, display_by_describe};
 
 use crate::field::{CorrelationId, CryptoKeyId};
 
@@ -66,43 +66,63 @@ pub enum HttpError {
     },
 }
 
-impl fmt::Display for HttpError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Describe for HttpError {
+    fn describe(&self, out: &mut dyn Sink) {
+        let n = |out: &mut dyn Sink, n: usize| out.put_u64(n as u64);
         match self {
-            HttpError::Syntax { what } => write!(f, "malformed response {what}"),
-            HttpError::TooManyHeaders => write!(f, "more than {MAX_RESPONSE_HEADERS} headers"),
-            HttpError::HeadTooLarge { capacity } => {
-                write!(f, "response head larger than the {capacity}-byte buffer")
+            HttpError::Syntax { what } => {
+                out.put("malformed response ");
+                out.put(what);
             }
-            HttpError::InvalidHeader { name, limit } => write!(f, "header {name}: must be {limit}"),
+            HttpError::TooManyHeaders => {
+                out.put("more than ");
+                n(out, MAX_RESPONSE_HEADERS);
+                out.put(" headers");
+            }
+            HttpError::HeadTooLarge { capacity } => {
+                out.put("response head larger than the ");
+                n(out, *capacity);
+                out.put("-byte buffer");
+            }
+            HttpError::InvalidHeader { name, limit } => {
+                out.put("header ");
+                out.put(name);
+                out.put(": must be ");
+                out.put(limit);
+            }
             HttpError::ConflictingFraming => {
-                f.write_str("conflicting Content-Length / Transfer-Encoding headers")
+                out.put("conflicting Content-Length / Transfer-Encoding headers")
             }
             HttpError::UnsupportedTransferEncoding => {
-                f.write_str("unsupported Transfer-Encoding (only chunked)")
+                out.put("unsupported Transfer-Encoding (only chunked)")
             }
-            HttpError::InvalidChunk => f.write_str("malformed chunked body"),
+            HttpError::InvalidChunk => out.put("malformed chunked body"),
             HttpError::UnexpectedInformational { status } => {
-                write!(f, "unexpected informational status {status}")
+                out.put("unexpected informational status ");
+                out.put_u64(u64::from(*status));
             }
             HttpError::BodyTooLarge { needed, capacity } if *needed > 0 => {
-                write!(
-                    f,
-                    "response of {needed} bytes does not fit the {capacity}-byte buffer"
-                )
+                out.put("response of ");
+                n(out, *needed);
+                out.put(" bytes does not fit the ");
+                n(out, *capacity);
+                out.put("-byte buffer");
             }
             HttpError::BodyTooLarge { capacity, .. } => {
-                write!(f, "response body does not fit the {capacity}-byte buffer")
+                out.put("response body does not fit the ");
+                n(out, *capacity);
+                out.put("-byte buffer");
             }
             HttpError::Closed { received } => {
-                write!(
-                    f,
-                    "connection closed after {received} bytes of the response"
-                )
+                out.put("connection closed after ");
+                n(out, *received);
+                out.put(" bytes of the response");
             }
         }
     }
 }
+
+display_by_describe!(HttpError);
 
 impl core::error::Error for HttpError {}
 

@@ -16,8 +16,6 @@
 //!   surrogate in a kept string is an error. Strings of ignored fields are checked for escape
 //!   syntax only, as serde_json does for ignored values.
 
-use core::fmt;
-
 mod numbers;
 mod read;
 mod strings;
@@ -88,11 +86,14 @@ pub struct JsonError {
     pub offset: u32,
 }
 
-impl fmt::Display for JsonError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at byte {}", self.kind.as_str(), self.offset)
+impl crate::base::describe::Describe for JsonError {
+    fn describe(&self, out: &mut dyn crate::base::describe::Sink) {
+        out.put(self.kind.as_str());
+        out.put(" at byte ");
+        out.put_u64(u64::from(self.offset));
     }
 }
+crate::base::describe::display_by_describe!(JsonError);
 
 impl core::error::Error for JsonError {}
 

@@ -19,7 +19,7 @@
 //! decrypted in place into the plaintext envelope. On any failure nothing of the plaintext is
 //! returned and the region that held it is zeroized.
 
-use core::fmt;
+use crate::base::describe::{Describe, Sink, display_by_describe};
 
 mod crypto;
 
@@ -47,9 +47,9 @@ pub const MAX_HEADER: usize = crate::base::limits::MAX_JWE_HEADER;
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct KeyWrapError;
 
-impl fmt::Display for KeyWrapError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RSA-OAEP-256 key wrap/unwrap failed")
+impl Describe for KeyWrapError {
+    fn describe(&self, out: &mut dyn Sink) {
+        out.put("RSA-OAEP-256 key wrap/unwrap failed");
     }
 }
 
@@ -105,19 +105,24 @@ pub enum JweError {
     Authentication,
 }
 
-impl fmt::Display for JweError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            JweError::Format { part } => write!(f, "malformed JWE ({part})"),
-            JweError::Header => f.write_str("unsupported or malformed JWE protected header"),
-            JweError::UnsupportedAlgorithm => f.write_str("JWE alg is not RSA-OAEP-256"),
-            JweError::UnsupportedEncryption => f.write_str("JWE enc is not A128GCM or A256GCM"),
-            JweError::KeyUnwrap => f.write_str("RSA-OAEP-256 key unwrap failed"),
-            JweError::KeyLength => f.write_str("unwrapped key length does not match enc"),
-            JweError::IvLength => f.write_str("JWE IV is not 12 bytes"),
-            JweError::TagLength => f.write_str("JWE tag is not 16 bytes"),
-            JweError::Authentication => f.write_str("JWE authentication failed"),
+impl Describe for JweError {
+    fn describe(&self, out: &mut dyn Sink) {
+        if let JweError::Format { part } = self {
+            out.put("malformed JWE (");
+            out.put(part);
+            return out.put(")");
         }
+        out.put(match self {
+            JweError::Format { .. } => "malformed JWE",
+            JweError::Header => "unsupported or malformed JWE protected header",
+            JweError::UnsupportedAlgorithm => "JWE alg is not RSA-OAEP-256",
+            JweError::UnsupportedEncryption => "JWE enc is not A128GCM or A256GCM",
+            JweError::KeyUnwrap => "RSA-OAEP-256 key unwrap failed",
+            JweError::KeyLength => "unwrapped key length does not match enc",
+            JweError::IvLength => "JWE IV is not 12 bytes",
+            JweError::TagLength => "JWE tag is not 16 bytes",
+            JweError::Authentication => "JWE authentication failed",
+        });
     }
 }
 
@@ -139,16 +144,21 @@ pub enum SealError {
     KeyWrap,
 }
 
-impl fmt::Display for SealError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Describe for SealError {
+    fn describe(&self, out: &mut dyn Sink) {
         match self {
             SealError::BufferTooSmall { needed, capacity } => {
-                write!(f, "JWE wrapper of {needed} bytes does not fit {capacity}")
+                out.put("JWE wrapper of ");
+                out.put_u64(*needed as u64);
+                out.put(" bytes does not fit ");
+                out.put_u64(*capacity as u64);
             }
-            SealError::KeyWrap => f.write_str("RSA-OAEP-256 key wrap failed"),
+            SealError::KeyWrap => out.put("RSA-OAEP-256 key wrap failed"),
         }
     }
 }
+
+display_by_describe!(KeyWrapError, JweError, SealError);
 
 impl core::error::Error for SealError {}
 

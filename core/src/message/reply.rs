@@ -171,7 +171,12 @@ fn read_code(
             .extend_from_slice(raw)
             .map_err(|_| FieldError::new(RawCode::API_NAME, RawCode::LIMIT))?);
     }
-    read_string_into(r, RawCode::API_NAME, RawCode::LIMIT, code.as_mut_view())
+    read_string_into(r, RawCode::API_NAME, RawCode::LIMIT, code.as_mut_view())?;
+    if RawCode::admits(code) {
+        Ok(())
+    } else {
+        Err(FieldError::new(RawCode::API_NAME, RawCode::LIMIT).into())
+    }
 }
 
 #[inline(never)]
