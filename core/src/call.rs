@@ -370,6 +370,11 @@ impl Call {
         }
     }
 
+    /// Whether the call ended: decoded, failed or aborted (the buffer holds nothing of it).
+    pub fn has_ended(&self) -> bool {
+        matches!(self.state, State::Ended)
+    }
+
     /// Whether the whole response is in the buffer, ready for [`Call::finish`].
     pub fn is_complete(&self) -> bool {
         matches!(self.state, State::Complete(_))

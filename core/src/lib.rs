@@ -104,6 +104,11 @@ pub mod response;
 pub mod sign;
 #[doc = include_str!("../docs/api-facts.md")]
 pub mod facts {}
+/// Every capacity the SDK chooses, in one place (the API's own field limits live with their
+/// types in [`field`]).
+pub mod limits {
+    pub use crate::base::limits::*;
+}
 
 /// The traits, and the handful of items every exchange uses. Field types, endpoints, messages
 /// and codes are in [`crate::field`], [`crate::api`] and [`crate::code`].

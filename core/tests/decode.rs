@@ -734,7 +734,8 @@ fn every_documented_code_of_every_endpoint_maps_to_its_variant_and_back() {
 #[test]
 fn a_code_with_a_control_character_is_malformed_never_cut_short() {
     for code in [r"000_000\u0000X", r"000_000\n", r"000\u007f"] {
-        let body = format!(r#"{{"response":{{"code":"{code}","description":""}},"isPending":false}}"#);
+        let body =
+            format!(r#"{{"response":{{"code":"{code}","description":""}},"isPending":false}}"#);
         assert_eq!(
             decode_reply::<CancelResponse, CancelCode>(body.as_bytes()).unwrap_err(),
             DecodeError::Field(FieldError::new("response.code", RawCode::LIMIT)),

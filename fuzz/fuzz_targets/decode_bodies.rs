@@ -4,13 +4,13 @@
 
 use konaplate_core::code::ResultCode;
 use konaplate_core::message::{
-    Body, Message, decode_body, decode_message, encode_message, encode_reply,
+    Message, decode_message, decode_reply, encode_message, encode_reply,
 };
 use konaplate_core::{api::*, code::*};
 use libfuzzer_sys::fuzz_target;
 
 fn response<R: Message, C: ResultCode>(data: &[u8]) {
-    if let Ok(Body::Plain(reply)) = decode_body::<R, C>(data) {
+    if let Ok(reply) = decode_reply::<R, C>(data) {
         let mut buf = vec![0u8; data.len() * 2 + 512];
         let n = encode_reply(
             reply.code.as_str(),
@@ -19,9 +19,9 @@ fn response<R: Message, C: ResultCode>(data: &[u8]) {
             &mut buf,
         )
         .unwrap();
-        match decode_body::<R, C>(&buf[..n]) {
-            Ok(Body::Plain(again)) => assert_eq!(again, reply),
-            other => panic!("re-encoded reply does not decode: {other:?}"),
+        match decode_reply::<R, C>(&buf[..n]) {
+            Ok(again) => assert_eq!(again, reply),
+            Err(e) => panic!("re-encoded reply does not decode: {e:?}"),
         }
     }
 }

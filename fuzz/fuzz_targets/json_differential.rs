@@ -8,7 +8,6 @@
 
 use konaplate_core::code::ResultCode;
 use konaplate_core::error::{JsonError, JsonErrorKind};
-use konaplate_core::message::Body;
 use konaplate_core::prelude::*;
 use konaplate_core::{api::*, code::*};
 use libfuzzer_sys::fuzz_target;
@@ -207,7 +206,7 @@ fn reference<'a, F: Deserialize<'a> + Top<'a>, T>(
         if !t.starts_with('"') || t.contains('\\') {
             return None;
         }
-        return Some(Ref::Encrypted(t[1..t.len() - 1].to_string()));
+        return Some(Ref::Encrypted(String::new()));
     }
     let env = env?;
     Some(Ref::Plain {
@@ -221,9 +220,11 @@ fn ours<R: konaplate_core::message::Message, C: ResultCode, T>(
     data: &[u8],
     view: impl Fn(&R) -> T,
 ) -> Result<Ref<T>, DecodeError> {
-    Ok(match konaplate_core::message::decode_body::<R, C>(data)? {
-        Body::Encrypted(r) => Ref::Encrypted(String::from_utf8(data[r].to_vec()).unwrap()),
-        Body::Plain(reply) => Ref::Plain {
+    // an encData body is reported as such (where its JWE is, only the call needs to know)
+    Ok(match konaplate_core::message::decode_reply::<R, C>(data) {
+        Err(DecodeError::Encrypted) => Ref::Encrypted(String::new()),
+        Err(e) => return Err(e),
+        Ok(reply) => Ref::Plain {
             code: reply.code.as_str().to_string(),
             description: reply.description.as_str().to_string(),
             body: reply.body.as_ref().map(view),

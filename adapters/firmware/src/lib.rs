@@ -28,7 +28,6 @@ use konaplate_core::field::FieldError;
 use konaplate_core::jwe::{KeyUnwrap, KeyWrap, KeyWrapError, Keys};
 use konaplate_core::request::{Session, Stamp};
 use konaplate_core::sign::sha256;
-use konaplate_embedded::Sent;
 
 /// Replays one recorded response in small reads and captures what the client writes.
 pub struct Replay<'r> {
@@ -196,30 +195,34 @@ pub fn check(ok: bool, what: &str) {
     }
 }
 
-/// The checks every exchange gets, written once (not per endpoint): the request on the wire
-/// has the right path and is signed over exactly the body sent, and the reply says success.
+/// The checks every exchange gets, written once (not per endpoint): the whole request went on
+/// the wire with the right path, signed over exactly the body sent, and the reply says
+/// success.
 #[inline(never)]
 pub fn check_exchange(
     c: &Ctx,
     wire: &[u8],
-    sent: &Sent,
+    layout: (usize, core::ops::Range<usize>),
     path: &str,
     encrypted_request: bool,
     ok: bool,
     name: &str,
 ) {
-    check(wire.len() == sent.request.len, "request");
+    check(wire.len() == layout.0, "request");
     check(
         wire.starts_with(b"POST /open-api")
             && wire.get(14..14 + path.len()) == Some(path.as_bytes()),
         "request",
     );
-    let body = wire.get(sent.request.body.clone()).unwrap_or(&[]);
+    let body = wire.get(layout.1).unwrap_or(&[]);
+    // the token on the wire is the one the body sent signs to
+    let token = c
+        .session
+        .credentials
+        .signer()
+        .tran_token(&c.stamp.time, body);
     check(
-        c.session
-            .credentials
-            .signer()
-            .verify(&sent.request.headers.tran_token, body),
+        header(wire, b"X-KM-Tran-Token: ") == Some(token.as_bytes()),
         "X-KM-Tran-Token",
     );
     check(
@@ -227,6 +230,14 @@ pub fn check_exchange(
         "encData",
     );
     check(ok, name);
+}
+
+/// The value of the header line that starts with `name` in a request head.
+fn header<'w>(wire: &'w [u8], name: &[u8]) -> Option<&'w [u8]> {
+    let at = wire.windows(name.len()).position(|w| w == name)? + name.len();
+    let rest = wire.get(at..)?;
+    let end = rest.iter().position(|&b| b == b'\r')?;
+    rest.get(..end)
 }
 
 /// The async twin of [`Replay`]: the same bytes in the same small reads, but every other read
@@ -297,14 +308,11 @@ impl embedded_io_async::Write for AsyncReplay<'_> {
 /// stack and cost 2 KiB more of it); the client's own future is still one for every endpoint.
 macro_rules! run_fns {
     ([] $stream:ident, $client:ident) => {
-        use konaplate_core::message::DecodeInto;
-        use konaplate_core::request::{EncodedRequest, encode_request};
-
-        /// One exchange: encode + sign (+ JWE when the endpoint wants it) here, the rest in
-        /// [`send`], then `ok` checks the reply (and whether the answer was encrypted). Not
-        /// inlined: each call gets (and frees) its own frame with the reply; the buffer is the
-        /// caller's, one for every exchange, as in firmware. Only this small step is written
-        /// out per endpoint: [`send`] and everything it calls exist once.
+        /// One exchange: make the call (encode + sign + JWE when the endpoint wants it) here,
+        /// the rest in [`send`], then `ok` checks the reply (and whether the answer was
+        /// encrypted). Not inlined: each call gets (and frees) its own frame with the reply;
+        /// the buffer is the caller's, one for every exchange, as in firmware. Only this small
+        /// step is written out per endpoint: [`send`] and everything it calls exist once.
         #[inline(never)]
         pub fn run<R: Request>(
             c: &Ctx,
@@ -312,17 +320,19 @@ macro_rules! run_fns {
             req: &R,
             response: &[u8],
             ok: impl FnOnce(&ReplyOf<R::Endpoint>, bool) -> bool,
-        ) {
+        ) where
+            ReplyOf<R::Endpoint>: AnyReply,
+        {
             let path = <R::Endpoint as Endpoint>::PATH;
             let mut out = ReplyOf::<R::Endpoint>::empty();
             let mut keys = DemoSecureElement::keys();
-            let request = match encode_request(&c.session, &c.stamp, req, &mut keys, &mut io.buf) {
-                Ok(r) => r,
+            let mut call = match Call::new(&c.session, &c.stamp, req, &mut keys, &mut io.buf) {
+                Ok(call) => call,
                 Err(_) => fail(path),
             };
             let encrypted = <R::Endpoint as Endpoint>::REQUEST_ENCRYPTED;
             let answer_encrypted = send(
-                c, io, response, request, &mut keys, &mut out, path, encrypted,
+                c, io, response, &mut call, &mut keys, &mut out, path, encrypted,
             );
             check(out.is_success() && ok(&out, answer_encrypted), path);
             #[cfg(feature = "defmt")]
@@ -334,43 +344,45 @@ macro_rules! run_fns {
             );
         }
 
-        /// The endpoint-independent rest of an exchange, once for every endpoint: send the
-        /// encoded request over the recorded stream, decode into `out`, check the request on
-        /// the wire. Returns whether the answer was encrypted.
+        /// The endpoint-independent rest of an exchange, once for every endpoint: move the
+        /// call's bytes over the recorded stream, decode into `out`, check the request on the
+        /// wire. Returns whether the answer was encrypted.
         #[inline(never)]
         #[allow(clippy::too_many_arguments)]
         fn send(
             c: &Ctx,
             io: &mut Io,
             response: &[u8],
-            request: EncodedRequest,
+            call: &mut Call,
             keys: &mut crate::DemoKeys,
-            out: &mut dyn DecodeInto,
+            out: &mut dyn AnyReply,
             path: &str,
             encrypted_request: bool,
         ) -> bool {
+            let layout = call.request_layout();
             let mut stream = $stream::new(response, &mut io.written);
-            let sent = match $client::send_into(&mut stream, request, keys, &mut io.buf, out) {
-                Ok(s) => s,
+            let answered = match $client::complete(&mut stream, call, keys, &mut io.buf, out) {
+                Ok(a) => a,
                 Err(_) => fail(path),
             };
             check_exchange(
                 c,
                 stream.request(),
-                &sent,
+                layout,
                 path,
                 encrypted_request,
                 true,
                 path,
             );
             c.passed.set(c.passed.get() + 1);
-            sent.encrypted
+            answered.encrypted
         }
     };
     ([async] $stream:ident, $client:ident) => {
-        /// One exchange: encode + sign (+ JWE when the endpoint wants it) + write, read +
-        /// decrypt + decode into a reply in this future, then `ok` checks the reply (and
-        /// whether the answer was encrypted). Not inlined: each endpoint's future is its own.
+        /// One exchange: make the call here (the generic step), then await the
+        /// endpoint-independent `complete` (write, read, decrypt, decode into a reply), and `ok`
+        /// checks the reply (and whether the answer was encrypted). Not inlined: each
+        /// endpoint's future is its own; the client's future is one for every endpoint.
         #[inline(never)]
         pub async fn run<R: Request>(
             c: &Ctx,
@@ -378,38 +390,37 @@ macro_rules! run_fns {
             req: &R,
             response: &[u8],
             ok: impl FnOnce(&ReplyOf<R::Endpoint>, bool) -> bool,
-        ) {
+        ) where
+            ReplyOf<R::Endpoint>: AnyReply,
+        {
             let path = <R::Endpoint as Endpoint>::PATH;
-            let mut stream = $stream::new(response, &mut io.written);
-            let buf = &mut io.buf;
             let mut out = ReplyOf::<R::Endpoint>::empty();
             let mut keys = DemoSecureElement::keys();
-            let call = $client::call_into(
-                &mut stream,
-                &c.session,
-                &c.stamp,
-                req,
-                &mut keys,
-                buf,
-                &mut out,
-            );
+            let mut call = match Call::new(&c.session, &c.stamp, req, &mut keys, &mut io.buf) {
+                Ok(call) => call,
+                Err(_) => fail(path),
+            };
+            let layout = call.request_layout();
+            let mut stream = $stream::new(response, &mut io.written);
+            let future =
+                $client::complete(&mut stream, &mut call, &mut keys, &mut io.buf, &mut out);
             c.largest_future
-                .set(c.largest_future.get().max(core::mem::size_of_val(&call)));
-            let sent = match call.await {
-                Ok(s) => s,
+                .set(c.largest_future.get().max(core::mem::size_of_val(&future)));
+            let answered = match future.await {
+                Ok(a) => a,
                 Err(_) => fail(path),
             };
             let encrypted = <R::Endpoint as Endpoint>::REQUEST_ENCRYPTED;
             check_exchange(
                 c,
                 stream.request(),
-                &sent,
+                layout,
                 path,
                 encrypted,
                 out.is_success(),
                 path,
             );
-            check(ok(&out, sent.encrypted), path);
+            check(ok(&out, answered.encrypted), path);
             #[cfg(feature = "defmt")]
             defmt::info!(
                 "{=str}: {=str} {=str}",
@@ -476,7 +487,7 @@ macro_rules! exercise {
             #[cfg(not(feature = "jwe"))]
             check(
                 matches!(
-                    encode_request(&c.session, &c.stamp, &TokenRequest { card_no: card, token_type: None }, NoCrypto, &mut io.buf),
+                    Call::new(&c.session, &c.stamp, &TokenRequest { card_no: card, token_type: None }, NoCrypto, &mut io.buf),
                     Err(konaplate_core::error::EncodeError::JweDisabled { .. })
                 ),
                 "plain-only: the Encrypted token request is refused",

@@ -171,12 +171,7 @@ fn read_code(
             .extend_from_slice(raw)
             .map_err(|_| FieldError::new(RawCode::API_NAME, RawCode::LIMIT))?);
     }
-    read_string_into(r, RawCode::API_NAME, RawCode::LIMIT, code.as_mut_view())?;
-    if RawCode::admits(code) {
-        Ok(())
-    } else {
-        Err(FieldError::new(RawCode::API_NAME, RawCode::LIMIT).into())
-    }
+    read_string_into(r, RawCode::API_NAME, RawCode::LIMIT, code.as_mut_view())
 }
 
 #[inline(never)]
@@ -296,16 +291,16 @@ fn decode_top(
     Ok(e)
 }
 
-/// Decodes a response body (JSON text) of message `R` with codes `C` into `out`, in place.
-/// Returns `Some(range)` of the JWE text when the body carries `encData` (then `out` is
-/// unspecified), `None` when `out` holds the decoded reply.
+/// Decodes a plaintext response body (JSON text) of message `R` with codes `C` into `out`, in
+/// place; a body that carries `encData` is [`DecodeError::Encrypted`] (then `out` is
+/// unspecified). The body of [`AnyReply::decode_plain`] and [`decode_reply`], written once.
 ///
 /// Unknown fields anywhere are skipped. Writing in place keeps large values (the 256-byte
 /// description) from being copied after they are filled.
-pub(crate) fn decode_body_into<R: Message, C: ResultCode>(
+pub(crate) fn decode_plain_into<R: Message, C: ResultCode>(
     body: &[u8],
     out: &mut Reply<R, C>,
-) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
+) -> Result<(), DecodeError> {
     let Reply {
         code,
         description,
@@ -357,19 +352,19 @@ impl<R: Message, C: ResultCode> Fields for Decoding<'_, R, C> {
     }
 }
 
-/// The endpoint-independent part of [`decode_body_into`], once for every endpoint: the whole
-/// body, the envelope checked present (unless the body is `encData`, whose range is
-/// returned), then the reply built by `fields`.
+/// The endpoint-independent part of [`decode_plain_into`], once for every endpoint: the whole
+/// body, the envelope checked present (a body that is `encData` is refused: it must be
+/// decrypted first), then the reply built by `fields`.
 #[inline(never)]
 fn decode_parts(
     body: &[u8],
     description: &mut heapless::Vec<u8, { Description::CAPACITY }>,
     fields: &mut dyn Fields,
-) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
+) -> Result<(), DecodeError> {
     let mut code = heapless::Vec::<u8, { crate::base::limits::CODE_CAPACITY }>::new();
     let e = decode_top(body, &mut code, description, fields)?;
     if e.enc.is_some() {
-        return Ok(e.enc);
+        return Err(DecodeError::Encrypted);
     }
     if !e.has_env {
         return Err(DecodeError::Missing { field: "response" });
@@ -384,8 +379,11 @@ fn decode_parts(
             field: Description::API_NAME,
         });
     }
-    fields.finish_reply(RawCode::from_checked(code))?;
-    Ok(None)
+    // (the one check of the code's characters, whichever way it was read)
+    if !RawCode::admits(&code) {
+        return Err(FieldError::new(RawCode::API_NAME, RawCode::LIMIT).into());
+    }
+    fields.finish_reply(RawCode::from_checked(code))
 }
 
 /// No fields: every key but the envelope's is skipped.
@@ -415,17 +413,6 @@ pub trait AnyReply {
     fn decode_plain(&mut self, body: &[u8]) -> Result<(), DecodeError>;
 }
 
-/// Decodes into any reply storage (the body of [`AnyReply::decode_plain`], written once).
-pub(crate) fn decode_plain_into<R: Message, C: ResultCode>(
-    body: &[u8],
-    out: &mut Reply<R, C>,
-) -> Result<(), DecodeError> {
-    match decode_body_into(body, out)? {
-        None => Ok(()),
-        Some(_) => Err(DecodeError::Encrypted),
-    }
-}
-
 /// The range of the `encData` string of a JSON object body, if it has one (the envelope and
 /// other fields are checked for syntax only).
 pub(crate) fn find_enc_data(body: &[u8]) -> Result<Option<core::ops::Range<usize>>, DecodeError> {
@@ -441,12 +428,10 @@ pub(crate) fn find_enc_data(body: &[u8]) -> Result<Option<core::ops::Range<usize
 pub fn decode_reply<R: Message, C: ResultCode>(body: &[u8]) -> Result<Reply<R, C>, DecodeError> {
     // decoded where it is returned: the reply (a 256-byte description) is never copied
     let mut out = Ok(Reply::empty());
-    if let Ok(reply) = &mut out {
-        match decode_body_into(body, reply) {
-            Ok(None) => {}
-            Ok(Some(_)) => out = Err(DecodeError::Encrypted),
-            Err(e) => out = Err(e),
-        }
+    if let Ok(reply) = &mut out
+        && let Err(e) = decode_plain_into(body, reply)
+    {
+        out = Err(e);
     }
     out
 }
