@@ -14,16 +14,76 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-/* Storage sizes in bytes; both objects need the alignment of uint64_t (8 bytes at most). */
+/* Storage sizes in bytes. Every object needs the alignment of uint64_t: declare it as its
+ * type (konaplate_session, konaplate_flow, konaplate_call), never as a cast byte pointer; a
+ * misaligned object is refused with KONAPLATE_RESULT_INVALID_ARGUMENT. */
 #define KONAPLATE_SESSION_SIZE (KONAPLATE_SESSION_WORDS * 8)
 #define KONAPLATE_FLOW_SIZE (KONAPLATE_FLOW_WORDS * 8)
+#define KONAPLATE_CALL_SIZE (KONAPLATE_CALL_WORDS * 8)
 #define KONAPLATE_STORAGE_ALIGN 8
 
-// Most plans a list answer holds.
+// Bytes of a C array holding `sequenceId` (1 to 30 characters), its NUL included.
+#define KONAPLATE_SEQUENCE_ID_SIZE 31
+
+// Bytes of a C array holding `oneTimeToken` (16 digits), its NUL included.
+#define KONAPLATE_TOKEN_SIZE 17
+
+// Bytes of a C array holding `dcvv` (3 digits), its NUL included.
+#define KONAPLATE_DCVV_SIZE 4
+
+// Bytes of a C array holding `merchantId` (15 digits), its NUL included.
+#define KONAPLATE_MERCHANT_ID_SIZE 16
+
+// Bytes of a C array holding a charge's `nrNumber` (1 to 50 characters), its NUL included.
+#define KONAPLATE_NR_NUMBER_SIZE 51
+
+// Bytes of a C array holding a refund's `nrNumber` (18 characters), its NUL included.
+#define KONAPLATE_REFUND_NR_NUMBER_SIZE 19
+
+// Bytes of a C array holding `cardExpiry` (`YYMM`), its NUL included.
+#define KONAPLATE_CARD_EXPIRY_SIZE 5
+
+// Bytes of a C array holding `cardNo` (16 digits), its NUL included.
+#define KONAPLATE_CARD_NO_SIZE 17
+
+// Bytes of a C array holding `par` (27 characters), its NUL included.
+#define KONAPLATE_PAR_SIZE 28
+
+// Bytes of a C array holding `registeredDate` (`yyyyMMddHHmmss`), its NUL included.
+#define KONAPLATE_DATE_TIME_SIZE 15
+
+// Bytes of a C array holding `response.code` (up to 32 bytes), its NUL included.
+#define KONAPLATE_CODE_SIZE 33
+
+// Bytes of a C array holding `response.description` (up to 256 bytes of UTF-8), its NUL included.
+#define KONAPLATE_DESCRIPTION_SIZE 257
+
+// Bytes of a C array holding `X-KM-Correlation-Id` (20 characters), its NUL included.
+#define KONAPLATE_CORRELATION_ID_SIZE 21
+
+// Bytes of a C array holding `X-KM-Time-Zone` (3 letters), its NUL included.
+#define KONAPLATE_TIME_ZONE_SIZE 4
+
+// Most plans a list answer holds (the core's limit: more is a decode error, never cut).
 #define KONAPLATE_MAX_LIST_ITEMS 16
 
+// Bytes of [`konaplate_error::field`], NUL included.
+#define KONAPLATE_ERROR_FIELD_SIZE 48
+
+// Bytes of [`konaplate_error::limit`], NUL included.
+#define KONAPLATE_ERROR_LIMIT_SIZE 96
+
+// Bytes of [`konaplate_error::message`], NUL included.
+#define KONAPLATE_ERROR_MESSAGE_SIZE 160
+
+// Bytes of stack [`konaplate_scrub_stack`] overwrites.
+#define KONAPLATE_SCRUB_BYTES 8192
+
+// 64-bit words of storage for a `konaplate_call`.
+#define KONAPLATE_CALL_WORDS 48
+
 // 64-bit words of storage for a `konaplate_flow`.
-#define KONAPLATE_FLOW_WORDS 112
+#define KONAPLATE_FLOW_WORDS 128
 
 // Bytes of a journal record (`konaplate_flow_record`, `konaplate_flow_resume`).
 #define KONAPLATE_RECORD_SIZE 512
@@ -31,8 +91,7 @@
 // 64-bit words of storage for a `konaplate_session`.
 #define KONAPLATE_SESSION_WORDS 96
 
-// What a call did. `KONAPLATE_RESULT_OK` is 0; every other value is an error except
-// `KONAPLATE_RESULT_INCOMPLETE`, which asks for more bytes.
+// What a call did. `KONAPLATE_RESULT_OK` is 0; every other value is an error.
 enum konaplate_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
@@ -40,16 +99,17 @@ enum konaplate_result
  {
   // Success.
   KONAPLATE_RESULT_OK = 0,
-  // Not an error: the response is not complete yet; read more bytes and call again.
-  KONAPLATE_RESULT_INCOMPLETE = 1,
   // A required pointer was NULL.
   KONAPLATE_RESULT_NULL_POINTER = 2,
   // A field is outside its documented limit (the error names the field and the limit);
   // nothing was sent.
   KONAPLATE_RESULT_INVALID_FIELD = 3,
-  // The output buffer is too small (the error's message says how many bytes are needed).
+  // A buffer is too small, or a response does not fit the call's buffer (the message says
+  // how many bytes are needed when it is known).
   KONAPLATE_RESULT_BUFFER_TOO_SMALL = 4,
-  // The object's storage was not initialized by its `_init` call (or was wiped).
+  // The object's storage was not initialized by its `_init` call, was wiped, or holds
+  // something else (another object, another build's layout, overwritten bytes): it is
+  // refused, never run.
   KONAPLATE_RESULT_NOT_INITIALIZED = 5,
   // The endpoint's request is Encrypted and no `konaplate_crypto` was given.
   KONAPLATE_RESULT_ENCRYPTION_REQUIRED = 6,
@@ -57,9 +117,11 @@ enum konaplate_result
   KONAPLATE_RESULT_MISSING_CRYPTO_KEY_ID = 7,
   // The wrap or unwrap callback failed.
   KONAPLATE_RESULT_KEY_WRAP_FAILED = 8,
-  // The HTTP response is malformed (framing, head, chunks).
+  // The HTTP response is malformed (framing, head, chunks), or the peer closed the
+  // connection before it was whole.
   KONAPLATE_RESULT_HTTP = 9,
-  // The body is not a valid answer of this endpoint (JSON, envelope, a field).
+  // The body is not a valid answer of this endpoint (JSON, envelope, a field, an embedded
+  // NUL in a text), or a call step came out of order.
   KONAPLATE_RESULT_DECODE = 10,
   // The answer is encrypted (`encData`) and no unwrap callback was given.
   KONAPLATE_RESULT_ENCRYPTED_NO_KEY = 11,
@@ -67,8 +129,21 @@ enum konaplate_result
   KONAPLATE_RESULT_JWE = 12,
   // A journal record is damaged or of an unknown version.
   KONAPLATE_RESULT_RECORD = 13,
-  // A value the C caller passed is out of range (an enum value, a length).
+  // A value the C caller passed is out of range (an enum value, a length, a pointer that
+  // is not aligned as the header says).
   KONAPLATE_RESULT_INVALID_ARGUMENT = 14,
+  // The object is in use by a call that is running: a key callback called back into the
+  // library on it (nothing was done).
+  KONAPLATE_RESULT_BUSY = 15,
+  // The storage holds a call or a money flow that is still open: a call that may have been
+  // written, a flow that may have sent its request and is not final. Finish it (or, for
+  // a flow, resume it from its record); never start another over it.
+  KONAPLATE_RESULT_IN_USE = 16,
+  // The money flow has no call to hand out now (poll it), or the call given back is not
+  // the one it handed out.
+  KONAPLATE_RESULT_FLOW = 17,
+  // The transport took zero bytes of a write.
+  KONAPLATE_RESULT_WRITE_ZERO = 18,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -101,20 +176,64 @@ typedef uint32_t konaplate_charge_result;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// Whether a response is whole.
+enum konaplate_progress
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Not whole yet: read more into `konaplate_call_incoming` (or the call failed).
+  KONAPLATE_PROGRESS_NEED_MORE = 0,
+  // The whole response is in the buffer: finish the call.
+  KONAPLATE_PROGRESS_COMPLETE = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum konaplate_progress konaplate_progress;
+#else
+typedef uint32_t konaplate_progress;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Whether a request that got no answer may have reached the platform.
+enum konaplate_delivery
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Not one byte was written: it certainly did not reach the platform.
+  KONAPLATE_DELIVERY_NOT_SENT = 0,
+  // Some or all of it was written: the platform may have processed it.
+  KONAPLATE_DELIVERY_MAYBE_RECEIVED = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum konaplate_delivery konaplate_delivery;
+#else
+typedef uint32_t konaplate_delivery;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // What to do next.
 enum konaplate_action_kind
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  // Persist the record, then send the request (same sequenceId and token) and report.
+  // No action: the poll failed (see its result).
+  KONAPLATE_ACTION_KIND_NONE = 0,
+  // Take the call with `konaplate_flow_call` (the request: same sequenceId and token; its
+  // record is already durable), move its bytes, give it back with `konaplate_flow_end_call`.
   KONAPLATE_ACTION_KIND_SEND = 1,
-  // Send the result inquiry for the sequenceId and report.
+  // The same for the result inquiry of the sequenceId.
   KONAPLATE_ACTION_KIND_INQUIRE = 2,
   // Nothing to do before `wait_until_ms`; poll again then.
   KONAPLATE_ACTION_KIND_WAIT = 3,
   // Finished: see the outcome (it may be open: `is_final` false).
   KONAPLATE_ACTION_KIND_DONE = 4,
+  // Write `konaplate_flow_record` durably (it must survive a power cut), then call
+  // `konaplate_flow_persisted`. Asked before every send and after every change.
+  KONAPLATE_ACTION_KIND_PERSIST = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -156,6 +275,69 @@ typedef uint32_t konaplate_outcome;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// The money operation.
+enum konaplate_operation
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // A charge.
+  KONAPLATE_OPERATION_CHARGE = 1,
+  // A cancellation of a charge.
+  KONAPLATE_OPERATION_CANCEL = 2,
+  // A refund.
+  KONAPLATE_OPERATION_REFUND = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum konaplate_operation konaplate_operation;
+#else
+typedef uint32_t konaplate_operation;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// The journaled state of a call (as in its record).
+enum konaplate_state
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Not known to this library (a later core's state).
+  KONAPLATE_STATE_OTHER = 0,
+  // Written before a send: it may or may not have left.
+  KONAPLATE_STATE_SENDING = 1,
+  // In doubt: it may have reached the platform; resolving through the inquiry.
+  KONAPLATE_STATE_LOST = 2,
+  // The platform said pending: polling the inquiry.
+  KONAPLATE_STATE_PENDING = 3,
+  // Final: completed.
+  KONAPLATE_STATE_COMPLETED = 10,
+  // Final: declined.
+  KONAPLATE_STATE_DECLINED = 11,
+  // Final: failed.
+  KONAPLATE_STATE_FAILED = 12,
+  // Final: never processed.
+  KONAPLATE_STATE_NOT_PROCESSED = 13,
+  // A refund whose outcome cannot be learned: open until an operator closes it.
+  KONAPLATE_STATE_UNKNOWN = 15,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum konaplate_state konaplate_state;
+#else
+typedef uint32_t konaplate_state;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Storage for one exchange. Begin it with the endpoint's `konaplate_call_<endpoint>`, move
+// its bytes (`konaplate_call_outgoing` / `_sent`, `konaplate_call_incoming` / `_received`),
+// end it with `konaplate_call_finish_<endpoint>` or `konaplate_call_abort`. It keeps no
+// pointer to your buffer: give the same buffer to every step.
+typedef struct konaplate_call {
+  // Opaque.
+  uint64_t _opaque[KONAPLATE_CALL_WORDS];
+} konaplate_call;
+
 // Storage for a session: the project's credentials (the secret key only as a derived HMAC
 // state) and the platform's host. Initialize with `konaplate_session_init`; wipe with
 // `konaplate_session_wipe` when done (it holds key material). Do not copy it.
@@ -182,7 +364,7 @@ typedef struct konaplate_stamp {
   // Millisecond, 0..=999.
   uint16_t millisecond;
   // `X-KM-Time-Zone`: three upper-case letters and a NUL, e.g. `"KST"`.
-  char time_zone[4];
+  char time_zone[KONAPLATE_TIME_ZONE_SIZE];
   // Fresh random bits (the low 28 are used).
   uint32_t random;
 } konaplate_stamp;
@@ -190,7 +372,7 @@ typedef struct konaplate_stamp {
 // `POST …/generate/onetimetoken` (request Encrypted: give a `konaplate_crypto` with `wrap`).
 typedef struct konaplate_token_request {
   // `cardNo`: exactly 16 digits.
-  char card_no[17];
+  char card_no[KONAPLATE_CARD_NO_SIZE];
   // `type`: 0 = omitted, 1 = `ATM`, 2 = `CREDIT`.
   uint32_t token_type;
 } konaplate_token_request;
@@ -232,112 +414,27 @@ typedef struct konaplate_crypto {
   uint8_t iv[12];
 } konaplate_crypto;
 
-// Where an encoded request is in the caller's buffer, and its Correlation-Id (to log).
-typedef struct konaplate_encoded {
-  // Bytes to write to the socket: `out[0 .. len]`.
-  size_t len;
-  // Where the body starts.
-  size_t body_start;
-  // The body's length.
-  size_t body_len;
-  // `X-KM-Correlation-Id` (20 characters and a NUL).
-  char correlation_id[21];
-} konaplate_encoded;
-
-// Details of the last failure of one call: the result again, the API name of the failing
-// field (empty when no field is at fault), its documented limit, and a message. All text is
-// NUL-terminated. Pass NULL when you do not want them.
+// Details of one call's result: the result again, the API name of the failing field (empty
+// when no field is at fault), its documented limit, and a message. All text is
+// NUL-terminated. Written on every return, success included (then empty). Pass NULL when you
+// do not want them.
 typedef struct konaplate_error {
   // The same value the call returned.
   konaplate_result result;
   // The API (JSON or header) name of the failing field, e.g. `dcvv`.
-  char field[48];
+  char field[KONAPLATE_ERROR_FIELD_SIZE];
   // The field's documented limit, e.g. `exactly 3 ASCII digits`.
-  char limit[96];
+  char limit[KONAPLATE_ERROR_LIMIT_SIZE];
   // A sentence for a log.
-  char message[160];
+  char message[KONAPLATE_ERROR_MESSAGE_SIZE];
 } konaplate_error;
-
-// `POST …/by-bank-accounts/no-hce`: charge the card from the bank account.
-typedef struct konaplate_charge_request {
-  // `sequenceId`: 1 to 30 letters, digits, `-` or `_`.
-  char sequence_id[31];
-  // `userId`.
-  uint64_t user_id;
-  // `amount` in KRW, 1..=9999999999.
-  uint64_t amount;
-  // `oneTimeToken`: exactly 16 digits.
-  char one_time_token[17];
-  // `dcvv`: exactly 3 digits.
-  char dcvv[4];
-  // `merchantId`: exactly 15 digits.
-  char merchant_id[16];
-} konaplate_charge_request;
-
-// `POST …/result/inquiry`: the result of a charge or cancellation by its sequenceId.
-typedef struct konaplate_charge_result_request {
-  // `sequenceId` of the charge or cancellation.
-  char sequence_id[31];
-} konaplate_charge_result_request;
-
-// `POST …/no-hce/cancel`: cancel a charge (the answer comes Encrypted: give `unwrap`).
-typedef struct konaplate_cancel_request {
-  // `sequenceId` of this cancellation.
-  char sequence_id[31];
-  // `userId`.
-  uint64_t user_id;
-  // `nrNumber` of the charge: 1 to 50 letters or digits.
-  char nr_number[51];
-  // `oneTimeToken`.
-  char one_time_token[17];
-  // `dcvv`.
-  char dcvv[4];
-  // `cardExpiry` `YYMM`, or empty (omitted).
-  char card_expiry[5];
-} konaplate_cancel_request;
-
-// `POST /api/v1/refund/fee`: the fee a refund would cost.
-typedef struct konaplate_refund_fee_request {
-  // `oneTimeToken`.
-  char one_time_token[17];
-  // `userId`.
-  uint64_t user_id;
-} konaplate_refund_fee_request;
-
-// `POST /api/v1/refund/card`: refund the card's balance to the bank account.
-typedef struct konaplate_refund_request {
-  // `sequenceId` of this refund.
-  char sequence_id[31];
-  // `userId`.
-  uint64_t user_id;
-  // `cardExpiry` `YYMM`.
-  char card_expiry[5];
-  // `dcvv`.
-  char dcvv[4];
-  // `oneTimeToken`.
-  char one_time_token[17];
-} konaplate_refund_request;
-
-// `POST …/auto/payments/register` (request Encrypted): auto-recharge at payment.
-typedef struct konaplate_register_request {
-  // `userId`.
-  uint64_t user_id;
-  // `par`: exactly 27 upper-case letters or digits.
-  char par[28];
-} konaplate_register_request;
-
-// `POST …/auto/payments/plans`: the member's auto-recharge plans.
-typedef struct konaplate_list_request {
-  // `userId`.
-  uint64_t user_id;
-} konaplate_list_request;
 
 // What every answer carries: the envelope's code and description, and how it came.
 typedef struct konaplate_reply_header {
   // `response.code`, verbatim (e.g. `000_000`, `007_009`).
-  char code[33];
+  char code[KONAPLATE_CODE_SIZE];
   // `response.description` (UTF-8, often Korean), NUL-terminated.
-  char description[257];
+  char description[KONAPLATE_DESCRIPTION_SIZE];
   // `true` for `000_000`; then `has_body` is true and the fields are filled.
   bool success;
   // The answer was JWE-encrypted and was decrypted.
@@ -346,30 +443,52 @@ typedef struct konaplate_reply_header {
   bool has_body;
 } konaplate_reply_header;
 
-// Answer of `konaplate_encode_token`. Holds a one-time token and a DCVV: wipe it with
+// Answer of the token request. Holds a one-time token and a DCVV: wipe it with
 // `konaplate_wipe` once used.
 typedef struct konaplate_token_reply {
   // Envelope.
   struct konaplate_reply_header header;
   // `oneTimeToken`.
-  char one_time_token[17];
+  char one_time_token[KONAPLATE_TOKEN_SIZE];
   // `dcvv`.
-  char dcvv[4];
+  char dcvv[KONAPLATE_DCVV_SIZE];
   // `expiryTime` was present.
   bool has_expiry_time;
   // `expiryTime` (epoch milliseconds).
   uint64_t expiry_time;
 } konaplate_token_reply;
 
+// `POST …/by-bank-accounts/no-hce`: charge the card from the bank account.
+typedef struct konaplate_charge_request {
+  // `sequenceId`: 1 to 30 letters, digits, `-` or `_`.
+  char sequence_id[KONAPLATE_SEQUENCE_ID_SIZE];
+  // `userId`.
+  uint64_t user_id;
+  // `amount` in KRW, 1..=9999999999.
+  uint64_t amount;
+  // `oneTimeToken`: exactly 16 digits.
+  char one_time_token[KONAPLATE_TOKEN_SIZE];
+  // `dcvv`: exactly 3 digits.
+  char dcvv[KONAPLATE_DCVV_SIZE];
+  // `merchantId`: exactly 15 digits.
+  char merchant_id[KONAPLATE_MERCHANT_ID_SIZE];
+} konaplate_charge_request;
+
 // Answer of a charge.
 typedef struct konaplate_charge_reply {
   // Envelope.
   struct konaplate_reply_header header;
   // `nrNumber`, needed to cancel.
-  char nr_number[51];
+  char nr_number[KONAPLATE_NR_NUMBER_SIZE];
   // `isPending`: the outcome is unknown until the result inquiry says.
   bool is_pending;
 } konaplate_charge_reply;
+
+// `POST …/result/inquiry`: the result of a charge or cancellation by its sequenceId.
+typedef struct konaplate_charge_result_request {
+  // `sequenceId` of the charge or cancellation.
+  char sequence_id[KONAPLATE_SEQUENCE_ID_SIZE];
+} konaplate_charge_result_request;
 
 // Answer of the result inquiry.
 typedef struct konaplate_charge_result_reply {
@@ -380,8 +499,24 @@ typedef struct konaplate_charge_result_reply {
   // `nrNumber` was present.
   bool has_nr_number;
   // `nrNumber`.
-  char nr_number[51];
+  char nr_number[KONAPLATE_NR_NUMBER_SIZE];
 } konaplate_charge_result_reply;
+
+// `POST …/no-hce/cancel`: cancel a charge (the answer comes Encrypted: give `unwrap`).
+typedef struct konaplate_cancel_request {
+  // `sequenceId` of this cancellation.
+  char sequence_id[KONAPLATE_SEQUENCE_ID_SIZE];
+  // `userId`.
+  uint64_t user_id;
+  // `nrNumber` of the charge: 1 to 50 letters or digits.
+  char nr_number[KONAPLATE_NR_NUMBER_SIZE];
+  // `oneTimeToken`.
+  char one_time_token[KONAPLATE_TOKEN_SIZE];
+  // `dcvv`.
+  char dcvv[KONAPLATE_DCVV_SIZE];
+  // `cardExpiry` `YYMM`, or empty (omitted).
+  char card_expiry[KONAPLATE_CARD_EXPIRY_SIZE];
+} konaplate_cancel_request;
 
 // Answer of a cancellation.
 typedef struct konaplate_cancel_reply {
@@ -391,12 +526,20 @@ typedef struct konaplate_cancel_reply {
   bool is_pending;
 } konaplate_cancel_reply;
 
+// `POST /api/v1/refund/fee`: the fee a refund would cost.
+typedef struct konaplate_refund_fee_request {
+  // `oneTimeToken`.
+  char one_time_token[KONAPLATE_TOKEN_SIZE];
+  // `userId`.
+  uint64_t user_id;
+} konaplate_refund_fee_request;
+
 // Answer of the refund fee inquiry. Amounts in KRW; rates in tenths of a percent.
 typedef struct konaplate_refund_fee_reply {
   // Envelope.
   struct konaplate_reply_header header;
   // `par`.
-  char par[28];
+  char par[KONAPLATE_PAR_SIZE];
   // `refundFeeRate`, tenths of a percent.
   uint16_t refund_fee_rate_tenths;
   // `balance`.
@@ -423,13 +566,35 @@ typedef struct konaplate_refund_fee_reply {
   uint64_t last_loaded_balance;
 } konaplate_refund_fee_reply;
 
+// `POST /api/v1/refund/card`: refund the card's balance to the bank account.
+typedef struct konaplate_refund_request {
+  // `sequenceId` of this refund.
+  char sequence_id[KONAPLATE_SEQUENCE_ID_SIZE];
+  // `userId`.
+  uint64_t user_id;
+  // `cardExpiry` `YYMM`.
+  char card_expiry[KONAPLATE_CARD_EXPIRY_SIZE];
+  // `dcvv`.
+  char dcvv[KONAPLATE_DCVV_SIZE];
+  // `oneTimeToken`.
+  char one_time_token[KONAPLATE_TOKEN_SIZE];
+} konaplate_refund_request;
+
 // Answer of a refund.
 typedef struct konaplate_refund_reply {
   // Envelope.
   struct konaplate_reply_header header;
   // `nrNumber` of the refund (18 characters).
-  char nr_number[19];
+  char nr_number[KONAPLATE_REFUND_NR_NUMBER_SIZE];
 } konaplate_refund_reply;
+
+// `POST …/auto/payments/register` (request Encrypted): auto-recharge at payment.
+typedef struct konaplate_register_request {
+  // `userId`.
+  uint64_t user_id;
+  // `par`: exactly 27 upper-case letters or digits.
+  char par[KONAPLATE_PAR_SIZE];
+} konaplate_register_request;
 
 // Answer of the auto-recharge registration (the envelope only).
 typedef struct konaplate_register_reply {
@@ -437,12 +602,18 @@ typedef struct konaplate_register_reply {
   struct konaplate_reply_header header;
 } konaplate_register_reply;
 
+// `POST …/auto/payments/plans`: the member's auto-recharge plans.
+typedef struct konaplate_list_request {
+  // `userId`.
+  uint64_t user_id;
+} konaplate_list_request;
+
 // One auto-recharge plan.
 typedef struct konaplate_par_info {
   // `par`.
-  char par[28];
+  char par[KONAPLATE_PAR_SIZE];
   // `registeredDate`, `yyyyMMddHHmmss`.
-  char registered_date[15];
+  char registered_date[KONAPLATE_DATE_TIME_SIZE];
 } konaplate_par_info;
 
 // Answer of the plan list.
@@ -472,8 +643,9 @@ typedef struct konaplate_policy {
   uint64_t commit_grace_ms;
 } konaplate_policy;
 
-// Storage for one money-moving call's state machine. Initialize with
-// `konaplate_flow_charge`, `…_cancel`, `…_refund` or `…_resume`.
+// Storage for one money-moving call's state machine, with its request. Initialize with
+// `konaplate_flow_charge`, `…_cancel`, `…_refund` or `…_resume`; wipe with
+// `konaplate_flow_wipe` (it holds a one-time token and a DCVV until the call is final).
 typedef struct konaplate_flow {
   // Opaque.
   uint64_t _opaque[KONAPLATE_FLOW_WORDS];
@@ -490,27 +662,26 @@ typedef struct konaplate_action {
   // For `DONE`: the outcome is the platform's final word.
   bool is_final;
   // For `DECLINED`: the code, verbatim.
-  char code[33];
+  char code[KONAPLATE_CODE_SIZE];
   // For `COMPLETED`: the transaction number when known, else empty.
-  char nr_number[51];
+  char nr_number[KONAPLATE_NR_NUMBER_SIZE];
   // For `COMPLETED`: the result inquiry (not the request's own answer) said so.
   bool from_inquiry;
 } konaplate_action;
 
-// A complete HTTP response: its status, where its body is in the buffer (a chunked body
-// already decoded in place), and the headers the SDK reads.
-typedef struct konaplate_http {
-  // HTTP status code.
-  uint16_t status;
-  // Body start in the buffer.
-  size_t body_start;
-  // Body length.
-  size_t body_len;
-  // `X-KM-Correlation-Id` echoed by the platform, or empty.
-  char correlation_id[21];
-  // `Connection: close`.
-  bool close;
-} konaplate_http;
+// What a flow is about.
+typedef struct konaplate_flow_info {
+  // The operation.
+  konaplate_operation operation;
+  // The journaled state.
+  konaplate_state state;
+  // The state is final (completed, declined, failed, not processed).
+  bool is_final;
+  // Times the request was handed out to be sent.
+  uint32_t sends;
+  // The `sequenceId` (the same for every send and inquiry), NUL-terminated.
+  char sequence_id[KONAPLATE_SEQUENCE_ID_SIZE];
+} konaplate_flow_info;
 
 #ifdef __cplusplus
 extern "C" {
@@ -519,259 +690,337 @@ extern "C" {
 // The library's version, `"MAJOR.MINOR.PATCH"` (NUL-terminated, static).
 const char *konaplate_version(void);
 
-#if !defined(KONAPLATE_RUST_UNIT_TESTS)
-// The C library's `abort`: a panic (which no path should reach) stops the program
-// rather than unwinding into C.
-extern void abort(void);
-#endif
-
-// The one-time token request (Encrypted: `crypto` with `wrap`, fresh `cek` and `iv`).
+// The one-time token request (Encrypted: `crypto` with `wrap` and a fresh `cek` and `iv`).
 //
-// Encodes the whole signed HTTP/1.1 request into `out[0 .. out_cap]` (sealed as JWE exactly
-// when the endpoint's request is Encrypted; `crypto` may be NULL otherwise) and describes it
-// in `*encoded`. On error nothing sendable is left in `out`, and `err` names the failing
-// field and its limit.
-konaplate_result konaplate_encode_token(const struct konaplate_session *session,
-                                        const struct konaplate_stamp *stamp,
-                                        const struct konaplate_token_request *request,
-                                        const struct konaplate_crypto *crypto,
-                                        uint8_t *out,
-                                        size_t out_cap,
-                                        struct konaplate_encoded *encoded,
-                                        struct konaplate_error *err);
-
-// The charge request. Money moves: drive it through a `konaplate_flow` (journal its record before sending).
-//
-// Encodes the whole signed HTTP/1.1 request into `out[0 .. out_cap]` (sealed as JWE exactly
-// when the endpoint's request is Encrypted; `crypto` may be NULL otherwise) and describes it
-// in `*encoded`. On error nothing sendable is left in `out`, and `err` names the failing
-// field and its limit.
-konaplate_result konaplate_encode_charge(const struct konaplate_session *session,
-                                         const struct konaplate_stamp *stamp,
-                                         const struct konaplate_charge_request *request,
-                                         const struct konaplate_crypto *crypto,
-                                         uint8_t *out,
-                                         size_t out_cap,
-                                         struct konaplate_encoded *encoded,
-                                         struct konaplate_error *err);
-
-// The result inquiry of a charge or cancellation.
-//
-// Encodes the whole signed HTTP/1.1 request into `out[0 .. out_cap]` (sealed as JWE exactly
-// when the endpoint's request is Encrypted; `crypto` may be NULL otherwise) and describes it
-// in `*encoded`. On error nothing sendable is left in `out`, and `err` names the failing
-// field and its limit.
-konaplate_result konaplate_encode_charge_result(const struct konaplate_session *session,
-                                                const struct konaplate_stamp *stamp,
-                                                const struct konaplate_charge_result_request *request,
-                                                const struct konaplate_crypto *crypto,
-                                                uint8_t *out,
-                                                size_t out_cap,
-                                                struct konaplate_encoded *encoded,
-                                                struct konaplate_error *err);
-
-// The cancellation of a charge. Money moves: drive it through a `konaplate_flow`.
-//
-// Encodes the whole signed HTTP/1.1 request into `out[0 .. out_cap]` (sealed as JWE exactly
-// when the endpoint's request is Encrypted; `crypto` may be NULL otherwise) and describes it
-// in `*encoded`. On error nothing sendable is left in `out`, and `err` names the failing
-// field and its limit.
-konaplate_result konaplate_encode_cancel(const struct konaplate_session *session,
-                                         const struct konaplate_stamp *stamp,
-                                         const struct konaplate_cancel_request *request,
-                                         const struct konaplate_crypto *crypto,
-                                         uint8_t *out,
-                                         size_t out_cap,
-                                         struct konaplate_encoded *encoded,
-                                         struct konaplate_error *err);
-
-// The refund fee inquiry.
-//
-// Encodes the whole signed HTTP/1.1 request into `out[0 .. out_cap]` (sealed as JWE exactly
-// when the endpoint's request is Encrypted; `crypto` may be NULL otherwise) and describes it
-// in `*encoded`. On error nothing sendable is left in `out`, and `err` names the failing
-// field and its limit.
-konaplate_result konaplate_encode_refund_fee(const struct konaplate_session *session,
-                                             const struct konaplate_stamp *stamp,
-                                             const struct konaplate_refund_fee_request *request,
-                                             const struct konaplate_crypto *crypto,
-                                             uint8_t *out,
-                                             size_t out_cap,
-                                             struct konaplate_encoded *encoded,
-                                             struct konaplate_error *err);
-
-// The refund request. Money moves: drive it through a `konaplate_flow`.
-//
-// Encodes the whole signed HTTP/1.1 request into `out[0 .. out_cap]` (sealed as JWE exactly
-// when the endpoint's request is Encrypted; `crypto` may be NULL otherwise) and describes it
-// in `*encoded`. On error nothing sendable is left in `out`, and `err` names the failing
-// field and its limit.
-konaplate_result konaplate_encode_refund(const struct konaplate_session *session,
-                                         const struct konaplate_stamp *stamp,
-                                         const struct konaplate_refund_request *request,
-                                         const struct konaplate_crypto *crypto,
-                                         uint8_t *out,
-                                         size_t out_cap,
-                                         struct konaplate_encoded *encoded,
-                                         struct konaplate_error *err);
-
-// The auto-recharge registration (Encrypted: `crypto` with `wrap`).
-//
-// Encodes the whole signed HTTP/1.1 request into `out[0 .. out_cap]` (sealed as JWE exactly
-// when the endpoint's request is Encrypted; `crypto` may be NULL otherwise) and describes it
-// in `*encoded`. On error nothing sendable is left in `out`, and `err` names the failing
-// field and its limit.
-konaplate_result konaplate_encode_register(const struct konaplate_session *session,
-                                           const struct konaplate_stamp *stamp,
-                                           const struct konaplate_register_request *request,
-                                           const struct konaplate_crypto *crypto,
-                                           uint8_t *out,
-                                           size_t out_cap,
-                                           struct konaplate_encoded *encoded,
-                                           struct konaplate_error *err);
-
-// The auto-recharge plan list.
-//
-// Encodes the whole signed HTTP/1.1 request into `out[0 .. out_cap]` (sealed as JWE exactly
-// when the endpoint's request is Encrypted; `crypto` may be NULL otherwise) and describes it
-// in `*encoded`. On error nothing sendable is left in `out`, and `err` names the failing
-// field and its limit.
-konaplate_result konaplate_encode_list(const struct konaplate_session *session,
-                                       const struct konaplate_stamp *stamp,
-                                       const struct konaplate_list_request *request,
-                                       const struct konaplate_crypto *crypto,
-                                       uint8_t *out,
-                                       size_t out_cap,
-                                       struct konaplate_encoded *encoded,
-                                       struct konaplate_error *err);
+// Begins a call in `call`: the whole signed HTTP/1.1 request is encoded into
+// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
+// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
+// names the failing field and its limit. A call storage that holds a call which was written
+// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+konaplate_result konaplate_call_token(struct konaplate_call *call,
+                                      const struct konaplate_session *session,
+                                      const struct konaplate_stamp *stamp,
+                                      const struct konaplate_token_request *request,
+                                      const struct konaplate_crypto *crypto,
+                                      uint8_t *buf,
+                                      size_t buf_len,
+                                      struct konaplate_error *err);
 
 // A token answer. It holds a one-time token and a DCVV: wipe `*reply` once used.
 //
-// Decodes the HTTP body `body[0 .. body_len]` (see `konaplate_response_complete`) into
-// `*reply`, which is zeroed first. An `encData` body is decrypted in place through
-// `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`) and the plaintext is
-// wiped from `body` afterwards. A result code other than `000_000` is not an error: it is in
-// `reply->header`, with `has_body` false.
-konaplate_result konaplate_decode_token(uint8_t *body,
-                                        size_t body_len,
-                                        const struct konaplate_crypto *crypto,
-                                        struct konaplate_token_reply *reply,
-                                        struct konaplate_error *err);
+// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
+// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
+// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
+// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
+// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+konaplate_result konaplate_call_finish_token(struct konaplate_call *call,
+                                             uint8_t *buf,
+                                             size_t buf_len,
+                                             const struct konaplate_crypto *crypto,
+                                             struct konaplate_token_reply *reply,
+                                             struct konaplate_error *err);
 
-// A charge answer (a `konaplate_flow` decodes it itself: feed it the body instead).
+// A charge, outside a flow. Money moves: drive charges through a `konaplate_flow` instead (it journals them and finds out what became of a lost answer).
 //
-// Decodes the HTTP body `body[0 .. body_len]` (see `konaplate_response_complete`) into
-// `*reply`, which is zeroed first. An `encData` body is decrypted in place through
-// `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`) and the plaintext is
-// wiped from `body` afterwards. A result code other than `000_000` is not an error: it is in
-// `reply->header`, with `has_body` false.
-konaplate_result konaplate_decode_charge(uint8_t *body,
-                                         size_t body_len,
-                                         const struct konaplate_crypto *crypto,
-                                         struct konaplate_charge_reply *reply,
-                                         struct konaplate_error *err);
+// Begins a call in `call`: the whole signed HTTP/1.1 request is encoded into
+// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
+// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
+// names the failing field and its limit. A call storage that holds a call which was written
+// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+konaplate_result konaplate_call_charge(struct konaplate_call *call,
+                                       const struct konaplate_session *session,
+                                       const struct konaplate_stamp *stamp,
+                                       const struct konaplate_charge_request *request,
+                                       const struct konaplate_crypto *crypto,
+                                       uint8_t *buf,
+                                       size_t buf_len,
+                                       struct konaplate_error *err);
+
+// A charge answer.
+//
+// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
+// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
+// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
+// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
+// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+konaplate_result konaplate_call_finish_charge(struct konaplate_call *call,
+                                              uint8_t *buf,
+                                              size_t buf_len,
+                                              const struct konaplate_crypto *crypto,
+                                              struct konaplate_charge_reply *reply,
+                                              struct konaplate_error *err);
+
+// The result inquiry of a charge or cancellation.
+//
+// Begins a call in `call`: the whole signed HTTP/1.1 request is encoded into
+// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
+// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
+// names the failing field and its limit. A call storage that holds a call which was written
+// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+konaplate_result konaplate_call_charge_result(struct konaplate_call *call,
+                                              const struct konaplate_session *session,
+                                              const struct konaplate_stamp *stamp,
+                                              const struct konaplate_charge_result_request *request,
+                                              const struct konaplate_crypto *crypto,
+                                              uint8_t *buf,
+                                              size_t buf_len,
+                                              struct konaplate_error *err);
 
 // A result inquiry answer.
 //
-// Decodes the HTTP body `body[0 .. body_len]` (see `konaplate_response_complete`) into
-// `*reply`, which is zeroed first. An `encData` body is decrypted in place through
-// `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`) and the plaintext is
-// wiped from `body` afterwards. A result code other than `000_000` is not an error: it is in
-// `reply->header`, with `has_body` false.
-konaplate_result konaplate_decode_charge_result(uint8_t *body,
-                                                size_t body_len,
-                                                const struct konaplate_crypto *crypto,
-                                                struct konaplate_charge_result_reply *reply,
-                                                struct konaplate_error *err);
+// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
+// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
+// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
+// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
+// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+konaplate_result konaplate_call_finish_charge_result(struct konaplate_call *call,
+                                                     uint8_t *buf,
+                                                     size_t buf_len,
+                                                     const struct konaplate_crypto *crypto,
+                                                     struct konaplate_charge_result_reply *reply,
+                                                     struct konaplate_error *err);
+
+// A cancellation of a charge, outside a flow (money moves: use a `konaplate_flow`). Its answer comes Encrypted: `crypto` with `unwrap`.
+//
+// Begins a call in `call`: the whole signed HTTP/1.1 request is encoded into
+// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
+// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
+// names the failing field and its limit. A call storage that holds a call which was written
+// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+konaplate_result konaplate_call_cancel(struct konaplate_call *call,
+                                       const struct konaplate_session *session,
+                                       const struct konaplate_stamp *stamp,
+                                       const struct konaplate_cancel_request *request,
+                                       const struct konaplate_crypto *crypto,
+                                       uint8_t *buf,
+                                       size_t buf_len,
+                                       struct konaplate_error *err);
 
 // A cancellation answer (it comes Encrypted: `crypto` with `unwrap`).
 //
-// Decodes the HTTP body `body[0 .. body_len]` (see `konaplate_response_complete`) into
-// `*reply`, which is zeroed first. An `encData` body is decrypted in place through
-// `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`) and the plaintext is
-// wiped from `body` afterwards. A result code other than `000_000` is not an error: it is in
-// `reply->header`, with `has_body` false.
-konaplate_result konaplate_decode_cancel(uint8_t *body,
-                                         size_t body_len,
-                                         const struct konaplate_crypto *crypto,
-                                         struct konaplate_cancel_reply *reply,
-                                         struct konaplate_error *err);
+// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
+// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
+// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
+// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
+// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+konaplate_result konaplate_call_finish_cancel(struct konaplate_call *call,
+                                              uint8_t *buf,
+                                              size_t buf_len,
+                                              const struct konaplate_crypto *crypto,
+                                              struct konaplate_cancel_reply *reply,
+                                              struct konaplate_error *err);
+
+// The refund fee inquiry.
+//
+// Begins a call in `call`: the whole signed HTTP/1.1 request is encoded into
+// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
+// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
+// names the failing field and its limit. A call storage that holds a call which was written
+// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+konaplate_result konaplate_call_refund_fee(struct konaplate_call *call,
+                                           const struct konaplate_session *session,
+                                           const struct konaplate_stamp *stamp,
+                                           const struct konaplate_refund_fee_request *request,
+                                           const struct konaplate_crypto *crypto,
+                                           uint8_t *buf,
+                                           size_t buf_len,
+                                           struct konaplate_error *err);
 
 // A refund fee answer.
 //
-// Decodes the HTTP body `body[0 .. body_len]` (see `konaplate_response_complete`) into
-// `*reply`, which is zeroed first. An `encData` body is decrypted in place through
-// `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`) and the plaintext is
-// wiped from `body` afterwards. A result code other than `000_000` is not an error: it is in
-// `reply->header`, with `has_body` false.
-konaplate_result konaplate_decode_refund_fee(uint8_t *body,
-                                             size_t body_len,
-                                             const struct konaplate_crypto *crypto,
-                                             struct konaplate_refund_fee_reply *reply,
-                                             struct konaplate_error *err);
+// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
+// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
+// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
+// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
+// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+konaplate_result konaplate_call_finish_refund_fee(struct konaplate_call *call,
+                                                  uint8_t *buf,
+                                                  size_t buf_len,
+                                                  const struct konaplate_crypto *crypto,
+                                                  struct konaplate_refund_fee_reply *reply,
+                                                  struct konaplate_error *err);
+
+// A refund, outside a flow (money moves: use a `konaplate_flow`).
+//
+// Begins a call in `call`: the whole signed HTTP/1.1 request is encoded into
+// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
+// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
+// names the failing field and its limit. A call storage that holds a call which was written
+// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+konaplate_result konaplate_call_refund(struct konaplate_call *call,
+                                       const struct konaplate_session *session,
+                                       const struct konaplate_stamp *stamp,
+                                       const struct konaplate_refund_request *request,
+                                       const struct konaplate_crypto *crypto,
+                                       uint8_t *buf,
+                                       size_t buf_len,
+                                       struct konaplate_error *err);
 
 // A refund answer.
 //
-// Decodes the HTTP body `body[0 .. body_len]` (see `konaplate_response_complete`) into
-// `*reply`, which is zeroed first. An `encData` body is decrypted in place through
-// `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`) and the plaintext is
-// wiped from `body` afterwards. A result code other than `000_000` is not an error: it is in
-// `reply->header`, with `has_body` false.
-konaplate_result konaplate_decode_refund(uint8_t *body,
-                                         size_t body_len,
+// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
+// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
+// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
+// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
+// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+konaplate_result konaplate_call_finish_refund(struct konaplate_call *call,
+                                              uint8_t *buf,
+                                              size_t buf_len,
+                                              const struct konaplate_crypto *crypto,
+                                              struct konaplate_refund_reply *reply,
+                                              struct konaplate_error *err);
+
+// The auto-recharge registration (Encrypted: `crypto` with `wrap`).
+//
+// Begins a call in `call`: the whole signed HTTP/1.1 request is encoded into
+// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
+// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
+// names the failing field and its limit. A call storage that holds a call which was written
+// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+konaplate_result konaplate_call_register(struct konaplate_call *call,
+                                         const struct konaplate_session *session,
+                                         const struct konaplate_stamp *stamp,
+                                         const struct konaplate_register_request *request,
                                          const struct konaplate_crypto *crypto,
-                                         struct konaplate_refund_reply *reply,
+                                         uint8_t *buf,
+                                         size_t buf_len,
                                          struct konaplate_error *err);
 
 // An auto-recharge registration answer.
 //
-// Decodes the HTTP body `body[0 .. body_len]` (see `konaplate_response_complete`) into
-// `*reply`, which is zeroed first. An `encData` body is decrypted in place through
-// `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`) and the plaintext is
-// wiped from `body` afterwards. A result code other than `000_000` is not an error: it is in
-// `reply->header`, with `has_body` false.
-konaplate_result konaplate_decode_register(uint8_t *body,
-                                           size_t body_len,
-                                           const struct konaplate_crypto *crypto,
-                                           struct konaplate_register_reply *reply,
-                                           struct konaplate_error *err);
+// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
+// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
+// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
+// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
+// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+konaplate_result konaplate_call_finish_register(struct konaplate_call *call,
+                                                uint8_t *buf,
+                                                size_t buf_len,
+                                                const struct konaplate_crypto *crypto,
+                                                struct konaplate_register_reply *reply,
+                                                struct konaplate_error *err);
+
+// The auto-recharge plan list.
+//
+// Begins a call in `call`: the whole signed HTTP/1.1 request is encoded into
+// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
+// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
+// names the failing field and its limit. A call storage that holds a call which was written
+// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+konaplate_result konaplate_call_list(struct konaplate_call *call,
+                                     const struct konaplate_session *session,
+                                     const struct konaplate_stamp *stamp,
+                                     const struct konaplate_list_request *request,
+                                     const struct konaplate_crypto *crypto,
+                                     uint8_t *buf,
+                                     size_t buf_len,
+                                     struct konaplate_error *err);
 
 // An auto-recharge plan list answer.
 //
-// Decodes the HTTP body `body[0 .. body_len]` (see `konaplate_response_complete`) into
-// `*reply`, which is zeroed first. An `encData` body is decrypted in place through
-// `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`) and the plaintext is
-// wiped from `body` afterwards. A result code other than `000_000` is not an error: it is in
-// `reply->header`, with `has_body` false.
-konaplate_result konaplate_decode_list(uint8_t *body,
-                                       size_t body_len,
-                                       const struct konaplate_crypto *crypto,
-                                       struct konaplate_list_reply *reply,
-                                       struct konaplate_error *err);
+// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
+// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
+// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
+// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
+// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+konaplate_result konaplate_call_finish_list(struct konaplate_call *call,
+                                            uint8_t *buf,
+                                            size_t buf_len,
+                                            const struct konaplate_crypto *crypto,
+                                            struct konaplate_list_reply *reply,
+                                            struct konaplate_error *err);
 
 // Overwrites `len` bytes at `p` with zeros in a way the compiler keeps: for request structs,
 // replies and buffers that held a one-time token, a DCVV or a key. NULL is ignored.
 void konaplate_wipe(void *p, size_t len);
 
+// Overwrites [`KONAPLATE_SCRUB_BYTES`] of the stack below the caller's frame with zeros:
+// what the library's calls left there (the compiler may copy a key, a token or a DCVV into
+// frames that are dead once a call returns, and Rust cannot wipe those). Call it after a
+// money call, from a frame no deeper than the calls it follows, with that much stack free.
+void konaplate_scrub_stack(void);
+
+// Where the request bytes still to write are: `buf[*start .. *start + *len]` (`*len` is 0
+// once all are written). Write them and report how many the socket took with
+// `konaplate_call_sent`.
+konaplate_result konaplate_call_outgoing(const struct konaplate_call *call,
+                                         const uint8_t *buf,
+                                         size_t buf_len,
+                                         size_t *start,
+                                         size_t *len,
+                                         struct konaplate_error *err);
+
+// The socket took `n` bytes of what `konaplate_call_outgoing` gave. Once the whole request
+// is written it is wiped from `buf` (it may hold a one-time token and a DCVV). `n` = 0 is
+// `KONAPLATE_RESULT_WRITE_ZERO` (and the call ends: abort it to learn the delivery).
+konaplate_result konaplate_call_sent(struct konaplate_call *call,
+                                     uint8_t *buf,
+                                     size_t buf_len,
+                                     size_t n,
+                                     struct konaplate_error *err);
+
+// Where the next bytes read must go: `buf[*start .. *start + *len]`. A response that cannot
+// fit is `KONAPLATE_RESULT_BUFFER_TOO_SMALL` before anything more is read (and the buffer is
+// wiped).
+konaplate_result konaplate_call_incoming(struct konaplate_call *call,
+                                         uint8_t *buf,
+                                         size_t buf_len,
+                                         size_t *start,
+                                         size_t *len,
+                                         struct konaplate_error *err);
+
+// `n` bytes arrived where `konaplate_call_incoming` said; `n` = 0 means the peer closed the
+// connection (a read that returned 0). `*progress` says whether the response is whole.
+// Calling it again after `COMPLETE` answers `COMPLETE` again. A peer that closed before the
+// response was whole is `KONAPLATE_RESULT_HTTP`; a response too large for the buffer,
+// `KONAPLATE_RESULT_BUFFER_TOO_SMALL`.
+konaplate_result konaplate_call_received(struct konaplate_call *call,
+                                         uint8_t *buf,
+                                         size_t buf_len,
+                                         size_t n,
+                                         konaplate_progress *progress,
+                                         struct konaplate_error *err);
+
+// Gives the call up (the socket failed, a timeout): wipes what it left in `buf` and says in
+// `*delivery` whether the request may have reached the platform. Any step, more than once.
+konaplate_result konaplate_call_abort(struct konaplate_call *call,
+                                      uint8_t *buf,
+                                      size_t buf_len,
+                                      konaplate_delivery *delivery,
+                                      struct konaplate_error *err);
+
+// The request's `X-KM-Correlation-Id` (20 characters and a NUL) into `out[0 .. out_cap]`
+// (at least `KONAPLATE_CORRELATION_ID_SIZE` bytes; empty on error).
+konaplate_result konaplate_call_correlation_id(const struct konaplate_call *call,
+                                               char *out,
+                                               size_t out_cap,
+                                               struct konaplate_error *err);
+
+// Drops the call and zeroes its storage (the buffer is yours: abort or finish first). NULL is
+// ignored; a call in use by a running call is left alone (`KONAPLATE_RESULT_BUSY`).
+konaplate_result konaplate_call_wipe(struct konaplate_call *call);
+
 // Fills `*out` with the SDK's default policy. NULL is ignored.
 void konaplate_policy_default(struct konaplate_policy *out);
 
-// A new charge created at `now_ms`: its first action is `SEND`. `policy` may be NULL.
+// A new charge created at `now_ms`: its first actions are `PERSIST`, then `SEND`. `policy`
+// may be NULL (the defaults). Refused over a flow that may have sent and is not final
+// (`KONAPLATE_RESULT_IN_USE`).
 konaplate_result konaplate_flow_charge(struct konaplate_flow *flow,
                                        const struct konaplate_charge_request *request,
                                        const struct konaplate_policy *policy,
                                        uint64_t now_ms,
                                        struct konaplate_error *err);
 
-// A new cancellation of a charge created at `now_ms`.
+// A new cancellation of a charge created at `now_ms` (as `konaplate_flow_charge`).
 konaplate_result konaplate_flow_cancel(struct konaplate_flow *flow,
                                        const struct konaplate_cancel_request *request,
                                        const struct konaplate_policy *policy,
                                        uint64_t now_ms,
                                        struct konaplate_error *err);
 
-// A new refund created at `now_ms`. A refund has no documented inquiry: one whose answer is
-// lost ends `UNKNOWN` and must be closed by an operator.
+// A new refund created at `now_ms` (as `konaplate_flow_charge`). A refund has no documented
+// inquiry: one whose answer is lost ends `UNKNOWN` and must be closed by an operator.
 konaplate_result konaplate_flow_refund(struct konaplate_flow *flow,
                                        const struct konaplate_refund_request *request,
                                        const struct konaplate_policy *policy,
@@ -779,8 +1028,9 @@ konaplate_result konaplate_flow_refund(struct konaplate_flow *flow,
                                        struct konaplate_error *err);
 
 // Continues a call from its last journal record (`record_len` bytes, at least
-// `KONAPLATE_RECORD_SIZE`) after a restart: it never sends a request the platform may have
-// received under a new identity, and re-sends only with the same sequenceId and token.
+// `KONAPLATE_RECORD_SIZE`) after a restart. A resumed flow holds no token: it never sends
+// the request again, it resolves it through the result inquiry (a refund that may have
+// left: `UNKNOWN`). Refused over a flow that may have sent and is not final.
 konaplate_result konaplate_flow_resume(struct konaplate_flow *flow,
                                        const uint8_t *record,
                                        size_t record_len,
@@ -788,85 +1038,71 @@ konaplate_result konaplate_flow_resume(struct konaplate_flow *flow,
                                        uint64_t now_ms,
                                        struct konaplate_error *err);
 
-// Drops the flow and zeroes its storage. NULL is ignored.
-void konaplate_flow_wipe(struct konaplate_flow *flow);
+// Drops the flow (its token and DCVV zeroized) and zeroes its storage. NULL is ignored; a
+// flow in use by a running call is left alone (`KONAPLATE_RESULT_BUSY`). Wiping an open flow
+// forgets nothing the journal does not hold: resume it from its last record.
+konaplate_result konaplate_flow_wipe(struct konaplate_flow *flow);
 
-// What the flow wants now (`now_ms` on your clock).
+// What the flow wants now (`now_ms` on your clock). `*action` is written on every return:
+// `NONE` when the poll failed.
 konaplate_result konaplate_flow_poll(struct konaplate_flow *flow,
                                      uint64_t now_ms,
                                      struct konaplate_action *action,
                                      struct konaplate_error *err);
 
-// The request's answer arrived: its HTTP status and plaintext body (decrypt an `encData`
-// body first with `konaplate_open_body`).
-konaplate_result konaplate_flow_response(struct konaplate_flow *flow,
-                                         uint64_t now_ms,
-                                         uint16_t status,
-                                         const uint8_t *body_p,
-                                         size_t body_len,
-                                         struct konaplate_error *err);
-
-// The inquiry's answer arrived.
-konaplate_result konaplate_flow_inquiry_response(struct konaplate_flow *flow,
-                                                 uint64_t now_ms,
-                                                 uint16_t status,
-                                                 const uint8_t *body_p,
-                                                 size_t body_len,
-                                                 struct konaplate_error *err);
-
-// The request (or inquiry) may have reached the platform but no whole answer came: a
-// timeout after connecting, a broken connection, a garbled answer.
-konaplate_result konaplate_flow_lost(struct konaplate_flow *flow,
-                                     uint64_t now_ms,
-                                     struct konaplate_error *err);
-
-// The request (or inquiry) certainly did not leave: the connection was refused, DNS
-// failed, the TLS handshake failed. Nothing was written to the socket.
-konaplate_result konaplate_flow_not_sent(struct konaplate_flow *flow,
-                                         uint64_t now_ms,
-                                         struct konaplate_error *err);
-
 // The journal record of the call as it stands (`KONAPLATE_RECORD_SIZE` bytes into
-// `out[0 .. out_cap]`): persist it durably before every `SEND` and after every report.
-// It holds no secret (no token, no DCVV).
+// `out[0 .. out_cap]`): persist it durably when the flow asks (`PERSIST`). It holds no secret
+// (no token, no DCVV).
 konaplate_result konaplate_flow_record(const struct konaplate_flow *flow,
                                        uint8_t *out,
                                        size_t out_cap,
                                        struct konaplate_error *err);
 
-// The number of times the request itself was handed to the transport so far.
-konaplate_result konaplate_flow_sends(const struct konaplate_flow *flow,
-                                      uint32_t *sends,
-                                      struct konaplate_error *err);
+// The record `konaplate_flow_record` gave is durable: the flow may go on (it never hands out
+// a send before the record that announces it is).
+konaplate_result konaplate_flow_persisted(struct konaplate_flow *flow, struct konaplate_error *err);
 
-// Whether `buf[0 .. len]` — the bytes received so far — hold a whole response.
-// `KONAPLATE_RESULT_INCOMPLETE`: receive more bytes after them and call again (nothing in
-// `buf` was changed). `KONAPLATE_RESULT_OK`: `*out` describes it (a chunked body was decoded
-// in place). A response without `Content-Length` or chunked framing ends when the peer
-// closes: pass `peer_closed` true once it has. Malformed framing is
-// `KONAPLATE_RESULT_HTTP`.
-konaplate_result konaplate_response_complete(uint8_t *buf,
-                                             size_t len,
-                                             bool peer_closed,
-                                             struct konaplate_http *out,
-                                             struct konaplate_error *err);
-
-// Decrypts `body[0 .. body_len]` in place when it is `{"encData":…}` (through
-// `crypto->unwrap`) and says where the plaintext JSON is: `*plain_start`, `*plain_len`,
-// `*encrypted`. A plain body is left as it is. For feeding a `konaplate_flow`, which takes
-// plaintext; wipe the plaintext afterwards (it may hold a token).
-konaplate_result konaplate_open_body(uint8_t *body,
-                                     size_t body_len,
+// After `SEND` or `INQUIRE`: begins the call to make in `call`, encoded into
+// `buf[0 .. buf_len]` (the flow's own request, or the result inquiry of its sequenceId; a
+// fresh `stamp` each time). Move its bytes with the `konaplate_call_…` functions, then give it
+// back with `konaplate_flow_end_call`, whether it completed or the socket failed. One call
+// per action (`KONAPLATE_RESULT_FLOW` otherwise).
+konaplate_result konaplate_flow_call(struct konaplate_flow *flow,
+                                     struct konaplate_call *call,
+                                     const struct konaplate_session *session_p,
+                                     const struct konaplate_stamp *stamp_p,
                                      const struct konaplate_crypto *crypto,
-                                     size_t *plain_start,
-                                     size_t *plain_len,
-                                     bool *encrypted,
+                                     uint8_t *buf,
+                                     size_t buf_len,
                                      struct konaplate_error *err);
+
+// Gives back the call `konaplate_flow_call` handed out, however far it got: a whole answer is
+// decoded (decrypted through `crypto->unwrap` when it is `encData`) and taken; a call whose
+// socket failed counts as lost once any byte was written, as not sent before. The buffer
+// holds nothing of the call afterwards. `*encrypted` (NULL allowed) says whether a whole
+// answer came JWE-encrypted (false otherwise, and on error). Another call is refused
+// (`KONAPLATE_RESULT_FLOW`) and changes nothing.
+konaplate_result konaplate_flow_end_call(struct konaplate_flow *flow,
+                                         uint64_t now_ms,
+                                         struct konaplate_call *call,
+                                         uint8_t *buf,
+                                         size_t buf_len,
+                                         const struct konaplate_crypto *crypto,
+                                         bool *encrypted,
+                                         struct konaplate_error *err);
+
+// The flow's operation, state, sends and sequenceId into `*info` (zeroed on error).
+konaplate_result konaplate_flow_get_info(const struct konaplate_flow *flow,
+                                         struct konaplate_flow_info *info,
+                                         struct konaplate_error *err);
 
 // Validates the credentials and the host and stores them in `session`. Every argument is a
 // NUL-terminated string; `crypto_key_id` may be NULL when no request is Encrypted. On error
 // `err` names the field (`X-KM-User-AspId`, `X-KM-Access-Key`, `secretKey`,
-// `X-KM-Crypto-Key-Id`, `Host`) and its limit, and `session` is left uninitialized.
+// `X-KM-Crypto-Key-Id`, `Host`) and its limit, and `session` is left uninitialized. The
+// storage must be aligned as the header says (`KONAPLATE_RESULT_INVALID_ARGUMENT` otherwise).
+// The secret is kept only as its HMAC state; what the computation left on the stack is the
+// stack's (see `konaplate_scrub_stack`).
 konaplate_result konaplate_session_init(struct konaplate_session *session,
                                         const char *asp_id,
                                         const char *access_key,
@@ -875,8 +1111,9 @@ konaplate_result konaplate_session_init(struct konaplate_session *session,
                                         const char *host,
                                         struct konaplate_error *err);
 
-// Drops the session's key material and zeroes its storage. NULL is ignored.
-void konaplate_session_wipe(struct konaplate_session *session);
+// Drops the session's key material and zeroes its storage. NULL is ignored; a session in use
+// by a running call (a key callback calling back) is left alone (`KONAPLATE_RESULT_BUSY`).
+konaplate_result konaplate_session_wipe(struct konaplate_session *session);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -28,6 +28,7 @@
 
 struct host {
     struct sockaddr_in addr;
+    int fd;
     int journal;
     unsigned records;
 };
@@ -90,57 +91,37 @@ static EVP_PKEY *read_key(const char *path, int private_key) {
 
 /* ------------------------------------------------------------------ the platform */
 
-static int write_all(int fd, const uint8_t *b, size_t n) {
-    while (n > 0) {
-        ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
-        if (w <= 0) return -1;
-        b += w;
-        n -= (size_t)w;
+static int connect_platform(void *ctx) {
+    struct host *h = ctx;
+    struct timeval tv = {10, 0};
+    h->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (h->fd < 0) return -1;
+    setsockopt(h->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(h->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (connect(h->fd, (const struct sockaddr *)&h->addr, sizeof h->addr) != 0) {
+        close(h->fd);
+        h->fd = -1;
+        return -1; /* nothing left the machine */
     }
     return 0;
 }
 
-static enum exchange_status exchange(void *ctx, const uint8_t *req, size_t req_len, uint8_t *resp, size_t cap,
-                                     konaplate_http *http) {
+static long send_bytes(void *ctx, const uint8_t *b, size_t n) {
     struct host *h = ctx;
-    struct timeval tv = {10, 0};
-    size_t len = 0;
-    konaplate_error e;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return EXCHANGE_NOT_SENT;
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (connect(fd, (const struct sockaddr *)&h->addr, sizeof h->addr) != 0) {
-        close(fd);
-        return EXCHANGE_NOT_SENT; /* nothing left the machine */
-    }
-    if (write_all(fd, req, req_len) != 0) {
-        close(fd);
-        return EXCHANGE_LOST;
-    }
-    for (;;) {
-        bool closed = false;
-        konaplate_result r;
-        ssize_t n = 0;
-        if (len < cap) {
-            n = recv(fd, resp + len, cap - len, 0);
-            if (n < 0) {
-                close(fd);
-                return EXCHANGE_LOST; /* a timeout after the request left */
-            }
-            if (n == 0) closed = true;
-            len += (size_t)n;
-        }
-        r = konaplate_response_complete(resp, len, closed, http, &e);
-        if (r == KONAPLATE_RESULT_OK) break;
-        if (r != KONAPLATE_RESULT_INCOMPLETE || closed || len == cap) {
-            fprintf(stderr, "response: %s\n", e.message);
-            close(fd);
-            return EXCHANGE_LOST;
-        }
-    }
-    close(fd);
-    return EXCHANGE_OK;
+    ssize_t w = send(h->fd, b, n, MSG_NOSIGNAL);
+    return w < 0 ? -1 : (long)w;
+}
+
+static long recv_bytes(void *ctx, uint8_t *b, size_t cap) {
+    struct host *h = ctx;
+    ssize_t n = recv(h->fd, b, cap, 0);
+    return n < 0 ? -1 : (long)n; /* -1: a timeout or a reset, after the request may have left */
+}
+
+static void close_platform(void *ctx) {
+    struct host *h = ctx;
+    if (h->fd >= 0) close(h->fd);
+    h->fd = -1;
 }
 
 static uint64_t now_ms(void *ctx) {
@@ -219,9 +200,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s HOST:PORT SERVER_PUBLIC_KEY.pem CLIENT_PRIVATE_KEY.pem JOURNAL\n", argv[0]);
         return 2;
     }
-    printf("konaplate %s (C ABI), header sizes: session %u bytes, flow %u bytes, record %u bytes\n", konaplate_version(),
-           (unsigned)sizeof(konaplate_session), (unsigned)sizeof(konaplate_flow), (unsigned)KONAPLATE_RECORD_SIZE);
+    printf("konaplate %s (C ABI), header sizes: session %u bytes, flow %u bytes, call %u bytes, record %u bytes\n",
+           konaplate_version(), (unsigned)sizeof(konaplate_session), (unsigned)sizeof(konaplate_flow),
+           (unsigned)sizeof(konaplate_call), (unsigned)KONAPLATE_RECORD_SIZE);
     memset(&h, 0, sizeof h);
+    h.fd = -1;
     text_copy(host_arg, sizeof host_arg, argv[1]);
     colon = strchr(host_arg, ':');
     if (colon == NULL) return 2;
@@ -243,7 +226,10 @@ int main(int argc, char **argv) {
 
     memset(&p, 0, sizeof p);
     p.ctx = &h;
-    p.exchange = exchange;
+    p.connect = connect_platform;
+    p.send = send_bytes;
+    p.recv = recv_bytes;
+    p.close = close_platform;
     p.now_ms = now_ms;
     p.sleep_until = sleep_until;
     p.stamp = stamp;
@@ -272,6 +258,8 @@ int main(int argc, char **argv) {
     failures = run_lifecycle(&p, &session, &lc);
     puts("bad inputs");
     failures += run_bad_inputs(&p, &session);
+    puts("the caller's side of the contract");
+    failures += run_contract(&p, &session);
 
     printf("journal records written: %u\n", h.records);
     printf("charge %s nr %s, cancel %s, refund %s nr %s, refund fee: balance %llu fee %llu amount %llu\n",

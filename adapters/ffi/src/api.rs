@@ -1,31 +1,76 @@
-//! The eight covered endpoints: plain C request structs, encoding into the caller's buffer,
-//! and decoding answers into plain C reply structs. Strings are NUL-terminated fixed arrays
-//! sized by the documented limits; the raw result code is always kept.
+//! The eight covered endpoints: plain C request structs, the calls that carry them (one
+//! begin and one finish function per endpoint, over the core's `Call`), and the plain C reply
+//! structs the answers are decoded into. Strings are NUL-terminated fixed arrays, each exactly
+//! as large as the core's limit for its value (compile-time assertions below); the raw result
+//! code is always kept.
 
 use core::ffi::c_char;
 
 use konaplate_core::api::{
     AutoRechargeList, AutoRechargeListRequest, AutoRechargeRegister, AutoRechargeRegisterRequest,
     CancelCharge, CancelRequest, Charge, ChargeRequest, ChargeResultInquiry, ChargeResultRequest,
-    Endpoint, IssueToken, Refund, RefundFee, RefundFeeRequest, RefundRequest, ReplyOf, Request,
+    Endpoint, IssueToken, Refund, RefundFee, RefundFeeRequest, RefundRequest, ReplyOf,
     TokenRequest,
 };
 use konaplate_core::code::ResultCode;
 use konaplate_core::field::{
-    CardExpiry, CardNo, ChargeAmount, ChargeResult, Dcvv, MerchantId, NrNumber, OneTimeToken, Par,
-    SequenceId, TokenType, UserId,
+    CardExpiry, CardNo, ChargeAmount, ChargeResult, CorrelationId, DateTime14, Dcvv, MerchantId,
+    NrNumber, OneTimeToken, Par, RefundNrNumber, SequenceId, TimeZone, TokenType, UserId,
 };
-use konaplate_core::message::Reply;
-use konaplate_core::request::encode_request;
-use konaplate_core::response::decode_reply_body;
-use zeroize::Zeroize;
+use konaplate_core::limits;
 
-use crate::c::{
-    Failure, array_text, finish, konaplate_error, konaplate_result, non_null, non_null_mut,
-    put_text,
+use crate::c::{Failure, array_text, konaplate_error, konaplate_result, put_text, put_value};
+use crate::call::{begin, finish_into, konaplate_call};
+use crate::crypto::konaplate_crypto;
+use crate::session::{konaplate_session, konaplate_stamp};
+
+/// Bytes of a C array holding `sequenceId` (1 to 30 characters), its NUL included.
+pub const KONAPLATE_SEQUENCE_ID_SIZE: usize = 31;
+/// Bytes of a C array holding `oneTimeToken` (16 digits), its NUL included.
+pub const KONAPLATE_TOKEN_SIZE: usize = 17;
+/// Bytes of a C array holding `dcvv` (3 digits), its NUL included.
+pub const KONAPLATE_DCVV_SIZE: usize = 4;
+/// Bytes of a C array holding `merchantId` (15 digits), its NUL included.
+pub const KONAPLATE_MERCHANT_ID_SIZE: usize = 16;
+/// Bytes of a C array holding a charge's `nrNumber` (1 to 50 characters), its NUL included.
+pub const KONAPLATE_NR_NUMBER_SIZE: usize = 51;
+/// Bytes of a C array holding a refund's `nrNumber` (18 characters), its NUL included.
+pub const KONAPLATE_REFUND_NR_NUMBER_SIZE: usize = 19;
+/// Bytes of a C array holding `cardExpiry` (`YYMM`), its NUL included.
+pub const KONAPLATE_CARD_EXPIRY_SIZE: usize = 5;
+/// Bytes of a C array holding `cardNo` (16 digits), its NUL included.
+pub const KONAPLATE_CARD_NO_SIZE: usize = 17;
+/// Bytes of a C array holding `par` (27 characters), its NUL included.
+pub const KONAPLATE_PAR_SIZE: usize = 28;
+/// Bytes of a C array holding `registeredDate` (`yyyyMMddHHmmss`), its NUL included.
+pub const KONAPLATE_DATE_TIME_SIZE: usize = 15;
+/// Bytes of a C array holding `response.code` (up to 32 bytes), its NUL included.
+pub const KONAPLATE_CODE_SIZE: usize = 33;
+/// Bytes of a C array holding `response.description` (up to 256 bytes of UTF-8), its NUL included.
+pub const KONAPLATE_DESCRIPTION_SIZE: usize = 257;
+/// Bytes of a C array holding `X-KM-Correlation-Id` (20 characters), its NUL included.
+pub const KONAPLATE_CORRELATION_ID_SIZE: usize = 21;
+/// Bytes of a C array holding `X-KM-Time-Zone` (3 letters), its NUL included.
+pub const KONAPLATE_TIME_ZONE_SIZE: usize = 4;
+
+// every C array is as large as the core's limit for its value, and no larger
+const _: () = {
+    assert!(KONAPLATE_SEQUENCE_ID_SIZE == SequenceId::MAX_LEN + 1);
+    assert!(KONAPLATE_TOKEN_SIZE == OneTimeToken::LEN + 1);
+    assert!(KONAPLATE_DCVV_SIZE == Dcvv::LEN + 1);
+    assert!(KONAPLATE_MERCHANT_ID_SIZE == MerchantId::LEN + 1);
+    assert!(KONAPLATE_NR_NUMBER_SIZE == NrNumber::MAX_LEN + 1);
+    assert!(KONAPLATE_REFUND_NR_NUMBER_SIZE == RefundNrNumber::LEN + 1);
+    assert!(KONAPLATE_CARD_EXPIRY_SIZE == CardExpiry::LEN + 1);
+    assert!(KONAPLATE_CARD_NO_SIZE == CardNo::LEN + 1);
+    assert!(KONAPLATE_PAR_SIZE == Par::LEN + 1);
+    assert!(KONAPLATE_DATE_TIME_SIZE == DateTime14::LEN + 1);
+    assert!(KONAPLATE_CODE_SIZE == limits::CODE_CAPACITY + 1);
+    assert!(KONAPLATE_DESCRIPTION_SIZE == limits::DESCRIPTION_CAPACITY + 1);
+    assert!(KONAPLATE_CORRELATION_ID_SIZE == CorrelationId::LEN + 1);
+    assert!(KONAPLATE_TIME_ZONE_SIZE == TimeZone::LEN + 1);
+    assert!(KONAPLATE_MAX_LIST_ITEMS == limits::MAX_LIST_ITEMS);
 };
-use crate::crypto::{CCrypto, konaplate_crypto};
-use crate::session::{konaplate_session, konaplate_stamp, session, stamp};
 
 // ---------------------------------------------------------------- requests
 
@@ -33,7 +78,7 @@ use crate::session::{konaplate_session, konaplate_stamp, session, stamp};
 #[repr(C)]
 pub struct konaplate_token_request {
     /// `cardNo`: exactly 16 digits.
-    pub card_no: [c_char; 17],
+    pub card_no: [c_char; KONAPLATE_CARD_NO_SIZE],
     /// `type`: 0 = omitted, 1 = `ATM`, 2 = `CREDIT`.
     pub token_type: u32,
 }
@@ -42,48 +87,48 @@ pub struct konaplate_token_request {
 #[repr(C)]
 pub struct konaplate_charge_request {
     /// `sequenceId`: 1 to 30 letters, digits, `-` or `_`.
-    pub sequence_id: [c_char; 31],
+    pub sequence_id: [c_char; KONAPLATE_SEQUENCE_ID_SIZE],
     /// `userId`.
     pub user_id: u64,
     /// `amount` in KRW, 1..=9999999999.
     pub amount: u64,
     /// `oneTimeToken`: exactly 16 digits.
-    pub one_time_token: [c_char; 17],
+    pub one_time_token: [c_char; KONAPLATE_TOKEN_SIZE],
     /// `dcvv`: exactly 3 digits.
-    pub dcvv: [c_char; 4],
+    pub dcvv: [c_char; KONAPLATE_DCVV_SIZE],
     /// `merchantId`: exactly 15 digits.
-    pub merchant_id: [c_char; 16],
+    pub merchant_id: [c_char; KONAPLATE_MERCHANT_ID_SIZE],
 }
 
 /// `POST …/result/inquiry`: the result of a charge or cancellation by its sequenceId.
 #[repr(C)]
 pub struct konaplate_charge_result_request {
     /// `sequenceId` of the charge or cancellation.
-    pub sequence_id: [c_char; 31],
+    pub sequence_id: [c_char; KONAPLATE_SEQUENCE_ID_SIZE],
 }
 
 /// `POST …/no-hce/cancel`: cancel a charge (the answer comes Encrypted: give `unwrap`).
 #[repr(C)]
 pub struct konaplate_cancel_request {
     /// `sequenceId` of this cancellation.
-    pub sequence_id: [c_char; 31],
+    pub sequence_id: [c_char; KONAPLATE_SEQUENCE_ID_SIZE],
     /// `userId`.
     pub user_id: u64,
     /// `nrNumber` of the charge: 1 to 50 letters or digits.
-    pub nr_number: [c_char; 51],
+    pub nr_number: [c_char; KONAPLATE_NR_NUMBER_SIZE],
     /// `oneTimeToken`.
-    pub one_time_token: [c_char; 17],
+    pub one_time_token: [c_char; KONAPLATE_TOKEN_SIZE],
     /// `dcvv`.
-    pub dcvv: [c_char; 4],
+    pub dcvv: [c_char; KONAPLATE_DCVV_SIZE],
     /// `cardExpiry` `YYMM`, or empty (omitted).
-    pub card_expiry: [c_char; 5],
+    pub card_expiry: [c_char; KONAPLATE_CARD_EXPIRY_SIZE],
 }
 
 /// `POST /api/v1/refund/fee`: the fee a refund would cost.
 #[repr(C)]
 pub struct konaplate_refund_fee_request {
     /// `oneTimeToken`.
-    pub one_time_token: [c_char; 17],
+    pub one_time_token: [c_char; KONAPLATE_TOKEN_SIZE],
     /// `userId`.
     pub user_id: u64,
 }
@@ -92,15 +137,15 @@ pub struct konaplate_refund_fee_request {
 #[repr(C)]
 pub struct konaplate_refund_request {
     /// `sequenceId` of this refund.
-    pub sequence_id: [c_char; 31],
+    pub sequence_id: [c_char; KONAPLATE_SEQUENCE_ID_SIZE],
     /// `userId`.
     pub user_id: u64,
     /// `cardExpiry` `YYMM`.
-    pub card_expiry: [c_char; 5],
+    pub card_expiry: [c_char; KONAPLATE_CARD_EXPIRY_SIZE],
     /// `dcvv`.
-    pub dcvv: [c_char; 4],
+    pub dcvv: [c_char; KONAPLATE_DCVV_SIZE],
     /// `oneTimeToken`.
-    pub one_time_token: [c_char; 17],
+    pub one_time_token: [c_char; KONAPLATE_TOKEN_SIZE],
 }
 
 /// `POST …/auto/payments/register` (request Encrypted): auto-recharge at payment.
@@ -109,7 +154,7 @@ pub struct konaplate_register_request {
     /// `userId`.
     pub user_id: u64,
     /// `par`: exactly 27 upper-case letters or digits.
-    pub par: [c_char; 28],
+    pub par: [c_char; KONAPLATE_PAR_SIZE],
 }
 
 /// `POST …/auto/payments/plans`: the member's auto-recharge plans.
@@ -201,279 +246,15 @@ fn list(r: &konaplate_list_request) -> Result<AutoRechargeListRequest, Failure> 
     })
 }
 
-// ---------------------------------------------------------------- encoding
-
-/// Where an encoded request is in the caller's buffer, and its Correlation-Id (to log).
-#[repr(C)]
-pub struct konaplate_encoded {
-    /// Bytes to write to the socket: `out[0 .. len]`.
-    pub len: usize,
-    /// Where the body starts.
-    pub body_start: usize,
-    /// The body's length.
-    pub body_len: usize,
-    /// `X-KM-Correlation-Id` (20 characters and a NUL).
-    pub correlation_id: [c_char; 21],
-}
-
-#[allow(clippy::too_many_arguments)] // the C entry points' arguments, forwarded
-unsafe fn encode<R: Request, C>(
-    session_p: *const konaplate_session,
-    stamp_p: *const konaplate_stamp,
-    request: *const C,
-    convert: fn(&C) -> Result<R, Failure>,
-    crypto: *const konaplate_crypto,
-    out: *mut u8,
-    out_cap: usize,
-    encoded: *mut konaplate_encoded,
-    err: *mut konaplate_error,
-) -> konaplate_result {
-    let r = (|| {
-        // SAFETY: every pointer is NULL (reported) or valid for the call (the header's contract).
-        let (s, st) = unsafe { (session(session_p)?, stamp(stamp_p)?) };
-        let req = convert(unsafe { non_null(request, "request") }?)?;
-        let e = unsafe { non_null_mut(encoded, "encoded") }?;
-        if out.is_null() {
-            return Err(Failure::null("out"));
-        }
-        // SAFETY: `out` points to `out_cap` writable bytes.
-        let buf = unsafe { core::slice::from_raw_parts_mut(out, out_cap) };
-        let crypto = unsafe { CCrypto::new(crypto) };
-        match encode_request(s, &st, &req, crypto, buf) {
-            Ok(x) => {
-                e.len = x.len;
-                e.body_start = x.body.start;
-                e.body_len = x.body.len();
-                put_text(&mut e.correlation_id, x.headers.correlation_id.as_bytes());
-                Ok(())
-            }
-            Err(x) => {
-                // nothing sendable, and no secret left behind
-                buf.zeroize();
-                Err(x.into())
-            }
-        }
-    })();
-    finish(r, err)
-}
-
-/// The one-time token request (Encrypted: `crypto` with `wrap`, fresh `cek` and `iv`).
-///
-/// Encodes the whole signed HTTP/1.1 request into `out[0 .. out_cap]` (sealed as JWE exactly
-/// when the endpoint's request is Encrypted; `crypto` may be NULL otherwise) and describes it
-/// in `*encoded`. On error nothing sendable is left in `out`, and `err` names the failing
-/// field and its limit.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_encode_token(
-    session: *const konaplate_session,
-    stamp: *const konaplate_stamp,
-    request: *const konaplate_token_request,
-    crypto: *const konaplate_crypto,
-    out: *mut u8,
-    out_cap: usize,
-    encoded: *mut konaplate_encoded,
-    err: *mut konaplate_error,
-) -> konaplate_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        encode(
-            session, stamp, request, token, crypto, out, out_cap, encoded, err,
-        )
-    }
-}
-
-/// The charge request. Money moves: drive it through a `konaplate_flow` (journal its record before sending).
-///
-/// Encodes the whole signed HTTP/1.1 request into `out[0 .. out_cap]` (sealed as JWE exactly
-/// when the endpoint's request is Encrypted; `crypto` may be NULL otherwise) and describes it
-/// in `*encoded`. On error nothing sendable is left in `out`, and `err` names the failing
-/// field and its limit.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_encode_charge(
-    session: *const konaplate_session,
-    stamp: *const konaplate_stamp,
-    request: *const konaplate_charge_request,
-    crypto: *const konaplate_crypto,
-    out: *mut u8,
-    out_cap: usize,
-    encoded: *mut konaplate_encoded,
-    err: *mut konaplate_error,
-) -> konaplate_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        encode(
-            session, stamp, request, charge, crypto, out, out_cap, encoded, err,
-        )
-    }
-}
-
-/// The result inquiry of a charge or cancellation.
-///
-/// Encodes the whole signed HTTP/1.1 request into `out[0 .. out_cap]` (sealed as JWE exactly
-/// when the endpoint's request is Encrypted; `crypto` may be NULL otherwise) and describes it
-/// in `*encoded`. On error nothing sendable is left in `out`, and `err` names the failing
-/// field and its limit.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_encode_charge_result(
-    session: *const konaplate_session,
-    stamp: *const konaplate_stamp,
-    request: *const konaplate_charge_result_request,
-    crypto: *const konaplate_crypto,
-    out: *mut u8,
-    out_cap: usize,
-    encoded: *mut konaplate_encoded,
-    err: *mut konaplate_error,
-) -> konaplate_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        encode(
-            session,
-            stamp,
-            request,
-            charge_result,
-            crypto,
-            out,
-            out_cap,
-            encoded,
-            err,
-        )
-    }
-}
-
-/// The cancellation of a charge. Money moves: drive it through a `konaplate_flow`.
-///
-/// Encodes the whole signed HTTP/1.1 request into `out[0 .. out_cap]` (sealed as JWE exactly
-/// when the endpoint's request is Encrypted; `crypto` may be NULL otherwise) and describes it
-/// in `*encoded`. On error nothing sendable is left in `out`, and `err` names the failing
-/// field and its limit.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_encode_cancel(
-    session: *const konaplate_session,
-    stamp: *const konaplate_stamp,
-    request: *const konaplate_cancel_request,
-    crypto: *const konaplate_crypto,
-    out: *mut u8,
-    out_cap: usize,
-    encoded: *mut konaplate_encoded,
-    err: *mut konaplate_error,
-) -> konaplate_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        encode(
-            session, stamp, request, cancel, crypto, out, out_cap, encoded, err,
-        )
-    }
-}
-
-/// The refund fee inquiry.
-///
-/// Encodes the whole signed HTTP/1.1 request into `out[0 .. out_cap]` (sealed as JWE exactly
-/// when the endpoint's request is Encrypted; `crypto` may be NULL otherwise) and describes it
-/// in `*encoded`. On error nothing sendable is left in `out`, and `err` names the failing
-/// field and its limit.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_encode_refund_fee(
-    session: *const konaplate_session,
-    stamp: *const konaplate_stamp,
-    request: *const konaplate_refund_fee_request,
-    crypto: *const konaplate_crypto,
-    out: *mut u8,
-    out_cap: usize,
-    encoded: *mut konaplate_encoded,
-    err: *mut konaplate_error,
-) -> konaplate_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        encode(
-            session, stamp, request, refund_fee, crypto, out, out_cap, encoded, err,
-        )
-    }
-}
-
-/// The refund request. Money moves: drive it through a `konaplate_flow`.
-///
-/// Encodes the whole signed HTTP/1.1 request into `out[0 .. out_cap]` (sealed as JWE exactly
-/// when the endpoint's request is Encrypted; `crypto` may be NULL otherwise) and describes it
-/// in `*encoded`. On error nothing sendable is left in `out`, and `err` names the failing
-/// field and its limit.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_encode_refund(
-    session: *const konaplate_session,
-    stamp: *const konaplate_stamp,
-    request: *const konaplate_refund_request,
-    crypto: *const konaplate_crypto,
-    out: *mut u8,
-    out_cap: usize,
-    encoded: *mut konaplate_encoded,
-    err: *mut konaplate_error,
-) -> konaplate_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        encode(
-            session, stamp, request, refund, crypto, out, out_cap, encoded, err,
-        )
-    }
-}
-
-/// The auto-recharge registration (Encrypted: `crypto` with `wrap`).
-///
-/// Encodes the whole signed HTTP/1.1 request into `out[0 .. out_cap]` (sealed as JWE exactly
-/// when the endpoint's request is Encrypted; `crypto` may be NULL otherwise) and describes it
-/// in `*encoded`. On error nothing sendable is left in `out`, and `err` names the failing
-/// field and its limit.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_encode_register(
-    session: *const konaplate_session,
-    stamp: *const konaplate_stamp,
-    request: *const konaplate_register_request,
-    crypto: *const konaplate_crypto,
-    out: *mut u8,
-    out_cap: usize,
-    encoded: *mut konaplate_encoded,
-    err: *mut konaplate_error,
-) -> konaplate_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        encode(
-            session, stamp, request, register, crypto, out, out_cap, encoded, err,
-        )
-    }
-}
-
-/// The auto-recharge plan list.
-///
-/// Encodes the whole signed HTTP/1.1 request into `out[0 .. out_cap]` (sealed as JWE exactly
-/// when the endpoint's request is Encrypted; `crypto` may be NULL otherwise) and describes it
-/// in `*encoded`. On error nothing sendable is left in `out`, and `err` names the failing
-/// field and its limit.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_encode_list(
-    session: *const konaplate_session,
-    stamp: *const konaplate_stamp,
-    request: *const konaplate_list_request,
-    crypto: *const konaplate_crypto,
-    out: *mut u8,
-    out_cap: usize,
-    encoded: *mut konaplate_encoded,
-    err: *mut konaplate_error,
-) -> konaplate_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        encode(
-            session, stamp, request, list, crypto, out, out_cap, encoded, err,
-        )
-    }
-}
-
 // ---------------------------------------------------------------- replies
 
 /// What every answer carries: the envelope's code and description, and how it came.
 #[repr(C)]
 pub struct konaplate_reply_header {
     /// `response.code`, verbatim (e.g. `000_000`, `007_009`).
-    pub code: [c_char; 33],
+    pub code: [c_char; KONAPLATE_CODE_SIZE],
     /// `response.description` (UTF-8, often Korean), NUL-terminated.
-    pub description: [c_char; 257],
+    pub description: [c_char; KONAPLATE_DESCRIPTION_SIZE],
     /// `true` for `000_000`; then `has_body` is true and the fields are filled.
     pub success: bool,
     /// The answer was JWE-encrypted and was decrypted.
@@ -482,16 +263,16 @@ pub struct konaplate_reply_header {
     pub has_body: bool,
 }
 
-/// Answer of `konaplate_encode_token`. Holds a one-time token and a DCVV: wipe it with
+/// Answer of the token request. Holds a one-time token and a DCVV: wipe it with
 /// `konaplate_wipe` once used.
 #[repr(C)]
 pub struct konaplate_token_reply {
     /// Envelope.
     pub header: konaplate_reply_header,
     /// `oneTimeToken`.
-    pub one_time_token: [c_char; 17],
+    pub one_time_token: [c_char; KONAPLATE_TOKEN_SIZE],
     /// `dcvv`.
-    pub dcvv: [c_char; 4],
+    pub dcvv: [c_char; KONAPLATE_DCVV_SIZE],
     /// `expiryTime` was present.
     pub has_expiry_time: bool,
     /// `expiryTime` (epoch milliseconds).
@@ -504,7 +285,7 @@ pub struct konaplate_charge_reply {
     /// Envelope.
     pub header: konaplate_reply_header,
     /// `nrNumber`, needed to cancel.
-    pub nr_number: [c_char; 51],
+    pub nr_number: [c_char; KONAPLATE_NR_NUMBER_SIZE],
     /// `isPending`: the outcome is unknown until the result inquiry says.
     pub is_pending: bool,
 }
@@ -533,7 +314,7 @@ pub struct konaplate_charge_result_reply {
     /// `nrNumber` was present.
     pub has_nr_number: bool,
     /// `nrNumber`.
-    pub nr_number: [c_char; 51],
+    pub nr_number: [c_char; KONAPLATE_NR_NUMBER_SIZE],
 }
 
 /// Answer of a cancellation.
@@ -551,7 +332,7 @@ pub struct konaplate_refund_fee_reply {
     /// Envelope.
     pub header: konaplate_reply_header,
     /// `par`.
-    pub par: [c_char; 28],
+    pub par: [c_char; KONAPLATE_PAR_SIZE],
     /// `refundFeeRate`, tenths of a percent.
     pub refund_fee_rate_tenths: u16,
     /// `balance`.
@@ -584,7 +365,7 @@ pub struct konaplate_refund_reply {
     /// Envelope.
     pub header: konaplate_reply_header,
     /// `nrNumber` of the refund (18 characters).
-    pub nr_number: [c_char; 19],
+    pub nr_number: [c_char; KONAPLATE_REFUND_NR_NUMBER_SIZE],
 }
 
 /// Answer of the auto-recharge registration (the envelope only).
@@ -594,16 +375,16 @@ pub struct konaplate_register_reply {
     pub header: konaplate_reply_header,
 }
 
-/// Most plans a list answer holds.
+/// Most plans a list answer holds (the core's limit: more is a decode error, never cut).
 pub const KONAPLATE_MAX_LIST_ITEMS: usize = 16;
 
 /// One auto-recharge plan.
 #[repr(C)]
 pub struct konaplate_par_info {
     /// `par`.
-    pub par: [c_char; 28],
+    pub par: [c_char; KONAPLATE_PAR_SIZE],
     /// `registeredDate`, `yyyyMMddHHmmss`.
-    pub registered_date: [c_char; 15],
+    pub registered_date: [c_char; KONAPLATE_DATE_TIME_SIZE],
 }
 
 /// Answer of the plan list.
@@ -617,28 +398,38 @@ pub struct konaplate_list_reply {
     pub items: [konaplate_par_info; KONAPLATE_MAX_LIST_ITEMS],
 }
 
-fn header<R, C: ResultCode>(r: &Reply<R, C>, encrypted: bool, h: &mut konaplate_reply_header) {
-    put_text(&mut h.code, r.code.as_str().as_bytes());
-    put_text(&mut h.description, r.description.as_str().as_bytes());
+/// A C reply struct with a header, filled from the decoded reply of endpoint `E`: whole, or
+/// not at all (a text that C would read cut short is malformed).
+pub(crate) trait CReply<E: Endpoint> {
+    fn take(&mut self, r: &ReplyOf<E>, encrypted: bool) -> Result<(), Failure>;
+}
+
+fn header<R, C: ResultCode>(
+    r: &konaplate_core::message::Reply<R, C>,
+    encrypted: bool,
+    h: &mut konaplate_reply_header,
+) -> Result<(), Failure> {
+    put_value(&mut h.code, r.code.as_str().as_bytes(), "response.code")?;
+    put_value(
+        &mut h.description,
+        r.description.as_bytes(),
+        "response.description",
+    )?;
     h.success = r.is_success();
     h.encrypted = encrypted;
     h.has_body = r.body.is_some();
-}
-
-/// A C reply struct with a header, filled from the decoded reply of endpoint `E`.
-trait CReply<E: Endpoint> {
-    fn header(&mut self) -> &mut konaplate_reply_header;
-    fn fill(&mut self, body: &E::Response);
+    Ok(())
 }
 
 macro_rules! c_reply {
     ($($endpoint:ty => $reply:ty),* $(,)?) => {$(
         impl CReply<$endpoint> for $reply {
-            fn header(&mut self) -> &mut konaplate_reply_header {
-                &mut self.header
-            }
-            fn fill(&mut self, b: &<$endpoint as Endpoint>::Response) {
-                self.fill_from(b)
+            fn take(&mut self, r: &ReplyOf<$endpoint>, encrypted: bool) -> Result<(), Failure> {
+                header(r, encrypted, &mut self.header)?;
+                if let Some(b) = &r.body {
+                    self.fill_from(b);
+                }
+                Ok(())
             }
         }
     )*};
@@ -654,37 +445,6 @@ c_reply!(
     AutoRechargeRegister => konaplate_register_reply,
     AutoRechargeList => konaplate_list_reply,
 );
-
-unsafe fn decode<E: Endpoint, O: CReply<E>>(
-    body: *mut u8,
-    body_len: usize,
-    crypto: *const konaplate_crypto,
-    reply: *mut O,
-    err: *mut konaplate_error,
-) -> konaplate_result {
-    let r = (|| {
-        if reply.is_null() {
-            return Err(Failure::null("reply"));
-        }
-        // SAFETY: `reply` points to a writable reply struct: start from all zeros (every
-        // field of every reply struct is valid as zero).
-        unsafe { crate::c::konaplate_wipe(reply.cast(), core::mem::size_of::<O>()) };
-        let out = unsafe { &mut *reply };
-        if body.is_null() {
-            return Err(Failure::null("body"));
-        }
-        // SAFETY: `body` points to `body_len` writable bytes (decrypted in place when JWE).
-        let bytes = unsafe { core::slice::from_raw_parts_mut(body, body_len) };
-        let crypto = unsafe { CCrypto::new(crypto) };
-        let (decoded, encrypted): (ReplyOf<E>, bool) = decode_reply_body::<E>(bytes, crypto)?;
-        header(&decoded, encrypted, out.header());
-        if let Some(b) = &decoded.body {
-            out.fill(b);
-        }
-        Ok(())
-    })();
-    finish(r, err)
-}
 
 /// How a C reply struct takes the fields of a decoded body.
 trait Fill<B> {
@@ -766,160 +526,380 @@ impl Fill<konaplate_core::api::AutoRechargeListResponse> for konaplate_list_repl
     }
 }
 
+// ---------------------------------------------------------------- calls
+
+/// The one-time token request (Encrypted: `crypto` with `wrap` and a fresh `cek` and `iv`).
+///
+/// Begins a call in `call`: the whole signed HTTP/1.1 request is encoded into
+/// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
+/// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
+/// names the failing field and its limit. A call storage that holds a call which was written
+/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_call_token(
+    call: *mut konaplate_call,
+    session: *const konaplate_session,
+    stamp: *const konaplate_stamp,
+    request: *const konaplate_token_request,
+    crypto: *const konaplate_crypto,
+    buf: *mut u8,
+    buf_len: usize,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        begin::<TokenRequest, _>(
+            call, session, stamp, request, token, crypto, buf, buf_len, err,
+        )
+    }
+}
+
 /// A token answer. It holds a one-time token and a DCVV: wipe `*reply` once used.
 ///
-/// Decodes the HTTP body `body[0 .. body_len]` (see `konaplate_response_complete`) into
-/// `*reply`, which is zeroed first. An `encData` body is decrypted in place through
-/// `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`) and the plaintext is
-/// wiped from `body` afterwards. A result code other than `000_000` is not an error: it is in
-/// `reply->header`, with `has_body` false.
+/// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
+/// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
+/// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
+/// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
+/// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_decode_token(
-    body: *mut u8,
-    body_len: usize,
+pub unsafe extern "C" fn konaplate_call_finish_token(
+    call: *mut konaplate_call,
+    buf: *mut u8,
+    buf_len: usize,
     crypto: *const konaplate_crypto,
     reply: *mut konaplate_token_reply,
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { decode::<IssueToken, konaplate_token_reply>(body, body_len, crypto, reply, err) }
+    unsafe { finish_into::<IssueToken, _>(call, buf, buf_len, crypto, reply, err) }
 }
 
-/// A charge answer (a `konaplate_flow` decodes it itself: feed it the body instead).
+/// A charge, outside a flow. Money moves: drive charges through a `konaplate_flow` instead (it journals them and finds out what became of a lost answer).
 ///
-/// Decodes the HTTP body `body[0 .. body_len]` (see `konaplate_response_complete`) into
-/// `*reply`, which is zeroed first. An `encData` body is decrypted in place through
-/// `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`) and the plaintext is
-/// wiped from `body` afterwards. A result code other than `000_000` is not an error: it is in
-/// `reply->header`, with `has_body` false.
+/// Begins a call in `call`: the whole signed HTTP/1.1 request is encoded into
+/// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
+/// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
+/// names the failing field and its limit. A call storage that holds a call which was written
+/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_decode_charge(
-    body: *mut u8,
-    body_len: usize,
+pub unsafe extern "C" fn konaplate_call_charge(
+    call: *mut konaplate_call,
+    session: *const konaplate_session,
+    stamp: *const konaplate_stamp,
+    request: *const konaplate_charge_request,
+    crypto: *const konaplate_crypto,
+    buf: *mut u8,
+    buf_len: usize,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        begin::<ChargeRequest, _>(
+            call, session, stamp, request, charge, crypto, buf, buf_len, err,
+        )
+    }
+}
+
+/// A charge answer.
+///
+/// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
+/// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
+/// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
+/// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
+/// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_call_finish_charge(
+    call: *mut konaplate_call,
+    buf: *mut u8,
+    buf_len: usize,
     crypto: *const konaplate_crypto,
     reply: *mut konaplate_charge_reply,
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { decode::<Charge, konaplate_charge_reply>(body, body_len, crypto, reply, err) }
+    unsafe { finish_into::<Charge, _>(call, buf, buf_len, crypto, reply, err) }
+}
+
+/// The result inquiry of a charge or cancellation.
+///
+/// Begins a call in `call`: the whole signed HTTP/1.1 request is encoded into
+/// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
+/// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
+/// names the failing field and its limit. A call storage that holds a call which was written
+/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_call_charge_result(
+    call: *mut konaplate_call,
+    session: *const konaplate_session,
+    stamp: *const konaplate_stamp,
+    request: *const konaplate_charge_result_request,
+    crypto: *const konaplate_crypto,
+    buf: *mut u8,
+    buf_len: usize,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        begin::<ChargeResultRequest, _>(
+            call,
+            session,
+            stamp,
+            request,
+            charge_result,
+            crypto,
+            buf,
+            buf_len,
+            err,
+        )
+    }
 }
 
 /// A result inquiry answer.
 ///
-/// Decodes the HTTP body `body[0 .. body_len]` (see `konaplate_response_complete`) into
-/// `*reply`, which is zeroed first. An `encData` body is decrypted in place through
-/// `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`) and the plaintext is
-/// wiped from `body` afterwards. A result code other than `000_000` is not an error: it is in
-/// `reply->header`, with `has_body` false.
+/// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
+/// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
+/// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
+/// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
+/// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_decode_charge_result(
-    body: *mut u8,
-    body_len: usize,
+pub unsafe extern "C" fn konaplate_call_finish_charge_result(
+    call: *mut konaplate_call,
+    buf: *mut u8,
+    buf_len: usize,
     crypto: *const konaplate_crypto,
     reply: *mut konaplate_charge_result_reply,
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
+    unsafe { finish_into::<ChargeResultInquiry, _>(call, buf, buf_len, crypto, reply, err) }
+}
+
+/// A cancellation of a charge, outside a flow (money moves: use a `konaplate_flow`). Its answer comes Encrypted: `crypto` with `unwrap`.
+///
+/// Begins a call in `call`: the whole signed HTTP/1.1 request is encoded into
+/// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
+/// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
+/// names the failing field and its limit. A call storage that holds a call which was written
+/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_call_cancel(
+    call: *mut konaplate_call,
+    session: *const konaplate_session,
+    stamp: *const konaplate_stamp,
+    request: *const konaplate_cancel_request,
+    crypto: *const konaplate_crypto,
+    buf: *mut u8,
+    buf_len: usize,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    // SAFETY: forwarded contract.
     unsafe {
-        decode::<ChargeResultInquiry, konaplate_charge_result_reply>(
-            body, body_len, crypto, reply, err,
+        begin::<CancelRequest, _>(
+            call, session, stamp, request, cancel, crypto, buf, buf_len, err,
         )
     }
 }
 
 /// A cancellation answer (it comes Encrypted: `crypto` with `unwrap`).
 ///
-/// Decodes the HTTP body `body[0 .. body_len]` (see `konaplate_response_complete`) into
-/// `*reply`, which is zeroed first. An `encData` body is decrypted in place through
-/// `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`) and the plaintext is
-/// wiped from `body` afterwards. A result code other than `000_000` is not an error: it is in
-/// `reply->header`, with `has_body` false.
+/// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
+/// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
+/// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
+/// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
+/// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_decode_cancel(
-    body: *mut u8,
-    body_len: usize,
+pub unsafe extern "C" fn konaplate_call_finish_cancel(
+    call: *mut konaplate_call,
+    buf: *mut u8,
+    buf_len: usize,
     crypto: *const konaplate_crypto,
     reply: *mut konaplate_cancel_reply,
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { decode::<CancelCharge, konaplate_cancel_reply>(body, body_len, crypto, reply, err) }
+    unsafe { finish_into::<CancelCharge, _>(call, buf, buf_len, crypto, reply, err) }
+}
+
+/// The refund fee inquiry.
+///
+/// Begins a call in `call`: the whole signed HTTP/1.1 request is encoded into
+/// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
+/// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
+/// names the failing field and its limit. A call storage that holds a call which was written
+/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_call_refund_fee(
+    call: *mut konaplate_call,
+    session: *const konaplate_session,
+    stamp: *const konaplate_stamp,
+    request: *const konaplate_refund_fee_request,
+    crypto: *const konaplate_crypto,
+    buf: *mut u8,
+    buf_len: usize,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        begin::<RefundFeeRequest, _>(
+            call, session, stamp, request, refund_fee, crypto, buf, buf_len, err,
+        )
+    }
 }
 
 /// A refund fee answer.
 ///
-/// Decodes the HTTP body `body[0 .. body_len]` (see `konaplate_response_complete`) into
-/// `*reply`, which is zeroed first. An `encData` body is decrypted in place through
-/// `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`) and the plaintext is
-/// wiped from `body` afterwards. A result code other than `000_000` is not an error: it is in
-/// `reply->header`, with `has_body` false.
+/// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
+/// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
+/// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
+/// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
+/// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_decode_refund_fee(
-    body: *mut u8,
-    body_len: usize,
+pub unsafe extern "C" fn konaplate_call_finish_refund_fee(
+    call: *mut konaplate_call,
+    buf: *mut u8,
+    buf_len: usize,
     crypto: *const konaplate_crypto,
     reply: *mut konaplate_refund_fee_reply,
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { decode::<RefundFee, konaplate_refund_fee_reply>(body, body_len, crypto, reply, err) }
+    unsafe { finish_into::<RefundFee, _>(call, buf, buf_len, crypto, reply, err) }
+}
+
+/// A refund, outside a flow (money moves: use a `konaplate_flow`).
+///
+/// Begins a call in `call`: the whole signed HTTP/1.1 request is encoded into
+/// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
+/// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
+/// names the failing field and its limit. A call storage that holds a call which was written
+/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_call_refund(
+    call: *mut konaplate_call,
+    session: *const konaplate_session,
+    stamp: *const konaplate_stamp,
+    request: *const konaplate_refund_request,
+    crypto: *const konaplate_crypto,
+    buf: *mut u8,
+    buf_len: usize,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        begin::<RefundRequest, _>(
+            call, session, stamp, request, refund, crypto, buf, buf_len, err,
+        )
+    }
 }
 
 /// A refund answer.
 ///
-/// Decodes the HTTP body `body[0 .. body_len]` (see `konaplate_response_complete`) into
-/// `*reply`, which is zeroed first. An `encData` body is decrypted in place through
-/// `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`) and the plaintext is
-/// wiped from `body` afterwards. A result code other than `000_000` is not an error: it is in
-/// `reply->header`, with `has_body` false.
+/// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
+/// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
+/// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
+/// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
+/// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_decode_refund(
-    body: *mut u8,
-    body_len: usize,
+pub unsafe extern "C" fn konaplate_call_finish_refund(
+    call: *mut konaplate_call,
+    buf: *mut u8,
+    buf_len: usize,
     crypto: *const konaplate_crypto,
     reply: *mut konaplate_refund_reply,
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { decode::<Refund, konaplate_refund_reply>(body, body_len, crypto, reply, err) }
+    unsafe { finish_into::<Refund, _>(call, buf, buf_len, crypto, reply, err) }
+}
+
+/// The auto-recharge registration (Encrypted: `crypto` with `wrap`).
+///
+/// Begins a call in `call`: the whole signed HTTP/1.1 request is encoded into
+/// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
+/// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
+/// names the failing field and its limit. A call storage that holds a call which was written
+/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_call_register(
+    call: *mut konaplate_call,
+    session: *const konaplate_session,
+    stamp: *const konaplate_stamp,
+    request: *const konaplate_register_request,
+    crypto: *const konaplate_crypto,
+    buf: *mut u8,
+    buf_len: usize,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        begin::<AutoRechargeRegisterRequest, _>(
+            call, session, stamp, request, register, crypto, buf, buf_len, err,
+        )
+    }
 }
 
 /// An auto-recharge registration answer.
 ///
-/// Decodes the HTTP body `body[0 .. body_len]` (see `konaplate_response_complete`) into
-/// `*reply`, which is zeroed first. An `encData` body is decrypted in place through
-/// `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`) and the plaintext is
-/// wiped from `body` afterwards. A result code other than `000_000` is not an error: it is in
-/// `reply->header`, with `has_body` false.
+/// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
+/// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
+/// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
+/// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
+/// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_decode_register(
-    body: *mut u8,
-    body_len: usize,
+pub unsafe extern "C" fn konaplate_call_finish_register(
+    call: *mut konaplate_call,
+    buf: *mut u8,
+    buf_len: usize,
     crypto: *const konaplate_crypto,
     reply: *mut konaplate_register_reply,
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
+    unsafe { finish_into::<AutoRechargeRegister, _>(call, buf, buf_len, crypto, reply, err) }
+}
+
+/// The auto-recharge plan list.
+///
+/// Begins a call in `call`: the whole signed HTTP/1.1 request is encoded into
+/// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
+/// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
+/// names the failing field and its limit. A call storage that holds a call which was written
+/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_call_list(
+    call: *mut konaplate_call,
+    session: *const konaplate_session,
+    stamp: *const konaplate_stamp,
+    request: *const konaplate_list_request,
+    crypto: *const konaplate_crypto,
+    buf: *mut u8,
+    buf_len: usize,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    // SAFETY: forwarded contract.
     unsafe {
-        decode::<AutoRechargeRegister, konaplate_register_reply>(body, body_len, crypto, reply, err)
+        begin::<AutoRechargeListRequest, _>(
+            call, session, stamp, request, list, crypto, buf, buf_len, err,
+        )
     }
 }
 
 /// An auto-recharge plan list answer.
 ///
-/// Decodes the HTTP body `body[0 .. body_len]` (see `konaplate_response_complete`) into
-/// `*reply`, which is zeroed first. An `encData` body is decrypted in place through
-/// `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`) and the plaintext is
-/// wiped from `body` afterwards. A result code other than `000_000` is not an error: it is in
-/// `reply->header`, with `has_body` false.
+/// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
+/// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
+/// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
+/// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
+/// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_decode_list(
-    body: *mut u8,
-    body_len: usize,
+pub unsafe extern "C" fn konaplate_call_finish_list(
+    call: *mut konaplate_call,
+    buf: *mut u8,
+    buf_len: usize,
     crypto: *const konaplate_crypto,
     reply: *mut konaplate_list_reply,
     err: *mut konaplate_error,
 ) -> konaplate_result {
     // SAFETY: forwarded contract.
-    unsafe { decode::<AutoRechargeList, konaplate_list_reply>(body, body_len, crypto, reply, err) }
+    unsafe { finish_into::<AutoRechargeList, _>(call, buf, buf_len, crypto, reply, err) }
 }

@@ -1,32 +1,35 @@
-//! What every entry point shares: the result codes, the error details, reading C text and
-//! writing NUL-terminated text, and objects kept in caller-provided storage.
+//! What every entry point shares: the result codes, the error details (written without
+//! `core::fmt`: the core's errors describe themselves into a buffer), reading C text and
+//! writing NUL-terminated text, and objects kept in caller-provided storage — checked for
+//! alignment, stamped with this build's layout, and guarded against re-entry from a callback.
 
 use core::ffi::c_char;
-use core::fmt::{self, Write};
 
-use konaplate_core::error::{DecodeError, EncodeError};
+use konaplate_core::call::CallError;
+use konaplate_core::error::{DecodeError, Describe, EncodeError, Sink};
 use konaplate_core::field::FieldError;
+use konaplate_core::flow::FlowError;
 use konaplate_core::http::HttpError;
 use konaplate_core::jwe::JweError;
 use zeroize::Zeroize;
 
-/// What a call did. `KONAPLATE_RESULT_OK` is 0; every other value is an error except
-/// `KONAPLATE_RESULT_INCOMPLETE`, which asks for more bytes.
+/// What a call did. `KONAPLATE_RESULT_OK` is 0; every other value is an error.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum konaplate_result {
     /// Success.
     Ok = 0,
-    /// Not an error: the response is not complete yet; read more bytes and call again.
-    Incomplete = 1,
     /// A required pointer was NULL.
     NullPointer = 2,
     /// A field is outside its documented limit (the error names the field and the limit);
     /// nothing was sent.
     InvalidField = 3,
-    /// The output buffer is too small (the error's message says how many bytes are needed).
+    /// A buffer is too small, or a response does not fit the call's buffer (the message says
+    /// how many bytes are needed when it is known).
     BufferTooSmall = 4,
-    /// The object's storage was not initialized by its `_init` call (or was wiped).
+    /// The object's storage was not initialized by its `_init` call, was wiped, or holds
+    /// something else (another object, another build's layout, overwritten bytes): it is
+    /// refused, never run.
     NotInitialized = 5,
     /// The endpoint's request is Encrypted and no `konaplate_crypto` was given.
     EncryptionRequired = 6,
@@ -34,9 +37,11 @@ pub enum konaplate_result {
     MissingCryptoKeyId = 7,
     /// The wrap or unwrap callback failed.
     KeyWrapFailed = 8,
-    /// The HTTP response is malformed (framing, head, chunks).
+    /// The HTTP response is malformed (framing, head, chunks), or the peer closed the
+    /// connection before it was whole.
     Http = 9,
-    /// The body is not a valid answer of this endpoint (JSON, envelope, a field).
+    /// The body is not a valid answer of this endpoint (JSON, envelope, a field, an embedded
+    /// NUL in a text), or a call step came out of order.
     Decode = 10,
     /// The answer is encrypted (`encData`) and no unwrap callback was given.
     EncryptedNoKey = 11,
@@ -44,23 +49,44 @@ pub enum konaplate_result {
     Jwe = 12,
     /// A journal record is damaged or of an unknown version.
     Record = 13,
-    /// A value the C caller passed is out of range (an enum value, a length).
+    /// A value the C caller passed is out of range (an enum value, a length, a pointer that
+    /// is not aligned as the header says).
     InvalidArgument = 14,
+    /// The object is in use by a call that is running: a key callback called back into the
+    /// library on it (nothing was done).
+    Busy = 15,
+    /// The storage holds a call or a money flow that is still open: a call that may have been
+    /// written, a flow that may have sent its request and is not final. Finish it (or, for
+    /// a flow, resume it from its record); never start another over it.
+    InUse = 16,
+    /// The money flow has no call to hand out now (poll it), or the call given back is not
+    /// the one it handed out.
+    Flow = 17,
+    /// The transport took zero bytes of a write.
+    WriteZero = 18,
 }
 
-/// Details of the last failure of one call: the result again, the API name of the failing
-/// field (empty when no field is at fault), its documented limit, and a message. All text is
-/// NUL-terminated. Pass NULL when you do not want them.
+/// Bytes of [`konaplate_error::field`], NUL included.
+pub const KONAPLATE_ERROR_FIELD_SIZE: usize = 48;
+/// Bytes of [`konaplate_error::limit`], NUL included.
+pub const KONAPLATE_ERROR_LIMIT_SIZE: usize = 96;
+/// Bytes of [`konaplate_error::message`], NUL included.
+pub const KONAPLATE_ERROR_MESSAGE_SIZE: usize = 160;
+
+/// Details of one call's result: the result again, the API name of the failing field (empty
+/// when no field is at fault), its documented limit, and a message. All text is
+/// NUL-terminated. Written on every return, success included (then empty). Pass NULL when you
+/// do not want them.
 #[repr(C)]
 pub struct konaplate_error {
     /// The same value the call returned.
     pub result: konaplate_result,
     /// The API (JSON or header) name of the failing field, e.g. `dcvv`.
-    pub field: [c_char; 48],
+    pub field: [c_char; KONAPLATE_ERROR_FIELD_SIZE],
     /// The field's documented limit, e.g. `exactly 3 ASCII digits`.
-    pub limit: [c_char; 96],
+    pub limit: [c_char; KONAPLATE_ERROR_LIMIT_SIZE],
     /// A sentence for a log.
-    pub message: [c_char; 160],
+    pub message: [c_char; KONAPLATE_ERROR_MESSAGE_SIZE],
 }
 
 /// Overwrites `len` bytes at `p` with zeros in a way the compiler keeps: for request structs,
@@ -75,6 +101,22 @@ pub unsafe extern "C" fn konaplate_wipe(p: *mut core::ffi::c_void, len: usize) {
     bytes.zeroize();
 }
 
+/// Bytes of stack [`konaplate_scrub_stack`] overwrites.
+pub const KONAPLATE_SCRUB_BYTES: usize = 8192;
+
+/// Overwrites [`KONAPLATE_SCRUB_BYTES`] of the stack below the caller's frame with zeros:
+/// what the library's calls left there (the compiler may copy a key, a token or a DCVV into
+/// frames that are dead once a call returns, and Rust cannot wipe those). Call it after a
+/// money call, from a frame no deeper than the calls it follows, with that much stack free.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C" fn konaplate_scrub_stack() {
+    let mut scratch = [0u8; KONAPLATE_SCRUB_BYTES];
+    scratch.zeroize();
+    // keep the writes: the array's address escapes to an opaque barrier
+    core::hint::black_box(&mut scratch);
+}
+
 /// A failure on its way to C.
 pub(crate) struct Failure {
     pub(crate) result: konaplate_result,
@@ -83,65 +125,74 @@ pub(crate) struct Failure {
     pub(crate) message: Message,
 }
 
-/// A short message built without allocation.
+/// A short message built without allocation and without `core::fmt`.
 pub(crate) struct Message {
-    buf: [u8; 159],
+    buf: [u8; KONAPLATE_ERROR_MESSAGE_SIZE - 1],
     len: usize,
 }
 
 impl Message {
-    pub(crate) fn new() -> Self {
-        Self {
-            buf: [0; 159],
-            len: 0,
-        }
+    pub(crate) fn of(d: &dyn Describe) -> Self {
+        let mut m = Self::text("");
+        d.describe(&mut m);
+        m
     }
-    pub(crate) fn of(args: fmt::Arguments<'_>) -> Self {
-        let mut m = Self::new();
-        let _ = m.write_fmt(args);
+    pub(crate) fn text(s: &str) -> Self {
+        let mut m = Self {
+            buf: [0; KONAPLATE_ERROR_MESSAGE_SIZE - 1],
+            len: 0,
+        };
+        m.put(s);
         m
     }
 }
 
-impl Write for Message {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
+impl Sink for Message {
+    fn put(&mut self, s: &str) {
         for &b in s.as_bytes() {
             if let Some(slot) = self.buf.get_mut(self.len) {
                 *slot = b;
                 self.len = self.len.saturating_add(1);
             }
         }
-        Ok(())
     }
 }
 
 impl Failure {
-    pub(crate) fn new(result: konaplate_result, args: fmt::Arguments<'_>) -> Self {
+    pub(crate) fn new(result: konaplate_result, message: Message) -> Self {
         Self {
             result,
             field: "",
             limit: "",
-            message: Message::of(args),
+            message,
         }
     }
+    pub(crate) fn text(result: konaplate_result, parts: &[&str]) -> Self {
+        let mut m = Message::text("");
+        for p in parts {
+            m.put(p);
+        }
+        Self::new(result, m)
+    }
     pub(crate) fn null(what: &'static str) -> Self {
-        Self::new(
-            konaplate_result::NullPointer,
-            format_args!("`{what}` is NULL"),
-        )
+        Self::text(konaplate_result::NullPointer, &["`", what, "` is NULL"])
     }
     pub(crate) fn field(e: FieldError) -> Self {
         Self {
             result: konaplate_result::InvalidField,
             field: e.field(),
             limit: e.limit(),
-            message: Message::of(format_args!("{e}")),
+            message: Message::of(&e),
         }
     }
     pub(crate) fn uninitialized(what: &'static str) -> Self {
-        Self::new(
+        Self::text(
             konaplate_result::NotInitialized,
-            format_args!("`{what}` was not initialized by its _init call"),
+            &[
+                "`",
+                what,
+                "` does not hold what its _init call stored (never initialized, wiped, overwritten, or from another build)",
+            ],
         )
     }
 }
@@ -163,7 +214,7 @@ impl From<EncodeError> for Failure {
             EncodeError::JweDisabled { .. } => konaplate_result::EncryptionRequired,
             _ => konaplate_result::InvalidArgument,
         };
-        Failure::new(result, format_args!("{e}"))
+        Failure::new(result, Message::of(&e))
     }
 }
 
@@ -181,7 +232,7 @@ impl From<DecodeError> for Failure {
             DecodeError::Encrypted => konaplate_result::EncryptedNoKey,
             _ => konaplate_result::Decode,
         };
-        Failure::new(result, format_args!("{e}"))
+        Failure::new(result, Message::of(&e))
     }
 }
 
@@ -193,40 +244,83 @@ impl From<HttpError> for Failure {
             }
             _ => konaplate_result::Http,
         };
-        Failure::new(result, format_args!("{e}"))
+        Failure::new(result, Message::of(&e))
     }
 }
 
-/// Reports `r` through `err` (when not NULL) and returns its code.
-pub(crate) fn finish(r: Result<(), Failure>, err: *mut konaplate_error) -> konaplate_result {
-    match r {
-        Ok(()) => konaplate_result::Ok,
-        Err(f) => {
-            if !err.is_null() {
-                // SAFETY: a non-NULL `err` points to a writable `konaplate_error`.
-                let e = unsafe { &mut *err };
-                e.result = f.result;
-                put_text(&mut e.field, f.field.as_bytes());
-                put_text(&mut e.limit, f.limit.as_bytes());
-                put_text(
-                    &mut e.message,
-                    f.message.buf.get(..f.message.len).unwrap_or(&[]),
-                );
-            }
-            f.result
+impl From<CallError> for Failure {
+    fn from(e: CallError) -> Self {
+        let result = match e {
+            CallError::WriteZero => konaplate_result::WriteZero,
+            CallError::Http(h) => return h.into(),
+            CallError::Body { error, .. } => return error.into(),
+            CallError::Buffer { .. } => konaplate_result::InvalidArgument,
+            _ => konaplate_result::Decode,
+        };
+        Failure::new(result, Message::of(&e))
+    }
+}
+
+impl From<FlowError> for Failure {
+    fn from(e: FlowError) -> Self {
+        match e {
+            FlowError::Encode(e) => e.into(),
+            e => Failure::new(konaplate_result::Flow, Message::of(&e)),
         }
     }
 }
 
-/// Copies `text` into a fixed C array, truncated to fit, always NUL-terminated.
+/// Reports `r` through `err` (when not NULL; cleared on success) and returns its code.
+pub(crate) fn finish(r: Result<(), Failure>, err: *mut konaplate_error) -> konaplate_result {
+    let (result, field, limit, message): (_, &[u8], &[u8], &[u8]) = match &r {
+        Ok(()) => (konaplate_result::Ok, b"", b"", b""),
+        Err(f) => (
+            f.result,
+            f.field.as_bytes(),
+            f.limit.as_bytes(),
+            f.message.buf.get(..f.message.len).unwrap_or(&[]),
+        ),
+    };
+    // SAFETY: `err` is NULL or points to a writable `konaplate_error` (the header's contract;
+    // its alignment is checked first).
+    if let Some(e) = unsafe { aligned_mut(err) } {
+        e.result = result;
+        put_text(&mut e.field, field);
+        put_text(&mut e.limit, limit);
+        put_text(&mut e.message, message);
+    }
+    result
+}
+
+/// Copies `text` into a fixed C array, truncated to fit, always NUL-terminated (for the
+/// library's own messages: values go through [`put_value`]).
 pub(crate) fn put_text(out: &mut [c_char], text: &[u8]) {
     let n = text.len().min(out.len().saturating_sub(1));
     for (o, &b) in out.iter_mut().zip(text.iter().take(n)) {
         *o = b as c_char;
     }
-    if let Some(end) = out.get_mut(n) {
-        *end = 0;
+    for o in out.iter_mut().skip(n) {
+        *o = 0;
     }
+}
+
+/// Copies a value received from the platform into a fixed C array sized for it: a value
+/// holding a NUL (which C would read cut short) or longer than the array is malformed.
+pub(crate) fn put_value(
+    out: &mut [c_char],
+    value: &[u8],
+    field: &'static str,
+) -> Result<(), Failure> {
+    if value.contains(&0) || value.len() >= out.len() {
+        let mut f = Failure::field(FieldError::new(
+            field,
+            "text without NUL bytes that fits its C array",
+        ));
+        f.result = konaplate_result::Decode;
+        return Err(f);
+    }
+    put_text(out, value);
+    Ok(())
 }
 
 /// The text of a fixed C array: up to its first NUL, which must be inside the array.
@@ -264,32 +358,130 @@ pub(crate) unsafe fn ptr_text<'a>(
     core::str::from_utf8(bytes).map_err(|_| FieldError::new(field, "ASCII text").into())
 }
 
-/// A reference to a caller's object, or the NULL failure.
-pub(crate) unsafe fn non_null<'a, T>(p: *const T, what: &'static str) -> Result<&'a T, Failure> {
-    // SAFETY: a non-NULL pointer from C points to a valid, aligned `T` (the header's contract).
-    unsafe { p.as_ref() }.ok_or(Failure::null(what))
+fn is_aligned<T>(p: *const T) -> bool {
+    (p as usize).is_multiple_of(core::mem::align_of::<T>())
 }
 
-/// A mutable reference to a caller's object, or the NULL failure.
+/// A reference to a caller's object, or `None` for NULL or a misaligned pointer (where a
+/// NULL is allowed, a misaligned pointer is ignored the same way: nothing is read).
+unsafe fn aligned_mut<'a, T>(p: *mut T) -> Option<&'a mut T> {
+    if !is_aligned(p) {
+        return None;
+    }
+    // SAFETY: non-NULL and aligned: a valid `T` (the header's contract).
+    unsafe { p.as_mut() }
+}
+
+fn misaligned(what: &'static str, align: usize) -> Failure {
+    let mut m = Message::text("`");
+    m.put(what);
+    m.put("` is not aligned to ");
+    m.put_u64(align as u64);
+    m.put(" bytes (declare it as its header type)");
+    Failure::new(konaplate_result::InvalidArgument, m)
+}
+
+fn checked<T>(p: *const T, what: &'static str) -> Result<(), Failure> {
+    if p.is_null() {
+        return Err(Failure::null(what));
+    }
+    if !is_aligned(p) {
+        return Err(misaligned(what, core::mem::align_of::<T>()));
+    }
+    Ok(())
+}
+
+/// A reference to a caller's object, or the NULL or alignment failure.
+pub(crate) unsafe fn non_null<'a, T>(p: *const T, what: &'static str) -> Result<&'a T, Failure> {
+    checked(p, what)?;
+    // SAFETY: a non-NULL, aligned pointer from C points to a valid `T` (the header's contract).
+    Ok(unsafe { &*p })
+}
+
+/// A mutable reference to a caller's object, or the NULL or alignment failure.
 pub(crate) unsafe fn non_null_mut<'a, T>(
     p: *mut T,
     what: &'static str,
 ) -> Result<&'a mut T, Failure> {
+    checked(p, what)?;
     // SAFETY: as for `non_null`, and the object is not aliased during the call.
-    unsafe { p.as_mut() }.ok_or(Failure::null(what))
+    Ok(unsafe { &mut *p })
 }
 
-/// A Rust value kept in a caller's storage `S` (an array of `uint64_t`), tagged so that use
-/// before `_init` is reported instead of read.
+/// The caller's buffer `buf[0 .. len]`.
+pub(crate) unsafe fn buffer<'a>(buf: *mut u8, len: usize) -> Result<&'a mut [u8], Failure> {
+    if buf.is_null() {
+        return Err(Failure::null("buf"));
+    }
+    // SAFETY: `buf` points to `len` writable bytes (the header's contract).
+    Ok(unsafe { core::slice::from_raw_parts_mut(buf, len) })
+}
+
+/// A Rust value kept in a caller's storage `S` (an array of `uint64_t`): a tag that names the
+/// type and this build's layout, a busy flag, the value; and the tag's complement in the
+/// storage's last word. A storage whose two marks do not match is refused, never read.
 #[repr(C)]
 pub(crate) struct Stored<T> {
     tag: u64,
+    busy: u64,
     pub(crate) value: T,
 }
 
-/// The tag a storage holds while it holds a `T` (any non-zero constant per type).
-pub(crate) trait Tagged {
-    const TAG: u64;
+/// The tag a storage holds while it holds a `T`.
+pub(crate) trait Tagged: Sized {
+    /// A constant per type (its name, as bytes).
+    const NAME: &'static [u8];
+    /// The type's name, its layout and the library's version, hashed (FNV-1a): a storage
+    /// made by another build whose layout differs is not taken for this one.
+    const TAG: u64 = layout_tag(
+        Self::NAME,
+        core::mem::size_of::<Self>(),
+        core::mem::align_of::<Self>(),
+    );
+}
+
+const fn layout_tag(name: &[u8], size: usize, align: usize) -> u64 {
+    let h = mix(0xcbf2_9ce4_8422_2325, name);
+    let h = mix(h, env!("CARGO_PKG_VERSION").as_bytes());
+    let h = mix(h, &(size as u64).to_le_bytes());
+    mix(h, &(align as u64).to_le_bytes()) | 1
+}
+
+/// FNV-1a over `bytes`, from `h`.
+const fn mix(mut h: u64, mut bytes: &[u8]) -> u64 {
+    while let [b, rest @ ..] = bytes {
+        h = (h ^ *b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        bytes = rest;
+    }
+    h
+}
+
+/// The storage's last word: the complement of its tag (a fill or a copy cut short is seen).
+unsafe fn trailer<S>(storage: *mut S) -> *mut u64 {
+    // SAFETY: the storage is a whole number of u64 words (every storage type is `[u64; N]`).
+    unsafe {
+        storage
+            .cast::<u64>()
+            .add((core::mem::size_of::<S>() / 8).saturating_sub(1))
+    }
+}
+
+/// Compile-time: `S` holds a `Stored<T>` and its trailer word, aligned.
+const fn fits<S, T>() {
+    assert!(core::mem::size_of::<Stored<T>>() < core::mem::size_of::<S>().saturating_sub(7));
+    assert!(core::mem::align_of::<Stored<T>>() <= core::mem::align_of::<S>());
+    assert!(core::mem::size_of::<S>().is_multiple_of(8));
+}
+
+/// Whether the storage holds a `T` (both marks intact). Reads only the two words.
+unsafe fn intact<S, T: Tagged>(storage: *const S) -> bool {
+    let s = storage.cast::<Stored<T>>();
+    // SAFETY: the storage is aligned and at least `Stored<T>` plus a word (checked by the
+    // caller and at compile time); the marks are plain words.
+    unsafe {
+        core::ptr::read_volatile(&raw const (*s).tag) == T::TAG
+            && core::ptr::read_volatile(trailer(storage.cast_mut())) == !T::TAG
+    }
 }
 
 /// Moves `value` into the storage at `storage` (dropping nothing that was there).
@@ -298,37 +490,48 @@ pub(crate) unsafe fn store<S, T: Tagged>(
     what: &'static str,
     value: T,
 ) -> Result<(), Failure> {
-    const {
-        assert!(core::mem::size_of::<Stored<T>>() <= core::mem::size_of::<S>());
-        assert!(core::mem::align_of::<Stored<T>>() <= core::mem::align_of::<S>());
-    }
-    if storage.is_null() {
-        return Err(Failure::null(what));
-    }
-    // SAFETY: the storage is large and aligned enough (checked above at compile time) and
-    // writable; `write` does not read or drop what was there.
+    const { fits::<S, T>() };
+    checked(storage, what)?;
+    // SAFETY: the storage is large and aligned enough (checked above) and writable; `write`
+    // does not read or drop what was there.
     unsafe {
-        storage
-            .cast::<Stored<T>>()
-            .write(Stored { tag: T::TAG, value })
-    };
+        storage.cast::<Stored<T>>().write(Stored {
+            tag: T::TAG,
+            busy: 0,
+            value,
+        });
+        core::ptr::write_volatile(trailer(storage), !T::TAG);
+    }
     Ok(())
 }
 
-/// The value in an initialized storage.
+/// Whether `storage` holds an intact `T` for which `open` is true (NULL, misaligned or
+/// anything else: false). For refusing to start an object over an open one.
+pub(crate) unsafe fn holds_open<S, T: Tagged>(storage: *const S, open: fn(&T) -> bool) -> bool {
+    const { fits::<S, T>() };
+    if checked(storage, "storage").is_err() {
+        return false;
+    }
+    // SAFETY: aligned and large enough; the value is read only when both marks are intact.
+    unsafe { intact::<S, T>(storage) && open(&(*storage.cast::<Stored<T>>()).value) }
+}
+
+/// The value in an initialized storage (refused while a call on it is running).
 pub(crate) unsafe fn stored<'a, S, T: Tagged>(
     storage: *const S,
     what: &'static str,
 ) -> Result<&'a T, Failure> {
-    if storage.is_null() {
-        return Err(Failure::null(what));
-    }
+    const { fits::<S, T>() };
+    checked(storage, what)?;
     let s = storage.cast::<Stored<T>>();
-    // SAFETY: the storage is at least a `u64` and aligned for it; a storage that `store`
-    // initialized holds the tag, then a valid `T`.
+    // SAFETY: the storage is aligned and large enough; a storage that `store` initialized
+    // holds its marks, then a valid `T`.
     unsafe {
-        if core::ptr::read_volatile(&raw const (*s).tag) != T::TAG {
+        if !intact::<S, T>(storage) {
             return Err(Failure::uninitialized(what));
+        }
+        if core::ptr::read_volatile(&raw const (*s).busy) != 0 {
+            return Err(busy(what));
         }
         Ok(&(*s).value)
     }
@@ -346,18 +549,60 @@ pub(crate) unsafe fn stored_mut<'a, S, T: Tagged>(
     }
 }
 
-/// Drops the value in a storage (running its zeroizing destructor) and zeroes every byte.
-pub(crate) unsafe fn wipe_stored<S, T: Tagged>(storage: *mut S) {
+fn busy(what: &'static str) -> Failure {
+    Failure::text(
+        konaplate_result::Busy,
+        &[
+            "`",
+            what,
+            "` is in use by a running call (a key callback may not call back into the library on it)",
+        ],
+    )
+}
+
+/// Marks an initialized storage busy while a call that runs the caller's callbacks uses it;
+/// unmarks on drop.
+pub(crate) struct BusyGuard(*mut u64);
+
+impl BusyGuard {
+    /// # Safety
+    /// `storage` was checked by [`stored`] or [`stored_mut`] for `T`.
+    pub(crate) unsafe fn enter<S, T: Tagged>(storage: *const S) -> Self {
+        // SAFETY: the busy word of an intact storage, outside the value.
+        let p = unsafe { &raw mut (*storage.cast::<Stored<T>>().cast_mut()).busy };
+        // SAFETY: as above.
+        unsafe { core::ptr::write_volatile(p, 1) };
+        Self(p)
+    }
+}
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        // SAFETY: the busy word taken in `enter`, of a storage that outlives the call.
+        unsafe { core::ptr::write_volatile(self.0, 0) };
+    }
+}
+
+/// Drops the value in a storage (running its zeroizing destructor) and zeroes every byte; a
+/// storage in use by a running call is left alone (`Busy`).
+pub(crate) unsafe fn wipe_stored<S, T: Tagged>(storage: *mut S) -> konaplate_result {
+    const { fits::<S, T>() };
     if storage.is_null() {
-        return;
+        return konaplate_result::Ok;
+    }
+    if !is_aligned(storage) {
+        return konaplate_result::InvalidArgument;
     }
     let s = storage.cast::<Stored<T>>();
-    // SAFETY: only an initialized storage holds the tag; its value is dropped once, then the
-    // tag is cleared with every other byte.
+    // SAFETY: only an intact storage's value is dropped, once; then every byte is cleared.
     unsafe {
-        if core::ptr::read_volatile(&raw const (*s).tag) == T::TAG {
+        if intact::<S, T>(storage) {
+            if core::ptr::read_volatile(&raw const (*s).busy) != 0 {
+                return konaplate_result::Busy;
+            }
             core::ptr::drop_in_place(&raw mut (*s).value);
         }
         konaplate_wipe(storage.cast(), core::mem::size_of::<S>());
     }
+    konaplate_result::Ok
 }

@@ -1,37 +1,43 @@
-//! The exactly-once recovery state machine of a charge, cancellation or refund, and the
-//! journal record a C till persists: the same rules as the Rust SDK and the CLI.
+//! The exactly-once state machine of a charge, cancellation or refund, and the journal record
+//! a C till persists: the same rules as the Rust SDK and the CLI.
 //!
-//! The recipe: create a flow for the request, then loop — `konaplate_flow_poll` says what to
-//! do; for `SEND`, write `konaplate_flow_record` durably to your journal *first*, then send the
-//! request (the same request, same sequenceId and token, with a fresh stamp) and report what
-//! happened (`konaplate_flow_response`, `…_lost` or `…_not_sent`); for `INQUIRE`, send the result
-//! inquiry and report it (`…_inquiry_response`, `…_lost`, `…_not_sent`); for `WAIT`, come back
-//! at `wait_until_ms`; persist the record after every report; stop at `DONE`. After a restart,
-//! `konaplate_flow_resume` continues from the last record — never send a new request for an
-//! open one.
+//! The recipe: start a flow with its request (the flow keeps it, token and DCVV, in its
+//! storage, never in a record), then loop on `konaplate_flow_poll`: for `PERSIST`, write
+//! `konaplate_flow_record` durably, then `konaplate_flow_persisted`; for `SEND` and
+//! `INQUIRE`, take the call with `konaplate_flow_call`, move its bytes (see `konaplate_call`)
+//! and give it back with `konaplate_flow_end_call` however far it got; for `WAIT`, come back
+//! at `wait_until_ms`; stop at `DONE`. After a restart, `konaplate_flow_resume` continues
+//! from the last record — never start a new request for an open one.
 
 use core::ffi::c_char;
 
 use konaplate_core::api::{CancelCharge, Charge, MoneyEndpoint, Refund};
-use konaplate_core::flow::{Action, Event, Flow, JournalRecord, Outcome, Policy};
+use konaplate_core::call::Call;
+use konaplate_core::flow::{Action, Flow, JournalRecord, Operation, Outcome, Policy, State};
 
 use crate::api::{
-    cancel, charge, konaplate_cancel_request, konaplate_charge_request, konaplate_refund_request,
-    refund,
+    KONAPLATE_CODE_SIZE, KONAPLATE_NR_NUMBER_SIZE, KONAPLATE_SEQUENCE_ID_SIZE, cancel, charge,
+    konaplate_cancel_request, konaplate_charge_request, konaplate_refund_request, refund,
 };
 use crate::c::{
-    Failure, Tagged, finish, konaplate_error, konaplate_result, non_null, non_null_mut, put_text,
-    store, stored, stored_mut, wipe_stored,
+    BusyGuard, Failure, Message, Tagged, buffer, finish, holds_open, konaplate_error,
+    konaplate_result, non_null, non_null_mut, put_text, store, stored, stored_mut, wipe_stored,
 };
+use crate::call::konaplate_call;
+use crate::crypto::{CCrypto, konaplate_crypto};
+use crate::session::{konaplate_session, konaplate_stamp, session, stamp};
 
 /// 64-bit words of storage for a `konaplate_flow`.
-pub const KONAPLATE_FLOW_WORDS: usize = 112;
+pub const KONAPLATE_FLOW_WORDS: usize = 128;
 
 /// Bytes of a journal record (`konaplate_flow_record`, `konaplate_flow_resume`).
 pub const KONAPLATE_RECORD_SIZE: usize = 512;
 
-/// Storage for one money-moving call's state machine. Initialize with
-/// `konaplate_flow_charge`, `…_cancel`, `…_refund` or `…_resume`.
+const _: () = assert!(KONAPLATE_RECORD_SIZE == JournalRecord::LEN);
+
+/// Storage for one money-moving call's state machine, with its request. Initialize with
+/// `konaplate_flow_charge`, `…_cancel`, `…_refund` or `…_resume`; wipe with
+/// `konaplate_flow_wipe` (it holds a one-time token and a DCVV until the call is final).
 #[repr(C)]
 pub struct konaplate_flow {
     /// Opaque.
@@ -39,7 +45,7 @@ pub struct konaplate_flow {
 }
 
 impl Tagged for Flow {
-    const TAG: u64 = 0x4b50_464c_4f57_0001; // "KPFLOW" v1
+    const NAME: &'static [u8] = b"konaplate_flow";
 }
 
 /// Timing of a flow in milliseconds of your clock (`konaplate_policy_default` fills the
@@ -78,8 +84,8 @@ impl From<konaplate_policy> for Policy {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_policy_default(out: *mut konaplate_policy) {
     let d = Policy::default();
-    // SAFETY: `out` is NULL or writable.
-    if let Some(o) = unsafe { out.as_mut() } {
+    // SAFETY: `out` is NULL or writable (a misaligned pointer is ignored like NULL).
+    if let Ok(o) = unsafe { non_null_mut(out, "out") } {
         *o = konaplate_policy {
             poll_interval_ms: d.poll_interval_ms,
             deadline_ms: d.deadline_ms,
@@ -91,9 +97,27 @@ pub unsafe extern "C" fn konaplate_policy_default(out: *mut konaplate_policy) {
     }
 }
 
-unsafe fn policy(p: *const konaplate_policy) -> Policy {
+unsafe fn policy(p: *const konaplate_policy) -> Result<Policy, Failure> {
+    if p.is_null() {
+        return Ok(Policy::default());
+    }
     // SAFETY: `p` is NULL (defaults) or a valid policy.
-    unsafe { p.as_ref() }.map_or_else(Policy::default, |p| (*p).into())
+    Ok((*unsafe { non_null(p, "policy") }?).into())
+}
+
+/// A flow that may have sent its request and is not final: replacing it would forget a call
+/// the platform may have taken.
+fn open(f: &Flow) -> bool {
+    f.sends() > 0 && !f.state().is_final()
+}
+
+fn refuse_open() -> Failure {
+    Failure::text(
+        konaplate_result::InUse,
+        &[
+            "the flow storage holds a call that may have been sent and is not final: drive it to its end (or resume it from its record), or wipe it on purpose",
+        ],
+    )
 }
 
 unsafe fn start<E: MoneyEndpoint, C>(
@@ -106,20 +130,19 @@ unsafe fn start<E: MoneyEndpoint, C>(
 ) -> konaplate_result {
     let r = (|| {
         // SAFETY: the pointers are NULL (reported) or valid (the header's contract).
+        if unsafe { holds_open::<konaplate_flow, Flow>(flow, open) } {
+            return Err(refuse_open());
+        }
         let req = convert(unsafe { non_null(request, "request") }?)?;
-        let f = Flow::new(
-            E::OPERATION,
-            E::sequence_id(&req),
-            E::essentials(&req),
-            unsafe { policy(policy_p) },
-            now_ms,
-        );
+        let f = Flow::start(E::into_money(req), unsafe { policy(policy_p) }?, now_ms);
         unsafe { store(flow, "flow", f) }
     })();
     finish(r, err)
 }
 
-/// A new charge created at `now_ms`: its first action is `SEND`. `policy` may be NULL.
+/// A new charge created at `now_ms`: its first actions are `PERSIST`, then `SEND`. `policy`
+/// may be NULL (the defaults). Refused over a flow that may have sent and is not final
+/// (`KONAPLATE_RESULT_IN_USE`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_flow_charge(
     flow: *mut konaplate_flow,
@@ -132,7 +155,7 @@ pub unsafe extern "C" fn konaplate_flow_charge(
     unsafe { start::<Charge, _>(flow, request, charge, policy, now_ms, err) }
 }
 
-/// A new cancellation of a charge created at `now_ms`.
+/// A new cancellation of a charge created at `now_ms` (as `konaplate_flow_charge`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_flow_cancel(
     flow: *mut konaplate_flow,
@@ -145,8 +168,8 @@ pub unsafe extern "C" fn konaplate_flow_cancel(
     unsafe { start::<CancelCharge, _>(flow, request, cancel, policy, now_ms, err) }
 }
 
-/// A new refund created at `now_ms`. A refund has no documented inquiry: one whose answer is
-/// lost ends `UNKNOWN` and must be closed by an operator.
+/// A new refund created at `now_ms` (as `konaplate_flow_charge`). A refund has no documented
+/// inquiry: one whose answer is lost ends `UNKNOWN` and must be closed by an operator.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_flow_refund(
     flow: *mut konaplate_flow,
@@ -160,8 +183,9 @@ pub unsafe extern "C" fn konaplate_flow_refund(
 }
 
 /// Continues a call from its last journal record (`record_len` bytes, at least
-/// `KONAPLATE_RECORD_SIZE`) after a restart: it never sends a request the platform may have
-/// received under a new identity, and re-sends only with the same sequenceId and token.
+/// `KONAPLATE_RECORD_SIZE`) after a restart. A resumed flow holds no token: it never sends
+/// the request again, it resolves it through the result inquiry (a refund that may have
+/// left: `UNKNOWN`). Refused over a flow that may have sent and is not final.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_flow_resume(
     flow: *mut konaplate_flow,
@@ -172,27 +196,32 @@ pub unsafe extern "C" fn konaplate_flow_resume(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     let r = (|| {
+        // SAFETY: the pointers are NULL (reported) or valid (the header's contract).
+        if unsafe { holds_open::<konaplate_flow, Flow>(flow, open) } {
+            return Err(refuse_open());
+        }
         if record.is_null() {
             return Err(Failure::null("record"));
         }
         // SAFETY: `record` points to `record_len` readable bytes.
         let bytes = unsafe { core::slice::from_raw_parts(record, record_len) };
         let rec = JournalRecord::decode(bytes).map_err(|e| {
-            Failure::new(
-                konaplate_result::Record,
-                format_args!("journal record: {e}"),
-            )
+            let mut m = Message::text("");
+            konaplate_core::error::Describe::describe(&e, &mut m);
+            Failure::new(konaplate_result::Record, m)
         })?;
-        let f = Flow::resume(&rec, unsafe { policy(policy_p) }, now_ms);
+        let f = Flow::resume(&rec, unsafe { policy(policy_p) }?, now_ms);
         // SAFETY: forwarded contract.
         unsafe { store(flow, "flow", f) }
     })();
     finish(r, err)
 }
 
-/// Drops the flow and zeroes its storage. NULL is ignored.
+/// Drops the flow (its token and DCVV zeroized) and zeroes its storage. NULL is ignored; a
+/// flow in use by a running call is left alone (`KONAPLATE_RESULT_BUSY`). Wiping an open flow
+/// forgets nothing the journal does not hold: resume it from its last record.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_flow_wipe(flow: *mut konaplate_flow) {
+pub unsafe extern "C" fn konaplate_flow_wipe(flow: *mut konaplate_flow) -> konaplate_result {
     // SAFETY: `flow` is NULL or a flow's storage.
     unsafe { wipe_stored::<konaplate_flow, Flow>(flow) }
 }
@@ -201,14 +230,20 @@ pub unsafe extern "C" fn konaplate_flow_wipe(flow: *mut konaplate_flow) {
 #[repr(u32)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum konaplate_action_kind {
-    /// Persist the record, then send the request (same sequenceId and token) and report.
+    /// No action: the poll failed (see its result).
+    None = 0,
+    /// Take the call with `konaplate_flow_call` (the request: same sequenceId and token; its
+    /// record is already durable), move its bytes, give it back with `konaplate_flow_end_call`.
     Send = 1,
-    /// Send the result inquiry for the sequenceId and report.
+    /// The same for the result inquiry of the sequenceId.
     Inquire = 2,
     /// Nothing to do before `wait_until_ms`; poll again then.
     Wait = 3,
     /// Finished: see the outcome (it may be open: `is_final` false).
     Done = 4,
+    /// Write `konaplate_flow_record` durably (it must survive a power cut), then call
+    /// `konaplate_flow_persisted`. Asked before every send and after every change.
+    Persist = 5,
 }
 
 /// The word on a call.
@@ -246,14 +281,15 @@ pub struct konaplate_action {
     /// For `DONE`: the outcome is the platform's final word.
     pub is_final: bool,
     /// For `DECLINED`: the code, verbatim.
-    pub code: [c_char; 33],
+    pub code: [c_char; KONAPLATE_CODE_SIZE],
     /// For `COMPLETED`: the transaction number when known, else empty.
-    pub nr_number: [c_char; 51],
+    pub nr_number: [c_char; KONAPLATE_NR_NUMBER_SIZE],
     /// For `COMPLETED`: the result inquiry (not the request's own answer) said so.
     pub from_inquiry: bool,
 }
 
-/// What the flow wants now (`now_ms` on your clock).
+/// What the flow wants now (`now_ms` on your clock). `*action` is written on every return:
+/// `NONE` when the poll failed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_flow_poll(
     flow: *mut konaplate_flow,
@@ -264,14 +300,16 @@ pub unsafe extern "C" fn konaplate_flow_poll(
     let r = (|| {
         // SAFETY: the pointers are NULL (reported) or valid (the header's contract).
         let a = unsafe { non_null_mut(action, "action") }?;
-        let f = unsafe { stored_mut::<konaplate_flow, Flow>(flow, "flow") }?;
+        a.kind = konaplate_action_kind::None;
         a.wait_until_ms = 0;
         a.outcome = konaplate_outcome::None;
         a.is_final = false;
         a.from_inquiry = false;
         put_text(&mut a.code, b"");
         put_text(&mut a.nr_number, b"");
+        let f = unsafe { stored_mut::<konaplate_flow, Flow>(flow, "flow") }?;
         a.kind = match f.poll(now_ms) {
+            Action::Persist => konaplate_action_kind::Persist,
             Action::Send => konaplate_action_kind::Send,
             Action::Inquire => konaplate_action_kind::Inquire,
             Action::WaitUntil(t) => {
@@ -324,100 +362,9 @@ fn describe(o: &Outcome, a: &mut konaplate_action) {
     };
 }
 
-unsafe fn report(
-    flow: *mut konaplate_flow,
-    now_ms: u64,
-    event: Result<Event<'_>, Failure>,
-    err: *mut konaplate_error,
-) -> konaplate_result {
-    let r = (|| {
-        let event = event?;
-        // SAFETY: forwarded contract.
-        let f = unsafe { stored_mut::<konaplate_flow, Flow>(flow, "flow") }?;
-        f.handle(now_ms, event);
-        Ok(())
-    })();
-    finish(r, err)
-}
-
-unsafe fn body<'a>(p: *const u8, len: usize) -> Result<&'a [u8], Failure> {
-    if p.is_null() {
-        return Err(Failure::null("body"));
-    }
-    // SAFETY: `p` points to `len` readable bytes.
-    Ok(unsafe { core::slice::from_raw_parts(p, len) })
-}
-
-/// The request's answer arrived: its HTTP status and plaintext body (decrypt an `encData`
-/// body first with `konaplate_open_body`).
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_flow_response(
-    flow: *mut konaplate_flow,
-    now_ms: u64,
-    status: u16,
-    body_p: *const u8,
-    body_len: usize,
-    err: *mut konaplate_error,
-) -> konaplate_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        report(
-            flow,
-            now_ms,
-            body(body_p, body_len).map(|body| Event::Response { status, body }),
-            err,
-        )
-    }
-}
-
-/// The inquiry's answer arrived.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_flow_inquiry_response(
-    flow: *mut konaplate_flow,
-    now_ms: u64,
-    status: u16,
-    body_p: *const u8,
-    body_len: usize,
-    err: *mut konaplate_error,
-) -> konaplate_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        report(
-            flow,
-            now_ms,
-            body(body_p, body_len).map(|body| Event::InquiryResponse { status, body }),
-            err,
-        )
-    }
-}
-
-/// The request (or inquiry) may have reached the platform but no whole answer came: a
-/// timeout after connecting, a broken connection, a garbled answer.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_flow_lost(
-    flow: *mut konaplate_flow,
-    now_ms: u64,
-    err: *mut konaplate_error,
-) -> konaplate_result {
-    // SAFETY: forwarded contract.
-    unsafe { report(flow, now_ms, Ok(Event::Lost), err) }
-}
-
-/// The request (or inquiry) certainly did not leave: the connection was refused, DNS
-/// failed, the TLS handshake failed. Nothing was written to the socket.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_flow_not_sent(
-    flow: *mut konaplate_flow,
-    now_ms: u64,
-    err: *mut konaplate_error,
-) -> konaplate_result {
-    // SAFETY: forwarded contract.
-    unsafe { report(flow, now_ms, Ok(Event::NotSent), err) }
-}
-
 /// The journal record of the call as it stands (`KONAPLATE_RECORD_SIZE` bytes into
-/// `out[0 .. out_cap]`): persist it durably before every `SEND` and after every report.
-/// It holds no secret (no token, no DCVV).
+/// `out[0 .. out_cap]`): persist it durably when the flow asks (`PERSIST`). It holds no secret
+/// (no token, no DCVV).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_flow_record(
     flow: *const konaplate_flow,
@@ -427,39 +374,197 @@ pub unsafe extern "C" fn konaplate_flow_record(
 ) -> konaplate_result {
     let r = (|| {
         // SAFETY: the pointers are NULL (reported) or valid (the header's contract).
+        let out = unsafe { buffer(out, out_cap) }?;
         let f = unsafe { stored::<konaplate_flow, Flow>(flow, "flow") }?;
-        if out.is_null() {
-            return Err(Failure::null("out"));
-        }
-        if out_cap < KONAPLATE_RECORD_SIZE {
-            return Err(Failure::new(
-                konaplate_result::BufferTooSmall,
-                format_args!(
-                    "a journal record needs {KONAPLATE_RECORD_SIZE} bytes, the buffer has {out_cap}"
-                ),
-            ));
-        }
-        let rec = f.record().encode();
-        // SAFETY: `out` has at least `KONAPLATE_RECORD_SIZE` writable bytes.
-        unsafe { core::ptr::copy_nonoverlapping(rec.as_ptr(), out, rec.len()) };
+        let dst = out.get_mut(..KONAPLATE_RECORD_SIZE).ok_or_else(|| {
+            let mut m = Message::text("a journal record needs ");
+            konaplate_core::error::Sink::put_u64(&mut m, KONAPLATE_RECORD_SIZE as u64);
+            konaplate_core::error::Sink::put(&mut m, " bytes");
+            Failure::new(konaplate_result::BufferTooSmall, m)
+        })?;
+        dst.copy_from_slice(&f.record().encode());
         Ok(())
     })();
     finish(r, err)
 }
 
-const _: () = assert!(KONAPLATE_RECORD_SIZE == JournalRecord::LEN);
-
-/// The number of times the request itself was handed to the transport so far.
+/// The record `konaplate_flow_record` gave is durable: the flow may go on (it never hands out
+/// a send before the record that announces it is).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_flow_sends(
-    flow: *const konaplate_flow,
-    sends: *mut u32,
+pub unsafe extern "C" fn konaplate_flow_persisted(
+    flow: *mut konaplate_flow,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        // SAFETY: forwarded contract.
+        let f = unsafe { stored_mut::<konaplate_flow, Flow>(flow, "flow") }?;
+        f.persisted();
+        Ok(())
+    })();
+    finish(r, err)
+}
+
+/// After `SEND` or `INQUIRE`: begins the call to make in `call`, encoded into
+/// `buf[0 .. buf_len]` (the flow's own request, or the result inquiry of its sequenceId; a
+/// fresh `stamp` each time). Move its bytes with the `konaplate_call_…` functions, then give it
+/// back with `konaplate_flow_end_call`, whether it completed or the socket failed. One call
+/// per action (`KONAPLATE_RESULT_FLOW` otherwise).
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)] // the C entry point's arguments
+pub unsafe extern "C" fn konaplate_flow_call(
+    flow: *mut konaplate_flow,
+    call: *mut konaplate_call,
+    session_p: *const konaplate_session,
+    stamp_p: *const konaplate_stamp,
+    crypto: *const konaplate_crypto,
+    buf: *mut u8,
+    buf_len: usize,
     err: *mut konaplate_error,
 ) -> konaplate_result {
     let r = (|| {
         // SAFETY: the pointers are NULL (reported) or valid (the header's contract).
+        if unsafe { holds_open::<konaplate_call, Call>(call, crate::call::open) } {
+            return Err(crate::call::in_use());
+        }
+        let (s, st) = unsafe { (session(session_p)?, stamp(stamp_p)?) };
+        let bytes = unsafe { buffer(buf, buf_len) }?;
+        let f = unsafe { stored_mut::<konaplate_flow, Flow>(flow, "flow") }?;
+        let _busy = unsafe { BusyGuard::enter::<konaplate_flow, Flow>(flow) };
+        let c = f.call(s, &st, unsafe { CCrypto::new(crypto) }, bytes)?;
+        // SAFETY: forwarded contract.
+        unsafe { store(call, "call", c) }
+    })();
+    finish(r, err)
+}
+
+/// Gives back the call `konaplate_flow_call` handed out, however far it got: a whole answer is
+/// decoded (decrypted through `crypto->unwrap` when it is `encData`) and taken; a call whose
+/// socket failed counts as lost once any byte was written, as not sent before. The buffer
+/// holds nothing of the call afterwards. `*encrypted` (NULL allowed) says whether a whole
+/// answer came JWE-encrypted (false otherwise, and on error). Another call is refused
+/// (`KONAPLATE_RESULT_FLOW`) and changes nothing.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)] // the C entry point's arguments
+pub unsafe extern "C" fn konaplate_flow_end_call(
+    flow: *mut konaplate_flow,
+    now_ms: u64,
+    call: *mut konaplate_call,
+    buf: *mut u8,
+    buf_len: usize,
+    crypto: *const konaplate_crypto,
+    encrypted: *mut bool,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        // SAFETY: the pointers are NULL (reported) or valid (the header's contract).
+        let mut encrypted = if encrypted.is_null() {
+            None
+        } else {
+            Some(unsafe { non_null_mut(encrypted, "encrypted") }?)
+        };
+        if let Some(e) = encrypted.as_deref_mut() {
+            *e = false;
+        }
+        let bytes = unsafe { buffer(buf, buf_len) }?;
+        let c = unsafe { stored_mut::<konaplate_call, Call>(call, "call") }?;
+        let f = unsafe { stored_mut::<konaplate_flow, Flow>(flow, "flow") }?;
+        let _busy = unsafe { BusyGuard::enter::<konaplate_flow, Flow>(flow) };
+        let _call_busy = unsafe { BusyGuard::enter::<konaplate_call, Call>(call) };
+        let answered = f.end_call(now_ms, c, bytes, unsafe { CCrypto::new(crypto) })?;
+        if let (Some(e), Some(a)) = (encrypted, answered) {
+            *e = a.encrypted;
+        }
+        Ok(())
+    })();
+    finish(r, err)
+}
+
+/// The money operation.
+#[repr(u32)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum konaplate_operation {
+    /// A charge.
+    Charge = 1,
+    /// A cancellation of a charge.
+    Cancel = 2,
+    /// A refund.
+    Refund = 3,
+}
+
+/// The journaled state of a call (as in its record).
+#[repr(u32)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum konaplate_state {
+    /// Not known to this library (a later core's state).
+    Other = 0,
+    /// Written before a send: it may or may not have left.
+    Sending = 1,
+    /// In doubt: it may have reached the platform; resolving through the inquiry.
+    Lost = 2,
+    /// The platform said pending: polling the inquiry.
+    Pending = 3,
+    /// Final: completed.
+    Completed = 10,
+    /// Final: declined.
+    Declined = 11,
+    /// Final: failed.
+    Failed = 12,
+    /// Final: never processed.
+    NotProcessed = 13,
+    /// A refund whose outcome cannot be learned: open until an operator closes it.
+    Unknown = 15,
+}
+
+/// What a flow is about.
+#[repr(C)]
+pub struct konaplate_flow_info {
+    /// The operation.
+    pub operation: konaplate_operation,
+    /// The journaled state.
+    pub state: konaplate_state,
+    /// The state is final (completed, declined, failed, not processed).
+    pub is_final: bool,
+    /// Times the request was handed out to be sent.
+    pub sends: u32,
+    /// The `sequenceId` (the same for every send and inquiry), NUL-terminated.
+    pub sequence_id: [c_char; KONAPLATE_SEQUENCE_ID_SIZE],
+}
+
+/// The flow's operation, state, sends and sequenceId into `*info` (zeroed on error).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_flow_get_info(
+    flow: *const konaplate_flow,
+    info: *mut konaplate_flow_info,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        // SAFETY: the pointers are NULL (reported) or valid (the header's contract).
+        let i = unsafe { non_null_mut(info, "info") }?;
+        i.operation = konaplate_operation::Charge;
+        i.state = konaplate_state::Other;
+        i.is_final = false;
+        i.sends = 0;
+        put_text(&mut i.sequence_id, b"");
         let f = unsafe { stored::<konaplate_flow, Flow>(flow, "flow") }?;
-        *unsafe { non_null_mut(sends, "sends") }? = u32::from(f.sends());
+        i.operation = match f.operation() {
+            Operation::Charge => konaplate_operation::Charge,
+            Operation::Cancel => konaplate_operation::Cancel,
+            Operation::Refund => konaplate_operation::Refund,
+        };
+        i.state = match f.state() {
+            State::Sending => konaplate_state::Sending,
+            State::Lost => konaplate_state::Lost,
+            State::Pending => konaplate_state::Pending,
+            State::Completed => konaplate_state::Completed,
+            State::Declined => konaplate_state::Declined,
+            State::Failed => konaplate_state::Failed,
+            State::NotProcessed => konaplate_state::NotProcessed,
+            State::Unknown => konaplate_state::Unknown,
+            _ => konaplate_state::Other,
+        };
+        i.is_final = f.state().is_final();
+        i.sends = u32::from(f.sends());
+        put_text(&mut i.sequence_id, f.sequence_id().as_bytes());
         Ok(())
     })();
     finish(r, err)

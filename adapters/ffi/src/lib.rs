@@ -26,16 +26,20 @@
 
 mod api;
 mod c;
+mod call;
 mod crypto;
 mod flow;
-mod http;
 mod session;
 
 pub use api::*;
-pub use c::{konaplate_error, konaplate_result, konaplate_wipe};
+pub use c::{
+    KONAPLATE_ERROR_FIELD_SIZE, KONAPLATE_ERROR_LIMIT_SIZE, KONAPLATE_ERROR_MESSAGE_SIZE,
+    KONAPLATE_SCRUB_BYTES, konaplate_error, konaplate_result, konaplate_scrub_stack,
+    konaplate_wipe,
+};
+pub use call::*;
 pub use crypto::{konaplate_crypto, konaplate_unwrap_fn, konaplate_wrap_fn};
 pub use flow::*;
-pub use http::*;
 pub use session::*;
 
 /// The library's version, `"MAJOR.MINOR.PATCH"` (NUL-terminated, static).
@@ -63,25 +67,43 @@ mod tests {
 
     use std::println;
 
-    /// The storage sizes the header promises hold the values, with room to grow without an
-    /// ABI break.
+    /// The storage sizes the header promises hold the values, their two marks and room to
+    /// grow without an ABI break.
     #[test]
     fn storage_fits_with_room() {
-        let session = core::mem::size_of::<konaplate_core::request::Session>() + 8;
-        let flow = core::mem::size_of::<konaplate_core::flow::Flow>() + 8;
+        let session = core::mem::size_of::<konaplate_core::request::Session>() + 24;
+        let flow = core::mem::size_of::<konaplate_core::flow::Flow>() + 24;
+        let call = core::mem::size_of::<konaplate_core::call::Call>() + 24;
         println!(
-            "session {session} of {}, flow {flow} of {}",
+            "session {session} of {}, flow {flow} of {}, call {call} of {}",
             crate::KONAPLATE_SESSION_WORDS * 8,
-            crate::KONAPLATE_FLOW_WORDS * 8
+            crate::KONAPLATE_FLOW_WORDS * 8,
+            crate::KONAPLATE_CALL_WORDS * 8
         );
         assert!(session + 64 <= crate::KONAPLATE_SESSION_WORDS * 8);
         assert!(flow + 64 <= crate::KONAPLATE_FLOW_WORDS * 8);
+        assert!(call + 64 <= crate::KONAPLATE_CALL_WORDS * 8);
     }
 }
 
-/// The precompiled `core` of hosted targets is built for unwinding and names this symbol; with
-/// `panic = "abort"` nothing ever unwinds, so it is never called. (Bare-metal targets build
-/// `core` without it.)
-#[cfg(all(not(test), not(target_os = "none")))]
+// The precompiled `core` of hosted targets is built for unwinding and names
+// `rust_eh_personality`; with `panic = "abort"` nothing ever unwinds, so it is never called.
+// The library defines it weakly (a strong definition would clash with another Rust library
+// linked into the same program, which brings its own). Bare-metal targets build `core`
+// without it.
+#[cfg(all(not(test), not(target_os = "none"), target_os = "linux"))]
+core::arch::global_asm!(
+    ".globl konaplate_eh_personality",
+    ".weak rust_eh_personality",
+    ".set rust_eh_personality, konaplate_eh_personality",
+);
+
+/// The stand-in for `rust_eh_personality` (see above): never called.
+#[cfg(all(not(test), not(target_os = "none"), target_os = "linux"))]
+#[unsafe(no_mangle)]
+pub extern "C" fn konaplate_eh_personality() {}
+
+/// Other hosted systems, where the weak alias above is not written: the strong definition.
+#[cfg(all(not(test), not(target_os = "none"), not(target_os = "linux")))]
 #[unsafe(no_mangle)]
 pub extern "C" fn rust_eh_personality() {}

@@ -23,13 +23,16 @@ pub struct konaplate_session {
 }
 
 impl Tagged for Session {
-    const TAG: u64 = 0x4b50_5345_5353_0001; // "KPSESS" v1
+    const NAME: &'static [u8] = b"konaplate_session";
 }
 
 /// Validates the credentials and the host and stores them in `session`. Every argument is a
 /// NUL-terminated string; `crypto_key_id` may be NULL when no request is Encrypted. On error
 /// `err` names the field (`X-KM-User-AspId`, `X-KM-Access-Key`, `secretKey`,
-/// `X-KM-Crypto-Key-Id`, `Host`) and its limit, and `session` is left uninitialized.
+/// `X-KM-Crypto-Key-Id`, `Host`) and its limit, and `session` is left uninitialized. The
+/// storage must be aligned as the header says (`KONAPLATE_RESULT_INVALID_ARGUMENT` otherwise).
+/// The secret is kept only as its HMAC state; what the computation left on the stack is the
+/// stack's (see `konaplate_scrub_stack`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_session_init(
     session: *mut konaplate_session,
@@ -63,9 +66,12 @@ pub unsafe extern "C" fn konaplate_session_init(
     finish(r, err)
 }
 
-/// Drops the session's key material and zeroes its storage. NULL is ignored.
+/// Drops the session's key material and zeroes its storage. NULL is ignored; a session in use
+/// by a running call (a key callback calling back) is left alone (`KONAPLATE_RESULT_BUSY`).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn konaplate_session_wipe(session: *mut konaplate_session) {
+pub unsafe extern "C" fn konaplate_session_wipe(
+    session: *mut konaplate_session,
+) -> konaplate_result {
     // SAFETY: `session` is NULL or storage initialized by `konaplate_session_init` (or any
     // bytes, which are only zeroed).
     unsafe { wipe_stored::<konaplate_session, Session>(session) }
@@ -96,7 +102,7 @@ pub struct konaplate_stamp {
     /// Millisecond, 0..=999.
     pub millisecond: u16,
     /// `X-KM-Time-Zone`: three upper-case letters and a NUL, e.g. `"KST"`.
-    pub time_zone: [c_char; 4],
+    pub time_zone: [c_char; crate::api::KONAPLATE_TIME_ZONE_SIZE],
     /// Fresh random bits (the low 28 are used).
     pub random: u32,
 }

@@ -1,0 +1,358 @@
+/*
+ * The caller's side of the C contract, one check per finding of the audit: storage that is
+ * misaligned, foreign or filled; a flow started over an open one, or given another call; a
+ * flow resumed after a reboot; out-parameters on errors and a cleared error on success;
+ * nothing of an answer left in the buffer; values with an embedded NUL; a key callback that
+ * calls back; a response that closes early or does not fit; what a call leaves on the stack.
+ */
+#include "lifecycle.h"
+
+#include <string.h>
+
+static uint8_t buf[4096];
+
+/* ------------------------------------------------------------------ helpers */
+
+/* A charge flow under `seq`, its first record persisted, its request handed out as a call
+ * whose bytes were written: the platform may have it. */
+static konaplate_result sent_charge(konaplate_flow *flow, konaplate_call *call, const konaplate_session *s,
+                                    const char *seq, uint8_t record[KONAPLATE_RECORD_SIZE]) {
+    konaplate_charge_request charge;
+    konaplate_action a;
+    konaplate_stamp stamp;
+    konaplate_result r;
+    valid_charge(&charge);
+    valid_stamp(&stamp);
+    text_copy(charge.sequence_id, sizeof charge.sequence_id, seq);
+    r = konaplate_flow_charge(flow, &charge, NULL, 1000, NULL);
+    konaplate_wipe(&charge, sizeof charge);
+    if (r != KONAPLATE_RESULT_OK) return r;
+    r = konaplate_flow_poll(flow, 1000, &a, NULL);
+    if (r != KONAPLATE_RESULT_OK || a.kind != KONAPLATE_ACTION_KIND_PERSIST) return KONAPLATE_RESULT_FLOW;
+    konaplate_flow_record(flow, record, KONAPLATE_RECORD_SIZE, NULL);
+    konaplate_flow_persisted(flow, NULL);
+    r = konaplate_flow_poll(flow, 1000, &a, NULL);
+    if (r != KONAPLATE_RESULT_OK || a.kind != KONAPLATE_ACTION_KIND_SEND) return KONAPLATE_RESULT_FLOW;
+    r = konaplate_flow_call(flow, call, s, &stamp, NULL, buf, sizeof buf, NULL);
+    if (r != KONAPLATE_RESULT_OK) return r;
+    return write_request(call, buf, sizeof buf);
+}
+
+static const char completed[] =
+    "HTTP/1.1 200 OK\r\nContent-Length: 103\r\n\r\n"
+    "{\"response\":{\"code\":\"000_000\",\"description\":\"ok\"},\"result\":\"COMPLETED\",\"nrNumber\":\"KMN000000000000777\"}";
+
+/* A wrap callback that tries to wipe the session it is called for. */
+struct reentry {
+    konaplate_session *session;
+    konaplate_result wipe_result;
+};
+
+static int reentrant_wrap(void *userdata, const uint8_t *cek, size_t cek_len, uint8_t *out, size_t out_cap,
+                          size_t *out_len) {
+    struct reentry *re = userdata;
+    re->wipe_result = konaplate_session_wipe(re->session);
+    if (out_cap < 256 || cek_len > 256) return 1;
+    memset(out, 0, 256);
+    memcpy(out, cek, cek_len);
+    *out_len = 256;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the checks */
+
+unsigned run_contract(const struct platform *p, const konaplate_session *session) {
+    static uint64_t raw[KONAPLATE_FLOW_WORDS + 1];
+    static konaplate_session copy;
+    static konaplate_flow flow, other, rebooted;
+    static konaplate_call call, call2;
+    uint8_t record[KONAPLATE_RECORD_SIZE];
+    konaplate_charge_request charge;
+    konaplate_stamp stamp;
+    konaplate_action a;
+    konaplate_flow_info info;
+    konaplate_error e;
+    konaplate_result r;
+    check_failures = 0;
+    valid_stamp(&stamp);
+
+    /* 1. misaligned storage is refused, never written (a HardFault on Cortex-M4F before) */
+    r = konaplate_session_init((konaplate_session *)((uint8_t *)raw + 1), "100000000000001",
+                               "SANDBOX-0123456789abcdef0123456789abcdef", "s", NULL, "h", &e);
+    expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT && e.result == r, "a session at an odd address: KONAPLATE_RESULT_INVALID_ARGUMENT");
+    valid_charge(&charge);
+    r = konaplate_flow_charge((konaplate_flow *)((uint8_t *)raw + 4), &charge, NULL, 1000, &e);
+    expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT, "a flow 4 bytes off its alignment: KONAPLATE_RESULT_INVALID_ARGUMENT");
+    r = begin_inquiry((konaplate_call *)((uint8_t *)raw + 2), session, buf, sizeof buf);
+    expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT, "a call at an odd address: KONAPLATE_RESULT_INVALID_ARGUMENT");
+
+    /* 2. storage from another build, overwritten or filled is refused, never run */
+    memcpy(&copy, session, sizeof copy);
+    ((uint64_t *)&copy)[0] ^= 0x10; /* the layout tag of another build */
+    r = begin_inquiry(&call, &copy, buf, sizeof buf);
+    expect(p, r == KONAPLATE_RESULT_NOT_INITIALIZED, "a session stamped by another build: KONAPLATE_RESULT_NOT_INITIALIZED");
+    memcpy(&copy, session, sizeof copy);
+    ((uint64_t *)&copy)[KONAPLATE_SESSION_WORDS - 1] = 0; /* a copy cut short */
+    r = begin_inquiry(&call, &copy, buf, sizeof buf);
+    expect(p, r == KONAPLATE_RESULT_NOT_INITIALIZED, "a session copy cut short: KONAPLATE_RESULT_NOT_INITIALIZED");
+    konaplate_wipe(&copy, sizeof copy);
+    memset(&flow, 0, sizeof flow);
+    r = konaplate_flow_poll(&flow, 0, &a, &e);
+    expect(p, r == KONAPLATE_RESULT_NOT_INITIALIZED && a.kind == KONAPLATE_ACTION_KIND_NONE,
+           "a zero-filled flow: KONAPLATE_RESULT_NOT_INITIALIZED (not COMPLETED, final)");
+    memset(&flow, 0xA5, sizeof flow);
+    r = konaplate_flow_poll(&flow, 0, &a, &e);
+    expect(p, r == KONAPLATE_RESULT_NOT_INITIALIZED, "a flow filled with 0xA5: KONAPLATE_RESULT_NOT_INITIALIZED (no crash)");
+
+    /* 3. out-parameters are written on every path; the error is cleared on success */
+    memset(&a, 0x7f, sizeof a);
+    memset(&flow, 0, sizeof flow);
+    valid_charge(&charge);
+    charge.dcvv[0] = 'x';
+    r = konaplate_flow_charge(&flow, &charge, NULL, 1000, &e); /* refused: the flow stays empty */
+    expect(p, r == KONAPLATE_RESULT_INVALID_FIELD && text_eq(e.field, "dcvv"), "a charge with a bad DCVV is refused");
+    r = konaplate_flow_poll(&flow, 1000, &a, &e);
+    expect(p, r == KONAPLATE_RESULT_NOT_INITIALIZED && a.kind == KONAPLATE_ACTION_KIND_NONE && a.wait_until_ms == 0 &&
+                  a.outcome == KONAPLATE_OUTCOME_NONE && a.code[0] == '\0',
+           "polling the refused charge's flow: *action written (NONE), never left to fall into INQUIRE");
+    memset(&info, 0x7f, sizeof info);
+    r = konaplate_flow_get_info(&flow, &info, &e);
+    expect(p, r == KONAPLATE_RESULT_NOT_INITIALIZED && info.sends == 0 && info.sequence_id[0] == '\0',
+           "konaplate_flow_info on it: *info written (zeroed)");
+    r = begin_inquiry(&call, session, buf, sizeof buf);
+    r = konaplate_call_correlation_id(&call, (char *)record, sizeof record, &e);
+    expect(p, r == KONAPLATE_RESULT_OK && e.result == KONAPLATE_RESULT_OK && e.field[0] == '\0' && e.message[0] == '\0',
+           "a success after a failure: *err cleared (result OK, no field, no message)");
+    konaplate_call_abort(&call, buf, sizeof buf, (konaplate_delivery *)&info.sends, NULL);
+    konaplate_call_wipe(&call);
+
+    /* 4. a flow cannot lose a call */
+    r = sent_charge(&flow, &call, session, "KPC-OPEN-1", record);
+    expect(p, r == KONAPLATE_RESULT_OK, "a charge handed out and written (the platform may have it)");
+    valid_charge(&charge);
+    r = konaplate_flow_charge(&flow, &charge, NULL, 2000, &e);
+    expect(p, r == KONAPLATE_RESULT_IN_USE, "a second charge over that flow: KONAPLATE_RESULT_IN_USE (it was silently replaced)");
+    r = konaplate_flow_resume(&flow, record, sizeof record, NULL, 2000, &e);
+    expect(p, r == KONAPLATE_RESULT_IN_USE, "a resume over that flow: KONAPLATE_RESULT_IN_USE");
+    r = begin_inquiry(&call, session, buf, sizeof buf);
+    expect(p, r == KONAPLATE_RESULT_IN_USE, "a new call over its written call: KONAPLATE_RESULT_IN_USE");
+    /* another flow's call is refused, and changes nothing */
+    r = sent_charge(&other, &call2, session, "KPC-OTHER-1", record);
+    r = konaplate_flow_end_call(&flow, 2000, &call2, buf, sizeof buf, NULL, NULL, &e);
+    konaplate_flow_get_info(&flow, &info, NULL);
+    expect(p, r == KONAPLATE_RESULT_FLOW && info.state == KONAPLATE_STATE_SENDING,
+           "flow A given flow B's call: KONAPLATE_RESULT_FLOW, A unchanged");
+    konaplate_call_abort(&call2, buf, sizeof buf, (konaplate_delivery *)&info.sends, NULL);
+    konaplate_call_wipe(&call2);
+    konaplate_flow_wipe(&other);
+    /* C can ask a flow what it is */
+    r = konaplate_call_abort(&call, buf, sizeof buf, (konaplate_delivery *)&info.sends, NULL);
+    r = konaplate_flow_end_call(&flow, 2000, &call, buf, sizeof buf, NULL, NULL, &e);
+    konaplate_call_wipe(&call);
+    r = konaplate_flow_get_info(&flow, &info, &e);
+    expect(p, r == KONAPLATE_RESULT_OK && info.operation == KONAPLATE_OPERATION_CHARGE && info.state == KONAPLATE_STATE_LOST &&
+                  !info.is_final && info.sends == 1 && text_eq(info.sequence_id, "KPC-OPEN-1"),
+           "konaplate_flow_info: CHARGE, LOST (in doubt), 1 send, sequenceId KPC-OPEN-1");
+    /* 5. a reboot: the storage is lost, the last record is not; the resumed flow completes */
+    konaplate_flow_poll(&flow, 2000, &a, NULL); /* PERSIST: the LOST record */
+    konaplate_flow_record(&flow, record, sizeof record, NULL);
+    konaplate_flow_persisted(&flow, NULL);
+    memset(&rebooted, 0xA5, sizeof rebooted); /* RAM after power-up */
+    r = konaplate_flow_resume(&rebooted, record, sizeof record, NULL, 5000, &e);
+    expect(p, r == KONAPLATE_RESULT_OK, "after the reboot: resumed from the last record");
+    {
+        unsigned steps = 0, calls = 0;
+        bool done = false;
+        while (!done && steps++ < 20) {
+            konaplate_progress progress;
+            r = konaplate_flow_poll(&rebooted, 5000, &a, &e);
+            if (r != KONAPLATE_RESULT_OK) break;
+            if (a.kind == KONAPLATE_ACTION_KIND_PERSIST) {
+                konaplate_flow_record(&rebooted, record, sizeof record, NULL);
+                konaplate_flow_persisted(&rebooted, NULL);
+            } else if (a.kind == KONAPLATE_ACTION_KIND_INQUIRE) {
+                calls++;
+                r = konaplate_flow_call(&rebooted, &call, session, &stamp, NULL, buf, sizeof buf, &e);
+                if (r == KONAPLATE_RESULT_OK) r = write_request(&call, buf, sizeof buf);
+                if (r == KONAPLATE_RESULT_OK)
+                    r = feed_answer(&call, buf, sizeof buf, completed, sizeof completed - 1, &progress, &e);
+                r = konaplate_flow_end_call(&rebooted, 5000, &call, buf, sizeof buf, NULL, NULL, &e);
+                konaplate_call_wipe(&call);
+            } else {
+                done = a.kind == KONAPLATE_ACTION_KIND_DONE;
+                if (!done) break;
+            }
+        }
+        expect(p, done && a.outcome == KONAPLATE_OUTCOME_COMPLETED && a.is_final && a.from_inquiry &&
+                      text_eq(a.nr_number, "KMN000000000000777") && calls == 1 && all_zero(buf, sizeof buf),
+               "the resumed charge: one inquiry, COMPLETED (final, from the inquiry), never sent again");
+        konaplate_flow_get_info(&rebooted, &info, NULL);
+        expect(p, info.sends == 1 && info.state == KONAPLATE_STATE_COMPLETED, "its record: COMPLETED after 1 send");
+    }
+    konaplate_flow_wipe(&rebooted);
+    r = konaplate_flow_charge(&flow, &charge, NULL, 2000, &e);
+    expect(p, r == KONAPLATE_RESULT_IN_USE, "the pre-reboot flow is still open in its storage: refused until wiped");
+    konaplate_flow_wipe(&flow);
+    r = konaplate_flow_charge(&flow, &charge, NULL, 2000, &e);
+    expect(p, r == KONAPLATE_RESULT_OK, "once wiped, a new charge may start there");
+    konaplate_flow_wipe(&flow);
+
+    /* 6. the response buffer holds nothing of an answer once decoded: no token, no DCVV */
+    {
+        static const char token_answer[] =
+            "HTTP/1.1 200 OK\r\nContent-Length: 97\r\n\r\n"
+            "{\"response\":{\"code\":\"000_000\",\"description\":\"ok\"},\"oneTimeToken\":\"9461442187322710\",\"dcvv\":\"366\"}";
+        konaplate_token_request t;
+        konaplate_token_reply reply;
+        konaplate_crypto crypto;
+        konaplate_progress progress;
+        memset(&t, 0, sizeof t);
+        text_copy(t.card_no, sizeof t.card_no, "9410000000000011");
+        memset(&crypto, 0, sizeof crypto);
+        crypto.wrap = p->wrap;
+        crypto.unwrap = p->unwrap;
+        crypto.userdata = p->key_userdata;
+        r = konaplate_call_token(&call, session, &stamp, &t, &crypto, buf, sizeof buf, &e);
+        if (r == KONAPLATE_RESULT_OK) r = write_request(&call, buf, sizeof buf);
+        if (r == KONAPLATE_RESULT_OK) r = feed_answer(&call, buf, sizeof buf, token_answer, sizeof token_answer - 1, &progress, &e);
+        if (r == KONAPLATE_RESULT_OK) r = konaplate_call_finish_token(&call, buf, sizeof buf, &crypto, &reply, &e);
+        expect(p, r == KONAPLATE_RESULT_OK && text_eq(reply.dcvv, "366") && all_zero(buf, sizeof buf),
+               "a plain token answer: decoded, and the buffer holds nothing of it (token, DCVV, head)");
+        konaplate_wipe(&reply, sizeof reply);
+        konaplate_wipe(&crypto, sizeof crypto);
+        konaplate_call_wipe(&call);
+    }
+
+    /* 7. a value with an embedded NUL is malformed, never cut short into C */
+    {
+        static const char nul_code[] = "HTTP/1.1 200 OK\r\nContent-Length: 76\r\n\r\n"
+                                       "{\"response\":{\"code\":\"000_000\\u0000X\",\"description\":\"\"},\"result\":\"COMPLETED\"}";
+        static const char nul_desc[] = "HTTP/1.1 200 OK\r\nContent-Length: 77\r\n\r\n"
+                                       "{\"response\":{\"code\":\"000_000\",\"description\":\"a\\u0000b\"},\"result\":\"COMPLETED\"}";
+        konaplate_charge_result_reply reply;
+        konaplate_progress progress;
+        begin_inquiry(&call, session, buf, sizeof buf);
+        write_request(&call, buf, sizeof buf);
+        feed_answer(&call, buf, sizeof buf, nul_code, sizeof nul_code - 1, &progress, &e);
+        r = konaplate_call_finish_charge_result(&call, buf, sizeof buf, NULL, &reply, &e);
+        expect(p, r == KONAPLATE_RESULT_DECODE && text_eq(e.field, "response.code") && !reply.header.success &&
+                      reply.header.code[0] == '\0',
+               "code \"000_000\\u0000X\": KONAPLATE_RESULT_DECODE (response.code), never \"000_000\"");
+        konaplate_call_wipe(&call);
+        begin_inquiry(&call, session, buf, sizeof buf);
+        write_request(&call, buf, sizeof buf);
+        feed_answer(&call, buf, sizeof buf, nul_desc, sizeof nul_desc - 1, &progress, &e);
+        r = konaplate_call_finish_charge_result(&call, buf, sizeof buf, NULL, &reply, &e);
+        expect(p, r == KONAPLATE_RESULT_DECODE && text_eq(e.field, "response.description") && !reply.header.has_body,
+               "a description with a NUL: KONAPLATE_RESULT_DECODE (response.description), the reply left zeroed");
+        konaplate_call_wipe(&call);
+    }
+
+    /* 8. a key callback that calls back into the library on the same objects is refused */
+    {
+        static konaplate_session s2;
+        struct reentry re;
+        konaplate_token_request t;
+        konaplate_crypto crypto;
+        size_t start = 0, len = 0;
+        r = konaplate_session_init(&s2, "100000000000001", "SANDBOX-0123456789abcdef0123456789abcdef",
+                                   "kona-sandbox-secret-0001", "00000000000000000000000000c0ffee", "sandbox.konaplate.com", &e);
+        re.session = &s2;
+        re.wipe_result = KONAPLATE_RESULT_OK;
+        memset(&crypto, 0, sizeof crypto);
+        crypto.wrap = reentrant_wrap;
+        crypto.userdata = &re;
+        memset(&t, 0, sizeof t);
+        text_copy(t.card_no, sizeof t.card_no, "9410000000000011");
+        r = konaplate_call_token(&call, &s2, &stamp, &t, &crypto, buf, sizeof buf, &e);
+        konaplate_call_outgoing(&call, buf, sizeof buf, &start, &len, NULL);
+        expect(p, re.wipe_result == KONAPLATE_RESULT_BUSY && r == KONAPLATE_RESULT_OK && len > 0 &&
+                      memchr(buf + start, 0, len) == NULL,
+               "a wrap callback wiping its session: KONAPLATE_RESULT_BUSY, the request intact (no NUL in its headers)");
+        konaplate_call_abort(&call, buf, sizeof buf, (konaplate_delivery *)&info.sends, NULL);
+        konaplate_call_wipe(&call);
+        expect(p, konaplate_session_wipe(&s2) == KONAPLATE_RESULT_OK, "after the call the session wipes");
+    }
+
+    /* 9. a response that closes early or does not fit is reported; completion is idempotent */
+    {
+        static const char head_only[] = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{\"re";
+        static const char huge[] = "HTTP/1.1 200 OK\r\nContent-Length: 9000\r\n\r\n";
+        static char big_head[4200];
+        konaplate_progress progress;
+        size_t i;
+        begin_inquiry(&call, session, buf, sizeof buf);
+        write_request(&call, buf, sizeof buf);
+        feed_answer(&call, buf, sizeof buf, head_only, sizeof head_only - 1, &progress, &e);
+        r = konaplate_call_received(&call, buf, sizeof buf, 0, &progress, &e); /* the peer closes */
+        expect(p, r == KONAPLATE_RESULT_HTTP && progress == KONAPLATE_PROGRESS_NEED_MORE && all_zero(buf, sizeof buf),
+               "a peer closing early: KONAPLATE_RESULT_HTTP, the buffer wiped");
+        konaplate_call_wipe(&call);
+        begin_inquiry(&call, session, buf, sizeof buf);
+        write_request(&call, buf, sizeof buf);
+        r = feed_answer(&call, buf, sizeof buf, huge, sizeof huge - 1, &progress, &e);
+        expect(p, r == KONAPLATE_RESULT_BUFFER_TOO_SMALL, "a body larger than the buffer: KONAPLATE_RESULT_BUFFER_TOO_SMALL");
+        konaplate_call_wipe(&call);
+        memcpy(big_head, "HTTP/1.1 200 OK\r\nX-Pad: ", 24);
+        for (i = 24; i < sizeof big_head; i++) big_head[i] = 'a';
+        begin_inquiry(&call, session, buf, sizeof buf);
+        write_request(&call, buf, sizeof buf);
+        r = feed_answer(&call, buf, sizeof buf, big_head, sizeof big_head, &progress, &e);
+        expect(p, r == KONAPLATE_RESULT_BUFFER_TOO_SMALL, "a head larger than the buffer: KONAPLATE_RESULT_BUFFER_TOO_SMALL");
+        konaplate_call_wipe(&call);
+        begin_inquiry(&call, session, buf, sizeof buf);
+        write_request(&call, buf, sizeof buf);
+        feed_answer(&call, buf, sizeof buf, completed, sizeof completed - 1, &progress, &e);
+        r = konaplate_call_received(&call, buf, sizeof buf, 0, &progress, &e);
+        expect(p, r == KONAPLATE_RESULT_OK && progress == KONAPLATE_PROGRESS_COMPLETE,
+               "asking again after COMPLETE: COMPLETE again (idempotent)");
+        {
+            konaplate_charge_result_reply reply;
+            r = konaplate_call_finish_charge_result(&call, buf, sizeof buf, NULL, &reply, &e);
+            expect(p, r == KONAPLATE_RESULT_OK && reply.result == KONAPLATE_CHARGE_RESULT_COMPLETED,
+                   "and the answer decodes once");
+        }
+        konaplate_call_wipe(&call);
+    }
+
+    /* 10. what a call leaves in dead stack frames (compiler copies Rust cannot wipe) is gone
+     * after konaplate_scrub_stack, measured where the stack can be read (the firmware) */
+    if (p->stack_hits != NULL) {
+        static const uint8_t cek_pattern[16] = {0xC3, 0x5A, 0x17, 0xE9, 0x42, 0x8B, 0x6D, 0xF0,
+                                                0x21, 0x9C, 0x3E, 0xA7, 0x54, 0xB8, 0x0F, 0xD6};
+        static const char card[] = "9410000000000099";
+        static const char secret[] = "kona-secret-for-the-scrub";
+        static konaplate_session s3;
+        konaplate_token_request t;
+        konaplate_crypto crypto;
+        unsigned before, after;
+        char num[24], num2[24];
+        r = konaplate_session_init(&s3, "100000000000001", "SANDBOX-0123456789abcdef0123456789abcdef", secret,
+                                   "00000000000000000000000000c0ffee", "sandbox.konaplate.com", &e);
+        memset(&crypto, 0, sizeof crypto);
+        crypto.wrap = p->wrap;
+        crypto.userdata = p->key_userdata;
+        memcpy(crypto.cek, cek_pattern, sizeof crypto.cek);
+        memset(&t, 0, sizeof t);
+        text_copy(t.card_no, sizeof t.card_no, card);
+        r = konaplate_call_token(&call, &s3, &stamp, &t, &crypto, buf, sizeof buf, &e);
+        konaplate_call_abort(&call, buf, sizeof buf, (konaplate_delivery *)&info.sends, NULL);
+        konaplate_call_wipe(&call);
+        konaplate_wipe(&crypto, sizeof crypto);
+        konaplate_wipe(&t, sizeof t);
+        konaplate_session_wipe(&s3);
+        /* whole copies and pieces: the CEK, the card number's last 8 digits, the secret */
+        before = p->stack_hits(p->ctx, cek_pattern, sizeof cek_pattern) +
+                 p->stack_hits(p->ctx, (const uint8_t *)card + 8, 8) +
+                 p->stack_hits(p->ctx, (const uint8_t *)secret, sizeof secret - 1);
+        konaplate_scrub_stack();
+        after = p->stack_hits(p->ctx, cek_pattern, sizeof cek_pattern) +
+                p->stack_hits(p->ctx, (const uint8_t *)card + 8, 8) +
+                p->stack_hits(p->ctx, (const uint8_t *)secret, sizeof secret - 1);
+        say(p, "  pieces of the CEK, card number and secret in dead stack: ", u64_text(before, num, sizeof num),
+            " before the scrub, after: ", u64_text(after, num2, sizeof num2));
+        expect(p, r == KONAPLATE_RESULT_OK && before > 0 && after == 0,
+               "what the token call left in dead stack frames is gone after konaplate_scrub_stack");
+    }
+    return check_failures;
+}

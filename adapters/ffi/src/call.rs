@@ -1,0 +1,296 @@
+//! One exchange with the platform, the core's `Call`, in caller storage: begin (one function
+//! per endpoint encodes the request into your buffer), the bytes to write, where read bytes
+//! go and how many came, then the reply (one function per endpoint decodes it into its C
+//! struct, decrypting an `encData` answer) — and the buffer wiped inside, whatever happens.
+
+use konaplate_core::api::{Endpoint, ReplyOf, Request};
+use konaplate_core::call::{Call, Delivery, Progress};
+use konaplate_core::message::AnyReply;
+
+use crate::api::CReply;
+use crate::c::{
+    BusyGuard, Failure, Tagged, buffer, finish, holds_open, konaplate_error, konaplate_result,
+    non_null, non_null_mut, put_text, store, stored, stored_mut, wipe_stored,
+};
+use crate::crypto::{CCrypto, konaplate_crypto};
+use crate::session::{konaplate_session, konaplate_stamp, session, stamp};
+
+/// 64-bit words of storage for a `konaplate_call`.
+pub const KONAPLATE_CALL_WORDS: usize = 48;
+
+/// Storage for one exchange. Begin it with the endpoint's `konaplate_call_<endpoint>`, move
+/// its bytes (`konaplate_call_outgoing` / `_sent`, `konaplate_call_incoming` / `_received`),
+/// end it with `konaplate_call_finish_<endpoint>` or `konaplate_call_abort`. It keeps no
+/// pointer to your buffer: give the same buffer to every step.
+#[repr(C)]
+pub struct konaplate_call {
+    /// Opaque.
+    pub _opaque: [u64; KONAPLATE_CALL_WORDS],
+}
+
+impl Tagged for Call {
+    const NAME: &'static [u8] = b"konaplate_call";
+}
+
+/// Whether a response is whole.
+#[repr(u32)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum konaplate_progress {
+    /// Not whole yet: read more into `konaplate_call_incoming` (or the call failed).
+    NeedMore = 0,
+    /// The whole response is in the buffer: finish the call.
+    Complete = 1,
+}
+
+/// Whether a request that got no answer may have reached the platform.
+#[repr(u32)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum konaplate_delivery {
+    /// Not one byte was written: it certainly did not reach the platform.
+    NotSent = 0,
+    /// Some or all of it was written: the platform may have processed it.
+    MaybeReceived = 1,
+}
+
+/// A call that may have been written and has not ended is open (an ended call, or one that
+/// wrote nothing, may be replaced).
+pub(crate) fn open(c: &Call) -> bool {
+    c.delivery() == Delivery::MaybeReceived && !c.has_ended()
+}
+
+/// Begins a call of request `R` converted from the C struct `C`: encodes it into `buf`.
+#[allow(clippy::too_many_arguments)] // the C entry points' arguments, forwarded
+pub(crate) unsafe fn begin<R: Request, C>(
+    call: *mut konaplate_call,
+    session_p: *const konaplate_session,
+    stamp_p: *const konaplate_stamp,
+    request: *const C,
+    convert: fn(&C) -> Result<R, Failure>,
+    crypto: *const konaplate_crypto,
+    buf: *mut u8,
+    buf_len: usize,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        // SAFETY: every pointer is NULL (reported) or valid for the call (the header's contract).
+        if unsafe { holds_open::<konaplate_call, Call>(call, open) } {
+            return Err(in_use());
+        }
+        let (s, st) = unsafe { (session(session_p)?, stamp(stamp_p)?) };
+        let req = convert(unsafe { non_null(request, "request") }?)?;
+        let buf = unsafe { buffer(buf, buf_len) }?;
+        // the key callback may run: the session is in use until the request is encoded
+        let _busy = unsafe {
+            BusyGuard::enter::<konaplate_session, konaplate_core::request::Session>(session_p)
+        };
+        let c = Call::new(s, &st, &req, unsafe { CCrypto::new(crypto) }, buf)?;
+        // SAFETY: forwarded contract.
+        unsafe { store(call, "call", c) }
+    })();
+    finish(r, err)
+}
+
+pub(crate) fn in_use() -> Failure {
+    Failure::text(
+        konaplate_result::InUse,
+        &[
+            "the call storage holds a call that was written and is not finished: finish or abort it first",
+        ],
+    )
+}
+
+/// Where the request bytes still to write are: `buf[*start .. *start + *len]` (`*len` is 0
+/// once all are written). Write them and report how many the socket took with
+/// `konaplate_call_sent`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_call_outgoing(
+    call: *const konaplate_call,
+    buf: *const u8,
+    buf_len: usize,
+    start: *mut usize,
+    len: *mut usize,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        // SAFETY: the pointers are NULL (reported) or valid for the call.
+        let (start, len) = unsafe { (non_null_mut(start, "start")?, non_null_mut(len, "len")?) };
+        (*start, *len) = (0, 0);
+        let c = unsafe { stored::<konaplate_call, Call>(call, "call") }?;
+        let bytes = unsafe { buffer(buf.cast_mut(), buf_len) }?;
+        let out = c.outgoing(bytes);
+        *start = (out.as_ptr() as usize).saturating_sub(buf as usize);
+        *len = out.len();
+        Ok(())
+    })();
+    finish(r, err)
+}
+
+/// The socket took `n` bytes of what `konaplate_call_outgoing` gave. Once the whole request
+/// is written it is wiped from `buf` (it may hold a one-time token and a DCVV). `n` = 0 is
+/// `KONAPLATE_RESULT_WRITE_ZERO` (and the call ends: abort it to learn the delivery).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_call_sent(
+    call: *mut konaplate_call,
+    buf: *mut u8,
+    buf_len: usize,
+    n: usize,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        // SAFETY: as above.
+        let c = unsafe { stored_mut::<konaplate_call, Call>(call, "call") }?;
+        let bytes = unsafe { buffer(buf, buf_len) }?;
+        Ok(c.sent(bytes, n)?)
+    })();
+    finish(r, err)
+}
+
+/// Where the next bytes read must go: `buf[*start .. *start + *len]`. A response that cannot
+/// fit is `KONAPLATE_RESULT_BUFFER_TOO_SMALL` before anything more is read (and the buffer is
+/// wiped).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_call_incoming(
+    call: *mut konaplate_call,
+    buf: *mut u8,
+    buf_len: usize,
+    start: *mut usize,
+    len: *mut usize,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        // SAFETY: as above.
+        let (start, len) = unsafe { (non_null_mut(start, "start")?, non_null_mut(len, "len")?) };
+        (*start, *len) = (0, 0);
+        let c = unsafe { stored_mut::<konaplate_call, Call>(call, "call") }?;
+        let bytes = unsafe { buffer(buf, buf_len) }?;
+        let base = bytes.as_ptr() as usize;
+        let space = c.incoming(bytes)?;
+        *start = (space.as_ptr() as usize).saturating_sub(base);
+        *len = space.len();
+        Ok(())
+    })();
+    finish(r, err)
+}
+
+/// `n` bytes arrived where `konaplate_call_incoming` said; `n` = 0 means the peer closed the
+/// connection (a read that returned 0). `*progress` says whether the response is whole.
+/// Calling it again after `COMPLETE` answers `COMPLETE` again. A peer that closed before the
+/// response was whole is `KONAPLATE_RESULT_HTTP`; a response too large for the buffer,
+/// `KONAPLATE_RESULT_BUFFER_TOO_SMALL`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_call_received(
+    call: *mut konaplate_call,
+    buf: *mut u8,
+    buf_len: usize,
+    n: usize,
+    progress: *mut konaplate_progress,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        // SAFETY: as above.
+        let progress = unsafe { non_null_mut(progress, "progress") }?;
+        *progress = konaplate_progress::NeedMore;
+        let c = unsafe { stored_mut::<konaplate_call, Call>(call, "call") }?;
+        let bytes = unsafe { buffer(buf, buf_len) }?;
+        if c.received(bytes, n)? == Progress::Complete {
+            *progress = konaplate_progress::Complete;
+        }
+        Ok(())
+    })();
+    finish(r, err)
+}
+
+/// Gives the call up (the socket failed, a timeout): wipes what it left in `buf` and says in
+/// `*delivery` whether the request may have reached the platform. Any step, more than once.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_call_abort(
+    call: *mut konaplate_call,
+    buf: *mut u8,
+    buf_len: usize,
+    delivery: *mut konaplate_delivery,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        // SAFETY: as above.
+        let delivery = unsafe { non_null_mut(delivery, "delivery") }?;
+        *delivery = konaplate_delivery::MaybeReceived;
+        let c = unsafe { stored_mut::<konaplate_call, Call>(call, "call") }?;
+        let bytes = unsafe { buffer(buf, buf_len) }?;
+        *delivery = match c.abort(bytes) {
+            Delivery::NotSent => konaplate_delivery::NotSent,
+            _ => konaplate_delivery::MaybeReceived,
+        };
+        Ok(())
+    })();
+    finish(r, err)
+}
+
+/// The request's `X-KM-Correlation-Id` (20 characters and a NUL) into `out[0 .. out_cap]`
+/// (at least `KONAPLATE_CORRELATION_ID_SIZE` bytes; empty on error).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_call_correlation_id(
+    call: *const konaplate_call,
+    out: *mut core::ffi::c_char,
+    out_cap: usize,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        if out.is_null() {
+            return Err(Failure::null("out"));
+        }
+        // SAFETY: `out` points to `out_cap` writable bytes (the header's contract).
+        let out = unsafe { core::slice::from_raw_parts_mut(out, out_cap) };
+        put_text(out, b"");
+        if out_cap < crate::api::KONAPLATE_CORRELATION_ID_SIZE {
+            return Err(Failure::text(
+                konaplate_result::BufferTooSmall,
+                &["a Correlation-Id needs KONAPLATE_CORRELATION_ID_SIZE (21) bytes"],
+            ));
+        }
+        let c = unsafe { stored::<konaplate_call, Call>(call, "call") }?;
+        put_text(out, c.correlation_id().as_bytes());
+        Ok(())
+    })();
+    finish(r, err)
+}
+
+/// Drops the call and zeroes its storage (the buffer is yours: abort or finish first). NULL is
+/// ignored; a call in use by a running call is left alone (`KONAPLATE_RESULT_BUSY`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_call_wipe(call: *mut konaplate_call) -> konaplate_result {
+    // SAFETY: `call` is NULL or a call's storage.
+    unsafe { wipe_stored::<konaplate_call, Call>(call) }
+}
+
+/// Ends a call of endpoint `E` into the C reply struct `O`.
+pub(crate) unsafe fn finish_into<E: Endpoint, O: CReply<E>>(
+    call: *mut konaplate_call,
+    buf: *mut u8,
+    buf_len: usize,
+    crypto: *const konaplate_crypto,
+    reply: *mut O,
+    err: *mut konaplate_error,
+) -> konaplate_result
+where
+    ReplyOf<E>: AnyReply,
+{
+    let r = (|| {
+        // SAFETY: `reply` is NULL (reported) or a writable reply struct: it starts from all
+        // zeros (every field of every reply struct is valid as zero).
+        let out = unsafe { non_null_mut(reply, "reply") }?;
+        unsafe { crate::c::konaplate_wipe(reply.cast(), core::mem::size_of::<O>()) };
+        let c = unsafe { stored_mut::<konaplate_call, Call>(call, "call") }?;
+        let bytes = unsafe { buffer(buf, buf_len) }?;
+        // the unwrap callback may run: the call is in use until its answer is decoded
+        let _busy = unsafe { BusyGuard::enter::<konaplate_call, Call>(call) };
+        let mut decoded = ReplyOf::<E>::empty();
+        let a = c.finish(bytes, unsafe { CCrypto::new(crypto) }, &mut decoded)?;
+        let filled = out.take(&decoded, a.encrypted);
+        if filled.is_err() {
+            // nothing half-filled: a reply that cannot be given whole is not given
+            unsafe { crate::c::konaplate_wipe(reply.cast(), core::mem::size_of::<O>()) };
+        }
+        filled
+    })();
+    finish(r, err)
+}
