@@ -409,15 +409,23 @@ fn header<R, C: ResultCode>(
     encrypted: bool,
     h: &mut konaplate_reply_header,
 ) -> Result<(), Failure> {
-    put_value(&mut h.code, r.code.as_str().as_bytes(), "response.code")?;
-    put_value(
-        &mut h.description,
-        r.description.as_bytes(),
-        "response.description",
-    )?;
-    h.success = r.is_success();
+    let flags = [r.is_success(), encrypted, r.body.is_some()];
+    fill_header(h, r.code.as_str(), r.description.as_bytes(), flags)
+}
+
+/// The header of every reply, once: `[success, encrypted, has_body]`.
+#[inline(never)]
+fn fill_header(
+    h: &mut konaplate_reply_header,
+    code: &str,
+    description: &[u8],
+    [success, encrypted, has_body]: [bool; 3],
+) -> Result<(), Failure> {
+    put_value(&mut h.code, code.as_bytes(), "response.code")?;
+    put_value(&mut h.description, description, "response.description")?;
+    h.success = success;
     h.encrypted = encrypted;
-    h.has_body = r.body.is_some();
+    h.has_body = has_body;
     Ok(())
 }
 

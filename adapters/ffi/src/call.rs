@@ -14,6 +14,7 @@ use crate::c::{
 };
 use crate::crypto::{CCrypto, konaplate_crypto};
 use crate::session::{konaplate_session, konaplate_stamp, session, stamp};
+use konaplate_core::request::{Session, Stamp};
 
 /// 64-bit words of storage for a `konaplate_call`.
 pub const KONAPLATE_CALL_WORDS: usize = 48;
@@ -58,7 +59,8 @@ pub(crate) fn open(c: &Call) -> bool {
     c.delivery() == Delivery::MaybeReceived && !c.has_ended()
 }
 
-/// Begins a call of request `R` converted from the C struct `C`: encodes it into `buf`.
+/// Begins a call of request `R` converted from the C struct `C`: encodes it into `buf`. Only
+/// the conversion and the encoding are per endpoint; the rest is [`begin_with`], once.
 #[allow(clippy::too_many_arguments)] // the C entry points' arguments, forwarded
 pub(crate) unsafe fn begin<R: Request, C>(
     call: *mut konaplate_call,
@@ -71,23 +73,43 @@ pub(crate) unsafe fn begin<R: Request, C>(
     buf_len: usize,
     err: *mut konaplate_error,
 ) -> konaplate_result {
-    let r = (|| {
-        // SAFETY: every pointer is NULL (reported) or valid for the call (the header's contract).
-        if unsafe { holds_open::<konaplate_call, Call>(call, open) } {
-            return Err(in_use());
-        }
-        let (s, st) = unsafe { (session(session_p)?, stamp(stamp_p)?) };
+    let mut encode = |s: &Session, st: &Stamp, crypto: CCrypto, buf: &mut [u8]| {
+        // SAFETY: `request` is NULL (reported) or a valid request struct (the header's contract).
         let req = convert(unsafe { non_null(request, "request") }?)?;
-        let buf = unsafe { buffer(buf, buf_len) }?;
-        // the key callback may run: the session is in use until the request is encoded
-        let _busy = unsafe {
-            BusyGuard::enter::<konaplate_session, konaplate_core::request::Session>(session_p)
-        };
-        let c = Call::new(s, &st, &req, unsafe { CCrypto::new(crypto) }, buf)?;
-        // SAFETY: forwarded contract.
-        unsafe { store(call, "call", c) }
-    })();
+        Ok(Call::new(s, st, &req, crypto, buf)?)
+    };
+    // SAFETY: forwarded contract.
+    let r = unsafe { begin_with(call, session_p, stamp_p, crypto, buf, buf_len, &mut encode) };
     finish(r, err)
+}
+
+/// An endpoint's own part of a begin: convert its C request and encode it.
+type Encode<'a> = dyn FnMut(&Session, &Stamp, CCrypto, &mut [u8]) -> Result<Call, Failure> + 'a;
+
+/// What every begin does around the endpoint's own `encode`: refuses an open call, reads the
+/// session and the stamp, marks the session busy while the key callback may run, and stores
+/// the call.
+#[inline(never)]
+unsafe fn begin_with(
+    call: *mut konaplate_call,
+    session_p: *const konaplate_session,
+    stamp_p: *const konaplate_stamp,
+    crypto: *const konaplate_crypto,
+    buf: *mut u8,
+    buf_len: usize,
+    encode: &mut Encode<'_>,
+) -> Result<(), Failure> {
+    // SAFETY: every pointer is NULL (reported) or valid for the call (the header's contract).
+    if unsafe { holds_open::<konaplate_call, Call>(call, open) } {
+        return Err(in_use());
+    }
+    let (s, st) = unsafe { (session(session_p)?, stamp(stamp_p)?) };
+    let buf = unsafe { buffer(buf, buf_len) }?;
+    // the key callback may run: the session is in use until the request is encoded
+    let _busy = unsafe { BusyGuard::enter::<konaplate_session, Session>(session_p) };
+    let c = encode(s, &st, unsafe { CCrypto::new(crypto) }, buf)?;
+    // SAFETY: forwarded contract.
+    unsafe { store(call, "call", c) }
 }
 
 pub(crate) fn in_use() -> Failure {
@@ -262,7 +284,8 @@ pub unsafe extern "C" fn konaplate_call_wipe(call: *mut konaplate_call) -> konap
     unsafe { wipe_stored::<konaplate_call, Call>(call) }
 }
 
-/// Ends a call of endpoint `E` into the C reply struct `O`.
+/// Ends a call of endpoint `E` into the C reply struct `O`. Only the decoded reply's type and
+/// the filling of `O` are per endpoint; the rest is [`finish_with`], once.
 pub(crate) unsafe fn finish_into<E: Endpoint, O: CReply<E>>(
     call: *mut konaplate_call,
     buf: *mut u8,
@@ -274,23 +297,43 @@ pub(crate) unsafe fn finish_into<E: Endpoint, O: CReply<E>>(
 where
     ReplyOf<E>: AnyReply,
 {
+    let mut decoded = ReplyOf::<E>::empty();
+    let size = core::mem::size_of::<O>();
     let r = (|| {
-        // SAFETY: `reply` is NULL (reported) or a writable reply struct: it starts from all
-        // zeros (every field of every reply struct is valid as zero).
+        // SAFETY: `reply` is NULL or misaligned (reported) or a writable reply struct.
         let out = unsafe { non_null_mut(reply, "reply") }?;
-        unsafe { crate::c::konaplate_wipe(reply.cast(), core::mem::size_of::<O>()) };
-        let c = unsafe { stored_mut::<konaplate_call, Call>(call, "call") }?;
-        let bytes = unsafe { buffer(buf, buf_len) }?;
-        // the unwrap callback may run: the call is in use until its answer is decoded
-        let _busy = unsafe { BusyGuard::enter::<konaplate_call, Call>(call) };
-        let mut decoded = ReplyOf::<E>::empty();
-        let a = c.finish(bytes, unsafe { CCrypto::new(crypto) }, &mut decoded)?;
-        let filled = out.take(&decoded, a.encrypted);
+        // SAFETY: forwarded contract; `reply` is `size` writable bytes.
+        let encrypted =
+            unsafe { finish_with(call, buf, buf_len, crypto, reply.cast(), size, &mut decoded) }?;
+        let filled = out.take(&decoded, encrypted);
         if filled.is_err() {
             // nothing half-filled: a reply that cannot be given whole is not given
-            unsafe { crate::c::konaplate_wipe(reply.cast(), core::mem::size_of::<O>()) };
+            unsafe { crate::c::konaplate_wipe(reply.cast(), size) };
         }
         filled
     })();
     finish(r, err)
+}
+
+/// What every finish does: zeroes the C reply at `reply` (`reply_size` bytes; every field of every reply
+/// struct is valid as zero), marks the call busy while the unwrap callback may run, and decodes
+/// the answer into `decoded`. Returns whether it came encrypted.
+#[inline(never)]
+unsafe fn finish_with(
+    call: *mut konaplate_call,
+    buf: *mut u8,
+    buf_len: usize,
+    crypto: *const konaplate_crypto,
+    reply: *mut u8,
+    reply_size: usize,
+    decoded: &mut dyn AnyReply,
+) -> Result<bool, Failure> {
+    // SAFETY: `reply` is a writable reply struct of `reply_size` bytes (checked by the caller).
+    unsafe { crate::c::konaplate_wipe(reply.cast(), reply_size) };
+    let c = unsafe { stored_mut::<konaplate_call, Call>(call, "call") }?;
+    let bytes = unsafe { buffer(buf, buf_len) }?;
+    // the unwrap callback may run: the call is in use until its answer is decoded
+    let _busy = unsafe { BusyGuard::enter::<konaplate_call, Call>(call) };
+    let a = c.finish(bytes, unsafe { CCrypto::new(crypto) }, decoded)?;
+    Ok(a.encrypted)
 }
