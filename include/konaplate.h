@@ -22,6 +22,27 @@
 #define KONAPLATE_CALL_SIZE (KONAPLATE_CALL_WORDS * 8)
 #define KONAPLATE_STORAGE_ALIGN 8
 
+// Bytes of [`konaplate_error::field`], NUL included.
+#define KONAPLATE_ERROR_FIELD_SIZE 48
+
+// Bytes of [`konaplate_error::limit`], NUL included.
+#define KONAPLATE_ERROR_LIMIT_SIZE 96
+
+// Bytes of [`konaplate_error::message`], NUL included.
+#define KONAPLATE_ERROR_MESSAGE_SIZE 160
+
+// Bytes of stack [`konaplate_scrub_stack`] overwrites.
+#define KONAPLATE_SCRUB_BYTES 8192
+
+// 64-bit words of storage for a `konaplate_call`.
+#define KONAPLATE_CALL_WORDS 48
+
+// 64-bit words of storage for a `konaplate_flow`.
+#define KONAPLATE_FLOW_WORDS 128
+
+// Bytes of a journal record (`konaplate_flow_record`, `konaplate_flow_resume`).
+#define KONAPLATE_RECORD_SIZE 512
+
 // Bytes of a C array holding `sequenceId` (1 to 30 characters), its NUL included.
 #define KONAPLATE_SEQUENCE_ID_SIZE 31
 
@@ -66,27 +87,6 @@
 
 // Most plans a list answer holds (the core's limit: more is a decode error, never cut).
 #define KONAPLATE_MAX_LIST_ITEMS 16
-
-// Bytes of [`konaplate_error::field`], NUL included.
-#define KONAPLATE_ERROR_FIELD_SIZE 48
-
-// Bytes of [`konaplate_error::limit`], NUL included.
-#define KONAPLATE_ERROR_LIMIT_SIZE 96
-
-// Bytes of [`konaplate_error::message`], NUL included.
-#define KONAPLATE_ERROR_MESSAGE_SIZE 160
-
-// Bytes of stack [`konaplate_scrub_stack`] overwrites.
-#define KONAPLATE_SCRUB_BYTES 8192
-
-// 64-bit words of storage for a `konaplate_call`.
-#define KONAPLATE_CALL_WORDS 48
-
-// 64-bit words of storage for a `konaplate_flow`.
-#define KONAPLATE_FLOW_WORDS 128
-
-// Bytes of a journal record (`konaplate_flow_record`, `konaplate_flow_resume`).
-#define KONAPLATE_RECORD_SIZE 512
 
 // 64-bit words of storage for a `konaplate_session`.
 #define KONAPLATE_SESSION_WORDS 96
@@ -281,6 +281,8 @@ enum konaplate_operation
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
+  // None: `konaplate_flow_get_info` failed.
+  KONAPLATE_OPERATION_NONE = 0,
   // A charge.
   KONAPLATE_OPERATION_CHARGE = 1,
   // A cancellation of a charge.
@@ -401,6 +403,13 @@ typedef int (*konaplate_unwrap_fn)(void *userdata,
 // answers; either may be NULL when not needed. `cek` and `iv` must be fresh random bytes for
 // every request that is sealed (never reuse them); wipe them afterwards with
 // `konaplate_wipe`. The callbacks get `userdata` back unchanged.
+//
+// What a callback may not do: call back into the library on the session, call or flow of
+// the call that is running it (detected where the library can: `KONAPLATE_RESULT_BUSY`, and
+// nothing is done), or read or write the call's buffer (it holds the request being sealed or
+// the answer being opened). It may use other objects, and must not keep the pointers it is
+// given. Like every object, a `konaplate_crypto` must be aligned as its type
+// (`KONAPLATE_RESULT_INVALID_ARGUMENT` otherwise).
 typedef struct konaplate_crypto {
   // Key wrap callback, or NULL.
   konaplate_wrap_fn wrap;
@@ -417,7 +426,7 @@ typedef struct konaplate_crypto {
 // Details of one call's result: the result again, the API name of the failing field (empty
 // when no field is at fault), its documented limit, and a message. All text is
 // NUL-terminated. Written on every return, success included (then empty). Pass NULL when you
-// do not want them.
+// do not want them (a pointer not aligned as the type is treated as NULL: never written).
 typedef struct konaplate_error {
   // The same value the call returned.
   konaplate_result result;
@@ -711,8 +720,10 @@ konaplate_result konaplate_call_token(struct konaplate_call *call,
 // Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
 // `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
 // through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
-// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
-// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+// byte of the response and the plaintext is wiped from `buf`, whatever the decoding's outcome.
+// A step that is refused (another buffer, a busy or uninitialized call) changes nothing:
+// `konaplate_call_abort` wipes. A result code other than `000_000` is not an error: it is in
+// `reply->header`, with `has_body` false.
 konaplate_result konaplate_call_finish_token(struct konaplate_call *call,
                                              uint8_t *buf,
                                              size_t buf_len,
@@ -741,8 +752,10 @@ konaplate_result konaplate_call_charge(struct konaplate_call *call,
 // Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
 // `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
 // through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
-// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
-// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+// byte of the response and the plaintext is wiped from `buf`, whatever the decoding's outcome.
+// A step that is refused (another buffer, a busy or uninitialized call) changes nothing:
+// `konaplate_call_abort` wipes. A result code other than `000_000` is not an error: it is in
+// `reply->header`, with `has_body` false.
 konaplate_result konaplate_call_finish_charge(struct konaplate_call *call,
                                               uint8_t *buf,
                                               size_t buf_len,
@@ -771,8 +784,10 @@ konaplate_result konaplate_call_charge_result(struct konaplate_call *call,
 // Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
 // `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
 // through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
-// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
-// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+// byte of the response and the plaintext is wiped from `buf`, whatever the decoding's outcome.
+// A step that is refused (another buffer, a busy or uninitialized call) changes nothing:
+// `konaplate_call_abort` wipes. A result code other than `000_000` is not an error: it is in
+// `reply->header`, with `has_body` false.
 konaplate_result konaplate_call_finish_charge_result(struct konaplate_call *call,
                                                      uint8_t *buf,
                                                      size_t buf_len,
@@ -801,8 +816,10 @@ konaplate_result konaplate_call_cancel(struct konaplate_call *call,
 // Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
 // `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
 // through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
-// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
-// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+// byte of the response and the plaintext is wiped from `buf`, whatever the decoding's outcome.
+// A step that is refused (another buffer, a busy or uninitialized call) changes nothing:
+// `konaplate_call_abort` wipes. A result code other than `000_000` is not an error: it is in
+// `reply->header`, with `has_body` false.
 konaplate_result konaplate_call_finish_cancel(struct konaplate_call *call,
                                               uint8_t *buf,
                                               size_t buf_len,
@@ -831,8 +848,10 @@ konaplate_result konaplate_call_refund_fee(struct konaplate_call *call,
 // Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
 // `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
 // through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
-// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
-// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+// byte of the response and the plaintext is wiped from `buf`, whatever the decoding's outcome.
+// A step that is refused (another buffer, a busy or uninitialized call) changes nothing:
+// `konaplate_call_abort` wipes. A result code other than `000_000` is not an error: it is in
+// `reply->header`, with `has_body` false.
 konaplate_result konaplate_call_finish_refund_fee(struct konaplate_call *call,
                                                   uint8_t *buf,
                                                   size_t buf_len,
@@ -861,8 +880,10 @@ konaplate_result konaplate_call_refund(struct konaplate_call *call,
 // Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
 // `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
 // through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
-// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
-// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+// byte of the response and the plaintext is wiped from `buf`, whatever the decoding's outcome.
+// A step that is refused (another buffer, a busy or uninitialized call) changes nothing:
+// `konaplate_call_abort` wipes. A result code other than `000_000` is not an error: it is in
+// `reply->header`, with `has_body` false.
 konaplate_result konaplate_call_finish_refund(struct konaplate_call *call,
                                               uint8_t *buf,
                                               size_t buf_len,
@@ -891,8 +912,10 @@ konaplate_result konaplate_call_register(struct konaplate_call *call,
 // Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
 // `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
 // through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
-// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
-// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+// byte of the response and the plaintext is wiped from `buf`, whatever the decoding's outcome.
+// A step that is refused (another buffer, a busy or uninitialized call) changes nothing:
+// `konaplate_call_abort` wipes. A result code other than `000_000` is not an error: it is in
+// `reply->header`, with `has_body` false.
 konaplate_result konaplate_call_finish_register(struct konaplate_call *call,
                                                 uint8_t *buf,
                                                 size_t buf_len,
@@ -921,8 +944,10 @@ konaplate_result konaplate_call_list(struct konaplate_call *call,
 // Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
 // `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
 // through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
-// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
-// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+// byte of the response and the plaintext is wiped from `buf`, whatever the decoding's outcome.
+// A step that is refused (another buffer, a busy or uninitialized call) changes nothing:
+// `konaplate_call_abort` wipes. A result code other than `000_000` is not an error: it is in
+// `reply->header`, with `has_body` false.
 konaplate_result konaplate_call_finish_list(struct konaplate_call *call,
                                             uint8_t *buf,
                                             size_t buf_len,
@@ -1091,7 +1116,8 @@ konaplate_result konaplate_flow_end_call(struct konaplate_flow *flow,
                                          bool *encrypted,
                                          struct konaplate_error *err);
 
-// The flow's operation, state, sends and sequenceId into `*info` (zeroed on error).
+// The flow's operation, state, sends and sequenceId into `*info` (on error: operation
+// `NONE`, state `OTHER`, not final, 0 sends, an empty sequenceId).
 konaplate_result konaplate_flow_get_info(const struct konaplate_flow *flow,
                                          struct konaplate_flow_info *info,
                                          struct konaplate_error *err);
@@ -1099,7 +1125,8 @@ konaplate_result konaplate_flow_get_info(const struct konaplate_flow *flow,
 // Validates the credentials and the host and stores them in `session`. Every argument is a
 // NUL-terminated string; `crypto_key_id` may be NULL when no request is Encrypted. On error
 // `err` names the field (`X-KM-User-AspId`, `X-KM-Access-Key`, `secretKey`,
-// `X-KM-Crypto-Key-Id`, `Host`) and its limit, and `session` is left uninitialized. The
+// `X-KM-Crypto-Key-Id`, `Host`) and its limit, and `session` is left as it was (a session
+// it held stays valid; a storage in use by a running call is refused, `BUSY`). The
 // storage must be aligned as the header says (`KONAPLATE_RESULT_INVALID_ARGUMENT` otherwise).
 // The secret is kept only as its HMAC state; what the computation left on the stack is the
 // stack's (see `konaplate_scrub_stack`).

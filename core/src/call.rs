@@ -460,6 +460,13 @@ impl Call {
         self.state = State::Ended;
     }
 
+    /// Whether `buf` is the length of the buffer the call was made in: every step wants the
+    /// same buffer ([`CallError::Buffer`] otherwise; [`Call::abort`] and [`Call::outgoing`]
+    /// just do nothing with another).
+    pub fn check_buffer(&self, buf: &[u8]) -> Result<(), CallError> {
+        self.same_buffer(buf)
+    }
+
     fn same_buffer(&self, buf: &[u8]) -> Result<(), CallError> {
         if buf.len() == self.capacity {
             Ok(())

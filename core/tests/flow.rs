@@ -9,7 +9,7 @@
 
 mod common;
 
-use konaplate_core::call::Call;
+use konaplate_core::call::{Call, CallError};
 use konaplate_core::flow::*;
 use konaplate_core::prelude::NoCrypto;
 use konaplate_core::{code::*, field::*};
@@ -1010,4 +1010,41 @@ fn a_flow_takes_only_the_answer_to_the_call_it_handed_out() {
     let wire = call.outgoing(&buf).to_vec();
     assert!(String::from_utf8_lossy(&wire).contains(r#""sequenceId":"KP-TEST-1""#));
     call.abort(&mut buf);
+}
+
+#[test]
+fn a_call_of_a_wiped_incarnation_or_with_another_buffer_is_not_taken() {
+    let mut first = flow(Operation::Charge);
+    assert_eq!(poll(&mut first, 0), Action::Send);
+    let mut buf = vec![0u8; 4096];
+    let mut old = take(&mut first, &mut buf, true);
+    // the storage is lost with the call out; the flow is resumed from its record
+    let mut again = Flow::resume(&first.record(), Policy::default(), 1_000);
+    drop(first);
+    assert_eq!(poll(&mut again, 1_000), Action::Inquire);
+    let mut buf2 = vec![0u8; 4096];
+    let mut inquiry = take(&mut again, &mut buf2, true);
+    // the same sequenceId and call number, but not the call this instance handed out
+    assert_eq!(
+        again.end_call(1_000, &mut old, &mut buf, NoCrypto),
+        Err(FlowError::NotThisCall)
+    );
+    // its own call with another buffer: refused, nothing taken, the buffer untouched
+    let before = again.record();
+    let mut short = vec![0u8; 4095];
+    assert!(matches!(
+        again.end_call(1_000, &mut inquiry, &mut short, NoCrypto),
+        Err(FlowError::Call(CallError::Buffer {
+            expected: 4096,
+            got: 4095
+        }))
+    ));
+    assert_eq!(again.record(), before);
+    assert!(!inquiry.has_ended());
+    // with its own buffer it is taken (lost: no answer came) and the buffer is wiped
+    again
+        .end_call(1_000, &mut inquiry, &mut buf2, NoCrypto)
+        .unwrap();
+    assert!(buf2.iter().all(|&b| b == 0));
+    old.abort(&mut buf);
 }

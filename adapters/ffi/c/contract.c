@@ -45,13 +45,17 @@ static const char completed[] =
 /* A wrap callback that tries to wipe the session it is called for. */
 struct reentry {
     konaplate_session *session;
-    konaplate_result wipe_result;
+    konaplate_call *call;
+    konaplate_result wipe_result, init_result, begin_result;
 };
 
 static int reentrant_wrap(void *userdata, const uint8_t *cek, size_t cek_len, uint8_t *out, size_t out_cap,
                           size_t *out_len) {
     struct reentry *re = userdata;
     re->wipe_result = konaplate_session_wipe(re->session);
+    re->init_result = konaplate_session_init(re->session, "100000000000002", "SANDBOX-0123456789abcdef0123456789abcdef",
+                                             "another-secret", NULL, "evil.example", NULL);
+    re->begin_result = begin_inquiry(re->call, re->session, buf, sizeof buf);
     if (out_cap < 256 || cek_len > 256) return 1;
     memset(out, 0, 256);
     memcpy(out, cek, cek_len);
@@ -84,7 +88,18 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
     r = konaplate_flow_charge((konaplate_flow *)((uint8_t *)raw + 4), &charge, NULL, 1000, &e);
     expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT, "a flow 4 bytes off its alignment: KONAPLATE_RESULT_INVALID_ARGUMENT");
     r = begin_inquiry((konaplate_call *)((uint8_t *)raw + 2), session, buf, sizeof buf);
-    expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT, "a call at an odd address: KONAPLATE_RESULT_INVALID_ARGUMENT");
+    expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT && all_zero(buf, sizeof buf),
+           "a call at an odd address: KONAPLATE_RESULT_INVALID_ARGUMENT, nothing encoded into the buffer");
+    {
+        konaplate_token_request token;
+        konaplate_crypto *odd = (konaplate_crypto *)((uint8_t *)raw + 1);
+        memset(&token, 0, sizeof token);
+        memcpy(token.card_no, "9410000000000011", 17);
+        r = konaplate_call_token(&call, session, &stamp, &token, odd, buf, sizeof buf, &e);
+        expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT && text_eq(e.field, "") && all_zero(buf, sizeof buf),
+               "keys at an odd address: KONAPLATE_RESULT_INVALID_ARGUMENT, nothing encoded");
+        konaplate_call_wipe(&call);
+    }
 
     /* 2. storage from another build, overwritten or filled is refused, never run */
     memcpy(&copy, session, sizeof copy);
@@ -123,6 +138,12 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
     r = konaplate_call_correlation_id(&call, (char *)record, sizeof record, &e);
     expect(p, r == KONAPLATE_RESULT_OK && e.result == KONAPLATE_RESULT_OK && e.field[0] == '\0' && e.message[0] == '\0',
            "a success after a failure: *err cleared (result OK, no field, no message)");
+    {
+        size_t len = 77;
+        r = konaplate_call_outgoing(&call, buf, sizeof buf, NULL, &len, &e);
+        expect(p, r == KONAPLATE_RESULT_NULL_POINTER && len == 0,
+               "outgoing with a NULL start: KONAPLATE_RESULT_NULL_POINTER, and *len still written (0)");
+    }
     konaplate_call_abort(&call, buf, sizeof buf, (konaplate_delivery *)&info.sends, NULL);
     konaplate_call_wipe(&call);
 
@@ -145,6 +166,17 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
     konaplate_call_abort(&call2, buf, sizeof buf, (konaplate_delivery *)&info.sends, NULL);
     konaplate_call_wipe(&call2);
     konaplate_flow_wipe(&other);
+    /* a call given back with another buffer length is refused, and nothing is taken or lost */
+    r = konaplate_flow_end_call(&flow, 2000, &call, buf, sizeof buf - 1, NULL, NULL, &e);
+    konaplate_flow_get_info(&flow, &info, NULL);
+    expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT && info.state == KONAPLATE_STATE_SENDING,
+           "end_call with another buffer length: KONAPLATE_RESULT_INVALID_ARGUMENT, the flow unchanged");
+    {
+        konaplate_delivery d = KONAPLATE_DELIVERY_NOT_SENT;
+        r = konaplate_call_abort(&call, buf, sizeof buf - 1, &d, &e);
+        expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT && d == KONAPLATE_DELIVERY_MAYBE_RECEIVED,
+               "abort with another buffer length: KONAPLATE_RESULT_INVALID_ARGUMENT (and *delivery says maybe)");
+    }
     /* C can ask a flow what it is */
     r = konaplate_call_abort(&call, buf, sizeof buf, (konaplate_delivery *)&info.sends, NULL);
     r = konaplate_flow_end_call(&flow, 2000, &call, buf, sizeof buf, NULL, NULL, &e);
@@ -190,6 +222,32 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
         expect(p, info.sends == 1 && info.state == KONAPLATE_STATE_COMPLETED, "its record: COMPLETED after 1 send");
     }
     konaplate_flow_wipe(&rebooted);
+    /* a call of a flow that was wiped and resumed from the same record is not the new one's */
+    {
+        uint8_t rec0[KONAPLATE_RECORD_SIZE];
+        r = sent_charge(&other, &call2, session, "KPC-REINC-1", rec0);
+        konaplate_flow_wipe(&other); /* wiped with its call out: the record still holds it */
+        r = konaplate_flow_resume(&other, rec0, sizeof rec0, NULL, 3000, &e);
+        r = konaplate_flow_poll(&other, 3000, &a, &e);
+        while (r == KONAPLATE_RESULT_OK && a.kind == KONAPLATE_ACTION_KIND_PERSIST) {
+            konaplate_flow_record(&other, rec0, sizeof rec0, NULL);
+            konaplate_flow_persisted(&other, NULL);
+            r = konaplate_flow_poll(&other, 3000, &a, &e);
+        }
+        {
+            static uint8_t buf2[4096];
+            r = konaplate_flow_call(&other, &call, session, &stamp, NULL, buf2, sizeof buf2, &e);
+            expect(p, r == KONAPLATE_RESULT_OK && a.kind == KONAPLATE_ACTION_KIND_INQUIRE, "the resumed flow hands out its inquiry");
+            r = konaplate_flow_end_call(&other, 3000, &call2, buf, sizeof buf, NULL, NULL, &e);
+            expect(p, r == KONAPLATE_RESULT_FLOW, "the wiped incarnation's call given to the resumed flow: KONAPLATE_RESULT_FLOW");
+            konaplate_call_abort(&call, buf2, sizeof buf2, (konaplate_delivery *)&info.sends, NULL);
+            konaplate_flow_end_call(&other, 3000, &call, buf2, sizeof buf2, NULL, NULL, NULL);
+            konaplate_call_wipe(&call);
+        }
+        konaplate_call_abort(&call2, buf, sizeof buf, (konaplate_delivery *)&info.sends, NULL);
+        konaplate_call_wipe(&call2);
+        konaplate_flow_wipe(&other);
+    }
     r = konaplate_flow_charge(&flow, &charge, NULL, 2000, &e);
     expect(p, r == KONAPLATE_RESULT_IN_USE, "the pre-reboot flow is still open in its storage: refused until wiped");
     konaplate_flow_wipe(&flow);
@@ -258,7 +316,8 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
         r = konaplate_session_init(&s2, "100000000000001", "SANDBOX-0123456789abcdef0123456789abcdef",
                                    "kona-sandbox-secret-0001", "00000000000000000000000000c0ffee", "sandbox.konaplate.com", &e);
         re.session = &s2;
-        re.wipe_result = KONAPLATE_RESULT_OK;
+        re.call = &call;
+        re.wipe_result = re.init_result = re.begin_result = KONAPLATE_RESULT_OK;
         memset(&crypto, 0, sizeof crypto);
         crypto.wrap = reentrant_wrap;
         crypto.userdata = &re;
@@ -269,6 +328,8 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
         expect(p, re.wipe_result == KONAPLATE_RESULT_BUSY && r == KONAPLATE_RESULT_OK && len > 0 &&
                       memchr(buf + start, 0, len) == NULL,
                "a wrap callback wiping its session: KONAPLATE_RESULT_BUSY, the request intact (no NUL in its headers)");
+        expect(p, re.init_result == KONAPLATE_RESULT_BUSY && re.begin_result == KONAPLATE_RESULT_BUSY,
+               "the same callback re-initializing the session, or beginning a call with it: KONAPLATE_RESULT_BUSY");
         konaplate_call_abort(&call, buf, sizeof buf, (konaplate_delivery *)&info.sends, NULL);
         konaplate_call_wipe(&call);
         expect(p, konaplate_session_wipe(&s2) == KONAPLATE_RESULT_OK, "after the call the session wipes");

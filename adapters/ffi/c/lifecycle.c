@@ -126,11 +126,23 @@ out:
     return ok;
 }
 
+/* Drops a call's storage; a refusal (a call still in use) is reported, never ignored. */
+static void wipe_call(const struct platform *p, konaplate_call *call) {
+    konaplate_result r = konaplate_call_wipe(call);
+    if (r != KONAPLATE_RESULT_OK) say(p, "  konaplate_call_wipe refused: the call is in use", NULL, NULL, NULL);
+}
+
 /* A plain call begun in `call`: moves its bytes; on failure gives it up (the buffer wiped). */
 static bool transfer(const struct platform *p, konaplate_call *call, const char *what) {
     konaplate_delivery delivery;
+    konaplate_error e;
+    konaplate_result r;
     if (move_bytes(p, call) == 0) return true;
-    konaplate_call_abort(call, exchange_buf, sizeof exchange_buf, &delivery, NULL);
+    r = konaplate_call_abort(call, exchange_buf, sizeof exchange_buf, &delivery, &e);
+    if (r != KONAPLATE_RESULT_OK) {
+        report_error(p, "konaplate_call_abort", r, &e);
+        return false;
+    }
     say(p, "  exchange failed: ", what, delivery == KONAPLATE_DELIVERY_NOT_SENT ? " (not sent)" : " (may have arrived)",
         NULL);
     return false;
@@ -165,7 +177,7 @@ static bool get_token(const struct platform *p, const konaplate_session *s, stru
     }
     r = konaplate_call_finish_token(&call, exchange_buf, sizeof exchange_buf, &crypto, &reply, &e);
     konaplate_wipe(&crypto, sizeof crypto);
-    konaplate_call_wipe(&call);
+    wipe_call(p, &call);
     if (r != KONAPLATE_RESULT_OK) {
         report_error(p, "konaplate_call_finish_token", r, &e);
         return false;
@@ -201,7 +213,7 @@ static bool inquire(const struct platform *p, const konaplate_session *s, const 
     }
     if (!transfer(p, &call, "charge-result")) return false;
     r = konaplate_call_finish_charge_result(&call, exchange_buf, sizeof exchange_buf, NULL, &reply, &e);
-    konaplate_call_wipe(&call);
+    wipe_call(p, &call);
     if (r != KONAPLATE_RESULT_OK) {
         report_error(p, "konaplate_call_finish_charge_result", r, &e);
         return false;
@@ -219,6 +231,7 @@ bool drive_flow(const struct platform *p, const konaplate_session *s, konaplate_
     uint8_t record[KONAPLATE_RECORD_SIZE];
     konaplate_error e;
     konaplate_result r;
+    memset(done, 0, sizeof *done); /* NONE until the flow says DONE */
     for (;;) {
         konaplate_action a;
         konaplate_crypto crypto;
@@ -260,11 +273,15 @@ bool drive_flow(const struct platform *p, const konaplate_session *s, konaplate_
                                         &encrypted, &e);
             if (a.kind == KONAPLATE_ACTION_KIND_SEND) *answer_encrypted = *answer_encrypted || encrypted;
             konaplate_wipe(&crypto, sizeof crypto);
-            konaplate_call_wipe(&call);
             if (r != KONAPLATE_RESULT_OK) {
+                konaplate_delivery delivery;
                 report_error(p, "konaplate_flow_end_call", r, &e);
+                /* not taken: give the call up here, so the buffer holds nothing of it */
+                (void)konaplate_call_abort(&call, exchange_buf, sizeof exchange_buf, &delivery, NULL);
+                wipe_call(p, &call);
                 return false;
             }
+            wipe_call(p, &call);
             break;
         case KONAPLATE_ACTION_KIND_WAIT:
             p->sleep_until(p->ctx, a.wait_until_ms);
@@ -298,7 +315,10 @@ static bool money_call(const struct platform *p, const konaplate_session *s, kon
     konaplate_flow_info info;
     bool ok = drive_flow(p, s, flow, done, encrypted);
     konaplate_result r = konaplate_flow_get_info(flow, &info, NULL);
-    konaplate_flow_wipe(flow);
+    if (konaplate_flow_wipe(flow) != KONAPLATE_RESULT_OK) {
+        say(p, "  konaplate_flow_wipe refused: the flow is in use", NULL, NULL, NULL);
+        ok = false;
+    }
     say(p, "  outcome ", outcome_word(done->outcome), done->is_final ? " (final)" : " (open)", NULL);
     check(p, lc, ok && r == KONAPLATE_RESULT_OK && info.sends == 1 && text_eq(info.sequence_id, seq) && info.is_final,
           "sent exactly once under its sequenceId, every record persisted when the flow asked");
@@ -323,7 +343,7 @@ unsigned run_lifecycle(const struct platform *p, const konaplate_session *s, str
 
     /* 1-3: token, charge through the flow, result inquiry */
     say(p, "charge", NULL, NULL, NULL);
-    if (!get_token(p, s, lc, token, dcvv)) return lc->failures + 1;
+    if (!get_token(p, s, lc, token, dcvv)) goto fail;
     {
         konaplate_charge_request m;
         memset(&m, 0, sizeof m);
@@ -340,19 +360,19 @@ unsigned run_lifecycle(const struct platform *p, const konaplate_session *s, str
         konaplate_wipe(&m, sizeof m); /* the flow keeps its own copy, wiped with it */
         if (r != KONAPLATE_RESULT_OK) {
             report_error(p, "konaplate_flow_charge", r, &e);
-            return lc->failures + 1;
+            goto fail;
         }
     }
-    if (!money_call(p, s, &flow, &done, lc, lc->charge_sequence_id, &encrypted)) return lc->failures + 1;
+    if (!money_call(p, s, &flow, &done, lc, lc->charge_sequence_id, &encrypted)) goto fail;
     lc->steps++;
     check(p, lc, done.outcome == KONAPLATE_OUTCOME_COMPLETED && done.is_final && done.nr_number[0] != '\0',
           "charge: COMPLETED with an nrNumber");
     text_copy(lc->charge_nr_number, sizeof lc->charge_nr_number, done.nr_number);
-    if (!inquire(p, s, lc->charge_sequence_id, KONAPLATE_CHARGE_RESULT_COMPLETED, lc)) return lc->failures + 1;
+    if (!inquire(p, s, lc->charge_sequence_id, KONAPLATE_CHARGE_RESULT_COMPLETED, lc)) goto fail;
 
     /* 4-5: token, cancellation through the flow (its answer comes as JWE) */
     say(p, "charge-cancel", NULL, NULL, NULL);
-    if (!get_token(p, s, lc, token, dcvv)) return lc->failures + 1;
+    if (!get_token(p, s, lc, token, dcvv)) goto fail;
     {
         konaplate_cancel_request m;
         memset(&m, 0, sizeof m);
@@ -368,11 +388,11 @@ unsigned run_lifecycle(const struct platform *p, const konaplate_session *s, str
         konaplate_wipe(&m, sizeof m);
         if (r != KONAPLATE_RESULT_OK) {
             report_error(p, "konaplate_flow_cancel", r, &e);
-            return lc->failures + 1;
+            goto fail;
         }
     }
     encrypted = false;
-    if (!money_call(p, s, &flow, &done, lc, lc->cancel_sequence_id, &encrypted)) return lc->failures + 1;
+    if (!money_call(p, s, &flow, &done, lc, lc->cancel_sequence_id, &encrypted)) goto fail;
     lc->cancel_answer_encrypted = encrypted;
     lc->steps++;
     check(p, lc, done.outcome == KONAPLATE_OUTCOME_COMPLETED && done.is_final, "charge-cancel: COMPLETED");
@@ -380,7 +400,7 @@ unsigned run_lifecycle(const struct platform *p, const konaplate_session *s, str
 
     /* 6-7: token, refund fee */
     say(p, "refund-fee", NULL, NULL, NULL);
-    if (!get_token(p, s, lc, token, dcvv)) return lc->failures + 1;
+    if (!get_token(p, s, lc, token, dcvv)) goto fail;
     {
         konaplate_refund_fee_request req;
         konaplate_refund_fee_reply reply;
@@ -388,20 +408,22 @@ unsigned run_lifecycle(const struct platform *p, const konaplate_session *s, str
         konaplate_call call;
         memset(&req, 0, sizeof req);
         text_copy(req.one_time_token, sizeof req.one_time_token, token);
+        konaplate_wipe(token, sizeof token); /* the fee needs no DCVV: gone too */
+        konaplate_wipe(dcvv, sizeof dcvv);
         req.user_id = lc->user_id;
         p->stamp(p->ctx, &stamp);
         r = konaplate_call_refund_fee(&call, s, &stamp, &req, NULL, exchange_buf, sizeof exchange_buf, &e);
         konaplate_wipe(&req, sizeof req);
         if (r != KONAPLATE_RESULT_OK) {
             report_error(p, "konaplate_call_refund_fee", r, &e);
-            return lc->failures + 1;
+            goto fail;
         }
-        if (!transfer(p, &call, "refund-fee")) return lc->failures + 1;
+        if (!transfer(p, &call, "refund-fee")) goto fail;
         r = konaplate_call_finish_refund_fee(&call, exchange_buf, sizeof exchange_buf, NULL, &reply, &e);
-        konaplate_call_wipe(&call);
+        wipe_call(p, &call);
         if (r != KONAPLATE_RESULT_OK) {
             report_error(p, "konaplate_call_finish_refund_fee", r, &e);
-            return lc->failures + 1;
+            goto fail;
         }
         lc->refund_fee_balance = reply.balance;
         lc->refund_fee = reply.refund_fee;
@@ -414,7 +436,7 @@ unsigned run_lifecycle(const struct platform *p, const konaplate_session *s, str
 
     /* 8-9: token, refund through the flow */
     say(p, "refund", NULL, NULL, NULL);
-    if (!get_token(p, s, lc, token, dcvv)) return lc->failures + 1;
+    if (!get_token(p, s, lc, token, dcvv)) goto fail;
     {
         konaplate_refund_request m;
         memset(&m, 0, sizeof m);
@@ -430,10 +452,10 @@ unsigned run_lifecycle(const struct platform *p, const konaplate_session *s, str
         konaplate_wipe(&m, sizeof m);
         if (r != KONAPLATE_RESULT_OK) {
             report_error(p, "konaplate_flow_refund", r, &e);
-            return lc->failures + 1;
+            goto fail;
         }
     }
-    if (!money_call(p, s, &flow, &done, lc, lc->refund_sequence_id, &encrypted)) return lc->failures + 1;
+    if (!money_call(p, s, &flow, &done, lc, lc->refund_sequence_id, &encrypted)) goto fail;
     text_copy(lc->refund_nr_number, sizeof lc->refund_nr_number, done.nr_number);
     lc->steps++;
     check(p, lc, done.outcome == KONAPLATE_OUTCOME_COMPLETED && done.is_final && text_len(done.nr_number) == 18,
@@ -460,18 +482,18 @@ unsigned run_lifecycle(const struct platform *p, const konaplate_session *s, str
         if (r != KONAPLATE_RESULT_OK) {
             report_error(p, "konaplate_call_register", r, &e);
             konaplate_wipe(&crypto, sizeof crypto);
-            return lc->failures + 1;
+            goto fail;
         }
         if (!transfer(p, &call, "auto-recharge register")) {
             konaplate_wipe(&crypto, sizeof crypto);
-            return lc->failures + 1;
+            goto fail;
         }
         r = konaplate_call_finish_register(&call, exchange_buf, sizeof exchange_buf, &crypto, &reg_reply, &e);
         konaplate_wipe(&crypto, sizeof crypto);
-        konaplate_call_wipe(&call);
+        wipe_call(p, &call);
         if (r != KONAPLATE_RESULT_OK) {
             report_error(p, "konaplate_call_finish_register", r, &e);
-            return lc->failures + 1;
+            goto fail;
         }
         lc->steps++;
         check(p, lc, reg_reply.header.success, "auto-recharge register: 000_000 (request sealed as JWE)");
@@ -482,14 +504,14 @@ unsigned run_lifecycle(const struct platform *p, const konaplate_session *s, str
         r = konaplate_call_list(&call, s, &stamp, &list, NULL, exchange_buf, sizeof exchange_buf, &e);
         if (r != KONAPLATE_RESULT_OK) {
             report_error(p, "konaplate_call_list", r, &e);
-            return lc->failures + 1;
+            goto fail;
         }
-        if (!transfer(p, &call, "auto-recharge list")) return lc->failures + 1;
+        if (!transfer(p, &call, "auto-recharge list")) goto fail;
         r = konaplate_call_finish_list(&call, exchange_buf, sizeof exchange_buf, NULL, &list_reply, &e);
-        konaplate_call_wipe(&call);
+        wipe_call(p, &call);
         if (r != KONAPLATE_RESULT_OK) {
             report_error(p, "konaplate_call_finish_list", r, &e);
-            return lc->failures + 1;
+            goto fail;
         }
         for (i = 0; i < list_reply.count; i++) {
             if (text_eq(list_reply.items[i].par, lc->par) && text_len(list_reply.items[i].registered_date) == 14) found = true;
@@ -497,5 +519,12 @@ unsigned run_lifecycle(const struct platform *p, const konaplate_session *s, str
         lc->steps++;
         check(p, lc, list_reply.header.success && found, "auto-recharge list: holds the registered PAR with its date");
     }
+out:
+    /* whatever path led here: no token or DCVV stays in this frame */
+    konaplate_wipe(token, sizeof token);
+    konaplate_wipe(dcvv, sizeof dcvv);
     return lc->failures;
+fail:
+    lc->failures++;
+    goto out;
 }

@@ -9,68 +9,19 @@ use core::ffi::c_char;
 use konaplate_core::api::{
     AutoRechargeList, AutoRechargeListRequest, AutoRechargeRegister, AutoRechargeRegisterRequest,
     CancelCharge, CancelRequest, Charge, ChargeRequest, ChargeResultInquiry, ChargeResultRequest,
-    Endpoint, IssueToken, Refund, RefundFee, RefundFeeRequest, RefundRequest, ReplyOf,
-    TokenRequest,
+    IssueToken, Refund, RefundFee, RefundFeeRequest, RefundRequest, ReplyOf, TokenRequest,
 };
 use konaplate_core::code::ResultCode;
 use konaplate_core::field::{
-    CardExpiry, CardNo, ChargeAmount, ChargeResult, CorrelationId, DateTime14, Dcvv, MerchantId,
-    NrNumber, OneTimeToken, Par, RefundNrNumber, SequenceId, TimeZone, TokenType, UserId,
+    CardExpiry, CardNo, ChargeAmount, ChargeResult, Dcvv, MerchantId, NrNumber, OneTimeToken, Par,
+    SequenceId, TokenType, UserId,
 };
-use konaplate_core::limits;
 
 use crate::c::{Failure, array_text, konaplate_error, konaplate_result, put_text, put_value};
-use crate::call::{begin, finish_into, konaplate_call};
+use crate::call::{CReply, begin, finish_into, konaplate_call};
 use crate::crypto::konaplate_crypto;
+use crate::limits::*;
 use crate::session::{konaplate_session, konaplate_stamp};
-
-/// Bytes of a C array holding `sequenceId` (1 to 30 characters), its NUL included.
-pub const KONAPLATE_SEQUENCE_ID_SIZE: usize = 31;
-/// Bytes of a C array holding `oneTimeToken` (16 digits), its NUL included.
-pub const KONAPLATE_TOKEN_SIZE: usize = 17;
-/// Bytes of a C array holding `dcvv` (3 digits), its NUL included.
-pub const KONAPLATE_DCVV_SIZE: usize = 4;
-/// Bytes of a C array holding `merchantId` (15 digits), its NUL included.
-pub const KONAPLATE_MERCHANT_ID_SIZE: usize = 16;
-/// Bytes of a C array holding a charge's `nrNumber` (1 to 50 characters), its NUL included.
-pub const KONAPLATE_NR_NUMBER_SIZE: usize = 51;
-/// Bytes of a C array holding a refund's `nrNumber` (18 characters), its NUL included.
-pub const KONAPLATE_REFUND_NR_NUMBER_SIZE: usize = 19;
-/// Bytes of a C array holding `cardExpiry` (`YYMM`), its NUL included.
-pub const KONAPLATE_CARD_EXPIRY_SIZE: usize = 5;
-/// Bytes of a C array holding `cardNo` (16 digits), its NUL included.
-pub const KONAPLATE_CARD_NO_SIZE: usize = 17;
-/// Bytes of a C array holding `par` (27 characters), its NUL included.
-pub const KONAPLATE_PAR_SIZE: usize = 28;
-/// Bytes of a C array holding `registeredDate` (`yyyyMMddHHmmss`), its NUL included.
-pub const KONAPLATE_DATE_TIME_SIZE: usize = 15;
-/// Bytes of a C array holding `response.code` (up to 32 bytes), its NUL included.
-pub const KONAPLATE_CODE_SIZE: usize = 33;
-/// Bytes of a C array holding `response.description` (up to 256 bytes of UTF-8), its NUL included.
-pub const KONAPLATE_DESCRIPTION_SIZE: usize = 257;
-/// Bytes of a C array holding `X-KM-Correlation-Id` (20 characters), its NUL included.
-pub const KONAPLATE_CORRELATION_ID_SIZE: usize = 21;
-/// Bytes of a C array holding `X-KM-Time-Zone` (3 letters), its NUL included.
-pub const KONAPLATE_TIME_ZONE_SIZE: usize = 4;
-
-// every C array is as large as the core's limit for its value, and no larger
-const _: () = {
-    assert!(KONAPLATE_SEQUENCE_ID_SIZE == SequenceId::MAX_LEN + 1);
-    assert!(KONAPLATE_TOKEN_SIZE == OneTimeToken::LEN + 1);
-    assert!(KONAPLATE_DCVV_SIZE == Dcvv::LEN + 1);
-    assert!(KONAPLATE_MERCHANT_ID_SIZE == MerchantId::LEN + 1);
-    assert!(KONAPLATE_NR_NUMBER_SIZE == NrNumber::MAX_LEN + 1);
-    assert!(KONAPLATE_REFUND_NR_NUMBER_SIZE == RefundNrNumber::LEN + 1);
-    assert!(KONAPLATE_CARD_EXPIRY_SIZE == CardExpiry::LEN + 1);
-    assert!(KONAPLATE_CARD_NO_SIZE == CardNo::LEN + 1);
-    assert!(KONAPLATE_PAR_SIZE == Par::LEN + 1);
-    assert!(KONAPLATE_DATE_TIME_SIZE == DateTime14::LEN + 1);
-    assert!(KONAPLATE_CODE_SIZE == limits::CODE_CAPACITY + 1);
-    assert!(KONAPLATE_DESCRIPTION_SIZE == limits::DESCRIPTION_CAPACITY + 1);
-    assert!(KONAPLATE_CORRELATION_ID_SIZE == CorrelationId::LEN + 1);
-    assert!(KONAPLATE_TIME_ZONE_SIZE == TimeZone::LEN + 1);
-    assert!(KONAPLATE_MAX_LIST_ITEMS == limits::MAX_LIST_ITEMS);
-};
 
 // ---------------------------------------------------------------- requests
 
@@ -375,9 +326,6 @@ pub struct konaplate_register_reply {
     pub header: konaplate_reply_header,
 }
 
-/// Most plans a list answer holds (the core's limit: more is a decode error, never cut).
-pub const KONAPLATE_MAX_LIST_ITEMS: usize = 16;
-
 /// One auto-recharge plan.
 #[repr(C)]
 pub struct konaplate_par_info {
@@ -396,12 +344,6 @@ pub struct konaplate_list_reply {
     pub count: u32,
     /// `parInfoList`.
     pub items: [konaplate_par_info; KONAPLATE_MAX_LIST_ITEMS],
-}
-
-/// A C reply struct with a header, filled from the decoded reply of endpoint `E`: whole, or
-/// not at all (a text that C would read cut short is malformed).
-pub(crate) trait CReply<E: Endpoint> {
-    fn take(&mut self, r: &ReplyOf<E>, encrypted: bool) -> Result<(), Failure>;
 }
 
 fn header<R, C: ResultCode>(
@@ -567,8 +509,10 @@ pub unsafe extern "C" fn konaplate_call_token(
 /// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
 /// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
 /// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
-/// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
-/// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+/// byte of the response and the plaintext is wiped from `buf`, whatever the decoding's outcome.
+/// A step that is refused (another buffer, a busy or uninitialized call) changes nothing:
+/// `konaplate_call_abort` wipes. A result code other than `000_000` is not an error: it is in
+/// `reply->header`, with `has_body` false.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_call_finish_token(
     call: *mut konaplate_call,
@@ -613,8 +557,10 @@ pub unsafe extern "C" fn konaplate_call_charge(
 /// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
 /// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
 /// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
-/// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
-/// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+/// byte of the response and the plaintext is wiped from `buf`, whatever the decoding's outcome.
+/// A step that is refused (another buffer, a busy or uninitialized call) changes nothing:
+/// `konaplate_call_abort` wipes. A result code other than `000_000` is not an error: it is in
+/// `reply->header`, with `has_body` false.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_call_finish_charge(
     call: *mut konaplate_call,
@@ -667,8 +613,10 @@ pub unsafe extern "C" fn konaplate_call_charge_result(
 /// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
 /// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
 /// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
-/// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
-/// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+/// byte of the response and the plaintext is wiped from `buf`, whatever the decoding's outcome.
+/// A step that is refused (another buffer, a busy or uninitialized call) changes nothing:
+/// `konaplate_call_abort` wipes. A result code other than `000_000` is not an error: it is in
+/// `reply->header`, with `has_body` false.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_call_finish_charge_result(
     call: *mut konaplate_call,
@@ -713,8 +661,10 @@ pub unsafe extern "C" fn konaplate_call_cancel(
 /// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
 /// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
 /// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
-/// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
-/// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+/// byte of the response and the plaintext is wiped from `buf`, whatever the decoding's outcome.
+/// A step that is refused (another buffer, a busy or uninitialized call) changes nothing:
+/// `konaplate_call_abort` wipes. A result code other than `000_000` is not an error: it is in
+/// `reply->header`, with `has_body` false.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_call_finish_cancel(
     call: *mut konaplate_call,
@@ -759,8 +709,10 @@ pub unsafe extern "C" fn konaplate_call_refund_fee(
 /// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
 /// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
 /// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
-/// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
-/// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+/// byte of the response and the plaintext is wiped from `buf`, whatever the decoding's outcome.
+/// A step that is refused (another buffer, a busy or uninitialized call) changes nothing:
+/// `konaplate_call_abort` wipes. A result code other than `000_000` is not an error: it is in
+/// `reply->header`, with `has_body` false.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_call_finish_refund_fee(
     call: *mut konaplate_call,
@@ -805,8 +757,10 @@ pub unsafe extern "C" fn konaplate_call_refund(
 /// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
 /// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
 /// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
-/// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
-/// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+/// byte of the response and the plaintext is wiped from `buf`, whatever the decoding's outcome.
+/// A step that is refused (another buffer, a busy or uninitialized call) changes nothing:
+/// `konaplate_call_abort` wipes. A result code other than `000_000` is not an error: it is in
+/// `reply->header`, with `has_body` false.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_call_finish_refund(
     call: *mut konaplate_call,
@@ -851,8 +805,10 @@ pub unsafe extern "C" fn konaplate_call_register(
 /// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
 /// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
 /// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
-/// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
-/// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+/// byte of the response and the plaintext is wiped from `buf`, whatever the decoding's outcome.
+/// A step that is refused (another buffer, a busy or uninitialized call) changes nothing:
+/// `konaplate_call_abort` wipes. A result code other than `000_000` is not an error: it is in
+/// `reply->header`, with `has_body` false.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_call_finish_register(
     call: *mut konaplate_call,
@@ -897,8 +853,10 @@ pub unsafe extern "C" fn konaplate_call_list(
 /// Ends the call once `konaplate_call_received` said `COMPLETE`: decodes the answer into
 /// `*reply` (zeroed first, and left zeroed on error), decrypting an `encData` body in place
 /// through `crypto->unwrap` (without one: `KONAPLATE_RESULT_ENCRYPTED_NO_KEY`); then every
-/// byte of the response and the plaintext is wiped from `buf`, whatever the outcome. A result
-/// code other than `000_000` is not an error: it is in `reply->header`, with `has_body` false.
+/// byte of the response and the plaintext is wiped from `buf`, whatever the decoding's outcome.
+/// A step that is refused (another buffer, a busy or uninitialized call) changes nothing:
+/// `konaplate_call_abort` wipes. A result code other than `000_000` is not an error: it is in
+/// `reply->header`, with `has_body` false.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_call_finish_list(
     call: *mut konaplate_call,

@@ -76,7 +76,7 @@ pub const KONAPLATE_ERROR_MESSAGE_SIZE: usize = 160;
 /// Details of one call's result: the result again, the API name of the failing field (empty
 /// when no field is at fault), its documented limit, and a message. All text is
 /// NUL-terminated. Written on every return, success included (then empty). Pass NULL when you
-/// do not want them.
+/// do not want them (a pointer not aligned as the type is treated as NULL: never written).
 #[repr(C)]
 pub struct konaplate_error {
     /// The same value the call returned.
@@ -265,6 +265,7 @@ impl From<FlowError> for Failure {
     fn from(e: FlowError) -> Self {
         match e {
             FlowError::Encode(e) => e.into(),
+            FlowError::Call(e) => e.into(),
             e => Failure::new(konaplate_result::Flow, Message::of(&e)),
         }
     }
@@ -364,7 +365,7 @@ fn is_aligned<T>(p: *const T) -> bool {
 
 /// A reference to a caller's object, or `None` for NULL or a misaligned pointer (where a
 /// NULL is allowed, a misaligned pointer is ignored the same way: nothing is read).
-unsafe fn aligned_mut<'a, T>(p: *mut T) -> Option<&'a mut T> {
+pub(crate) unsafe fn aligned_mut<'a, T>(p: *mut T) -> Option<&'a mut T> {
     if !is_aligned(p) {
         return None;
     }
@@ -381,7 +382,8 @@ fn misaligned(what: &'static str, align: usize) -> Failure {
     Failure::new(konaplate_result::InvalidArgument, m)
 }
 
-fn checked<T>(p: *const T, what: &'static str) -> Result<(), Failure> {
+/// NULL or misaligned is refused: check a storage before anything is done for it.
+pub(crate) fn checked<T>(p: *const T, what: &'static str) -> Result<(), Failure> {
     if p.is_null() {
         return Err(Failure::null(what));
     }
@@ -484,7 +486,8 @@ unsafe fn intact<S, T: Tagged>(storage: *const S) -> bool {
     }
 }
 
-/// Moves `value` into the storage at `storage` (dropping nothing that was there).
+/// Moves `value` into the storage at `storage`. A `T` it held is dropped first (its secrets
+/// zeroized); one in use by a running call is left alone (`BUSY`, and `value` is dropped).
 pub(crate) unsafe fn store<S, T: Tagged>(
     storage: *mut S,
     what: &'static str,
@@ -492,10 +495,18 @@ pub(crate) unsafe fn store<S, T: Tagged>(
 ) -> Result<(), Failure> {
     const { fits::<S, T>() };
     checked(storage, what)?;
-    // SAFETY: the storage is large and aligned enough (checked above) and writable; `write`
-    // does not read or drop what was there.
+    let s = storage.cast::<Stored<T>>();
+    // SAFETY: the storage is large and aligned enough (checked above) and writable; an intact
+    // storage holds a valid `T` (written here); `write` does not read or drop what was there.
     unsafe {
-        storage.cast::<Stored<T>>().write(Stored {
+        if intact::<S, T>(storage) {
+            if core::ptr::read_volatile(&raw const (*s).busy) != 0 {
+                return Err(busy(what));
+            }
+            core::ptr::write_volatile(trailer(storage), 0);
+            core::ptr::drop_in_place(&raw mut (*s).value);
+        }
+        s.write(Stored {
             tag: T::TAG,
             busy: 0,
             value,
@@ -503,6 +514,31 @@ pub(crate) unsafe fn store<S, T: Tagged>(
         core::ptr::write_volatile(trailer(storage), !T::TAG);
     }
     Ok(())
+}
+
+/// Refuses (`BUSY`) a storage that holds a `T` in use by a running call: for steps that
+/// would store over it only after other work.
+pub(crate) unsafe fn not_busy<S, T: Tagged>(
+    storage: *const S,
+    what: &'static str,
+) -> Result<(), Failure> {
+    const { fits::<S, T>() };
+    checked(storage, what)?;
+    let s = storage.cast::<Stored<T>>();
+    // SAFETY: aligned and large enough; only the two marks and the busy word are read.
+    let busy_now =
+        unsafe { intact::<S, T>(storage) && core::ptr::read_volatile(&raw const (*s).busy) != 0 };
+    if busy_now { Err(busy(what)) } else { Ok(()) }
+}
+
+/// Writes `v` to `*p` unless `p` is NULL or misaligned (an optional out-parameter; the
+/// caller reports those): through the pointer, never a reference, so two out-parameters that
+/// alias stay sound.
+pub(crate) unsafe fn write_out<T>(p: *mut T, v: T) {
+    if !p.is_null() && is_aligned(p) {
+        // SAFETY: non-NULL and aligned: writable (the header's contract).
+        unsafe { p.write(v) };
+    }
 }
 
 /// Whether `storage` holds an intact `T` for which `open` is true (NULL, misaligned or

@@ -7,10 +7,10 @@ use konaplate_core::api::{Endpoint, ReplyOf, Request};
 use konaplate_core::call::{Call, Delivery, Progress};
 use konaplate_core::message::AnyReply;
 
-use crate::api::CReply;
 use crate::c::{
-    BusyGuard, Failure, Tagged, buffer, finish, holds_open, konaplate_error, konaplate_result,
-    non_null, non_null_mut, put_text, store, stored, stored_mut, wipe_stored,
+    BusyGuard, Failure, Tagged, buffer, checked, finish, holds_open, konaplate_error,
+    konaplate_result, non_null, non_null_mut, not_busy, put_text, store, stored, stored_mut,
+    wipe_stored, write_out,
 };
 use crate::crypto::{CCrypto, konaplate_crypto};
 use crate::session::{konaplate_session, konaplate_stamp, session, stamp};
@@ -51,6 +51,12 @@ pub enum konaplate_delivery {
     NotSent = 0,
     /// Some or all of it was written: the platform may have processed it.
     MaybeReceived = 1,
+}
+
+/// A C reply struct with a header, filled from the decoded reply of endpoint `E`: whole, or
+/// not at all (a text that C would read cut short is malformed).
+pub(crate) trait CReply<E: Endpoint> {
+    fn take(&mut self, r: &ReplyOf<E>, encrypted: bool) -> Result<(), Failure>;
 }
 
 /// A call that may have been written and has not ended is open (an ended call, or one that
@@ -99,6 +105,8 @@ unsafe fn begin_with(
     buf_len: usize,
     encode: &mut Encode<'_>,
 ) -> Result<(), Failure> {
+    // the storage first: nothing is encoded for a call that could not be stored
+    unsafe { not_busy::<konaplate_call, Call>(call, "call") }?;
     // SAFETY: every pointer is NULL (reported) or valid for the call (the header's contract).
     if unsafe { holds_open::<konaplate_call, Call>(call, open) } {
         return Err(in_use());
@@ -107,9 +115,30 @@ unsafe fn begin_with(
     let buf = unsafe { buffer(buf, buf_len) }?;
     // the key callback may run: the session is in use until the request is encoded
     let _busy = unsafe { BusyGuard::enter::<konaplate_session, Session>(session_p) };
-    let c = encode(s, &st, unsafe { CCrypto::new(crypto) }, buf)?;
-    // SAFETY: forwarded contract.
-    unsafe { store(call, "call", c) }
+    let c = encode(s, &st, unsafe { CCrypto::new(crypto) }?, buf)?;
+    // SAFETY: as above.
+    unsafe { store_call(call, c, buf) }
+}
+
+/// Stores a call just encoded into `buf`, unless a key callback began another one in the same
+/// storage meanwhile: then this one is wiped from `buf` and refused (`IN_USE`).
+pub(crate) unsafe fn store_call(
+    call: *mut konaplate_call,
+    c: Call,
+    buf: &mut [u8],
+) -> Result<(), Failure> {
+    // SAFETY: `call` was checked (NULL, alignment) by the caller.
+    let r = if unsafe { holds_open::<konaplate_call, Call>(call, open) } {
+        Err(in_use())
+    } else {
+        // SAFETY: as above.
+        unsafe { store(call, "call", c) }
+    };
+    if r.is_err() {
+        // nothing sendable is left for a call that could not be stored
+        zeroize::Zeroize::zeroize(buf);
+    }
+    r
 }
 
 pub(crate) fn in_use() -> Failure {
@@ -133,18 +162,42 @@ pub unsafe extern "C" fn konaplate_call_outgoing(
     len: *mut usize,
     err: *mut konaplate_error,
 ) -> konaplate_result {
-    let r = (|| {
-        // SAFETY: the pointers are NULL (reported) or valid for the call.
-        let (start, len) = unsafe { (non_null_mut(start, "start")?, non_null_mut(len, "len")?) };
-        (*start, *len) = (0, 0);
-        let c = unsafe { stored::<konaplate_call, Call>(call, "call") }?;
-        let bytes = unsafe { buffer(buf.cast_mut(), buf_len) }?;
-        let out = c.outgoing(bytes);
-        *start = (out.as_ptr() as usize).saturating_sub(buf as usize);
-        *len = out.len();
-        Ok(())
-    })();
+    // SAFETY: the pointers are NULL (reported) or valid for the call.
+    let r = unsafe {
+        range_out(start, len, || {
+            let c = stored::<konaplate_call, Call>(call, "call")?;
+            let bytes = buffer(buf.cast_mut(), buf_len)?;
+            // (the core gives nothing for another buffer: C is told why)
+            c.check_buffer(bytes)?;
+            Ok(offset_in(buf, c.outgoing(bytes)))
+        })
+    };
     finish(r, err)
+}
+
+/// Where `part` (a slice of the buffer at `base`) lies in it: (start, length).
+fn offset_in(base: *const u8, part: &[u8]) -> (usize, usize) {
+    (
+        (part.as_ptr() as usize).saturating_sub(base as usize),
+        part.len(),
+    )
+}
+
+/// Writes the range `range` finds into `*start` and `*len`: both are written on every return
+/// (0 and 0 unless it succeeds), each that is not NULL, whichever fails.
+unsafe fn range_out(
+    start: *mut usize,
+    len: *mut usize,
+    range: impl FnOnce() -> Result<(usize, usize), Failure>,
+) -> Result<(), Failure> {
+    // SAFETY: each is NULL or misaligned (not written, reported below) or writable.
+    unsafe { (write_out(start, 0), write_out(len, 0)) };
+    checked(start, "start")?;
+    checked(len, "len")?;
+    let (at, n) = range()?;
+    // SAFETY: as above.
+    unsafe { (write_out(start, at), write_out(len, n)) };
+    Ok(())
 }
 
 /// The socket took `n` bytes of what `konaplate_call_outgoing` gave. Once the whole request
@@ -179,18 +232,14 @@ pub unsafe extern "C" fn konaplate_call_incoming(
     len: *mut usize,
     err: *mut konaplate_error,
 ) -> konaplate_result {
-    let r = (|| {
-        // SAFETY: as above.
-        let (start, len) = unsafe { (non_null_mut(start, "start")?, non_null_mut(len, "len")?) };
-        (*start, *len) = (0, 0);
-        let c = unsafe { stored_mut::<konaplate_call, Call>(call, "call") }?;
-        let bytes = unsafe { buffer(buf, buf_len) }?;
-        let base = bytes.as_ptr() as usize;
-        let space = c.incoming(bytes)?;
-        *start = (space.as_ptr() as usize).saturating_sub(base);
-        *len = space.len();
-        Ok(())
-    })();
+    // SAFETY: as above.
+    let r = unsafe {
+        range_out(start, len, || {
+            let c = stored_mut::<konaplate_call, Call>(call, "call")?;
+            let bytes = buffer(buf, buf_len)?;
+            Ok(offset_in(buf, c.incoming(bytes)?))
+        })
+    };
     finish(r, err)
 }
 
@@ -238,6 +287,8 @@ pub unsafe extern "C" fn konaplate_call_abort(
         *delivery = konaplate_delivery::MaybeReceived;
         let c = unsafe { stored_mut::<konaplate_call, Call>(call, "call") }?;
         let bytes = unsafe { buffer(buf, buf_len) }?;
+        // another buffer could not be wiped: refused, and the call stays as it was
+        c.check_buffer(bytes)?;
         *delivery = match c.abort(bytes) {
             Delivery::NotSent => konaplate_delivery::NotSent,
             _ => konaplate_delivery::MaybeReceived,
@@ -263,7 +314,7 @@ pub unsafe extern "C" fn konaplate_call_correlation_id(
         // SAFETY: `out` points to `out_cap` writable bytes (the header's contract).
         let out = unsafe { core::slice::from_raw_parts_mut(out, out_cap) };
         put_text(out, b"");
-        if out_cap < crate::api::KONAPLATE_CORRELATION_ID_SIZE {
+        if out_cap < crate::limits::KONAPLATE_CORRELATION_ID_SIZE {
             return Err(Failure::text(
                 konaplate_result::BufferTooSmall,
                 &["a Correlation-Id needs KONAPLATE_CORRELATION_ID_SIZE (21) bytes"],
@@ -300,12 +351,13 @@ where
     let mut decoded = ReplyOf::<E>::empty();
     let size = core::mem::size_of::<O>();
     let r = (|| {
-        // SAFETY: `reply` is NULL or misaligned (reported) or a writable reply struct.
-        let out = unsafe { non_null_mut(reply, "reply") }?;
+        // NULL or misaligned is reported; otherwise `reply` is a writable reply struct
+        checked(reply, "reply")?;
         // SAFETY: forwarded contract; `reply` is `size` writable bytes.
         let encrypted =
             unsafe { finish_with(call, buf, buf_len, crypto, reply.cast(), size, &mut decoded) }?;
-        let filled = out.take(&decoded, encrypted);
+        // SAFETY: as above (no other reference to it is live).
+        let filled = unsafe { &mut *reply }.take(&decoded, encrypted);
         if filled.is_err() {
             // nothing half-filled: a reply that cannot be given whole is not given
             unsafe { crate::c::konaplate_wipe(reply.cast(), size) };
@@ -334,6 +386,6 @@ unsafe fn finish_with(
     let bytes = unsafe { buffer(buf, buf_len) }?;
     // the unwrap callback may run: the call is in use until its answer is decoded
     let _busy = unsafe { BusyGuard::enter::<konaplate_call, Call>(call) };
-    let a = c.finish(bytes, unsafe { CCrypto::new(crypto) }, decoded)?;
+    let a = c.finish(bytes, unsafe { CCrypto::new(crypto) }?, decoded)?;
     Ok(a.encrypted)
 }

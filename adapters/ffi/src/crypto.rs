@@ -5,6 +5,8 @@ use core::ffi::{c_int, c_void};
 
 use konaplate_core::jwe::{Crypto, KeyUnwrap, KeyWrap, KeyWrapError, SealKeys};
 
+use crate::c::{Failure, non_null};
+
 /// Wraps `cek` (16 bytes) with RSA-OAEP-256 to the platform's public key, writing at most
 /// `out_cap` bytes to `out` and their number to `*out_len`. Returns 0 on success, anything
 /// else on failure (the request is then not sent).
@@ -37,6 +39,13 @@ pub type konaplate_unwrap_fn = Option<
 /// answers; either may be NULL when not needed. `cek` and `iv` must be fresh random bytes for
 /// every request that is sealed (never reuse them); wipe them afterwards with
 /// `konaplate_wipe`. The callbacks get `userdata` back unchanged.
+///
+/// What a callback may not do: call back into the library on the session, call or flow of
+/// the call that is running it (detected where the library can: `KONAPLATE_RESULT_BUSY`, and
+/// nothing is done), or read or write the call's buffer (it holds the request being sealed or
+/// the answer being opened). It may use other objects, and must not keep the pointers it is
+/// given. Like every object, a `konaplate_crypto` must be aligned as its type
+/// (`KONAPLATE_RESULT_INVALID_ARGUMENT` otherwise).
 #[repr(C)]
 pub struct konaplate_crypto {
     /// Key wrap callback, or NULL.
@@ -102,19 +111,25 @@ pub(crate) struct CCrypto<'a> {
 }
 
 impl<'a> CCrypto<'a> {
+    /// NULL is "no keys"; a misaligned pointer is refused, never read.
+    ///
     /// # Safety
     /// `p` is NULL or points to a valid `konaplate_crypto` for `'a`.
-    pub(crate) unsafe fn new(p: *const konaplate_crypto) -> Self {
-        // SAFETY: forwarded contract.
-        let keys = unsafe { p.as_ref() };
+    pub(crate) unsafe fn new(p: *const konaplate_crypto) -> Result<Self, Failure> {
+        let keys = if p.is_null() {
+            None
+        } else {
+            // SAFETY: forwarded contract (alignment checked there).
+            Some(unsafe { non_null(p, "crypto") }?)
+        };
         let (w, u, ud) = keys.map_or((None, None, core::ptr::null_mut()), |k| {
             (k.wrap, k.unwrap, k.userdata)
         });
-        Self {
+        Ok(Self {
             keys,
             wrap: Wrap(w, ud),
             unwrap: Unwrap(u, ud),
-        }
+        })
     }
 }
 

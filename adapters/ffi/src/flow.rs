@@ -16,15 +16,17 @@ use konaplate_core::call::Call;
 use konaplate_core::flow::{Action, Flow, JournalRecord, Operation, Outcome, Policy, State};
 
 use crate::api::{
-    KONAPLATE_CODE_SIZE, KONAPLATE_NR_NUMBER_SIZE, KONAPLATE_SEQUENCE_ID_SIZE, cancel, charge,
-    konaplate_cancel_request, konaplate_charge_request, konaplate_refund_request, refund,
+    cancel, charge, konaplate_cancel_request, konaplate_charge_request, konaplate_refund_request,
+    refund,
 };
 use crate::c::{
     BusyGuard, Failure, Message, Tagged, buffer, finish, holds_open, konaplate_error,
-    konaplate_result, non_null, non_null_mut, put_text, store, stored, stored_mut, wipe_stored,
+    konaplate_result, non_null, non_null_mut, not_busy, put_text, store, stored, stored_mut,
+    wipe_stored,
 };
 use crate::call::konaplate_call;
 use crate::crypto::{CCrypto, konaplate_crypto};
+use crate::limits::{KONAPLATE_CODE_SIZE, KONAPLATE_NR_NUMBER_SIZE, KONAPLATE_SEQUENCE_ID_SIZE};
 use crate::session::{konaplate_session, konaplate_stamp, session, stamp};
 
 /// 64-bit words of storage for a `konaplate_flow`.
@@ -422,6 +424,9 @@ pub unsafe extern "C" fn konaplate_flow_call(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     let r = (|| {
+        // the storage first: nothing is encoded (and nothing handed out) for a call that
+        // could not be stored
+        unsafe { not_busy::<konaplate_call, Call>(call, "call") }?;
         // SAFETY: the pointers are NULL (reported) or valid (the header's contract).
         if unsafe { holds_open::<konaplate_call, Call>(call, crate::call::open) } {
             return Err(crate::call::in_use());
@@ -430,9 +435,9 @@ pub unsafe extern "C" fn konaplate_flow_call(
         let bytes = unsafe { buffer(buf, buf_len) }?;
         let f = unsafe { stored_mut::<konaplate_flow, Flow>(flow, "flow") }?;
         let _busy = unsafe { BusyGuard::enter::<konaplate_flow, Flow>(flow) };
-        let c = f.call(s, &st, unsafe { CCrypto::new(crypto) }, bytes)?;
+        let c = f.call(s, &st, unsafe { CCrypto::new(crypto) }?, bytes)?;
         // SAFETY: forwarded contract.
-        unsafe { store(call, "call", c) }
+        unsafe { crate::call::store_call(call, c, bytes) }
     })();
     finish(r, err)
 }
@@ -470,7 +475,7 @@ pub unsafe extern "C" fn konaplate_flow_end_call(
         let f = unsafe { stored_mut::<konaplate_flow, Flow>(flow, "flow") }?;
         let _busy = unsafe { BusyGuard::enter::<konaplate_flow, Flow>(flow) };
         let _call_busy = unsafe { BusyGuard::enter::<konaplate_call, Call>(call) };
-        let answered = f.end_call(now_ms, c, bytes, unsafe { CCrypto::new(crypto) })?;
+        let answered = f.end_call(now_ms, c, bytes, unsafe { CCrypto::new(crypto) }?)?;
         if let (Some(e), Some(a)) = (encrypted, answered) {
             *e = a.encrypted;
         }
@@ -483,6 +488,8 @@ pub unsafe extern "C" fn konaplate_flow_end_call(
 #[repr(u32)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum konaplate_operation {
+    /// None: `konaplate_flow_get_info` failed.
+    None = 0,
     /// A charge.
     Charge = 1,
     /// A cancellation of a charge.
@@ -530,7 +537,8 @@ pub struct konaplate_flow_info {
     pub sequence_id: [c_char; KONAPLATE_SEQUENCE_ID_SIZE],
 }
 
-/// The flow's operation, state, sends and sequenceId into `*info` (zeroed on error).
+/// The flow's operation, state, sends and sequenceId into `*info` (on error: operation
+/// `NONE`, state `OTHER`, not final, 0 sends, an empty sequenceId).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_flow_get_info(
     flow: *const konaplate_flow,
@@ -540,7 +548,7 @@ pub unsafe extern "C" fn konaplate_flow_get_info(
     let r = (|| {
         // SAFETY: the pointers are NULL (reported) or valid (the header's contract).
         let i = unsafe { non_null_mut(info, "info") }?;
-        i.operation = konaplate_operation::Charge;
+        i.operation = konaplate_operation::None;
         i.state = konaplate_state::Other;
         i.is_final = false;
         i.sends = 0;

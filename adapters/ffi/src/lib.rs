@@ -29,6 +29,7 @@ mod c;
 mod call;
 mod crypto;
 mod flow;
+mod limits;
 mod session;
 
 pub use api::*;
@@ -40,6 +41,7 @@ pub use c::{
 pub use call::*;
 pub use crypto::{konaplate_crypto, konaplate_unwrap_fn, konaplate_wrap_fn};
 pub use flow::*;
+pub use limits::*;
 pub use session::*;
 
 /// The library's version, `"MAJOR.MINOR.PATCH"` (NUL-terminated, static).

@@ -29,7 +29,8 @@ impl Tagged for Session {
 /// Validates the credentials and the host and stores them in `session`. Every argument is a
 /// NUL-terminated string; `crypto_key_id` may be NULL when no request is Encrypted. On error
 /// `err` names the field (`X-KM-User-AspId`, `X-KM-Access-Key`, `secretKey`,
-/// `X-KM-Crypto-Key-Id`, `Host`) and its limit, and `session` is left uninitialized. The
+/// `X-KM-Crypto-Key-Id`, `Host`) and its limit, and `session` is left as it was (a session
+/// it held stays valid; a storage in use by a running call is refused, `BUSY`). The
 /// storage must be aligned as the header says (`KONAPLATE_RESULT_INVALID_ARGUMENT` otherwise).
 /// The secret is kept only as its HMAC state; what the computation left on the stack is the
 /// stack's (see `konaplate_scrub_stack`).
@@ -102,7 +103,7 @@ pub struct konaplate_stamp {
     /// Millisecond, 0..=999.
     pub millisecond: u16,
     /// `X-KM-Time-Zone`: three upper-case letters and a NUL, e.g. `"KST"`.
-    pub time_zone: [c_char; crate::api::KONAPLATE_TIME_ZONE_SIZE],
+    pub time_zone: [c_char; crate::limits::KONAPLATE_TIME_ZONE_SIZE],
     /// Fresh random bits (the low 28 are used).
     pub random: u32,
 }

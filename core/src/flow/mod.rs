@@ -89,10 +89,10 @@ use crate::api::{
     money_reply,
 };
 pub use crate::api::{Essentials, MoneyReply, MoneyRequest, Operation};
-use crate::call::{Answered, Call, Delivery};
+use crate::call::{Answered, Call, CallError, Delivery};
 use crate::code::{ChargeResultCode, RawCode, ResultCode};
 use crate::error::EncodeError;
-use crate::field::{ChargeResult, NrNumber, SequenceId};
+use crate::field::{ChargeResult, CorrelationId, NrNumber, SequenceId};
 use crate::jwe::{Crypto, NoCrypto};
 use crate::message::Description;
 use crate::request::{Session, Stamp};
@@ -270,6 +270,9 @@ pub enum FlowError {
     /// The request could not be encoded (a buffer too small): nothing was sent, and the flow
     /// counts it as not sent.
     Encode(EncodeError),
+    /// The call was given back with another buffer than the one it was made in
+    /// ([`CallError::Buffer`]): nothing is taken; give it back with its own buffer.
+    Call(CallError),
 }
 
 impl Describe for FlowError {
@@ -279,6 +282,7 @@ impl Describe for FlowError {
             FlowError::NotThisCall => {
                 out.put("not the call this flow handed out: its answer is not taken")
             }
+            FlowError::Call(e) => e.describe(out),
             FlowError::Encode(e) => {
                 out.put("request not sent: ");
                 e.describe(out);
@@ -422,6 +426,10 @@ pub struct Flow {
     /// Calls handed out so far (each call carries its number: only the last one's answer is
     /// taken).
     calls: u32,
+    /// The endpoint and Correlation-Id of the call handed out: a call of another instance of
+    /// this flow (wiped and resumed from the same record) carries the same number, but another
+    /// Correlation-Id when its stamp was fresh, and the request's endpoint where the step differs.
+    handed_id: Option<(&'static str, CorrelationId)>,
 }
 
 impl Flow {
@@ -465,6 +473,7 @@ impl Flow {
             armed: false,
             handed: false,
             calls: 0,
+            handed_id: None,
         }
     }
 
@@ -502,6 +511,7 @@ impl Flow {
             armed: false,
             handed: false,
             calls: 0,
+            handed_id: None,
         };
         // the journal holds this call as it stands: nothing to write until it changes
         f.persisted = Some(f.fingerprint());
@@ -725,6 +735,7 @@ impl Flow {
         let mut call = call.map_err(FlowError::Encode)?;
         self.calls = self.calls.wrapping_add(1);
         call.owner = Some((self.sequence_id, self.calls));
+        self.handed_id = Some((call.path(), *call.correlation_id()));
         self.handed = true;
         Ok(call)
     }
@@ -742,9 +753,17 @@ impl Flow {
         buf: &mut [u8],
         mut crypto: impl Crypto,
     ) -> Result<Option<Answered>, FlowError> {
-        if !self.handed || call.owner != Some((self.sequence_id, self.calls)) {
+        if !self.handed
+            || call.owner != Some((self.sequence_id, self.calls))
+            || self
+                .handed_id
+                .as_ref()
+                .is_none_or(|(path, id)| *path != call.path() || id != call.correlation_id())
+        {
             return Err(FlowError::NotThisCall);
         }
+        // the call's own buffer, or nothing is taken (a wrong one could not be wiped)
+        call.check_buffer(buf).map_err(FlowError::Call)?;
         self.handed = false;
         let mut answered = None;
         let report = if !call.is_complete() {
