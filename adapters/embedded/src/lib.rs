@@ -59,6 +59,8 @@ pub use konaplate_core::request::{BUFFER_ENCRYPTED, BUFFER_PLAIN};
 
 mod blocking;
 
+pub mod journal;
+
 #[cfg(feature = "async")]
 pub mod asynch;
 

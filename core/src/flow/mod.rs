@@ -101,7 +101,7 @@ mod log;
 mod record;
 
 pub use log::{Item, Repair, Scan, repair_len, scan};
-pub use record::{JournalRecord, RecordError};
+pub use record::{Crc32, JournalRecord, RecordError};
 
 /// Timing of a flow, in milliseconds of the driver's clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

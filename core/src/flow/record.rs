@@ -102,15 +102,46 @@ pub(crate) fn len_of_magic(magic: &[u8]) -> Option<usize> {
 
 /// CRC-32 (IEEE 802.3, reflected, as zlib's `crc32`).
 pub(crate) fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
-        }
+    Crc32::new().update(data).finish()
+}
+
+/// CRC-32 (IEEE 802.3, reflected, as zlib's `crc32`) over several pieces: the checksum of a
+/// journal record, and of the frames a journal on flash keeps records in.
+///
+/// ```
+/// use konaplate_core::flow::Crc32;
+/// assert_eq!(Crc32::new().update(b"1234").update(b"56789").finish(), 0xCBF4_3926);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Crc32(u32);
+
+impl Crc32 {
+    /// An empty checksum.
+    pub const fn new() -> Self {
+        Self(0xFFFF_FFFF)
     }
-    !crc
+    /// Adds `data`.
+    #[must_use]
+    pub fn update(mut self, data: &[u8]) -> Self {
+        for &b in data {
+            self.0 ^= u32::from(b);
+            for _ in 0..8 {
+                let mask = (self.0 & 1).wrapping_neg();
+                self.0 = (self.0 >> 1) ^ (0xEDB8_8320 & mask);
+            }
+        }
+        self
+    }
+    /// The checksum of everything added.
+    pub const fn finish(self) -> u32 {
+        !self.0
+    }
+}
+
+impl Default for Crc32 {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {

@@ -1,0 +1,341 @@
+//! The bytes on flash: sector headers, entry frames, and the zero-run encoding of a record.
+//!
+//! A journal sector starts with a header, written only after the sector was erased and read
+//! back blank:
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 0..4 | magic `KPFJ` |
+//! | 4 | format version (1) |
+//! | 5..8 | zero |
+//! | 8..12 | the sector's sequence number (u32 LE; the newest sector has the highest) |
+//! | 12..16 | CRC-32 of bytes 0..12 and the sector's index in the region |
+//!
+//! Entries follow, each at an offset that is a multiple of the flash's alignment (the larger
+//! of 4, `READ_SIZE` and `WRITE_SIZE`), each written by one program operation and read back
+//! before the operation returns:
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 0..2 | magic `4B E1` |
+//! | 2 | kind: 1 record, 2 close, 3 snapshot complete |
+//! | 3 | encoding of a record: 0 raw, 1 zero runs |
+//! | 4..6 | payload length (u16 LE) |
+//! | 6..8 | zero |
+//! | 8..12 | header CRC-32 of bytes 0..8, the sector's sequence number and the entry's offset |
+//! | 12.. | payload |
+//! | then 4 | CRC-32 of bytes 0..12 and the payload |
+//!
+//! then `0xFF` up to the alignment. Binding the header CRC to the sector and the offset means
+//! that no bytes written anywhere else (a record's payload, an older sector's entries, a torn
+//! write) can pass for an entry here.
+
+use konaplate_core::flow::{Crc32, JournalRecord};
+
+/// Bytes of the sector header.
+pub(crate) const SECTOR_HEADER: usize = 16;
+/// Bytes of an entry's header.
+pub(crate) const ENTRY_HEADER: usize = 12;
+/// Largest payload: a record, raw.
+pub(crate) const MAX_PAYLOAD: usize = JournalRecord::LEN;
+/// Largest alignment supported (`WRITE_SIZE` / `READ_SIZE` of 1, 2, 4, 8, 16 or 32).
+pub(crate) const MAX_ALIGN: usize = 32;
+/// Scratch a journal needs: the largest entry, padded.
+pub const SCRATCH_LEN: usize = pad(ENTRY_HEADER + MAX_PAYLOAD + 4, MAX_ALIGN);
+
+pub(crate) const SECTOR_MAGIC: [u8; 4] = *b"KPFJ";
+pub(crate) const VERSION: u8 = 1;
+pub(crate) const ENTRY_MAGIC: [u8; 2] = [0x4B, 0xE1];
+
+/// What an entry holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A journal record (the latest of its sequenceId wins).
+    Record = 1,
+    /// The record of a sequenceId is closed: dropped at the next compaction.
+    Close = 2,
+    /// The sector's snapshot of every live record is complete: from here on the sector alone
+    /// holds the journal.
+    Done = 3,
+}
+
+impl Kind {
+    fn of(b: u8) -> Option<Kind> {
+        match b {
+            1 => Some(Kind::Record),
+            2 => Some(Kind::Close),
+            3 => Some(Kind::Done),
+            _ => None,
+        }
+    }
+}
+
+/// `n` rounded up to a multiple of `align` (a power of two).
+pub(crate) const fn pad(n: usize, align: usize) -> usize {
+    (n + align - 1) & !(align - 1)
+}
+
+/// The sector header for sector `index` with sequence number `seq`.
+pub(crate) fn sector_header(index: u32, seq: u32) -> [u8; SECTOR_HEADER] {
+    let mut h = [0u8; SECTOR_HEADER];
+    let (head, crc) = h.split_at_mut(12);
+    if let Some(m) = head.get_mut(..4) {
+        m.copy_from_slice(&SECTOR_MAGIC);
+    }
+    if let Some(v) = head.get_mut(4) {
+        *v = VERSION;
+    }
+    if let Some(s) = head.get_mut(8..12) {
+        s.copy_from_slice(&seq.to_le_bytes());
+    }
+    let c = Crc32::new()
+        .update(head)
+        .update(&index.to_le_bytes())
+        .finish();
+    crc.copy_from_slice(&c.to_le_bytes());
+    h
+}
+
+/// The sequence number of a valid sector header for sector `index`.
+pub(crate) fn parse_sector_header(index: u32, h: &[u8]) -> Option<u32> {
+    let head = h.get(..12)?;
+    let crc = u32::from_le_bytes(h.get(12..16)?.try_into().ok()?);
+    let ok = head.get(..4) == Some(&SECTOR_MAGIC[..])
+        && head.get(4) == Some(&VERSION)
+        && Crc32::new()
+            .update(head)
+            .update(&index.to_le_bytes())
+            .finish()
+            == crc;
+    if !ok {
+        return None;
+    }
+    Some(u32::from_le_bytes(head.get(8..12)?.try_into().ok()?))
+}
+
+/// A parsed entry header.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EntryHeader {
+    pub(crate) kind: Kind,
+    pub(crate) encoding: u8,
+    pub(crate) len: usize,
+}
+
+fn header_crc(first: &[u8], sector_seq: u32, offset: u32) -> u32 {
+    Crc32::new()
+        .update(first)
+        .update(&sector_seq.to_le_bytes())
+        .update(&offset.to_le_bytes())
+        .finish()
+}
+
+/// Frames the payload already in `buf[ENTRY_HEADER .. ENTRY_HEADER + len]` as an entry of
+/// `kind` at `offset` of a sector with sequence number `sector_seq`: writes the header and the
+/// trailing CRC and pads with `0xFF`. Returns the entry's length, padded to `align`.
+pub(crate) fn frame(
+    buf: &mut [u8],
+    kind: Kind,
+    encoding: u8,
+    len: usize,
+    sector_seq: u32,
+    offset: u32,
+    align: usize,
+) -> Option<usize> {
+    let total = pad(ENTRY_HEADER + len + 4, align);
+    if len > MAX_PAYLOAD || total > buf.len() {
+        return None;
+    }
+    let mut first = [0u8; 8];
+    first[..2].copy_from_slice(&ENTRY_MAGIC);
+    first[2] = kind as u8;
+    first[3] = encoding;
+    first[4..6].copy_from_slice(&(len as u16).to_le_bytes());
+    buf.get_mut(..8)?.copy_from_slice(&first);
+    let hcrc = header_crc(&first, sector_seq, offset);
+    buf.get_mut(8..12)?.copy_from_slice(&hcrc.to_le_bytes());
+    let body = ENTRY_HEADER + len;
+    let crc = Crc32::new().update(buf.get(..body)?).finish();
+    buf.get_mut(body..body + 4)?
+        .copy_from_slice(&crc.to_le_bytes());
+    buf.get_mut(body + 4..total)?.fill(0xFF);
+    Some(total)
+}
+
+/// The header at `offset` of a sector with sequence number `sector_seq`, if it is one.
+pub(crate) fn parse_entry_header(h: &[u8], sector_seq: u32, offset: u32) -> Option<EntryHeader> {
+    let first = h.get(..8)?;
+    let crc = u32::from_le_bytes(h.get(8..12)?.try_into().ok()?);
+    if first.get(..2) != Some(&ENTRY_MAGIC[..])
+        || first.get(6..8) != Some(&[0, 0][..])
+        || header_crc(first, sector_seq, offset) != crc
+    {
+        return None;
+    }
+    let len = usize::from(u16::from_le_bytes(first.get(4..6)?.try_into().ok()?));
+    let kind = Kind::of(*first.get(2)?)?;
+    if len > MAX_PAYLOAD {
+        return None;
+    }
+    Some(EntryHeader {
+        kind,
+        encoding: *first.get(3)?,
+        len,
+    })
+}
+
+/// Whether the whole entry in `buf` (header parsed as `h`) passes its CRC.
+pub(crate) fn entry_intact(buf: &[u8], h: &EntryHeader) -> bool {
+    let body = ENTRY_HEADER + h.len;
+    match (buf.get(..body), buf.get(body..body + 4)) {
+        (Some(b), Some(c)) => Crc32::new().update(b).finish().to_le_bytes() == c,
+        _ => false,
+    }
+}
+
+/// Encoding 1: a zero byte is followed by how many zeros it stands for (1 to 255); every
+/// other byte is itself. A record is mostly zero padding: it shrinks to about a third.
+pub(crate) const ZERO_RUNS: u8 = 1;
+/// Encoding 0: the record's 512 bytes as they are (when zero runs would not be shorter).
+pub(crate) const RAW: u8 = 0;
+
+/// Encodes `record` into `out`, returning (encoding, length).
+pub(crate) fn encode_record(record: &[u8; JournalRecord::LEN], out: &mut [u8]) -> (u8, usize) {
+    let mut n = 0usize;
+    let mut i = 0usize;
+    let mut fits = true;
+    while i < record.len() && fits {
+        let b = record.get(i).copied().unwrap_or(0);
+        if b == 0 {
+            let mut run = 1usize;
+            while run < 255 && record.get(i + run) == Some(&0) {
+                run += 1;
+            }
+            fits = put2(out, n, 0, run as u8);
+            n += 2;
+            i += run;
+        } else {
+            fits = put2(out, n, b, None);
+            n += 1;
+            i += 1;
+        }
+        if n >= JournalRecord::LEN {
+            fits = false;
+        }
+    }
+    if fits {
+        return (ZERO_RUNS, n);
+    }
+    if let Some(o) = out.get_mut(..JournalRecord::LEN) {
+        o.copy_from_slice(record);
+    }
+    (RAW, JournalRecord::LEN)
+}
+
+/// Writes `a` (and `b` when given) at `out[n..]`; false when it does not fit.
+fn put2(out: &mut [u8], n: usize, a: u8, b: impl Into<Option<u8>>) -> bool {
+    let Some(x) = out.get_mut(n) else {
+        return false;
+    };
+    *x = a;
+    match b.into() {
+        Some(b) => match out.get_mut(n + 1) {
+            Some(y) => {
+                *y = b;
+                true
+            }
+            None => false,
+        },
+        None => true,
+    }
+}
+
+/// Decodes a record's payload into `out` (exactly [`JournalRecord::LEN`] bytes, or `None`).
+/// With `out` shorter than a record, decodes only that prefix.
+pub(crate) fn decode_record(encoding: u8, payload: &[u8], out: &mut [u8]) -> Option<()> {
+    match encoding {
+        RAW => {
+            let src = payload.get(..out.len())?;
+            if payload.len() != JournalRecord::LEN {
+                return None;
+            }
+            out.copy_from_slice(src);
+            Some(())
+        }
+        ZERO_RUNS => {
+            let mut w = 0usize;
+            let mut bytes = payload.iter();
+            while let Some(&b) = bytes.next() {
+                let run = if b == 0 {
+                    usize::from(*bytes.next()?)
+                } else {
+                    1
+                };
+                if run == 0 || w + run > JournalRecord::LEN {
+                    return None;
+                }
+                for k in w..w + run {
+                    if let Some(o) = out.get_mut(k) {
+                        *o = b;
+                    }
+                }
+                w += run;
+            }
+            (w == JournalRecord::LEN).then_some(())
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::indexing_slicing,
+        reason = "test code: a wrong index is a failed test"
+    )]
+    use super::*;
+
+    #[test]
+    fn zero_runs_round_trip_and_never_grow_past_raw() {
+        let mut rec = [0u8; JournalRecord::LEN];
+        rec[..6].copy_from_slice(b"KPJ2\x01\x02");
+        rec[300] = 7;
+        let mut out = [0u8; MAX_PAYLOAD];
+        let (enc, n) = encode_record(&rec, &mut out);
+        assert_eq!(enc, ZERO_RUNS);
+        assert!(n < 40, "{n}");
+        let mut back = [0xAAu8; JournalRecord::LEN];
+        decode_record(enc, &out[..n], &mut back).unwrap();
+        assert_eq!(back, rec);
+        // alternating zeros would double: stored raw
+        let mut worst = [0u8; JournalRecord::LEN];
+        for (i, b) in worst.iter_mut().enumerate() {
+            *b = if i % 2 == 0 { 1 } else { 0 };
+        }
+        let (enc, n) = encode_record(&worst, &mut out);
+        assert_eq!((enc, n), (RAW, JournalRecord::LEN));
+        decode_record(enc, &out[..n], &mut back).unwrap();
+        assert_eq!(back, worst);
+        // a prefix only
+        let mut prefix = [0u8; 8];
+        let (enc, n) = encode_record(&rec, &mut out);
+        decode_record(enc, &out[..n], &mut prefix).unwrap_or(());
+        assert_eq!(&prefix[..6], b"KPJ2\x01\x02");
+    }
+
+    #[test]
+    fn headers_are_bound_to_their_place() {
+        let h = sector_header(3, 42);
+        assert_eq!(parse_sector_header(3, &h), Some(42));
+        assert_eq!(parse_sector_header(2, &h), None, "another sector's header");
+        let mut buf = [0u8; SCRATCH_LEN];
+        buf[ENTRY_HEADER..ENTRY_HEADER + 3].copy_from_slice(b"abc");
+        let total = frame(&mut buf, Kind::Close, 0, 3, 9, 64, 8).unwrap();
+        assert_eq!(total, 24);
+        let h = parse_entry_header(&buf, 9, 64).unwrap();
+        assert!(entry_intact(&buf, &h));
+        assert!(parse_entry_header(&buf, 9, 72).is_none(), "another offset");
+        assert!(parse_entry_header(&buf, 10, 64).is_none(), "another sector");
+        buf[13] ^= 1;
+        assert!(!entry_intact(&buf, &h), "a flipped payload bit");
+    }
+}

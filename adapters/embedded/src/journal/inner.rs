@@ -1,0 +1,679 @@
+//! The journal's logic, once, over the async flash traits; the blocking journal runs the same
+//! code through [`super::flash::Blocking`] (futures that are ready at once).
+
+use embedded_storage_async::nor_flash::NorFlash;
+use heapless::Vec;
+use konaplate_core::field::SequenceId;
+use konaplate_core::flow::{JournalRecord, State};
+
+use super::format::{
+    self, ENTRY_HEADER, EntryHeader, Kind, MAX_ALIGN, SCRATCH_LEN, SECTOR_HEADER, pad,
+};
+use super::{Geometry, JournalError, MAX_LIVE, OpenReport};
+
+/// A live entry: a sequenceId whose latest record sits in the active sector.
+#[derive(Clone, Debug)]
+pub(crate) struct Live {
+    pub(crate) sequence_id: SequenceId,
+    pub(crate) state: State,
+    /// Where its latest record's entry starts in the active sector, and its padded length.
+    pub(crate) offset: u32,
+    pub(crate) len: u32,
+    /// The record before it in this sector (offset, length), if any: what a copy falls back
+    /// to when the latest no longer reads intact (a tail a cut left undecided).
+    pub(crate) prev: Option<(u32, u32)>,
+}
+
+/// Where the bytes of a record start in a decoded prefix: op, state (see the record's
+/// layout in `konaplate_core::flow::record`).
+const PREFIX: usize = 40;
+const AT_STATE: usize = 5;
+const AT_SEQ: usize = 8;
+
+pub(crate) struct Inner<F> {
+    pub(crate) flash: F,
+    pub(crate) geo: Geometry,
+    pub(crate) align: usize,
+    pub(crate) active: u32,
+    pub(crate) active_seq: u32,
+    /// The highest sector sequence number seen on the flash (an unfinished compaction's
+    /// included): the next sector gets a higher one.
+    pub(crate) max_seq: u32,
+    /// The next free offset in the active sector.
+    pub(crate) pos: u32,
+    pub(crate) live: Vec<Live, MAX_LIVE>,
+    /// The scan met more live records than the index holds.
+    pub(crate) overflow: bool,
+}
+
+type Result<T, E> = core::result::Result<T, JournalError<E>>;
+
+/// Frames an entry into the scratch for a sector sequence number, an offset and the
+/// alignment; returns its padded length.
+type Frame<'a> = dyn Fn(&mut [u8; SCRATCH_LEN], u32, u32, usize) -> Option<usize> + 'a;
+
+/// What scanning a sector found.
+#[derive(Default)]
+struct SectorScan {
+    done: bool,
+    entries: u32,
+    damaged: u32,
+    torn_tail: bool,
+    end: u32,
+}
+
+impl<F: NorFlash> Inner<F> {
+    fn base(&self, sector: u32) -> u32 {
+        self.geo.offset + sector * self.geo.sector_size
+    }
+
+    async fn read(&mut self, at: u32, buf: &mut [u8]) -> Result<(), F::Error> {
+        self.flash.read(at, buf).await.map_err(JournalError::Flash)
+    }
+
+    /// Reads `len` bytes at `at` (a multiple of the alignment) into `buf`, the read rounded up
+    /// to the flash's read size.
+    async fn read_padded(&mut self, at: u32, buf: &mut [u8], len: usize) -> Result<(), F::Error> {
+        let n = pad(len, self.align);
+        let dst = buf
+            .get_mut(..n)
+            .ok_or(JournalError::Geometry("scratch smaller than an entry"))?;
+        self.read(at, dst).await
+    }
+
+    /// Opens the journal in `flash` (see [`super::Journal::open`]).
+    pub(crate) async fn open(
+        flash: F,
+        geo: Geometry,
+        scratch: &mut [u8; SCRATCH_LEN],
+    ) -> Result<(Self, OpenReport), F::Error> {
+        let align = geo.check::<F>(flash.capacity())?;
+        let mut j = Inner {
+            flash,
+            geo,
+            align,
+            active: 0,
+            active_seq: 0,
+            max_seq: 0,
+            pos: 0,
+            live: Vec::new(),
+            overflow: false,
+        };
+        let mut report = OpenReport::default();
+        // every sector's header; the newest complete one is the journal
+        let mut best: Option<(u32, u32)> = None; // (seq, sector)
+        let mut max_seq = 0u32;
+        for s in 0..geo.sectors {
+            let mut h = [0u8; MAX_ALIGN];
+            let readable = j
+                .read_padded(j.base(s), &mut h, SECTOR_HEADER)
+                .await
+                .is_ok();
+            match format::parse_sector_header(s, &h).filter(|_| readable) {
+                Some(seq) => {
+                    max_seq = max_seq.max(seq);
+                    let scan = j.scan(s, seq, scratch, false).await?;
+                    if scan.done && best.is_none_or(|(b, _)| seq > b) {
+                        best = Some((seq, s));
+                    } else if !scan.done {
+                        report.unfinished_compactions += 1;
+                    }
+                }
+                None => {
+                    if !j.blank(j.base(s), SECTOR_HEADER).await? {
+                        report.unreadable_sectors += 1;
+                    }
+                }
+            }
+        }
+        match best {
+            Some((seq, s)) => {
+                j.active = s;
+                j.active_seq = seq;
+                let scan = j.scan(s, seq, scratch, true).await?;
+                report.entries = scan.entries;
+                report.damaged_entries = scan.damaged;
+                report.torn_tail = scan.torn_tail;
+                j.pos = scan.end;
+                report.formatted = false;
+            }
+            None => {
+                report.formatted = true;
+                // no journal yet: the sector before 0, so that the first one used is 0
+                j.active = geo.sectors - 1;
+                j.active_seq = 0;
+            }
+        }
+        // the state just read is made durable in a fresh sector: nothing is ever appended
+        // after bytes whose fate a power cut may have left open, and a decision taken on a
+        // doubtful tail is not taken differently by the next boot
+        j.max_seq = max_seq;
+        if j.overflow {
+            return Err(JournalError::Overflow);
+        }
+        j.compact(scratch).await?;
+        report.open_calls = j.live.iter().filter(|l| !is_settled(l.state)).count() as u32;
+        report.settled = j.live.len() as u32 - report.open_calls;
+        Ok((j, report))
+    }
+
+    /// Whether `len` bytes at `at` read as erased.
+    async fn blank(&mut self, at: u32, len: usize) -> Result<bool, F::Error> {
+        let mut chunk = [0u8; MAX_ALIGN];
+        let mut done = 0usize;
+        while done < len {
+            let n = MAX_ALIGN.min(pad(len - done, self.align));
+            let c = chunk.get_mut(..n).unwrap_or(&mut []);
+            if self.read(at + done as u32, c).await.is_err() || c.iter().any(|&b| b != 0xFF) {
+                return Ok(false);
+            }
+            done += n;
+        }
+        Ok(true)
+    }
+
+    /// Scans sector `s` (sequence `seq`); with `build`, rebuilds the live set from it.
+    async fn scan(
+        &mut self,
+        s: u32,
+        seq: u32,
+        scratch: &mut [u8; SCRATCH_LEN],
+        build: bool,
+    ) -> Result<SectorScan, F::Error> {
+        let mut out = SectorScan::default();
+        if build {
+            self.live.clear();
+        }
+        let size = self.geo.sector_size;
+        let mut pos = pad(SECTOR_HEADER, self.align) as u32;
+        out.end = pos;
+        let mut resync = false;
+        let mut damage_since_valid = false;
+        while pos as usize + ENTRY_HEADER + 4 <= size as usize {
+            let at = self.base(s) + pos;
+            // a word a cut left half programmed may not even read (ECC): garbage, like any
+            let readable = self.read_padded(at, scratch, ENTRY_HEADER).await.is_ok();
+            let head = if readable {
+                scratch.get(..ENTRY_HEADER).unwrap_or(&[])
+            } else {
+                &[]
+            };
+            if !resync && readable && head.iter().all(|&b| b == 0xFF) {
+                break;
+            }
+            let Some(h) = format::parse_entry_header(head, seq, pos) else {
+                if !resync {
+                    out.damaged += 1;
+                    damage_since_valid = true;
+                }
+                resync = true;
+                pos += self.align as u32;
+                continue;
+            };
+            let total = pad(ENTRY_HEADER + h.len + 4, self.align) as u32;
+            if pos + total > size {
+                out.damaged += u32::from(!resync);
+                damage_since_valid = true;
+                resync = true;
+                pos += self.align as u32;
+                continue;
+            }
+            let readable = self.read_padded(at, scratch, total as usize).await.is_ok();
+            resync = false;
+            if !readable || !format::entry_intact(scratch, &h) {
+                out.damaged += 1;
+                damage_since_valid = true;
+                pos += total;
+                continue;
+            }
+            damage_since_valid = false;
+            out.entries += 1;
+            if build {
+                self.take(&h, scratch, pos, total);
+            }
+            if h.kind == Kind::Done {
+                out.done = true;
+            }
+            pos += total;
+            out.end = pos;
+        }
+        out.torn_tail = damage_since_valid;
+        if damage_since_valid && out.damaged > 0 {
+            // the last damage is the tail a cut left: reported as torn, not as damage
+            out.damaged -= 1;
+        }
+        Ok(out)
+    }
+
+    /// Applies one intact entry at `pos` to the live set.
+    fn take(&mut self, h: &EntryHeader, scratch: &[u8], pos: u32, total: u32) {
+        let payload = scratch
+            .get(ENTRY_HEADER..ENTRY_HEADER + h.len)
+            .unwrap_or(&[]);
+        match h.kind {
+            Kind::Record => {
+                let mut prefix = [0u8; PREFIX];
+                if format::decode_record(h.encoding, payload, &mut prefix).is_none() {
+                    return;
+                }
+                let Some((seq, state)) = key_of(&prefix) else {
+                    return;
+                };
+                let mut live = Live {
+                    sequence_id: seq,
+                    state,
+                    offset: pos,
+                    len: total,
+                    prev: None,
+                };
+                match self.live.iter_mut().find(|l| l.sequence_id == seq) {
+                    Some(l) => {
+                        live.prev = Some((l.offset, l.len));
+                        *l = live;
+                    }
+                    None => {
+                        // more than this build's index holds (another build's journal): the
+                        // journal is refused, never read with a record missing
+                        self.overflow |= self.live.push(live).is_err();
+                    }
+                }
+            }
+            Kind::Close => {
+                if let Some(seq) = close_key(payload) {
+                    self.live.retain(|l| l.sequence_id != seq);
+                }
+            }
+            Kind::Done => {}
+        }
+    }
+
+    /// Bytes a snapshot of the live set takes, with `extra` more bytes of records and the
+    /// complete marker.
+    fn snapshot_len(&self, skip: Option<&SequenceId>, extra: u32) -> u32 {
+        let records: u32 = self
+            .live
+            .iter()
+            .filter(|l| Some(&l.sequence_id) != skip)
+            .map(|l| l.len)
+            .sum();
+        pad(SECTOR_HEADER, self.align) as u32 + records + extra + self.done_len()
+    }
+
+    fn done_len(&self) -> u32 {
+        pad(ENTRY_HEADER + 4 + 4, self.align) as u32
+    }
+
+    fn max_entry(&self) -> u32 {
+        pad(ENTRY_HEADER + format::MAX_PAYLOAD + 4, self.align) as u32
+    }
+
+    /// Whether the journal can take a new call now: a free place in the index, and room for a
+    /// snapshot holding it with one more record after it.
+    pub(crate) fn can_take_new_call(&self) -> bool {
+        self.live.len() < MAX_LIVE
+            && self.snapshot_len(None, 2 * self.max_entry()) <= self.geo.sector_size
+    }
+
+    /// Writes `bytes` at `at` and reads them back; `Ok(false)` when they did not stick.
+    async fn program(&mut self, at: u32, bytes: &[u8]) -> Result<bool, F::Error> {
+        if self.flash.write(at, bytes).await.is_err() {
+            return Ok(false);
+        }
+        let mut chunk = [0u8; MAX_ALIGN];
+        let mut done = 0usize;
+        while done < bytes.len() {
+            let n = MAX_ALIGN.min(bytes.len() - done);
+            let c = chunk.get_mut(..n).unwrap_or(&mut []);
+            if self.flash.read(at + done as u32, c).await.is_err() {
+                return Ok(false);
+            }
+            if Some(&*c) != bytes.get(done..done + n) {
+                return Ok(false);
+            }
+            done += n;
+        }
+        Ok(true)
+    }
+
+    /// Erases sector `s` and checks it reads blank.
+    async fn wipe_sector(&mut self, s: u32) -> Result<bool, F::Error> {
+        let from = self.base(s);
+        for _ in 0..2 {
+            if self
+                .flash
+                .erase(from, from + self.geo.sector_size)
+                .await
+                .is_ok()
+                && self.blank(from, self.geo.sector_size as usize).await?
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Copies every live record into the next sector that takes an erase and its writes,
+    /// then marks the copy complete: from then on that sector alone is the journal. Bounded:
+    /// at most `sectors - 1` erases, each followed by at most `MAX_LIVE + 2` writes.
+    pub(crate) async fn compact(
+        &mut self,
+        scratch: &mut [u8; SCRATCH_LEN],
+    ) -> Result<(), F::Error> {
+        let old = self.active;
+        let seq = self.active_seq.max(self.max_seq).wrapping_add(1).max(1);
+        self.max_seq = seq;
+        for step in 1..self.geo.sectors {
+            let target = (old + step) % self.geo.sectors;
+            if !self.wipe_sector(target).await? {
+                continue;
+            }
+            match self.fill(old, target, seq, scratch).await? {
+                Some(live) => {
+                    self.live = live.0;
+                    self.active = target;
+                    self.active_seq = seq;
+                    self.pos = live.1;
+                    return Ok(());
+                }
+                None => continue,
+            }
+        }
+        Err(JournalError::Worn)
+    }
+
+    /// Reads the live record `l` of sector `old` into `scratch` for a copy: its latest entry
+    /// if it reads intact, else the one before it. Returns its header and its state.
+    async fn copy_source(
+        &mut self,
+        old: u32,
+        l: &Live,
+        scratch: &mut [u8; SCRATCH_LEN],
+    ) -> Option<(EntryHeader, State)> {
+        for (offset, len) in [Some((l.offset, l.len)), l.prev].into_iter().flatten() {
+            if self
+                .read_padded(self.base(old) + offset, scratch, len as usize)
+                .await
+                .is_err()
+            {
+                continue;
+            }
+            let Some(h) = format::parse_entry_header(
+                scratch.get(..ENTRY_HEADER).unwrap_or(&[]),
+                self.active_seq,
+                offset,
+            ) else {
+                continue;
+            };
+            if !format::entry_intact(scratch, &h) || h.kind != Kind::Record {
+                continue;
+            }
+            let mut prefix = [0u8; PREFIX];
+            let payload = scratch
+                .get(ENTRY_HEADER..ENTRY_HEADER + h.len)
+                .unwrap_or(&[]);
+            if format::decode_record(h.encoding, payload, &mut prefix).is_none() {
+                continue;
+            }
+            match key_of(&prefix) {
+                Some((seq, state)) if seq == l.sequence_id => return Some((h, state)),
+                _ => continue,
+            }
+        }
+        None
+    }
+
+    /// Writes the header, the live records (read from sector `old`) and the complete marker
+    /// into the blank sector `target`. `None` when a write did not stick.
+    async fn fill(
+        &mut self,
+        old: u32,
+        target: u32,
+        seq: u32,
+        scratch: &mut [u8; SCRATCH_LEN],
+    ) -> Result<Option<(Vec<Live, MAX_LIVE>, u32)>, F::Error> {
+        let mut h = [0xFFu8; MAX_ALIGN];
+        let hlen = pad(SECTOR_HEADER, self.align);
+        if let Some(d) = h.get_mut(..SECTOR_HEADER) {
+            d.copy_from_slice(&format::sector_header(target, seq));
+        }
+        if !self
+            .program(self.base(target), h.get(..hlen).unwrap_or(&[]))
+            .await?
+        {
+            return Ok(None);
+        }
+        let mut pos = hlen as u32;
+        let mut moved: Vec<Live, MAX_LIVE> = Vec::new();
+        let live = core::mem::take(&mut self.live);
+        for l in &live {
+            // the entry as it stands in the old sector (or, when it no longer reads intact,
+            // the record before it: the state before the write a cut left undecided), framed
+            // again for its new place
+            let Some((hd, state)) = self.copy_source(old, l, scratch).await else {
+                continue;
+            };
+            let Some(total) = format::frame(
+                scratch,
+                Kind::Record,
+                hd.encoding,
+                hd.len,
+                seq,
+                pos,
+                self.align,
+            ) else {
+                continue;
+            };
+            if pos + total as u32 + self.done_len() > self.geo.sector_size {
+                self.live = live;
+                return Err(JournalError::Full);
+            }
+            if !self
+                .program(self.base(target) + pos, scratch.get(..total).unwrap_or(&[]))
+                .await?
+            {
+                self.live = live;
+                return Ok(None);
+            }
+            let _ = moved.push(Live {
+                sequence_id: l.sequence_id,
+                state,
+                offset: pos,
+                len: total as u32,
+                prev: None,
+            });
+            pos += total as u32;
+        }
+        self.live = live;
+        let count = moved.len() as u32;
+        let mut done = [0u8; 8];
+        done[..4].copy_from_slice(&count.to_le_bytes());
+        done[4..].copy_from_slice(&old.to_le_bytes());
+        if let Some(p) = scratch.get_mut(ENTRY_HEADER..ENTRY_HEADER + 8) {
+            p.copy_from_slice(&done);
+        }
+        let Some(total) = format::frame(scratch, Kind::Done, 0, 8, seq, pos, self.align) else {
+            return Ok(None);
+        };
+        if !self
+            .program(self.base(target) + pos, scratch.get(..total).unwrap_or(&[]))
+            .await?
+        {
+            return Ok(None);
+        }
+        Ok(Some((moved, pos + total as u32)))
+    }
+
+    /// Appends the entry `make` frames (for a sector sequence number, an offset and the
+    /// alignment) at the end of the active sector. When it does not fit, or a write does not
+    /// stick, the live set moves to a fresh sector first (at most twice). `keeps` is the
+    /// live record's length the entry leaves in the snapshot when it replaces its key's.
+    async fn append(
+        &mut self,
+        scratch: &mut [u8; SCRATCH_LEN],
+        make: &Frame<'_>,
+        replaces: Option<&SequenceId>,
+    ) -> Result<(u32, u32), F::Error> {
+        let mut moves = 0;
+        loop {
+            let total = make(scratch, self.active_seq, self.pos, self.align)
+                .ok_or(JournalError::Geometry("scratch smaller than an entry"))?
+                as u32;
+            if self.pos + total > self.geo.sector_size {
+                if moves == 2 {
+                    return Err(JournalError::Worn);
+                }
+                if self.snapshot_len(replaces, total) > self.geo.sector_size {
+                    return Err(JournalError::Full);
+                }
+                // (the entry is framed again for its new place)
+                self.compact(scratch).await?;
+                moves += 1;
+                continue;
+            }
+            let at = self.base(self.active) + self.pos;
+            if self
+                .program(at, scratch.get(..total as usize).unwrap_or(&[]))
+                .await?
+            {
+                let r = (self.pos, total);
+                self.pos += total;
+                return Ok(r);
+            }
+            // nothing more is ever appended after bytes that did not stick
+            self.pos = self.geo.sector_size;
+        }
+    }
+
+    /// Persists `rec` (see [`super::Journal::persist`]).
+    pub(crate) async fn persist(
+        &mut self,
+        rec: &JournalRecord,
+        scratch: &mut [u8; SCRATCH_LEN],
+    ) -> Result<(), F::Error> {
+        let key = rec.sequence_id;
+        match self.live.iter().find(|l| l.sequence_id == key) {
+            Some(l) if is_settled(l.state) && l.state != rec.state => {
+                return Err(JournalError::Settled);
+            }
+            Some(_) => {}
+            None if self.live.len() >= MAX_LIVE => return Err(JournalError::Full),
+            None => {}
+        }
+        let bytes = rec.encode();
+        let make = |buf: &mut [u8; SCRATCH_LEN], sseq: u32, pos: u32, align: usize| {
+            let payload = buf.get_mut(ENTRY_HEADER..ENTRY_HEADER + format::MAX_PAYLOAD)?;
+            let (enc, n) = format::encode_record(&bytes, payload);
+            format::frame(buf, Kind::Record, enc, n, sseq, pos, align)
+        };
+        let (offset, len) = self.append(scratch, &make, Some(&key)).await?;
+        let mut live = Live {
+            sequence_id: key,
+            state: rec.state,
+            offset,
+            len,
+            prev: None,
+        };
+        match self.live.iter_mut().find(|l| l.sequence_id == key) {
+            Some(l) => {
+                live.prev = Some((l.offset, l.len));
+                *l = live;
+            }
+            None => {
+                let _ = self.live.push(live);
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the settled record of `seq` (see [`super::Journal::close`]).
+    pub(crate) async fn close(
+        &mut self,
+        seq: &SequenceId,
+        scratch: &mut [u8; SCRATCH_LEN],
+    ) -> Result<(), F::Error> {
+        match self.live.iter().find(|l| &l.sequence_id == seq) {
+            None => return Err(JournalError::NotFound),
+            Some(l) if !is_settled(l.state) => return Err(JournalError::StillOpen),
+            Some(_) => {}
+        }
+        let id = seq.as_bytes();
+        let make = |buf: &mut [u8; SCRATCH_LEN], sseq: u32, pos: u32, align: usize| {
+            let p = buf.get_mut(ENTRY_HEADER..ENTRY_HEADER + 1 + id.len())?;
+            p.get_mut(0).map(|b| *b = id.len() as u8)?;
+            p.get_mut(1..)?.copy_from_slice(id);
+            format::frame(buf, Kind::Close, 0, 1 + id.len(), sseq, pos, align)
+        };
+        self.append(scratch, &make, None).await?;
+        self.live.retain(|l| &l.sequence_id != seq);
+        Ok(())
+    }
+
+    /// Reads the latest record of `seq`.
+    pub(crate) async fn read_record(
+        &mut self,
+        seq: &SequenceId,
+        scratch: &mut [u8; SCRATCH_LEN],
+    ) -> Result<JournalRecord, F::Error> {
+        let l = self
+            .live
+            .iter()
+            .find(|l| &l.sequence_id == seq)
+            .cloned()
+            .ok_or(JournalError::NotFound)?;
+        let at = self.base(self.active) + l.offset;
+        self.read_padded(at, scratch, l.len as usize).await?;
+        let h = format::parse_entry_header(
+            scratch.get(..ENTRY_HEADER).unwrap_or(&[]),
+            self.active_seq,
+            l.offset,
+        )
+        .ok_or(JournalError::Damaged)?;
+        if !format::entry_intact(scratch, &h) {
+            return Err(JournalError::Damaged);
+        }
+        let mut rec = [0u8; JournalRecord::LEN];
+        let payload = scratch
+            .get(ENTRY_HEADER..ENTRY_HEADER + h.len)
+            .unwrap_or(&[]);
+        format::decode_record(h.encoding, payload, &mut rec).ok_or(JournalError::Damaged)?;
+        JournalRecord::decode(&rec).map_err(|_| JournalError::Damaged)
+    }
+}
+
+/// Final, or closed by an operator: the platform's word is known or given up on.
+pub(crate) fn is_settled(state: State) -> bool {
+    state.is_final()
+}
+
+/// The sequenceId and state of a record from its first bytes.
+fn key_of(prefix: &[u8; PREFIX]) -> Option<(SequenceId, State)> {
+    if prefix.get(..4) != Some(&b"KPJ2"[..]) {
+        return None;
+    }
+    let state = state_of(*prefix.get(AT_STATE)?)?;
+    let n = usize::from(*prefix.get(AT_SEQ)?);
+    let id = prefix.get(AT_SEQ + 1..AT_SEQ + 1 + n)?;
+    let s = core::str::from_utf8(id).ok()?;
+    Some((SequenceId::new(s).ok()?, state))
+}
+
+fn state_of(b: u8) -> Option<State> {
+    Some(match b {
+        1 => State::Sending,
+        2 => State::Lost,
+        3 => State::Pending,
+        10 => State::Completed,
+        11 => State::Declined,
+        12 => State::Failed,
+        13 => State::NotProcessed,
+        15 => State::Unknown,
+        _ => return None,
+    })
+}
+
+/// The sequenceId a close entry names.
+fn close_key(payload: &[u8]) -> Option<SequenceId> {
+    let n = usize::from(*payload.first()?);
+    let id = payload.get(1..1 + n)?;
+    SequenceId::new(core::str::from_utf8(id).ok()?).ok()
+}
