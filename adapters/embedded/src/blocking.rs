@@ -99,9 +99,9 @@ pub trait Till {
     fn now_ms(&mut self) -> u64;
     /// The calendar time and a fresh random Correlation-Id for the next request.
     fn stamp(&mut self) -> Stamp;
-    /// A new connection to the platform. A failure means nothing was sent: the flow tries
-    /// again later.
-    fn connect(&mut self) -> Result<Self::Stream, Self::Error>;
+    /// A new connection to the platform, or `None` when there is none now (log why): nothing
+    /// was sent, and the flow tries again later.
+    fn connect(&mut self) -> Option<Self::Stream>;
     /// Stores `record` durably: it must survive a power cut before this returns `Ok` (a
     /// later record of the same sequenceId supersedes earlier ones). An error stops the
     /// driver; the journal then holds the last durable state.
@@ -132,7 +132,7 @@ pub fn drive<T: Till>(
             Action::Send | Action::Inquire => {
                 // a call that cannot be encoded was never sent: the flow counts it so
                 if let Ok(mut call) = flow.call(session, &till.stamp(), &mut crypto, buf) {
-                    if let Ok(mut stream) = till.connect() {
+                    if let Some(mut stream) = till.connect() {
                         let _ = exchange(&mut stream, &mut call, buf);
                     }
                     let _ = flow.end_call(till.now_ms(), &mut call, buf, &mut crypto);

@@ -60,6 +60,7 @@ pub use konaplate_core::request::{BUFFER_ENCRYPTED, BUFFER_PLAIN};
 mod blocking;
 
 pub mod journal;
+pub mod money;
 
 #[cfg(feature = "async")]
 pub mod asynch;

@@ -643,10 +643,10 @@ impl asynch::Till for AsyncTill {
     fn stamp(&mut self) -> Stamp {
         stamp()
     }
-    async fn connect(&mut self) -> Result<Self::Stream, std::io::Error> {
+    async fn connect(&mut self) -> Option<Self::Stream> {
         self.connects += 1;
-        let s = tokio::net::TcpStream::connect(self.addr).await?;
-        Ok(embedded_io_adapters::tokio_1::FromTokio::new(s))
+        let s = tokio::net::TcpStream::connect(self.addr).await.ok()?;
+        Some(embedded_io_adapters::tokio_1::FromTokio::new(s))
     }
     async fn persist(&mut self, record: &JournalRecord) -> Result<(), std::io::Error> {
         self.journal
