@@ -10,7 +10,11 @@
 //! * a model network that refuses connections, loses requests before they arrive, loses,
 //!   garbles or replaces answers with 5xx, answers 502 without processing, and has outages;
 //! * a model disk whose last write a crash may tear at any byte, and a client process that
-//!   crashes at any step, after which `recover` runs and the user may re-run the command.
+//!   crashes at any step, after which `recover` runs and the user may re-run the command;
+//! * the same schedules with a till's journal instead of the file: the real
+//!   `konaplate_embedded::journal` on its strict NOR flash model, each crash during a write a
+//!   power cut at a flash operation (stopped, torn, or left undecided), each restart a boot
+//!   (`sim_schedules_on_flash`).
 //!
 //! Invariants, checked on every schedule (and (b), (c), (d) at every step):
 //! (a) every outcome reported as final agrees with the platform's final ledger;
@@ -19,10 +23,11 @@
 //! (d) a final state in the journal is never replaced by a different one.
 //! And liveness: once the network heals, `recover` decides every charge and cancellation.
 //!
-//! `cargo test -p konaplate-core --test sim` runs 100 000 schedules
+//! `cargo test -p konaplate-core --test sim` runs 100 000 schedules with each journal
 //! (`KONAPLATE_SIM_SCHEDULES`, `KONAPLATE_SIM_SEED_BASE` change that). A failure prints its
 //! seed; replay it, with a trace of every step, with
-//! `KONAPLATE_SIM_SEED=<seed> cargo test -p konaplate-core --test sim sim_replay -- --nocapture`.
+//! `KONAPLATE_SIM_SEED=<seed> cargo test -p konaplate-core --test sim sim_replay -- --nocapture`
+//! (and `KONAPLATE_SIM_FLASH=1` for the flash journal).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -31,8 +36,10 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
+use std::rc::Rc;
 
 use konaplate_core::api::{CancelRequest, ChargeRequest, RefundRequest};
 use konaplate_core::call::{Call, Progress};
@@ -42,6 +49,8 @@ use konaplate_core::flow::{
     Policy, Repair, Rerun, State, repair_len, rerun, scan,
 };
 use konaplate_core::prelude::*;
+use konaplate_embedded::journal::model::{Cut, Fault, ModelError, ModelFlash};
+use konaplate_embedded::journal::{Geometry, Journal, SCRATCH_LEN, Scratch};
 
 // ---------------------------------------------------------------------------------------------
 // randomness
@@ -531,9 +540,10 @@ struct World {
     rng: Rng,
     now: u64,
     platform: Platform,
-    disk: Vec<u8>,
+    /// The journal: a file (the CLI's) or flash (a till's).
+    store: Box<dyn Store>,
     /// The latest record of every sequenceId, as read by the last open plus what was
-    /// appended since (an open re-reads the disk with the real scanner).
+    /// appended since (an open re-reads the journal with the real code).
     index: BTreeMap<String, JournalRecord>,
     steps: u64,
     crashed: bool,
@@ -552,6 +562,10 @@ struct Crash;
 
 impl World {
     fn new(plan: Plan) -> World {
+        World::with_store(plan, Box::new(FileStore::default()))
+    }
+
+    fn with_store(plan: Plan, store: Box<dyn Store>) -> World {
         let mut platform = Platform {
             dup_replays: plan.dup_replays,
             declines_recorded: plan.declines_recorded,
@@ -565,7 +579,7 @@ impl World {
             plan,
             now: 1_000_000,
             platform,
-            disk: Vec::new(),
+            store,
             index: BTreeMap::new(),
             steps: 0,
             crashed: false,
@@ -756,28 +770,29 @@ impl World {
                 rec.sequence_id, rec.state, prev.state
             ));
         }
-        self.disk.extend_from_slice(&rec.encode());
+        self.store.append(rec)?;
         self.index
             .insert(rec.sequence_id.as_str().to_string(), rec.clone());
         Ok(())
     }
 
-    /// A new client process opens the journal: cut a torn tail (the real repair rule).
-    fn open_journal(&mut self) -> Result<(), String> {
-        match repair_len(&self.disk) {
-            Repair::Whole => {}
-            Repair::CutTo(n) => {
-                self.log(format!(
-                    "journal: torn tail cut from {} to {n} bytes",
-                    self.disk.len()
-                ));
-                self.disk.truncate(n);
-            }
-            Repair::NotAJournal => return Err("the journal is not recognized as one".into()),
-            _ => return Err("a repair the simulator does not know".into()),
+    /// A new client process opens the journal (the real repair rule); true when it found
+    /// and cut back a torn write.
+    fn open_journal(&mut self) -> Result<bool, String> {
+        let (records, repaired) = self.store.open()?;
+        if let Some(what) = &repaired {
+            self.log(format!("journal: {what}"));
         }
-        self.index = latest_records(&self.disk).into_iter().collect();
-        Ok(())
+        self.index = records
+            .into_iter()
+            .map(|r| (r.sequence_id.as_str().to_string(), r))
+            .collect();
+        Ok(repaired.is_some())
+    }
+
+    /// The file journal's bytes (tests of the file journal).
+    fn disk(&mut self) -> &mut Vec<u8> {
+        self.store.disk().expect("a file journal")
     }
 
     fn restart(&mut self) {
@@ -786,6 +801,183 @@ impl World {
         self.now += gap;
         let _ = self.platform.advance(self.now);
         self.log(format!("process restarts after {gap} ms"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the journal under the simulation: a file, as the CLI keeps it, or NOR flash, as a till does
+
+trait Store {
+    /// Appends `rec` durably.
+    fn append(&mut self, rec: &JournalRecord) -> Result<(), String>;
+    /// The process dies while `rec` is being written; `tear` (when the plan tears the write)
+    /// says how far it got. Returns what happened, for the trace.
+    fn crash_writing(&mut self, rec: &JournalRecord, tear: Option<usize>, rng: &mut Rng) -> String;
+    /// A new process opens the journal: its records, and what it repaired (a torn write).
+    fn open(&mut self) -> Result<(Vec<JournalRecord>, Option<String>), String>;
+    /// What a fresh open would read (changing nothing).
+    fn latest(&mut self) -> HashMap<String, JournalRecord>;
+    /// The file's bytes (the file journal only).
+    fn disk(&mut self) -> Option<&mut Vec<u8>> {
+        None
+    }
+}
+
+/// The CLI's journal: a byte file, records appended one after another, a torn tail cut on
+/// open ([`repair_len`]).
+#[derive(Default)]
+struct FileStore {
+    disk: Vec<u8>,
+}
+
+impl Store for FileStore {
+    fn append(&mut self, rec: &JournalRecord) -> Result<(), String> {
+        self.disk.extend_from_slice(&rec.encode());
+        Ok(())
+    }
+    fn crash_writing(&mut self, rec: &JournalRecord, tear: Option<usize>, _: &mut Rng) -> String {
+        match tear {
+            Some(n) => {
+                let bytes = rec.encode();
+                self.disk.extend_from_slice(&bytes[..n.min(bytes.len())]);
+                format!("torn after {n} bytes")
+            }
+            None => "before any byte".into(),
+        }
+    }
+    fn open(&mut self) -> Result<(Vec<JournalRecord>, Option<String>), String> {
+        let repaired = match repair_len(&self.disk) {
+            Repair::Whole => None,
+            Repair::CutTo(n) => {
+                let what = format!("torn tail cut from {} to {n} bytes", self.disk.len());
+                self.disk.truncate(n);
+                Some(what)
+            }
+            Repair::NotAJournal => return Err("the journal is not recognized as one".into()),
+            _ => return Err("a repair the simulator does not know".into()),
+        };
+        Ok((latest_records(&self.disk).into_values().collect(), repaired))
+    }
+    fn latest(&mut self) -> HashMap<String, JournalRecord> {
+        latest_records(&self.disk)
+    }
+    fn disk(&mut self) -> Option<&mut Vec<u8>> {
+        Some(&mut self.disk)
+    }
+}
+
+type Model = ModelFlash<8, 4096>;
+const FLASH: Geometry = Geometry::new(0, 4096, 3);
+
+/// The model flash, shared between the journal and the simulation (which arms the cuts).
+struct Shared(Rc<RefCell<Model>>);
+
+impl embedded_storage::nor_flash::ErrorType for Shared {
+    type Error = ModelError;
+}
+impl embedded_storage::nor_flash::ReadNorFlash for Shared {
+    const READ_SIZE: usize = 8;
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), ModelError> {
+        self.0.borrow_mut().read(offset, bytes)
+    }
+    fn capacity(&self) -> usize {
+        self.0.borrow().capacity()
+    }
+}
+impl embedded_storage::nor_flash::NorFlash for Shared {
+    const WRITE_SIZE: usize = 8;
+    const ERASE_SIZE: usize = 4096;
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), ModelError> {
+        self.0.borrow_mut().erase(from, to)
+    }
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), ModelError> {
+        self.0.borrow_mut().write(offset, bytes)
+    }
+}
+
+/// A till's journal: `konaplate_embedded::journal` on a strict NOR flash model, each crash a
+/// power cut in the middle of a flash operation (stopped, torn or left undecided).
+struct FlashStore {
+    flash: Rc<RefCell<Model>>,
+    journal: Option<Journal<Shared, Box<Scratch>>>,
+}
+
+impl FlashStore {
+    fn new(seed: u64) -> FlashStore {
+        FlashStore {
+            flash: Rc::new(RefCell::new(Model::new(3, seed))),
+            journal: None,
+        }
+    }
+    fn violations(&self) -> Result<(), String> {
+        match self.flash.borrow().violations() {
+            [] => Ok(()),
+            v => Err(format!("the journal misused the flash: {v:?}")),
+        }
+    }
+}
+
+fn read_journal<F: embedded_storage::nor_flash::NorFlash, S: std::borrow::BorrowMut<Scratch>>(
+    j: &mut Journal<F, S>,
+) -> Result<Vec<JournalRecord>, String> {
+    let keys: Vec<SequenceId> = j.entries().map(|(k, _)| *k).collect();
+    keys.iter()
+        .map(|k| j.read(k).map_err(|e| format!("journal read: {e:?}")))
+        .collect()
+}
+
+impl Store for FlashStore {
+    fn append(&mut self, rec: &JournalRecord) -> Result<(), String> {
+        let j = self.journal.as_mut().ok_or("no journal open")?;
+        j.persist(rec).map_err(|e| format!("journal: {e:?}"))?;
+        self.violations()
+    }
+    fn crash_writing(&mut self, rec: &JournalRecord, tear: Option<usize>, rng: &mut Rng) -> String {
+        let what = match (tear, self.journal.as_mut()) {
+            (Some(n), Some(j)) => {
+                let fault = rng.pick(&[Fault::Stop, Fault::Torn, Fault::Metastable]);
+                // the cut lands in the record's write, or in the compaction it needs
+                let op = self.flash.borrow().ops() + rng.below(3);
+                let at = n / 2;
+                self.flash.borrow_mut().arm(Cut { op, at, fault });
+                let r = j.persist(rec);
+                format!("power cut ({fault:?} at byte {at} of the flash operation): {r:?}")
+            }
+            _ => "power cut before the write".into(),
+        };
+        // the process is gone: its journal too
+        self.journal = None;
+        what
+    }
+    fn open(&mut self) -> Result<(Vec<JournalRecord>, Option<String>), String> {
+        self.journal = None;
+        self.flash.borrow_mut().reboot();
+        let (mut j, report) = Journal::open(
+            Shared(self.flash.clone()),
+            FLASH,
+            Box::new([0u8; SCRATCH_LEN]),
+        )
+        .map_err(|e| format!("journal open: {e:?}"))?;
+        self.violations()?;
+        let records = read_journal(&mut j)?;
+        self.journal = Some(j);
+        let repaired = report
+            .torn_tail
+            .then(|| format!("a write the power cut left was skipped ({report:?})"));
+        Ok((records, repaired))
+    }
+    fn latest(&mut self) -> HashMap<String, JournalRecord> {
+        let mut copy = self.flash.borrow().clone();
+        copy.reboot();
+        let mut scratch = [0u8; SCRATCH_LEN];
+        let Ok((mut j, _)) = Journal::open(&mut copy, FLASH, &mut scratch) else {
+            return HashMap::new();
+        };
+        read_journal(&mut j)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| (r.sequence_id.as_str().to_string(), r))
+            .collect()
     }
 }
 
@@ -859,16 +1051,9 @@ impl Driver<'_> {
                     .chance(self.w.plan.p_tear)
                     .then(|| self.w.rng.below(JournalRecord::LEN as u64) as usize)
             });
-            if let Some(n) = tear {
-                let bytes = rec.encode();
-                self.w.disk.extend_from_slice(&bytes[..n.min(bytes.len())]);
-                self.w.log(format!(
-                    "crash while writing {:?}: torn after {n} bytes",
-                    rec.state
-                ));
-            } else {
-                self.w.log(format!("crash before writing {:?}", rec.state));
-            }
+            let what = self.w.store.crash_writing(rec, tear, &mut self.w.rng);
+            self.w
+                .log(format!("crash while writing {:?}: {what}", rec.state));
             return Err(Crash);
         }
         if let Err(e) = self.w.append(rec) {
@@ -1168,9 +1353,7 @@ fn money_command(
     intent: &Intent,
     policy: Policy,
 ) -> Result<Option<Outcome>, String> {
-    let before = w.disk.len();
-    w.open_journal()?;
-    if w.disk.len() != before {
+    if w.open_journal()? {
         stats.torn_tails_cut += 1;
     }
     let ess = essentials(intent);
@@ -1202,9 +1385,7 @@ fn money_command(
 /// `konaplate recover`: every open entry that awaits the platform, in a stable order.
 /// `Ok(false)`: the process crashed.
 fn recover(w: &mut World, stats: &mut Stats, policy: Policy) -> Result<bool, String> {
-    let before = w.disk.len();
-    w.open_journal()?;
-    if w.disk.len() != before {
+    if w.open_journal()? {
         stats.torn_tails_cut += 1;
     }
     let latest = w.index.clone();
@@ -1219,11 +1400,21 @@ fn recover(w: &mut World, stats: &mut Stats, policy: Policy) -> Result<bool, Str
 
 /// Runs a whole schedule and checks every invariant.
 fn run_schedule(plan: Plan, stats: &mut Stats) -> Result<World, String> {
-    run_schedule_traced(plan, stats, true)
+    run_schedule_traced(plan, stats, true, false)
 }
 
-fn run_schedule_traced(plan: Plan, stats: &mut Stats, tracing: bool) -> Result<World, String> {
-    let mut w = World::new(plan);
+fn run_schedule_traced(
+    plan: Plan,
+    stats: &mut Stats,
+    tracing: bool,
+    flash: bool,
+) -> Result<World, String> {
+    let store: Box<dyn Store> = if flash {
+        Box::new(FlashStore::new(plan.seed))
+    } else {
+        Box::new(FileStore::default())
+    };
+    let mut w = World::with_store(plan, store);
     w.tracing = tracing;
     let r = play(&mut w, stats);
     stats.held_declines += w.declined_resends;
@@ -1331,7 +1522,7 @@ fn play(w: &mut World, stats: &mut Stats) -> Result<(), String> {
 }
 
 /// The end-of-schedule invariants.
-fn check_end(w: &World) -> Result<(), String> {
+fn check_end(w: &mut World) -> Result<(), String> {
     let agrees = |seq: &str, o: &Outcome| -> Result<(), String> {
         let moved = w.platform.completed(seq);
         let ok = match o {
@@ -1350,7 +1541,7 @@ fn check_end(w: &World) -> Result<(), String> {
     for (seq, o) in &w.claims {
         agrees(seq, o)?;
     }
-    let latest = latest_records(&w.disk);
+    let latest = w.store.latest();
     for (seq, rec) in &latest {
         // liveness: once the network healed, every call was decided
         if !rec.state.is_final() {
@@ -1393,9 +1584,21 @@ fn env_u64(name: &str) -> Option<u64> {
     }
 }
 
-/// At least 100 000 seeded schedules (`KONAPLATE_SIM_SCHEDULES`), every invariant checked.
+/// At least 100 000 seeded schedules (`KONAPLATE_SIM_SCHEDULES`), every invariant checked,
+/// with the CLI's file journal.
 #[test]
 fn sim_schedules() {
+    schedules(false);
+}
+
+/// The same schedules with a till's journal: `konaplate_embedded::journal` on a strict NOR
+/// flash model, every crash a power cut at a flash operation (stopped, torn or undecided).
+#[test]
+fn sim_schedules_on_flash() {
+    schedules(true);
+}
+
+fn schedules(flash: bool) {
     let n = env_u64("KONAPLATE_SIM_SCHEDULES").unwrap_or(100_000);
     let base = env_u64("KONAPLATE_SIM_SEED_BASE").unwrap_or(0x6b6f_6e61_0000_0000);
     let threads = std::thread::available_parallelism().map_or(1, |p| p.get()) as u64;
@@ -1408,13 +1611,18 @@ fn sim_schedules() {
                     let mut i = t;
                     while i < n {
                         let seed = base.wrapping_add(i);
-                        if run_schedule_traced(Plan::random(seed), &mut stats, false).is_err() {
+                        if run_schedule_traced(Plan::random(seed), &mut stats, false, flash)
+                            .is_err()
+                        {
                             // replay the failing seed with its trace
-                            let e = run_schedule(Plan::random(seed), &mut Stats::default())
-                                .err()
-                                .unwrap_or_else(|| {
-                                    "passed when replayed: not deterministic".into()
-                                });
+                            let e = run_schedule_traced(
+                                Plan::random(seed),
+                                &mut Stats::default(),
+                                true,
+                                flash,
+                            )
+                            .err()
+                            .unwrap_or_else(|| "passed when replayed: not deterministic".into());
                             failures.push((seed, e));
                             if failures.len() >= 3 {
                                 break;
@@ -1435,12 +1643,21 @@ fn sim_schedules() {
         }
         (total, failures)
     });
-    eprintln!("sim: {total:?}");
+    eprintln!(
+        "sim ({}): {total:?}",
+        if flash {
+            "flash journal"
+        } else {
+            "file journal"
+        }
+    );
     if let Some((seed, e)) = failures.first() {
         let short: String = e.lines().take(3).collect::<Vec<_>>().join("\n");
         panic!(
-            "{} of {n} schedules failed; first: {short}\nreplay: KONAPLATE_SIM_SEED={seed:#x} cargo test -p konaplate-core --test sim sim_replay -- --nocapture",
-            failures.len()
+            "{} of {n} schedules failed{}; first: {short}\nreplay: KONAPLATE_SIM_SEED={seed:#x}{} cargo test -p konaplate-core --test sim sim_replay -- --nocapture",
+            failures.len(),
+            if flash { " on flash" } else { "" },
+            if flash { " KONAPLATE_SIM_FLASH=1" } else { "" }
         );
     }
     assert_eq!(total.schedules, n);
@@ -1476,8 +1693,9 @@ fn sim_schedules() {
 #[test]
 fn sim_replay() {
     let seed = env_u64("KONAPLATE_SIM_SEED").unwrap_or(0x6b6f_6e61_0000_0000);
+    let flash = env_u64("KONAPLATE_SIM_FLASH").is_some_and(|f| f != 0);
     let mut stats = Stats::default();
-    match run_schedule(Plan::random(seed), &mut stats) {
+    match run_schedule_traced(Plan::random(seed), &mut stats, true, flash) {
         Ok(w) => {
             eprintln!("seed {seed:#x}: {:#?}\n{}", w.plan, w.trace);
             assert!(!w.trace.is_empty());
@@ -1567,26 +1785,26 @@ fn sim_regression_torn_tail_does_not_hide_later_records() {
     let a = money_command(&mut w, &mut stats, &intents[0], short).unwrap();
     assert!(matches!(a, Some(Outcome::Completed { .. })));
     // power lost 100 bytes into the next write
-    let torn = latest_records(&w.disk)["TORN-A"].encode();
-    w.disk.extend_from_slice(&torn[..100]);
+    let torn = latest_records(w.disk())["TORN-A"].encode();
+    w.disk().extend_from_slice(&torn[..100]);
     let b = money_command(&mut w, &mut stats, &intents[1], short).unwrap();
     assert_eq!(b, Some(Outcome::StillPending));
     // the torn tail was cut before B was written: nothing damaged, B readable
     assert!(
-        scan(&w.disk).all(|i| matches!(i, Item::Record { .. })),
+        scan(w.disk()).all(|i| matches!(i, Item::Record { .. })),
         "a damaged region remains"
     );
-    assert_eq!(latest_records(&w.disk)["TORN-B"].state, State::Pending);
+    assert_eq!(latest_records(w.disk())["TORN-B"].state, State::Pending);
     w.now += 25_000;
     assert!(recover(&mut w, &mut stats, quick_policy()).unwrap());
-    assert_eq!(latest_records(&w.disk)["TORN-B"].state, State::Completed);
-    check_end(&w).unwrap();
+    assert_eq!(latest_records(w.disk())["TORN-B"].state, State::Completed);
+    check_end(&mut w).unwrap();
 
     // a journal written by an older version, with records appended after the stray bytes:
     // the scanner resynchronizes and reports the damage instead of hiding the records
     let mut old = Vec::new();
     old.extend_from_slice(&torn[..100]);
-    for rec in latest_records(&w.disk).values() {
+    for rec in latest_records(w.disk()).values() {
         old.extend_from_slice(&rec.encode());
     }
     let items: Vec<Item> = scan(&old).collect();
@@ -1689,12 +1907,12 @@ fn sim_offline_inquiry_leaves_the_charge_open() {
         .unwrap()
     );
     assert_eq!(
-        latest_records(&w.disk)["OFF-1"].state,
+        latest_records(w.disk())["OFF-1"].state,
         State::Lost,
         "still open while offline"
     );
     w.now += 400_000;
     assert!(recover(&mut w, &mut stats, quick_policy()).unwrap());
-    assert_eq!(latest_records(&w.disk)["OFF-1"].state, State::Completed);
+    assert_eq!(latest_records(w.disk())["OFF-1"].state, State::Completed);
     assert_eq!(w.platform.money_requests["OFF-1"], 1);
 }

@@ -38,6 +38,8 @@
 //! # Ok(()) }
 //! ```
 
+use core::borrow::BorrowMut;
+
 use embedded_io::{Read, Write};
 use embedded_storage::nor_flash::NorFlash;
 use heapless::Vec;
@@ -47,7 +49,7 @@ use konaplate_core::jwe::Crypto;
 use konaplate_core::request::{Session, Stamp};
 
 use crate::blocking::{Till, drive};
-use crate::journal::{Journal, JournalError, MAX_LIVE};
+use crate::journal::{Journal, JournalError, MAX_LIVE, Scratch};
 
 /// What a till supplies besides its journal: its clock, stamps, connections and waiting.
 pub trait Device {
@@ -105,12 +107,12 @@ pub struct Recovery {
 }
 
 /// The device and the journal as the flow's driver sees a till.
-struct OnFlash<'a, 'j, 's, D, F: NorFlash> {
+struct OnFlash<'a, 'j, D, F: NorFlash, S: BorrowMut<Scratch>> {
     device: &'a mut D,
-    journal: &'j mut Journal<'s, F>,
+    journal: &'j mut Journal<F, S>,
 }
 
-impl<D: Device, F: NorFlash> Till for OnFlash<'_, '_, '_, D, F> {
+impl<D: Device, F: NorFlash, S: BorrowMut<Scratch>> Till for OnFlash<'_, '_, D, F, S> {
     type Stream = D::Stream;
     type Error = JournalError<F::Error>;
     fn now_ms(&mut self) -> u64 {
@@ -136,9 +138,9 @@ impl<D: Device, F: NorFlash> Till for OnFlash<'_, '_, '_, D, F> {
 /// settled one reported as it stands. `report` hears every call's outcome; an open outcome
 /// stays open in the journal for the next recovery.
 #[allow(clippy::too_many_arguments)] // what a recovery needs: the till, its journal, the call's tools
-pub fn recover<D: Device, F: NorFlash>(
+pub fn recover<D: Device, F: NorFlash, S: BorrowMut<Scratch>>(
     device: &mut D,
-    journal: &mut Journal<'_, F>,
+    journal: &mut Journal<F, S>,
     session: &Session,
     policy: Policy,
     mut crypto: impl Crypto,
@@ -178,9 +180,9 @@ pub fn recover<D: Device, F: NorFlash>(
 /// when the journal has no room (see the [module](self)). The outcome may be open
 /// ([`Outcome::is_final`]): [`recover`] settles it; never send it again under a new
 /// sequenceId.
-pub fn run<D: Device, F: NorFlash>(
+pub fn run<D: Device, F: NorFlash, S: BorrowMut<Scratch>>(
     device: &mut D,
-    journal: &mut Journal<'_, F>,
+    journal: &mut Journal<F, S>,
     session: &Session,
     request: impl Into<MoneyRequest>,
     policy: Policy,

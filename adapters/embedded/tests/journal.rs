@@ -78,7 +78,9 @@ fn apply(m: &mut Map, s: &Step) {
 }
 
 /// The journal's whole state: every live record, read back.
-fn state<F: embedded_storage::nor_flash::NorFlash>(j: &mut Journal<'_, F>) -> Map {
+fn state<F: embedded_storage::nor_flash::NorFlash>(
+    j: &mut Journal<F, &mut [u8; SCRATCH_LEN]>,
+) -> Map {
     let keys: Vec<SequenceId> = j.entries().map(|(k, _)| *k).collect();
     keys.iter()
         .map(|k| {

@@ -3,6 +3,8 @@
 //!
 //! See [`crate::money`] for the rules: what is refused, what is closed, when to recover.
 
+use core::borrow::BorrowMut;
+
 use embedded_io_async::{Read, Write};
 use embedded_storage_async::nor_flash::NorFlash;
 use heapless::Vec;
@@ -13,7 +15,7 @@ use konaplate_core::request::{Session, Stamp};
 
 use crate::asynch::{Till, drive};
 use crate::journal::asynch::Journal;
-use crate::journal::{JournalError, MAX_LIVE};
+use crate::journal::{JournalError, MAX_LIVE, Scratch};
 pub use crate::money::{MoneyError, Recovery};
 
 /// What a till supplies besides its journal: its clock, stamps, connections and waiting.
@@ -36,12 +38,12 @@ pub trait Device {
 }
 
 /// The device and the journal as the flow's driver sees a till.
-struct OnFlash<'a, 'j, 's, D, F: NorFlash> {
+struct OnFlash<'a, 'j, D, F: NorFlash, S: BorrowMut<Scratch>> {
     device: &'a mut D,
-    journal: &'j mut Journal<'s, F>,
+    journal: &'j mut Journal<F, S>,
 }
 
-impl<D: Device, F: NorFlash> Till for OnFlash<'_, '_, '_, D, F> {
+impl<D: Device, F: NorFlash, S: BorrowMut<Scratch>> Till for OnFlash<'_, '_, D, F, S> {
     type Stream = D::Stream;
     type Error = JournalError<F::Error>;
     fn now_ms(&mut self) -> u64 {
@@ -67,9 +69,9 @@ impl<D: Device, F: NorFlash> Till for OnFlash<'_, '_, '_, D, F> {
 /// settled one reported as it stands. `report` hears every call's outcome; an open outcome
 /// stays open in the journal for the next recovery.
 #[allow(clippy::too_many_arguments)] // what a recovery needs: the till, its journal, the call's tools
-pub async fn recover<D: Device, F: NorFlash>(
+pub async fn recover<D: Device, F: NorFlash, S: BorrowMut<Scratch>>(
     device: &mut D,
-    journal: &mut Journal<'_, F>,
+    journal: &mut Journal<F, S>,
     session: &Session,
     policy: Policy,
     mut crypto: impl Crypto,
@@ -109,9 +111,9 @@ pub async fn recover<D: Device, F: NorFlash>(
 /// when the journal has no room (see [`crate::money`]). The outcome may be open
 /// ([`Outcome::is_final`]): [`recover`] settles it; never send it again under a new
 /// sequenceId.
-pub async fn run<D: Device, F: NorFlash>(
+pub async fn run<D: Device, F: NorFlash, S: BorrowMut<Scratch>>(
     device: &mut D,
-    journal: &mut Journal<'_, F>,
+    journal: &mut Journal<F, S>,
     session: &Session,
     request: impl Into<MoneyRequest>,
     policy: Policy,

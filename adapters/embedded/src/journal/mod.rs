@@ -67,6 +67,8 @@
 //! 1, 2, 4, 8, 16 or 32. Open it once at boot, before the first money call; resume every
 //! [`Journal::open_calls`] before a new one (the money driver does both).
 
+use core::borrow::BorrowMut;
+
 use embedded_storage::nor_flash::NorFlash;
 use embedded_storage_async::nor_flash::NorFlash as AsyncNorFlash;
 use konaplate_core::error::{Describe, Sink};
@@ -229,35 +231,40 @@ impl<E: core::fmt::Debug> core::fmt::Display for JournalError<E> {
 
 impl<E: core::fmt::Debug> core::error::Error for JournalError<E> {}
 
-/// The journal over a blocking flash. See the [module](self) for what it guarantees.
-pub struct Journal<'s, F: NorFlash> {
+/// The scratch a journal works in: borrowed (`&mut [u8; SCRATCH_LEN]`) or owned (an array),
+/// for a journal kept in a `static`.
+pub type Scratch = [u8; SCRATCH_LEN];
+
+/// The journal over a blocking flash. See the [module](self) for what it guarantees. `S` is
+/// its scratch: `&mut [u8; SCRATCH_LEN]` or `[u8; SCRATCH_LEN]`.
+pub struct Journal<F: NorFlash, S: BorrowMut<Scratch>> {
     inner: Inner<Blocking<F>>,
-    scratch: &'s mut [u8; SCRATCH_LEN],
+    scratch: S,
 }
 
-impl<'s, F: NorFlash> Journal<'s, F> {
+impl<F: NorFlash, S: BorrowMut<Scratch>> Journal<F, S> {
     /// Opens the journal in `geometry` of `flash` at boot: reads every sector, takes the
     /// newest complete one, skips (and reports) what a power cut or a bit flip left, and
     /// moves the live records into a freshly erased sector. Formats an empty region.
     pub fn open(
         flash: F,
         geometry: Geometry,
-        scratch: &'s mut [u8; SCRATCH_LEN],
+        mut scratch: S,
     ) -> Result<(Self, OpenReport), JournalError<F::Error>> {
-        let (inner, report) = run(Inner::open(Blocking(flash), geometry, scratch))?;
+        let (inner, report) = run(Inner::open(Blocking(flash), geometry, scratch.borrow_mut()))?;
         Ok((Self { inner, scratch }, report))
     }
 
     /// Persists `record` durably: written and read back before `Ok`. Its sequenceId's
     /// earlier record is superseded; a settled one is never replaced ([`JournalError::Settled`]).
     pub fn persist(&mut self, record: &JournalRecord) -> Result<(), JournalError<F::Error>> {
-        run(self.inner.persist(record, self.scratch))
+        run(self.inner.persist(record, self.scratch.borrow_mut()))
     }
 
     /// Closes the settled call `sequence_id` once you have acted on its outcome: its record
     /// is dropped at the next compaction. An open call is refused ([`JournalError::StillOpen`]).
     pub fn close(&mut self, sequence_id: &SequenceId) -> Result<(), JournalError<F::Error>> {
-        run(self.inner.close(sequence_id, self.scratch))
+        run(self.inner.close(sequence_id, self.scratch.borrow_mut()))
     }
 
     /// The latest record of `sequence_id`.
@@ -265,13 +272,15 @@ impl<'s, F: NorFlash> Journal<'s, F> {
         &mut self,
         sequence_id: &SequenceId,
     ) -> Result<JournalRecord, JournalError<F::Error>> {
-        run(self.inner.read_record(sequence_id, self.scratch))
+        run(self
+            .inner
+            .read_record(sequence_id, self.scratch.borrow_mut()))
     }
 
     /// Moves the live records into the next sector now (bounded: one erase, at most
     /// [`MAX_LIVE`] + 2 writes, unless sectors are worn).
     pub fn compact(&mut self) -> Result<(), JournalError<F::Error>> {
-        run(self.inner.compact(self.scratch))
+        run(self.inner.compact(self.scratch.borrow_mut()))
     }
 
     /// Every live record's sequenceId and state: open calls and settled ones not closed.
@@ -280,7 +289,7 @@ impl<'s, F: NorFlash> Journal<'s, F> {
     }
 
     /// The open calls: resume each before a new one (copies of their sequenceIds).
-    pub fn open_calls(&self) -> impl Iterator<Item = SequenceId> + use<'_, 's, F> {
+    pub fn open_calls(&self) -> impl Iterator<Item = SequenceId> + use<'_, F, S> {
         self.inner
             .live
             .iter()
@@ -307,23 +316,25 @@ pub mod asynch {
     use konaplate_core::field::SequenceId;
     use konaplate_core::flow::{JournalRecord, State};
 
+    use core::borrow::BorrowMut;
+
     use super::inner::{self, Inner};
-    use super::{Geometry, JournalError, OpenReport, SCRATCH_LEN};
+    use super::{Geometry, JournalError, OpenReport, Scratch};
 
     /// The journal over an async flash. See [`super::Journal`] for each method.
-    pub struct Journal<'s, F: NorFlash> {
+    pub struct Journal<F: NorFlash, S: BorrowMut<Scratch>> {
         inner: Inner<F>,
-        scratch: &'s mut [u8; SCRATCH_LEN],
+        scratch: S,
     }
 
-    impl<'s, F: NorFlash> Journal<'s, F> {
+    impl<F: NorFlash, S: BorrowMut<Scratch>> Journal<F, S> {
         /// See [`super::Journal::open`].
         pub async fn open(
             flash: F,
             geometry: Geometry,
-            scratch: &'s mut [u8; SCRATCH_LEN],
+            mut scratch: S,
         ) -> Result<(Self, OpenReport), JournalError<F::Error>> {
-            let (inner, report) = Inner::open(flash, geometry, scratch).await?;
+            let (inner, report) = Inner::open(flash, geometry, scratch.borrow_mut()).await?;
             Ok((Self { inner, scratch }, report))
         }
         /// See [`super::Journal::persist`].
@@ -331,32 +342,36 @@ pub mod asynch {
             &mut self,
             record: &JournalRecord,
         ) -> Result<(), JournalError<F::Error>> {
-            self.inner.persist(record, self.scratch).await
+            self.inner.persist(record, self.scratch.borrow_mut()).await
         }
         /// See [`super::Journal::close`].
         pub async fn close(
             &mut self,
             sequence_id: &SequenceId,
         ) -> Result<(), JournalError<F::Error>> {
-            self.inner.close(sequence_id, self.scratch).await
+            self.inner
+                .close(sequence_id, self.scratch.borrow_mut())
+                .await
         }
         /// See [`super::Journal::read`].
         pub async fn read(
             &mut self,
             sequence_id: &SequenceId,
         ) -> Result<JournalRecord, JournalError<F::Error>> {
-            self.inner.read_record(sequence_id, self.scratch).await
+            self.inner
+                .read_record(sequence_id, self.scratch.borrow_mut())
+                .await
         }
         /// See [`super::Journal::compact`].
         pub async fn compact(&mut self) -> Result<(), JournalError<F::Error>> {
-            self.inner.compact(self.scratch).await
+            self.inner.compact(self.scratch.borrow_mut()).await
         }
         /// See [`super::Journal::entries`].
         pub fn entries(&self) -> impl Iterator<Item = (&SequenceId, State)> {
             self.inner.live.iter().map(|l| (&l.sequence_id, l.state))
         }
         /// See [`super::Journal::open_calls`].
-        pub fn open_calls(&self) -> impl Iterator<Item = SequenceId> + use<'_, 's, F> {
+        pub fn open_calls(&self) -> impl Iterator<Item = SequenceId> + use<'_, F, S> {
             self.inner
                 .live
                 .iter()
