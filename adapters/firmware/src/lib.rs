@@ -15,6 +15,8 @@
 #![no_std]
 
 pub mod fixtures;
+#[cfg(feature = "till")]
+pub mod till;
 
 use core::cell::Cell;
 use core::convert::Infallible;
@@ -124,6 +126,21 @@ impl KeyUnwrap for DemoSecureElement {
             .copy_from_slice(&cek);
         Ok(cek.len())
     }
+}
+
+/// The sandbox's credentials and host, as a session.
+pub fn demo_session() -> Session {
+    use konaplate_core::field::{AccessKey, AspId, CryptoKeyId, Host, SecretKey};
+    use konaplate_core::request::{Credentials, Target};
+    Session::new(
+        Credentials::new(
+            must(AspId::new("100000000000001")),
+            must(AccessKey::new("SANDBOX-0123456789abcdef0123456789abcdef")),
+            &must(SecretKey::new("kona-sandbox-secret-0001")),
+            CryptoKeyId::new("00000000000000000000000000c0ffee").ok(),
+        ),
+        Target::new(must(Host::parse("sandbox.konaplate.com"))),
+    )
 }
 
 /// What every exchange of the example shares.
@@ -455,15 +472,7 @@ macro_rules! exercise {
 
         pub $($async)? fn exercise() -> (usize, usize) {
             let c = Ctx {
-                session: Session::new(
-                    Credentials::new(
-                        must(AspId::new("100000000000001")),
-                        must(AccessKey::new("SANDBOX-0123456789abcdef0123456789abcdef")),
-                        &must(SecretKey::new("kona-sandbox-secret-0001")),
-                        CryptoKeyId::new("00000000000000000000000000c0ffee").ok(),
-                    ),
-                    Target::new(must(Host::parse("sandbox.konaplate.com"))),
-                ),
+                session: crate::demo_session(),
                 stamp: Stamp::new(must(Timestamp::new(2026, 11, 23, 19, 54, 6, 123)), TimeZone::KST, 0x0abc_def1),
                 largest_future: Cell::new(0),
                 passed: Cell::new(0),
