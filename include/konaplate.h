@@ -19,6 +19,7 @@
  * misaligned object is refused with KONAPLATE_RESULT_INVALID_ARGUMENT. */
 #define KONAPLATE_SESSION_SIZE (KONAPLATE_SESSION_WORDS * 8)
 #define KONAPLATE_FLOW_SIZE (KONAPLATE_FLOW_WORDS * 8)
+#define KONAPLATE_JOURNAL_SIZE (KONAPLATE_JOURNAL_WORDS * 8)
 #define KONAPLATE_CALL_SIZE (KONAPLATE_CALL_WORDS * 8)
 #define KONAPLATE_STORAGE_ALIGN 8
 
@@ -42,6 +43,9 @@
 
 // Bytes of a journal record (`konaplate_flow_record`, `konaplate_flow_resume`).
 #define KONAPLATE_RECORD_SIZE 512
+
+// 64-bit words of storage for a `konaplate_journal`.
+#define KONAPLATE_JOURNAL_WORDS 160
 
 // Bytes of a C array holding `sequenceId` (1 to 30 characters), its NUL included.
 #define KONAPLATE_SEQUENCE_ID_SIZE 31
@@ -144,6 +148,12 @@ enum konaplate_result
   KONAPLATE_RESULT_FLOW = 17,
   // The transport took zero bytes of a write.
   KONAPLATE_RESULT_WRITE_ZERO = 18,
+  // The journal has no room for a new call's records: nothing was written; do not send.
+  // Close settled calls (an open one is never dropped).
+  KONAPLATE_RESULT_JOURNAL_FULL = 19,
+  // The journal refused (a settled record replaced, an open call closed, no such entry)
+  // or the flash failed it (a callback failed, no sector takes an erase: worn).
+  KONAPLATE_RESULT_JOURNAL = 20,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -692,6 +702,74 @@ typedef struct konaplate_flow_info {
   char sequence_id[KONAPLATE_SEQUENCE_ID_SIZE];
 } konaplate_flow_info;
 
+// Storage for a journal (its scratch included). Open it with `konaplate_journal_open`; wipe
+// it with `konaplate_journal_wipe`. Do not copy it.
+typedef struct konaplate_journal {
+  // Opaque.
+  uint64_t _opaque[KONAPLATE_JOURNAL_WORDS];
+} konaplate_journal;
+
+// Reads `len` bytes at `offset` of the flash into `out`. Returns 0 on success.
+typedef int (*konaplate_flash_read_fn)(void *userdata, uint32_t offset, uint8_t *out, size_t len);
+
+// Programs `len` bytes at `offset` (each byte erased before: the journal never writes a word
+// twice between erases). Returns 0 once they are written.
+typedef int (*konaplate_flash_write_fn)(void *userdata,
+                                        uint32_t offset,
+                                        const uint8_t *data,
+                                        size_t len);
+
+// Erases `[from, to)` (whole erase units) to `0xFF`. Returns 0 once it is erased.
+typedef int (*konaplate_flash_erase_fn)(void *userdata, uint32_t from, uint32_t to);
+
+// Your NOR flash: three callbacks and its geometry. The journal reads and writes in aligned
+// runs of 32 bytes (any write size from 1 to 32 that divides 32 takes them) and erases whole
+// journal sectors. A callback may not call back into the library on the journal it serves.
+typedef struct konaplate_flash {
+  // Read callback.
+  konaplate_flash_read_fn read;
+  // Write callback.
+  konaplate_flash_write_fn write;
+  // Erase callback.
+  konaplate_flash_erase_fn erase;
+  // Passed to every callback.
+  void *userdata;
+  // Bytes of the flash (offsets run from 0).
+  uint32_t capacity;
+  // The flash's write unit in bytes: 1, 2, 4, 8, 16 or 32.
+  uint32_t write_size;
+  // The flash's erase unit in bytes.
+  uint32_t erase_size;
+} konaplate_flash;
+
+// What `konaplate_journal_open` found.
+typedef struct konaplate_journal_report {
+  // No journal was there: the region was formatted.
+  bool formatted;
+  // Intact entries read.
+  uint32_t entries;
+  // Entries a bit flip broke (skipped; the ones after them were read).
+  uint32_t damaged_entries;
+  // The last write was cut by a power loss (its persist never returned OK).
+  bool torn_tail;
+  // Calls that await the platform or an operator: resume them before any new call.
+  uint32_t open_calls;
+  // Settled calls not closed yet.
+  uint32_t settled;
+} konaplate_journal_report;
+
+// One live entry of the journal.
+typedef struct konaplate_journal_entry {
+  // Its `sequenceId`, NUL-terminated.
+  char sequence_id[KONAPLATE_SEQUENCE_ID_SIZE];
+  // Its journaled state.
+  konaplate_state state;
+  // Final: the platform's word is known (close it once acted on).
+  bool is_final;
+  // It awaits the platform: resume it (`konaplate_journal_read`, `konaplate_flow_resume`).
+  bool awaits_platform;
+} konaplate_journal_entry;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1121,6 +1199,72 @@ konaplate_result konaplate_flow_end_call(struct konaplate_flow *flow,
 konaplate_result konaplate_flow_get_info(const struct konaplate_flow *flow,
                                          struct konaplate_flow_info *info,
                                          struct konaplate_error *err);
+
+// Opens the journal in `sectors` journal sectors of `sector_size` bytes at `offset` of
+// `flash` (at boot, before any money call): reads every sector, takes the newest complete
+// one, skips (and reports in `*report`, NULL allowed) what a power cut or a bit flip left,
+// and moves the live records into a freshly erased sector. Formats an empty region.
+// `sector_size` and `offset` must be multiples of the flash's erase unit, `sector_size` at
+// least 2304 (4096 or more advised), `sectors` at least 2; `write_size` 1 to 32, a power
+// of two (`KONAPLATE_RESULT_INVALID_ARGUMENT` otherwise). The callbacks are copied.
+konaplate_result konaplate_journal_open(struct konaplate_journal *journal,
+                                        const struct konaplate_flash *flash,
+                                        uint32_t offset,
+                                        uint32_t sector_size,
+                                        uint32_t sectors,
+                                        struct konaplate_journal_report *report,
+                                        struct konaplate_error *err);
+
+// Persists the journal record `record[0 .. record_len]` (what `konaplate_flow_record` gave):
+// written and read back before `KONAPLATE_RESULT_OK`. A damaged record is
+// `KONAPLATE_RESULT_RECORD`; a new call's record when the journal has no room is
+// `KONAPLATE_RESULT_JOURNAL_FULL` (nothing written: do not send); a record that would replace
+// a settled one is `KONAPLATE_RESULT_JOURNAL`.
+konaplate_result konaplate_journal_persist(struct konaplate_journal *journal,
+                                           const uint8_t *record,
+                                           size_t record_len,
+                                           struct konaplate_error *err);
+
+// Closes the settled call `sequence_id` once you have acted on its outcome (its record is
+// dropped at the next compaction). An open call is refused (`KONAPLATE_RESULT_JOURNAL`).
+konaplate_result konaplate_journal_close(struct konaplate_journal *journal,
+                                         const char *sequence_id_p,
+                                         struct konaplate_error *err);
+
+// The latest record of `sequence_id` (`KONAPLATE_RECORD_SIZE` bytes into
+// `out[0 .. out_cap]`), to resume it with `konaplate_flow_resume`.
+konaplate_result konaplate_journal_read(struct konaplate_journal *journal,
+                                        const char *sequence_id_p,
+                                        uint8_t *out,
+                                        size_t out_cap,
+                                        struct konaplate_error *err);
+
+// How many live entries the journal holds (open calls and settled ones not closed): read
+// each with `konaplate_journal_entry`. `*count` is 0 on error.
+konaplate_result konaplate_journal_count(const struct konaplate_journal *journal,
+                                         uint32_t *count,
+                                         struct konaplate_error *err);
+
+// The live entry `index` (0 .. `konaplate_journal_count`) into `*entry` (an empty
+// sequenceId and state `OTHER` on error).
+konaplate_result konaplate_journal_get_entry(const struct konaplate_journal *journal,
+                                             uint32_t index,
+                                             struct konaplate_journal_entry *entry,
+                                             struct konaplate_error *err);
+
+// Whether a new call's records would fit (`*yes`; false on error). Ask before a new call:
+// with no room, do not start it.
+konaplate_result konaplate_journal_can_take_new_call(const struct konaplate_journal *journal,
+                                                     bool *yes,
+                                                     struct konaplate_error *err);
+
+// Moves the live records into the next sector now (bounded: one erase and a few writes).
+konaplate_result konaplate_journal_compact(struct konaplate_journal *journal,
+                                           struct konaplate_error *err);
+
+// Drops the journal and zeroes its storage (the flash keeps everything). NULL is ignored; a
+// journal in use by a running call is left alone (`KONAPLATE_RESULT_BUSY`).
+konaplate_result konaplate_journal_wipe(struct konaplate_journal *journal);
 
 // Validates the credentials and the host and stores them in `session`. Every argument is a
 // NUL-terminated string; `crypto_key_id` may be NULL when no request is Encrypted. On error

@@ -63,6 +63,46 @@ static int reentrant_wrap(void *userdata, const uint8_t *cek, size_t cek_len, ui
     return 0;
 }
 
+/* A second flash for the journal checks: 2 sectors of 4 KiB of RAM, strict about rewrites;
+ * `reenter` makes the write callback call back into the library on its journal. */
+static uint8_t jflash[2 * 4096];
+static konaplate_journal *reenter;
+static konaplate_result reentered;
+
+static int jread(void *u, uint32_t off, uint8_t *out, size_t len) {
+    (void)u;
+    if ((size_t)off + len > sizeof jflash) return 1;
+    memcpy(out, jflash + off, len);
+    return 0;
+}
+static int jwrite(void *u, uint32_t off, const uint8_t *data, size_t len) {
+    size_t i;
+    (void)u;
+    if ((size_t)off + len > sizeof jflash) return 1;
+    for (i = 0; i < len; i++)
+        if (jflash[off + i] != 0xFF) return 1;
+    memcpy(jflash + off, data, len);
+    if (reenter != NULL) reentered = konaplate_journal_compact(reenter, NULL);
+    return 0;
+}
+static int jerase(void *u, uint32_t from, uint32_t to) {
+    (void)u;
+    if (to > sizeof jflash || from > to) return 1;
+    memset(jflash + from, 0xFF, to - from);
+    return 0;
+}
+static konaplate_flash jflash_of(void) {
+    konaplate_flash f;
+    memset(&f, 0, sizeof f);
+    f.read = jread;
+    f.write = jwrite;
+    f.erase = jerase;
+    f.capacity = sizeof jflash;
+    f.write_size = 8;
+    f.erase_size = 4096;
+    return f;
+}
+
 /* ------------------------------------------------------------------ the checks */
 
 unsigned run_contract(const struct platform *p, const konaplate_session *session) {
@@ -414,6 +454,95 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
             " before the scrub, after: ", u64_text(after, num2, sizeof num2));
         expect(p, r == KONAPLATE_RESULT_OK && before > 0 && after == 0,
                "what the token call left in dead stack frames is gone after konaplate_scrub_stack");
+    }
+
+    /* 11. the journal on flash: storage, geometry and records are checked; a full journal
+     * refuses before anything is written; an open call is never closed; a callback that calls
+     * back is BUSY; after a reboot the journal gives back the open call, which resumes */
+    {
+        static uint64_t jraw[KONAPLATE_JOURNAL_WORDS + 1];
+        static konaplate_journal j;
+        static konaplate_flow f2;
+        konaplate_flash fl = jflash_of();
+        konaplate_journal_report rep;
+        konaplate_journal_entry entry;
+        uint8_t rec[KONAPLATE_RECORD_SIZE];
+        uint32_t n = 77;
+        bool room = true;
+        unsigned filled = 0;
+        memset(jflash, 0xFF, sizeof jflash);
+        r = konaplate_journal_open((konaplate_journal *)((uint8_t *)jraw + 4), &fl, 0, 4096, 2, &rep, &e);
+        expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT, "a journal 4 bytes off its alignment: KONAPLATE_RESULT_INVALID_ARGUMENT");
+        fl.write_size = 3;
+        r = konaplate_journal_open(&j, &fl, 0, 4096, 2, &rep, &e);
+        expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT, "a flash with a write size of 3: KONAPLATE_RESULT_INVALID_ARGUMENT");
+        fl = jflash_of();
+        fl.erase = NULL;
+        r = konaplate_journal_open(&j, &fl, 0, 4096, 2, &rep, &e);
+        expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT, "a flash without an erase callback: KONAPLATE_RESULT_INVALID_ARGUMENT");
+        r = konaplate_journal_count(&j, &n, &e);
+        expect(p, r == KONAPLATE_RESULT_NOT_INITIALIZED && n == 0, "an unopened journal: NOT_INITIALIZED, *count written (0)");
+        fl = jflash_of();
+        r = konaplate_journal_open(&j, &fl, 0, 4096, 2, &rep, &e);
+        expect(p, r == KONAPLATE_RESULT_OK && rep.formatted && rep.open_calls == 0, "a blank region: formatted");
+        /* a charge's first record, then a damaged one */
+        r = sent_charge(&f2, &call, session, "KPC-J-1", rec);
+        konaplate_call_abort(&call, buf, sizeof buf, (konaplate_delivery *)&info.sends, NULL);
+        konaplate_call_wipe(&call);
+        r = konaplate_journal_persist(&j, rec, sizeof rec, &e);
+        expect(p, r == KONAPLATE_RESULT_OK, "the charge's record persisted on flash");
+        rec[100] ^= 1;
+        r = konaplate_journal_persist(&j, rec, sizeof rec, &e);
+        expect(p, r == KONAPLATE_RESULT_RECORD, "a damaged record: KONAPLATE_RESULT_RECORD, nothing written");
+        r = konaplate_journal_close(&j, "KPC-J-1", &e);
+        expect(p, r == KONAPLATE_RESULT_JOURNAL, "closing a call that may have been sent: KONAPLATE_RESULT_JOURNAL");
+        /* a flash callback that calls back into the library on its journal */
+        rec[100] ^= 1;
+        reenter = &j;
+        reentered = KONAPLATE_RESULT_OK;
+        r = konaplate_journal_compact(&j, &e);
+        reenter = NULL;
+        expect(p, r == KONAPLATE_RESULT_OK && reentered == KONAPLATE_RESULT_BUSY,
+               "a flash callback compacting its own journal: KONAPLATE_RESULT_BUSY, the outer call unharmed");
+        /* a reboot: the RAM is lost, the flash is not */
+        konaplate_journal_wipe(&j);
+        konaplate_flow_wipe(&f2);
+        memset(&j, 0xA5, sizeof j);
+        r = konaplate_journal_open(&j, &fl, 0, 4096, 2, &rep, &e);
+        expect(p, r == KONAPLATE_RESULT_OK && !rep.formatted && rep.open_calls == 1, "after the reboot: one open call on flash");
+        r = konaplate_journal_get_entry(&j, 0, &entry, &e);
+        expect(p, r == KONAPLATE_RESULT_OK && text_eq(entry.sequence_id, "KPC-J-1") && entry.awaits_platform &&
+                      entry.state == KONAPLATE_STATE_SENDING,
+               "its entry: KPC-J-1, SENDING, awaits the platform");
+        memset(rec, 0, sizeof rec);
+        r = konaplate_journal_read(&j, "KPC-J-1", rec, sizeof rec, &e);
+        if (r == KONAPLATE_RESULT_OK) r = konaplate_flow_resume(&f2, rec, sizeof rec, NULL, 9000, &e);
+        expect(p, r == KONAPLATE_RESULT_OK, "read back and resumed");
+        konaplate_flow_wipe(&f2);
+        r = konaplate_journal_get_entry(&j, 5, &entry, &e);
+        expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT && entry.sequence_id[0] == '\0',
+               "an entry past the end: INVALID_ARGUMENT, *entry written (empty)");
+        /* fill it with open calls until there is no room for another */
+        while (konaplate_journal_can_take_new_call(&j, &room, NULL) == KONAPLATE_RESULT_OK && room && filled < 20) {
+            char seq[KONAPLATE_SEQUENCE_ID_SIZE] = "KPC-JF-";
+            seq[7] = (char)('A' + filled);
+            r = sent_charge(&f2, &call, session, seq, rec);
+            konaplate_call_abort(&call, buf, sizeof buf, (konaplate_delivery *)&info.sends, NULL);
+            konaplate_flow_end_call(&f2, 1000, &call, buf, sizeof buf, NULL, NULL, NULL);
+            konaplate_call_wipe(&call);
+            konaplate_flow_wipe(&f2);
+            r = konaplate_journal_persist(&j, rec, sizeof rec, &e);
+            filled++;
+        }
+        r = sent_charge(&f2, &call, session, "KPC-J-LAST", rec);
+        konaplate_call_abort(&call, buf, sizeof buf, (konaplate_delivery *)&info.sends, NULL);
+        konaplate_call_wipe(&call);
+        konaplate_flow_wipe(&f2);
+        r = konaplate_journal_persist(&j, rec, sizeof rec, &e);
+        konaplate_journal_count(&j, &n, NULL);
+        expect(p, !room && r == KONAPLATE_RESULT_JOURNAL_FULL && n == filled + 1,
+               "a full journal: no room for a new call, its record refused (JOURNAL_FULL), nothing dropped");
+        konaplate_journal_wipe(&j);
     }
     return check_failures;
 }

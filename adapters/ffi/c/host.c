@@ -29,8 +29,10 @@
 struct host {
     struct sockaddr_in addr;
     int fd;
-    int journal;
-    unsigned records;
+    /* the board's NOR flash, emulated: kept in memory, mirrored to a file with fsync */
+    uint8_t flash[JOURNAL_SECTORS * JOURNAL_SECTOR_SIZE];
+    int flash_fd;
+    unsigned writes, erases;
 };
 
 struct keys {
@@ -165,18 +167,41 @@ static void stamp(void *ctx, konaplate_stamp *s) {
     s->random = (uint32_t)r[0] | (uint32_t)r[1] << 8 | (uint32_t)r[2] << 16 | (uint32_t)r[3] << 24;
 }
 
-static int persist(void *ctx, const uint8_t *record, size_t len) {
-    struct host *h = ctx;
-    const uint8_t *p = record;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(h->journal, p, left);
-        if (w <= 0) return -1;
-        p += w;
-        left -= (size_t)w;
+/* ------------------------------------------------------------------ the flash */
+
+static int mirror(struct host *h, uint32_t at, size_t len) {
+    return pwrite(h->flash_fd, h->flash + at, len, (off_t)at) == (ssize_t)len && fsync(h->flash_fd) == 0 ? 0 : 1;
+}
+
+static int flash_read(void *userdata, uint32_t offset, uint8_t *out, size_t len) {
+    struct host *h = userdata;
+    if ((size_t)offset + len > sizeof h->flash) return 1;
+    memcpy(out, h->flash + offset, len);
+    return 0;
+}
+
+/* NOR flash: a byte is programmed once after an erase (the journal never does otherwise). */
+static int flash_write(void *userdata, uint32_t offset, const uint8_t *data, size_t len) {
+    struct host *h = userdata;
+    size_t i;
+    if ((size_t)offset + len > sizeof h->flash) return 1;
+    for (i = 0; i < len; i++) {
+        if (h->flash[offset + i] != 0xFF) {
+            fprintf(stderr, "flash: byte %u written twice\n", (unsigned)(offset + i));
+            return 1;
+        }
     }
-    h->records++;
-    return fsync(h->journal);
+    memcpy(h->flash + offset, data, len);
+    h->writes++;
+    return mirror(h, offset, len);
+}
+
+static int flash_erase(void *userdata, uint32_t from, uint32_t to) {
+    struct host *h = userdata;
+    if (to > sizeof h->flash || from > to || from % JOURNAL_SECTOR_SIZE != 0 || to % JOURNAL_SECTOR_SIZE != 0) return 1;
+    memset(h->flash + from, 0xFF, to - from);
+    h->erases++;
+    return mirror(h, from, to - from);
 }
 
 static void log_line(void *ctx, const char *line) {
@@ -197,7 +222,7 @@ int main(int argc, char **argv) {
     char host_arg[64];
 
     if (argc != 5) {
-        fprintf(stderr, "usage: %s HOST:PORT SERVER_PUBLIC_KEY.pem CLIENT_PRIVATE_KEY.pem JOURNAL\n", argv[0]);
+        fprintf(stderr, "usage: %s HOST:PORT SERVER_PUBLIC_KEY.pem CLIENT_PRIVATE_KEY.pem FLASH_IMAGE\n", argv[0]);
         return 2;
     }
     printf("konaplate %s (C ABI), header sizes: session %u bytes, flow %u bytes, call %u bytes, record %u bytes\n",
@@ -212,9 +237,11 @@ int main(int argc, char **argv) {
     h.addr.sin_family = AF_INET;
     h.addr.sin_port = htons((uint16_t)atoi(colon + 1));
     if (inet_pton(AF_INET, host_arg, &h.addr.sin_addr) != 1) return 2;
-    h.journal = open(argv[4], O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (h.journal < 0) {
-        perror("journal");
+    /* the flash as the file keeps it (blank the first time) */
+    memset(h.flash, 0xFF, sizeof h.flash);
+    h.flash_fd = open(argv[4], O_RDWR | O_CREAT, 0600);
+    if (h.flash_fd < 0 || pread(h.flash_fd, h.flash, sizeof h.flash, 0) < 0 || mirror(&h, 0, sizeof h.flash) != 0) {
+        perror("flash");
         return 2;
     }
     k.server_public = read_key(argv[2], 0);
@@ -234,7 +261,13 @@ int main(int argc, char **argv) {
     p.sleep_until = sleep_until;
     p.stamp = stamp;
     p.random = random_bytes;
-    p.persist = persist;
+    p.flash.read = flash_read;
+    p.flash.write = flash_write;
+    p.flash.erase = flash_erase;
+    p.flash.userdata = &h;
+    p.flash.capacity = sizeof h.flash;
+    p.flash.write_size = 8;
+    p.flash.erase_size = JOURNAL_SECTOR_SIZE;
     p.wrap = wrap_cek;
     p.unwrap = unwrap_cek;
     p.key_userdata = &k;
@@ -261,7 +294,7 @@ int main(int argc, char **argv) {
     puts("the caller's side of the contract");
     failures += run_contract(&p, &session);
 
-    printf("journal records written: %u\n", h.records);
+    printf("journal: %u flash writes, %u erases, mirrored with fsync\n", h.writes, h.erases);
     printf("charge %s nr %s, cancel %s, refund %s nr %s, refund fee: balance %llu fee %llu amount %llu\n",
            lc.charge_sequence_id, lc.charge_nr_number, lc.cancel_sequence_id, lc.refund_sequence_id, lc.refund_nr_number,
            (unsigned long long)lc.refund_fee_balance, (unsigned long long)lc.refund_fee,
@@ -269,7 +302,8 @@ int main(int argc, char **argv) {
     konaplate_session_wipe(&session);
     EVP_PKEY_free(k.server_public);
     EVP_PKEY_free(k.client_private);
-    close(h.journal);
+    konaplate_journal_wipe(&journal);
+    close(h.flash_fd);
     if (failures != 0 || lc.steps != 11) {
         printf("c_host_ok=0 (%u failed checks, %u of 11 steps)\n", failures, lc.steps);
         return 1;

@@ -8,6 +8,7 @@
 
 /* one buffer, as a till would have (JWE needs 4 KiB): the request, then the response */
 uint8_t exchange_buf[4096];
+konaplate_journal journal;
 
 void text_copy(char *dst, size_t cap, const char *src) {
     size_t i = 0;
@@ -251,7 +252,11 @@ bool drive_flow(const struct platform *p, const konaplate_session *s, konaplate_
                 report_error(p, "konaplate_flow_record", r, &e);
                 return false;
             }
-            if (p->persist(p->ctx, record, sizeof record) != 0) return false;
+            r = konaplate_journal_persist(&journal, record, sizeof record, &e);
+            if (r != KONAPLATE_RESULT_OK) {
+                report_error(p, "konaplate_journal_persist", r, &e);
+                return false;
+            }
             r = konaplate_flow_persisted(flow, &e);
             if (r != KONAPLATE_RESULT_OK) {
                 report_error(p, "konaplate_flow_persisted", r, &e);
@@ -309,11 +314,75 @@ static const char *outcome_word(konaplate_outcome o) {
     }
 }
 
+/* Before a new money call (as the Rust driver does): refused while an older call awaits the
+ * platform; settled calls closed (their outcome was acted on); room for the new one. */
+static bool ready_for_new_call(const struct platform *p) {
+    konaplate_journal_entry entry;
+    konaplate_error e;
+    konaplate_result r;
+    uint32_t n = 0, i;
+    bool room = false;
+    r = konaplate_journal_count(&journal, &n, &e);
+    for (i = n; r == KONAPLATE_RESULT_OK && i > 0; i--) {
+        r = konaplate_journal_get_entry(&journal, i - 1, &entry, &e);
+        if (r != KONAPLATE_RESULT_OK) break;
+        if (entry.awaits_platform) {
+            say(p, "  refused: an older call awaits the platform: ", entry.sequence_id, NULL, NULL);
+            return false;
+        }
+        if (entry.is_final) r = konaplate_journal_close(&journal, entry.sequence_id, &e);
+    }
+    if (r == KONAPLATE_RESULT_OK) r = konaplate_journal_can_take_new_call(&journal, &room, &e);
+    if (r != KONAPLATE_RESULT_OK) {
+        report_error(p, "the journal", r, &e);
+        return false;
+    }
+    if (!room) say(p, "  refused: the journal has no room for another call", NULL, NULL, NULL);
+    return room;
+}
+
+int open_and_recover(const struct platform *p, const konaplate_session *s, konaplate_journal_report *report) {
+    static uint8_t record[KONAPLATE_RECORD_SIZE];
+    static konaplate_flow flow;
+    konaplate_journal_entry entry;
+    konaplate_action done;
+    konaplate_policy policy;
+    konaplate_error e;
+    konaplate_result r;
+    uint32_t n = 0, i;
+    int resumed = 0;
+    bool encrypted = false;
+    r = konaplate_journal_open(&journal, &p->flash, 0, JOURNAL_SECTOR_SIZE, JOURNAL_SECTORS, report, &e);
+    if (r != KONAPLATE_RESULT_OK) {
+        report_error(p, "konaplate_journal_open", r, &e);
+        return -1;
+    }
+    konaplate_policy_default(&policy);
+    r = konaplate_journal_count(&journal, &n, &e);
+    for (i = 0; r == KONAPLATE_RESULT_OK && i < n; i++) {
+        r = konaplate_journal_get_entry(&journal, i, &entry, &e);
+        if (r != KONAPLATE_RESULT_OK || !entry.awaits_platform) continue;
+        /* resumed from its record: never sent again, resolved through the inquiry */
+        r = konaplate_journal_read(&journal, entry.sequence_id, record, sizeof record, &e);
+        if (r == KONAPLATE_RESULT_OK) r = konaplate_flow_resume(&flow, record, sizeof record, &policy, p->now_ms(p->ctx), &e);
+        if (r != KONAPLATE_RESULT_OK) break;
+        if (!drive_flow(p, s, &flow, &done, &encrypted)) return -1;
+        say(p, "  recovered ", entry.sequence_id, done.is_final ? ": final" : ": still open", NULL);
+        if (konaplate_flow_wipe(&flow) != KONAPLATE_RESULT_OK) return -1;
+        resumed++;
+    }
+    if (r != KONAPLATE_RESULT_OK) {
+        report_error(p, "recovery", r, &e);
+        return -1;
+    }
+    return resumed;
+}
+
 /* Drives a flow already started in `flow` and checks it was sent exactly once. */
 static bool money_call(const struct platform *p, const konaplate_session *s, konaplate_flow *flow,
                        konaplate_action *done, struct lifecycle *lc, const char *seq, bool *encrypted) {
     konaplate_flow_info info;
-    bool ok = drive_flow(p, s, flow, done, encrypted);
+    bool ok = ready_for_new_call(p) && drive_flow(p, s, flow, done, encrypted);
     konaplate_result r = konaplate_flow_get_info(flow, &info, NULL);
     if (konaplate_flow_wipe(flow) != KONAPLATE_RESULT_OK) {
         say(p, "  konaplate_flow_wipe refused: the flow is in use", NULL, NULL, NULL);
@@ -340,6 +409,15 @@ unsigned run_lifecycle(const struct platform *p, const konaplate_session *s, str
     lc->steps = 0;
     konaplate_policy_default(&policy);
     memset(&flow, 0, sizeof flow);
+
+    /* boot: the journal opened, what a power cut interrupted finished before anything new */
+    {
+        konaplate_journal_report report;
+        int resumed = open_and_recover(p, s, &report);
+        char num[24];
+        if (resumed < 0) goto fail;
+        say(p, "journal opened", report.formatted ? " (formatted)" : "", ", calls resumed: ", u64_text((uint64_t)resumed, num, sizeof num));
+    }
 
     /* 1-3: token, charge through the flow, result inquiry */
     say(p, "charge", NULL, NULL, NULL);

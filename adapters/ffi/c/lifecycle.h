@@ -34,8 +34,9 @@ struct platform {
     void (*stamp)(void *ctx, konaplate_stamp *out);
     /* Fresh random bytes (CEK, IV, sequenceId). */
     void (*random)(void *ctx, uint8_t *out, size_t len);
-    /* Durably appends a journal record (KONAPLATE_RECORD_SIZE bytes). 0 on success. */
-    int (*persist)(void *ctx, const uint8_t *record, size_t len);
+    /* The board's NOR flash (callbacks and geometry): the money journal lives in its first
+     * JOURNAL_SECTORS sectors of 4 KiB. */
+    konaplate_flash flash;
     /* JWE key callbacks and their userdata. */
     konaplate_wrap_fn wrap;
     konaplate_unwrap_fn unwrap;
@@ -72,6 +73,16 @@ struct lifecycle {
 
 /* The one buffer of every exchange (request, then response; JWE needs 4 KiB). */
 extern uint8_t exchange_buf[4096];
+
+/* The money journal on the board's flash: 3 sectors of 4 KiB from offset 0. */
+#define JOURNAL_SECTORS 3u
+#define JOURNAL_SECTOR_SIZE 4096u
+extern konaplate_journal journal;
+
+/* Opens the journal at boot and drives every call it holds that awaits the platform to its
+ * outcome (resumed from its record, never sent again); closes settled ones. Returns the
+ * number of calls it resumed, or -1 when the journal or the library failed. */
+int open_and_recover(const struct platform *p, const konaplate_session *s, konaplate_journal_report *report);
 
 /* Moves the bytes of `call` over a new connection: 0 when the whole answer is in, -1 when
  * the connection failed (give the call up: konaplate_call_abort, or back to its flow). */

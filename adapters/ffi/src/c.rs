@@ -64,6 +64,12 @@ pub enum konaplate_result {
     Flow = 17,
     /// The transport took zero bytes of a write.
     WriteZero = 18,
+    /// The journal has no room for a new call's records: nothing was written; do not send.
+    /// Close settled calls (an open one is never dropped).
+    JournalFull = 19,
+    /// The journal refused (a settled record replaced, an open call closed, no such entry)
+    /// or the flash failed it (a callback failed, no sector takes an erase: worn).
+    Journal = 20,
 }
 
 /// Bytes of [`konaplate_error::field`], NUL included.

@@ -522,6 +522,21 @@ pub enum konaplate_state {
     Unknown = 15,
 }
 
+/// A journaled state as C sees it.
+pub(crate) fn state_of(s: State) -> konaplate_state {
+    match s {
+        State::Sending => konaplate_state::Sending,
+        State::Lost => konaplate_state::Lost,
+        State::Pending => konaplate_state::Pending,
+        State::Completed => konaplate_state::Completed,
+        State::Declined => konaplate_state::Declined,
+        State::Failed => konaplate_state::Failed,
+        State::NotProcessed => konaplate_state::NotProcessed,
+        State::Unknown => konaplate_state::Unknown,
+        _ => konaplate_state::Other,
+    }
+}
+
 /// What a flow is about.
 #[repr(C)]
 pub struct konaplate_flow_info {
@@ -559,17 +574,7 @@ pub unsafe extern "C" fn konaplate_flow_get_info(
             Operation::Cancel => konaplate_operation::Cancel,
             Operation::Refund => konaplate_operation::Refund,
         };
-        i.state = match f.state() {
-            State::Sending => konaplate_state::Sending,
-            State::Lost => konaplate_state::Lost,
-            State::Pending => konaplate_state::Pending,
-            State::Completed => konaplate_state::Completed,
-            State::Declined => konaplate_state::Declined,
-            State::Failed => konaplate_state::Failed,
-            State::NotProcessed => konaplate_state::NotProcessed,
-            State::Unknown => konaplate_state::Unknown,
-            _ => konaplate_state::Other,
-        };
+        i.state = state_of(f.state());
         i.is_final = f.state().is_final();
         i.sends = u32::from(f.sends());
         put_text(&mut i.sequence_id, f.sequence_id().as_bytes());

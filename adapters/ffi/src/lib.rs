@@ -29,6 +29,7 @@ mod c;
 mod call;
 mod crypto;
 mod flow;
+mod journal;
 mod limits;
 mod session;
 
@@ -41,6 +42,7 @@ pub use c::{
 pub use call::*;
 pub use crypto::{konaplate_crypto, konaplate_unwrap_fn, konaplate_wrap_fn};
 pub use flow::*;
+pub use journal::*;
 pub use limits::*;
 pub use session::*;
 

@@ -1,0 +1,411 @@
+//! The money journal on NOR flash for C tills: `konaplate_embedded::journal` behind three
+//! flash callbacks (read, write, erase, with your userdata) and the flash's geometry, in
+//! caller storage. Persist every record a flow asks for (`PERSIST`: `konaplate_flow_record`,
+//! then `konaplate_journal_persist`, then `konaplate_flow_persisted`); at boot, open it and
+//! resume every entry that awaits the platform (`konaplate_journal_read` into
+//! `konaplate_flow_resume`) before any new call.
+
+use core::ffi::{c_char, c_int, c_void};
+
+use embedded_storage::nor_flash::{
+    ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
+};
+use konaplate_core::field::SequenceId;
+use konaplate_core::flow::JournalRecord;
+use konaplate_embedded::journal::{Geometry, Journal, JournalError, SCRATCH_LEN, Scratch};
+
+use crate::c::{
+    BusyGuard, Failure, Message, Tagged, finish, konaplate_error, konaplate_result, non_null,
+    non_null_mut, ptr_text, put_text, store, stored, stored_mut, wipe_stored, write_out,
+};
+use crate::flow::{konaplate_state, state_of};
+use crate::limits::KONAPLATE_SEQUENCE_ID_SIZE;
+
+/// 64-bit words of storage for a `konaplate_journal`.
+pub const KONAPLATE_JOURNAL_WORDS: usize = 160;
+
+/// Reads `len` bytes at `offset` of the flash into `out`. Returns 0 on success.
+pub type konaplate_flash_read_fn = Option<
+    unsafe extern "C" fn(userdata: *mut c_void, offset: u32, out: *mut u8, len: usize) -> c_int,
+>;
+/// Programs `len` bytes at `offset` (each byte erased before: the journal never writes a word
+/// twice between erases). Returns 0 once they are written.
+pub type konaplate_flash_write_fn = Option<
+    unsafe extern "C" fn(userdata: *mut c_void, offset: u32, data: *const u8, len: usize) -> c_int,
+>;
+/// Erases `[from, to)` (whole erase units) to `0xFF`. Returns 0 once it is erased.
+pub type konaplate_flash_erase_fn =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, from: u32, to: u32) -> c_int>;
+
+/// Your NOR flash: three callbacks and its geometry. The journal reads and writes in aligned
+/// runs of 32 bytes (any write size from 1 to 32 that divides 32 takes them) and erases whole
+/// journal sectors. A callback may not call back into the library on the journal it serves.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct konaplate_flash {
+    /// Read callback.
+    pub read: konaplate_flash_read_fn,
+    /// Write callback.
+    pub write: konaplate_flash_write_fn,
+    /// Erase callback.
+    pub erase: konaplate_flash_erase_fn,
+    /// Passed to every callback.
+    pub userdata: *mut c_void,
+    /// Bytes of the flash (offsets run from 0).
+    pub capacity: u32,
+    /// The flash's write unit in bytes: 1, 2, 4, 8, 16 or 32.
+    pub write_size: u32,
+    /// The flash's erase unit in bytes.
+    pub erase_size: u32,
+}
+
+/// A callback failed (or the flash's geometry does not take an access).
+#[derive(Debug)]
+struct CallbackFailed;
+
+impl NorFlashError for CallbackFailed {
+    fn kind(&self) -> NorFlashErrorKind {
+        NorFlashErrorKind::Other
+    }
+}
+
+/// The C flash as the journal's `NorFlash`: 32-byte accesses (a multiple of every supported
+/// write size), erases of whole journal sectors (checked against the erase unit at open).
+struct CFlash(konaplate_flash);
+
+impl ErrorType for CFlash {
+    type Error = CallbackFailed;
+}
+
+impl ReadNorFlash for CFlash {
+    const READ_SIZE: usize = 32;
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), CallbackFailed> {
+        let f = self.0.read.ok_or(CallbackFailed)?;
+        // SAFETY: the callback gets a valid buffer of `bytes.len()` writable bytes (the
+        // header's contract for the callback: it writes at most `len`).
+        let rc = unsafe { f(self.0.userdata, offset, bytes.as_mut_ptr(), bytes.len()) };
+        if rc == 0 { Ok(()) } else { Err(CallbackFailed) }
+    }
+    fn capacity(&self) -> usize {
+        self.0.capacity as usize
+    }
+}
+
+impl NorFlash for CFlash {
+    const WRITE_SIZE: usize = 32;
+    const ERASE_SIZE: usize = 1;
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), CallbackFailed> {
+        let f = self.0.erase.ok_or(CallbackFailed)?;
+        // SAFETY: a plain call with the range.
+        let rc = unsafe { f(self.0.userdata, from, to) };
+        if rc == 0 { Ok(()) } else { Err(CallbackFailed) }
+    }
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), CallbackFailed> {
+        let f = self.0.write.ok_or(CallbackFailed)?;
+        // SAFETY: the callback gets `bytes.len()` readable bytes.
+        let rc = unsafe { f(self.0.userdata, offset, bytes.as_ptr(), bytes.len()) };
+        if rc == 0 { Ok(()) } else { Err(CallbackFailed) }
+    }
+}
+
+type CJournal = Journal<CFlash, Scratch>;
+
+impl Tagged for CJournal {
+    const NAME: &'static [u8] = b"konaplate_journal";
+}
+
+/// Storage for a journal (its scratch included). Open it with `konaplate_journal_open`; wipe
+/// it with `konaplate_journal_wipe`. Do not copy it.
+#[repr(C)]
+pub struct konaplate_journal {
+    /// Opaque.
+    pub _opaque: [u64; KONAPLATE_JOURNAL_WORDS],
+}
+
+/// What `konaplate_journal_open` found.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct konaplate_journal_report {
+    /// No journal was there: the region was formatted.
+    pub formatted: bool,
+    /// Intact entries read.
+    pub entries: u32,
+    /// Entries a bit flip broke (skipped; the ones after them were read).
+    pub damaged_entries: u32,
+    /// The last write was cut by a power loss (its persist never returned OK).
+    pub torn_tail: bool,
+    /// Calls that await the platform or an operator: resume them before any new call.
+    pub open_calls: u32,
+    /// Settled calls not closed yet.
+    pub settled: u32,
+}
+
+/// One live entry of the journal.
+#[repr(C)]
+pub struct konaplate_journal_entry {
+    /// Its `sequenceId`, NUL-terminated.
+    pub sequence_id: [c_char; KONAPLATE_SEQUENCE_ID_SIZE],
+    /// Its journaled state.
+    pub state: konaplate_state,
+    /// Final: the platform's word is known (close it once acted on).
+    pub is_final: bool,
+    /// It awaits the platform: resume it (`konaplate_journal_read`, `konaplate_flow_resume`).
+    pub awaits_platform: bool,
+}
+
+fn failure<E>(e: JournalError<E>) -> Failure
+where
+    E: core::fmt::Debug,
+{
+    let result = match e {
+        JournalError::Full => konaplate_result::JournalFull,
+        JournalError::Geometry(_) => konaplate_result::InvalidArgument,
+        _ => konaplate_result::Journal,
+    };
+    Failure::new(result, Message::of(&e))
+}
+
+unsafe fn journal_mut<'a>(j: *mut konaplate_journal) -> Result<&'a mut CJournal, Failure> {
+    // SAFETY: forwarded contract.
+    unsafe { stored_mut::<konaplate_journal, CJournal>(j, "journal") }
+}
+
+fn sequence_id(p: *const c_char) -> Result<SequenceId, Failure> {
+    // SAFETY: `p` is NULL (reported) or a NUL-terminated string (the header's contract).
+    let s = unsafe { ptr_text(p, "sequenceId", 30) }?;
+    Ok(SequenceId::new(s)?)
+}
+
+/// Opens the journal in `sectors` journal sectors of `sector_size` bytes at `offset` of
+/// `flash` (at boot, before any money call): reads every sector, takes the newest complete
+/// one, skips (and reports in `*report`, NULL allowed) what a power cut or a bit flip left,
+/// and moves the live records into a freshly erased sector. Formats an empty region.
+/// `sector_size` and `offset` must be multiples of the flash's erase unit, `sector_size` at
+/// least 2304 (4096 or more advised), `sectors` at least 2; `write_size` 1 to 32, a power
+/// of two (`KONAPLATE_RESULT_INVALID_ARGUMENT` otherwise). The callbacks are copied.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_journal_open(
+    journal: *mut konaplate_journal,
+    flash: *const konaplate_flash,
+    offset: u32,
+    sector_size: u32,
+    sectors: u32,
+    report: *mut konaplate_journal_report,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    // SAFETY: `report` is NULL, misaligned (not written) or writable.
+    unsafe { write_out(report, konaplate_journal_report::default()) };
+    let r = (|| {
+        // SAFETY: the pointers are NULL (reported) or valid (the header's contract).
+        crate::c::checked(journal, "journal")?;
+        let f = *unsafe { non_null(flash, "flash") }?;
+        let ws = f.write_size;
+        let bad = if f.read.is_none() || f.write.is_none() || f.erase.is_none() {
+            Some("every flash callback is needed")
+        } else if ws == 0 || !ws.is_power_of_two() || ws > 32 {
+            Some("write_size must be 1, 2, 4, 8, 16 or 32")
+        } else if f.erase_size == 0
+            || !sector_size.is_multiple_of(f.erase_size)
+            || !offset.is_multiple_of(f.erase_size)
+        {
+            Some("offset and sector_size must be multiples of erase_size")
+        } else {
+            None
+        };
+        if let Some(why) = bad {
+            return Err(Failure::text(konaplate_result::InvalidArgument, &[why]));
+        }
+        let (j, rep) = CJournal::open(
+            CFlash(f),
+            Geometry::new(offset, sector_size, sectors),
+            [0u8; SCRATCH_LEN],
+        )
+        .map_err(failure)?;
+        let out = konaplate_journal_report {
+            formatted: rep.formatted,
+            entries: rep.entries,
+            damaged_entries: rep.damaged_entries,
+            torn_tail: rep.torn_tail,
+            open_calls: rep.open_calls,
+            settled: rep.settled,
+        };
+        // SAFETY: forwarded contract.
+        unsafe { store(journal, "journal", j) }?;
+        // SAFETY: as above.
+        unsafe { write_out(report, out) };
+        Ok(())
+    })();
+    finish(r, err)
+}
+
+/// Persists the journal record `record[0 .. record_len]` (what `konaplate_flow_record` gave):
+/// written and read back before `KONAPLATE_RESULT_OK`. A damaged record is
+/// `KONAPLATE_RESULT_RECORD`; a new call's record when the journal has no room is
+/// `KONAPLATE_RESULT_JOURNAL_FULL` (nothing written: do not send); a record that would replace
+/// a settled one is `KONAPLATE_RESULT_JOURNAL`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_journal_persist(
+    journal: *mut konaplate_journal,
+    record: *const u8,
+    record_len: usize,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        if record.is_null() {
+            return Err(Failure::null("record"));
+        }
+        // SAFETY: `record` points to `record_len` readable bytes.
+        let bytes = unsafe { core::slice::from_raw_parts(record, record_len) };
+        let rec = JournalRecord::decode(bytes)
+            .map_err(|e| Failure::new(konaplate_result::Record, Message::of(&e)))?;
+        // SAFETY: the pointer is NULL (reported) or a journal's storage.
+        let j = unsafe { journal_mut(journal) }?;
+        // the flash callbacks run: the journal is in use until the record is durable
+        let _busy = unsafe { BusyGuard::enter::<konaplate_journal, CJournal>(journal) };
+        j.persist(&rec).map_err(failure)
+    })();
+    finish(r, err)
+}
+
+/// Closes the settled call `sequence_id` once you have acted on its outcome (its record is
+/// dropped at the next compaction). An open call is refused (`KONAPLATE_RESULT_JOURNAL`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_journal_close(
+    journal: *mut konaplate_journal,
+    sequence_id_p: *const c_char,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        let seq = sequence_id(sequence_id_p)?;
+        // SAFETY: as above.
+        let j = unsafe { journal_mut(journal) }?;
+        let _busy = unsafe { BusyGuard::enter::<konaplate_journal, CJournal>(journal) };
+        j.close(&seq).map_err(failure)
+    })();
+    finish(r, err)
+}
+
+/// The latest record of `sequence_id` (`KONAPLATE_RECORD_SIZE` bytes into
+/// `out[0 .. out_cap]`), to resume it with `konaplate_flow_resume`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_journal_read(
+    journal: *mut konaplate_journal,
+    sequence_id_p: *const c_char,
+    out: *mut u8,
+    out_cap: usize,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        // SAFETY: `out` is NULL (reported) or `out_cap` writable bytes.
+        let out = unsafe { crate::c::buffer(out, out_cap) }?;
+        out.fill(0);
+        let seq = sequence_id(sequence_id_p)?;
+        let dst = out.get_mut(..JournalRecord::LEN).ok_or_else(|| {
+            Failure::text(
+                konaplate_result::BufferTooSmall,
+                &["a journal record needs KONAPLATE_RECORD_SIZE (512) bytes"],
+            )
+        })?;
+        // SAFETY: as above.
+        let j = unsafe { journal_mut(journal) }?;
+        let _busy = unsafe { BusyGuard::enter::<konaplate_journal, CJournal>(journal) };
+        dst.copy_from_slice(&j.read(&seq).map_err(failure)?.encode());
+        Ok(())
+    })();
+    finish(r, err)
+}
+
+/// How many live entries the journal holds (open calls and settled ones not closed): read
+/// each with `konaplate_journal_entry`. `*count` is 0 on error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_journal_count(
+    journal: *const konaplate_journal,
+    count: *mut u32,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        // SAFETY: as above.
+        let c = unsafe { non_null_mut(count, "count") }?;
+        *c = 0;
+        let j = unsafe { stored::<konaplate_journal, CJournal>(journal, "journal") }?;
+        *c = j.entries().count() as u32;
+        Ok(())
+    })();
+    finish(r, err)
+}
+
+/// The live entry `index` (0 .. `konaplate_journal_count`) into `*entry` (an empty
+/// sequenceId and state `OTHER` on error).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_journal_get_entry(
+    journal: *const konaplate_journal,
+    index: u32,
+    entry: *mut konaplate_journal_entry,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        // SAFETY: as above.
+        let e = unsafe { non_null_mut(entry, "entry") }?;
+        put_text(&mut e.sequence_id, b"");
+        e.state = konaplate_state::Other;
+        e.is_final = false;
+        e.awaits_platform = false;
+        let j = unsafe { stored::<konaplate_journal, CJournal>(journal, "journal") }?;
+        let (seq, state) = j.entries().nth(index as usize).ok_or_else(|| {
+            Failure::text(
+                konaplate_result::InvalidArgument,
+                &["no entry at that index"],
+            )
+        })?;
+        put_text(&mut e.sequence_id, seq.as_bytes());
+        e.state = state_of(state);
+        e.is_final = state.is_final();
+        e.awaits_platform = state.awaits_platform();
+        Ok(())
+    })();
+    finish(r, err)
+}
+
+/// Whether a new call's records would fit (`*yes`; false on error). Ask before a new call:
+/// with no room, do not start it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_journal_can_take_new_call(
+    journal: *const konaplate_journal,
+    yes: *mut bool,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        // SAFETY: as above.
+        let y = unsafe { non_null_mut(yes, "yes") }?;
+        *y = false;
+        let j = unsafe { stored::<konaplate_journal, CJournal>(journal, "journal") }?;
+        *y = j.can_take_new_call();
+        Ok(())
+    })();
+    finish(r, err)
+}
+
+/// Moves the live records into the next sector now (bounded: one erase and a few writes).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_journal_compact(
+    journal: *mut konaplate_journal,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        // SAFETY: as above.
+        let j = unsafe { journal_mut(journal) }?;
+        let _busy = unsafe { BusyGuard::enter::<konaplate_journal, CJournal>(journal) };
+        j.compact().map_err(failure)
+    })();
+    finish(r, err)
+}
+
+/// Drops the journal and zeroes its storage (the flash keeps everything). NULL is ignored; a
+/// journal in use by a running call is left alone (`KONAPLATE_RESULT_BUSY`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_journal_wipe(
+    journal: *mut konaplate_journal,
+) -> konaplate_result {
+    // SAFETY: `journal` is NULL or a journal's storage.
+    unsafe { wipe_stored::<konaplate_journal, CJournal>(journal) }
+}
