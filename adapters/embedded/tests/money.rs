@@ -363,10 +363,10 @@ fn a_new_call_is_refused_while_an_older_one_awaits_the_platform() {
 fn a_journal_without_room_refuses_the_call_before_anything_is_sent() {
     let sb = konaplate_sandbox::Sandbox::start(Default::default()).unwrap();
     let session = session(&sb);
-    let mut flash = Flash::new(2, 31);
+    let mut flash = Flash::new(3, 31);
     let mut scratch = [0u8; SCRATCH_LEN];
     let (mut journal, _) =
-        Journal::open(&mut flash, Geometry::new(0, 4096, 2), &mut scratch).unwrap();
+        Journal::open(&mut flash, Geometry::new(0, 4096, 3), &mut scratch).unwrap();
     // refunds whose answers were lost: UNKNOWN, awaiting an operator (they do not block, and
     // they are never dropped)
     let mut n = 0;

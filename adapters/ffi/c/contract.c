@@ -63,9 +63,9 @@ static int reentrant_wrap(void *userdata, const uint8_t *cek, size_t cek_len, ui
     return 0;
 }
 
-/* A second flash for the journal checks: 2 sectors of 4 KiB of RAM, strict about rewrites;
+/* A second flash for the journal checks: 3 sectors of 4 KiB of RAM, strict about rewrites;
  * `reenter` makes the write callback call back into the library on its journal. */
-static uint8_t jflash[2 * 4096];
+static uint8_t jflash[3 * 4096];
 static konaplate_journal *reenter;
 static konaplate_result reentered;
 
@@ -471,19 +471,19 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
         bool room = true;
         unsigned filled = 0;
         memset(jflash, 0xFF, sizeof jflash);
-        r = konaplate_journal_open((konaplate_journal *)((uint8_t *)jraw + 4), &fl, 0, 4096, 2, &rep, &e);
+        r = konaplate_journal_open((konaplate_journal *)((uint8_t *)jraw + 4), &fl, 0, 4096, 3, &rep, &e);
         expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT, "a journal 4 bytes off its alignment: KONAPLATE_RESULT_INVALID_ARGUMENT");
         fl.write_size = 3;
-        r = konaplate_journal_open(&j, &fl, 0, 4096, 2, &rep, &e);
+        r = konaplate_journal_open(&j, &fl, 0, 4096, 3, &rep, &e);
         expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT, "a flash with a write size of 3: KONAPLATE_RESULT_INVALID_ARGUMENT");
         fl = jflash_of();
         fl.erase = NULL;
-        r = konaplate_journal_open(&j, &fl, 0, 4096, 2, &rep, &e);
+        r = konaplate_journal_open(&j, &fl, 0, 4096, 3, &rep, &e);
         expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT, "a flash without an erase callback: KONAPLATE_RESULT_INVALID_ARGUMENT");
         r = konaplate_journal_count(&j, &n, &e);
         expect(p, r == KONAPLATE_RESULT_NOT_INITIALIZED && n == 0, "an unopened journal: NOT_INITIALIZED, *count written (0)");
         fl = jflash_of();
-        r = konaplate_journal_open(&j, &fl, 0, 4096, 2, &rep, &e);
+        r = konaplate_journal_open(&j, &fl, 0, 4096, 3, &rep, &e);
         expect(p, r == KONAPLATE_RESULT_OK && rep.formatted && rep.open_calls == 0, "a blank region: formatted");
         /* a charge's first record, then a damaged one */
         r = sent_charge(&f2, &call, session, "KPC-J-1", rec);
@@ -508,7 +508,7 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
         konaplate_journal_wipe(&j);
         konaplate_flow_wipe(&f2);
         memset(&j, 0xA5, sizeof j);
-        r = konaplate_journal_open(&j, &fl, 0, 4096, 2, &rep, &e);
+        r = konaplate_journal_open(&j, &fl, 0, 4096, 3, &rep, &e);
         expect(p, r == KONAPLATE_RESULT_OK && !rep.formatted && rep.open_calls == 1, "after the reboot: one open call on flash");
         r = konaplate_journal_get_entry(&j, 0, &entry, &e);
         expect(p, r == KONAPLATE_RESULT_OK && text_eq(entry.sequence_id, "KPC-J-1") && entry.awaits_platform &&

@@ -181,7 +181,7 @@ fn sequence_id(p: *const c_char) -> Result<SequenceId, Failure> {
 /// one, skips (and reports in `*report`, NULL allowed) what a power cut or a bit flip left,
 /// and moves the live records into a freshly erased sector. Formats an empty region.
 /// `sector_size` and `offset` must be multiples of the flash's erase unit, `sector_size` at
-/// least 2304 (4096 or more advised), `sectors` at least 2; `write_size` 1 to 32, a power
+/// least 2304 (4096 or more advised), `sectors` 3 to 32; `write_size` 1 to 32, a power
 /// of two (`KONAPLATE_RESULT_INVALID_ARGUMENT` otherwise). The callbacks are copied.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_journal_open(

@@ -18,7 +18,7 @@
 //! | bytes | field |
 //! |---|---|
 //! | 0..2 | magic `4B E1` |
-//! | 2 | kind: 1 record, 2 close, 3 snapshot complete |
+//! | 2 | kind: 1 record, 2 close, 3 snapshot complete, 4 a record copied by a compaction |
 //! | 3 | encoding of a record: 0 raw, 1 zero runs |
 //! | 4..6 | payload length (u16 LE) |
 //! | 6..8 | zero |
@@ -57,6 +57,10 @@ pub(crate) enum Kind {
     /// The sector's snapshot of every live record is complete: from here on the sector alone
     /// holds the journal.
     Done = 3,
+    /// A live record copied into a new sector by a compaction (before its `Done`). Records
+    /// and closes are only ever appended after a `Done`: one of them proves the sector's
+    /// snapshot complete even when its `Done` no longer reads.
+    Copy = 4,
 }
 
 impl Kind {
@@ -65,6 +69,7 @@ impl Kind {
             1 => Some(Kind::Record),
             2 => Some(Kind::Close),
             3 => Some(Kind::Done),
+            4 => Some(Kind::Copy),
             _ => None,
         }
     }

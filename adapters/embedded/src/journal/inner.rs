@@ -24,6 +24,9 @@ pub(crate) struct Live {
     pub(crate) prev: Option<(u32, u32)>,
 }
 
+/// How far from the newest readable sector header a sector whose header broke is looked for.
+const MAX_CANDIDATES: u32 = 16;
+
 /// Where the bytes of a record start in a decoded prefix: op, state (see the record's
 /// layout in `konaplate_core::flow::record`).
 const PREFIX: usize = 40;
@@ -44,6 +47,9 @@ pub(crate) struct Inner<F> {
     pub(crate) live: Vec<Live, MAX_LIVE>,
     /// The scan met more live records than the index holds.
     pub(crate) overflow: bool,
+    /// At open, until the first compaction: the last entry of the journal's sector, the one
+    /// write a power cut may have left undecided. Only its record may turn out not written.
+    pub(crate) tail: Option<u32>,
 }
 
 type Result<T, E> = core::result::Result<T, JournalError<E>>;
@@ -55,11 +61,14 @@ type Frame<'a> = dyn Fn(&mut [u8; SCRATCH_LEN], u32, u32, usize) -> Option<usize
 /// What scanning a sector found.
 #[derive(Default)]
 struct SectorScan {
+    /// The snapshot is complete: its `Done` reads, or an entry appended after it does.
     done: bool,
     entries: u32,
     damaged: u32,
     torn_tail: bool,
     end: u32,
+    /// Where the last intact entry starts.
+    last: Option<u32>,
 }
 
 impl<F: NorFlash> Inner<F> {
@@ -98,32 +107,44 @@ impl<F: NorFlash> Inner<F> {
             pos: 0,
             live: Vec::new(),
             overflow: false,
+            tail: None,
         };
         let mut report = OpenReport::default();
         // every sector's header; the newest complete one is the journal
         let mut best: Option<(u32, u32)> = None; // (seq, sector)
         let mut max_seq = 0u32;
+        let mut headers: Vec<Option<u32>, 32> = Vec::new();
         for s in 0..geo.sectors {
-            let mut h = [0u8; MAX_ALIGN];
-            let readable = j
-                .read_padded(j.base(s), &mut h, SECTOR_HEADER)
-                .await
-                .is_ok();
-            match format::parse_sector_header(s, &h).filter(|_| readable) {
-                Some(seq) => {
-                    max_seq = max_seq.max(seq);
-                    let scan = j.scan(s, seq, scratch, false).await?;
-                    if scan.done && best.is_none_or(|(b, _)| seq > b) {
-                        best = Some((seq, s));
-                    } else if !scan.done {
-                        report.unfinished_compactions += 1;
-                    }
+            let mut header = None;
+            for _ in 0..3 {
+                header = j.sector_seq(s).await;
+                if header.is_some() {
+                    break;
                 }
-                None => {
-                    if !j.blank(j.base(s), SECTOR_HEADER).await? {
-                        report.unreadable_sectors += 1;
-                    }
+            }
+            if let Some(seq) = header {
+                max_seq = max_seq.max(seq);
+            }
+            let _ = headers.push(header);
+        }
+        for s in 0..geo.sectors {
+            let mut header = headers.get(s as usize).copied().flatten();
+            if header.is_none() && !j.blank(j.base(s), SECTOR_HEADER).await? {
+                // a sector whose header a bit flip broke still binds every entry to its
+                // sequence number: recovered from its first entry (it can only be newer than
+                // the sectors whose headers read)
+                header = j.seq_from_entries(s, max_seq, scratch).await;
+                if header.is_none() {
+                    report.unreadable_sectors += 1;
                 }
+            }
+            let Some(seq) = header else { continue };
+            max_seq = max_seq.max(seq);
+            let scan = j.scan(s, seq, scratch, false).await?;
+            if scan.done && best.is_none_or(|(b, _)| seq > b) {
+                best = Some((seq, s));
+            } else if !scan.done {
+                report.unfinished_compactions += 1;
             }
         }
         match best {
@@ -135,6 +156,7 @@ impl<F: NorFlash> Inner<F> {
                 report.damaged_entries = scan.damaged;
                 report.torn_tail = scan.torn_tail;
                 j.pos = scan.end;
+                j.tail = scan.last;
                 report.formatted = false;
             }
             None => {
@@ -155,6 +177,40 @@ impl<F: NorFlash> Inner<F> {
         report.open_calls = j.live.iter().filter(|l| !is_settled(l.state)).count() as u32;
         report.settled = j.live.len() as u32 - report.open_calls;
         Ok((j, report))
+    }
+
+    /// The sequence number of sector `s`'s header, if it reads and checks.
+    async fn sector_seq(&mut self, s: u32) -> Option<u32> {
+        let mut h = [0u8; MAX_ALIGN];
+        self.read_padded(self.base(s), &mut h, SECTOR_HEADER)
+            .await
+            .ok()?;
+        format::parse_sector_header(s, &h)
+    }
+
+    /// The sequence number of a sector whose header does not read, from its first entry's
+    /// header CRC (bound to the sector's sequence number): the candidates after `after`.
+    async fn seq_from_entries(
+        &mut self,
+        s: u32,
+        after: u32,
+        scratch: &mut [u8; SCRATCH_LEN],
+    ) -> Option<u32> {
+        let pos = pad(SECTOR_HEADER, self.align) as u32;
+        self.read_padded(self.base(s) + pos, scratch, ENTRY_HEADER)
+            .await
+            .ok()?;
+        let head = scratch.get(..ENTRY_HEADER)?;
+        (1..=2 * MAX_CANDIDATES)
+            .filter_map(|d| {
+                // newer than every readable header, or (a stale sector) a little older
+                if d <= MAX_CANDIDATES {
+                    after.checked_add(d)
+                } else {
+                    after.checked_sub(d - MAX_CANDIDATES)
+                }
+            })
+            .find(|&q| format::parse_entry_header(head, q, pos).is_some())
     }
 
     /// Whether `len` bytes at `at` read as erased.
@@ -218,9 +274,18 @@ impl<F: NorFlash> Inner<F> {
                 pos += self.align as u32;
                 continue;
             }
-            let readable = self.read_padded(at, scratch, total as usize).await.is_ok();
+            // a read that fails or does not check is tried again (a weak bit, a transient
+            // ECC error) before the entry counts as damaged
+            let mut intact = false;
+            for _ in 0..3 {
+                intact = self.read_padded(at, scratch, total as usize).await.is_ok()
+                    && format::entry_intact(scratch, &h);
+                if intact {
+                    break;
+                }
+            }
             resync = false;
-            if !readable || !format::entry_intact(scratch, &h) {
+            if !intact {
                 out.damaged += 1;
                 damage_since_valid = true;
                 pos += total;
@@ -228,10 +293,11 @@ impl<F: NorFlash> Inner<F> {
             }
             damage_since_valid = false;
             out.entries += 1;
+            out.last = Some(pos);
             if build {
                 self.take(&h, scratch, pos, total);
             }
-            if h.kind == Kind::Done {
+            if matches!(h.kind, Kind::Done | Kind::Record | Kind::Close) {
                 out.done = true;
             }
             pos += total;
@@ -251,7 +317,7 @@ impl<F: NorFlash> Inner<F> {
             .get(ENTRY_HEADER..ENTRY_HEADER + h.len)
             .unwrap_or(&[]);
         match h.kind {
-            Kind::Record => {
+            Kind::Record | Kind::Copy => {
                 let mut prefix = [0u8; PREFIX];
                 if format::decode_record(h.encoding, payload, &mut prefix).is_none() {
                     return;
@@ -289,13 +355,8 @@ impl<F: NorFlash> Inner<F> {
 
     /// Bytes a snapshot of the live set takes, with `extra` more bytes of records and the
     /// complete marker.
-    fn snapshot_len(&self, skip: Option<&SequenceId>, extra: u32) -> u32 {
-        let records: u32 = self
-            .live
-            .iter()
-            .filter(|l| Some(&l.sequence_id) != skip)
-            .map(|l| l.len)
-            .sum();
+    fn snapshot_len(&self, extra: u32) -> u32 {
+        let records: u32 = self.live.iter().map(|l| l.len).sum();
         pad(SECTOR_HEADER, self.align) as u32 + records + extra + self.done_len()
     }
 
@@ -311,7 +372,7 @@ impl<F: NorFlash> Inner<F> {
     /// snapshot holding it with one more record after it.
     pub(crate) fn can_take_new_call(&self) -> bool {
         self.live.len() < MAX_LIVE
-            && self.snapshot_len(None, 2 * self.max_entry()) <= self.geo.sector_size
+            && self.snapshot_len(2 * self.max_entry()) <= self.geo.sector_size
     }
 
     /// Writes `bytes` at `at` and reads them back; `Ok(false)` when they did not stick.
@@ -360,22 +421,36 @@ impl<F: NorFlash> Inner<F> {
         scratch: &mut [u8; SCRATCH_LEN],
     ) -> Result<(), F::Error> {
         let old = self.active;
-        let seq = self.active_seq.max(self.max_seq).wrapping_add(1).max(1);
-        self.max_seq = seq;
-        for step in 1..self.geo.sectors {
-            let target = (old + step) % self.geo.sectors;
+        // the targets, the sectors that hold least first: no journal sector at all, then the
+        // oldest; never the journal itself (a newer sector is at most an unfinished
+        // compaction, and the journal before the current one is kept one more round)
+        let mut order: Vec<(u32, u32), 32> = Vec::new();
+        for s in (0..self.geo.sectors).filter(|&s| s != old) {
+            let key = match self.sector_seq(s).await {
+                None => 0,
+                Some(q) => q.saturating_add(1),
+            };
+            let _ = order.push((key, s));
+        }
+        order.sort_unstable();
+        for &(_, target) in &order {
+            // each attempt its own sequence number: two sectors never share one
+            let seq = self
+                .active_seq
+                .max(self.max_seq)
+                .checked_add(1)
+                .ok_or(JournalError::Overflow)?;
+            self.max_seq = seq;
             if !self.wipe_sector(target).await? {
                 continue;
             }
-            match self.fill(old, target, seq, scratch).await? {
-                Some(live) => {
-                    self.live = live.0;
-                    self.active = target;
-                    self.active_seq = seq;
-                    self.pos = live.1;
-                    return Ok(());
-                }
-                None => continue,
+            if let Some(live) = self.fill(old, target, seq, scratch).await? {
+                self.tail = None;
+                self.live = live.0;
+                self.active = target;
+                self.active_seq = seq;
+                self.pos = live.1;
+                return Ok(());
             }
         }
         Err(JournalError::Worn)
@@ -404,7 +479,7 @@ impl<F: NorFlash> Inner<F> {
             ) else {
                 continue;
             };
-            if !format::entry_intact(scratch, &h) || h.kind != Kind::Record {
+            if !format::entry_intact(scratch, &h) || !matches!(h.kind, Kind::Record | Kind::Copy) {
                 continue;
             }
             let mut prefix = [0u8; PREFIX];
@@ -450,11 +525,19 @@ impl<F: NorFlash> Inner<F> {
             // the record before it: the state before the write a cut left undecided), framed
             // again for its new place
             let Some((hd, state)) = self.copy_source(old, l, scratch).await else {
-                continue;
+                if is_settled(l.state) || self.tail == Some(l.offset) {
+                    // a settled record the flash damaged (its outcome was reported), or the
+                    // first record of a call whose write the power cut left undecided (the
+                    // persist never returned: the state before it has no such call)
+                    continue;
+                }
+                // an open call is never dropped: the old sector stays the journal
+                self.live = live;
+                return Err(JournalError::Damaged);
             };
             let Some(total) = format::frame(
                 scratch,
-                Kind::Record,
+                Kind::Copy,
                 hd.encoding,
                 hd.len,
                 seq,
@@ -505,13 +588,11 @@ impl<F: NorFlash> Inner<F> {
 
     /// Appends the entry `make` frames (for a sector sequence number, an offset and the
     /// alignment) at the end of the active sector. When it does not fit, or a write does not
-    /// stick, the live set moves to a fresh sector first (at most twice). `keeps` is the
-    /// live record's length the entry leaves in the snapshot when it replaces its key's.
+    /// stick, the live set moves to a fresh sector first (at most twice).
     async fn append(
         &mut self,
         scratch: &mut [u8; SCRATCH_LEN],
         make: &Frame<'_>,
-        replaces: Option<&SequenceId>,
     ) -> Result<(u32, u32), F::Error> {
         let mut moves = 0;
         loop {
@@ -522,7 +603,9 @@ impl<F: NorFlash> Inner<F> {
                 if moves == 2 {
                     return Err(JournalError::Worn);
                 }
-                if self.snapshot_len(replaces, total) > self.geo.sector_size {
+                // the compaction copies every live record (this key's current one too), then
+                // the entry goes after them
+                if self.snapshot_len(total) > self.geo.sector_size {
                     return Err(JournalError::Full);
                 }
                 // (the entry is framed again for its new place)
@@ -556,7 +639,8 @@ impl<F: NorFlash> Inner<F> {
                 return Err(JournalError::Settled);
             }
             Some(_) => {}
-            None if self.live.len() >= MAX_LIVE => return Err(JournalError::Full),
+            // a new call: an index place, and room for its record with one more after it
+            None if !self.can_take_new_call() => return Err(JournalError::Full),
             None => {}
         }
         let bytes = rec.encode();
@@ -565,7 +649,7 @@ impl<F: NorFlash> Inner<F> {
             let (enc, n) = format::encode_record(&bytes, payload);
             format::frame(buf, Kind::Record, enc, n, sseq, pos, align)
         };
-        let (offset, len) = self.append(scratch, &make, Some(&key)).await?;
+        let (offset, len) = self.append(scratch, &make).await?;
         let mut live = Live {
             sequence_id: key,
             state: rec.state,
@@ -603,7 +687,7 @@ impl<F: NorFlash> Inner<F> {
             p.get_mut(1..)?.copy_from_slice(id);
             format::frame(buf, Kind::Close, 0, 1 + id.len(), sseq, pos, align)
         };
-        self.append(scratch, &make, None).await?;
+        self.append(scratch, &make).await?;
         self.live.retain(|l| &l.sequence_id != seq);
         Ok(())
     }

@@ -41,7 +41,7 @@
 //! ## The format (version 1)
 //!
 //! The region is `sectors` journal sectors of `sector_size` bytes (a multiple of the flash's
-//! erase size; at least 2 sectors of at least 2304 bytes). Exactly one
+//! erase size; 3 to 32 sectors of at least 2304 bytes). Exactly one
 //! sector is the journal at any time: the one with the highest sequence number whose snapshot
 //! is complete. It starts with a copy of every live record (the latest record of each
 //! sequenceId not closed), then a *complete* marker, then the records and close markers
@@ -96,7 +96,8 @@ pub struct Geometry {
     pub offset: u32,
     /// Bytes of one journal sector: a multiple of the flash's erase size.
     pub sector_size: u32,
-    /// Journal sectors in the region (at least 2).
+    /// Journal sectors in the region (3 to 32: a compaction never erases the journal before
+    /// the current one, so that one damaged marker never costs the journal).
     pub sectors: u32,
 }
 
@@ -122,8 +123,8 @@ impl Geometry {
             Some("WRITE_SIZE and READ_SIZE must be 1, 2, 4, 8, 16 or 32")
         } else if erase == 0 || size % erase != 0 || u64::from(self.offset) % erase != 0 {
             Some("offset and sector_size must be multiples of the flash's ERASE_SIZE")
-        } else if self.sectors < 2 {
-            Some("the journal needs at least 2 sectors")
+        } else if self.sectors < 3 || self.sectors > 32 {
+            Some("the journal needs 3 to 32 sectors")
         } else if size < need {
             Some("sector_size too small: at least 2304 bytes (4 KiB or more advised)")
         } else if end > capacity as u64 || end > u64::from(u32::MAX) {
@@ -162,8 +163,10 @@ pub struct OpenReport {
     pub settled: u32,
 }
 
-/// Why the journal could not do what was asked. Nothing of the operation is in the journal
-/// unless it says so.
+/// Why the journal could not do what was asked. After an error the journal holds the state
+/// before the operation, or after it when a write the flash called failed had stuck (as after
+/// a power cut); a refusal (`Full`, `Settled`, `StillOpen`, `NotFound`, `Geometry`) writes
+/// nothing.
 #[derive(Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
@@ -181,7 +184,9 @@ pub enum JournalError<E> {
     StillOpen,
     /// No live record of that sequenceId.
     NotFound,
-    /// The record's entry no longer passes its checksum (a bit flip on the flash).
+    /// The record's entry no longer passes its checksum (a bit flip on the flash); or a
+    /// compaction met an open call whose record no longer reads, and left the journal as it
+    /// was rather than drop it (an operator must check that call with KONA PLATE).
     Damaged,
     /// No sector of the region takes an erase and the writes after it: the flash is worn.
     Worn,
@@ -257,6 +262,10 @@ impl<F: NorFlash, S: BorrowMut<Scratch>> Journal<F, S> {
 
     /// Persists `record` durably: written and read back before `Ok`. Its sequenceId's
     /// earlier record is superseded; a settled one is never replaced ([`JournalError::Settled`]).
+    /// A new sequenceId is refused when the journal has no room for it and one more record
+    /// ([`JournalError::Full`], nothing written). After an error the journal holds the state
+    /// before or after the record, as after a power cut: a write the flash said failed may
+    /// still have stuck.
     pub fn persist(&mut self, record: &JournalRecord) -> Result<(), JournalError<F::Error>> {
         run(self.inner.persist(record, self.scratch.borrow_mut()))
     }

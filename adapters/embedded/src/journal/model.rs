@@ -61,6 +61,8 @@ pub enum Wear {
     ErasesFail,
     /// Erases return `Ok` but some bits stay programmed.
     ErasesStick,
+    /// Writes program the data, then return an error anyway.
+    WritesLie,
 }
 
 /// The model's errors.
@@ -76,6 +78,8 @@ pub enum ModelError {
     Rewrite,
     /// A worn unit failed the operation.
     Worn,
+    /// A read of a word a cut left half programmed (flash with ECC).
+    Ecc,
 }
 
 impl NorFlashError for ModelError {
@@ -96,6 +100,9 @@ pub struct ModelFlash<const W: usize, const E: usize> {
     written: Vec<bool>,
     /// Per byte: bits that read differently each time.
     undecided: BTreeMap<usize, u8>,
+    /// Words a cut left half programmed or half erased: with `ecc`, reading them fails.
+    weak: BTreeSet<usize>,
+    ecc: bool,
     /// Per erase unit: erases so far.
     erases: Vec<u64>,
     wear: BTreeMap<usize, Wear>,
@@ -126,6 +133,8 @@ impl<const W: usize, const E: usize> ModelFlash<W, E> {
             bytes: vec![0xFF; len],
             written: vec![false; len / W],
             undecided: BTreeMap::new(),
+            weak: BTreeSet::new(),
+            ecc: false,
             erases: vec![0; units],
             wear: BTreeMap::new(),
             cut: None,
@@ -140,6 +149,11 @@ impl<const W: usize, const E: usize> ModelFlash<W, E> {
     /// Cuts the power at `cut` (counted from now on).
     pub fn arm(&mut self, cut: Cut) {
         self.cut = Some(cut);
+    }
+
+    /// Flash with ECC: a read of a word a cut left half programmed or half erased fails.
+    pub fn ecc(&mut self, on: bool) {
+        self.ecc = on;
     }
 
     /// Wears erase unit `unit` out.
@@ -262,6 +276,15 @@ impl<const W: usize, const E: usize> ReadNorFlash for ModelFlash<W, E> {
 
     fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), ModelError> {
         let at = self.check("read", offset, bytes.len(), W)?;
+        if self.ecc
+            && self
+                .weak
+                .range(at / W..(at + bytes.len()).div_ceil(W))
+                .next()
+                .is_some()
+        {
+            return Err(ModelError::Ecc);
+        }
         self.read_raw(at, bytes)
     }
 
@@ -287,6 +310,19 @@ impl<const W: usize, const E: usize> NorFlash for ModelFlash<W, E> {
         let cut = self.hit(false, offset, data.len());
         match self.wear.get(&unit) {
             Some(Wear::WritesFail) => return Err(ModelError::Worn),
+            Some(Wear::WritesLie) => {
+                for (i, &d) in data.iter().enumerate() {
+                    if let Some(b) = self.bytes.get_mut(at + i) {
+                        *b &= d;
+                    }
+                }
+                for w in first..first + words {
+                    if let Some(f) = self.written.get_mut(w) {
+                        *f = true;
+                    }
+                }
+                return Err(ModelError::Worn);
+            }
             Some(Wear::WritesGarble) => {
                 for (i, &d) in data.iter().enumerate() {
                     let keep = self.next() as u8 | d;
@@ -343,6 +379,12 @@ impl<const W: usize, const E: usize> NorFlash for ModelFlash<W, E> {
         };
         // every word the operation reached counts as written (a cut one too)
         let reached = touched_end.div_ceil(W);
+        // the word the cut hit in the middle of (its bytes neither all old nor all new)
+        if let Some(c) = cut
+            && ((c.fault != Fault::Stop && stop < data.len()) || !stop.is_multiple_of(W))
+        {
+            self.weak.insert(first + stop / W);
+        }
         for w in first..first + reached {
             if let Some(f) = self.written.get_mut(w) {
                 *f = true;
@@ -399,6 +441,17 @@ impl<const W: usize, const E: usize> NorFlash for ModelFlash<W, E> {
                 *b = 0xFF;
             }
             self.undecided.remove(&i);
+        }
+        let erased_words: Vec<usize> = self.weak.range(at / W..(at + stop) / W).copied().collect();
+        for w in erased_words {
+            self.weak.remove(&w);
+        }
+        if let Some(c) = cut
+            && c.fault != Fault::Stop
+            && stop < len
+        {
+            // the word under way when the erase stopped is neither erased nor programmed
+            self.weak.insert((at + stop) / W);
         }
         if let Some(c) = cut {
             for i in at + stop..at + len {
