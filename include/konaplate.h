@@ -1205,7 +1205,7 @@ konaplate_result konaplate_flow_get_info(const struct konaplate_flow *flow,
 // one, skips (and reports in `*report`, NULL allowed) what a power cut or a bit flip left,
 // and moves the live records into a freshly erased sector. Formats an empty region.
 // `sector_size` and `offset` must be multiples of the flash's erase unit, `sector_size` at
-// least 2304 (4096 or more advised), `sectors` at least 2; `write_size` 1 to 32, a power
+// least 2304 (4096 or more advised), `sectors` 3 to 32; `write_size` 1 to 32, a power
 // of two (`KONAPLATE_RESULT_INVALID_ARGUMENT` otherwise). The callbacks are copied.
 konaplate_result konaplate_journal_open(struct konaplate_journal *journal,
                                         const struct konaplate_flash *flash,

@@ -61,6 +61,8 @@ mod blocking;
 
 pub mod journal;
 pub mod money;
+#[cfg(feature = "rsa")]
+pub mod rsa;
 
 #[cfg(feature = "async")]
 pub mod asynch;
