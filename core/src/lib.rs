@@ -85,7 +85,7 @@ pub struct ReadmeDoctests;
 pub use heapless;
 
 // The layers, bottom up (`tests/layers.rs` fails if one imports from above itself):
-// base → field, json, http, code → jwe, sign → error → message → api → request, response →
+// base → field, json, http, code → jwe, sign, pin → error → message → api → request, response →
 // call → flow.
 pub mod api;
 mod base;
@@ -99,6 +99,7 @@ pub mod http;
 pub mod json;
 pub mod jwe;
 pub mod message;
+pub mod pin;
 pub mod request;
 pub mod response;
 pub mod sign;
@@ -108,6 +109,11 @@ pub mod facts {}
 /// types in [`field`]).
 pub mod limits {
     pub use crate::base::limits::*;
+}
+/// Just enough DER to read keys and certificates without allocation (the walk under
+/// [`pin`], and the software RSA of `konaplate-embedded`).
+pub mod der {
+    pub use crate::base::der::*;
 }
 
 /// The traits, and the handful of items every exchange uses. Field types, endpoints, messages

@@ -1,7 +1,7 @@
 //! The core's modules form layers, bottom up:
 //!
 //! ```text
-//! base → field, json, http, code → jwe, sign → error → message → api → request, response →
+//! base → field, json, http, code → jwe, sign, pin → error → message → api → request, response →
 //! call → flow
 //! ```
 //!
@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     &["base"],
     &["field", "json", "http", "code"],
-    &["jwe", "sign"],
+    &["jwe", "sign", "pin"],
     &["error"],
     &["message"],
     &["api"],

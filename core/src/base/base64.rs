@@ -1,7 +1,7 @@
 //! Base64: unpadded base64url in place (JWE) and the padded standard form of 32 bytes
 //! (the Tran-Token signature).
 
-// decoding serves only JWE (feature `jwe`)
+// decoding serves JWE (feature `jwe`) and pins (always)
 #![cfg_attr(not(feature = "jwe"), allow(dead_code))]
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -68,6 +68,28 @@ pub fn encode_standard_32(src: &[u8; 32], dst: &mut [u8; 44]) {
     if let Some(pad) = dst.get_mut(43) {
         *pad = b'=';
     }
+}
+
+/// The 32 bytes of a standard padded base64 text (44 characters, one `=`), canonical only:
+/// the inverse of [`encode_standard_32`].
+pub fn decode_standard_32(src: &[u8]) -> Option<[u8; 32]> {
+    if src.len() != 44 || src.get(43) != Some(&b'=') {
+        return None;
+    }
+    let mut tmp = [0u8; 43];
+    for (t, &c) in tmp.iter_mut().zip(src) {
+        *t = match c {
+            b'+' => b'-',
+            b'/' => b'_',
+            // base64url's own characters are not standard base64
+            b'-' | b'_' => return None,
+            other => other,
+        };
+    }
+    let n = decode_in_place(&mut tmp, 0, 43)?;
+    let mut out = [0u8; 32];
+    out.copy_from_slice(tmp.get(..n)?.get(..32)?);
+    (n == 32).then_some(out)
 }
 
 /// Encodes `src` into `dst`, returning the encoded length.

@@ -2,6 +2,7 @@
 
 pub mod ascii;
 pub mod base64;
+pub mod der;
 pub mod describe;
 pub mod limits;
 pub mod utf8;
