@@ -61,6 +61,22 @@ pub struct Cli {
         global = true
     )]
     pub time_zone: String,
+    /// Pin the platform's key: the SHA-256 of its certificate's SubjectPublicKeyInfo, 44
+    /// characters of base64 (or 64 hex digits). Repeat it (or separate with commas) for the
+    /// current key and the backup; the certificate is still fully verified, and a key none of
+    /// them names is refused before anything is sent.
+    #[arg(
+        long = "pin-sha256",
+        env = "KONAPLATE_PIN_SHA256",
+        value_name = "PIN",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub pin_sha256: Vec<String>,
+    /// Also trust the CA certificates of this PEM file (a test platform's private CA); the
+    /// public web roots stay trusted.
+    #[arg(long, env = "KONAPLATE_CA_CERT", value_name = "PATH", global = true)]
+    pub ca_cert: Vec<String>,
     /// Connect and read timeout in seconds.
     #[arg(long, value_name = "SECONDS", global = true)]
     pub timeout: Option<u64>,

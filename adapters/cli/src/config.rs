@@ -4,8 +4,10 @@ use std::time::Duration;
 
 use konaplate::core::field::*;
 use konaplate::core::flow::Policy;
+use konaplate::core::pin::Pin;
 use konaplate::journal::{FileJournal, default_path};
 use konaplate::keys::pem_text_or_file;
+use konaplate::tls::certificates_from_pem;
 use konaplate::{Client, ClientConfig, ClientPrivateKey, ServerPublicKey};
 
 use crate::args::Cli;
@@ -49,6 +51,17 @@ pub fn client(cli: &Cli) -> Result<Client, Done> {
         let pem = pem_text_or_file(opt, k).map_err(input)?;
         cfg.client_private_key =
             Some(ClientPrivateKey::from_pem(&pem).map_err(|e| input(format!("{opt}: {e}")))?);
+    }
+    for p in &cli.pin_sha256 {
+        let pin = Pin::parse(p).map_err(|e| input(format!("--pin-sha256 {p:?}: {e}")))?;
+        cfg.pins.push(pin);
+    }
+    for path in &cli.ca_cert {
+        let pem =
+            std::fs::read_to_string(path).map_err(|e| input(format!("--ca-cert {path}: {e}")))?;
+        let certs =
+            certificates_from_pem(&pem).map_err(|e| input(format!("--ca-cert {path}: {e}")))?;
+        cfg.extra_roots.extend(certs);
     }
     if let Some(t) = cli.timeout {
         let t = seconds(t, "--timeout")?;

@@ -133,8 +133,11 @@ where
     reason = "embedded executors run a task on one thread: no Send bound"
 )]
 pub trait Till {
-    /// A connection to the platform (TCP, or TLS over it).
-    type Stream: Read + Write;
+    /// A connection to the platform (TCP, or TLS over it). It may borrow the till (a TLS
+    /// connection's record buffers, say): the driver drops it before it uses the till again.
+    type Stream<'s>: Read + Write
+    where
+        Self: 's;
     /// What can stop the driver: the journal could not be written.
     type Error;
     /// The till's clock in milliseconds (monotonic: it measures the token's life).
@@ -143,7 +146,7 @@ pub trait Till {
     fn stamp(&mut self) -> Stamp;
     /// A new connection to the platform, or `None` when there is none now (log why): nothing
     /// was sent, and the flow tries again later.
-    async fn connect(&mut self) -> Option<Self::Stream>;
+    async fn connect(&mut self) -> Option<Self::Stream<'_>>;
     /// Stores `record` durably: it must survive a power cut before this returns `Ok` (a
     /// later record of the same sequenceId supersedes earlier ones). An error stops the
     /// driver; the journal then holds the last durable state.

@@ -63,6 +63,8 @@ pub mod journal;
 pub mod money;
 #[cfg(feature = "rsa")]
 pub mod rsa;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 #[cfg(feature = "async")]
 pub mod asynch;

@@ -53,15 +53,18 @@ use crate::journal::{Journal, JournalError, MAX_LIVE, Scratch};
 
 /// What a till supplies besides its journal: its clock, stamps, connections and waiting.
 pub trait Device {
-    /// A connection to the platform (TCP, or TLS over it).
-    type Stream: Read + Write;
+    /// A connection to the platform (TCP, or TLS over it). It may borrow the till (a TLS
+    /// connection's record buffers, say): the driver drops it before it uses the till again.
+    type Stream<'s>: Read + Write
+    where
+        Self: 's;
     /// The till's clock in milliseconds (monotonic: it measures the token's life).
     fn now_ms(&mut self) -> u64;
     /// The calendar time and a fresh random Correlation-Id for the next request.
     fn stamp(&mut self) -> Stamp;
     /// A new connection to the platform, or `None` when there is none now: nothing was sent,
     /// and the flow tries again later.
-    fn connect(&mut self) -> Option<Self::Stream>;
+    fn connect(&mut self) -> Option<Self::Stream<'_>>;
     /// Waits until `at_ms` (returning earlier is fine: the driver asks again).
     fn wait_until(&mut self, at_ms: u64);
 }
@@ -113,7 +116,10 @@ struct OnFlash<'a, 'j, D, F: NorFlash, S: BorrowMut<Scratch>> {
 }
 
 impl<D: Device, F: NorFlash, S: BorrowMut<Scratch>> Till for OnFlash<'_, '_, D, F, S> {
-    type Stream = D::Stream;
+    type Stream<'s>
+        = D::Stream<'s>
+    where
+        Self: 's;
     type Error = JournalError<F::Error>;
     fn now_ms(&mut self) -> u64 {
         self.device.now_ms()
@@ -121,7 +127,7 @@ impl<D: Device, F: NorFlash, S: BorrowMut<Scratch>> Till for OnFlash<'_, '_, D, 
     fn stamp(&mut self) -> Stamp {
         self.device.stamp()
     }
-    fn connect(&mut self) -> Option<D::Stream> {
+    fn connect(&mut self) -> Option<D::Stream<'_>> {
         self.device.connect()
     }
     fn persist(&mut self, record: &JournalRecord) -> Result<(), Self::Error> {

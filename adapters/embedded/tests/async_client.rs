@@ -635,7 +635,7 @@ struct AsyncTill {
 }
 
 impl asynch::Till for AsyncTill {
-    type Stream = embedded_io_adapters::tokio_1::FromTokio<tokio::net::TcpStream>;
+    type Stream<'s> = embedded_io_adapters::tokio_1::FromTokio<tokio::net::TcpStream>;
     type Error = std::io::Error;
     fn now_ms(&mut self) -> u64 {
         konaplate::clock::unix_millis()
@@ -643,7 +643,7 @@ impl asynch::Till for AsyncTill {
     fn stamp(&mut self) -> Stamp {
         stamp()
     }
-    async fn connect(&mut self) -> Option<Self::Stream> {
+    async fn connect(&mut self) -> Option<Self::Stream<'_>> {
         self.connects += 1;
         let s = tokio::net::TcpStream::connect(self.addr).await.ok()?;
         Some(embedded_io_adapters::tokio_1::FromTokio::new(s))

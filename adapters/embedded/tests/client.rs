@@ -440,7 +440,7 @@ struct TestTill {
 }
 
 impl Till for TestTill {
-    type Stream = embedded_io_adapters::std::FromStd<std::net::TcpStream>;
+    type Stream<'s> = embedded_io_adapters::std::FromStd<std::net::TcpStream>;
     type Error = std::io::Error;
     fn now_ms(&mut self) -> u64 {
         konaplate::clock::unix_millis()
@@ -448,7 +448,7 @@ impl Till for TestTill {
     fn stamp(&mut self) -> Stamp {
         konaplate::clock::stamp(TimeZone::KST, 540).unwrap()
     }
-    fn connect(&mut self) -> Option<Self::Stream> {
+    fn connect(&mut self) -> Option<Self::Stream<'_>> {
         self.connects += 1;
         let s = std::net::TcpStream::connect(self.addr).ok()?;
         s.set_read_timeout(Some(std::time::Duration::from_secs(2)))

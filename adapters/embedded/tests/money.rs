@@ -47,14 +47,14 @@ struct HostTill {
 }
 
 impl Device for HostTill {
-    type Stream = embedded_io_adapters::std::FromStd<TcpStream>;
+    type Stream<'s> = embedded_io_adapters::std::FromStd<TcpStream>;
     fn now_ms(&mut self) -> u64 {
         konaplate::clock::unix_millis()
     }
     fn stamp(&mut self) -> Stamp {
         konaplate::clock::stamp(TimeZone::KST, 540).unwrap()
     }
-    fn connect(&mut self) -> Option<Self::Stream> {
+    fn connect(&mut self) -> Option<Self::Stream<'_>> {
         self.connects += 1;
         let s = TcpStream::connect(self.addr).ok()?;
         s.set_read_timeout(Some(std::time::Duration::from_secs(2)))
@@ -426,14 +426,14 @@ async fn the_async_driver_recovers_a_cut_charge() {
         addr: SocketAddr,
     }
     impl amoney::Device for AsyncTill {
-        type Stream = embedded_io_adapters::tokio_1::FromTokio<tokio::net::TcpStream>;
+        type Stream<'s> = embedded_io_adapters::tokio_1::FromTokio<tokio::net::TcpStream>;
         fn now_ms(&mut self) -> u64 {
             konaplate::clock::unix_millis()
         }
         fn stamp(&mut self) -> Stamp {
             konaplate::clock::stamp(TimeZone::KST, 540).unwrap()
         }
-        async fn connect(&mut self) -> Option<Self::Stream> {
+        async fn connect(&mut self) -> Option<Self::Stream<'_>> {
             let s = tokio::net::TcpStream::connect(self.addr).await.ok()?;
             Some(embedded_io_adapters::tokio_1::FromTokio::new(s))
         }

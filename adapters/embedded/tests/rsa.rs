@@ -1,6 +1,6 @@
 //! The heapless RSA (`konaplate_embedded::rsa`, feature `rsa`): Wycheproof's RSA-OAEP-SHA256
-//! vectors; both ways against the `rsa` crate (the desktop client's RSA) with the sandbox's
-//! keys; the key parsers on every DER form and on damaged input; and the embedded client
+//! and RSA-PSS vectors; both ways against the `rsa` crate (the desktop client's RSA) and the
+//! `openssl` command with the sandbox's keys; the key parsers on every DER form and on damaged input; and the embedded client
 //! issuing a real token and opening a real encrypted cancellation against the sandbox with it.
 #![allow(
     clippy::unwrap_used,
@@ -13,10 +13,13 @@
 use base64::Engine;
 use konaplate_core::jwe::{KeyUnwrap, KeyWrap};
 use konaplate_embedded::rsa::{
-    KeyError, MAX_MESSAGE, MODULUS_BYTES, OaepUnwrap, OaepWrap, RsaPrivateKey, RsaPublicKey,
+    KeyError, MAX_MESSAGE, MODULUS_BYTES, OaepUnwrap, OaepWrap, PssHash, RsaPrivateKey,
+    RsaPublicKey, SignatureError,
 };
 use proptest::prelude::*;
 use rsa::pkcs8::DecodePrivateKey;
+use std::path::PathBuf;
+use std::process::Command;
 
 fn pem_der(pem: &str) -> Vec<u8> {
     let b64: String = pem
@@ -85,6 +88,171 @@ fn wycheproof_rsa_oaep_2048_sha256() {
         }
     }
     assert!(checked > 20, "{checked} vectors checked, {skipped} skipped");
+}
+
+/// Wycheproof's RSASSA-PSS vectors for the TLS 1.3 schemes: MGF1 with the same hash, the
+/// salt as long as the hash.
+#[test]
+fn wycheproof_rsa_pss_2048() {
+    use wycheproof::rsa_pss_verify::{TestName, TestSet};
+    let mut checked = 0;
+    for (name, hash) in [
+        (TestName::RsaPss2048Sha256Mgf1SaltLen32, PssHash::Sha256),
+        (TestName::RsaPss2048Sha384Mgf1SaltLen48, PssHash::Sha384),
+    ] {
+        let set = TestSet::load(name).unwrap();
+        for group in set.test_groups {
+            let key = RsaPublicKey::from_der(&group.der).unwrap();
+            for t in group.tests {
+                let got = key.verify_pss(hash, &t.msg, &t.sig);
+                match t.result {
+                    wycheproof::TestResult::Valid => {
+                        assert_eq!(got, Ok(()), "{name:?} test {}: refused", t.tc_id)
+                    }
+                    wycheproof::TestResult::Invalid => assert_eq!(
+                        got,
+                        Err(SignatureError),
+                        "{name:?} test {}: accepted ({:?})",
+                        t.tc_id,
+                        t.flags
+                    ),
+                    wycheproof::TestResult::Acceptable => {}
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "{checked} vectors checked");
+}
+
+/// PSS with SHA-512 (no Wycheproof file at 2048 bits): signed by the `rsa` crate.
+#[test]
+fn pss_signatures_of_the_rsa_crate_verify() {
+    use rsa::signature::{RandomizedSigner, SignatureEncoding};
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(&sandbox_file("server_private.pem")).unwrap();
+    let ours = RsaPublicKey::from_der(&pem_der(&sandbox_file("server_public.pem"))).unwrap();
+    let mut rng = rand::thread_rng();
+    let msg = b"TLS 1.3, server CertificateVerify";
+    let s256 = rsa::pss::BlindedSigningKey::<sha2::Sha256>::new(key.clone())
+        .sign_with_rng(&mut rng, msg)
+        .to_vec();
+    let s384 = rsa::pss::BlindedSigningKey::<sha2::Sha384>::new(key.clone())
+        .sign_with_rng(&mut rng, msg)
+        .to_vec();
+    let s512 = rsa::pss::BlindedSigningKey::<sha2::Sha512>::new(key)
+        .sign_with_rng(&mut rng, msg)
+        .to_vec();
+    assert_eq!(ours.verify_pss(PssHash::Sha256, msg, &s256), Ok(()));
+    assert_eq!(ours.verify_pss(PssHash::Sha384, msg, &s384), Ok(()));
+    assert_eq!(ours.verify_pss(PssHash::Sha512, msg, &s512), Ok(()));
+    // the wrong hash, message, length or a flipped bit: refused
+    assert_eq!(
+        ours.verify_pss(PssHash::Sha256, msg, &s512),
+        Err(SignatureError)
+    );
+    assert_eq!(
+        ours.verify_pss(PssHash::Sha512, b"another", &s512),
+        Err(SignatureError)
+    );
+    assert_eq!(
+        ours.verify_pss(PssHash::Sha512, msg, &s512[1..]),
+        Err(SignatureError)
+    );
+    for i in [0, 100, 255] {
+        let mut bad = s512.clone();
+        bad[i] ^= 1;
+        assert_eq!(
+            ours.verify_pss(PssHash::Sha512, msg, &bad),
+            Err(SignatureError)
+        );
+    }
+    // a signature at or above the modulus
+    assert_eq!(
+        ours.verify_pss(PssHash::Sha256, msg, &[0xFF; 256]),
+        Err(SignatureError)
+    );
+}
+
+fn keys_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sandbox/keys")
+}
+
+fn openssl(args: &[&str], input: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = Command::new("openssl")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the openssl command (OpenSSL 3) is part of the build machine");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "openssl {args:?} failed");
+    out.stdout
+}
+
+/// Both ways against OpenSSL (the `openssl` command): its OAEP-256 opens ours and ours opens
+/// its; its PSS signatures verify.
+#[test]
+fn both_ways_with_openssl() {
+    let dir = keys_dir();
+    let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let oaep = [
+        "-pkeyopt",
+        "rsa_padding_mode:oaep",
+        "-pkeyopt",
+        "rsa_oaep_md:sha256",
+        "-pkeyopt",
+        "rsa_mgf1_md:sha256",
+    ];
+    let mut rnd = random();
+    // ours wraps to the server key, OpenSSL unwraps with it
+    let public = RsaPublicKey::from_der(&pem_der(&sandbox_file("server_public.pem"))).unwrap();
+    let mut wrapped = [0u8; MODULUS_BYTES];
+    OaepWrap::new(&public, &mut rnd)
+        .wrap_key(&[0x42; 16], &mut wrapped)
+        .unwrap();
+    let server_key = path("server_private.pem");
+    let mut args = vec!["pkeyutl", "-decrypt", "-inkey", &server_key];
+    args.extend(oaep);
+    assert_eq!(openssl(&args, &wrapped), [0x42; 16]);
+    // OpenSSL wraps to the client key, ours unwraps
+    let client_pub = path("client_public.pem");
+    let mut args = vec!["pkeyutl", "-encrypt", "-pubin", "-inkey", &client_pub];
+    args.extend(oaep);
+    let theirs = openssl(&args, &[0x24; 32]);
+    let client = RsaPrivateKey::from_der(&pem_der(&sandbox_file("client_private.pem"))).unwrap();
+    let mut out = [0u8; 64];
+    let n = OaepUnwrap::new(&client, &mut rnd)
+        .unwrap_key(&theirs, &mut out)
+        .unwrap();
+    assert_eq!(&out[..n], &[0x24; 32]);
+    // OpenSSL signs with PSS (salt = digest length), ours verifies
+    for (md, hash) in [
+        ("-sha256", PssHash::Sha256),
+        ("-sha384", PssHash::Sha384),
+        ("-sha512", PssHash::Sha512),
+    ] {
+        let msg = b"a transcript";
+        let sig = openssl(
+            &[
+                "dgst",
+                md,
+                "-sign",
+                &server_key,
+                "-sigopt",
+                "rsa_padding_mode:pss",
+                "-sigopt",
+                "rsa_pss_saltlen:digest",
+            ],
+            msg,
+        );
+        assert_eq!(public.verify_pss(hash, msg, &sig), Ok(()), "{md}");
+        assert_eq!(
+            public.verify_pss(hash, b"another", &sig),
+            Err(SignatureError)
+        );
+    }
 }
 
 #[test]

@@ -22,6 +22,7 @@ mod page;
 mod routes;
 mod server;
 mod state;
+pub mod tls;
 mod verify;
 
 pub use faults::Fault;

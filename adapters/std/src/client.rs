@@ -18,11 +18,13 @@ use konaplate_core::field::{
 use konaplate_core::http::HttpError;
 use konaplate_core::jwe::{Crypto, KeyUnwrap, SealKeys};
 use konaplate_core::message::AnyReply;
+use konaplate_core::pin::Pin;
 use konaplate_core::request::{Credentials, Session, Stamp, Target};
 use zeroize::Zeroizing;
 
 use crate::clock;
 use crate::keys::{ClientPrivateKey, ServerPublicKey};
+use crate::tls;
 
 /// The sandbox's base URL, the default.
 pub const DEFAULT_BASE_URL: &str = "https://sandbox.konaplate.com/open-api";
@@ -55,6 +57,14 @@ pub struct ClientConfig {
     /// Largest response body accepted. Default 16 KiB (the largest documented response is
     /// well under 2 KiB, encrypted).
     pub max_response_bytes: usize,
+    /// Pinned keys (`--pin-sha256`): when any, the platform's end-entity certificate must,
+    /// after full webpki verification, also carry one of them (the SHA-256 of its
+    /// `SubjectPublicKeyInfo`); otherwise the connection is refused before the request is
+    /// sent. Configure the current key and a backup. Default none.
+    pub pins: Vec<Pin>,
+    /// Root certificates (DER) trusted besides the webpki roots (`--ca-cert`): a test
+    /// platform's private CA. Default none.
+    pub extra_roots: Vec<Vec<u8>>,
 }
 
 impl ClientConfig {
@@ -72,6 +82,8 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
             max_response_bytes: 16 * 1024,
+            pins: Vec::new(),
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -390,8 +402,9 @@ impl Write for Conn {
 }
 
 impl Client {
-    /// Checks the configuration and prepares TLS (the webpki roots). Every call uses a fresh
-    /// connection, so a failure is never blamed on a stale socket.
+    /// Checks the configuration and prepares TLS (the webpki roots, any extra roots and
+    /// pins). Every call uses a fresh connection, so a failure is never blamed on a stale
+    /// socket.
     pub fn new(config: ClientConfig) -> Result<Self, ConfigError> {
         let endpoint = parse_base_url(&config.base_url)?;
         let offset_minutes = clock::zone_offset_minutes(&config.time_zone)
@@ -402,16 +415,14 @@ impl Client {
             &config.secret_key,
             config.crypto_key_id,
         );
+        if !endpoint.https && !config.pins.is_empty() {
+            return Err(ConfigError::Tls(
+                "pinned keys (--pin-sha256) need an https:// base URL".into(),
+            ));
+        }
         let tls = if endpoint.https {
-            let roots = rustls::RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            };
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let cfg = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .map_err(|e| ConfigError::Tls(e.to_string()))?
-                .with_root_certificates(roots)
-                .with_no_client_auth();
+            let cfg =
+                tls::client_config(&config.extra_roots, &config.pins).map_err(ConfigError::Tls)?;
             Some(Arc::new(cfg))
         } else {
             None

@@ -57,6 +57,7 @@ pub mod clock;
 pub mod journal;
 pub mod keys;
 pub mod money;
+pub mod tls;
 
 pub use client::{
     Client, ClientConfig, ConfigError, DEFAULT_BASE_URL, Error, Exchange, Rejection, Unknown,

@@ -24,15 +24,18 @@ pub use crate::money::{MoneyError, Recovery};
     reason = "embedded executors run a task on one thread: no Send bound"
 )]
 pub trait Device {
-    /// A connection to the platform (TCP, or TLS over it).
-    type Stream: Read + Write;
+    /// A connection to the platform (TCP, or TLS over it). It may borrow the till (a TLS
+    /// connection's record buffers, say): the driver drops it before it uses the till again.
+    type Stream<'s>: Read + Write
+    where
+        Self: 's;
     /// The till's clock in milliseconds (monotonic: it measures the token's life).
     fn now_ms(&mut self) -> u64;
     /// The calendar time and a fresh random Correlation-Id for the next request.
     fn stamp(&mut self) -> Stamp;
     /// A new connection to the platform, or `None` when there is none now: nothing was sent,
     /// and the flow tries again later.
-    async fn connect(&mut self) -> Option<Self::Stream>;
+    async fn connect(&mut self) -> Option<Self::Stream<'_>>;
     /// Waits until `at_ms` (returning earlier is fine: the driver asks again).
     async fn wait_until(&mut self, at_ms: u64);
 }
@@ -44,7 +47,10 @@ struct OnFlash<'a, 'j, D, F: NorFlash, S: BorrowMut<Scratch>> {
 }
 
 impl<D: Device, F: NorFlash, S: BorrowMut<Scratch>> Till for OnFlash<'_, '_, D, F, S> {
-    type Stream = D::Stream;
+    type Stream<'s>
+        = D::Stream<'s>
+    where
+        Self: 's;
     type Error = JournalError<F::Error>;
     fn now_ms(&mut self) -> u64 {
         self.device.now_ms()
@@ -52,7 +58,7 @@ impl<D: Device, F: NorFlash, S: BorrowMut<Scratch>> Till for OnFlash<'_, '_, D, 
     fn stamp(&mut self) -> Stamp {
         self.device.stamp()
     }
-    async fn connect(&mut self) -> Option<D::Stream> {
+    async fn connect(&mut self) -> Option<D::Stream<'_>> {
         self.device.connect().await
     }
     async fn persist(&mut self, record: &JournalRecord) -> Result<(), Self::Error> {
