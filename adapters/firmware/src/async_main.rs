@@ -31,6 +31,9 @@ static EXECUTOR: StaticCell<Executor> = StaticCell::new();
 #[entry]
 fn main() -> ! {
     paint_stack();
+    // the software RSA's keys, parsed before the exchanges' deep frames exist
+    #[cfg(feature = "rsa")]
+    konaplate_firmware_example::soft_rsa::boot();
     let executor = EXECUTOR.init(Executor::new());
     executor.run(|spawner| match run(spawner) {
         Ok(token) => spawner.spawn(token),

@@ -10,11 +10,15 @@
 //!
 //! Both exchange sequences are expanded from one source (`exercise!`), as the clients are.
 //! The RSA-OAEP key wrap is delegated, as firmware would delegate it to a secure element:
-//! [`DemoSecureElement`] stands in for one. The only `unsafe` is the stack painting that
+//! [`DemoSecureElement`] stands in for one; with the feature `rsa` the software RSA of
+//! `konaplate-embedded` does it instead (`soft_rsa`), with the sandbox's test keys, and
+//! opens the recorded cancellation's key for real. The only `unsafe` is the stack painting that
 //! measures peak use (and the `link_section` of the recorded answers).
 #![no_std]
 
 pub mod fixtures;
+#[cfg(feature = "rsa")]
+pub mod soft_rsa;
 #[cfg(feature = "till")]
 pub mod till;
 
@@ -153,6 +157,9 @@ pub struct Ctx {
     pub largest_future: Cell<usize>,
     /// Exchanges that passed every check.
     pub passed: Cell<usize>,
+    /// The software RSA's keys (feature `rsa`; otherwise the secure element stand-in).
+    #[cfg(feature = "rsa")]
+    pub rsa: soft_rsa::SoftRsa,
 }
 
 /// The exchange buffer, and where the in-memory stream keeps the request it was sent (to
@@ -317,6 +324,19 @@ impl embedded_io_async::Write for AsyncReplay<'_> {
     }
 }
 
+/// One request's keys, as `$keys`: the software RSA (feature `rsa`) or the secure element
+/// stand-in.
+macro_rules! keys {
+    ($c:ident, $keys:ident) => {
+        #[cfg(feature = "rsa")]
+        let (mut pad, mut blind) = (crate::soft_rsa::random, crate::soft_rsa::random);
+        #[cfg(feature = "rsa")]
+        let mut $keys = $c.rsa.keys(&mut pad, &mut blind);
+        #[cfg(not(feature = "rsa"))]
+        let mut $keys = DemoSecureElement::keys();
+    };
+}
+
 /// The per-client half of the example: `run` (per endpoint) and what it calls.
 ///
 /// Blocking: `run` only encodes (the generic step) and hands the rest to `send`, one copy for
@@ -342,7 +362,7 @@ macro_rules! run_fns {
         {
             let path = <R::Endpoint as Endpoint>::PATH;
             let mut out = ReplyOf::<R::Endpoint>::empty();
-            let mut keys = DemoSecureElement::keys();
+            keys!(c, keys);
             let mut call = match Call::new(&c.session, &c.stamp, req, &mut keys, &mut io.buf) {
                 Ok(call) => call,
                 Err(_) => fail(path),
@@ -371,7 +391,7 @@ macro_rules! run_fns {
             io: &mut Io,
             response: &[u8],
             call: &mut Call,
-            keys: &mut crate::DemoKeys,
+            keys: &mut dyn konaplate_core::jwe::Crypto,
             out: &mut dyn AnyReply,
             path: &str,
             encrypted_request: bool,
@@ -412,7 +432,7 @@ macro_rules! run_fns {
         {
             let path = <R::Endpoint as Endpoint>::PATH;
             let mut out = ReplyOf::<R::Endpoint>::empty();
-            let mut keys = DemoSecureElement::keys();
+            keys!(c, keys);
             let mut call = match Call::new(&c.session, &c.stamp, req, &mut keys, &mut io.buf) {
                 Ok(call) => call,
                 Err(_) => fail(path),
@@ -453,14 +473,16 @@ macro_rules! run_fns {
 /// The example's exchanges, written once: `exercise!(Replay, blocking)` expands the blocking
 /// `run` and `exercise`, `exercise!(AsyncReplay, asynch, async, .await)` the async ones.
 macro_rules! exercise {
-    ($stream:ident, $client:ident $(, $async:ident, $($await:tt)+)?) => {
+    ($(#[$attr:meta])* $stream:ident, $client:ident $(, $async:ident, $($await:tt)+)?) => {
         use core::cell::Cell;
 
         use konaplate_core::prelude::*;
         use konaplate_core::{api::*, field::*};
         use konaplate_embedded::BUFFER_PLAIN;
 
-        use crate::{Ctx, DemoSecureElement, Io, check, check_exchange, fail, fixtures, must};
+        #[allow(unused_imports)]
+        use crate::DemoSecureElement;
+        use crate::{Ctx, Io, check, check_exchange, fail, fixtures, must};
         #[allow(unused_imports)]
         use crate::{AsyncReplay, Replay};
         #[allow(unused_imports)]
@@ -470,12 +492,15 @@ macro_rules! exercise {
 
         run_fns!([$($async)?] $stream, $client);
 
+        $(#[$attr])*
         pub $($async)? fn exercise() -> (usize, usize) {
             let c = Ctx {
                 session: crate::demo_session(),
                 stamp: Stamp::new(must(Timestamp::new(2026, 11, 23, 19, 54, 6, 123)), TimeZone::KST, 0x0abc_def1),
                 largest_future: Cell::new(0),
                 passed: Cell::new(0),
+                #[cfg(feature = "rsa")]
+                rsa: crate::soft_rsa::boot(),
             };
             let mut io = Io { buf: [0; BUFFER_PLAIN], written: [0; 1100] };
             let io = &mut io;
@@ -530,7 +555,13 @@ macro_rules! exercise {
 
 /// The blocking exchanges.
 pub mod blocking {
-    exercise!(Replay, blocking);
+    // apart from `main`: the software RSA's keys are parsed (`soft_rsa::boot`) before this
+    // frame exists
+    exercise!(
+        #[inline(never)]
+        Replay,
+        blocking
+    );
 }
 
 /// The async exchanges.

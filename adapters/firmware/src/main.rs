@@ -13,6 +13,9 @@ use defmt_semihosting as _;
 #[entry]
 fn main() -> ! {
     paint_stack();
+    // the software RSA's keys, parsed before the exchanges' deep frames exist
+    #[cfg(feature = "rsa")]
+    konaplate_firmware_example::soft_rsa::boot();
     let (n, _) = blocking::exercise();
     let peak = peak_stack();
     let (mut a, mut b) = ([0u8; 20], [0u8; 20]);
@@ -22,6 +25,18 @@ fn main() -> ! {
         b" endpoints encoded, signed and decoded OK on Cortex-M4F\n",
     ]);
     out(&[b"stack_peak_bytes=", digits(peak, &mut b), b"\n"]);
+    #[cfg(feature = "rsa-measure")]
+    {
+        let rsa = konaplate_firmware_example::soft_rsa::boot();
+        let (wrap, unwrap, verify) = konaplate_firmware_example::soft_rsa::measure(&rsa);
+        for (name, v) in [
+            (&b"rsa_wrap_instructions="[..], wrap),
+            (b"rsa_unwrap_instructions=", unwrap),
+            (b"rsa_verify_instructions=", verify),
+        ] {
+            out(&[name, digits(v as usize, &mut a), b"\n"]);
+        }
+    }
     debug::exit(debug::EXIT_SUCCESS);
     // only reached when no debugger answers the semihosting call
     #[expect(

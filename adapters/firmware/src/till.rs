@@ -653,7 +653,10 @@ pub mod blocking {
     }
 
     impl<'p> Device for Till<'p> {
-        type Stream = Stream<'p>;
+        type Stream<'s>
+            = Stream<'p>
+        where
+            Self: 's;
         fn now_ms(&mut self) -> u64 {
             self.clock.now_ms()
         }
@@ -810,7 +813,10 @@ pub mod asynch {
     }
 
     impl<'p> Device for Till<'p> {
-        type Stream = Stream<'p>;
+        type Stream<'s>
+            = Stream<'p>
+        where
+            Self: 's;
         fn now_ms(&mut self) -> u64 {
             self.clock.now_ms()
         }
