@@ -329,9 +329,18 @@ impl<'p, CipherSuite: TlsCipherSuite, Rng: CryptoRngCore> PinnedProvider<'p, Cip
         }
     }
 
-    /// The verifier (to ask [`PinnedVerifier::authenticated`] after a handshake of your own).
+    /// The verifier, as the last handshake left it. Prefer [`open`] / [`open_async`], which
+    /// reset it before the handshake and ask it after; for a handshake of your own, call
+    /// [`PinnedProvider::reset`] first: a verifier that authenticated an earlier connection
+    /// still says so, and embedded-tls never asks it when a server sends no certificate.
     pub fn verifier(&self) -> &PinnedVerifier<'p, CipherSuite> {
         &self.verifier
+    }
+
+    /// Forgets the last connection's verification: call it before every handshake that is not
+    /// run through [`open`] / [`open_async`].
+    pub fn reset(&mut self) {
+        self.verifier.reset();
     }
 }
 

@@ -301,6 +301,13 @@ fn damaged_keys_and_ciphertexts_are_refused_without_a_panic() {
             "cut at {cut}"
         );
     }
+    // an exponent of 1 is no key, however it is written (a zero-padded 1 too): with it, any
+    // "signature" would verify
+    let n = [0xC5u8; MODULUS_BYTES];
+    for e in [&[1u8][..], &[0, 1], &[0, 0, 0, 1], &[2], &[0, 4]] {
+        assert!(RsaPublicKey::from_parts(&n, e).is_err(), "e = {e:?}");
+    }
+    assert!(RsaPublicKey::from_parts(&n, &[0, 1, 0, 1]).is_ok());
     // every single-bit flip of the key's DER: refused, or a key whose check still holds
     let client = RsaPrivateKey::from_der(&der).unwrap();
     let mut rnd = random();

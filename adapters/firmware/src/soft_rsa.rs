@@ -121,8 +121,9 @@ impl SoftRsa {
 
 static DRBG: AtomicU32 = AtomicU32::new(0);
 
-/// The example's random source: SHA-256 of a counter. QEMU's board has no TRNG; a till draws
-/// these bytes from its hardware random generator.
+/// The example's random source: SHA-256 of a counter that starts at 0 at every boot, so
+/// every boot repeats the same CEKs, IVs, OAEP seeds and blinding factors. QEMU's board has
+/// no TRNG. **Never ship this**: a till draws these bytes from its hardware random generator.
 pub fn random(out: &mut [u8]) {
     for chunk in out.chunks_mut(32) {
         let n = DRBG.fetch_add(1, Ordering::Relaxed);

@@ -12,9 +12,15 @@
 //! primes, each half a fixed-window exponentiation over every bit of the exponent's width with
 //! constant-time table reads (`crypto-bigint`'s Montgomery multiplication, in place); the
 //! ciphertext blinded by a fresh random factor `r` (from your random source) so that no two
-//! operations see the same input, `r^-1` taken modulo each prime (by Fermat); and the result
-//! checked against the public key before it is used (a fault does not leak a prime). The OAEP
-//! decoding checks every byte without an early exit.
+//! exponentiations see the same input, `r^-1` taken modulo each prime (by Fermat); and the
+//! result checked against the public key before it is used (a fault does not leak a prime). The
+//! OAEP decoding checks every byte without an early exit.
+//!
+//! What this does not defend against: the ciphertext is reduced modulo each prime *before* it is
+//! blinded (blinding modulo n first costs more stack than the till has), which an attacker with
+//! a power or EM probe on the till and chosen ciphertexts can target; and the temporaries of the
+//! arithmetic (each carries a copy of its prime's parameters) are left on the stack, where only
+//! the key struct itself is zeroized. A secure element is the answer to a physical attacker.
 //!
 //! Measured on a Cortex-M4F (`scripts/firmware-check`, opt-level z): about 24 KB of flash; a wrap
 //! takes about 5 KB of stack and 1.3 million instructions, an unwrap under 6 KB and 106 million
@@ -185,7 +191,7 @@ fn modulus_and_exponent(n: &[u8], e: &[u8]) -> Result<(Odd<U2048>, U64), KeyErro
     let n = uint::<WIDE>(n).ok_or(KeyError::Size)?;
     let e_val = uint::<{ U64::LIMBS }>(e).ok_or(KeyError::Size)?;
     // an exponent of 1, or an even one, is no RSA key
-    if e.is_empty() || !bool::from(e_val.is_odd()) || e == [1] {
+    if !bool::from(e_val.is_odd()) || e_val == U64::ONE {
         return Err(KeyError::Inconsistent);
     }
     let odd: Option<Odd<U2048>> = Odd::new(n).into();
