@@ -83,9 +83,25 @@ pub struct Cli {
     /// Print exactly one JSON object on stdout.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Journal file for money-moving commands.
-    #[arg(long, env = "KONAPLATE_JOURNAL", value_name = "PATH", global = true)]
+    /// Journal for money-moving commands: a file path, or a PostgreSQL URL
+    /// (postgres://... or postgresql://..., `?host=/dir` for a Unix socket) shared by replicas.
+    #[arg(
+        long,
+        env = "KONAPLATE_JOURNAL",
+        value_name = "PATH|URL",
+        global = true
+    )]
     pub journal: Option<String>,
+    /// Seconds a replica keeps a journal entry it drives without renewing it (a PostgreSQL
+    /// journal; renewed while driving): after that, another replica's `recover` takes it over.
+    #[arg(
+        long,
+        env = "KONAPLATE_LEASE",
+        value_name = "SECONDS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub lease: u64,
     /// Do not journal money-moving commands (an interrupted call cannot be recovered).
     #[arg(long, global = true)]
     pub no_journal: bool,

@@ -5,7 +5,7 @@ use std::time::Duration;
 use konaplate::core::field::*;
 use konaplate::core::flow::Policy;
 use konaplate::core::pin::Pin;
-use konaplate::journal::{FileJournal, default_path};
+use konaplate::journal::{self, Journal, default_path};
 use konaplate::keys::pem_text_or_file;
 use konaplate::tls::certificates_from_pem;
 use konaplate::{Client, ClientConfig, ClientPrivateKey, ServerPublicKey};
@@ -97,19 +97,27 @@ pub fn policy(cli: &Cli) -> Result<Policy, Done> {
     })
 }
 
-/// The journal (`None` with `--no-journal`); what opening it found wrong goes to stderr.
-pub fn journal(cli: &Cli) -> Result<Option<FileJournal>, Done> {
+/// The journal (`None` with `--no-journal`): a file, or a PostgreSQL database for a
+/// `postgres://` / `postgresql://` URL; what opening it found wrong goes to stderr.
+pub fn journal(cli: &Cli) -> Result<Option<Box<dyn Journal>>, Done> {
     if cli.no_journal {
         return Ok(None);
     }
-    let path = cli.journal.as_ref().map_or_else(default_path, Into::into);
-    let mut j = FileJournal::open(&path).map_err(|e| {
+    let location = cli
+        .journal
+        .clone()
+        .unwrap_or_else(|| default_path().display().to_string());
+    let lease = Duration::from_millis(seconds(cli.lease, "--lease")?.max(1_000));
+    let mut j = journal::open(&location, lease).map_err(|e| {
+        let shown = if journal::is_database_url(&location) {
+            // the message names the database without its password
+            "(database)".to_string()
+        } else {
+            location.clone()
+        };
         Done::fail(
             exit::INPUT,
-            format!(
-                "cannot open journal {}: {e}; nothing was sent",
-                path.display()
-            ),
+            format!("cannot open journal {shown}: {e}; nothing was sent"),
         )
     })?;
     for w in j.take_warnings() {

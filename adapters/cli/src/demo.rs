@@ -85,7 +85,7 @@ impl Demo {
             deadline_ms: 30_000,
             ..Policy::default()
         };
-        money::run(&self.client, None, &req, policy, &mut |_| {}).ok()
+        money::run_without_journal(&self.client, &req, policy, &mut |_| {}).ok()
     }
 
     fn inquire(&mut self, seq: SequenceId, label: &str) {

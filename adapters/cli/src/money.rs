@@ -10,7 +10,7 @@ use konaplate::core::field::Timestamp;
 use konaplate::core::field::*;
 use konaplate::core::flow::{Closure, JournalRecord, Operation, Outcome, outcome_of_record};
 use konaplate::core::prelude::*;
-use konaplate::journal::FileJournal;
+use konaplate::journal::Journal;
 use konaplate::money::{self, Progress, Report, RunError};
 use serde_json::{Map, Value, json};
 
@@ -135,7 +135,11 @@ where
         eprintln!("sequenceId: {seq} (minted; keep it to ask the result)");
     }
     let spinner = Spinner::new(cli);
-    let report = money::run(&c, j.as_mut(), req, policy, &mut |p| spinner.show(p));
+    let report = match j.as_deref_mut() {
+        Some(j) => money::run(&c, j, req, policy, &mut |p| spinner.show(p)),
+        // --no-journal, deliberately
+        None => money::run_without_journal(&c, req, policy, &mut |p| spinner.show(p)),
+    };
     drop(spinner);
     match report {
         Ok(r) => {
@@ -178,6 +182,7 @@ pub fn recover(cli: &Cli) -> Result<Done, Done> {
     };
     let open: Vec<JournalRecord> = j
         .latest()
+        .map_err(|e| Done::fail(exit::TRANSPORT, format!("journal: {e}")))?
         .into_iter()
         .filter(|r| r.state.is_open())
         .collect();
@@ -189,7 +194,7 @@ pub fn recover(cli: &Cli) -> Result<Done, Done> {
         let name = operation_name(rec.op);
         let seq = rec.sequence_id;
         let (mut item, word, code) = if rec.state.awaits_platform() {
-            match money::resume(&c, &mut j, &seq, policy, &mut |p| spinner.show(p)) {
+            match money::resume(&c, &mut *j, &seq, policy, &mut |p| spinner.show(p)) {
                 Ok(report) => {
                     let d = render(&report);
                     let code = if report.outcome.is_final() {
@@ -261,7 +266,7 @@ fn iso(ms: u64) -> String {
     }
 }
 
-fn entry_json(j: &FileJournal, rec: &JournalRecord) -> Map<String, Value> {
+fn entry_json(j: &mut dyn Journal, rec: &JournalRecord) -> Map<String, Value> {
     let o = outcome_of_record(rec);
     let mut m = Map::new();
     m.insert("sequenceId".into(), json!(rec.sequence_id.as_str()));
@@ -303,13 +308,15 @@ fn entry_json(j: &FileJournal, rec: &JournalRecord) -> Map<String, Value> {
 }
 
 pub fn journal_list(cli: &Cli) -> Result<Done, Done> {
-    let Some(j) = journal(cli)? else {
+    let Some(mut j) = journal(cli)? else {
         return Err(Done::fail(
             exit::INPUT,
             "`journal` needs a journal (remove --no-journal)",
         ));
     };
-    let mut all = j.latest();
+    let mut all = j
+        .latest()
+        .map_err(|e| Done::fail(exit::TRANSPORT, format!("journal: {e}")))?;
     // open first (oldest first), then final (newest first)
     all.sort_by(|a, b| {
         b.state.is_open().cmp(&a.state.is_open()).then_with(|| {
@@ -320,10 +327,10 @@ pub fn journal_list(cli: &Cli) -> Result<Done, Done> {
             }
         })
     });
-    let entries: Vec<Map<String, Value>> = all.iter().map(|r| entry_json(&j, r)).collect();
+    let entries: Vec<Map<String, Value>> = all.iter().map(|r| entry_json(&mut *j, r)).collect();
     let mut human = vec![format!(
         "journal {} ({} entries, {} open)",
-        j.path().display(),
+        j.location(),
         all.len(),
         all.iter().filter(|r| r.state.is_open()).count()
     )];
@@ -388,8 +395,8 @@ pub fn journal_resolve(
         ));
     };
     let refuse = |m: String| Err(Done::fail(exit::INPUT, format!("{m}; nothing changed")));
-    let Some(entry) = j
-        .try_lock_entry(&seq)
+    let Some(lease) = j
+        .try_lease(&seq)
         .map_err(|e| Done::fail(exit::TRANSPORT, format!("journal: {e}")))?
     else {
         return Err(Done::fail(
@@ -399,12 +406,14 @@ pub fn journal_resolve(
             ),
         ));
     };
-    j.reload()
+    let latest = j
+        .latest_of(&seq)
         .map_err(|e| Done::fail(exit::TRANSPORT, format!("journal: {e}")))?;
-    let Some(rec) = j.latest_of(&seq).cloned() else {
+    let Some(rec) = latest else {
+        let _ = j.release(lease);
         return refuse(format!(
             "sequenceId {seq} is not in the journal {}",
-            j.path().display()
+            j.location()
         ));
     };
     if rec.state.is_final() {
@@ -432,11 +441,11 @@ pub fn journal_resolve(
     };
     let closed = field(rec.closed_by_operator(closure, note, now))?
         .ok_or_else(|| Done::fail(exit::INPUT, format!("sequenceId {seq} is already final")))?;
-    j.append(&closed)
+    j.append(&closed, Some(&lease))
         .map_err(|e| Done::fail(exit::TRANSPORT, format!("journal write failed: {e}")))?;
-    j.release_entry(entry)
+    j.release(lease)
         .map_err(|e| Done::fail(exit::TRANSPORT, format!("journal: {e}")))?;
-    let json = entry_json(&j, &closed);
+    let json = entry_json(&mut *j, &closed);
     let mut human = vec![format!(
         "{seq}: closed as {} by the operator",
         outcome_of_record(&closed).word()

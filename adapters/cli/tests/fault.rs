@@ -99,7 +99,7 @@ fn run_fault(op: Operation, fault: Fault) {
     let seq = SequenceId::new(&format!("FAULT-{name}")).unwrap();
     let t = token(&c);
     sb.inject(name, fault);
-    let j = Some(&mut journal);
+    let j = &mut journal;
     let report = match op {
         Operation::Charge => money::run(
             &c,
@@ -286,7 +286,7 @@ fn fault_never_arrived_is_resent_under_the_same_sequence_id() {
         merchant_id: MerchantId::new(MERCHANT).unwrap(),
     };
     sb.inject("charge", Fault::DropBeforeProcessing);
-    let r = money::run(&c, None, &req, policy(), &mut |_| {}).unwrap();
+    let r = money::run_without_journal(&c, &req, policy(), &mut |_| {}).unwrap();
     assert!(matches!(
         r.outcome,
         Outcome::Completed {

@@ -25,23 +25,28 @@
 //!     card_no: CardNo::new("9410123456789012")?,
 //!     token_type: None,
 //! })?.reply.into_result()?;
-//! let seq = mint_sequence_id(); // keep it: it is the key of the result inquiry
-//! match client.send(&ChargeRequest {
-//!     sequence_id: seq,
-//!     user_id: UserId::new(50000104652)?,
-//!     amount: ChargeAmount::new(10_000)?,
-//!     one_time_token: token.one_time_token,
-//!     dcvv: token.dcvv,
-//!     merchant_id: MerchantId::new("100000000000123")?,
-//! }) {
-//!     Ok(x) => println!("{} {}", x.reply.code, x.reply.description),
-//!     Err(e) if e.outcome_unknown() => println!("unknown: ask the result inquiry for {seq}"),
-//!     Err(e) => return Err(e.into()),
-//! }
+//! // money moves through the journaled driver: written ahead before every send, resumed (never
+//! // re-sent blindly) after a crash, replayed when the sequenceId comes again
+//! let mut journal = konaplate::journal::FileJournal::open("journal.kpj")?;
+//! let report = konaplate::money::run(
+//!     &client,
+//!     &mut journal,
+//!     &ChargeRequest {
+//!         sequence_id: mint_sequence_id(), // the call's idempotency key: keep it
+//!         user_id: UserId::new(50000104652)?,
+//!         amount: ChargeAmount::new(10_000)?,
+//!         one_time_token: token.one_time_token,
+//!         dcvv: token.dcvv,
+//!         merchant_id: MerchantId::new("100000000000123")?,
+//!     },
+//!     konaplate::core::flow::Policy::default(),
+//!     &mut |_| {},
+//! )?;
+//! println!("{}", report.outcome.word());
 //! # Ok(()) }
 //! ```
 //!
-//! Money-moving calls belong in [`money::run`]: it journals them in a [`journal::FileJournal`]
+//! Money-moving calls belong in [`money::run`]: it journals them in a [`journal::Journal`]
 //! and drives them to the platform's real outcome, exactly once (see the core's
 //! [`konaplate_core::flow`]).
 //!
@@ -50,6 +55,7 @@
 //! | feature | default | what it does |
 //! |---|---|---|
 //! | `serde` | no | `Serialize`/`Deserialize` for the core's field types, requests and replies |
+//! | `postgres` | no | [`journal::PgJournal`]: the journal in PostgreSQL, shared by replicas |
 #![forbid(unsafe_code)]
 
 pub mod client;

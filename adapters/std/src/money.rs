@@ -1,14 +1,16 @@
 //! Money-moving calls run exactly once: the core's [`Flow`] driven over the blocking
 //! [`Client`] (each call the flow hands out made over a fresh connection), journaled in a
-//! [`FileJournal`] before every send.
+//! [`Journal`] (a file, or a database shared by replicas) before every send.
 //!
 //! * [`run`] starts a call, or — when the journal already holds its sequenceId — replays
 //!   its final outcome, or resumes it through the result inquiry (an idempotent re-run: the
 //!   request is never sent blindly a second time);
 //! * [`resume`] finishes an open journal entry (what `konaplate recover` does for each).
 //!
-//! While a call is driven, this process holds its entry lock: another process (a second
-//! `recover`, a re-run) leaves it alone ([`RunError::Busy`]).
+//! While a call is driven, this process holds its entry's lease: another process (a second
+//! `recover`, a re-run, another replica) leaves it alone ([`RunError::Busy`]). The lease is
+//! renewed before every send and while waiting; a process whose lease was taken over stops
+//! before sending anything more ([`RunError::Fenced`]).
 
 use std::time::Duration;
 
@@ -21,7 +23,7 @@ use konaplate_core::prelude::*;
 
 use crate::client::{Client, Error};
 use crate::clock;
-use crate::journal::{EntryLock, FileJournal};
+use crate::journal::{Journal, Lease, is_fenced};
 
 /// What happened, for reporting.
 #[derive(Debug, Clone)]
@@ -70,6 +72,10 @@ pub enum RunError {
     Journal(std::io::Error),
     /// Another live process is driving this sequenceId.
     Busy(SequenceId),
+    /// This process's lease of the sequenceId was taken over by another (it was paused or
+    /// cut off for longer than the lease): it stopped, sending and writing nothing more. The
+    /// process that took it over finishes the call.
+    Fenced(SequenceId),
     /// The journal holds this sequenceId for a different request: this API field differs.
     /// Nothing was sent.
     Mismatch {
@@ -89,6 +95,10 @@ impl std::fmt::Display for RunError {
                 f,
                 "sequenceId {s} is being driven by another konaplate process right now; nothing was sent"
             ),
+            RunError::Fenced(s) => write!(
+                f,
+                "sequenceId {s}: another konaplate process took this call over (this one's lease expired); this one stopped and sent nothing more"
+            ),
             RunError::Mismatch { sequence_id, field } => write!(
                 f,
                 "sequenceId {sequence_id} was already used for a different request (`{field}` differs); nothing was sent: use a new sequenceId"
@@ -99,11 +109,41 @@ impl std::fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
+/// The journal a flow runs with, and the lease under which it writes.
+struct Journaled<'a, J: Journal + ?Sized> {
+    journal: &'a mut J,
+    lease: &'a Lease,
+    /// When the lease was last renewed (ms, this machine's clock: only a pace).
+    renewed: u64,
+}
+
+impl<J: Journal + ?Sized> Journaled<'_, J> {
+    fn err(&self, e: std::io::Error) -> RunError {
+        if is_fenced(&e) {
+            RunError::Fenced(*self.lease.sequence_id())
+        } else {
+            RunError::Journal(e)
+        }
+    }
+
+    /// Renews the lease when a fifth of `every` has passed (always before a send).
+    fn renew(&mut self, now: u64, force: bool, every: u64) -> Result<(), RunError> {
+        if force || now.saturating_sub(self.renewed) >= every / 5 {
+            self.journal.renew(self.lease).map_err(|e| self.err(e))?;
+            self.renewed = now;
+        }
+        Ok(())
+    }
+}
+
+/// How often a waiting driver renews its lease, at the least (ms).
+const RENEW_EVERY: u64 = 5_000;
+
 /// Runs `flow` over `client`, doing what it asks: journal its record, make the call it hands
-/// out, wait. Only a journal that cannot be written stops it early.
-fn run_flow(
+/// out, wait. Only a journal that cannot be written (or a lease taken over) stops it early.
+fn run_flow<J: Journal + ?Sized>(
     client: &Client,
-    mut journal: Option<&mut FileJournal>,
+    mut journal: Option<Journaled<'_, J>>,
     mut flow: Flow,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Report, RunError> {
@@ -112,12 +152,18 @@ fn run_flow(
     let outcome = loop {
         match flow.poll(clock::unix_millis()) {
             Action::Persist => {
-                if let Some(j) = journal.as_deref_mut() {
-                    j.append(&flow.record()).map_err(RunError::Journal)?;
+                if let Some(j) = journal.as_mut() {
+                    j.journal
+                        .append(&flow.record(), Some(j.lease))
+                        .map_err(|e| j.err(e))?;
                 }
                 flow.persisted();
             }
             a @ (Action::Send | Action::Inquire) => {
+                // still ours? a process whose lease was taken over sends nothing more
+                if let Some(j) = journal.as_mut() {
+                    j.renew(clock::unix_millis(), true, RENEW_EVERY)?;
+                }
                 progress(match a {
                     Action::Send => Progress::Sending(flow.sends()),
                     _ => Progress::Inquiring,
@@ -138,7 +184,11 @@ fn run_flow(
                 }
             }
             Action::WaitUntil(t) => {
-                let d = Duration::from_millis(t.saturating_sub(clock::unix_millis()));
+                let now = clock::unix_millis();
+                if let Some(j) = journal.as_mut() {
+                    j.renew(now, false, RENEW_EVERY)?;
+                }
+                let d = Duration::from_millis(t.saturating_sub(now));
                 progress(Progress::Waiting(d));
                 // short naps keep a spinner alive and the process responsive to signals
                 std::thread::sleep(d.min(Duration::from_millis(250)));
@@ -163,9 +213,9 @@ fn run_flow(
 /// already holds as final replays its outcome ([`Report::replayed`]); an open one is
 /// resumed through the inquiry; one used for a different request is refused
 /// ([`RunError::Mismatch`]). Nothing is ever sent twice blindly.
-pub fn run<R: Request>(
+pub fn run<R: Request, J: Journal + ?Sized>(
     client: &Client,
-    journal: Option<&mut FileJournal>,
+    journal: &mut J,
     request: &R,
     policy: Policy,
     progress: &mut dyn FnMut(Progress),
@@ -181,17 +231,21 @@ where
         let r = <R::Endpoint as MoneyEndpoint>::into_money(request.clone());
         Flow::start(r, policy, clock::unix_millis())
     };
-    let Some(journal) = journal else {
-        return run_flow(client, None, start(), progress);
+    let lease = take_lease(journal, &seq)?;
+    let latest = match journal.latest_of(&seq) {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = journal.release(lease);
+            return Err(RunError::Journal(e));
+        }
     };
-    let entry = lock_entry(journal, &seq)?;
-    let report = match rerun(journal.latest_of(&seq), op, &essentials) {
-        Rerun::New => run_flow(client, Some(&mut *journal), start(), progress),
+    let report = match rerun(latest.as_ref(), op, &essentials) {
+        Rerun::New => run_flow(client, Some(journaled(journal, &lease)), start(), progress),
         Rerun::Replay(rec) => Ok(replay(rec)),
         Rerun::Resume(rec) => {
             // the journal holds it open: resolved through the inquiry, never sent blindly
             let flow = Flow::resume(rec, policy, clock::unix_millis());
-            run_flow(client, Some(&mut *journal), flow, progress)
+            run_flow(client, Some(journaled(journal, &lease)), flow, progress)
         }
         Rerun::Mismatch(field) => Err(RunError::Mismatch {
             sequence_id: seq,
@@ -202,34 +256,53 @@ where
             "sequenceId {seq}: the journal entry is in a state this version cannot continue; nothing was sent"
         )))),
     };
-    journal.release_entry(entry).map_err(RunError::Journal)?;
-    report
+    finish(journal, lease, report)
+}
+
+/// Runs a money-moving call to its outcome **without a journal**: the call is still driven
+/// through the inquiry while this process lives, but a crash, a kill or a power cut while it is
+/// open loses track of it, and a re-run of its sequenceId is not recognised. For tools that
+/// keep their own durable record of every sequenceId before calling this (and the demo).
+/// Prefer [`run`].
+pub fn run_without_journal<R: Request>(
+    client: &Client,
+    request: &R,
+    policy: Policy,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Report, RunError>
+where
+    R::Endpoint: MoneyEndpoint,
+{
+    client.check(request).map_err(RunError::Rejected)?;
+    let r = <R::Endpoint as MoneyEndpoint>::into_money(request.clone());
+    let flow = Flow::start(r, policy, clock::unix_millis());
+    run_flow::<crate::journal::FileJournal>(client, None, flow, progress)
 }
 
 /// Finishes the open journal entry of `sequence_id` (never re-sending it): a charge or
 /// cancellation through the inquiry; a refund that may have left becomes
 /// [`Outcome::Unknown`]. A final entry is reported as it is.
-pub fn resume(
+pub fn resume<J: Journal + ?Sized>(
     client: &Client,
-    journal: &mut FileJournal,
+    journal: &mut J,
     sequence_id: &SequenceId,
     policy: Policy,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Report, RunError> {
-    let entry = lock_entry(journal, sequence_id)?;
-    let report = match journal.latest_of(sequence_id).cloned() {
-        None => Err(RunError::Journal(std::io::Error::new(
+    let lease = take_lease(journal, sequence_id)?;
+    let report = match journal.latest_of(sequence_id) {
+        Err(e) => Err(RunError::Journal(e)),
+        Ok(None) => Err(RunError::Journal(std::io::Error::new(
             std::io::ErrorKind::NotFound,
             format!("sequenceId {sequence_id} is not in the journal"),
         ))),
-        Some(rec) if !rec.state.awaits_platform() => Ok(replay(&rec)),
-        Some(rec) => {
+        Ok(Some(rec)) if !rec.state.awaits_platform() => Ok(replay(&rec)),
+        Ok(Some(rec)) => {
             let flow = Flow::resume(&rec, policy, clock::unix_millis());
-            run_flow(client, Some(&mut *journal), flow, progress)
+            run_flow(client, Some(journaled(journal, &lease)), flow, progress)
         }
     };
-    journal.release_entry(entry).map_err(RunError::Journal)?;
-    report
+    finish(journal, lease, report)
 }
 
 fn replay(rec: &JournalRecord) -> Report {
@@ -241,13 +314,31 @@ fn replay(rec: &JournalRecord) -> Report {
     }
 }
 
-/// Takes the entry lock, then re-reads the journal (the entry may have changed while this
-/// process waited).
-fn lock_entry(journal: &mut FileJournal, seq: &SequenceId) -> Result<EntryLock, RunError> {
-    let entry = journal
-        .try_lock_entry(seq)
+fn journaled<'a, J: Journal + ?Sized>(journal: &'a mut J, lease: &'a Lease) -> Journaled<'a, J> {
+    Journaled {
+        journal,
+        lease,
+        renewed: clock::unix_millis(),
+    }
+}
+
+/// Takes the entry's lease (the entry is then read afresh: it may have changed while another
+/// process held it).
+fn take_lease<J: Journal + ?Sized>(journal: &mut J, seq: &SequenceId) -> Result<Lease, RunError> {
+    journal
+        .try_lease(seq)
         .map_err(RunError::Journal)?
-        .ok_or(RunError::Busy(*seq))?;
-    journal.reload().map_err(RunError::Journal)?;
-    Ok(entry)
+        .ok_or(RunError::Busy(*seq))
+}
+
+/// Gives the lease back (a fenced process has none left to give) and returns the report.
+fn finish<J: Journal + ?Sized>(
+    journal: &mut J,
+    lease: Lease,
+    report: Result<Report, RunError>,
+) -> Result<Report, RunError> {
+    let released = journal.release(lease);
+    let report = report?;
+    released.map_err(RunError::Journal)?;
+    Ok(report)
 }

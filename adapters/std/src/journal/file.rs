@@ -1,5 +1,5 @@
 //! The write-ahead journal on disk: the core's [`JournalRecord`]s appended to one file, each
-//! write followed by `fsync`, shared safely by concurrent processes.
+//! write followed by `fsync`, shared safely by concurrent processes of one machine.
 //!
 //! * **Locking.** Every read-modify-append takes an exclusive lock on the journal file for a
 //!   few milliseconds, so concurrent processes never interleave or tear each other's records.
@@ -371,21 +371,4 @@ impl Drop for EntryLock {
     fn drop(&mut self) {
         let _ = self.file.unlock();
     }
-}
-
-/// The default journal location: `$KONAPLATE_JOURNAL`, else
-/// `$XDG_STATE_HOME/konaplate/journal.kpj`, else `~/.local/state/konaplate/journal.kpj`.
-pub fn default_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("KONAPLATE_JOURNAL") {
-        return PathBuf::from(p);
-    }
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("."))
-                .join(".local/state")
-        });
-    base.join("konaplate").join("journal.kpj")
 }

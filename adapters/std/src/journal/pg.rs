@@ -1,0 +1,432 @@
+//! The journal in PostgreSQL, shared by the replicas of a back office (feature `postgres`).
+//!
+//! * **Schema.** Created and versioned by the SDK on connect (under an advisory lock, so
+//!   replicas starting together do not race): `konaplate_journal_schema` (the version, 1),
+//!   `konaplate_journal_entries` (one row per sequenceId: the latest record, its state and
+//!   operation, the lease) and `konaplate_journal_history` (every record ever written,
+//!   appended in the same transaction as the entry's update: the full history).
+//! * **Durability.** Every write is one transaction, committed with `synchronous_commit` on
+//!   before `Ok`: written ahead before any byte of the call leaves.
+//! * **Leases with fencing tokens.** Driving an entry takes its lease: granted when nobody
+//!   holds it or the holder's lease expired, each grant with a token one larger than the
+//!   last. Writes and renewals name the token and fail ([`super::fenced`]) once another
+//!   process was granted a larger one: a replica paused past its lease (a long GC, SIGSTOP, a
+//!   network partition) cannot write over the replica that recovered its call. Lease times
+//!   come from the database's clock (`now()`), never a replica's.
+//! * **Recovery.** `recover` on any replica lists the open entries and takes the lease of each
+//!   whose lease expired; a live one is left alone.
+
+use std::io;
+use std::str::FromStr;
+use std::time::Duration;
+
+use konaplate_core::field::SequenceId;
+use konaplate_core::flow::JournalRecord;
+use postgres::config::Host;
+use postgres::{Client, Config, NoTls};
+
+use super::{Journal, Lease, LeaseKind, fenced};
+
+/// The schema version this code writes and reads.
+const SCHEMA_VERSION: i32 = 1;
+/// `pg_advisory_xact_lock` key for schema changes: "KPJ1" as an integer.
+const SCHEMA_LOCK: i64 = 0x4B50_4A31;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS konaplate_journal_schema (
+    version integer NOT NULL
+);
+CREATE TABLE IF NOT EXISTS konaplate_journal_entries (
+    sequence_id text PRIMARY KEY,
+    record      bytea,
+    state       text,
+    operation   text,
+    first_seen  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz,
+    lease_token bigint NOT NULL DEFAULT 0,
+    lease_owner text,
+    lease_until timestamptz
+);
+CREATE TABLE IF NOT EXISTS konaplate_journal_history (
+    id          bigserial PRIMARY KEY,
+    sequence_id text NOT NULL,
+    record      bytea NOT NULL,
+    state       text NOT NULL,
+    lease_token bigint NOT NULL,
+    written_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS konaplate_journal_history_seq
+    ON konaplate_journal_history (sequence_id, id);
+";
+
+/// A journal in a PostgreSQL database.
+pub struct PgJournal {
+    client: Client,
+    location: String,
+    lease_millis: i64,
+    owner: String,
+    warnings: Vec<String>,
+}
+
+impl std::fmt::Debug for PgJournal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgJournal")
+            .field("location", &self.location)
+            .field("lease_millis", &self.lease_millis)
+            .field("owner", &self.owner)
+            .finish_non_exhaustive()
+    }
+}
+
+fn db(e: postgres::Error) -> io::Error {
+    // a lost connection is an I/O failure like a full disk: the caller stops before sending
+    io::Error::other(format!("journal database: {e}"))
+}
+
+/// `url` without the password of its user information.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}{path}")
+        }
+        None => url.to_string(),
+    }
+}
+
+/// Who holds a lease, for operators reading the table: host and process.
+fn owner() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown-host".to_string());
+    format!("{host}:{}", std::process::id())
+}
+
+fn decode(seq: &str, bytes: &[u8], warnings: &mut Vec<String>) -> Option<JournalRecord> {
+    match JournalRecord::decode(bytes) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            warnings.push(format!(
+                "journal database: the record of sequenceId {seq} cannot be read ({e:?}); it is left as it is"
+            ));
+            None
+        }
+    }
+}
+
+impl PgJournal {
+    /// Connects to the database at `url` (libpq's URL form: `postgresql://user@host/db`, or
+    /// `postgresql:///db?host=/run/postgresql` for a Unix socket), creating the schema when it
+    /// is missing. `lease` is how long an entry stays this process's without a renewal.
+    ///
+    /// A host that is neither a Unix socket nor loopback is refused: this version speaks no
+    /// TLS to the database, and the journal's rows must not cross a network in the clear.
+    pub fn connect(url: &str, lease: Duration) -> io::Result<Self> {
+        let location = redact(url);
+        let config = Config::from_str(url).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("journal {location}: not a PostgreSQL URL: {e}"),
+            )
+        })?;
+        for host in config.get_hosts() {
+            if let Host::Tcp(name) = host
+                && !matches!(name.as_str(), "localhost" | "127.0.0.1" | "::1")
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    format!(
+                        "journal {location}: host {name} is not local, and this version speaks no TLS to PostgreSQL; use a Unix socket (?host=/dir) or loopback"
+                    ),
+                ));
+            }
+        }
+        let client = config.connect(NoTls).map_err(db)?;
+        let lease_millis = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX).max(1);
+        let mut j = PgJournal {
+            client,
+            location,
+            lease_millis,
+            owner: owner(),
+            warnings: Vec::new(),
+        };
+        j.client
+            .batch_execute("SET synchronous_commit TO on")
+            .map_err(db)?;
+        j.migrate()?;
+        Ok(j)
+    }
+
+    /// Creates the schema, or checks the one there.
+    fn migrate(&mut self) -> io::Result<()> {
+        let mut tx = self.client.transaction().map_err(db)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+            .map_err(db)?;
+        tx.batch_execute(SCHEMA).map_err(db)?;
+        let version: Option<i32> = tx
+            .query_opt("SELECT max(version) FROM konaplate_journal_schema", &[])
+            .map_err(db)?
+            .and_then(|row| row.get(0));
+        match version {
+            None => {
+                tx.execute(
+                    "INSERT INTO konaplate_journal_schema (version) VALUES ($1)",
+                    &[&SCHEMA_VERSION],
+                )
+                .map_err(db)?;
+            }
+            Some(v) if v == SCHEMA_VERSION => {}
+            Some(v) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "journal {}: schema version {v}, this version of konaplate reads {SCHEMA_VERSION}; refusing to touch it",
+                        self.location
+                    ),
+                ));
+            }
+        }
+        tx.commit().map_err(db)
+    }
+
+    /// The lease duration, in milliseconds.
+    pub fn lease_millis(&self) -> i64 {
+        self.lease_millis
+    }
+}
+
+impl Journal for PgJournal {
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    fn latest_of(&mut self, sequence_id: &SequenceId) -> io::Result<Option<JournalRecord>> {
+        let row = self
+            .client
+            .query_opt(
+                "SELECT record FROM konaplate_journal_entries WHERE sequence_id = $1 AND record IS NOT NULL",
+                &[&sequence_id.as_str()],
+            )
+            .map_err(db)?;
+        Ok(row.and_then(|row| {
+            let bytes: Vec<u8> = row.get(0);
+            decode(sequence_id.as_str(), &bytes, &mut self.warnings)
+        }))
+    }
+
+    fn latest(&mut self) -> io::Result<Vec<JournalRecord>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT sequence_id, record FROM konaplate_journal_entries WHERE record IS NOT NULL ORDER BY first_seen, sequence_id",
+                &[],
+            )
+            .map_err(db)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let seq: String = row.get(0);
+            let bytes: Vec<u8> = row.get(1);
+            out.extend(decode(&seq, &bytes, &mut self.warnings));
+        }
+        Ok(out)
+    }
+
+    fn records(&mut self) -> io::Result<Vec<JournalRecord>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT sequence_id, record FROM konaplate_journal_history ORDER BY id",
+                &[],
+            )
+            .map_err(db)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let seq: String = row.get(0);
+            let bytes: Vec<u8> = row.get(1);
+            out.extend(decode(&seq, &bytes, &mut self.warnings));
+        }
+        Ok(out)
+    }
+
+    fn append(&mut self, record: &JournalRecord, lease: Option<&Lease>) -> io::Result<()> {
+        let seq = record.sequence_id;
+        let token = lease.map(Lease::token);
+        let mut tx = self.client.transaction().map_err(db)?;
+        // the entry's row, locked until the commit: writers of one entry take turns
+        let row = tx
+            .query_opt(
+                "SELECT record, lease_token, lease_until IS NOT NULL AND lease_until > now() \
+                 FROM konaplate_journal_entries WHERE sequence_id = $1 FOR UPDATE",
+                &[&seq.as_str()],
+            )
+            .map_err(db)?;
+        let mut current_token = 0i64;
+        if let Some(row) = &row {
+            let previous: Option<Vec<u8>> = row.get(0);
+            current_token = row.get(1);
+            let live: bool = row.get(2);
+            match token {
+                Some(t) if t != current_token => return Err(fenced(&seq, t)),
+                None if live => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::WouldBlock,
+                        format!(
+                            "journal: sequenceId {seq} is being driven by another process right now; nothing was written"
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+            if let Some(prev) = previous
+                .as_deref()
+                .and_then(|b| JournalRecord::decode(b).ok())
+                && !record.may_follow(&prev)
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "journal: sequenceId {} is recorded as {:?} ({:?}); refusing to record {:?} {:?} over it",
+                        seq, prev.state, prev.op, record.state, record.op
+                    ),
+                ));
+            }
+        } else if let Some(t) = token {
+            // a lease is granted with a row: none means the row is not ours
+            return Err(fenced(&seq, t));
+        }
+        let bytes = record.encode().to_vec();
+        let state = format!("{:?}", record.state);
+        let op = format!("{:?}", record.op);
+        if row.is_some() {
+            tx.execute(
+                "UPDATE konaplate_journal_entries SET record = $2, state = $3, operation = $4, updated_at = now(), \
+                 lease_until = CASE WHEN $5::boolean THEN now() + $6::bigint * interval '1 millisecond' ELSE lease_until END \
+                 WHERE sequence_id = $1",
+                &[&seq.as_str(), &bytes, &state, &op, &token.is_some(), &self.lease_millis],
+            )
+            .map_err(db)?;
+        } else {
+            tx.execute(
+                "INSERT INTO konaplate_journal_entries (sequence_id, record, state, operation, updated_at) \
+                 VALUES ($1, $2, $3, $4, now())",
+                &[&seq.as_str(), &bytes, &state, &op],
+            )
+            .map_err(db)?;
+        }
+        tx.execute(
+            "INSERT INTO konaplate_journal_history (sequence_id, record, state, lease_token) VALUES ($1, $2, $3, $4)",
+            &[&seq.as_str(), &bytes, &state, &current_token],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)
+    }
+
+    fn try_lease(&mut self, sequence_id: &SequenceId) -> io::Result<Option<Lease>> {
+        let row = self
+            .client
+            .query_opt(
+                "INSERT INTO konaplate_journal_entries AS e (sequence_id, lease_token, lease_owner, lease_until) \
+                 VALUES ($1, 1, $2, now() + $3::bigint * interval '1 millisecond') \
+                 ON CONFLICT (sequence_id) DO UPDATE SET lease_token = e.lease_token + 1, \
+                   lease_owner = EXCLUDED.lease_owner, lease_until = EXCLUDED.lease_until \
+                 WHERE e.lease_until IS NULL OR e.lease_until <= now() \
+                 RETURNING lease_token",
+                &[&sequence_id.as_str(), &self.owner, &self.lease_millis],
+            )
+            .map_err(db)?;
+        Ok(row.map(|row| Lease {
+            sequence_id: *sequence_id,
+            kind: LeaseKind::Token(row.get(0)),
+        }))
+    }
+
+    fn renew(&mut self, lease: &Lease) -> io::Result<()> {
+        let n = self
+            .client
+            .execute(
+                "UPDATE konaplate_journal_entries SET lease_until = now() + $3::bigint * interval '1 millisecond' \
+                 WHERE sequence_id = $1 AND lease_token = $2",
+                &[
+                    &lease.sequence_id.as_str(),
+                    &lease.token(),
+                    &self.lease_millis,
+                ],
+            )
+            .map_err(db)?;
+        if n == 0 {
+            return Err(fenced(&lease.sequence_id, lease.token()));
+        }
+        Ok(())
+    }
+
+    fn release(&mut self, lease: Lease) -> io::Result<()> {
+        self.client
+            .execute(
+                "UPDATE konaplate_journal_entries SET lease_until = NULL, lease_owner = NULL \
+                 WHERE sequence_id = $1 AND lease_token = $2",
+                &[&lease.sequence_id.as_str(), &lease.token()],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn is_driven_elsewhere(&mut self, sequence_id: &SequenceId) -> io::Result<bool> {
+        let row = self
+            .client
+            .query_opt(
+                "SELECT lease_until IS NOT NULL AND lease_until > now() FROM konaplate_journal_entries WHERE sequence_id = $1",
+                &[&sequence_id.as_str()],
+            )
+            .map_err(db)?;
+        Ok(row.is_some_and(|row| row.get(0)))
+    }
+}
+
+/// The number of rows of each table, for tests and operators: (entries, history).
+impl PgJournal {
+    /// Entries with a record, and history rows.
+    pub fn counts(&mut self) -> io::Result<(i64, i64)> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT (SELECT count(*) FROM konaplate_journal_entries WHERE record IS NOT NULL), \
+                        (SELECT count(*) FROM konaplate_journal_history)",
+                &[],
+            )
+            .map_err(db)?;
+        Ok((row.get(0), row.get(1)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_reach_a_message() {
+        assert_eq!(
+            redact("postgresql://kp:s3cret@localhost/ledger"),
+            "postgresql://kp:***@localhost/ledger"
+        );
+        assert_eq!(
+            redact("postgres://kp@/ledger?host=/run/pg"),
+            "postgres://kp:***@/ledger?host=/run/pg"
+        );
+        assert_eq!(
+            redact("postgresql:///ledger?host=/tmp/x"),
+            "postgresql:///ledger?host=/tmp/x"
+        );
+    }
+}

@@ -1,0 +1,299 @@
+//! The PostgreSQL journal against a real PostgreSQL: `scripts/pg run -- cargo test ...` starts a
+//! throwaway cluster and sets `KONAPLATE_TEST_PG`. Without it these tests say they were skipped
+//! and pass, unless `KONAPLATE_REQUIRE_PG=1` (CI), where a missing database fails them.
+//!
+//! Each test works in a database of its own. What they check: records round-trip and the
+//! history keeps every write; a final state is never replaced; a lease makes an entry busy for
+//! every other process; a lease that expired is taken over with a larger fencing token, and the
+//! old holder's writes and renewals are then refused; the schema is versioned; money runs
+//! through the journaled driver against the sandbox, replays on a re-run, and resumes after a
+//! crash on another "replica".
+#![cfg(feature = "postgres")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use konaplate::core::api::ChargeRequest;
+use konaplate::core::field::*;
+use konaplate::core::flow::{Flow, JournalRecord, Policy, State};
+use konaplate::journal::{Journal, PgJournal, is_fenced};
+
+/// A fresh database on the test cluster, or `None` (and a note) when there is no cluster.
+fn database(name: &str) -> Option<String> {
+    let Ok(base) = std::env::var("KONAPLATE_TEST_PG") else {
+        if std::env::var("KONAPLATE_REQUIRE_PG").as_deref() == Ok("1") {
+            panic!("KONAPLATE_REQUIRE_PG=1 but KONAPLATE_TEST_PG is not set: no PostgreSQL");
+        }
+        // straight to the terminal: the test harness captures eprintln! of passing tests
+        let _ = writeln!(
+            std::io::stderr(),
+            "{name}: skipped: no PostgreSQL (run `scripts/pg run -- cargo test -p konaplate --features postgres --test pg_journal`)"
+        );
+        return None;
+    };
+    static N: AtomicU32 = AtomicU32::new(0);
+    let db = format!(
+        "kp_{}_{}_{}",
+        name,
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut admin = postgres::Client::connect(&base, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {base}: {e}"));
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .unwrap();
+    // the URL names the database in its path: postgresql://user@/postgres?host=/dir
+    Some(base.replacen("/postgres?", &format!("/{db}?"), 1))
+}
+
+fn rec(seq: &str, state: State) -> JournalRecord {
+    let charge = ChargeRequest {
+        sequence_id: SequenceId::new(seq).unwrap(),
+        user_id: UserId::new(50_000_100_001).unwrap(),
+        amount: ChargeAmount::new(1_000).unwrap(),
+        one_time_token: OneTimeToken::new("1234567890123456").unwrap(),
+        dcvv: Dcvv::new("123").unwrap(),
+        merchant_id: MerchantId::new("100000000000101").unwrap(),
+    };
+    let mut f = Flow::start(charge, Policy::default(), 1);
+    f.poll(1);
+    let mut r = f.record();
+    if state != State::Sending {
+        r.maybe_arrived = true;
+        r.updated_ms = 2;
+    }
+    r.state = state;
+    r
+}
+
+fn seq(s: &str) -> SequenceId {
+    SequenceId::new(s).unwrap()
+}
+
+const LEASE: Duration = Duration::from_secs(30);
+
+#[test]
+fn records_round_trip_and_the_history_keeps_every_write() {
+    let Some(url) = database("roundtrip") else {
+        return;
+    };
+    let mut j = PgJournal::connect(&url, LEASE).unwrap();
+    assert!(j.location().contains(":***@") || !url.contains(':'));
+    for (s, state) in [
+        ("A", State::Sending),
+        ("B", State::Sending),
+        ("A", State::Lost),
+        ("A", State::Completed),
+    ] {
+        let lease = j.try_lease(&seq(s)).unwrap().unwrap();
+        j.append(&rec(s, state), Some(&lease)).unwrap();
+        j.release(lease).unwrap();
+    }
+    assert_eq!(
+        j.latest_of(&seq("A")).unwrap().unwrap().state,
+        State::Completed
+    );
+    assert_eq!(
+        j.latest_of(&seq("B")).unwrap().unwrap().state,
+        State::Sending
+    );
+    assert!(j.latest_of(&seq("C")).unwrap().is_none());
+    let latest: Vec<_> = j.latest().unwrap().iter().map(|r| r.sequence_id).collect();
+    assert_eq!(latest, [seq("A"), seq("B")]);
+    let unfinished: Vec<_> = j
+        .unfinished()
+        .unwrap()
+        .iter()
+        .map(|r| r.sequence_id)
+        .collect();
+    assert_eq!(unfinished, [seq("B")]);
+    let history: Vec<_> = j
+        .records()
+        .unwrap()
+        .iter()
+        .map(|r| (r.sequence_id, r.state))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            (seq("A"), State::Sending),
+            (seq("B"), State::Sending),
+            (seq("A"), State::Lost),
+            (seq("A"), State::Completed)
+        ]
+    );
+    // another connection (another replica) reads the same
+    let mut other = PgJournal::connect(&url, LEASE).unwrap();
+    assert_eq!(other.counts().unwrap(), (2, 4));
+    assert_eq!(
+        other.latest_of(&seq("A")).unwrap().unwrap(),
+        j.latest_of(&seq("A")).unwrap().unwrap()
+    );
+}
+
+#[test]
+fn a_final_state_is_never_replaced() {
+    let Some(url) = database("final") else {
+        return;
+    };
+    let mut j = PgJournal::connect(&url, LEASE).unwrap();
+    let lease = j.try_lease(&seq("A")).unwrap().unwrap();
+    j.append(&rec("A", State::Lost), Some(&lease)).unwrap();
+    j.append(&rec("A", State::Completed), Some(&lease)).unwrap();
+    let e = j
+        .append(&rec("A", State::NotProcessed), Some(&lease))
+        .unwrap_err();
+    assert!(e.to_string().contains("refusing"), "{e}");
+    j.release(lease).unwrap();
+    // by another replica, without a lease, too
+    let mut other = PgJournal::connect(&url, LEASE).unwrap();
+    assert!(other.append(&rec("A", State::Lost), None).is_err());
+    assert_eq!(
+        other.latest_of(&seq("A")).unwrap().unwrap().state,
+        State::Completed
+    );
+    // and the refused writes left no history
+    assert_eq!(other.counts().unwrap(), (1, 2));
+}
+
+#[test]
+fn a_leased_entry_is_busy_for_every_other_process() {
+    let Some(url) = database("busy") else {
+        return;
+    };
+    let mut a = PgJournal::connect(&url, LEASE).unwrap();
+    let mut b = PgJournal::connect(&url, LEASE).unwrap();
+    let lease = a.try_lease(&seq("A")).unwrap().unwrap();
+    assert!(b.try_lease(&seq("A")).unwrap().is_none());
+    assert!(b.is_driven_elsewhere(&seq("A")).unwrap());
+    // an operator's write (no lease) waits for the driver
+    let e = b.append(&rec("A", State::Sending), None).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock, "{e}");
+    a.append(&rec("A", State::Sending), Some(&lease)).unwrap();
+    // another entry is free
+    assert!(b.try_lease(&seq("B")).unwrap().is_some());
+    a.release(lease).unwrap();
+    assert!(!b.is_driven_elsewhere(&seq("A")).unwrap());
+    let again = b.try_lease(&seq("A")).unwrap().unwrap();
+    assert!(again.token() > 1);
+}
+
+#[test]
+fn an_expired_lease_is_taken_over_and_the_old_holder_is_fenced() {
+    let Some(url) = database("fence") else {
+        return;
+    };
+    let short = Duration::from_millis(1_200);
+    let mut paused = PgJournal::connect(&url, short).unwrap();
+    let mut recovering = PgJournal::connect(&url, short).unwrap();
+    let old = paused.try_lease(&seq("A")).unwrap().unwrap();
+    paused
+        .append(&rec("A", State::Sending), Some(&old))
+        .unwrap();
+    // alive: left alone
+    assert!(recovering.try_lease(&seq("A")).unwrap().is_none());
+    // the holder "pauses" past its lease (renewals stop); the lease times are the database's
+    std::thread::sleep(Duration::from_millis(1_600));
+    assert!(!recovering.is_driven_elsewhere(&seq("A")).unwrap());
+    let new = recovering.try_lease(&seq("A")).unwrap().unwrap();
+    assert!(new.token() > old.token());
+    recovering
+        .append(&rec("A", State::Lost), Some(&new))
+        .unwrap();
+    // the paused one wakes: it cannot renew, cannot write, and its release takes nothing
+    let e = paused.renew(&old).unwrap_err();
+    assert!(is_fenced(&e), "{e}");
+    let e = paused
+        .append(&rec("A", State::NotProcessed), Some(&old))
+        .unwrap_err();
+    assert!(is_fenced(&e), "{e}");
+    paused.release(old).unwrap();
+    assert!(paused.is_driven_elsewhere(&seq("A")).unwrap());
+    recovering
+        .append(&rec("A", State::Completed), Some(&new))
+        .unwrap();
+    recovering.release(new).unwrap();
+    assert_eq!(
+        paused.latest_of(&seq("A")).unwrap().unwrap().state,
+        State::Completed
+    );
+    // the history holds each write once, with the token it was made under
+    assert_eq!(paused.counts().unwrap(), (1, 3));
+}
+
+#[test]
+fn a_newer_schema_is_refused_untouched() {
+    let Some(url) = database("schema") else {
+        return;
+    };
+    drop(PgJournal::connect(&url, LEASE).unwrap());
+    let mut raw = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    raw.batch_execute("UPDATE konaplate_journal_schema SET version = 2")
+        .unwrap();
+    let e = PgJournal::connect(&url, LEASE).unwrap_err();
+    assert!(e.to_string().contains("schema version 2"), "{e}");
+    // two replicas creating the schema at once do not race
+    let Some(url) = database("schema_race") else {
+        return;
+    };
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || PgJournal::connect(&url, LEASE).map(drop))
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+}
+
+#[test]
+fn concurrent_replicas_never_lose_or_double_a_write() {
+    let Some(url) = database("concurrent") else {
+        return;
+    };
+    drop(PgJournal::connect(&url, LEASE).unwrap());
+    let handles: Vec<_> = (0..4)
+        .map(|r| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut j = PgJournal::connect(&url, LEASE).unwrap();
+                let mut taken = 0;
+                for i in 0..8 {
+                    // every replica tries every entry: exactly one drives each
+                    for s in [format!("R{r}-{i}"), format!("SHARED-{i}")] {
+                        if let Some(lease) = j.try_lease(&seq(&s)).unwrap() {
+                            if j.latest_of(&seq(&s)).unwrap().is_none() {
+                                j.append(&rec(&s, State::Sending), Some(&lease)).unwrap();
+                                j.append(&rec(&s, State::Completed), Some(&lease)).unwrap();
+                                taken += 1;
+                            }
+                            j.release(lease).unwrap();
+                        }
+                    }
+                }
+                taken
+            })
+        })
+        .collect();
+    let taken: i32 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    // 32 own entries and 8 shared ones, each written once by one replica
+    assert_eq!(taken, 40);
+    let mut j = PgJournal::connect(&url, LEASE).unwrap();
+    assert_eq!(j.counts().unwrap(), (40, 80));
+    assert!(
+        j.latest()
+            .unwrap()
+            .iter()
+            .all(|r| r.state == State::Completed)
+    );
+}
