@@ -167,6 +167,8 @@ struct Plan {
     p_crash: u32,
     p_tear: u32,
     p_rerun: u32,
+    /// Replicas: the chance (per mille, per send) that the replica freezes past its lease.
+    p_pause: u32,
     /// Scripted network decisions, consumed before the random ones.
     script: VecDeque<Scripted>,
     /// Scripted crashes: (step number, tear the write at this byte).
@@ -247,6 +249,7 @@ impl Plan {
             p_crash: r.pick(&[0, 0, 10, 40, 120]),
             p_tear: r.range(0, 1000) as u32,
             p_rerun: r.range(0, 1000) as u32,
+            p_pause: r.pick(&[0, 100, 300]),
             script: VecDeque::new(),
             crash_script: VecDeque::new(),
         }
@@ -274,6 +277,7 @@ impl Plan {
             p_crash: 0,
             p_tear: 0,
             p_rerun: 0,
+            p_pause: 0,
             script: VecDeque::new(),
             crash_script: VecDeque::new(),
         }
@@ -555,6 +559,58 @@ struct World {
     next_token: u64,
     /// Re-sends the platform refused (the original may have got there first).
     declined_resends: u64,
+    /// Replicas on one shared journal (a database's): each entry driven under a lease.
+    leases: Option<Leases>,
+    /// Replicas may freeze (not while one is recovering a frozen one's call).
+    pausing: bool,
+}
+
+/// The leases of a shared journal, as `konaplate::journal::PgJournal` keeps them: per entry a
+/// fencing token (every grant a larger one) and an expiry on the database's clock.
+struct Leases {
+    lease_ms: u64,
+    /// sequenceId -> (token, held until)
+    entries: HashMap<String, (u64, u64)>,
+    /// Writes and sends refused to a process whose lease was taken over.
+    fenced: u64,
+    /// Entries a process left alone because another held them.
+    busy: u64,
+    /// Pauses: a replica frozen past its lease while another recovered its call.
+    pauses: u64,
+}
+
+impl Leases {
+    /// A grant when nobody holds the entry or its lease expired.
+    fn take(&mut self, seq: &str, now: u64) -> Option<u64> {
+        let e = self.entries.entry(seq.to_string()).or_insert((0, 0));
+        if e.1 > now {
+            self.busy += 1;
+            return None;
+        }
+        e.0 += 1;
+        e.1 = now + self.lease_ms;
+        Some(e.0)
+    }
+    /// Renews (a write, a send, a wait) under `token`: refused once another took it over.
+    fn renew(&mut self, seq: &str, token: u64, now: u64) -> bool {
+        match self.entries.get_mut(seq) {
+            Some(e) if e.0 == token => {
+                e.1 = now + self.lease_ms;
+                true
+            }
+            _ => {
+                self.fenced += 1;
+                false
+            }
+        }
+    }
+    fn release(&mut self, seq: &str, token: u64) {
+        if let Some(e) = self.entries.get_mut(seq)
+            && e.0 == token
+        {
+            e.1 = 0;
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -588,6 +644,8 @@ impl World {
             claims: Vec::new(),
             next_token: 1,
             declined_resends: 0,
+            leases: None,
+            pausing: true,
         }
     }
 
@@ -1003,18 +1061,55 @@ struct Driver<'w> {
     violation: Option<String>,
     session: Session,
     buf: Vec<u8>,
+    /// The fencing token of the lease this process drives the entry under (replicas).
+    lease: Option<u64>,
+    /// This process froze (replicas): it stopped where it was, its flow in hand.
+    paused: bool,
+    /// This process found its lease taken over and stopped.
+    fenced: bool,
 }
 
 impl Driver<'_> {
+    /// Still this process's lease? (always, without replicas) A process whose lease was
+    /// taken over stops here, before it writes or sends anything more.
+    fn still_ours(&mut self) -> Result<(), Crash> {
+        let (Some(token), Some(leases)) = (self.lease, self.w.leases.as_mut()) else {
+            return Ok(());
+        };
+        if leases.renew(&self.seq, token, self.w.now) {
+            Ok(())
+        } else {
+            self.fenced = true;
+            self.w
+                .log(format!("fenced: the lease of {} was taken over", self.seq));
+            Err(Crash)
+        }
+    }
+
     fn run(&mut self, flow: &mut Flow) -> Result<Outcome, Crash> {
         loop {
             match flow.poll(self.w.now) {
                 Action::Persist => {
+                    self.still_ours()?;
                     self.persist(&flow.record())?;
                     flow.persisted();
                 }
-                Action::Send => self.send(flow),
+                Action::Send => {
+                    self.still_ours()?;
+                    self.send(flow);
+                    // a replica may freeze with the answer in hand, before it is journaled
+                    if self.w.leases.is_some()
+                        && self.w.pausing
+                        && self.w.rng.chance(self.w.plan.p_pause)
+                    {
+                        self.paused = true;
+                        self.w
+                            .log(format!("the replica driving {} freezes", self.seq));
+                        return Err(Crash);
+                    }
+                }
                 Action::Inquire => {
+                    self.still_ours()?;
                     let _ = self.w.step();
                     self.w.log(format!("inquire {}", self.seq));
                     let req = Req::Inquiry {
@@ -1263,6 +1358,12 @@ struct Stats {
     declined: u64,
     failed: u64,
     unknown_refunds_closed: u64,
+    /// Replicas: writes and sends refused to a replica whose lease was taken over.
+    fenced: u64,
+    /// Replicas: entries left alone because another replica held them.
+    busy: u64,
+    /// Replicas: freezes past the lease.
+    pauses: u64,
 }
 
 impl Stats {
@@ -1280,16 +1381,32 @@ impl Stats {
         self.declined += o.declined;
         self.failed += o.failed;
         self.unknown_refunds_closed += o.unknown_refunds_closed;
+        self.fenced += o.fenced;
+        self.busy += o.busy;
+        self.pauses += o.pauses;
     }
 }
 
-/// Runs one flow to its end in the current process. `Ok(None)`: the process crashed.
-fn run_flow(
+/// How a process's drive of one flow ended.
+enum Driven {
+    Done(Outcome),
+    /// The process died.
+    Crashed,
+    /// The replica froze, its flow in hand (it may wake later).
+    Paused,
+    /// Its lease was taken over: it stopped, writing and sending nothing more.
+    Fenced,
+}
+
+/// Runs one flow in the current process (under `lease` with replicas on a shared journal)
+/// until it ends, the process dies, freezes or finds its lease taken over.
+fn run_flow_leased(
     w: &mut World,
     stats: &mut Stats,
     flow: &mut Flow,
     token: Option<u64>,
-) -> Result<Option<Outcome>, String> {
+    lease: Option<u64>,
+) -> Result<Driven, String> {
     let op = flow.operation();
     let seq = flow.sequence_id().as_str().to_string();
     let mut driver = Driver {
@@ -1300,15 +1417,21 @@ fn run_flow(
         violation: None,
         session: session(),
         buf: vec![0u8; konaplate_core::request::BUFFER_PLAIN],
+        lease,
+        paused: false,
+        fenced: false,
     };
     let r = driver.run(flow);
     if let Some(v) = driver.violation {
         return Err(v);
     }
+    let (paused, fenced) = (driver.paused, driver.fenced);
     let o = match r {
+        Err(Crash) if paused => return Ok(Driven::Paused),
+        Err(Crash) if fenced => return Ok(Driven::Fenced),
         Err(Crash) => {
             stats.crashes += 1;
-            return Ok(None);
+            return Ok(Driven::Crashed);
         }
         Ok(o) => o,
     };
@@ -1342,7 +1465,7 @@ fn run_flow(
     if o.is_final() {
         w.claims.push((seq, o.clone()));
     }
-    Ok(Some(o))
+    Ok(Driven::Done(o))
 }
 
 /// `konaplate charge|charge-cancel|refund` for one intent: the idempotent re-run decision,
@@ -1356,9 +1479,23 @@ fn money_command(
     if w.open_journal()? {
         stats.torn_tails_cut += 1;
     }
+    // replicas: the entry's lease first; held by another, this process leaves it
+    let lease = match w.leases.as_mut() {
+        None => None,
+        Some(l) => match l.take(&intent.seq, w.now) {
+            Some(t) => Some(t),
+            None => {
+                w.log(format!(
+                    "{} is driven by another replica: left alone",
+                    intent.seq
+                ));
+                return Ok(None);
+            }
+        },
+    };
     let ess = essentials(intent);
     let seq = SequenceId::new(&intent.seq).unwrap();
-    let (mut flow, token) = match rerun(w.index.get(&intent.seq), intent.op, &ess) {
+    let (flow, token) = match rerun(w.index.get(&intent.seq), intent.op, &ess) {
         Rerun::New => {
             let token = w.issue_token();
             let r = request(intent, token);
@@ -1373,25 +1510,114 @@ fn money_command(
             if o.is_final() {
                 w.claims.push((intent.seq.clone(), o.clone()));
             }
+            release(w, &intent.seq, lease);
             return Ok(Some(o));
         }
         Rerun::Resume(rec) => (Flow::resume(rec, policy, w.now), None),
         Rerun::Mismatch(f) => return Err(format!("re-run refused: {f} differs")),
         _ => return Err("a re-run case the simulator does not know".into()),
     };
-    run_flow(w, stats, &mut flow, token)
+    drive(w, stats, flow, token, lease, policy)
 }
 
-/// `konaplate recover`: every open entry that awaits the platform, in a stable order.
-/// `Ok(false)`: the process crashed.
+fn release(w: &mut World, seq: &str, lease: Option<u64>) {
+    if let (Some(l), Some(t)) = (w.leases.as_mut(), lease) {
+        l.release(seq, t);
+    }
+}
+
+/// Drives `flow` in this process (under `lease` with replicas). A replica that freezes stays
+/// frozen past its lease while another replica recovers; then it wakes, and must find itself
+/// fenced: it may neither write its stale answer nor send again.
+fn drive(
+    w: &mut World,
+    stats: &mut Stats,
+    mut flow: Flow,
+    token: Option<u64>,
+    lease: Option<u64>,
+    policy: Policy,
+) -> Result<Option<Outcome>, String> {
+    let seq = flow.sequence_id().as_str().to_string();
+    match run_flow_leased(w, stats, &mut flow, token, lease)? {
+        Driven::Done(o) => {
+            release(w, &seq, lease);
+            Ok(Some(o))
+        }
+        // a dead process's lease stays until it expires
+        Driven::Crashed | Driven::Fenced => Ok(None),
+        Driven::Paused => {
+            let lease_ms = w.leases.as_ref().map_or(0, |l| l.lease_ms);
+            if let Some(l) = w.leases.as_mut() {
+                l.pauses += 1;
+            }
+            w.now += lease_ms + w.rng.range(1, 20_000);
+            w.platform.advance(w.now)?;
+            w.log(format!(
+                "another replica recovers while the one driving {seq} is frozen"
+            ));
+            let was = std::mem::replace(&mut w.pausing, false);
+            let recovered = recover(w, stats, policy);
+            w.pausing = was;
+            recovered?;
+            // the frozen replica is another process than the one that recovered (and maybe
+            // died doing so)
+            w.crashed = false;
+            w.log(format!("the frozen replica wakes, {seq} in hand"));
+            let sent_before = w.platform.money_requests.get(&seq).copied();
+            let woke = run_flow_leased(w, stats, &mut flow, token, lease)?;
+            if let Some(l) = w.leases.as_ref()
+                && l.entries.get(&seq).is_some_and(|e| Some(e.0) != lease)
+                && !matches!(woke, Driven::Fenced)
+            {
+                return Err(format!(
+                    "fencing: the woken replica went on with {seq} after its lease was taken over"
+                ));
+            }
+            if w.platform.money_requests.get(&seq).copied() != sent_before
+                && matches!(woke, Driven::Fenced)
+            {
+                return Err(format!("fencing: the woken replica sent {seq} again"));
+            }
+            match woke {
+                Driven::Done(o) => {
+                    release(w, &seq, lease);
+                    Ok(Some(o))
+                }
+                _ => Ok(None),
+            }
+        }
+    }
+}
+
+/// `konaplate recover`: every open entry that awaits the platform, in a stable order (with
+/// replicas, only those whose lease is free). `Ok(false)`: the process crashed.
 fn recover(w: &mut World, stats: &mut Stats, policy: Policy) -> Result<bool, String> {
     if w.open_journal()? {
         stats.torn_tails_cut += 1;
     }
     let latest = w.index.clone();
     for rec in latest.values().filter(|r| r.state.awaits_platform()) {
-        let mut flow = Flow::resume(rec, policy, w.now);
-        if run_flow(w, stats, &mut flow, None)?.is_none() {
+        let seq = rec.sequence_id.as_str().to_string();
+        let lease = match w.leases.as_mut() {
+            None => None,
+            Some(l) => match l.take(&seq, w.now) {
+                Some(t) => Some(t),
+                None => {
+                    w.log(format!(
+                        "recover: {seq} is driven by another replica: left alone"
+                    ));
+                    continue;
+                }
+            },
+        };
+        // the entry may have moved on while another replica held it
+        let rec = w.index.get(&seq).cloned().unwrap_or_else(|| rec.clone());
+        if !rec.state.awaits_platform() {
+            release(w, &seq, lease);
+            continue;
+        }
+        let flow = Flow::resume(&rec, policy, w.now);
+        if drive(w, stats, flow, None, lease, policy)?.is_none() {
             return Ok(false);
         }
     }
@@ -1400,24 +1626,51 @@ fn recover(w: &mut World, stats: &mut Stats, policy: Policy) -> Result<bool, Str
 
 /// Runs a whole schedule and checks every invariant.
 fn run_schedule(plan: Plan, stats: &mut Stats) -> Result<World, String> {
-    run_schedule_traced(plan, stats, true, false)
+    run_schedule_traced(plan, stats, true, Mode::File)
+}
+
+/// Which journal the schedules run on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    /// The CLI's file journal, one process at a time.
+    File,
+    /// A till's journal on NOR flash.
+    Flash,
+    /// Replicas of a back office on one shared journal (a database's), each entry under a
+    /// lease with a fencing token; replicas die holding leases, and freeze past them.
+    Replicas,
 }
 
 fn run_schedule_traced(
     plan: Plan,
     stats: &mut Stats,
     tracing: bool,
-    flash: bool,
+    mode: Mode,
 ) -> Result<World, String> {
-    let store: Box<dyn Store> = if flash {
+    let store: Box<dyn Store> = if mode == Mode::Flash {
         Box::new(FlashStore::new(plan.seed))
     } else {
         Box::new(FileStore::default())
     };
+    let lease_ms = plan.timeout_ms * 3 + 5_000;
     let mut w = World::with_store(plan, store);
     w.tracing = tracing;
+    if mode == Mode::Replicas {
+        w.leases = Some(Leases {
+            lease_ms,
+            entries: HashMap::new(),
+            fenced: 0,
+            busy: 0,
+            pauses: 0,
+        });
+    }
     let r = play(&mut w, stats);
     stats.held_declines += w.declined_resends;
+    if let Some(l) = &w.leases {
+        stats.fenced += l.fenced;
+        stats.busy += l.busy;
+        stats.pauses += l.pauses;
+    }
     match r {
         Ok(()) => Ok(w),
         Err(e) => Err(w.fail(e)),
@@ -1471,6 +1724,11 @@ fn play(w: &mut World, stats: &mut Stats) -> Result<(), String> {
     // no more crashes; recover over the faulty network, then over a healed one
     w.plan.p_crash = 0;
     w.plan.crash_script.clear();
+    // replicas: no more freezes, and every dead replica's lease has run out
+    w.pausing = false;
+    if let Some(l) = &w.leases {
+        w.now += l.lease_ms;
+    }
     for _ in 0..2 {
         w.restart();
         w.log("recover");
@@ -1588,17 +1846,27 @@ fn env_u64(name: &str) -> Option<u64> {
 /// with the CLI's file journal.
 #[test]
 fn sim_schedules() {
-    schedules(false);
+    schedules(Mode::File);
 }
 
 /// The same schedules with a till's journal: `konaplate_embedded::journal` on a strict NOR
 /// flash model, every crash a power cut at a flash operation (stopped, torn or undecided).
 #[test]
 fn sim_schedules_on_flash() {
-    schedules(true);
+    schedules(Mode::Flash);
 }
 
-fn schedules(flash: bool) {
+/// The same schedules with two or more replicas on one shared journal: every entry driven
+/// under a lease with a fencing token (the model of `konaplate::journal::PgJournal`); a
+/// replica that dies keeps its lease until it expires (the others leave the entry alone), a
+/// replica that freezes past its lease finds it taken over by another's `recover` when it
+/// wakes, and must write and send nothing more.
+#[test]
+fn sim_schedules_two_replicas() {
+    schedules(Mode::Replicas);
+}
+
+fn schedules(mode: Mode) {
     let n = env_u64("KONAPLATE_SIM_SCHEDULES").unwrap_or(100_000);
     let base = env_u64("KONAPLATE_SIM_SEED_BASE").unwrap_or(0x6b6f_6e61_0000_0000);
     let threads = std::thread::available_parallelism().map_or(1, |p| p.get()) as u64;
@@ -1611,15 +1879,14 @@ fn schedules(flash: bool) {
                     let mut i = t;
                     while i < n {
                         let seed = base.wrapping_add(i);
-                        if run_schedule_traced(Plan::random(seed), &mut stats, false, flash)
-                            .is_err()
+                        if run_schedule_traced(Plan::random(seed), &mut stats, false, mode).is_err()
                         {
                             // replay the failing seed with its trace
                             let e = run_schedule_traced(
                                 Plan::random(seed),
                                 &mut Stats::default(),
                                 true,
-                                flash,
+                                mode,
                             )
                             .err()
                             .unwrap_or_else(|| "passed when replayed: not deterministic".into());
@@ -1645,10 +1912,10 @@ fn schedules(flash: bool) {
     });
     eprintln!(
         "sim ({}): {total:?}",
-        if flash {
-            "flash journal"
-        } else {
-            "file journal"
+        match mode {
+            Mode::File => "file journal",
+            Mode::Flash => "flash journal",
+            Mode::Replicas => "replicas on a shared journal",
         }
     );
     if let Some((seed, e)) = failures.first() {
@@ -1656,8 +1923,16 @@ fn schedules(flash: bool) {
         panic!(
             "{} of {n} schedules failed{}; first: {short}\nreplay: KONAPLATE_SIM_SEED={seed:#x}{} cargo test -p konaplate-core --test sim sim_replay -- --nocapture",
             failures.len(),
-            if flash { " on flash" } else { "" },
-            if flash { " KONAPLATE_SIM_FLASH=1" } else { "" }
+            match mode {
+                Mode::File => "",
+                Mode::Flash => " on flash",
+                Mode::Replicas => " with replicas",
+            },
+            match mode {
+                Mode::File => "",
+                Mode::Flash => " KONAPLATE_SIM_FLASH=1",
+                Mode::Replicas => " KONAPLATE_SIM_REPLICAS=1",
+            }
         );
     }
     assert_eq!(total.schedules, n);
@@ -1686,6 +1961,18 @@ fn schedules(flash: bool) {
                 "only {count} schedules exercised {what} (want {at_least})"
             );
         }
+        if mode == Mode::Replicas {
+            for (what, count, at_least) in [
+                ("freezes past the lease", s.pauses, n / 100),
+                ("fenced writes or sends", s.fenced, n / 100),
+                ("entries left to the replica holding them", s.busy, n / 100),
+            ] {
+                assert!(
+                    count >= at_least,
+                    "only {count} schedules exercised {what} (want {at_least})"
+                );
+            }
+        }
     }
 }
 
@@ -1693,9 +1980,15 @@ fn schedules(flash: bool) {
 #[test]
 fn sim_replay() {
     let seed = env_u64("KONAPLATE_SIM_SEED").unwrap_or(0x6b6f_6e61_0000_0000);
-    let flash = env_u64("KONAPLATE_SIM_FLASH").is_some_and(|f| f != 0);
+    let mode = if env_u64("KONAPLATE_SIM_FLASH").is_some_and(|f| f != 0) {
+        Mode::Flash
+    } else if env_u64("KONAPLATE_SIM_REPLICAS").is_some_and(|f| f != 0) {
+        Mode::Replicas
+    } else {
+        Mode::File
+    };
     let mut stats = Stats::default();
-    match run_schedule_traced(Plan::random(seed), &mut stats, true, flash) {
+    match run_schedule_traced(Plan::random(seed), &mut stats, true, mode) {
         Ok(w) => {
             eprintln!("seed {seed:#x}: {:#?}\n{}", w.plan, w.trace);
             assert!(!w.trace.is_empty());

@@ -107,7 +107,25 @@ pub fn journal(cli: &Cli) -> Result<Option<Box<dyn Journal>>, Done> {
         .journal
         .clone()
         .unwrap_or_else(|| default_path().display().to_string());
-    let lease = Duration::from_millis(seconds(cli.lease, "--lease")?.max(1_000));
+    let lease_ms = seconds(cli.lease, "--lease")?;
+    if journal::is_database_url(&location) {
+        // a driver blocked on a slow answer cannot renew: its lease must outlast one exchange
+        let exchange_ms = match cli.timeout {
+            Some(t) => seconds(t, "--timeout")?,
+            None => ClientConfig::DEFAULT_READ_TIMEOUT_MS,
+        };
+        if lease_ms <= exchange_ms {
+            return Err(Done::fail(
+                exit::INPUT,
+                format!(
+                    "--lease {}: must be longer than the read timeout ({} s), or a replica waiting on a slow answer would lose its lease mid-call; nothing was sent",
+                    cli.lease,
+                    exchange_ms / 1000
+                ),
+            ));
+        }
+    }
+    let lease = Duration::from_millis(lease_ms.max(1_000));
     let mut j = journal::open(&location, lease).map_err(|e| {
         let shown = if journal::is_database_url(&location) {
             // the message names the database without its password

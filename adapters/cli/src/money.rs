@@ -159,6 +159,12 @@ fn run_error(e: RunError, seq: &SequenceId) -> Done {
         RunError::Rejected(e) => return transport(e, Some(seq)),
         RunError::Journal(e) => Done::fail(exit::TRANSPORT, format!("journal write failed: {e}")),
         e @ RunError::Busy(_) => Done::fail(exit::PENDING, e.to_string()),
+        e @ RunError::Fenced(_) => {
+            // another replica took the call over: it finishes it; this one wrote nothing more
+            let mut d = Done::fail(exit::PENDING, e.to_string());
+            d.json.insert("fenced".into(), json!(true));
+            d
+        }
         e @ RunError::Mismatch { field, .. } => {
             let mut d = Done::fail(exit::INPUT, e.to_string());
             d.json.insert("field".into(), json!(field));
@@ -204,7 +210,8 @@ pub fn recover(cli: &Cli) -> Result<Done, Done> {
                     };
                     (d.json, report.outcome.word(), code)
                 }
-                Err(RunError::Busy(_)) => {
+                Err(RunError::Busy(_) | RunError::Fenced(_)) => {
+                    // driven by another live process (or taken over from this one meanwhile)
                     let mut m = record_json(rec, &outcome_of_record(rec));
                     m.insert("busy".into(), json!(true));
                     (m, "BUSY", exit::PENDING)

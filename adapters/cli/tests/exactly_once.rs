@@ -204,12 +204,16 @@ fn an_offline_recover_leaves_the_charge_open() {
 fn a_rerun_resumes_or_replays_and_never_sends_twice() {
     let e = Env::new();
     e.sb.inject("charge", Fault::DropAfterCommit);
+    // the inquiry the flow makes at once after a lost answer (when the loss comes back within
+    // the millisecond the call started in, `--max-wait 0` has not passed yet) is lost too
+    e.sb.inject("charge-result", Fault::DropBeforeProcessing);
     let (code, v, _) = e.charge(
         HAPPY,
         4_000,
         &["--sequence-id", "RERUN-1", "--max-wait", "0"],
     );
     assert_eq!((code, v["outcome"].as_str()), (5, Some("IN_DOUBT")), "{v}");
+    e.sb.clear_faults();
     // the same command again (the cashier presses the button twice, with a fresh token)
     let (code, first, _) = e.charge(HAPPY, 4_000, &["--sequence-id", "RERUN-1"]);
     assert_eq!(code, 0, "{first}");

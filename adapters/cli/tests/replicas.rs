@@ -24,6 +24,9 @@ use konaplate::journal::{Journal, PgJournal};
 use konaplate_sandbox::seed::*;
 use konaplate_sandbox::{Fault, TxnState};
 
+/// The cluster is shared by the tests of this file; the one that restarts it runs alone.
+static CLUSTER: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
 /// A fresh database on the test cluster, or `None` (and a note) when there is none.
 fn database(name: &str) -> Option<String> {
     let Ok(base) = std::env::var("KONAPLATE_TEST_PG") else {
@@ -67,6 +70,7 @@ fn a_charge_on_one_replica_is_replayed_on_another() {
     let Some(url) = database("replay") else {
         return;
     };
+    let _shared = CLUSTER.read().unwrap_or_else(|e| e.into_inner());
     let e = Env::new();
     let (code, v, _) = e.charge(
         HAPPY,
@@ -122,6 +126,7 @@ fn a_killed_replica_is_recovered_by_another_after_its_lease() {
     let Some(url) = database("killed") else {
         return;
     };
+    let _shared = CLUSTER.read().unwrap_or_else(|e| e.into_inner());
     let e = Env::new();
     // the platform commits 4 s after the request arrives: the kill lands while it is open
     e.sb.inject("charge", Fault::SlowCommit(Duration::from_millis(4_000)));
@@ -135,7 +140,7 @@ fn a_killed_replica_is_recovered_by_another_after_its_lease() {
             "--lease",
             "3",
             "--timeout",
-            "10",
+            "2",
         ])
         .args([
             "charge",
@@ -169,7 +174,8 @@ fn a_killed_replica_is_recovered_by_another_after_its_lease() {
     child.kill().unwrap();
     child.wait().unwrap();
     let killed_at = Instant::now();
-    assert_eq!(j.latest_of(&seq).unwrap().unwrap().state, State::Sending);
+    // open, awaiting the platform (in doubt once its read timed out, under load)
+    assert!(j.latest_of(&seq).unwrap().unwrap().state.awaits_platform());
     // the lease lives: left alone
     let (code, v, _) = e.json(&["--journal", &url, "recover", "--max-wait", "1"]);
     if killed_at.elapsed() < Duration::from_millis(2_500) {
@@ -208,6 +214,7 @@ fn a_database_that_is_down_means_nothing_is_sent() {
     let Some(url) = database("down") else {
         return;
     };
+    let _shared = CLUSTER.read().unwrap_or_else(|e| e.into_inner());
     let e = Env::new();
     // a socket directory where no server listens
     let dead = url.replacen("host=/", "host=/nonexistent/", 1);
@@ -218,4 +225,444 @@ fn a_database_that_is_down_means_nothing_is_sent() {
         "{v} {stderr}"
     );
     assert!(!e.sb.log().iter().any(|l| l.endpoint == "charge"));
+}
+
+/// A replica stopped (SIGSTOP) mid-charge until another has recovered its call: when it wakes
+/// it is fenced — it writes nothing over the recovered entry and charges nothing again.
+#[test]
+fn a_paused_replica_is_fenced_when_it_wakes() {
+    let Some(url) = database("paused") else {
+        return;
+    };
+    let _shared = CLUSTER.read().unwrap_or_else(|e| e.into_inner());
+    let e = Env::new();
+    e.sb.inject("charge", Fault::SlowCommit(Duration::from_millis(3_000)));
+    let (t, d) = e.token(HAPPY_CARD);
+    let child = e
+        .cmd()
+        .args([
+            "--json",
+            "--journal",
+            &url,
+            "--lease",
+            "3",
+            "--timeout",
+            "2",
+        ])
+        .args([
+            "charge",
+            "--user-id",
+            &HAPPY.to_string(),
+            "--amount",
+            "2500",
+        ])
+        .args([
+            "--merchant-id",
+            MERCHANT,
+            "--one-time-token",
+            &t,
+            "--dcvv",
+            &d,
+        ])
+        .args(["--sequence-id", "PAUSED-1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let mut j = PgJournal::connect(&url, Duration::from_secs(2)).unwrap();
+    let seq = SequenceId::new("PAUSED-1").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while j.latest_of(&seq).unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the charge was never journaled");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let signal = |sig: &str| {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig} {pid}");
+    };
+    signal("-STOP");
+    // its lease runs out while it sleeps; another replica recovers the call
+    std::thread::sleep(Duration::from_millis(3_500));
+    let (code, v, _) = e.json(&[
+        "--journal",
+        &url,
+        "recover",
+        "--poll-interval",
+        "1",
+        "--max-wait",
+        "30",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["recovered"][0]["outcome"], "COMPLETED", "{v}");
+    let history_before = j.records().unwrap().len();
+    signal("-CONT");
+    let out = child.wait_with_output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // it stopped on its lease: no contradicting state, no second charge
+    assert_eq!(out.status.code(), Some(5), "{v}");
+    assert_eq!(v["fenced"], true, "{v}");
+    assert_eq!(txns_of(&e, "PAUSED-1"), vec![TxnState::Completed]);
+    assert_eq!(j.records().unwrap().len(), history_before);
+    assert_eq!(j.latest_of(&seq).unwrap().unwrap().state, State::Completed);
+}
+
+/// Four replicas, eight charges each at once, on one journal: every charge COMPLETED exactly
+/// once, and every replica lists all 32.
+#[test]
+fn four_replicas_times_eight_concurrent_charges_complete_once_each() {
+    let Some(url) = database("four_by_eight") else {
+        return;
+    };
+    let _shared = CLUSTER.read().unwrap_or_else(|e| e.into_inner());
+    let e = Env::new();
+    let tokens: Vec<(String, String)> = (0..32).map(|_| e.token(HAPPY_CARD)).collect();
+    let user = HAPPY.to_string();
+    let children: Vec<_> = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, (t, d))| {
+            let seq = format!("R{}-C{}", i / 8, i % 8);
+            e.cmd()
+                .args(["--json", "--journal", &url, "--timeout", "20"])
+                .args(["charge", "--user-id", &user, "--amount", "100"])
+                .args([
+                    "--merchant-id",
+                    MERCHANT,
+                    "--one-time-token",
+                    t,
+                    "--dcvv",
+                    d,
+                ])
+                .args(["--sequence-id", &seq])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            (out.status.code(), v["outcome"].as_str()),
+            (Some(0), Some("COMPLETED")),
+            "{v}"
+        );
+    }
+    for i in 0..32 {
+        let seq = format!("R{}-C{}", i / 8, i % 8);
+        assert_eq!(txns_of(&e, &seq), vec![TxnState::Completed], "{seq}");
+    }
+    let (code, list, _) = e.json(&["--journal", &url, "journal"]);
+    assert_eq!(code, 0, "{list}");
+    let entries = list["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 32);
+    assert!(entries.iter().all(|x| x["state"] == "COMPLETED"), "{list}");
+}
+
+/// The database restarted while a charge waits on the platform: the charging process cannot
+/// write its outcome and stops; once its lease expired, `recover` finishes the call, exactly
+/// once.
+#[test]
+fn a_database_restart_mid_charge_loses_nothing_and_doubles_nothing() {
+    let Some(url) = database("restart") else {
+        return;
+    };
+    let _alone = CLUSTER.write().unwrap_or_else(|e| e.into_inner());
+    let Ok(dir) = std::env::var("KONAPLATE_TEST_PG_DIR") else {
+        panic!("KONAPLATE_TEST_PG_DIR is not set: run under scripts/pg");
+    };
+    let e = Env::new();
+    e.sb.inject("charge", Fault::SlowCommit(Duration::from_millis(3_000)));
+    let (t, d) = e.token(HAPPY_CARD);
+    let child = e
+        .cmd()
+        .args([
+            "--json",
+            "--journal",
+            &url,
+            "--lease",
+            "3",
+            "--timeout",
+            "2",
+        ])
+        .args([
+            "charge",
+            "--user-id",
+            &HAPPY.to_string(),
+            "--amount",
+            "1500",
+        ])
+        .args([
+            "--merchant-id",
+            MERCHANT,
+            "--one-time-token",
+            &t,
+            "--dcvv",
+            &d,
+        ])
+        .args(["--sequence-id", "RESTART-1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let seq = SequenceId::new("RESTART-1").unwrap();
+    {
+        let mut j = PgJournal::connect(&url, Duration::from_secs(2)).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while j.latest_of(&seq).unwrap().is_none() {
+            assert!(Instant::now() < deadline, "the charge was never journaled");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    // restart the cluster (as its owner when this runs as root)
+    let pg_ctl = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()
+        .and_then(|mut d| d.next())
+        .and_then(|v| v.ok())
+        .map(|v| v.path().join("bin/pg_ctl"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| "pg_ctl".into());
+    let data = format!("{dir}/data");
+    let restart = ["-D", &data, "-m", "fast", "-w", "restart"];
+    let as_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    let status = if as_root {
+        std::process::Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(&pg_ctl)
+            .args(restart)
+            .stdout(Stdio::null())
+            .status()
+    } else {
+        std::process::Command::new(&pg_ctl)
+            .args(restart)
+            .stdout(Stdio::null())
+            .status()
+    }
+    .unwrap();
+    assert!(status.success(), "pg_ctl restart");
+    let out = child.wait_with_output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // it could not record the outcome: it says so and stops
+    assert_ne!(out.status.code(), Some(0), "{v}");
+    std::thread::sleep(Duration::from_millis(3_200));
+    let (code, v, _) = e.json(&[
+        "--journal",
+        &url,
+        "recover",
+        "--poll-interval",
+        "1",
+        "--max-wait",
+        "30",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["recovered"][0]["outcome"], "COMPLETED", "{v}");
+    assert_eq!(txns_of(&e, "RESTART-1"), vec![TxnState::Completed]);
+    let mut j = PgJournal::connect(&url, Duration::from_secs(2)).unwrap();
+    assert_eq!(j.latest_of(&seq).unwrap().unwrap().state, State::Completed);
+}
+
+/// Spawns a charge on its own "replica" (a process) with a short lease and read timeout.
+fn spawn_charge(
+    e: &Env,
+    url: &str,
+    seq: &str,
+    (lease, timeout): (&str, &str),
+    (t, d): (String, String),
+) -> std::process::Child {
+    e.cmd()
+        .args([
+            "--json",
+            "--journal",
+            url,
+            "--lease",
+            lease,
+            "--timeout",
+            timeout,
+        ])
+        .args(["charge", "--user-id", &HAPPY.to_string(), "--amount", "700"])
+        .args([
+            "--merchant-id",
+            MERCHANT,
+            "--one-time-token",
+            &t,
+            "--dcvv",
+            &d,
+        ])
+        .args(["--sequence-id", seq, "--poll-interval", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until `seq` is in the journal.
+fn wait_journaled(j: &mut PgJournal, seq: &SequenceId) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while j.latest_of(seq).unwrap().is_none() {
+        assert!(Instant::now() < deadline, "{seq} was never journaled");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// After a replica was killed: `recover` on another leaves the entry alone while the lease
+/// lives (when it still lives), then takes it over and ends it COMPLETED, one transaction.
+fn recover_after_the_lease(e: &Env, url: &str, seq: &str, lease_ends: Instant) {
+    recover_after_the_lease_to(e, url, seq, lease_ends, "COMPLETED");
+}
+
+fn recover_after_the_lease_to(e: &Env, url: &str, seq: &str, lease_ends: Instant, outcome: &str) {
+    if Instant::now() + Duration::from_millis(300) < lease_ends {
+        let (code, v, _) = e.json(&["--journal", url, "recover", "--max-wait", "1"]);
+        assert_eq!(code, 5, "{v}");
+        assert_eq!(v["recovered"][0]["busy"], true, "{v}");
+        assert!(txns_of(e, seq).len() <= 1);
+    }
+    std::thread::sleep(
+        lease_ends.saturating_duration_since(Instant::now()) + Duration::from_millis(300),
+    );
+    let (code, v, _) = e.json(&[
+        "--journal",
+        url,
+        "recover",
+        "--poll-interval",
+        "1",
+        "--max-wait",
+        "60",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["recovered"][0]["outcome"], outcome, "{v}");
+    let txns = txns_of(e, seq);
+    if outcome == "COMPLETED" {
+        assert_eq!(txns, vec![TxnState::Completed], "{seq}");
+    } else {
+        assert!(txns.is_empty(), "{seq}: {txns:?}");
+    }
+}
+
+/// Killed before the send reached the platform (its connections refused): nothing arrived.
+/// The journal cannot tell this from a request that left just before the kill (the record is
+/// written ahead, before the send), and the token is never kept: another replica's recover
+/// asks the inquiry until the token cannot be valid any more, and ends it NOT_PROCESSED —
+/// never a charge, never a wrong answer (the cashier charges again under a new sequenceId).
+#[test]
+fn killed_before_the_send() {
+    let Some(url) = database("kill_before") else {
+        return;
+    };
+    let _shared = CLUSTER.read().unwrap_or_else(|e| e.into_inner());
+    let e = Env::new();
+    let token = e.token(HAPPY_CARD);
+    // from now on the platform refuses every connection: the charge cannot leave
+    e.sb.inject(
+        "charge",
+        Fault::RefuseConnection(Duration::from_millis(3_000)),
+    );
+    let (t, d) = token;
+    let mut child = e
+        .cmd()
+        .args([
+            "--json",
+            "--journal",
+            &url,
+            "--lease",
+            "3",
+            "--timeout",
+            "2",
+        ])
+        .args(["--token-ttl", "4", "--commit-grace", "1"])
+        .args(["charge", "--user-id", &HAPPY.to_string(), "--amount", "700"])
+        .args([
+            "--merchant-id",
+            MERCHANT,
+            "--one-time-token",
+            &t,
+            "--dcvv",
+            &d,
+        ])
+        .args(["--sequence-id", "KILL-BEFORE", "--poll-interval", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut j = PgJournal::connect(&url, Duration::from_secs(3)).unwrap();
+    let seq = SequenceId::new("KILL-BEFORE").unwrap();
+    wait_journaled(&mut j, &seq);
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let lease_ends = Instant::now() + Duration::from_secs(3);
+    e.sb.wait_listening();
+    assert!(txns_of(&e, "KILL-BEFORE").is_empty());
+    recover_after_the_lease_to(&e, &url, "KILL-BEFORE", lease_ends, "NOT_PROCESSED");
+}
+
+/// Killed after the platform committed the charge, before its answer came back.
+#[test]
+fn killed_after_the_commit_before_the_answer() {
+    let Some(url) = database("kill_after_commit") else {
+        return;
+    };
+    let _shared = CLUSTER.read().unwrap_or_else(|e| e.into_inner());
+    let e = Env::new();
+    e.sb.inject("charge", Fault::Delay(Duration::from_millis(5_000)));
+    let token = e.token(HAPPY_CARD);
+    let mut child = spawn_charge(&e, &url, "KILL-COMMITTED", ("8", "7"), token);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while txns_of(&e, "KILL-COMMITTED").is_empty() {
+        assert!(Instant::now() < deadline, "the platform never committed it");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // renewed just before the send, a moment ago
+    let lease_ends = Instant::now() + Duration::from_secs(8);
+    recover_after_the_lease(&e, &url, "KILL-COMMITTED", lease_ends);
+}
+
+/// Killed after the answer arrived, before the journal recorded it: the test holds the
+/// entry's row locked, so the replica's write of the outcome waits, and it dies waiting.
+#[test]
+fn killed_after_the_answer_before_the_journal_update() {
+    let Some(url) = database("kill_after_answer") else {
+        return;
+    };
+    let _shared = CLUSTER.read().unwrap_or_else(|e| e.into_inner());
+    let e = Env::new();
+    e.sb.inject("charge", Fault::Delay(Duration::from_millis(1_500)));
+    let token = e.token(HAPPY_CARD);
+    let mut child = spawn_charge(&e, &url, "KILL-ANSWERED", ("5", "3"), token);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while txns_of(&e, "KILL-ANSWERED").is_empty() {
+        assert!(Instant::now() < deadline, "the platform never committed it");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent_at = Instant::now();
+    let mut holder = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut tx = holder.transaction().unwrap();
+    tx.query(
+        "SELECT 1 FROM konaplate_journal_entries WHERE sequence_id = 'KILL-ANSWERED' FOR UPDATE",
+        &[],
+    )
+    .unwrap();
+    // the answer comes 1.5 s after the commit; the replica then blocks on the row
+    std::thread::sleep(Duration::from_millis(2_500));
+    let mut j = PgJournal::connect(&url, Duration::from_secs(5)).unwrap();
+    let seq = SequenceId::new("KILL-ANSWERED").unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    tx.rollback().unwrap();
+    // the answer never reached the journal
+    assert_eq!(j.latest_of(&seq).unwrap().unwrap().state, State::Sending);
+    recover_after_the_lease(&e, &url, "KILL-ANSWERED", sent_at + Duration::from_secs(5));
 }

@@ -68,6 +68,9 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// The default read timeout of one exchange, in milliseconds (30 s).
+    pub const DEFAULT_READ_TIMEOUT_MS: u64 = 30_000;
+
     /// A configuration with the documented defaults.
     pub fn new(asp_id: AspId, access_key: AccessKey, secret_key: SecretKey) -> Self {
         Self {
@@ -80,7 +83,7 @@ impl ClientConfig {
             client_private_key: None,
             time_zone: TimeZone::KST,
             connect_timeout: Duration::from_secs(10),
-            read_timeout: Duration::from_secs(30),
+            read_timeout: Duration::from_millis(Self::DEFAULT_READ_TIMEOUT_MS),
             max_response_bytes: 16 * 1024,
             pins: Vec::new(),
             extra_roots: Vec::new(),
