@@ -109,16 +109,19 @@ pub fn journal(cli: &Cli) -> Result<Option<Box<dyn Journal>>, Done> {
         .unwrap_or_else(|| default_path().display().to_string());
     let lease_ms = seconds(cli.lease, "--lease")?;
     if journal::is_database_url(&location) {
-        // a driver blocked on a slow answer cannot renew: its lease must outlast one exchange
+        // a driver blocked in an exchange cannot renew: its lease must outlast a whole one,
+        // connecting and reading (`--timeout` sets both)
         let exchange_ms = match cli.timeout {
-            Some(t) => seconds(t, "--timeout")?,
-            None => ClientConfig::DEFAULT_READ_TIMEOUT_MS,
+            Some(t) => 2 * seconds(t, "--timeout")?,
+            None => {
+                ClientConfig::DEFAULT_CONNECT_TIMEOUT_MS + ClientConfig::DEFAULT_READ_TIMEOUT_MS
+            }
         };
         if lease_ms <= exchange_ms {
             return Err(Done::fail(
                 exit::INPUT,
                 format!(
-                    "--lease {}: must be longer than the read timeout ({} s), or a replica waiting on a slow answer would lose its lease mid-call; nothing was sent",
+                    "--lease {}: must be longer than one exchange (connect and read timeouts, {} s), or a replica waiting on a slow answer would lose its lease mid-call; nothing was sent",
                     cli.lease,
                     exchange_ms / 1000
                 ),

@@ -423,24 +423,29 @@ pub fn journal_resolve(
             j.location()
         ));
     };
-    if rec.state.is_final() {
-        return refuse(format!(
+    let now = konaplate::clock::unix_millis();
+    let refusal = if rec.state.is_final() {
+        Some(format!(
             "sequenceId {seq} is already final ({})",
             outcome_of_record(&rec).word()
-        ));
-    }
-    if rec.state.awaits_platform() && !force {
-        return refuse(format!(
+        ))
+    } else if rec.state.awaits_platform() && !force {
+        Some(format!(
             "sequenceId {seq} is a {} the result inquiry can still decide: run `konaplate recover` (or add --force)",
             operation_name(rec.op)
-        ));
-    }
-    let now = konaplate::clock::unix_millis();
-    if now < rec.accept_until_ms && !force {
-        return refuse(format!(
+        ))
+    } else if now < rec.accept_until_ms && !force {
+        Some(format!(
             "KONA PLATE may still commit sequenceId {seq} until {}: check again after that (or add --force)",
             iso(rec.accept_until_ms)
-        ));
+        ))
+    } else {
+        None
+    };
+    if let Some(m) = refusal {
+        // give the entry back at once: other replicas must not see it busy for a lease
+        let _ = j.release(lease);
+        return refuse(m);
     }
     let closure = match outcome {
         Resolution::Completed => Closure::Completed,

@@ -138,7 +138,7 @@ fn a_killed_replica_is_recovered_by_another_after_its_lease() {
             "--journal",
             &url,
             "--lease",
-            "3",
+            "5",
             "--timeout",
             "2",
         ])
@@ -182,7 +182,7 @@ fn a_killed_replica_is_recovered_by_another_after_its_lease() {
         assert_eq!(code, 5, "{v}");
         assert_eq!(v["recovered"][0]["busy"], true, "{v}");
     }
-    std::thread::sleep(Duration::from_millis(3_200).saturating_sub(killed_at.elapsed()));
+    std::thread::sleep(Duration::from_millis(5_200).saturating_sub(killed_at.elapsed()));
     let (code, v, _) = e.json(&[
         "--journal",
         &url,
@@ -245,7 +245,7 @@ fn a_paused_replica_is_fenced_when_it_wakes() {
             "--journal",
             &url,
             "--lease",
-            "3",
+            "5",
             "--timeout",
             "2",
         ])
@@ -288,7 +288,7 @@ fn a_paused_replica_is_fenced_when_it_wakes() {
     };
     signal("-STOP");
     // its lease runs out while it sleeps; another replica recovers the call
-    std::thread::sleep(Duration::from_millis(3_500));
+    std::thread::sleep(Duration::from_millis(5_500));
     let (code, v, _) = e.json(&[
         "--journal",
         &url,
@@ -388,7 +388,7 @@ fn a_database_restart_mid_charge_loses_nothing_and_doubles_nothing() {
             "--journal",
             &url,
             "--lease",
-            "3",
+            "5",
             "--timeout",
             "2",
         ])
@@ -455,7 +455,7 @@ fn a_database_restart_mid_charge_loses_nothing_and_doubles_nothing() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // it could not record the outcome: it says so and stops
     assert_ne!(out.status.code(), Some(0), "{v}");
-    std::thread::sleep(Duration::from_millis(3_200));
+    std::thread::sleep(Duration::from_millis(5_200));
     let (code, v, _) = e.json(&[
         "--journal",
         &url,
@@ -515,22 +515,31 @@ fn wait_journaled(j: &mut PgJournal, seq: &SequenceId) {
     }
 }
 
-/// After a replica was killed: `recover` on another leaves the entry alone while the lease
-/// lives (when it still lives), then takes it over and ends it COMPLETED, one transaction.
-fn recover_after_the_lease(e: &Env, url: &str, seq: &str, lease_ends: Instant) {
-    recover_after_the_lease_to(e, url, seq, lease_ends, "COMPLETED");
+/// When a killed replica's lease runs out: it was granted or renewed no earlier than the
+/// entry appeared in the journal (`journaled`), and renewed no later than the kill.
+struct LeaseWindow {
+    live_until: Instant,
+    free_after: Instant,
 }
 
-fn recover_after_the_lease_to(e: &Env, url: &str, seq: &str, lease_ends: Instant, outcome: &str) {
-    if Instant::now() + Duration::from_millis(300) < lease_ends {
+fn window(journaled: Instant, killed: Instant, lease: Duration) -> LeaseWindow {
+    LeaseWindow {
+        live_until: journaled + lease - Duration::from_millis(200),
+        free_after: killed + lease + Duration::from_millis(300),
+    }
+}
+
+/// After a replica was killed: `recover` on another leaves the entry alone while the lease
+/// lives (when it surely still lives), then takes it over and ends it with `outcome`: one
+/// transaction for COMPLETED, none otherwise.
+fn recover_after_the_lease(e: &Env, url: &str, seq: &str, w: LeaseWindow, outcome: &str) {
+    if Instant::now() + Duration::from_millis(500) < w.live_until {
         let (code, v, _) = e.json(&["--journal", url, "recover", "--max-wait", "1"]);
         assert_eq!(code, 5, "{v}");
         assert_eq!(v["recovered"][0]["busy"], true, "{v}");
         assert!(txns_of(e, seq).len() <= 1);
     }
-    std::thread::sleep(
-        lease_ends.saturating_duration_since(Instant::now()) + Duration::from_millis(300),
-    );
+    std::thread::sleep(w.free_after.saturating_duration_since(Instant::now()));
     let (code, v, _) = e.json(&[
         "--journal",
         url,
@@ -576,7 +585,7 @@ fn killed_before_the_send() {
             "--journal",
             &url,
             "--lease",
-            "3",
+            "5",
             "--timeout",
             "2",
         ])
@@ -598,13 +607,14 @@ fn killed_before_the_send() {
     let mut j = PgJournal::connect(&url, Duration::from_secs(3)).unwrap();
     let seq = SequenceId::new("KILL-BEFORE").unwrap();
     wait_journaled(&mut j, &seq);
+    let journaled = Instant::now();
     std::thread::sleep(Duration::from_millis(300));
     child.kill().unwrap();
     child.wait().unwrap();
-    let lease_ends = Instant::now() + Duration::from_secs(3);
+    let w = window(journaled, Instant::now(), Duration::from_secs(5));
     e.sb.wait_listening();
     assert!(txns_of(&e, "KILL-BEFORE").is_empty());
-    recover_after_the_lease_to(&e, &url, "KILL-BEFORE", lease_ends, "NOT_PROCESSED");
+    recover_after_the_lease(&e, &url, "KILL-BEFORE", w, "NOT_PROCESSED");
 }
 
 /// Killed after the platform committed the charge, before its answer came back.
@@ -615,9 +625,12 @@ fn killed_after_the_commit_before_the_answer() {
     };
     let _shared = CLUSTER.read().unwrap_or_else(|e| e.into_inner());
     let e = Env::new();
-    e.sb.inject("charge", Fault::Delay(Duration::from_millis(5_000)));
+    e.sb.inject("charge", Fault::Delay(Duration::from_millis(3_000)));
     let token = e.token(HAPPY_CARD);
-    let mut child = spawn_charge(&e, &url, "KILL-COMMITTED", ("8", "7"), token);
+    let mut child = spawn_charge(&e, &url, "KILL-COMMITTED", ("9", "4"), token);
+    let mut j = PgJournal::connect(&url, Duration::from_secs(9)).unwrap();
+    wait_journaled(&mut j, &SequenceId::new("KILL-COMMITTED").unwrap());
+    let journaled = Instant::now();
     let deadline = Instant::now() + Duration::from_secs(10);
     while txns_of(&e, "KILL-COMMITTED").is_empty() {
         assert!(Instant::now() < deadline, "the platform never committed it");
@@ -625,9 +638,8 @@ fn killed_after_the_commit_before_the_answer() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    // renewed just before the send, a moment ago
-    let lease_ends = Instant::now() + Duration::from_secs(8);
-    recover_after_the_lease(&e, &url, "KILL-COMMITTED", lease_ends);
+    let w = window(journaled, Instant::now(), Duration::from_secs(9));
+    recover_after_the_lease(&e, &url, "KILL-COMMITTED", w, "COMPLETED");
 }
 
 /// Killed after the answer arrived, before the journal recorded it: the test holds the
@@ -641,13 +653,16 @@ fn killed_after_the_answer_before_the_journal_update() {
     let e = Env::new();
     e.sb.inject("charge", Fault::Delay(Duration::from_millis(1_500)));
     let token = e.token(HAPPY_CARD);
-    let mut child = spawn_charge(&e, &url, "KILL-ANSWERED", ("5", "3"), token);
+    let mut child = spawn_charge(&e, &url, "KILL-ANSWERED", ("7", "3"), token);
+    let mut j = PgJournal::connect(&url, Duration::from_secs(7)).unwrap();
+    let seq = SequenceId::new("KILL-ANSWERED").unwrap();
+    wait_journaled(&mut j, &seq);
+    let journaled = Instant::now();
     let deadline = Instant::now() + Duration::from_secs(10);
     while txns_of(&e, "KILL-ANSWERED").is_empty() {
         assert!(Instant::now() < deadline, "the platform never committed it");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let sent_at = Instant::now();
     let mut holder = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let mut tx = holder.transaction().unwrap();
     tx.query(
@@ -657,12 +672,11 @@ fn killed_after_the_answer_before_the_journal_update() {
     .unwrap();
     // the answer comes 1.5 s after the commit; the replica then blocks on the row
     std::thread::sleep(Duration::from_millis(2_500));
-    let mut j = PgJournal::connect(&url, Duration::from_secs(5)).unwrap();
-    let seq = SequenceId::new("KILL-ANSWERED").unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
     tx.rollback().unwrap();
     // the answer never reached the journal
     assert_eq!(j.latest_of(&seq).unwrap().unwrap().state, State::Sending);
-    recover_after_the_lease(&e, &url, "KILL-ANSWERED", sent_at + Duration::from_secs(5));
+    let w = window(journaled, Instant::now(), Duration::from_secs(7));
+    recover_after_the_lease(&e, &url, "KILL-ANSWERED", w, "COMPLETED");
 }

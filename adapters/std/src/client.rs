@@ -68,6 +68,8 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// The default connect timeout, in milliseconds (10 s).
+    pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 10_000;
     /// The default read timeout of one exchange, in milliseconds (30 s).
     pub const DEFAULT_READ_TIMEOUT_MS: u64 = 30_000;
 
@@ -82,7 +84,7 @@ impl ClientConfig {
             server_public_key: None,
             client_private_key: None,
             time_zone: TimeZone::KST,
-            connect_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_millis(Self::DEFAULT_CONNECT_TIMEOUT_MS),
             read_timeout: Duration::from_millis(Self::DEFAULT_READ_TIMEOUT_MS),
             max_response_bytes: 16 * 1024,
             pins: Vec::new(),

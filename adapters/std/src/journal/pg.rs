@@ -62,6 +62,8 @@ CREATE INDEX IF NOT EXISTS konaplate_journal_history_seq
 /// A journal in a PostgreSQL database.
 pub struct PgJournal {
     client: Client,
+    /// To connect again after the connection dropped (a database restart, a failover).
+    config: Config,
     location: String,
     lease_millis: i64,
     owner: String,
@@ -83,20 +85,40 @@ fn db(e: postgres::Error) -> io::Error {
     io::Error::other(format!("journal database: {e}"))
 }
 
-/// `url` without the password of its user information.
+/// `url` without a password: the user information's, and a `password=` parameter's.
 fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+        return "(not a URL)".to_string();
     };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((user_info, host)) => {
-            let user = user_info.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}:***@{host}{path}")
+    // the authority ends at the first '/' or '?' after the last '@' (a password may hold
+    // either, unencoded)
+    let after_at = rest.rfind('@').map_or(0, |i| i + 1);
+    let authority_end = rest
+        .get(after_at..)
+        .and_then(|r| r.find(['/', '?']))
+        .map_or(rest.len(), |i| after_at + i);
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => format!("{user_info}@{host}"),
+        },
+        None => authority.to_string(),
+    };
+    let tail = match tail.split_once('?') {
+        None => tail.to_string(),
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
         }
-        None => url.to_string(),
-    }
+    };
+    format!("{scheme}://{authority}{tail}")
 }
 
 /// Who holds a lease, for operators reading the table: host and process.
@@ -108,6 +130,15 @@ fn owner() -> String {
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "unknown-host".to_string());
     format!("{host}:{}", std::process::id())
+}
+
+fn unreadable(seq: &str, e: konaplate_core::flow::RecordError) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "journal database: the record of sequenceId {seq} cannot be read ({e:?}; a newer konaplate's, or damaged); refusing to continue it or write over it"
+        ),
+    )
 }
 
 fn decode(seq: &str, bytes: &[u8], warnings: &mut Vec<String>) -> Option<JournalRecord> {
@@ -137,6 +168,16 @@ impl PgJournal {
                 format!("journal {location}: not a PostgreSQL URL: {e}"),
             )
         })?;
+        for addr in config.get_hostaddrs() {
+            if !addr.is_loopback() {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    format!(
+                        "journal {location}: hostaddr {addr} is not local, and this version speaks no TLS to PostgreSQL; use a Unix socket (?host=/dir) or loopback"
+                    ),
+                ));
+            }
+        }
         for host in config.get_hosts() {
             if let Host::Tcp(name) = host
                 && !matches!(name.as_str(), "localhost" | "127.0.0.1" | "::1")
@@ -150,9 +191,11 @@ impl PgJournal {
             }
         }
         let client = config.connect(NoTls).map_err(db)?;
+        let config_again = config.clone();
         let lease_millis = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX).max(1);
         let mut j = PgJournal {
             client,
+            config: config_again,
             location,
             lease_millis,
             owner: owner(),
@@ -163,6 +206,20 @@ impl PgJournal {
             .map_err(db)?;
         j.migrate()?;
         Ok(j)
+    }
+
+    /// The connection, made again when it dropped. A write that failed with the old one is
+    /// not retried here: its caller stops (the write may or may not have committed, and the
+    /// entry's next reader decides from what is there).
+    fn conn(&mut self) -> io::Result<&mut Client> {
+        if self.client.is_closed() {
+            let mut client = self.config.connect(NoTls).map_err(db)?;
+            client
+                .batch_execute("SET synchronous_commit TO on")
+                .map_err(db)?;
+            self.client = client;
+        }
+        Ok(&mut self.client)
     }
 
     /// Creates the schema, or checks the one there.
@@ -214,21 +271,29 @@ impl Journal for PgJournal {
 
     fn latest_of(&mut self, sequence_id: &SequenceId) -> io::Result<Option<JournalRecord>> {
         let row = self
-            .client
+            .conn()?
             .query_opt(
                 "SELECT record FROM konaplate_journal_entries WHERE sequence_id = $1 AND record IS NOT NULL",
                 &[&sequence_id.as_str()],
             )
             .map_err(db)?;
-        Ok(row.and_then(|row| {
-            let bytes: Vec<u8> = row.get(0);
-            decode(sequence_id.as_str(), &bytes, &mut self.warnings)
-        }))
+        match row {
+            None => Ok(None),
+            Some(row) => {
+                let bytes: Vec<u8> = row.get(0);
+                // never "not there": an entry this process cannot read may be a completed
+                // charge (a newer replica's format, damage), and a new send under its
+                // sequenceId would turn the platform's refusal into a wrong final answer
+                JournalRecord::decode(&bytes)
+                    .map(Some)
+                    .map_err(|e| unreadable(sequence_id.as_str(), e))
+            }
+        }
     }
 
     fn latest(&mut self) -> io::Result<Vec<JournalRecord>> {
         let rows = self
-            .client
+            .conn()?
             .query(
                 "SELECT sequence_id, record FROM konaplate_journal_entries WHERE record IS NOT NULL ORDER BY first_seen, sequence_id",
                 &[],
@@ -245,7 +310,7 @@ impl Journal for PgJournal {
 
     fn records(&mut self) -> io::Result<Vec<JournalRecord>> {
         let rows = self
-            .client
+            .conn()?
             .query(
                 "SELECT sequence_id, record FROM konaplate_journal_history ORDER BY id",
                 &[],
@@ -263,7 +328,8 @@ impl Journal for PgJournal {
     fn append(&mut self, record: &JournalRecord, lease: Option<&Lease>) -> io::Result<()> {
         let seq = record.sequence_id;
         let token = lease.map(Lease::token);
-        let mut tx = self.client.transaction().map_err(db)?;
+        let lease_millis = self.lease_millis;
+        let mut tx = self.conn()?.transaction().map_err(db)?;
         // the entry's row, locked until the commit: writers of one entry take turns
         let row = tx
             .query_opt(
@@ -289,9 +355,11 @@ impl Journal for PgJournal {
                 }
                 _ => {}
             }
-            if let Some(prev) = previous
-                .as_deref()
-                .and_then(|b| JournalRecord::decode(b).ok())
+            let prev = match previous.as_deref() {
+                None => None,
+                Some(b) => Some(JournalRecord::decode(b).map_err(|e| unreadable(seq.as_str(), e))?),
+            };
+            if let Some(prev) = prev
                 && !record.may_follow(&prev)
             {
                 return Err(io::Error::new(
@@ -310,11 +378,14 @@ impl Journal for PgJournal {
         let state = format!("{:?}", record.state);
         let op = format!("{:?}", record.op);
         if row.is_some() {
+            // a write without a lease (an operator's) takes the entry from whoever held it:
+            // its token moves on, so a replica whose lease ran out unnoticed is fenced
             tx.execute(
                 "UPDATE konaplate_journal_entries SET record = $2, state = $3, operation = $4, updated_at = now(), \
-                 lease_until = CASE WHEN $5::boolean THEN now() + $6::bigint * interval '1 millisecond' ELSE lease_until END \
+                 lease_until = CASE WHEN $5::boolean THEN now() + $6::bigint * interval '1 millisecond' ELSE lease_until END, \
+                 lease_token = CASE WHEN $5::boolean THEN lease_token ELSE lease_token + 1 END \
                  WHERE sequence_id = $1",
-                &[&seq.as_str(), &bytes, &state, &op, &token.is_some(), &self.lease_millis],
+                &[&seq.as_str(), &bytes, &state, &op, &token.is_some(), &lease_millis],
             )
             .map_err(db)?;
         } else {
@@ -334,8 +405,9 @@ impl Journal for PgJournal {
     }
 
     fn try_lease(&mut self, sequence_id: &SequenceId) -> io::Result<Option<Lease>> {
+        let (owner, lease_millis) = (self.owner.clone(), self.lease_millis);
         let row = self
-            .client
+            .conn()?
             .query_opt(
                 "INSERT INTO konaplate_journal_entries AS e (sequence_id, lease_token, lease_owner, lease_until) \
                  VALUES ($1, 1, $2, now() + $3::bigint * interval '1 millisecond') \
@@ -343,7 +415,7 @@ impl Journal for PgJournal {
                    lease_owner = EXCLUDED.lease_owner, lease_until = EXCLUDED.lease_until \
                  WHERE e.lease_until IS NULL OR e.lease_until <= now() \
                  RETURNING lease_token",
-                &[&sequence_id.as_str(), &self.owner, &self.lease_millis],
+                &[&sequence_id.as_str(), &owner, &lease_millis],
             )
             .map_err(db)?;
         Ok(row.map(|row| Lease {
@@ -353,16 +425,13 @@ impl Journal for PgJournal {
     }
 
     fn renew(&mut self, lease: &Lease) -> io::Result<()> {
+        let lease_millis = self.lease_millis;
         let n = self
-            .client
+            .conn()?
             .execute(
                 "UPDATE konaplate_journal_entries SET lease_until = now() + $3::bigint * interval '1 millisecond' \
                  WHERE sequence_id = $1 AND lease_token = $2",
-                &[
-                    &lease.sequence_id.as_str(),
-                    &lease.token(),
-                    &self.lease_millis,
-                ],
+                &[&lease.sequence_id.as_str(), &lease.token(), &lease_millis],
             )
             .map_err(db)?;
         if n == 0 {
@@ -372,7 +441,7 @@ impl Journal for PgJournal {
     }
 
     fn release(&mut self, lease: Lease) -> io::Result<()> {
-        self.client
+        self.conn()?
             .execute(
                 "UPDATE konaplate_journal_entries SET lease_until = NULL, lease_owner = NULL \
                  WHERE sequence_id = $1 AND lease_token = $2",
@@ -384,7 +453,7 @@ impl Journal for PgJournal {
 
     fn is_driven_elsewhere(&mut self, sequence_id: &SequenceId) -> io::Result<bool> {
         let row = self
-            .client
+            .conn()?
             .query_opt(
                 "SELECT lease_until IS NOT NULL AND lease_until > now() FROM konaplate_journal_entries WHERE sequence_id = $1",
                 &[&sequence_id.as_str()],
@@ -399,7 +468,7 @@ impl PgJournal {
     /// Entries with a record, and history rows.
     pub fn counts(&mut self) -> io::Result<(i64, i64)> {
         let row = self
-            .client
+            .conn()?
             .query_one(
                 "SELECT (SELECT count(*) FROM konaplate_journal_entries WHERE record IS NOT NULL), \
                         (SELECT count(*) FROM konaplate_journal_history)",
@@ -416,17 +485,30 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_a_message() {
-        assert_eq!(
-            redact("postgresql://kp:s3cret@localhost/ledger"),
-            "postgresql://kp:***@localhost/ledger"
-        );
-        assert_eq!(
-            redact("postgres://kp@/ledger?host=/run/pg"),
-            "postgres://kp:***@/ledger?host=/run/pg"
-        );
-        assert_eq!(
-            redact("postgresql:///ledger?host=/tmp/x"),
-            "postgresql:///ledger?host=/tmp/x"
-        );
+        for (url, shown) in [
+            (
+                "postgresql://kp:s3cret@localhost/ledger",
+                "postgresql://kp:***@localhost/ledger",
+            ),
+            (
+                "postgres://kp@/ledger?host=/run/pg",
+                "postgres://kp@/ledger?host=/run/pg",
+            ),
+            (
+                "postgresql:///ledger?host=/tmp/x",
+                "postgresql:///ledger?host=/tmp/x",
+            ),
+            (
+                "postgresql://kp@localhost/ledger?password=s3cret&sslmode=disable",
+                "postgresql://kp@localhost/ledger?password=***&sslmode=disable",
+            ),
+            (
+                "postgresql://kp:s3/c?ret@localhost/ledger",
+                "postgresql://kp:***@localhost/ledger",
+            ),
+        ] {
+            assert_eq!(redact(url), shown);
+            assert!(!redact(url).contains("s3"), "{url}");
+        }
     }
 }
