@@ -63,6 +63,47 @@ fn txns_of(e: &Env, seq: &str) -> Vec<TxnState> {
         .collect()
 }
 
+/// `konaplate charge` as one replica runs it: `--json`, the shared journal, the lease and
+/// read timeout, a charge of `amount` for HAPPY under `seq` (stderr discarded; the caller
+/// adds options and chooses stdout).
+fn charge_command(
+    e: &Env,
+    url: &str,
+    seq: &str,
+    amount: &str,
+    (lease, timeout): (&str, &str),
+    (t, d): (&str, &str),
+) -> std::process::Command {
+    let mut c = e.cmd();
+    c.args([
+        "--json",
+        "--journal",
+        url,
+        "--lease",
+        lease,
+        "--timeout",
+        timeout,
+    ])
+    .args([
+        "charge",
+        "--user-id",
+        &HAPPY.to_string(),
+        "--amount",
+        amount,
+    ])
+    .args([
+        "--merchant-id",
+        MERCHANT,
+        "--one-time-token",
+        t,
+        "--dcvv",
+        d,
+    ])
+    .args(["--sequence-id", seq])
+    .stderr(Stdio::null());
+    c
+}
+
 /// A charge on one replica; its re-run on another replays it (nothing sent); both replicas
 /// list it; a different request under the same sequenceId is refused.
 #[test]
@@ -131,35 +172,8 @@ fn a_killed_replica_is_recovered_by_another_after_its_lease() {
     // the platform commits 4 s after the request arrives: the kill lands while it is open
     e.sb.inject("charge", Fault::SlowCommit(Duration::from_millis(4_000)));
     let (t, d) = e.token(HAPPY_CARD);
-    let mut child = e
-        .cmd()
-        .args([
-            "--json",
-            "--journal",
-            &url,
-            "--lease",
-            "5",
-            "--timeout",
-            "2",
-        ])
-        .args([
-            "charge",
-            "--user-id",
-            &HAPPY.to_string(),
-            "--amount",
-            "3000",
-        ])
-        .args([
-            "--merchant-id",
-            MERCHANT,
-            "--one-time-token",
-            &t,
-            "--dcvv",
-            &d,
-        ])
-        .args(["--sequence-id", "KILLED-1"])
+    let mut child = charge_command(&e, &url, "KILLED-1", "3000", ("5", "2"), (&t, &d))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut j = PgJournal::connect(&url, Duration::from_secs(3)).unwrap();
@@ -238,35 +252,8 @@ fn a_paused_replica_is_fenced_when_it_wakes() {
     let e = Env::new();
     e.sb.inject("charge", Fault::SlowCommit(Duration::from_millis(3_000)));
     let (t, d) = e.token(HAPPY_CARD);
-    let child = e
-        .cmd()
-        .args([
-            "--json",
-            "--journal",
-            &url,
-            "--lease",
-            "5",
-            "--timeout",
-            "2",
-        ])
-        .args([
-            "charge",
-            "--user-id",
-            &HAPPY.to_string(),
-            "--amount",
-            "2500",
-        ])
-        .args([
-            "--merchant-id",
-            MERCHANT,
-            "--one-time-token",
-            &t,
-            "--dcvv",
-            &d,
-        ])
-        .args(["--sequence-id", "PAUSED-1"])
+    let child = charge_command(&e, &url, "PAUSED-1", "2500", ("5", "2"), (&t, &d))
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let pid = child.id().to_string();
@@ -381,35 +368,8 @@ fn a_database_restart_mid_charge_loses_nothing_and_doubles_nothing() {
     let e = Env::new();
     e.sb.inject("charge", Fault::SlowCommit(Duration::from_millis(3_000)));
     let (t, d) = e.token(HAPPY_CARD);
-    let child = e
-        .cmd()
-        .args([
-            "--json",
-            "--journal",
-            &url,
-            "--lease",
-            "5",
-            "--timeout",
-            "2",
-        ])
-        .args([
-            "charge",
-            "--user-id",
-            &HAPPY.to_string(),
-            "--amount",
-            "1500",
-        ])
-        .args([
-            "--merchant-id",
-            MERCHANT,
-            "--one-time-token",
-            &t,
-            "--dcvv",
-            &d,
-        ])
-        .args(["--sequence-id", "RESTART-1"])
+    let child = charge_command(&e, &url, "RESTART-1", "1500", ("5", "2"), (&t, &d))
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let seq = SequenceId::new("RESTART-1").unwrap();
@@ -477,31 +437,12 @@ fn spawn_charge(
     e: &Env,
     url: &str,
     seq: &str,
-    (lease, timeout): (&str, &str),
+    timing: (&str, &str),
     (t, d): (String, String),
 ) -> std::process::Child {
-    e.cmd()
-        .args([
-            "--json",
-            "--journal",
-            url,
-            "--lease",
-            lease,
-            "--timeout",
-            timeout,
-        ])
-        .args(["charge", "--user-id", &HAPPY.to_string(), "--amount", "700"])
-        .args([
-            "--merchant-id",
-            MERCHANT,
-            "--one-time-token",
-            &t,
-            "--dcvv",
-            &d,
-        ])
-        .args(["--sequence-id", seq, "--poll-interval", "1"])
+    charge_command(e, url, seq, "700", timing, (&t, &d))
+        .args(["--poll-interval", "1"])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .unwrap()
 }
@@ -578,30 +519,16 @@ fn killed_before_the_send() {
         Fault::RefuseConnection(Duration::from_millis(3_000)),
     );
     let (t, d) = token;
-    let mut child = e
-        .cmd()
+    let mut child = charge_command(&e, &url, "KILL-BEFORE", "700", ("5", "2"), (&t, &d))
         .args([
-            "--json",
-            "--journal",
-            &url,
-            "--lease",
-            "5",
-            "--timeout",
-            "2",
+            "--token-ttl",
+            "4",
+            "--commit-grace",
+            "1",
+            "--poll-interval",
+            "1",
         ])
-        .args(["--token-ttl", "4", "--commit-grace", "1"])
-        .args(["charge", "--user-id", &HAPPY.to_string(), "--amount", "700"])
-        .args([
-            "--merchant-id",
-            MERCHANT,
-            "--one-time-token",
-            &t,
-            "--dcvv",
-            &d,
-        ])
-        .args(["--sequence-id", "KILL-BEFORE", "--poll-interval", "1"])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut j = PgJournal::connect(&url, Duration::from_secs(3)).unwrap();

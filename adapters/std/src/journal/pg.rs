@@ -258,6 +258,32 @@ impl PgJournal {
     pub fn lease_millis(&self) -> i64 {
         self.lease_millis
     }
+
+    /// The records of `sql`'s rows (sequenceId, record bytes); one that cannot be decoded is
+    /// reported in the warnings and left out.
+    fn read_records(&mut self, sql: &str) -> io::Result<Vec<JournalRecord>> {
+        let rows = self.conn()?.query(sql, &[]).map_err(db)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let seq: String = row.get(0);
+            let bytes: Vec<u8> = row.get(1);
+            out.extend(decode(&seq, &bytes, &mut self.warnings));
+        }
+        Ok(out)
+    }
+
+    /// Entries with a record, and history rows.
+    pub fn counts(&mut self) -> io::Result<(i64, i64)> {
+        let row = self
+            .conn()?
+            .query_one(
+                "SELECT (SELECT count(*) FROM konaplate_journal_entries WHERE record IS NOT NULL), \
+                        (SELECT count(*) FROM konaplate_journal_history)",
+                &[],
+            )
+            .map_err(db)?;
+        Ok((row.get(0), row.get(1)))
+    }
 }
 
 impl Journal for PgJournal {
@@ -292,37 +318,13 @@ impl Journal for PgJournal {
     }
 
     fn latest(&mut self) -> io::Result<Vec<JournalRecord>> {
-        let rows = self
-            .conn()?
-            .query(
-                "SELECT sequence_id, record FROM konaplate_journal_entries WHERE record IS NOT NULL ORDER BY first_seen, sequence_id",
-                &[],
-            )
-            .map_err(db)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let seq: String = row.get(0);
-            let bytes: Vec<u8> = row.get(1);
-            out.extend(decode(&seq, &bytes, &mut self.warnings));
-        }
-        Ok(out)
+        self.read_records(
+            "SELECT sequence_id, record FROM konaplate_journal_entries WHERE record IS NOT NULL ORDER BY first_seen, sequence_id",
+        )
     }
 
     fn records(&mut self) -> io::Result<Vec<JournalRecord>> {
-        let rows = self
-            .conn()?
-            .query(
-                "SELECT sequence_id, record FROM konaplate_journal_history ORDER BY id",
-                &[],
-            )
-            .map_err(db)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let seq: String = row.get(0);
-            let bytes: Vec<u8> = row.get(1);
-            out.extend(decode(&seq, &bytes, &mut self.warnings));
-        }
-        Ok(out)
+        self.read_records("SELECT sequence_id, record FROM konaplate_journal_history ORDER BY id")
     }
 
     fn append(&mut self, record: &JournalRecord, lease: Option<&Lease>) -> io::Result<()> {
@@ -460,22 +462,6 @@ impl Journal for PgJournal {
             )
             .map_err(db)?;
         Ok(row.is_some_and(|row| row.get(0)))
-    }
-}
-
-/// The number of rows of each table, for tests and operators: (entries, history).
-impl PgJournal {
-    /// Entries with a record, and history rows.
-    pub fn counts(&mut self) -> io::Result<(i64, i64)> {
-        let row = self
-            .conn()?
-            .query_one(
-                "SELECT (SELECT count(*) FROM konaplate_journal_entries WHERE record IS NOT NULL), \
-                        (SELECT count(*) FROM konaplate_journal_history)",
-                &[],
-            )
-            .map_err(db)?;
-        Ok((row.get(0), row.get(1)))
     }
 }
 
