@@ -86,7 +86,14 @@ fn run_fault(op: Operation, fault: Fault) {
             dcvv: t.dcvv,
             merchant_id: MerchantId::new(MERCHANT).unwrap(),
         };
-        Some(c.send(&req).unwrap().reply.into_result().unwrap().nr_number)
+        Some(
+            c.send_without_journal(&req)
+                .unwrap()
+                .reply
+                .into_result()
+                .unwrap()
+                .nr_number,
+        )
     } else {
         None
     };

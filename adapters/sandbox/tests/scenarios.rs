@@ -576,7 +576,7 @@ fn slow_commit_takes_the_sequence_id_at_arrival_and_commits_later() {
     );
     // the same sequenceId again (same token): refused, no effect
     let again = c
-        .send(&ChargeRequest {
+        .send_without_journal(&ChargeRequest {
             sequence_id: seq("SLOW-SB"),
             user_id: UserId::new(seed::HAPPY).unwrap(),
             amount: ChargeAmount::new(8_000).unwrap(),

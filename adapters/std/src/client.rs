@@ -9,7 +9,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use konaplate_core::api::{Endpoint, ReplyOf, Request};
+use konaplate_core::api::{Endpoint, MovesNoMoney, ReplyOf, Request};
 use konaplate_core::call::{Call, CallError, Delivery, Progress};
 use konaplate_core::error::{DecodeError, EncodeError};
 use konaplate_core::field::{
@@ -454,9 +454,41 @@ impl Client {
 
     /// Sends `req` to its endpoint and decodes the reply. Encrypted requests are sent as JWE;
     /// any `encData` answer is decrypted with the client key. HTTP 5xx and undecodable
-    /// bodies are [`Error::OutcomeUnknown`]. (Money requests belong in
-    /// [`crate::money::run`], which journals them and finds out what became of a lost answer.)
+    /// bodies are [`Error::OutcomeUnknown`].
+    ///
+    /// Money requests (a charge, its cancellation, a refund) do not compile here: they belong
+    /// in [`crate::money::run`], which journals them before the send and finds out what became
+    /// of a lost answer. A tool that keeps its own durable record says so by name:
+    /// [`Client::send_without_journal`].
+    ///
+    /// ```compile_fail
+    /// # use konaplate::core::{api::*, field::*};
+    /// # fn f(client: &konaplate::Client, t: TokenResponse) -> Result<(), Box<dyn std::error::Error>> {
+    /// // error: money requests go through konaplate::money::run
+    /// client.send(&ChargeRequest {
+    ///     sequence_id: konaplate::mint_sequence_id(),
+    ///     user_id: UserId::new(50000104652)?,
+    ///     amount: ChargeAmount::new(10_000)?,
+    ///     one_time_token: t.one_time_token,
+    ///     dcvv: t.dcvv,
+    ///     merchant_id: MerchantId::new("100000000000123")?,
+    /// })?;
+    /// # Ok(()) }
+    /// ```
     pub fn send<R: Request>(&self, req: &R) -> Result<Exchange<R::Endpoint>, Error>
+    where
+        R::Endpoint: MovesNoMoney,
+        ReplyOf<R::Endpoint>: AnyReply,
+    {
+        self.send_without_journal(req)
+    }
+
+    /// [`Client::send`] for any request, money requests included, **without a journal**: sent
+    /// once, its answer decoded, nothing written ahead and no inquiry after a lost answer (an
+    /// [`Error::OutcomeUnknown`] charge may or may not have been made). Only for a tool that
+    /// keeps its own durable record of every sequenceId before it calls this; everyone else
+    /// drives money through [`crate::money::run`].
+    pub fn send_without_journal<R: Request>(&self, req: &R) -> Result<Exchange<R::Endpoint>, Error>
     where
         ReplyOf<R::Endpoint>: AnyReply,
     {

@@ -41,7 +41,7 @@ message! {
 endpoint!(
     /// `POST /api/v1/recharges/by-bank-accounts/no-hce` — charge from the bank account.
     Charge, "/api/v1/recharges/by-bank-accounts/no-hce", false, Encryption::Unknown,
-    ChargeRequest, ChargeResponse, ChargeCode
+    ChargeRequest, ChargeResponse, ChargeCode, moves money
 );
 
 message! {
@@ -74,7 +74,7 @@ message! {
 endpoint!(
     /// `POST /api/v1/recharges/by-bank-accounts/no-hce/cancel` — response Encrypted.
     CancelCharge, "/api/v1/recharges/by-bank-accounts/no-hce/cancel", false,
-    Encryption::Yes, CancelRequest, CancelResponse, CancelCode
+    Encryption::Yes, CancelRequest, CancelResponse, CancelCode, moves money
 );
 
 message! {

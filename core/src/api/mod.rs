@@ -58,6 +58,16 @@ pub trait Endpoint {
     type Code: ResultCode;
 }
 
+/// An endpoint that moves no money: every one but the charge, its cancellation and the refund
+/// ([`MoneyEndpoint`]). A lost answer to a money request must be resolved, never re-sent
+/// blindly, so an adapter's plain `send` takes only these, and money goes through the money
+/// flow ([`crate::flow`]) or a deliberately named call.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` moves money: drive it through the journaled money flow (konaplate::money::run), not a plain send",
+    note = "a tool that keeps its own durable record of every sequenceId can say so by name: `Client::send_without_journal`"
+)]
+pub trait MovesNoMoney: Endpoint {}
+
 /// A request body, which belongs to exactly one endpoint: encoding a request needs no
 /// turbofish.
 pub trait Request: Message {
@@ -70,6 +80,15 @@ pub type ReplyOf<E> = Reply<<E as Endpoint>::Response, <E as Endpoint>::Code>;
 
 macro_rules! endpoint {
     ($(#[$m:meta])* $name:ident, $path:literal, $req_enc:expr, $res_enc:expr,
+     $req:ty, $res:ty, $code:ty, moves money) => {
+        $crate::api::endpoint!(@one $(#[$m])* $name, $path, $req_enc, $res_enc, $req, $res, $code);
+    };
+    ($(#[$m:meta])* $name:ident, $path:literal, $req_enc:expr, $res_enc:expr,
+     $req:ty, $res:ty, $code:ty) => {
+        $crate::api::endpoint!(@one $(#[$m])* $name, $path, $req_enc, $res_enc, $req, $res, $code);
+        impl $crate::api::MovesNoMoney for $name {}
+    };
+    (@one $(#[$m:meta])* $name:ident, $path:literal, $req_enc:expr, $res_enc:expr,
      $req:ty, $res:ty, $code:ty) => {
         $(#[$m])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -85,5 +85,5 @@ message! {
 endpoint!(
     /// `POST /api/v1/refund/card` — refund the balance.
     Refund, "/api/v1/refund/card", false, Encryption::No,
-    RefundRequest, RefundResponse, RefundCode
+    RefundRequest, RefundResponse, RefundCode, moves money
 );

@@ -59,7 +59,8 @@ pub fn charge_with(
     t: TokenResponse,
     merchant: &str,
 ) -> Exchange<Charge> {
-    c.send(&ChargeRequest {
+    // the sandbox's tests probe the platform one request at a time: no journal, by name
+    c.send_without_journal(&ChargeRequest {
         sequence_id: seq(sequence),
         user_id: UserId::new(user).unwrap(),
         amount: ChargeAmount::new(amount).unwrap(),
@@ -72,7 +73,7 @@ pub fn charge_with(
 
 pub fn cancel(c: &Client, user: u64, nr: &str, sequence: &str) -> Exchange<CancelCharge> {
     let t = token(c, seed::card_of(user));
-    c.send(&CancelRequest {
+    c.send_without_journal(&CancelRequest {
         sequence_id: seq(sequence),
         user_id: UserId::new(user).unwrap(),
         nr_number: NrNumber::new(nr).unwrap(),
@@ -92,7 +93,7 @@ pub fn inquire(c: &Client, sequence: &str) -> Exchange<ChargeResultInquiry> {
 
 pub fn refund(c: &Client, user: u64, sequence: &str) -> Exchange<Refund> {
     let t = token(c, seed::card_of(user));
-    c.send(&RefundRequest {
+    c.send_without_journal(&RefundRequest {
         sequence_id: seq(sequence),
         user_id: UserId::new(user).unwrap(),
         card_expiry: CardExpiry::new(seed::CARD_EXPIRY).unwrap(),
