@@ -47,11 +47,11 @@ fn charge_command_and_result() {
     assert_eq!(r["sequenceId"], "CLI-CHARGE-1");
     assert_eq!(r["nrNumber"], v["nrNumber"]);
     // the journal holds the final state
-    let j = konaplate::journal::FileJournal::open(e.journal()).unwrap();
-    let latest = j.latest();
+    let mut j = e.open_journal();
+    let latest = j.latest().unwrap();
     assert_eq!(latest.len(), 1);
     assert_eq!(latest[0].state, konaplate::core::flow::State::Completed);
-    assert!(j.unfinished().is_empty());
+    assert!(j.unfinished().unwrap().is_empty());
 }
 
 #[test]

@@ -2,6 +2,9 @@
 //! checking the sandbox's ledger against what the client reported (zero double charges, zero
 //! lost outcomes), and a kill test: the CLI SIGKILLed at random points during 50 charges, then
 //! `konaplate recover`, and the ledger equals the journal's outcomes.
+//!
+//! On the file journal by default; on PostgreSQL with `KONAPLATE_TEST_JOURNAL=postgres` under
+//! `scripts/pg run -- ...` (CI runs both).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,13 +13,14 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use konaplate::Client;
 use konaplate::core::flow::{Operation, Outcome, Policy, State};
 use konaplate::core::{api::*, field::*};
-use konaplate::journal::FileJournal;
 use konaplate::money;
 use konaplate_sandbox::seed::{self, HAPPY, HAPPY_CARD, MERCHANT};
 use konaplate_sandbox::{Fault, Sandbox, SandboxConfig, TxnKind, TxnState};
@@ -74,7 +78,11 @@ fn run_fault(op: Operation, fault: Fault) {
     let c = client(&sb);
     let user = UserId::new(HAPPY).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut journal = FileJournal::open(dir.path().join("j.kpj")).unwrap();
+    let mut journal = konaplate::journal::open(
+        &common::journal_location(dir.path()),
+        Duration::from_secs(30),
+    )
+    .unwrap();
     // a charge to cancel (no fault)
     let charged_nr = if op == Operation::Cancel {
         let t = token(&c);
@@ -106,7 +114,7 @@ fn run_fault(op: Operation, fault: Fault) {
     let seq = SequenceId::new(&format!("FAULT-{name}")).unwrap();
     let t = token(&c);
     sb.inject(name, fault);
-    let j = &mut journal;
+    let j = &mut *journal;
     let report = match op {
         Operation::Charge => money::run(
             &c,
@@ -222,7 +230,7 @@ fn run_fault(op: Operation, fault: Fault) {
         );
     }
     // the journal's final record equals the reported outcome, and nothing is left unfinished
-    let latest = journal.latest();
+    let latest = journal.latest().unwrap();
     let rec = latest.iter().find(|r| r.sequence_id == seq).unwrap();
     let want = match report.outcome {
         Outcome::Completed { .. } => State::Completed,
@@ -230,7 +238,7 @@ fn run_fault(op: Operation, fault: Fault) {
         _ => unreachable!(),
     };
     assert_eq!(rec.state, want);
-    assert!(journal.unfinished().is_empty());
+    assert!(journal.unfinished().unwrap().is_empty());
     // the fault really was applied to that request
     assert!(
         sb.log().iter().any(|l| l.fault.is_some()) || matches!(fault, Fault::RefuseConnection(_)),
@@ -339,7 +347,9 @@ fn fault_kill_during_50_charges_then_recover() {
         konaplate_sandbox::CLIENT_PRIVATE_KEY_PEM,
     )
     .unwrap();
-    let journal = dir.path().join("journal.kpj");
+    let journal = common::journal_location(dir.path());
+    // on a database a killed replica's entry stays its own until its lease runs out
+    let lease = "11";
     let cli = |args: &[&str]| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_konaplate"));
         cmd.env_clear()
@@ -354,6 +364,7 @@ fn fault_kill_during_50_charges_then_recover() {
                 dir.path().join("client.pem"),
             )
             .env("KONAPLATE_JOURNAL", &journal)
+            .args(["--lease", lease])
             .args([
                 "--timeout",
                 "5",
@@ -416,17 +427,21 @@ fn fault_kill_during_50_charges_then_recover() {
         "the test must actually kill processes mid-flight ({killed})"
     );
     std::thread::sleep(Duration::from_millis(300));
-    let before = FileJournal::open(&journal).unwrap().unfinished().len();
+    let open = || konaplate::journal::open(&journal, Duration::from_secs(30)).unwrap();
+    let before = open().unfinished().unwrap().len();
     assert!(
         before > 0,
         "some charges were killed between the journal write and the answer"
     );
+    if common::on_postgres() {
+        std::thread::sleep(Duration::from_secs(lease.parse().unwrap()));
+    }
     let status = cli(&["recover"]).status().unwrap();
     assert!(status.code() == Some(0), "recover: {status:?}");
 
-    let j = FileJournal::open(&journal).unwrap();
-    assert!(j.unfinished().is_empty(), "every entry resolved");
-    let latest = j.latest();
+    let mut j = open();
+    assert!(j.unfinished().unwrap().is_empty(), "every entry resolved");
+    let latest = j.latest().unwrap();
     let ledger = sb.ledger();
     let mut completed = 0u64;
     for rec in &latest {

@@ -12,9 +12,7 @@
 
 mod common;
 
-use std::io::Write;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use common::Env;
@@ -29,30 +27,7 @@ static CLUSTER: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
 /// A fresh database on the test cluster, or `None` (and a note) when there is none.
 fn database(name: &str) -> Option<String> {
-    let Ok(base) = std::env::var("KONAPLATE_TEST_PG") else {
-        if std::env::var("KONAPLATE_REQUIRE_PG").as_deref() == Ok("1") {
-            panic!("KONAPLATE_REQUIRE_PG=1 but KONAPLATE_TEST_PG is not set: no PostgreSQL");
-        }
-        // straight to the terminal: the test harness captures eprintln! of passing tests
-        let _ = writeln!(
-            std::io::stderr(),
-            "{name}: skipped: no PostgreSQL (run `scripts/pg run -- cargo test -p konaplate-cli --test replicas`)"
-        );
-        return None;
-    };
-    static N: AtomicU32 = AtomicU32::new(0);
-    let db = format!(
-        "kp_cli_{}_{}_{}",
-        name,
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    );
-    let mut admin = postgres::Client::connect(&base, postgres::NoTls)
-        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {base}: {e}"));
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .unwrap();
-    Some(base.replacen("/postgres?", &format!("/{db}?"), 1))
+    common::database(name, "cargo test -p konaplate-cli --test replicas")
 }
 
 fn txns_of(e: &Env, seq: &str) -> Vec<TxnState> {

@@ -1,5 +1,9 @@
 //! The `konaplate` binary's test harness: an in-process sandbox on 127.0.0.1 and the
 //! environment every command reads its credentials from.
+//!
+//! The journal is a file in the test's directory, or, with `KONAPLATE_TEST_JOURNAL=postgres`
+//! under `scripts/pg run -- ...`, a fresh database of its own on the throwaway PostgreSQL:
+//! the same tests then run against the shared journal of the replicas (CI runs both).
 #![allow(dead_code)]
 #![allow(
     clippy::unwrap_used,
@@ -9,9 +13,13 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
+
+use konaplate::journal::Journal;
 
 use konaplate_sandbox::seed::{self, *};
 use konaplate_sandbox::{Sandbox, SandboxConfig};
@@ -20,6 +28,62 @@ use serde_json::Value;
 pub struct Env {
     pub sb: Sandbox,
     pub dir: tempfile::TempDir,
+    /// Where the commands' journal is: a file path, or a PostgreSQL URL.
+    journal: String,
+}
+
+/// A fresh database on the test cluster of `scripts/pg` (`KONAPLATE_TEST_PG`), or `None`
+/// (and a note naming `test`) when there is none; with `KONAPLATE_REQUIRE_PG=1` (CI) a
+/// missing cluster fails the test instead.
+pub fn database(test: &str, how: &str) -> Option<String> {
+    let Ok(base) = std::env::var("KONAPLATE_TEST_PG") else {
+        if std::env::var("KONAPLATE_REQUIRE_PG").as_deref() == Ok("1") {
+            panic!("KONAPLATE_REQUIRE_PG=1 but KONAPLATE_TEST_PG is not set: no PostgreSQL");
+        }
+        // straight to the terminal: the test harness captures eprintln! of passing tests
+        let _ = writeln!(
+            std::io::stderr(),
+            "{test}: skipped: no PostgreSQL (run `scripts/pg run -- {how}`)"
+        );
+        return None;
+    };
+    static N: AtomicU32 = AtomicU32::new(0);
+    let db = format!(
+        "kp_cli_{}_{}_{}",
+        test,
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut admin = postgres::Client::connect(&base, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {base}: {e}"));
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .unwrap();
+    // the URL names the database in its path: postgresql://user@/postgres?host=/dir
+    Some(base.replacen("/postgres?", &format!("/{db}?"), 1))
+}
+
+/// Where a test's journal goes: a fresh database with `KONAPLATE_TEST_JOURNAL=postgres`, else
+/// `journal.kpj` in `dir`.
+pub fn journal_location(dir: &std::path::Path) -> String {
+    if on_postgres() {
+        database(
+            "env",
+            "env KONAPLATE_TEST_JOURNAL=postgres cargo test -p konaplate-cli",
+        )
+        .expect("KONAPLATE_TEST_JOURNAL=postgres needs the cluster of scripts/pg")
+    } else {
+        dir.join("journal.kpj").display().to_string()
+    }
+}
+
+/// `true` when the tests' journal is PostgreSQL (`KONAPLATE_TEST_JOURNAL=postgres`).
+pub fn on_postgres() -> bool {
+    match std::env::var("KONAPLATE_TEST_JOURNAL").as_deref() {
+        Ok("postgres") => true,
+        Ok("file") | Err(_) => false,
+        Ok(other) => panic!("KONAPLATE_TEST_JOURNAL={other}: expected `file` or `postgres`"),
+    }
 }
 
 impl Env {
@@ -43,10 +107,20 @@ impl Env {
             konaplate_sandbox::CLIENT_PRIVATE_KEY_PEM,
         )
         .unwrap();
-        Env { sb, dir }
+        let journal = journal_location(dir.path());
+        Env { sb, dir, journal }
     }
-    pub fn journal(&self) -> PathBuf {
-        self.dir.path().join("journal.kpj")
+    /// The journal's location, as `--journal` / `KONAPLATE_JOURNAL` take it.
+    pub fn journal(&self) -> &str {
+        &self.journal
+    }
+    /// The journal's file (`None` on PostgreSQL).
+    pub fn journal_file(&self) -> Option<PathBuf> {
+        (!konaplate::journal::is_database_url(&self.journal)).then(|| PathBuf::from(&self.journal))
+    }
+    /// The journal, opened as the commands open it (a 30 s lease, the CLI's default).
+    pub fn open_journal(&self) -> Box<dyn Journal> {
+        konaplate::journal::open(&self.journal, Duration::from_secs(30)).unwrap()
     }
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_konaplate"));
