@@ -84,7 +84,8 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
     /// Journal for money-moving commands: a file path, or a PostgreSQL URL
-    /// (postgres://... or postgresql://..., `?host=/dir` for a Unix socket) shared by replicas.
+    /// (postgres://... or postgresql://..., `?host=/dir` for a Unix socket) shared by replicas;
+    /// a remote database over verified TLS only (`sslrootcert=FILE` for its CA).
     #[arg(
         long,
         env = "KONAPLATE_JOURNAL",

@@ -79,6 +79,47 @@ fn charge_command(
     c
 }
 
+/// A replica reaches a remote database over verified TLS (the test cluster's TCP port, which
+/// takes TLS only, under the name db.test): the charge is journaled there and listed from the
+/// socket; a URL that would allow the clear is refused with nothing sent.
+#[test]
+fn a_replica_journals_on_a_remote_database_over_tls() {
+    let Some(url) = database("tls") else {
+        return;
+    };
+    let _shared = CLUSTER.read().unwrap_or_else(|e| e.into_inner());
+    let db = url.split_once('?').unwrap().0.rsplit('/').next().unwrap();
+    let tls = std::env::var("KONAPLATE_TEST_PG_TLS").unwrap().replacen(
+        "/postgres?",
+        &format!("/{db}?"),
+        1,
+    );
+    let e = Env::new();
+    let (code, v, stderr) = e.charge(
+        HAPPY,
+        1_000,
+        &[
+            "--journal",
+            &format!("{tls}&sslmode=disable"),
+            "--sequence-id",
+            "TLS-0",
+        ],
+    );
+    assert_eq!(code, 2, "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("in the clear"),
+        "{v} {stderr}"
+    );
+    assert_eq!(txns_of(&e, "TLS-0"), vec![], "nothing was sent");
+    let (code, v, _) = e.charge(HAPPY, 1_000, &["--journal", &tls, "--sequence-id", "TLS-1"]);
+    assert_eq!((code, v["outcome"].as_str()), (0, Some("COMPLETED")), "{v}");
+    let (code, list, _) = e.json(&["--journal", &url, "journal"]);
+    assert_eq!(code, 0, "{list}");
+    assert_eq!(list["entries"][0]["sequenceId"], "TLS-1");
+    assert_eq!(list["entries"][0]["state"], "COMPLETED");
+    assert_eq!(txns_of(&e, "TLS-1"), vec![TxnState::Completed]);
+}
+
 /// A charge on one replica; its re-run on another replays it (nothing sent); both replicas
 /// list it; a different request under the same sequenceId is refused.
 #[test]

@@ -60,6 +60,30 @@ pub(crate) fn client_config(
         .with_no_client_auth())
 }
 
+/// A rustls configuration that verifies servers (chain and name) against `roots` only, or the
+/// webpki roots when `None`: for the journal's database.
+#[cfg(feature = "postgres")]
+pub(crate) fn verifying_config(roots: Option<&[Vec<u8>]>) -> Result<rustls::ClientConfig, String> {
+    let mut store = rustls::RootCertStore::empty();
+    match roots {
+        None => store.roots = webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        Some(ders) => {
+            for der in ders {
+                store
+                    .add(CertificateDer::from(der.clone()))
+                    .map_err(|e| format!("root certificate: {e}"))?;
+            }
+        }
+    }
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(store)
+    .with_no_client_auth())
+}
+
 /// webpki's verification, and then the pin.
 #[derive(Debug)]
 struct Pinned {

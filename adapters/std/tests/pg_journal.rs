@@ -322,18 +322,134 @@ fn an_unreadable_record_is_refused_never_taken_for_a_new_call() {
 }
 
 #[test]
-fn a_remote_database_is_refused_before_connecting() {
-    // neither a remote host nor a remote hostaddr behind a local name: no TLS, no journal rows
-    // in the clear (nothing listens there; the refusal comes first)
+fn a_remote_database_in_the_clear_is_refused_before_connecting() {
+    // a remote host (or a remote hostaddr behind a local name) with a mode that allows the
+    // clear: refused before connecting (nothing listens on port 1; the refusal comes first)
     for url in [
-        "postgresql://kp@db.example.com/ledger",
-        "postgresql://kp@localhost/ledger?hostaddr=203.0.113.5",
-        "postgresql://kp:s3cret@203.0.113.5/ledger",
+        "postgresql://kp@db.example.com:1/ledger?sslmode=disable",
+        "postgresql://kp@db.example.com:1/ledger?sslmode=prefer",
+        "postgresql://kp@localhost:1/ledger?hostaddr=203.0.113.5&sslmode=allow",
+        "postgresql://kp:s3cret@203.0.113.5:1/ledger?sslmode=disable",
     ] {
         let e = PgJournal::connect(url, LEASE).unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::Unsupported, "{url}: {e}");
+        assert!(e.to_string().contains("in the clear"), "{e}");
         assert!(!e.to_string().contains("s3cret"), "{e}");
     }
+    // an sslmode libpq does not know, and a root file that is not there: named
+    let e =
+        PgJournal::connect("postgresql://kp@db.example.com:1/l?sslmode=always", LEASE).unwrap_err();
+    assert!(e.to_string().contains("sslmode=always: expected"), "{e}");
+    let e = PgJournal::connect(
+        "postgresql://kp@db.example.com:1/l?sslrootcert=/nonexistent/ca.pem",
+        LEASE,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("sslrootcert /nonexistent/ca.pem"),
+        "{e}"
+    );
+}
+
+/// The test cluster listens on 127.0.0.1 for TLS only (pg_hba rejects TCP without it), with
+/// a certificate for db.test from a throwaway CA; the URL reaches it as a remote database is
+/// reached (`host=db.test`, `hostaddr=127.0.0.1`, `sslrootcert=` that CA).
+fn tls_database(name: &str) -> Option<(String, String)> {
+    let url = database(name)?;
+    let db = url
+        .split_once('?')
+        .unwrap()
+        .0
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let tls =
+        std::env::var("KONAPLATE_TEST_PG_TLS").expect("scripts/pg sets KONAPLATE_TEST_PG_TLS");
+    Some((url, tls.replacen("/postgres?", &format!("/{db}?"), 1)))
+}
+
+/// Whether the SDK's tables exist in the database of `url` (a socket URL).
+fn has_schema(url: &str) -> bool {
+    let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    c.query_one(
+        "SELECT to_regclass('konaplate_journal_entries') IS NOT NULL",
+        &[],
+    )
+    .unwrap()
+    .get(0)
+}
+
+#[test]
+fn a_remote_database_is_reached_over_verified_tls() {
+    let Some((socket, tls)) = tls_database("tls") else {
+        return;
+    };
+    // the server itself turns away TCP without TLS: a journal that connects spoke TLS
+    let port = tls
+        .split_once("db.test:")
+        .unwrap()
+        .1
+        .split_once('/')
+        .unwrap()
+        .0;
+    let clear = format!(
+        "postgresql://konaplate@127.0.0.1:{port}/{}?sslmode=disable",
+        socket
+            .split_once('?')
+            .unwrap()
+            .0
+            .rsplit('/')
+            .next()
+            .unwrap()
+    );
+    let e = PgJournal::connect(&clear, LEASE).unwrap_err();
+    assert!(e.to_string().contains("no encryption"), "{e}");
+
+    // another CA's roots, and the right CA for another name: refused in the handshake,
+    // nothing written (no schema made)
+    let other_ca = std::env::var("KONAPLATE_TEST_PG_OTHER_CA").unwrap();
+    let (head, query) = tls.split_once('?').unwrap();
+    let wrong_root = format!(
+        "{head}?{}",
+        query
+            .split('&')
+            .map(|kv| if kv.starts_with("sslrootcert=") {
+                format!("sslrootcert={other_ca}")
+            } else {
+                kv.to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    );
+    let wrong_name = tls.replacen("@db.test:", "@other.test:", 1);
+    for (url, why) in [
+        (&wrong_root, "UnknownIssuer"),
+        (&wrong_name, "not valid for name"),
+    ] {
+        let e = PgJournal::connect(url, LEASE).unwrap_err();
+        assert!(e.to_string().contains(why), "{url}: {e}");
+    }
+    // libpq's `require` does not verify; this journal does (the same refusal)
+    let e = PgJournal::connect(&format!("{wrong_root}&sslmode=require"), LEASE).unwrap_err();
+    assert!(e.to_string().contains("UnknownIssuer"), "{e}");
+    assert!(!has_schema(&socket), "a refused connection wrote nothing");
+
+    // the right roots and name: the journal works as on a socket
+    for url in [tls.clone(), format!("{tls}&sslmode=verify-full")] {
+        let mut j = PgJournal::connect(&url, LEASE).unwrap();
+        let lease = j.try_lease(&seq("TLS-1")).unwrap().unwrap();
+        j.append(&rec("TLS-1", State::Sending), Some(&lease))
+            .unwrap();
+        j.release(lease).unwrap();
+    }
+    assert!(has_schema(&socket));
+    let mut j = PgJournal::connect(&socket, LEASE).unwrap();
+    assert_eq!(
+        j.latest_of(&seq("TLS-1")).unwrap().unwrap().state,
+        State::Sending
+    );
+    assert_eq!(j.records().unwrap().len(), 2, "one write through each URL");
 }
 
 #[test]

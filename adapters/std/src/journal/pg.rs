@@ -15,15 +15,24 @@
 //!   come from the database's clock (`now()`), never a replica's.
 //! * **Recovery.** `recover` on any replica lists the open entries and takes the lease of each
 //!   whose lease expired; a live one is left alone.
+//! * **The wire.** A Unix socket or a loopback address is used as it is. Any other host is
+//!   reached over TLS only (rustls, the client's own stack), and the server's certificate is
+//!   always verified, chain and name, whatever the URL's `sslmode` says (`require` included:
+//!   a journal that trusts any server is one an impostor can fence or feed). The roots are
+//!   the webpki roots, or the PEM file of `sslrootcert=`. `sslmode=disable`, `allow` or
+//!   `prefer` for a remote host is refused before connecting: they would let the journal's
+//!   rows, and the password, cross the network in the clear.
 
 use std::io;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use konaplate_core::field::SequenceId;
 use konaplate_core::flow::JournalRecord;
-use postgres::config::Host;
+use postgres::config::{Host, SslMode};
 use postgres::{Client, Config, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{Journal, Lease, LeaseKind, fenced};
 
@@ -64,6 +73,7 @@ pub struct PgJournal {
     client: Client,
     /// To connect again after the connection dropped (a database restart, a failover).
     config: Config,
+    wire: Wire,
     location: String,
     lease_millis: i64,
     owner: String,
@@ -80,9 +90,169 @@ impl std::fmt::Debug for PgJournal {
     }
 }
 
+/// What protects the connection to the database.
+#[derive(Clone)]
+enum Wire {
+    /// A Unix socket or loopback, without TLS (as the URL asked).
+    Local,
+    /// TLS, the server's chain and name verified against these roots.
+    Tls(Arc<rustls::ClientConfig>),
+}
+
+impl Wire {
+    fn connect(&self, config: &Config) -> Result<Client, postgres::Error> {
+        match self {
+            Wire::Local => config.connect(NoTls),
+            Wire::Tls(tls) => {
+                config.connect(MakeRustlsConnect::new(rustls::ClientConfig::clone(tls)))
+            }
+        }
+    }
+}
+
+/// The URL without its `sslmode` and `sslrootcert` parameters (libpq's, which the driver does
+/// not read), and their values.
+fn take_ssl_params(url: &str) -> (String, Option<String>, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_string(), None, None);
+    };
+    // the query starts at the first '?' after the user information (a password may hold one)
+    let after_at = rest.rfind('@').map_or(0, |i| i + 1);
+    let Some(q) = rest.get(after_at..).and_then(|r| r.find('?')) else {
+        return (url.to_string(), None, None);
+    };
+    let (head, query) = rest.split_at(after_at + q);
+    let (mut mode, mut root) = (None, None);
+    let kept: Vec<&str> = query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|kv| match kv.split_once('=') {
+            Some(("sslmode", v)) => {
+                mode = Some(percent_decode(v));
+                false
+            }
+            Some(("sslrootcert", v)) => {
+                root = Some(percent_decode(v));
+                false
+            }
+            _ => !kv.is_empty(),
+        })
+        .collect();
+    let query = if kept.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", kept.join("&"))
+    };
+    (format!("{scheme}://{head}{query}"), mode, root)
+}
+
+/// `%XX` escapes of a URL parameter's value, decoded (an invalid one is kept as it is).
+fn percent_decode(v: &str) -> String {
+    let b = v.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (c, hex) {
+            (b'%', Some(x)) => {
+                out.push(x);
+                i += 3;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The first host (or host address) of `config` that is neither a Unix socket nor loopback.
+fn remote_host(config: &Config) -> Option<String> {
+    let addr = config
+        .get_hostaddrs()
+        .iter()
+        .find(|a| !a.is_loopback())
+        .map(|a| a.to_string());
+    addr.or_else(|| {
+        config.get_hosts().iter().find_map(|h| match h {
+            Host::Tcp(name) if !matches!(name.as_str(), "localhost" | "127.0.0.1" | "::1") => {
+                Some(name.clone())
+            }
+            _ => None,
+        })
+    })
+}
+
+/// How to reach the database of `config`, from the URL's `sslmode` and `sslrootcert`.
+fn wire(
+    location: &str,
+    config: &mut Config,
+    mode: Option<&str>,
+    root: Option<&str>,
+) -> io::Result<Wire> {
+    let refuse = |kind, msg: String| io::Error::new(kind, format!("journal {location}: {msg}"));
+    let tls = match (mode, remote_host(config)) {
+        (Some("require" | "verify-ca" | "verify-full"), _) | (None, Some(_)) => true,
+        (Some(m @ ("disable" | "allow" | "prefer")), Some(host)) => {
+            return Err(refuse(
+                io::ErrorKind::Unsupported,
+                format!(
+                    "sslmode={m} for {host}, which is not local, would let the journal's rows and the password cross the network in the clear; a remote database is reached over verified TLS only (remove sslmode, or use verify-full)"
+                ),
+            ));
+        }
+        (Some("disable" | "allow" | "prefer") | None, None) => false,
+        (Some(m), _) => {
+            return Err(refuse(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "sslmode={m}: expected disable, allow, prefer, require, verify-ca or verify-full"
+                ),
+            ));
+        }
+    };
+    if !tls {
+        config.ssl_mode(SslMode::Disable);
+        return Ok(Wire::Local);
+    }
+    let roots = match root {
+        None | Some("system") => None,
+        Some(path) => {
+            let pem = std::fs::read_to_string(path).map_err(|e| {
+                refuse(
+                    io::ErrorKind::InvalidInput,
+                    format!("sslrootcert {path}: {e}"),
+                )
+            })?;
+            Some(crate::tls::certificates_from_pem(&pem).map_err(|e| {
+                refuse(
+                    io::ErrorKind::InvalidInput,
+                    format!("sslrootcert {path}: {e}"),
+                )
+            })?)
+        }
+    };
+    let cfg = crate::tls::verifying_config(roots.as_deref())
+        .map_err(|e| refuse(io::ErrorKind::InvalidInput, format!("TLS: {e}")))?;
+    // never fall back to the clear when the server declines TLS
+    config.ssl_mode(SslMode::Require);
+    Ok(Wire::Tls(Arc::new(cfg)))
+}
+
 fn db(e: postgres::Error) -> io::Error {
-    // a lost connection is an I/O failure like a full disk: the caller stops before sending
-    io::Error::other(format!("journal database: {e}"))
+    // a lost connection is an I/O failure like a full disk: the caller stops before sending.
+    // The driver's own text is terse ("db error"): the server's message, or the cause, says
+    // what went wrong
+    let detail = match (e.as_db_error(), std::error::Error::source(&e)) {
+        (Some(d), _) => format!(": {} {}", d.severity(), d.message()),
+        (None, Some(cause)) => format!(": {cause}"),
+        (None, None) => String::new(),
+    };
+    io::Error::other(format!("journal database: {e}{detail}"))
 }
 
 /// `url` without a password: the user information's, and a `password=` parameter's.
@@ -158,44 +328,27 @@ impl PgJournal {
     /// `postgresql:///db?host=/run/postgresql` for a Unix socket), creating the schema when it
     /// is missing. `lease` is how long an entry stays this process's without a renewal.
     ///
-    /// A host that is neither a Unix socket nor loopback is refused: this version speaks no
-    /// TLS to the database, and the journal's rows must not cross a network in the clear.
+    /// A Unix socket or loopback is used as it is; any other host only over TLS that verifies
+    /// the server (chain and name, against the webpki roots or `sslrootcert=FILE`), whatever
+    /// `sslmode` says; `sslmode=disable|allow|prefer` for a remote host is refused before
+    /// connecting.
     pub fn connect(url: &str, lease: Duration) -> io::Result<Self> {
         let location = redact(url);
-        let config = Config::from_str(url).map_err(|e| {
+        let (url, mode, root) = take_ssl_params(url);
+        let mut config = Config::from_str(&url).map_err(|e| {
             io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("journal {location}: not a PostgreSQL URL: {e}"),
             )
         })?;
-        for addr in config.get_hostaddrs() {
-            if !addr.is_loopback() {
-                return Err(io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    format!(
-                        "journal {location}: hostaddr {addr} is not local, and this version speaks no TLS to PostgreSQL; use a Unix socket (?host=/dir) or loopback"
-                    ),
-                ));
-            }
-        }
-        for host in config.get_hosts() {
-            if let Host::Tcp(name) = host
-                && !matches!(name.as_str(), "localhost" | "127.0.0.1" | "::1")
-            {
-                return Err(io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    format!(
-                        "journal {location}: host {name} is not local, and this version speaks no TLS to PostgreSQL; use a Unix socket (?host=/dir) or loopback"
-                    ),
-                ));
-            }
-        }
-        let client = config.connect(NoTls).map_err(db)?;
+        let wire = wire(&location, &mut config, mode.as_deref(), root.as_deref())?;
+        let client = wire.connect(&config).map_err(db)?;
         let config_again = config.clone();
         let lease_millis = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX).max(1);
         let mut j = PgJournal {
             client,
             config: config_again,
+            wire,
             location,
             lease_millis,
             owner: owner(),
@@ -213,7 +366,7 @@ impl PgJournal {
     /// entry's next reader decides from what is there).
     fn conn(&mut self) -> io::Result<&mut Client> {
         if self.client.is_closed() {
-            let mut client = self.config.connect(NoTls).map_err(db)?;
+            let mut client = self.wire.connect(&self.config).map_err(db)?;
             client
                 .batch_execute("SET synchronous_commit TO on")
                 .map_err(db)?;
@@ -467,7 +620,46 @@ impl Journal for PgJournal {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{redact, take_ssl_params};
+
+    #[test]
+    fn libpq_ssl_parameters_are_taken_out_of_the_url() {
+        for (url, rest, mode, root) in [
+            (
+                "postgresql://kp@db/l?sslmode=verify-full&sslrootcert=/etc/ca%20roots.pem&application_name=a",
+                "postgresql://kp@db/l?application_name=a",
+                Some("verify-full"),
+                Some("/etc/ca roots.pem"),
+            ),
+            (
+                "postgresql://kp@db/l?sslrootcert=system",
+                "postgresql://kp@db/l",
+                None,
+                Some("system"),
+            ),
+            ("postgresql://kp@db/l", "postgresql://kp@db/l", None, None),
+            // a '?' in the password is not the query
+            (
+                "postgresql://kp:a?b@db/l?sslmode=require",
+                "postgresql://kp:a?b@db/l",
+                Some("require"),
+                None,
+            ),
+            (
+                "postgres://kp@/l?host=/run/pg&sslmode=disable&port=5433",
+                "postgres://kp@/l?host=/run/pg&port=5433",
+                Some("disable"),
+                None,
+            ),
+        ] {
+            let (r, m, c) = take_ssl_params(url);
+            assert_eq!(
+                (r.as_str(), m.as_deref(), c.as_deref()),
+                (rest, mode, root),
+                "{url}"
+            );
+        }
+    }
 
     #[test]
     fn passwords_never_reach_a_message() {
