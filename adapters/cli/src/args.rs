@@ -89,6 +89,8 @@ pub struct Cli {
     #[arg(
         long,
         env = "KONAPLATE_JOURNAL",
+        // a database URL may carry a password: --help never prints the variable's value
+        hide_env_values = true,
         value_name = "PATH|URL",
         global = true
     )]

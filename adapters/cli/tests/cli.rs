@@ -616,9 +616,20 @@ fn transport_failure_exits_4() {
 #[test]
 fn help_does_not_print_secret_env_values() {
     let e = Env::new();
-    let out = e.cmd().arg("--help").output().unwrap();
+    // a journal URL's password, too
+    let out = e
+        .cmd()
+        .env(
+            "KONAPLATE_JOURNAL",
+            "postgresql://kp:db-pa55word@db.example/ledger",
+        )
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = String::from_utf8(out.stdout).unwrap();
     assert!(help.contains("KONAPLATE_SECRET_KEY"));
+    assert!(help.contains("KONAPLATE_JOURNAL"));
+    assert!(!help.contains("db-pa55word"), "journal password in --help");
     assert!(
         !help.contains(konaplate_sandbox::SECRET_KEY),
         "secret value in --help"

@@ -110,6 +110,11 @@ fn a_replica_journals_on_a_remote_database_over_tls() {
         v["error"].as_str().unwrap().contains("in the clear"),
         "{v} {stderr}"
     );
+    let password = std::env::var("KONAPLATE_TEST_PG_PASSWORD").unwrap();
+    assert!(
+        !v.to_string().contains(&password) && !stderr.contains(&password),
+        "the database password in the output: {v} {stderr}"
+    );
     assert_eq!(txns_of(&e, "TLS-0"), vec![], "nothing was sent");
     let (code, v, _) = e.charge(HAPPY, 1_000, &["--journal", &tls, "--sequence-id", "TLS-1"]);
     assert_eq!((code, v["outcome"].as_str()), (0, Some("COMPLETED")), "{v}");

@@ -52,7 +52,12 @@ fn database(name: &str) -> Option<String> {
         .batch_execute(&format!("CREATE DATABASE {db}"))
         .unwrap();
     // the URL names the database in its path: postgresql://user@/postgres?host=/dir
-    Some(base.replacen("/postgres?", &format!("/{db}?"), 1))
+    let url = base.replacen("/postgres?", &format!("/{db}?"), 1);
+    assert_ne!(
+        url, base,
+        "KONAPLATE_TEST_PG names no database to replace: {base}"
+    );
+    Some(url)
 }
 
 fn rec(seq: &str, state: State) -> JournalRecord {
@@ -366,7 +371,9 @@ fn tls_database(name: &str) -> Option<(String, String)> {
         .to_string();
     let tls =
         std::env::var("KONAPLATE_TEST_PG_TLS").expect("scripts/pg sets KONAPLATE_TEST_PG_TLS");
-    Some((url, tls.replacen("/postgres?", &format!("/{db}?"), 1)))
+    let tls_db = tls.replacen("/postgres?", &format!("/{db}?"), 1);
+    assert_ne!(tls_db, tls, "a database of its own: {tls}");
+    Some((url, tls_db))
 }
 
 /// Whether the SDK's tables exist in the database of `url` (a socket URL).
@@ -423,16 +430,21 @@ fn a_remote_database_is_reached_over_verified_tls() {
             .join("&")
     );
     let wrong_name = tls.replacen("@db.test:", "@other.test:", 1);
+    let password = std::env::var("KONAPLATE_TEST_PG_PASSWORD").unwrap();
+    let no_password = tls.replacen(&format!(":{password}@"), "@", 1);
+    assert_ne!(no_password, tls);
     for (url, why) in [
-        (&wrong_root, "UnknownIssuer"),
-        (&wrong_name, "not valid for name"),
+        (wrong_root.clone(), "UnknownIssuer"),
+        (wrong_name, "not valid for name"),
+        // libpq's `require` does not verify; this journal does (the same refusal)
+        (format!("{wrong_root}&sslmode=require"), "UnknownIssuer"),
+        // TLS authenticates the server; the password, the client
+        (no_password, "password"),
     ] {
-        let e = PgJournal::connect(url, LEASE).unwrap_err();
+        let e = PgJournal::connect(&url, LEASE).unwrap_err();
         assert!(e.to_string().contains(why), "{url}: {e}");
+        assert!(!e.to_string().contains(&password), "the password in {e}");
     }
-    // libpq's `require` does not verify; this journal does (the same refusal)
-    let e = PgJournal::connect(&format!("{wrong_root}&sslmode=require"), LEASE).unwrap_err();
-    assert!(e.to_string().contains("UnknownIssuer"), "{e}");
     assert!(!has_schema(&socket), "a refused connection wrote nothing");
 
     // the right roots and name: the journal works as on a socket

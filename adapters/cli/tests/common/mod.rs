@@ -60,7 +60,12 @@ pub fn database(test: &str, how: &str) -> Option<String> {
         .batch_execute(&format!("CREATE DATABASE {db}"))
         .unwrap();
     // the URL names the database in its path: postgresql://user@/postgres?host=/dir
-    Some(base.replacen("/postgres?", &format!("/{db}?"), 1))
+    let url = base.replacen("/postgres?", &format!("/{db}?"), 1);
+    assert_ne!(
+        url, base,
+        "KONAPLATE_TEST_PG names no database to replace: {base}"
+    );
+    Some(url)
 }
 
 /// Where a test's journal goes: a fresh database with `KONAPLATE_TEST_JOURNAL=postgres`, else

@@ -171,6 +171,8 @@ fn percent_decode(v: &str) -> String {
 }
 
 /// The first host (or host address) of `config` that is neither a Unix socket nor loopback.
+/// `localhost` counts as local only while every address it resolves to is loopback (a
+/// resolver that sends it elsewhere makes it remote: TLS).
 fn remote_host(config: &Config) -> Option<String> {
     let addr = config
         .get_hostaddrs()
@@ -179,12 +181,66 @@ fn remote_host(config: &Config) -> Option<String> {
         .map(|a| a.to_string());
     addr.or_else(|| {
         config.get_hosts().iter().find_map(|h| match h {
-            Host::Tcp(name) if !matches!(name.as_str(), "localhost" | "127.0.0.1" | "::1") => {
-                Some(name.clone())
+            Host::Tcp(name)
+                if name
+                    .parse()
+                    .is_ok_and(|ip: std::net::IpAddr| ip.is_loopback()) =>
+            {
+                None
             }
-            _ => None,
+            Host::Tcp(name) if name == "localhost" => {
+                use std::net::ToSocketAddrs;
+                let local = (name.as_str(), 0)
+                    .to_socket_addrs()
+                    .is_ok_and(|mut addrs| addrs.all(|a| a.ip().is_loopback()));
+                (!local).then(|| name.clone())
+            }
+            Host::Tcp(name) => Some(name.clone()),
+            #[cfg(unix)]
+            Host::Unix(_) => None,
         })
     })
+}
+
+/// Whether `config` reaches its server through Unix sockets only (libpq ignores `sslmode`
+/// there: no TLS on a socket).
+fn sockets_only(config: &Config) -> bool {
+    config.get_hostaddrs().is_empty()
+        && config
+            .get_hosts()
+            .iter()
+            .all(|h| !matches!(h, Host::Tcp(_)))
+}
+
+/// The database of `config` for messages, as a URL: user, hosts, ports and database, never a
+/// password (`postgresql://kp@db:5432/ledger`, `postgresql://kp@/ledger?host=/dir&port=5432`).
+fn describe(config: &Config) -> String {
+    let ports = config.get_ports();
+    let (mut tcp, mut sockets) = (Vec::new(), Vec::new());
+    for (i, h) in config.get_hosts().iter().enumerate() {
+        let port = ports.get(i).or(ports.first());
+        match (h, port) {
+            (Host::Tcp(name), Some(p)) => tcp.push(format!("{name}:{p}")),
+            (Host::Tcp(name), None) => tcp.push(name.clone()),
+            #[cfg(unix)]
+            (Host::Unix(dir), _) => sockets.push(dir.display().to_string()),
+        }
+    }
+    let mut query = Vec::new();
+    if !sockets.is_empty() {
+        query.push(format!("host={}", sockets.join(",")));
+        if let (true, Some(p)) = (tcp.is_empty(), ports.first()) {
+            query.push(format!("port={p}"));
+        }
+    }
+    format!(
+        "postgresql://{}@{}/{}{}{}",
+        config.get_user().unwrap_or(""),
+        tcp.join(","),
+        config.get_dbname().unwrap_or(""),
+        if query.is_empty() { "" } else { "?" },
+        query.join("&")
+    )
 }
 
 /// How to reach the database of `config`, from the URL's `sslmode` and `sslrootcert`.
@@ -195,6 +251,10 @@ fn wire(
     root: Option<&str>,
 ) -> io::Result<Wire> {
     let refuse = |kind, msg: String| io::Error::new(kind, format!("journal {location}: {msg}"));
+    if sockets_only(config) {
+        config.ssl_mode(SslMode::Disable);
+        return Ok(Wire::Local);
+    }
     let tls = match (mode, remote_host(config)) {
         (Some("require" | "verify-ca" | "verify-full"), _) | (None, Some(_)) => true,
         (Some(m @ ("disable" | "allow" | "prefer")), Some(host)) => {
@@ -255,42 +315,6 @@ fn db(e: postgres::Error) -> io::Error {
     io::Error::other(format!("journal database: {e}{detail}"))
 }
 
-/// `url` without a password: the user information's, and a `password=` parameter's.
-fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return "(not a URL)".to_string();
-    };
-    // the authority ends at the first '/' or '?' after the last '@' (a password may hold
-    // either, unencoded)
-    let after_at = rest.rfind('@').map_or(0, |i| i + 1);
-    let authority_end = rest
-        .get(after_at..)
-        .and_then(|r| r.find(['/', '?']))
-        .map_or(rest.len(), |i| after_at + i);
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rsplit_once('@') {
-        Some((user_info, host)) => match user_info.split_once(':') {
-            Some((user, _password)) => format!("{user}:***@{host}"),
-            None => format!("{user_info}@{host}"),
-        },
-        None => authority.to_string(),
-    };
-    let tail = match tail.split_once('?') {
-        None => tail.to_string(),
-        Some((path, query)) => {
-            let query: Vec<String> = query
-                .split('&')
-                .map(|kv| match kv.split_once('=') {
-                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                    _ => kv.to_string(),
-                })
-                .collect();
-            format!("{path}?{}", query.join("&"))
-        }
-    };
-    format!("{scheme}://{authority}{tail}")
-}
-
 /// Who holds a lease, for operators reading the table: host and process.
 fn owner() -> String {
     let host = std::fs::read_to_string("/etc/hostname")
@@ -333,14 +357,24 @@ impl PgJournal {
     /// `sslmode` says; `sslmode=disable|allow|prefer` for a remote host is refused before
     /// connecting.
     pub fn connect(url: &str, lease: Duration) -> io::Result<Self> {
-        let location = redact(url);
+        let url = url.trim();
+        // the driver ends the user information at the first '@', a reader at the last: a
+        // password's '@' must be percent-encoded, or part of it would be taken for the host
+        // (and shown in messages)
+        if url.matches('@').count() > 1 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "journal: the PostgreSQL URL holds more than one '@': percent-encode an '@' in the password (or anywhere else) as %40",
+            ));
+        }
         let (url, mode, root) = take_ssl_params(url);
         let mut config = Config::from_str(&url).map_err(|e| {
             io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("journal {location}: not a PostgreSQL URL: {e}"),
+                format!("journal: not a PostgreSQL URL: {e}"),
             )
         })?;
+        let location = describe(&config);
         let wire = wire(&location, &mut config, mode.as_deref(), root.as_deref())?;
         let client = wire.connect(&config).map_err(db)?;
         let config_again = config.clone();
@@ -620,7 +654,7 @@ impl Journal for PgJournal {
 
 #[cfg(test)]
 mod tests {
-    use super::{redact, take_ssl_params};
+    use super::{Config, describe, remote_host, sockets_only, take_ssl_params};
 
     #[test]
     fn libpq_ssl_parameters_are_taken_out_of_the_url() {
@@ -666,27 +700,55 @@ mod tests {
         for (url, shown) in [
             (
                 "postgresql://kp:s3cret@localhost/ledger",
-                "postgresql://kp:***@localhost/ledger",
+                "postgresql://kp@localhost:5432/ledger",
             ),
             (
                 "postgres://kp@/ledger?host=/run/pg",
-                "postgres://kp@/ledger?host=/run/pg",
+                "postgresql://kp@/ledger?host=/run/pg",
             ),
             (
-                "postgresql:///ledger?host=/tmp/x",
-                "postgresql:///ledger?host=/tmp/x",
+                "postgresql://kp@db1:5433,db2/ledger?password=s3cret&sslmode=disable",
+                "postgresql://kp@db1:5433,db2:5432/ledger",
             ),
             (
-                "postgresql://kp@localhost/ledger?password=s3cret&sslmode=disable",
-                "postgresql://kp@localhost/ledger?password=***&sslmode=disable",
-            ),
-            (
-                "postgresql://kp:s3/c?ret@localhost/ledger",
-                "postgresql://kp:***@localhost/ledger",
+                "postgresql://kp:s3%40cret@db.example/ledger?p%61ssword=s3cret",
+                "postgresql://kp@db.example:5432/ledger",
             ),
         ] {
-            assert_eq!(redact(url), shown);
-            assert!(!redact(url).contains("s3"), "{url}");
+            let (rest, _, _) = take_ssl_params(url);
+            let config: Config = rest.parse().unwrap();
+            assert_eq!(describe(&config), shown, "{url}");
         }
+    }
+
+    #[test]
+    fn a_second_at_sign_is_refused_without_echoing_the_url() {
+        let e = super::PgJournal::connect(
+            "postgresql://kp:p@ssw0rd@db.example.com/l?sslmode=disable",
+            std::time::Duration::from_secs(30),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("%40"), "{e}");
+        assert!(!e.to_string().contains("ssw0rd"), "{e}");
+    }
+
+    #[test]
+    fn sockets_ignore_sslmode_and_loopback_names_stay_local() {
+        let config = |u: &str| -> Config { u.parse().unwrap() };
+        assert!(sockets_only(&config("postgresql://kp@/l?host=/run/pg")));
+        assert!(!sockets_only(&config("postgresql://kp@localhost/l")));
+        assert!(!sockets_only(&config(
+            "postgresql://kp@/l?host=/run/pg&hostaddr=10.0.0.1"
+        )));
+        for local in ["127.0.0.1", "[::1]", "localhost", "127.0.0.2"] {
+            let c = config(&format!("postgresql://kp@{local}/l"));
+            assert_eq!(remote_host(&c), None, "{local}");
+        }
+        for remote in ["db.example.com", "10.0.0.1", "localhost.example.com"] {
+            let c = config(&format!("postgresql://kp@{remote}/l"));
+            assert_eq!(remote_host(&c).as_deref(), Some(remote), "{remote}");
+        }
+        let c = config("postgresql://kp@localhost/l?hostaddr=203.0.113.5");
+        assert_eq!(remote_host(&c).as_deref(), Some("203.0.113.5"));
     }
 }
