@@ -442,14 +442,14 @@ pub fn embedded_charge<S: embedded_io::Read + embedded_io::Write>(
         dcvv: dcvv(),
         merchant_id: MerchantId::new("100000000000101").unwrap(),
     };
-    let sent = konaplate_embedded::call_into(
-        stream,
-        &c.session,
-        &c.stamp,
-        &req,
-        NoCrypto,
-        buf,
-        &mut s.charge,
-    );
+    // a charge takes no plain call_into (money goes through the flow): the same two steps
+    // call_into makes, by hand
+    let mut crypto = NoCrypto;
+    let Ok(mut call) =
+        konaplate_core::call::Call::new(&c.session, &c.stamp, &req, &mut crypto, buf)
+    else {
+        return false;
+    };
+    let sent = konaplate_embedded::complete(stream, &mut call, &mut crypto, buf, &mut s.charge);
     sent.is_ok() && s.charge.is_success()
 }

@@ -31,7 +31,7 @@
 //! image (`async_future_bytes=`); the buffer is the caller's and is not part of it.
 
 use embedded_io_async::{Read, Write};
-use konaplate_core::api::{ReplyOf, Request};
+use konaplate_core::api::{MovesNoMoney, ReplyOf, Request};
 use konaplate_core::call::{Answered, Call, Progress};
 use konaplate_core::flow::{Action, Flow, JournalRecord, Outcome};
 use konaplate_core::jwe::Crypto;
@@ -92,8 +92,10 @@ pub async fn complete<S: Read + Write>(
 
 /// Sends `req` over `stream` and decodes its answer into `out`, overwritten in place (no reply
 /// is ever copied). `buf` holds the request, then the response ([`crate::BUFFER_PLAIN`] or
-/// [`crate::BUFFER_ENCRYPTED`] bytes suffice) and is wiped afterwards. A money request belongs
-/// in [`drive`] instead: a lost answer here leaves you to find out what happened.
+/// [`crate::BUFFER_ENCRYPTED`] bytes suffice) and is wiped afterwards. Money requests (a
+/// charge, its cancellation, a refund) do not compile here: they belong in [`drive`] (with a
+/// journal: `money::run`), which finds out what became of a lost answer; a firmware that keeps
+/// its own durable record says so by name, [`call_without_journal`].
 pub async fn call_into<R: Request, S: Read + Write>(
     stream: &mut S,
     session: &Session,
@@ -104,6 +106,7 @@ pub async fn call_into<R: Request, S: Read + Write>(
     out: &mut ReplyOf<R::Endpoint>,
 ) -> Result<Answered, Error<S::Error>>
 where
+    R::Endpoint: MovesNoMoney,
     ReplyOf<R::Endpoint>: AnyReply,
 {
     let mut call = Call::new(session, stamp, req, &mut crypto, buf).map_err(Error::Encode)?;
@@ -120,10 +123,30 @@ pub async fn call<R: Request, S: Read + Write>(
     buf: &mut [u8],
 ) -> Result<Exchange<R::Endpoint>, Error<S::Error>>
 where
+    R::Endpoint: MovesNoMoney,
+    ReplyOf<R::Endpoint>: AnyReply,
+{
+    call_without_journal(stream, session, stamp, req, crypto, buf).await
+}
+
+/// [`call`] for any request, money requests included, **without a journal**: sent once, its
+/// answer decoded, no inquiry after a lost answer (a charge whose answer was lost may or may
+/// not have been made). For a firmware that keeps its own durable record of every sequenceId,
+/// and for tests; everyone else drives money through [`drive`].
+pub async fn call_without_journal<R: Request, S: Read + Write>(
+    stream: &mut S,
+    session: &Session,
+    stamp: &Stamp,
+    req: &R,
+    mut crypto: impl Crypto,
+    buf: &mut [u8],
+) -> Result<Exchange<R::Endpoint>, Error<S::Error>>
+where
     ReplyOf<R::Endpoint>: AnyReply,
 {
     let mut reply = ReplyOf::<R::Endpoint>::empty();
-    let answered = call_into(stream, session, stamp, req, crypto, buf, &mut reply).await?;
+    let mut call = Call::new(session, stamp, req, &mut crypto, buf).map_err(Error::Encode)?;
+    let answered = complete(stream, &mut call, &mut crypto, buf, &mut reply).await?;
     Ok((answered, reply))
 }
 

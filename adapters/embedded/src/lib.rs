@@ -69,7 +69,7 @@ pub mod tls;
 #[cfg(feature = "async")]
 pub mod asynch;
 
-pub use blocking::{Till, call, call_into, complete, drive, exchange};
+pub use blocking::{Till, call, call_into, call_without_journal, complete, drive, exchange};
 
 /// A decoded exchange: what came with the answer (status, headers, whether it was encrypted)
 /// and the reply.

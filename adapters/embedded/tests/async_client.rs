@@ -121,7 +121,7 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
         dcvv: t.dcvv,
         merchant_id: MerchantId::new(MERCHANT).unwrap(),
     };
-    let (x, reply) = asynch::call(
+    let (x, reply) = asynch::call_without_journal(
         &mut connect!(),
         &session,
         &stamp(),
@@ -180,7 +180,7 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
         dcvv: t.dcvv,
         card_expiry: None,
     };
-    let (x, reply) = asynch::call(
+    let (x, reply) = asynch::call_without_journal(
         &mut connect!(),
         &session,
         &stamp(),
@@ -251,7 +251,7 @@ async fn every_endpoint_against_the_sandbox_over_tokio_sockets() {
         dcvv: t.dcvv,
         one_time_token: t.one_time_token,
     };
-    let (x, reply) = asynch::call(
+    let (x, reply) = asynch::call_without_journal(
         &mut connect!(),
         &session,
         &stamp(),
@@ -491,10 +491,10 @@ proptest! {
         let stamp = stamp();
         let mut stream = Stalling::new(&response, chunk, stalls);
         let mut abuf = [0u8; 2048];
-        let a = embassy_futures::block_on(asynch::call(&mut stream, &session, &stamp, &charge_req(), NoCrypto, &mut abuf));
+        let a = embassy_futures::block_on(asynch::call_without_journal(&mut stream, &session, &stamp, &charge_req(), NoCrypto, &mut abuf));
         let mut plain = Plain { input: response.clone(), at: 0, chunk: chunk.max(1), written: Vec::new() };
         let mut bbuf = [0u8; 2048];
-        let b = konaplate_embedded::call(&mut plain, &session, &stamp, &charge_req(), NoCrypto, &mut bbuf);
+        let b = konaplate_embedded::call_without_journal(&mut plain, &session, &stamp, &charge_req(), NoCrypto, &mut bbuf);
         prop_assert_eq!(&stream.written, &plain.written);
         prop_assert_eq!(abuf, bbuf, "the buffers differ afterwards");
         match (&a, &b) {
@@ -514,7 +514,7 @@ fn the_stalling_stream_really_stalls_and_tiny_reads_still_decode() {
     .into_bytes();
     let mut stream = Stalling::new(&response, 1, vec![true, false, true]);
     let mut buf = [0u8; 2048];
-    let (_, reply) = embassy_futures::block_on(asynch::call(
+    let (_, reply) = embassy_futures::block_on(asynch::call_without_journal(
         &mut stream,
         &offline_session(),
         &stamp(),
@@ -538,7 +538,7 @@ fn async_errors_are_typed_like_the_blocking_ones() {
     )
     .into_bytes();
     let mut buf = [0u8; 2048];
-    let r = embassy_futures::block_on(asynch::call(
+    let r = embassy_futures::block_on(asynch::call_without_journal(
         &mut Stalling::new(&cut, 7, vec![true]),
         &session,
         &stamp(),
@@ -555,7 +555,7 @@ fn async_errors_are_typed_like_the_blocking_ones() {
     );
     // a response larger than the buffer
     let big = "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n";
-    let r = embassy_futures::block_on(asynch::call(
+    let r = embassy_futures::block_on(asynch::call_without_journal(
         &mut Stalling::new(big.as_bytes(), 9, vec![false, true]),
         &session,
         &stamp(),
@@ -577,7 +577,7 @@ fn async_errors_are_typed_like_the_blocking_ones() {
     // the request does not fit: nothing written, nothing left
     let mut small = [0u8; 300];
     let mut stream = Stalling::new(b"", 1, vec![true]);
-    let r = embassy_futures::block_on(asynch::call(
+    let r = embassy_futures::block_on(asynch::call_without_journal(
         &mut stream,
         &session,
         &stamp(),
@@ -611,7 +611,7 @@ fn an_async_stream_accepting_zero_bytes_is_an_error() {
         }
     }
     let mut buf = [0u8; 2048];
-    let r = embassy_futures::block_on(asynch::call(
+    let r = embassy_futures::block_on(asynch::call_without_journal(
         &mut Zero,
         &offline_session(),
         &stamp(),

@@ -17,7 +17,9 @@ use konaplate::core::flow::{Flow, JournalRecord, Outcome, Policy, State};
 use konaplate::core::http::HttpError;
 use konaplate::core::prelude::*;
 use konaplate::core::{api::*, field::*};
-use konaplate_embedded::{BUFFER_ENCRYPTED, Error, Keys, NoCrypto, Till, call, complete, drive};
+use konaplate_embedded::{
+    BUFFER_ENCRYPTED, Error, Keys, NoCrypto, Till, call, call_without_journal, complete, drive,
+};
 use proptest::prelude::*;
 
 /// A stream that serves `input` at most `chunk` bytes per read, records what is written, and
@@ -119,7 +121,9 @@ fn every_read_size_and_framing_decodes_the_same() {
         for chunk in 1..=response.len() {
             let mut stream = Script::new(&response, chunk);
             let mut buf = [0u8; 2048];
-            let (_, reply) = call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf).unwrap();
+            let (_, reply) =
+                call_without_journal(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf)
+                    .unwrap();
             let b = reply.body.unwrap();
             assert_eq!(b.nr_number.as_str(), "KMN221114031773543", "chunk {chunk}");
             assert_eq!(reply.description.as_str(), "성공");
@@ -144,7 +148,7 @@ fn a_peer_closing_early_is_a_typed_error_at_every_point() {
         for cut in 0..response.len() {
             let mut stream = Script::new(&response[..cut], 3);
             let mut buf = [0u8; 2048];
-            match call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf) {
+            match call_without_journal(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf) {
                 Err(e @ Error::Call(CallError::Http(HttpError::Closed { .. }))) => {
                     assert!(e.outcome_unknown())
                 }
@@ -161,7 +165,7 @@ fn oversize_heads_and_bodies_are_typed_errors() {
     let mut stream = Script::new(&with_length(), 64);
     // the request itself does not fit 400 bytes
     assert!(matches!(
-        call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut small),
+        call_without_journal(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut small),
         Err(Error::Encode(EncodeError::BufferTooSmall { .. }))
     ));
     let big_head = format!(
@@ -169,7 +173,7 @@ fn oversize_heads_and_bodies_are_typed_errors() {
         "a".repeat(3000)
     );
     let mut buf = [0u8; 2048];
-    let r = call(
+    let r = call_without_journal(
         &mut Script::new(big_head.as_bytes(), 100),
         &c,
         &s,
@@ -187,7 +191,7 @@ fn oversize_heads_and_bodies_are_typed_errors() {
         "{r:?}"
     );
     let big_body = "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n";
-    let r = call(
+    let r = call_without_journal(
         &mut Script::new(big_body.as_bytes(), 100),
         &c,
         &s,
@@ -209,7 +213,7 @@ fn oversize_heads_and_bodies_are_typed_errors() {
     for _ in 0..100 {
         endless.extend_from_slice(b"20\r\n01234567890123456789012345678901\r\n");
     }
-    let r = call(
+    let r = call_without_journal(
         &mut Script::new(&endless, 100),
         &c,
         &s,
@@ -234,7 +238,7 @@ fn a_stream_accepting_zero_bytes_is_an_error_not_a_panic() {
     stream.write_zero = true;
     let mut buf = [0u8; 2048];
     assert!(matches!(
-        call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf),
+        call_without_journal(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf),
         Err(Error::Call(CallError::WriteZero))
     ));
 }
@@ -248,7 +252,7 @@ fn encrypted_response_without_a_key_is_reported() {
         body.len()
     );
     let mut buf = [0u8; 2048];
-    let r = call(
+    let r = call_without_journal(
         &mut Script::new(resp.as_bytes(), 50),
         &c,
         &s,
@@ -280,7 +284,7 @@ proptest! {
     fn arbitrary_streams_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000), chunk in 1usize..64) {
         let (c, _, s) = ctx();
         let mut buf = [0u8; 2048];
-        let _ = call(&mut Script::new(&bytes, chunk), &c, &s, &charge_req(), NoCrypto, &mut buf);
+        let _ = call_without_journal(&mut Script::new(&bytes, chunk), &c, &s, &charge_req(), NoCrypto, &mut buf);
         prop_assert!(buf.iter().all(|&b| b == 0), "nothing left in the buffer");
     }
 }
@@ -340,7 +344,8 @@ fn against_the_sandbox_over_tcp() {
         dcvv: tok.dcvv,
         merchant_id: MerchantId::new(konaplate_sandbox::seed::MERCHANT).unwrap(),
     };
-    let (x, reply) = call(&mut connect(), &c, &stamp(), &charge, NoCrypto, &mut buf).unwrap();
+    let (x, reply) =
+        call_without_journal(&mut connect(), &c, &stamp(), &charge, NoCrypto, &mut buf).unwrap();
     assert_eq!(x.head.status, 200);
     let nr = reply.into_result().unwrap().nr_number;
     // the two halves of call_into: make the call per endpoint, then complete it through the
@@ -386,7 +391,8 @@ fn against_the_sandbox_over_tcp() {
         dcvv: tok.dcvv,
         card_expiry: None,
     };
-    let (x, reply) = call(&mut connect(), &c, &stamp(), &cancel, keys, &mut buf).unwrap();
+    let (x, reply) =
+        call_without_journal(&mut connect(), &c, &stamp(), &cancel, keys, &mut buf).unwrap();
     assert!(x.encrypted, "the cancellation answer is JWE");
     assert!(!reply.body.unwrap().is_pending);
     assert!(sb.ledger().txn("EMB-TCP-2").is_some());
@@ -402,7 +408,7 @@ fn the_plaintext_request_is_wiped_from_the_buffer() {
     let short = b"HTTP/1.1 200 OK\r\nContent-Length: 55\r\n\r\n{\"response\":{\"code\":\"009_004\",\"description\":\"no\"}}";
     let mut stream = Script::new(short, 64);
     let mut buf = [0u8; 2048];
-    let _ = call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf);
+    let _ = call_without_journal(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf);
     assert!(
         contains(&stream.written, b"1234567890123456"),
         "the token was sent"
@@ -419,13 +425,13 @@ fn the_plaintext_request_is_wiped_from_the_buffer() {
     let mut stream = Script::new(b"", 1);
     stream.write_zero = true;
     let mut buf = [0u8; 2048];
-    assert!(call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf).is_err());
+    assert!(call_without_journal(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf).is_err());
     assert!(!contains(&buf, b"1234567890123456"));
     // a buffer too small for the request: nothing sent, nothing left
     let mut stream = Script::new(b"", 1);
     let mut buf = [0u8; 300];
     assert!(matches!(
-        call(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf),
+        call_without_journal(&mut stream, &c, &s, &charge_req(), NoCrypto, &mut buf),
         Err(Error::Encode(_))
     ));
     assert!(stream.written.is_empty());

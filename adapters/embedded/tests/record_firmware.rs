@@ -21,7 +21,7 @@ use embedded_io::{ErrorType, Read, Write};
 use embedded_io_adapters::std::FromStd;
 use konaplate::core::prelude::*;
 use konaplate::core::{api::*, field::*};
-use konaplate_embedded::{BUFFER_ENCRYPTED, Keys, NoCrypto, call};
+use konaplate_embedded::{BUFFER_ENCRYPTED, Keys, NoCrypto, call, call_without_journal};
 use konaplate_sandbox::seed::{self, HAPPY, HAPPY_CARD, MERCHANT};
 
 /// Tees everything read into `log`.
@@ -111,7 +111,8 @@ fn record_firmware_fixtures() {
                 log: Vec::new(),
             };
             let stamp = konaplate::clock::stamp(TimeZone::KST, 540).unwrap();
-            let x = call(&mut tee, &session, &stamp, &$req, $crypto, &mut buf).unwrap();
+            let x =
+                call_without_journal(&mut tee, &session, &stamp, &$req, $crypto, &mut buf).unwrap();
             let _: &konaplate::core::api::ReplyOf<$e> = &x.1;
             writeln!(
                 out,

@@ -387,7 +387,7 @@ fn the_embedded_client_issues_a_token_and_opens_a_cancellation_with_it() {
     use konaplate_core::api::{CancelRequest, ChargeRequest, TokenRequest};
     use konaplate_core::field::*;
     use konaplate_core::prelude::*;
-    use konaplate_embedded::{BUFFER_ENCRYPTED, Keys, call};
+    use konaplate_embedded::{BUFFER_ENCRYPTED, Keys, call, call_without_journal};
     use konaplate_sandbox::seed;
 
     let sb = konaplate_sandbox::Sandbox::start(Default::default()).unwrap();
@@ -438,7 +438,7 @@ fn the_embedded_client_issues_a_token_and_opens_a_cancellation_with_it() {
         merchant_id: MerchantId::new(seed::MERCHANT).unwrap(),
     };
     let mut buf2 = [0u8; BUFFER_ENCRYPTED];
-    let (_, charged) = call(
+    let (_, charged) = call_without_journal(
         &mut connect(),
         &session,
         &stamp(),
@@ -465,7 +465,7 @@ fn the_embedded_client_issues_a_token_and_opens_a_cancellation_with_it() {
         iv: [0x42; 12],
     };
     let (answered, reply) =
-        call(&mut connect(), &session, &stamp(), &cancel, keys, &mut buf2).unwrap();
+        call_without_journal(&mut connect(), &session, &stamp(), &cancel, keys, &mut buf2).unwrap();
     assert!(
         answered.encrypted,
         "the cancellation's answer is JWE, opened with the heapless RSA"

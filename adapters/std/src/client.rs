@@ -462,18 +462,23 @@ impl Client {
     /// [`Client::send_without_journal`].
     ///
     /// ```compile_fail
-    /// # use konaplate::core::{api::*, field::*};
-    /// # fn f(client: &konaplate::Client, t: TokenResponse) -> Result<(), Box<dyn std::error::Error>> {
-    /// // error: money requests go through konaplate::money::run
-    /// client.send(&ChargeRequest {
-    ///     sequence_id: konaplate::mint_sequence_id(),
-    ///     user_id: UserId::new(50000104652)?,
-    ///     amount: ChargeAmount::new(10_000)?,
-    ///     one_time_token: t.one_time_token,
-    ///     dcvv: t.dcvv,
-    ///     merchant_id: MerchantId::new("100000000000123")?,
-    /// })?;
-    /// # Ok(()) }
+    /// // error: `Charge` moves money: drive it through the journaled money flow
+    /// fn f(c: &konaplate::Client, r: &konaplate::core::api::ChargeRequest) { let _ = c.send(r); }
+    /// ```
+    /// ```compile_fail
+    /// fn f(c: &konaplate::Client, r: &konaplate::core::api::CancelRequest) { let _ = c.send(r); }
+    /// ```
+    /// ```compile_fail
+    /// fn f(c: &konaplate::Client, r: &konaplate::core::api::RefundRequest) { let _ = c.send(r); }
+    /// ```
+    /// ```no_run
+    /// // what does compile: the rest, and money by its deliberate name
+    /// use konaplate::core::api::*;
+    /// fn f(c: &konaplate::Client, q: &ChargeResultRequest, r: &ChargeRequest, x: &CancelRequest,
+    ///     f: &RefundRequest) {
+    ///     let _ = c.send(q);
+    ///     let _ = (c.send_without_journal(r), c.send_without_journal(x), c.send_without_journal(f));
+    /// }
     /// ```
     pub fn send<R: Request>(&self, req: &R) -> Result<Exchange<R::Endpoint>, Error>
     where

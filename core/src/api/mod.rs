@@ -63,8 +63,8 @@ pub trait Endpoint {
 /// blindly, so an adapter's plain `send` takes only these, and money goes through the money
 /// flow ([`crate::flow`]) or a deliberately named call.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` moves money: drive it through the journaled money flow (konaplate::money::run), not a plain send",
-    note = "a tool that keeps its own durable record of every sequenceId can say so by name: `Client::send_without_journal`"
+    message = "`{Self}` moves money: drive it through the journaled money flow (`konaplate::money::run`, on a till `konaplate_embedded::money::run`), not a plain send",
+    note = "a tool that keeps its own durable record of every sequenceId can say so by name: `Client::send_without_journal`, `konaplate_embedded::call_without_journal`"
 )]
 pub trait MovesNoMoney: Endpoint {}
 

@@ -84,6 +84,20 @@ pub trait MoneyEndpoint: Endpoint {
     fn into_money(request: Self::Request) -> MoneyRequest;
 }
 
+// No endpoint the money flow drives takes a plain send: none is `MovesNoMoney` (checked at
+// compile time: with the second impl applying too, `_` would be ambiguous)
+const _: fn() = || {
+    trait AmbiguousIfPlain<A> {
+        fn check() {}
+    }
+    impl<T: ?Sized> AmbiguousIfPlain<()> for T {}
+    struct Plain;
+    impl<T: ?Sized + super::MovesNoMoney> AmbiguousIfPlain<Plain> for T {}
+    <Charge as AmbiguousIfPlain<_>>::check();
+    <CancelCharge as AmbiguousIfPlain<_>>::check();
+    <Refund as AmbiguousIfPlain<_>>::check();
+};
+
 impl MoneyEndpoint for Charge {
     const OPERATION: Operation = Operation::Charge;
     fn sequence_id(r: &Self::Request) -> SequenceId {
