@@ -87,15 +87,19 @@ pub async fn recover<D: Device, F: NorFlash, S: BorrowMut<Scratch>>(
     let calls: Vec<SequenceId, MAX_LIVE> = journal.entries().map(|(s, _)| *s).collect();
     let mut done = Recovery::default();
     for seq in &calls {
-        let rec = match journal.read(seq).await {
-            Ok(r) => r,
-            Err(JournalError::Damaged) => {
-                done.damaged += 1;
-                continue;
-            }
-            Err(e) => return Err(e.into()),
+        // the record only seeds the flow: scoped, so that the task's future does not keep a
+        // copy of it across the drive's awaits
+        let mut flow = {
+            let rec = match journal.read(seq).await {
+                Ok(r) => r,
+                Err(JournalError::Damaged) => {
+                    done.damaged += 1;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            Flow::resume(&rec, policy, device.now_ms())
         };
-        let mut flow = Flow::resume(&rec, policy, device.now_ms());
         let mut till = OnFlash {
             device: &mut *device,
             journal: &mut *journal,
@@ -134,14 +138,17 @@ pub async fn run<D: Device, F: NorFlash, S: BorrowMut<Scratch>>(
     if journal.entries().any(|(s, _)| *s == seq) {
         return Err(MoneyError::SameSequenceId(seq));
     }
-    // settled calls were reported: closed now, so that they never fill the journal
-    let settled: Vec<SequenceId, MAX_LIVE> = journal
-        .entries()
-        .filter(|(_, s)| s.is_final())
-        .map(|(s, _)| *s)
-        .collect();
-    for s in &settled {
-        journal.close(s).await?;
+    // settled calls were reported: closed now, so that they never fill the journal (the
+    // list scoped: the future does not keep it across the drive)
+    {
+        let settled: Vec<SequenceId, MAX_LIVE> = journal
+            .entries()
+            .filter(|(_, s)| s.is_final())
+            .map(|(s, _)| *s)
+            .collect();
+        for s in &settled {
+            journal.close(s).await?;
+        }
     }
     if !journal.can_take_new_call() {
         return Err(MoneyError::Full);

@@ -430,9 +430,13 @@ impl<F: NorFlash> Inner<F> {
                 None => 0,
                 Some(q) => q.saturating_add(1),
             };
-            let _ = order.push((key, s));
+            // kept in order as it is built (at most 32: no sort routine linked for it)
+            let at = order
+                .iter()
+                .position(|&e| e > (key, s))
+                .unwrap_or(order.len());
+            let _ = order.insert(at, (key, s));
         }
-        order.sort_unstable();
         for &(_, target) in &order {
             // each attempt its own sequence number: two sectors never share one
             let seq = self
@@ -643,10 +647,11 @@ impl<F: NorFlash> Inner<F> {
             None if !self.can_take_new_call() => return Err(JournalError::Full),
             None => {}
         }
-        let bytes = rec.encode();
+        // encoded on the stack at each framing (once; again after a compaction), so that an
+        // async journal's future holds no copy of the record across its flash operations
         let make = |buf: &mut [u8; SCRATCH_LEN], sseq: u32, pos: u32, align: usize| {
             let payload = buf.get_mut(ENTRY_HEADER..ENTRY_HEADER + format::MAX_PAYLOAD)?;
-            let (enc, n) = format::encode_record(&bytes, payload);
+            let (enc, n) = format::encode_record(&rec.encode(), payload);
             format::frame(buf, Kind::Record, enc, n, sseq, pos, align)
         };
         let (offset, len) = self.append(scratch, &make).await?;
