@@ -256,7 +256,7 @@ pub unsafe extern "C" fn konaplate_journal_persist(
         }
         // SAFETY: `record` points to `record_len` readable bytes.
         let bytes = unsafe { core::slice::from_raw_parts(record, record_len) };
-        let rec = JournalRecord::decode(bytes)
+        let rec = JournalRecord::decode_current(bytes)
             .map_err(|e| Failure::new(konaplate_result::Record, Message::of(&e)))?;
         // SAFETY: the pointer is NULL (reported) or a journal's storage.
         let j = unsafe { journal_mut(journal) }?;

@@ -314,13 +314,24 @@ impl JournalRecord {
     /// Parses and checks a record (this format or the first, 256-byte one); never panics on
     /// any input. `bytes` may be longer than the record.
     pub fn decode(bytes: &[u8]) -> Result<Self, RecordError> {
-        let magic = bytes.get(..4).ok_or(RecordError::Short)?;
-        let len = len_of_magic(magic).ok_or(RecordError::Magic)?;
-        let b = bytes.get(..len).ok_or(RecordError::Short)?;
-        check_crc(b, len)?;
-        if len == LEN_V1 {
+        if bytes.get(..4) == Some(MAGIC_V1.as_slice()) {
+            let b = bytes.get(..LEN_V1).ok_or(RecordError::Short)?;
+            check_crc(b, LEN_V1)?;
             return decode_v1(b);
         }
+        Self::decode_current(bytes)
+    }
+
+    /// [`JournalRecord::decode`] for this format only: a store that has only ever held this
+    /// version's records (a till's flash journal) links no reader of the first one. A
+    /// first-format record is [`RecordError::Magic`].
+    pub fn decode_current(bytes: &[u8]) -> Result<Self, RecordError> {
+        let magic = bytes.get(..4).ok_or(RecordError::Short)?;
+        if magic != MAGIC.as_slice() {
+            return Err(RecordError::Magic);
+        }
+        let b = bytes.get(..Self::LEN).ok_or(RecordError::Short)?;
+        check_crc(b, Self::LEN)?;
         let op = Operation::from_u8(byte(b, 4)).ok_or(bad("operation", "1, 2 or 3"))?;
         let state = State::from_u8(byte(b, 5)).ok_or(bad("state", "a known state"))?;
         let flags = byte(b, AT_FLAGS);

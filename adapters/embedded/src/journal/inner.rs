@@ -725,7 +725,7 @@ impl<F: NorFlash> Inner<F> {
             .get(ENTRY_HEADER..ENTRY_HEADER + h.len)
             .unwrap_or(&[]);
         format::decode_record(h.encoding, payload, &mut rec).ok_or(JournalError::Damaged)?;
-        JournalRecord::decode(&rec).map_err(|_| JournalError::Damaged)
+        JournalRecord::decode_current(&rec).map_err(|_| JournalError::Damaged)
     }
 }
 
