@@ -54,6 +54,42 @@ fn charge_command_and_result() {
     assert!(j.unfinished().unwrap().is_empty());
 }
 
+/// A journal location that is neither a path nor a postgres URL (libpq's key=value form,
+/// another scheme) is refused before anything is sent, never taken for a file of that name.
+#[test]
+fn a_journal_that_is_not_a_path_or_a_postgres_url_is_refused() {
+    let e = Env::new();
+    let before = e.sb.log().len();
+    for location in ["host=/run/postgresql dbname=ledger", "mysql://kp@db/ledger"] {
+        let cwd = tempfile::tempdir().unwrap();
+        let (t, d) = e.token(HAPPY_CARD);
+        let out = e
+            .cmd()
+            .current_dir(cwd.path())
+            .args(["--json", "--journal", location, "charge", "--user-id"])
+            .arg(HAPPY.to_string())
+            .args(["--amount", "1000", "--merchant-id", MERCHANT])
+            .args(["--one-time-token", &t, "--dcvv", &d])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{location}: {v}");
+        let error = v["error"].as_str().unwrap();
+        assert!(error.contains("nothing was sent"), "{error}");
+        assert!(error.contains("postgresql://"), "{error}");
+        assert_eq!(
+            std::fs::read_dir(cwd.path()).unwrap().count(),
+            0,
+            "no file made of {location}"
+        );
+    }
+    let charges = e.sb.log()[before..]
+        .iter()
+        .filter(|l| l.endpoint == "charge")
+        .count();
+    assert_eq!(charges, 0);
+}
+
 #[test]
 fn minted_sequence_id_is_printed() {
     let e = Env::new();

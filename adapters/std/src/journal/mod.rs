@@ -192,9 +192,49 @@ pub fn is_database_url(location: &str) -> bool {
     l.starts_with("postgres://") || l.starts_with("postgresql://")
 }
 
+/// Why `location`, not a PostgreSQL URL, must not be taken for a file path either: another
+/// URL scheme, or libpq's `key=value` connection string (both would silently become a file
+/// of that name, and the replicas would not share their journal).
+fn not_a_path(location: &str) -> Option<String> {
+    let l = location.trim_start();
+    if let Some((scheme, _)) = l.split_once("://")
+        && !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    {
+        return Some(format!(
+            "`{scheme}://` is not a journal this version opens: a file path, or a postgres:// or postgresql:// URL"
+        ));
+    }
+    const LIBPQ_KEYS: [&str; 8] = [
+        "host",
+        "hostaddr",
+        "port",
+        "dbname",
+        "user",
+        "password",
+        "sslmode",
+        "application_name",
+    ];
+    let key_value = l.split_whitespace().any(|word| {
+        word.split_once('=')
+            .is_some_and(|(k, _)| LIBPQ_KEYS.contains(&k))
+    });
+    key_value.then(|| {
+        "this looks like libpq's key=value connection string: give the database as a URL, postgresql://user@host/dbname (?host=/dir for a Unix socket)".to_string()
+    })
+}
+
 /// Opens the journal at `location`: a PostgreSQL URL (see [`is_database_url`]; `lease` is how
-/// long an entry stays this process's without a renewal), or a file path.
+/// long an entry stays this process's without a renewal), or a file path. Another URL scheme,
+/// or libpq's `key=value` form, is refused rather than taken for a file name.
 pub fn open(location: &str, lease: std::time::Duration) -> io::Result<Box<dyn Journal>> {
+    if !is_database_url(location)
+        && let Some(why) = not_a_path(location)
+    {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, why));
+    }
     if is_database_url(location) {
         #[cfg(feature = "postgres")]
         return Ok(Box::new(PgJournal::connect(location, lease)?));
@@ -226,4 +266,30 @@ pub fn default_path() -> PathBuf {
                 .join(".local/state")
         });
     base.join("konaplate").join("journal.kpj")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_a_path;
+
+    #[test]
+    fn other_urls_and_key_value_strings_are_not_file_paths() {
+        for refused in [
+            "mysql://kp@db/ledger",
+            "file:///var/lib/konaplate/journal.kpj",
+            "host=/run/postgresql dbname=ledger",
+            "  dbname=ledger user=kp",
+        ] {
+            assert!(not_a_path(refused).is_some(), "{refused}");
+        }
+        for path in [
+            "journal.kpj",
+            "/var/lib/konaplate/journal.kpj",
+            "./a=b.kpj",
+            "C:\\konaplate\\journal.kpj",
+            "tills/host-7.kpj",
+        ] {
+            assert_eq!(not_a_path(path), None, "{path}");
+        }
+    }
 }
