@@ -16,7 +16,7 @@ mod common;
 use common::{Script, cancel, charge, ctx, seq, toy, user};
 use konaplate_core::api::*;
 use konaplate_core::prelude::*;
-use konaplate_embedded::{BUFFER_ENCRYPTED, asynch, call};
+use konaplate_embedded::{BUFFER_ENCRYPTED, asynch, call_without_journal};
 use libfuzzer_sys::fuzz_target;
 
 struct Stalling<'a> {
@@ -90,10 +90,17 @@ where
         written: Vec::new(),
     };
     let mut abuf = vec![0u8; BUFFER_ENCRYPTED];
-    let a = embassy_futures::block_on(asynch::call(&mut s, &session, &stamp, req, mk(), &mut abuf));
+    let a = embassy_futures::block_on(asynch::call_without_journal(
+        &mut s,
+        &session,
+        &stamp,
+        req,
+        mk(),
+        &mut abuf,
+    ));
     let mut p = Script::new(peer, chunk);
     let mut bbuf = vec![0u8; BUFFER_ENCRYPTED];
-    let b = call(&mut p, &session, &stamp, req, mk(), &mut bbuf);
+    let b = call_without_journal(&mut p, &session, &stamp, req, mk(), &mut bbuf);
     assert_eq!(
         s.written, p.written,
         "async and blocking wrote different bytes"

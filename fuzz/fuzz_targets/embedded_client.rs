@@ -1,8 +1,9 @@
 //! The embedded client end to end over a scripted stream: whatever the peer sends (any bytes,
-//! split into reads of any size, closed at any point, encrypted or not), `call_into` and
-//! `call` return a value or a typed error and never panic; the request they wrote is always
-//! the complete encoded request; a decoded reply agrees between `call` and `call_into`; the
-//! buffer holds nothing of the exchange afterwards.
+//! split into reads of any size, closed at any point, encrypted or not), `call_without_journal`
+//! (money requests included) and the two steps of `call_into` (`Call::new`, `complete`) return
+//! a value or a typed error and never panic; the request they wrote is always the complete
+//! encoded request; a decoded reply agrees between the two; the buffer holds nothing of the
+//! exchange afterwards.
 //!
 //! Input: byte 0 selects the endpoint and crypto, byte 1 the read size (1..=64) and the
 //! buffer size, the rest is what the peer sends.
@@ -11,9 +12,10 @@
 mod common;
 
 use common::{Script, cancel, charge, ctx, ott, toy, user};
+use konaplate_core::call::Call;
 use konaplate_core::prelude::*;
 use konaplate_core::{api::*, field::*};
-use konaplate_embedded::{BUFFER_ENCRYPTED, Error, call, call_into};
+use konaplate_embedded::{BUFFER_ENCRYPTED, Error, call_without_journal, complete};
 use libfuzzer_sys::fuzz_target;
 
 fn run<R: Request, C: Crypto>(req: &R, mk: impl Fn() -> C, peer: &[u8], chunk: usize, cap: usize)
@@ -26,7 +28,7 @@ where
 
     // call: the request is written whole before any reading
     let mut s = Script::new(peer, chunk);
-    let a = call(&mut s, &session, &stamp, req, mk(), &mut buf);
+    let a = call_without_journal(&mut s, &session, &stamp, req, mk(), &mut buf);
     if let Err(Error::Encode(_)) = &a {
         assert!(s.written.is_empty(), "an encoding failure sent bytes");
         return;
@@ -40,18 +42,20 @@ where
     // call_into: same request bytes, same verdict, same reply
     let mut s = Script::new(peer, chunk);
     let mut out = ReplyOf::<R::Endpoint>::empty();
-    let b = call_into(&mut s, &session, &stamp, req, mk(), &mut buf, &mut out);
-    assert_eq!(
-        s.written, sent,
-        "call and call_into sent different requests"
-    );
+    // (call_into takes no money request: its two steps, by hand)
+    let mut crypto = mk();
+    let b = match Call::new(&session, &stamp, req, &mut crypto, &mut buf) {
+        Ok(mut c) => complete(&mut s, &mut c, &mut crypto, &mut buf, &mut out),
+        Err(e) => Err(Error::Encode(e)),
+    };
+    assert_eq!(s.written, sent, "the two ways sent different requests");
     match (&a, &b) {
         (Ok((x, reply)), Ok(y)) => {
             assert_eq!(*reply, out);
             assert_eq!(x, y);
         }
         (Err(_), Err(_)) => {}
-        _ => panic!("call and call_into disagree: {a:?} vs {b:?}"),
+        _ => panic!("the two ways disagree: {a:?} vs {b:?}"),
     }
     assert!(
         buf.iter().all(|&b| b == 0),
