@@ -230,11 +230,6 @@ fn not_a_path(location: &str) -> Option<String> {
 /// long an entry stays this process's without a renewal), or a file path. Another URL scheme,
 /// or libpq's `key=value` form, is refused rather than taken for a file name.
 pub fn open(location: &str, lease: std::time::Duration) -> io::Result<Box<dyn Journal>> {
-    if !is_database_url(location)
-        && let Some(why) = not_a_path(location)
-    {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, why));
-    }
     if is_database_url(location) {
         #[cfg(feature = "postgres")]
         return Ok(Box::new(PgJournal::connect(location, lease)?));
@@ -248,6 +243,9 @@ pub fn open(location: &str, lease: std::time::Duration) -> io::Result<Box<dyn Jo
         }
     }
     let _ = lease;
+    if let Some(why) = not_a_path(location) {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, why));
+    }
     Ok(Box::new(FileJournal::open(location)?))
 }
 
