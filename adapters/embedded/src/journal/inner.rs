@@ -346,11 +346,24 @@ impl<F: NorFlash> Inner<F> {
             }
             Kind::Close => {
                 if let Some(seq) = close_key(payload) {
-                    self.live.retain(|l| l.sequence_id != seq);
+                    self.forget(&seq);
                 }
             }
             Kind::Done => {}
         }
+    }
+
+    /// Drops `seq` from the live set, keeping the others' order (by adjacent swaps: no
+    /// memmove linked for it).
+    fn forget(&mut self, seq: &SequenceId) {
+        let Some(mut i) = self.live.iter().position(|l| &l.sequence_id == seq) else {
+            return;
+        };
+        while i + 1 < self.live.len() {
+            self.live.swap(i, i + 1);
+            i += 1;
+        }
+        self.live.pop();
     }
 
     /// Bytes a snapshot of the live set takes, with `extra` more bytes of records and the
@@ -430,12 +443,14 @@ impl<F: NorFlash> Inner<F> {
                 None => 0,
                 Some(q) => q.saturating_add(1),
             };
-            // kept in order as it is built (at most 32: no sort routine linked for it)
-            let at = order
-                .iter()
-                .position(|&e| e > (key, s))
-                .unwrap_or(order.len());
-            let _ = order.insert(at, (key, s));
+            // kept in order as it is built (at most 32), by adjacent swaps: neither a sort
+            // routine nor memmove (Vec::insert's) is linked for it
+            let _ = order.push((key, s));
+            let mut i = order.len().saturating_sub(1);
+            while i > 0 && order.get(i - 1) > order.get(i) {
+                order.swap(i - 1, i);
+                i -= 1;
+            }
         }
         for &(_, target) in &order {
             // each attempt its own sequence number: two sectors never share one
@@ -523,12 +538,15 @@ impl<F: NorFlash> Inner<F> {
         }
         let mut pos = hlen as u32;
         let mut moved: Vec<Live, MAX_LIVE> = Vec::new();
-        let live = core::mem::take(&mut self.live);
-        for l in &live {
+        // by index, the live set left in place (no copy of it held across the writes)
+        for i in 0..self.live.len() {
+            let Some(l) = self.live.get(i).cloned() else {
+                break;
+            };
             // the entry as it stands in the old sector (or, when it no longer reads intact,
             // the record before it: the state before the write a cut left undecided), framed
             // again for its new place
-            let Some((hd, state)) = self.copy_source(old, l, scratch).await else {
+            let Some((hd, state)) = self.copy_source(old, &l, scratch).await else {
                 if is_settled(l.state) || self.tail == Some(l.offset) {
                     // a settled record the flash damaged (its outcome was reported), or the
                     // first record of a call whose write the power cut left undecided (the
@@ -536,7 +554,6 @@ impl<F: NorFlash> Inner<F> {
                     continue;
                 }
                 // an open call is never dropped: the old sector stays the journal
-                self.live = live;
                 return Err(JournalError::Damaged);
             };
             let Some(total) = format::frame(
@@ -551,14 +568,12 @@ impl<F: NorFlash> Inner<F> {
                 continue;
             };
             if pos + total as u32 + self.done_len() > self.geo.sector_size {
-                self.live = live;
                 return Err(JournalError::Full);
             }
             if !self
                 .program(self.base(target) + pos, scratch.get(..total).unwrap_or(&[]))
                 .await?
             {
-                self.live = live;
                 return Ok(None);
             }
             let _ = moved.push(Live {
@@ -570,7 +585,6 @@ impl<F: NorFlash> Inner<F> {
             });
             pos += total as u32;
         }
-        self.live = live;
         let count = moved.len() as u32;
         let mut done = [0u8; 8];
         done[..4].copy_from_slice(&count.to_le_bytes());
@@ -693,7 +707,7 @@ impl<F: NorFlash> Inner<F> {
             format::frame(buf, Kind::Close, 0, 1 + id.len(), sseq, pos, align)
         };
         self.append(scratch, &make).await?;
-        self.live.retain(|l| &l.sequence_id != seq);
+        self.forget(seq);
         Ok(())
     }
 
