@@ -192,7 +192,7 @@ pub fn run<D: Device, F: NorFlash, S: BorrowMut<Scratch>>(
     session: &Session,
     request: impl Into<MoneyRequest>,
     policy: Policy,
-    crypto: impl Crypto,
+    mut crypto: impl Crypto,
     buf: &mut [u8],
 ) -> Result<Outcome, MoneyError<F::Error>> {
     let request = request.into();
@@ -217,5 +217,6 @@ pub fn run<D: Device, F: NorFlash, S: BorrowMut<Scratch>>(
     }
     let mut flow = Flow::start(request, policy, device.now_ms());
     let mut till = OnFlash { device, journal };
-    Ok(drive(&mut till, session, &mut flow, crypto, buf)?)
+    // by reference, as recover passes it: one instance of the driver is linked for both
+    Ok(drive(&mut till, session, &mut flow, &mut crypto, buf)?)
 }
