@@ -1131,7 +1131,8 @@ konaplate_result konaplate_flow_refund(struct konaplate_flow *flow,
                                        struct konaplate_error *err);
 
 // Continues a call from its last journal record (`record_len` bytes, at least
-// `KONAPLATE_RECORD_SIZE`) after a restart. A resumed flow holds no token: it never sends
+// `KONAPLATE_RECORD_SIZE`: one this library wrote, `konaplate_flow_record`'s or the flash
+// journal's; the C ABI has only ever written the current format) after a restart. A resumed flow holds no token: it never sends
 // the request again, it resolves it through the result inquiry (a refund that may have
 // left: `UNKNOWN`). Refused over a flow that may have sent and is not final.
 konaplate_result konaplate_flow_resume(struct konaplate_flow *flow,

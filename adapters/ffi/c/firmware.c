@@ -133,7 +133,8 @@ static void stamp(void *ctx, konaplate_stamp *s) {
     s->hour = 19;
     s->minute = 54;
     s->second = 6;
-    s->millisecond = (uint16_t)(r->clock_ms % 1000u);
+    uint64_t ms = r->clock_ms;
+    s->millisecond = (uint16_t)u64_divmod(&ms, 1000);
     text_copy(s->time_zone, sizeof s->time_zone, "KST");
     random_bytes(ctx, (uint8_t *)&s->random, sizeof s->random);
 }

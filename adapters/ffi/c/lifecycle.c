@@ -29,12 +29,25 @@ bool text_eq(const char *a, const char *b) {
     return a[i] == b[i];
 }
 
+uint32_t u64_divmod(uint64_t *v, uint16_t d) {
+    /* long division in 16-bit digits: every step fits 32 bits (the remainder is below d) */
+    uint64_t q = 0;
+    uint32_t rem = 0;
+    int shift;
+    for (shift = 48; shift >= 0; shift -= 16) {
+        uint32_t cur = (rem << 16) | (uint32_t)((*v >> shift) & 0xFFFFu);
+        q = (q << 16) | (cur / d);
+        rem = cur % d;
+    }
+    *v = q;
+    return rem;
+}
+
 char *u64_text(uint64_t v, char *buf, size_t cap) {
     char tmp[21];
     size_t n = 0, i;
     do {
-        tmp[n++] = (char)('0' + (v % 10));
-        v /= 10;
+        tmp[n++] = (char)('0' + u64_divmod(&v, 10));
     } while (v != 0 && n < sizeof tmp);
     for (i = 0; i < n && i + 1 < cap; i++) buf[i] = tmp[n - 1 - i];
     buf[i < cap ? i : cap - 1] = '\0';

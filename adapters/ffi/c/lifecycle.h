@@ -128,6 +128,9 @@ konaplate_result begin_inquiry(konaplate_call *call, const konaplate_session *se
 void text_copy(char *dst, size_t cap, const char *src);
 size_t text_len(const char *s);
 bool text_eq(const char *a, const char *b);
+/* v / d into v, returning v % d (d nonzero), in 32-bit arithmetic: a Cortex-M has no 64-bit
+ * divide, and libgcc's would add about 1 KiB to the image. */
+uint32_t u64_divmod(uint64_t *v, uint16_t d);
 char *u64_text(uint64_t v, char *buf, size_t cap);
 void say(const struct platform *p, const char *a, const char *b, const char *c, const char *d);
 void report_error(const struct platform *p, const char *call, konaplate_result r, const konaplate_error *e);

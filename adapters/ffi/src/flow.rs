@@ -185,7 +185,8 @@ pub unsafe extern "C" fn konaplate_flow_refund(
 }
 
 /// Continues a call from its last journal record (`record_len` bytes, at least
-/// `KONAPLATE_RECORD_SIZE`) after a restart. A resumed flow holds no token: it never sends
+/// `KONAPLATE_RECORD_SIZE`: one this library wrote, `konaplate_flow_record`'s or the flash
+/// journal's; the C ABI has only ever written the current format) after a restart. A resumed flow holds no token: it never sends
 /// the request again, it resolves it through the result inquiry (a refund that may have
 /// left: `UNKNOWN`). Refused over a flow that may have sent and is not final.
 #[unsafe(no_mangle)]
@@ -207,7 +208,8 @@ pub unsafe extern "C" fn konaplate_flow_resume(
         }
         // SAFETY: `record` points to `record_len` readable bytes.
         let bytes = unsafe { core::slice::from_raw_parts(record, record_len) };
-        let rec = JournalRecord::decode(bytes).map_err(|e| {
+        // the current format only: no reader of the first one is linked into C firmware
+        let rec = JournalRecord::decode_current(bytes).map_err(|e| {
             let mut m = Message::text("");
             konaplate_core::error::Describe::describe(&e, &mut m);
             Failure::new(konaplate_result::Record, m)
