@@ -1130,11 +1130,11 @@ konaplate_result konaplate_flow_refund(struct konaplate_flow *flow,
                                        uint64_t now_ms,
                                        struct konaplate_error *err);
 
-// Continues a call from its last journal record (`record_len` bytes, at least
-// `KONAPLATE_RECORD_SIZE`: one this library wrote, `konaplate_flow_record`'s or the flash
-// journal's; the C ABI has only ever written the current format) after a restart. A resumed flow holds no token: it never sends
-// the request again, it resolves it through the result inquiry (a refund that may have
-// left: `UNKNOWN`). Refused over a flow that may have sent and is not final.
+// Continues a call from its last journal record after a restart (`record_len` bytes, at
+// least `KONAPLATE_RECORD_SIZE`, in the current format: `konaplate_flow_record`'s or the
+// flash journal's; the C ABI has never written another). A resumed flow holds no token: it
+// never sends the request again, it resolves it through the result inquiry (a refund that
+// may have left: `UNKNOWN`). Refused over a flow that may have sent and is not final.
 konaplate_result konaplate_flow_resume(struct konaplate_flow *flow,
                                        const uint8_t *record,
                                        size_t record_len,

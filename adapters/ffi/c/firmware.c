@@ -126,6 +126,7 @@ static void random_bytes(void *ctx, uint8_t *out, size_t len) {
 
 static void stamp(void *ctx, konaplate_stamp *s) {
     struct replay *r = ctx;
+    uint64_t ms = r->clock_ms;
     memset(s, 0, sizeof *s);
     s->year = 2026;
     s->month = 11;
@@ -133,7 +134,6 @@ static void stamp(void *ctx, konaplate_stamp *s) {
     s->hour = 19;
     s->minute = 54;
     s->second = 6;
-    uint64_t ms = r->clock_ms;
     s->millisecond = (uint16_t)u64_divmod(&ms, 1000);
     text_copy(s->time_zone, sizeof s->time_zone, "KST");
     random_bytes(ctx, (uint8_t *)&s->random, sizeof s->random);

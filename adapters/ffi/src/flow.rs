@@ -184,11 +184,11 @@ pub unsafe extern "C" fn konaplate_flow_refund(
     unsafe { start::<Refund, _>(flow, request, refund, policy, now_ms, err) }
 }
 
-/// Continues a call from its last journal record (`record_len` bytes, at least
-/// `KONAPLATE_RECORD_SIZE`: one this library wrote, `konaplate_flow_record`'s or the flash
-/// journal's; the C ABI has only ever written the current format) after a restart. A resumed flow holds no token: it never sends
-/// the request again, it resolves it through the result inquiry (a refund that may have
-/// left: `UNKNOWN`). Refused over a flow that may have sent and is not final.
+/// Continues a call from its last journal record after a restart (`record_len` bytes, at
+/// least `KONAPLATE_RECORD_SIZE`, in the current format: `konaplate_flow_record`'s or the
+/// flash journal's; the C ABI has never written another). A resumed flow holds no token: it
+/// never sends the request again, it resolves it through the result inquiry (a refund that
+/// may have left: `UNKNOWN`). Refused over a flow that may have sent and is not final.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_flow_resume(
     flow: *mut konaplate_flow,

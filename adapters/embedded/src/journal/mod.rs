@@ -252,7 +252,7 @@ impl<F: NorFlash, S: BorrowMut<Scratch>> Journal<F, S> {
     /// newest complete one, skips (and reports) what a power cut or a bit flip left, and
     /// moves the live records into a freshly erased sector. Formats an empty region.
     // never inlined: a till opens its journal once, at boot, and the scan's locals then take
-    // no room in the caller's frame while the money driver runs (13,852 -> 13,052 B of RAM in
+    // no room in the caller's frame while the money driver runs (13,348 -> 13,052 B of RAM in
     // the blocking till image)
     #[inline(never)]
     pub fn open(
