@@ -1,15 +1,17 @@
-//! The journal's logic, once, over the async flash traits; the blocking journal runs the same
-//! code through [`super::flash::Blocking`] (futures that are ready at once).
+//! The journal's logic, written once over the async flash traits and compiled twice (see
+//! `konaplate-bisync`): as written for the async journal, and with `async` and `.await` removed
+//! over the blocking traits for the blocking one. The including module supplies `NorFlash` and
+//! `bisync`.
 
-use embedded_storage_async::nor_flash::NorFlash;
+use super::{NorFlash, bisync};
 use heapless::Vec;
 use konaplate_core::field::SequenceId;
 use konaplate_core::flow::{JournalRecord, State};
 
-use super::format::{
+use crate::journal::format::{
     self, ENTRY_HEADER, EntryHeader, Kind, MAX_ALIGN, SCRATCH_LEN, SECTOR_HEADER, pad,
 };
-use super::{Geometry, JournalError, MAX_LIVE, OpenReport};
+use crate::journal::{Geometry, JournalError, MAX_LIVE, OpenReport};
 
 /// A live entry: a sequenceId whose latest record sits in the active sector.
 #[derive(Clone, Debug)]
@@ -71,6 +73,7 @@ struct SectorScan {
     last: Option<u32>,
 }
 
+#[bisync]
 impl<F: NorFlash> Inner<F> {
     fn base(&self, sector: u32) -> u32 {
         self.geo.offset + sector * self.geo.sector_size
@@ -96,7 +99,10 @@ impl<F: NorFlash> Inner<F> {
         geo: Geometry,
         scratch: &mut [u8; SCRATCH_LEN],
     ) -> Result<(Self, OpenReport), F::Error> {
-        let align = geo.check::<F>(flash.capacity())?;
+        let align = geo.check::<F::Error>(
+            [F::WRITE_SIZE, F::READ_SIZE, F::ERASE_SIZE],
+            flash.capacity(),
+        )?;
         let mut j = Inner {
             flash,
             geo,

@@ -70,21 +70,39 @@
 use core::borrow::BorrowMut;
 
 use embedded_storage::nor_flash::NorFlash;
-use embedded_storage_async::nor_flash::NorFlash as AsyncNorFlash;
 use konaplate_core::error::{Describe, Sink};
 use konaplate_core::field::SequenceId;
 use konaplate_core::flow::{JournalRecord, State};
 
-mod flash;
 mod format;
-mod inner;
 #[cfg(feature = "flash-model")]
 pub mod model;
 
+/// The journal's logic (`inner.rs`) over the blocking flash traits: the async source with
+/// `async` and `.await` removed, straight-line code.
+#[path = "."]
+mod blocking {
+    pub(crate) use embedded_storage::nor_flash::NorFlash;
+    pub(crate) use konaplate_bisync::blocking as bisync;
+    pub(crate) mod inner;
+}
+
+/// The same source as written, over the async flash traits.
+#[cfg(feature = "async")]
+#[path = "."]
+mod nonblocking {
+    pub(crate) use embedded_storage_async::nor_flash::NorFlash;
+    pub(crate) use konaplate_bisync::asynchronous as bisync;
+    #[allow(
+        clippy::duplicate_mod,
+        reason = "the one source of the journal's logic, compiled a second time as async"
+    )]
+    pub(crate) mod inner;
+}
+
 pub use format::SCRATCH_LEN;
 
-use flash::{Blocking, run};
-use inner::Inner;
+use blocking::inner::{self, Inner};
 
 /// Most records the journal holds at once: open calls, and settled ones not closed yet.
 pub const MAX_LIVE: usize = 8;
@@ -111,10 +129,15 @@ impl Geometry {
         }
     }
 
-    /// Checks the geometry against the flash; returns the alignment of entries.
-    fn check<F: AsyncNorFlash>(&self, capacity: usize) -> Result<usize, JournalError<F::Error>> {
-        let align = F::WRITE_SIZE.max(F::READ_SIZE).max(4);
-        let erase = F::ERASE_SIZE as u64;
+    /// Checks the geometry against a flash of `[WRITE_SIZE, READ_SIZE, ERASE_SIZE]` and
+    /// `capacity`; returns the alignment of entries.
+    fn check<E>(
+        &self,
+        [write, read, erase]: [usize; 3],
+        capacity: usize,
+    ) -> Result<usize, JournalError<E>> {
+        let align = write.max(read).max(4);
+        let erase = erase as u64;
         let size = u64::from(self.sector_size);
         let end = u64::from(self.offset) + size * u64::from(self.sectors);
         // a header, two records of the largest size and the marker, at the least
@@ -243,7 +266,7 @@ pub type Scratch = [u8; SCRATCH_LEN];
 /// The journal over a blocking flash. See the [module](self) for what it guarantees. `S` is
 /// its scratch: `&mut [u8; SCRATCH_LEN]` or `[u8; SCRATCH_LEN]`.
 pub struct Journal<F: NorFlash, S: BorrowMut<Scratch>> {
-    inner: Inner<Blocking<F>>,
+    inner: Inner<F>,
     scratch: S,
 }
 
@@ -251,16 +274,12 @@ impl<F: NorFlash, S: BorrowMut<Scratch>> Journal<F, S> {
     /// Opens the journal in `geometry` of `flash` at boot: reads every sector, takes the
     /// newest complete one, skips (and reports) what a power cut or a bit flip left, and
     /// moves the live records into a freshly erased sector. Formats an empty region.
-    // never inlined: a till opens its journal once, at boot, and the scan's locals then take
-    // no room in the caller's frame while the money driver runs (13,348 -> 13,052 B of RAM in
-    // the blocking till image)
-    #[inline(never)]
     pub fn open(
         flash: F,
         geometry: Geometry,
         mut scratch: S,
     ) -> Result<(Self, OpenReport), JournalError<F::Error>> {
-        let (inner, report) = run(Inner::open(Blocking(flash), geometry, scratch.borrow_mut()))?;
+        let (inner, report) = Inner::open(flash, geometry, scratch.borrow_mut())?;
         Ok((Self { inner, scratch }, report))
     }
 
@@ -271,13 +290,13 @@ impl<F: NorFlash, S: BorrowMut<Scratch>> Journal<F, S> {
     /// before or after the record, as after a power cut: a write the flash said failed may
     /// still have stuck.
     pub fn persist(&mut self, record: &JournalRecord) -> Result<(), JournalError<F::Error>> {
-        run(self.inner.persist(record, self.scratch.borrow_mut()))
+        self.inner.persist(record, self.scratch.borrow_mut())
     }
 
     /// Closes the settled call `sequence_id` once you have acted on its outcome: its record
     /// is dropped at the next compaction. An open call is refused ([`JournalError::StillOpen`]).
     pub fn close(&mut self, sequence_id: &SequenceId) -> Result<(), JournalError<F::Error>> {
-        run(self.inner.close(sequence_id, self.scratch.borrow_mut()))
+        self.inner.close(sequence_id, self.scratch.borrow_mut())
     }
 
     /// The latest record of `sequence_id`.
@@ -285,15 +304,14 @@ impl<F: NorFlash, S: BorrowMut<Scratch>> Journal<F, S> {
         &mut self,
         sequence_id: &SequenceId,
     ) -> Result<JournalRecord, JournalError<F::Error>> {
-        run(self
-            .inner
-            .read_record(sequence_id, self.scratch.borrow_mut()))
+        self.inner
+            .read_record(sequence_id, self.scratch.borrow_mut())
     }
 
     /// Moves the live records into the next sector now (bounded: one erase, at most
     /// [`MAX_LIVE`] + 2 writes, unless sectors are worn).
     pub fn compact(&mut self) -> Result<(), JournalError<F::Error>> {
-        run(self.inner.compact(self.scratch.borrow_mut()))
+        self.inner.compact(self.scratch.borrow_mut())
     }
 
     /// Every live record's sequenceId and state: open calls and settled ones not closed.
@@ -317,7 +335,7 @@ impl<F: NorFlash, S: BorrowMut<Scratch>> Journal<F, S> {
 
     /// The flash back.
     pub fn release(self) -> F {
-        self.inner.flash.0
+        self.inner.flash
     }
 }
 
@@ -331,7 +349,7 @@ pub mod asynch {
 
     use core::borrow::BorrowMut;
 
-    use super::inner::{self, Inner};
+    use super::nonblocking::inner::{self, Inner};
     use super::{Geometry, JournalError, OpenReport, Scratch};
 
     /// The journal over an async flash. See [`super::Journal`] for each method.
