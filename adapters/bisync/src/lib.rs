@@ -1,6 +1,7 @@
-//! One source for a blocking and an async implementation (the pattern gix-protocol and the
-//! `bisync` crate use): a module is written once with `async fn` and `.await`, included twice
-//! by `#[path]`, and each inclusion imports one of these attributes as `bisync`:
+//! One source for a blocking and an async implementation (the `bisync` crate's pattern; the
+//! same stripping as gix-protocol's `bisync` attribute): a module is written once with
+//! `async fn` and `.await`, included twice by `#[path]`, and each inclusion imports one of
+//! these attributes as `bisync`:
 //!
 //! * [`blocking`] removes every `async` keyword and every `.await` from the item it is put
 //!   on: the blocking implementation, straight-line code over blocking traits;
@@ -9,6 +10,10 @@
 //! Nothing else changes: the two copies share every line of their logic, and the traits the
 //! module's code calls (`NorFlash`, say) are the blocking or the async ones by what the
 //! including module imports.
+//!
+//! What it does not do: an `async { .. }` block would become a plain block, run at once, and
+//! `async move { .. }` would not parse; tokens inside macro calls are stripped too. Write the
+//! shared source with `async fn` and `.await` only.
 
 use proc_macro::{Group, TokenStream, TokenTree};
 

@@ -93,7 +93,7 @@ impl<F: NorFlash> Inner<F> {
         self.read(at, dst).await
     }
 
-    /// Opens the journal in `flash` (see [`super::Journal::open`]).
+    /// Opens the journal in `flash` (see [`crate::journal::Journal::open`]).
     pub(crate) async fn open(
         flash: F,
         geo: Geometry,
@@ -651,7 +651,7 @@ impl<F: NorFlash> Inner<F> {
         }
     }
 
-    /// Persists `rec` (see [`super::Journal::persist`]).
+    /// Persists `rec` (see [`crate::journal::Journal::persist`]).
     pub(crate) async fn persist(
         &mut self,
         rec: &JournalRecord,
@@ -694,7 +694,7 @@ impl<F: NorFlash> Inner<F> {
         Ok(())
     }
 
-    /// Closes the settled record of `seq` (see [`super::Journal::close`]).
+    /// Closes the settled record of `seq` (see [`crate::journal::Journal::close`]).
     pub(crate) async fn close(
         &mut self,
         seq: &SequenceId,
