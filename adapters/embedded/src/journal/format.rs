@@ -30,7 +30,8 @@
 //! that no bytes written anywhere else (a record's payload, an older sector's entries, a torn
 //! write) can pass for an entry here.
 
-use konaplate_core::flow::{Crc32, JournalRecord};
+use konaplate_core::field::SequenceId;
+use konaplate_core::flow::{Crc32, JournalRecord, State};
 
 /// Bytes of the sector header.
 pub(crate) const SECTOR_HEADER: usize = 16;
@@ -289,6 +290,45 @@ pub(crate) fn decode_record(encoding: u8, payload: &[u8], out: &mut [u8]) -> Opt
         }
         _ => None,
     }
+}
+
+/// Where the bytes of a record start in a decoded prefix: op, state (see the record's
+/// layout in `konaplate_core::flow::record`).
+pub(crate) const PREFIX: usize = 40;
+const AT_STATE: usize = 5;
+const AT_SEQ: usize = 8;
+
+/// The sequenceId and state of a record from its first bytes.
+pub(crate) fn key_of(prefix: &[u8; PREFIX]) -> Option<(SequenceId, State)> {
+    if prefix.get(..4) != Some(&b"KPJ2"[..]) {
+        return None;
+    }
+    let state = state_of(*prefix.get(AT_STATE)?)?;
+    let n = usize::from(*prefix.get(AT_SEQ)?);
+    let id = prefix.get(AT_SEQ + 1..AT_SEQ + 1 + n)?;
+    let s = core::str::from_utf8(id).ok()?;
+    Some((SequenceId::new(s).ok()?, state))
+}
+
+fn state_of(b: u8) -> Option<State> {
+    Some(match b {
+        1 => State::Sending,
+        2 => State::Lost,
+        3 => State::Pending,
+        10 => State::Completed,
+        11 => State::Declined,
+        12 => State::Failed,
+        13 => State::NotProcessed,
+        15 => State::Unknown,
+        _ => return None,
+    })
+}
+
+/// The sequenceId a close entry names.
+pub(crate) fn close_key(payload: &[u8]) -> Option<SequenceId> {
+    let n = usize::from(*payload.first()?);
+    let id = payload.get(1..1 + n)?;
+    SequenceId::new(core::str::from_utf8(id).ok()?).ok()
 }
 
 #[cfg(test)]

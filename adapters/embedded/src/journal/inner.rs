@@ -9,9 +9,10 @@ use konaplate_core::field::SequenceId;
 use konaplate_core::flow::{JournalRecord, State};
 
 use crate::journal::format::{
-    self, ENTRY_HEADER, EntryHeader, Kind, MAX_ALIGN, SCRATCH_LEN, SECTOR_HEADER, pad,
+    self, ENTRY_HEADER, EntryHeader, Kind, MAX_ALIGN, PREFIX, SCRATCH_LEN, SECTOR_HEADER,
+    close_key, key_of, pad,
 };
-use crate::journal::{Geometry, JournalError, MAX_LIVE, OpenReport};
+use crate::journal::{Geometry, JournalError, MAX_LIVE, OpenReport, is_settled};
 
 /// A live entry: a sequenceId whose latest record sits in the active sector.
 #[derive(Clone, Debug)]
@@ -28,12 +29,6 @@ pub(crate) struct Live {
 
 /// How far from the newest readable sector header a sector whose header broke is looked for.
 const MAX_CANDIDATES: u32 = 16;
-
-/// Where the bytes of a record start in a decoded prefix: op, state (see the record's
-/// layout in `konaplate_core::flow::record`).
-const PREFIX: usize = 40;
-const AT_STATE: usize = 5;
-const AT_SEQ: usize = 8;
 
 pub(crate) struct Inner<F> {
     pub(crate) flash: F,
@@ -747,42 +742,4 @@ impl<F: NorFlash> Inner<F> {
         format::decode_record(h.encoding, payload, &mut rec).ok_or(JournalError::Damaged)?;
         JournalRecord::decode_current(&rec).map_err(|_| JournalError::Damaged)
     }
-}
-
-/// Final, or closed by an operator: the platform's word is known or given up on.
-pub(crate) fn is_settled(state: State) -> bool {
-    state.is_final()
-}
-
-/// The sequenceId and state of a record from its first bytes.
-fn key_of(prefix: &[u8; PREFIX]) -> Option<(SequenceId, State)> {
-    if prefix.get(..4) != Some(&b"KPJ2"[..]) {
-        return None;
-    }
-    let state = state_of(*prefix.get(AT_STATE)?)?;
-    let n = usize::from(*prefix.get(AT_SEQ)?);
-    let id = prefix.get(AT_SEQ + 1..AT_SEQ + 1 + n)?;
-    let s = core::str::from_utf8(id).ok()?;
-    Some((SequenceId::new(s).ok()?, state))
-}
-
-fn state_of(b: u8) -> Option<State> {
-    Some(match b {
-        1 => State::Sending,
-        2 => State::Lost,
-        3 => State::Pending,
-        10 => State::Completed,
-        11 => State::Declined,
-        12 => State::Failed,
-        13 => State::NotProcessed,
-        15 => State::Unknown,
-        _ => return None,
-    })
-}
-
-/// The sequenceId a close entry names.
-fn close_key(payload: &[u8]) -> Option<SequenceId> {
-    let n = usize::from(*payload.first()?);
-    let id = payload.get(1..1 + n)?;
-    SequenceId::new(core::str::from_utf8(id).ok()?).ok()
 }

@@ -102,7 +102,12 @@ mod nonblocking {
 
 pub use format::SCRATCH_LEN;
 
-use blocking::inner::{self, Inner};
+use blocking::inner::Inner;
+
+/// Final, or closed by an operator: the platform's word is known or given up on.
+pub(crate) fn is_settled(state: State) -> bool {
+    state.is_final()
+}
 
 /// Most records the journal holds at once: open calls, and settled ones not closed yet.
 pub const MAX_LIVE: usize = 8;
@@ -324,7 +329,7 @@ impl<F: NorFlash, S: BorrowMut<Scratch>> Journal<F, S> {
         self.inner
             .live
             .iter()
-            .filter(|l| !inner::is_settled(l.state))
+            .filter(|l| !is_settled(l.state))
             .map(|l| l.sequence_id)
     }
 
@@ -349,8 +354,8 @@ pub mod asynch {
 
     use core::borrow::BorrowMut;
 
-    use super::nonblocking::inner::{self, Inner};
-    use super::{Geometry, JournalError, OpenReport, Scratch};
+    use super::nonblocking::inner::Inner;
+    use super::{Geometry, JournalError, OpenReport, Scratch, is_settled};
 
     /// The journal over an async flash. See [`super::Journal`] for each method.
     pub struct Journal<F: NorFlash, S: BorrowMut<Scratch>> {
@@ -406,7 +411,7 @@ pub mod asynch {
             self.inner
                 .live
                 .iter()
-                .filter(|l| !inner::is_settled(l.state))
+                .filter(|l| !is_settled(l.state))
                 .map(|l| l.sequence_id)
         }
         /// See [`super::Journal::can_take_new_call`].
