@@ -642,6 +642,14 @@ fn first_format_records_are_read() {
         JournalRecord::decode(&now)
     );
     assert_eq!(
+        JournalRecord::decode_current_as::<Wrapped>(&now),
+        Ok(rec.clone())
+    );
+    assert_eq!(
+        JournalRecord::decode_current_as::<Wrapped>(&b),
+        Err(Wrapped(konaplate_core::flow::RecordError::Magic))
+    );
+    assert_eq!(
         JournalRecord::decode_current(&now[..100]).unwrap_err(),
         konaplate_core::flow::RecordError::Short
     );
@@ -853,6 +861,16 @@ fn an_operator_closes_an_unknown_refund() {
     );
 }
 
+/// A caller's error type for `JournalRecord::decode_current_as`.
+#[derive(Debug, PartialEq)]
+struct Wrapped(konaplate_core::flow::RecordError);
+
+impl From<konaplate_core::flow::RecordError> for Wrapped {
+    fn from(e: konaplate_core::flow::RecordError) -> Self {
+        Wrapped(e)
+    }
+}
+
 proptest! {
     #[test]
     fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
@@ -862,6 +880,11 @@ proptest! {
             Ok(r) => prop_assert_eq!(any, Ok(r)),
             Err(_) => prop_assert!(any.is_err() || bytes.starts_with(b"KPJ1")),
         }
+        // into the caller's error type: the same record, the same error
+        prop_assert_eq!(
+            JournalRecord::decode_current_as::<Wrapped>(&bytes),
+            JournalRecord::decode_current(&bytes).map_err(Wrapped)
+        );
         let _ = repair_len(&bytes);
         for _ in scan(&bytes) {}
     }

@@ -491,6 +491,10 @@ fn a_blank_region_is_formatted_and_records_round_trip() {
     let b = rec("KP-1", State::Completed, 2);
     j.persist(&b).unwrap();
     assert_eq!(j.read(&b.sequence_id).unwrap(), b, "the latest record wins");
+    // the bytes as persisted: the record's own encoding, folded zero runs unfolded
+    let mut bytes = [0xAAu8; JournalRecord::LEN];
+    j.read_into(&b.sequence_id, &mut bytes).unwrap();
+    assert_eq!(bytes, b.encode());
     assert_eq!(j.open_calls().count(), 0);
     // a settled record is never replaced, an open call never closed
     assert_eq!(
@@ -504,6 +508,10 @@ fn a_blank_region_is_formatted_and_records_round_trip() {
     );
     j.close(&b.sequence_id).unwrap();
     assert_eq!(j.read(&b.sequence_id), Err(JournalError::NotFound));
+    assert_eq!(
+        j.read_into(&b.sequence_id, &mut bytes),
+        Err(JournalError::NotFound)
+    );
     drop(j);
     let (mut j, report) = Journal::open(&mut f, geo(3), &mut scratch).unwrap();
     assert!(!report.formatted);

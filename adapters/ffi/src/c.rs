@@ -8,7 +8,7 @@ use core::ffi::c_char;
 use konaplate_core::call::CallError;
 use konaplate_core::error::{DecodeError, Describe, EncodeError, Sink};
 use konaplate_core::field::FieldError;
-use konaplate_core::flow::FlowError;
+use konaplate_core::flow::{FlowError, RecordError};
 use konaplate_core::http::HttpError;
 use konaplate_core::jwe::JweError;
 use zeroize::Zeroize;
@@ -264,6 +264,12 @@ impl From<CallError> for Failure {
             _ => konaplate_result::Decode,
         };
         Failure::new(result, Message::of(&e))
+    }
+}
+
+impl From<RecordError> for Failure {
+    fn from(e: RecordError) -> Self {
+        Failure::new(konaplate_result::Record, Message::of(&e))
     }
 }
 

@@ -209,11 +209,7 @@ pub unsafe extern "C" fn konaplate_flow_resume(
         // SAFETY: `record` points to `record_len` readable bytes.
         let bytes = unsafe { core::slice::from_raw_parts(record, record_len) };
         // the current format only: no reader of the first one is linked into C firmware
-        let rec = JournalRecord::decode_current(bytes).map_err(|e| {
-            let mut m = Message::text("");
-            konaplate_core::error::Describe::describe(&e, &mut m);
-            Failure::new(konaplate_result::Record, m)
-        })?;
+        let rec = JournalRecord::decode_current_as::<Failure>(bytes)?;
         let f = Flow::resume(&rec, unsafe { policy(policy_p) }?, now_ms);
         // SAFETY: forwarded contract.
         unsafe { store(flow, "flow", f) }

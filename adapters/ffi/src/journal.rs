@@ -256,8 +256,7 @@ pub unsafe extern "C" fn konaplate_journal_persist(
         }
         // SAFETY: `record` points to `record_len` readable bytes.
         let bytes = unsafe { core::slice::from_raw_parts(record, record_len) };
-        let rec = JournalRecord::decode_current(bytes)
-            .map_err(|e| Failure::new(konaplate_result::Record, Message::of(&e)))?;
+        let rec = JournalRecord::decode_current_as::<Failure>(bytes)?;
         // SAFETY: the pointer is NULL (reported) or a journal's storage.
         let j = unsafe { journal_mut(journal) }?;
         // the flash callbacks run: the journal is in use until the record is durable
@@ -300,16 +299,19 @@ pub unsafe extern "C" fn konaplate_journal_read(
         let out = unsafe { crate::c::buffer(out, out_cap) }?;
         out.fill(0);
         let seq = sequence_id(sequence_id_p)?;
-        let dst = out.get_mut(..JournalRecord::LEN).ok_or_else(|| {
-            Failure::text(
-                konaplate_result::BufferTooSmall,
-                &["a journal record needs KONAPLATE_RECORD_SIZE (512) bytes"],
-            )
-        })?;
+        let dst = out
+            .first_chunk_mut::<{ JournalRecord::LEN }>()
+            .ok_or_else(|| {
+                Failure::text(
+                    konaplate_result::BufferTooSmall,
+                    &["a journal record needs KONAPLATE_RECORD_SIZE (512) bytes"],
+                )
+            })?;
         // SAFETY: as above.
         let j = unsafe { journal_mut(journal) }?;
         let _busy = unsafe { BusyGuard::enter::<konaplate_journal, CJournal>(journal) };
-        dst.copy_from_slice(&j.read(&seq).map_err(failure)?.encode());
+        // the bytes as persisted: konaplate_flow_resume decodes (and checks) them
+        j.read_into(&seq, dst).map_err(failure)?;
         Ok(())
     })();
     finish(r, err)

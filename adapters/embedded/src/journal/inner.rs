@@ -712,12 +712,14 @@ impl<F: NorFlash> Inner<F> {
         Ok(())
     }
 
-    /// Reads the latest record of `seq`.
-    pub(crate) async fn read_record(
+    /// Reads the latest record of `seq` as it was persisted (its
+    /// [`JournalRecord::LEN`] bytes, their entry's checksum checked) into `out`.
+    pub(crate) async fn read_into(
         &mut self,
         seq: &SequenceId,
         scratch: &mut [u8; SCRATCH_LEN],
-    ) -> Result<JournalRecord, F::Error> {
+        out: &mut [u8; JournalRecord::LEN],
+    ) -> Result<(), F::Error> {
         let l = self
             .live
             .iter()
@@ -735,11 +737,10 @@ impl<F: NorFlash> Inner<F> {
         if !format::entry_intact(scratch, &h) {
             return Err(JournalError::Damaged);
         }
-        let mut rec = [0u8; JournalRecord::LEN];
         let payload = scratch
             .get(ENTRY_HEADER..ENTRY_HEADER + h.len)
             .unwrap_or(&[]);
-        format::decode_record(h.encoding, payload, &mut rec).ok_or(JournalError::Damaged)?;
-        JournalRecord::decode_current(&rec).map_err(|_| JournalError::Damaged)
+        format::decode_record(h.encoding, payload, out).ok_or(JournalError::Damaged)?;
+        Ok(())
     }
 }

@@ -72,7 +72,7 @@ use core::borrow::BorrowMut;
 use embedded_storage::nor_flash::NorFlash;
 use konaplate_core::error::{Describe, Sink};
 use konaplate_core::field::SequenceId;
-use konaplate_core::flow::{JournalRecord, State};
+use konaplate_core::flow::{JournalRecord, RecordError, State};
 
 mod format;
 #[cfg(feature = "flash-model")]
@@ -223,6 +223,13 @@ pub enum JournalError<E> {
     Overflow,
 }
 
+/// A record that reads intact but does not decode is damaged.
+impl<E> From<RecordError> for JournalError<E> {
+    fn from(_: RecordError) -> Self {
+        JournalError::Damaged
+    }
+}
+
 impl<E: core::fmt::Debug> Describe for JournalError<E> {
     fn describe(&self, out: &mut dyn Sink) {
         match self {
@@ -304,13 +311,29 @@ impl<F: NorFlash, S: BorrowMut<Scratch>> Journal<F, S> {
         self.inner.close(sequence_id, self.scratch.borrow_mut())
     }
 
-    /// The latest record of `sequence_id`.
+    /// The latest record of `sequence_id`, decoded ([`Journal::read_into`], then
+    /// `JournalRecord::decode_current`; a record that does not decode is
+    /// [`JournalError::Damaged`]).
     pub fn read(
         &mut self,
         sequence_id: &SequenceId,
     ) -> Result<JournalRecord, JournalError<F::Error>> {
+        let mut bytes = [0u8; JournalRecord::LEN];
+        self.read_into(sequence_id, &mut bytes)?;
+        JournalRecord::decode_current_as(&bytes)
+    }
+
+    /// The latest record of `sequence_id` as it was persisted (`JournalRecord::encode`'s
+    /// bytes, their entry's checksum checked) into `out`, for `JournalRecord::decode_current`
+    /// where its errors are handled (the money driver's recovery), or to hand on as bytes
+    /// (the C ABI).
+    pub fn read_into(
+        &mut self,
+        sequence_id: &SequenceId,
+        out: &mut [u8; JournalRecord::LEN],
+    ) -> Result<(), JournalError<F::Error>> {
         self.inner
-            .read_record(sequence_id, self.scratch.borrow_mut())
+            .read_into(sequence_id, self.scratch.borrow_mut(), out)
     }
 
     /// Moves the live records into the next sector now (bounded: one erase, at most
@@ -394,8 +417,18 @@ pub mod asynch {
             &mut self,
             sequence_id: &SequenceId,
         ) -> Result<JournalRecord, JournalError<F::Error>> {
+            let mut bytes = [0u8; JournalRecord::LEN];
+            self.read_into(sequence_id, &mut bytes).await?;
+            JournalRecord::decode_current_as(&bytes)
+        }
+        /// See [`super::Journal::read_into`].
+        pub async fn read_into(
+            &mut self,
+            sequence_id: &SequenceId,
+            out: &mut [u8; JournalRecord::LEN],
+        ) -> Result<(), JournalError<F::Error>> {
             self.inner
-                .read_record(sequence_id, self.scratch.borrow_mut())
+                .read_into(sequence_id, self.scratch.borrow_mut(), out)
                 .await
         }
         /// See [`super::Journal::compact`].
