@@ -1233,7 +1233,9 @@ konaplate_result konaplate_journal_close(struct konaplate_journal *journal,
                                          struct konaplate_error *err);
 
 // The latest record of `sequence_id` (`KONAPLATE_RECORD_SIZE` bytes into
-// `out[0 .. out_cap]`), to resume it with `konaplate_flow_resume`.
+// `out[0 .. out_cap]`, zeroed first), to resume it with `konaplate_flow_resume`: the bytes as
+// persisted, their entry's checksum checked; `konaplate_flow_resume` decodes and checks the
+// record (`KONAPLATE_RESULT_RECORD` when it does not decode).
 konaplate_result konaplate_journal_read(struct konaplate_journal *journal,
                                         const char *sequence_id_p,
                                         uint8_t *out,

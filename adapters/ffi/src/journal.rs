@@ -285,7 +285,9 @@ pub unsafe extern "C" fn konaplate_journal_close(
 }
 
 /// The latest record of `sequence_id` (`KONAPLATE_RECORD_SIZE` bytes into
-/// `out[0 .. out_cap]`), to resume it with `konaplate_flow_resume`.
+/// `out[0 .. out_cap]`, zeroed first), to resume it with `konaplate_flow_resume`: the bytes as
+/// persisted, their entry's checksum checked; `konaplate_flow_resume` decodes and checks the
+/// record (`KONAPLATE_RESULT_RECORD` when it does not decode).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_journal_read(
     journal: *mut konaplate_journal,

@@ -740,7 +740,11 @@ impl<F: NorFlash> Inner<F> {
         let payload = scratch
             .get(ENTRY_HEADER..ENTRY_HEADER + h.len)
             .unwrap_or(&[]);
-        format::decode_record(h.encoding, payload, out).ok_or(JournalError::Damaged)?;
+        if format::decode_record(h.encoding, payload, out).is_none() {
+            // no part of a record is left behind an error
+            out.fill(0);
+            return Err(JournalError::Damaged);
+        }
         Ok(())
     }
 }

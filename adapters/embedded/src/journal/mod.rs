@@ -324,9 +324,9 @@ impl<F: NorFlash, S: BorrowMut<Scratch>> Journal<F, S> {
     }
 
     /// The latest record of `sequence_id` as it was persisted (`JournalRecord::encode`'s
-    /// bytes, their entry's checksum checked) into `out`, for `JournalRecord::decode_current`
-    /// where its errors are handled (the money driver's recovery), or to hand on as bytes
-    /// (the C ABI).
+    /// bytes, their entry's checksum checked, not decoded) into `out`: to hand on as bytes
+    /// (the C ABI does), or to decode where its errors are handled. An error writes no part
+    /// of a record into `out`.
     pub fn read_into(
         &mut self,
         sequence_id: &SequenceId,
