@@ -224,12 +224,11 @@ pub(crate) fn encode_request<R: Request>(
     mut crypto: impl Crypto,
     out: &mut [u8],
 ) -> Result<EncodedRequest, EncodeError> {
-    let e = EndpointInfo::of::<R>();
     encode_request_dyn(
         session,
         stamp,
-        e.path,
-        e.encrypted,
+        <R::Endpoint as Endpoint>::PATH,
+        <R::Endpoint as Endpoint>::REQUEST_ENCRYPTED,
         request,
         &mut crypto,
         out,
@@ -242,15 +241,6 @@ pub(crate) fn encode_request<R: Request>(
 struct EndpointInfo {
     path: &'static str,
     encrypted: bool,
-}
-
-impl EndpointInfo {
-    fn of<R: Request>() -> Self {
-        Self {
-            path: <R::Endpoint as Endpoint>::PATH,
-            encrypted: <R::Endpoint as Endpoint>::REQUEST_ENCRYPTED,
-        }
-    }
 }
 
 /// The endpoint comes as two scalars, not as an `EndpointInfo` (which the ABI passes through
