@@ -13,10 +13,13 @@
 //! [`DemoSecureElement`] stands in for one; with the feature `rsa` the software RSA of
 //! `konaplate-embedded` does it instead (`soft_rsa`), with the sandbox's test keys, and
 //! opens the recorded cancellation's key for real. The only `unsafe` is the stack painting that
-//! measures peak use (and the `link_section` of the recorded answers).
+//! measures peak use, the `link_section` of the recorded answers, the semihosting calls of the
+//! till images and the images' byte-loop memory routines ([`mem`], in place of
+//! `compiler-builtins`' larger ones).
 #![no_std]
 
 pub mod fixtures;
+pub mod mem;
 #[cfg(feature = "rsa")]
 pub mod soft_rsa;
 #[cfg(feature = "till")]

@@ -13,6 +13,10 @@ use defmt_semihosting as _;
 #[entry]
 fn main() -> ! {
     paint_stack();
+    // the image's own memcpy, memmove, memset and memcmp (`mem`) before anything uses them
+    if !konaplate_firmware_example::mem::self_test() {
+        konaplate_firmware_example::fail("the memory routines");
+    }
     // the software RSA's keys, parsed before the exchanges' deep frames exist
     #[cfg(feature = "rsa")]
     konaplate_firmware_example::soft_rsa::boot();
