@@ -94,11 +94,13 @@ impl Drop for HostFile {
     }
 }
 
-/// The whole content of a small host file into `buf`; its length (0 when absent).
+/// The whole content of a small host file into `buf`; its length (0 when absent). A file
+/// longer than `buf` fails the run: a part of a ledger is a wrong ledger.
 fn read_file(name: &str, buf: &mut [u8]) -> usize {
     match HostFile::open(name, nr::open::R_BINARY) {
+        Some(f) if f.len() > buf.len() => fail("a host file longer than its buffer"),
         Some(f) => {
-            let n = f.len().min(buf.len());
+            let n = f.len();
             f.read(buf.get_mut(..n).unwrap_or(&mut []))
         }
         None => 0,
@@ -271,10 +273,14 @@ pub enum Answer {
 
 const NOT_FOUND: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 78\r\n\r\n{\"response\":{\"code\":\"007_009\",\"description\":\"previous transaction not found\"}}";
 
+/// Bytes of the platform's ledger: a line (`K KP-TILL-K-N`, 14 bytes) for each of the three
+/// transactions, with room for one more that a wrong till would make (and the run fails on).
+const LEDGER_LEN: usize = 64;
+
 /// The simulated platform's ledger: the sequenceIds it committed, kept in a host file (one line
 /// each) across the till's boots.
 pub struct Platform {
-    ledger: [u8; 256],
+    ledger: [u8; LEDGER_LEN],
     len: usize,
 }
 
@@ -287,7 +293,7 @@ impl Default for Platform {
 impl Platform {
     /// The ledger as the host file keeps it.
     pub fn load() -> Platform {
-        let mut ledger = [0u8; 256];
+        let mut ledger = [0u8; LEDGER_LEN];
         let len = read_file(LEDGER_FILE, &mut ledger);
         Platform { ledger, len }
     }
@@ -309,13 +315,14 @@ impl Platform {
     fn commit(&mut self, kind: u8, seq: &[u8]) {
         append_line(LEDGER_FILE, &[&[kind, b' '], seq]);
         let line_len = seq.len() + 3;
-        if let Some(dst) = self.ledger.get_mut(self.len..self.len + line_len) {
-            dst[0] = kind;
-            dst[1] = b' ';
-            dst[2..2 + seq.len()].copy_from_slice(seq);
-            dst[line_len - 1] = b'\n';
-            self.len += line_len;
-        }
+        let Some(dst) = self.ledger.get_mut(self.len..self.len + line_len) else {
+            fail("the platform's ledger is full: more transactions than calls")
+        };
+        dst[0] = kind;
+        dst[1] = b' ';
+        dst[2..2 + seq.len()].copy_from_slice(seq);
+        dst[line_len - 1] = b'\n';
+        self.len += line_len;
     }
 
     /// Takes a request (its request line and sequenceId): commits a money request it sees
@@ -470,33 +477,48 @@ impl Receipts {
         let word = outcome.word().as_bytes();
         append_line(RECEIPTS_FILE, &[seq.as_bytes(), b" ", word]);
         let n = seq.as_bytes().len() + word.len() + 2;
-        if let Some(dst) = self.log.get_mut(self.len..self.len + n) {
-            dst[..seq.as_bytes().len()].copy_from_slice(seq.as_bytes());
-            dst[seq.as_bytes().len()] = b' ';
-            dst[seq.as_bytes().len() + 1..n - 1].copy_from_slice(word);
-            dst[n - 1] = b'\n';
-            self.len += n;
-        }
+        let Some(dst) = self.log.get_mut(self.len..self.len + n) else {
+            fail("the receipts log is full")
+        };
+        dst[..seq.as_bytes().len()].copy_from_slice(seq.as_bytes());
+        dst[seq.as_bytes().len()] = b' ';
+        dst[seq.as_bytes().len() + 1..n - 1].copy_from_slice(word);
+        dst[n - 1] = b'\n';
+        self.len += n;
+    }
+}
+
+/// The sequenceId of a call's attempt: `KP-TILL-<kind>-<attempt>`.
+pub fn sequence_id(kind: u8, attempt: u8) -> SequenceId {
+    let mut id = *b"KP-TILL-C-0";
+    id[8] = kind;
+    id[10] = b'0' + attempt;
+    must(SequenceId::new(
+        core::str::from_utf8(&id).unwrap_or("KP-TILL"),
+    ))
+}
+
+const USER_ID: UserId = must_const(UserId::new(50_000_100_001));
+const AMOUNT: ChargeAmount = must_const(ChargeAmount::new(50_000));
+
+const fn must_const<T: Copy>(r: Result<T, konaplate_core::field::FieldError>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(_) => panic!("a constant of the till out of its limits"),
     }
 }
 
 /// The three calls of the till, in order, each in attempts: `(kind, attempt)` → its request.
 /// A call never processed is made again as the next attempt.
 pub fn request(kind: u8, attempt: u8) -> MoneyRequest {
-    let mut id = *b"KP-TILL-C-0";
-    id[8] = kind;
-    id[10] = b'0' + attempt;
-    let sequence_id = must(SequenceId::new(
-        core::str::from_utf8(&id).unwrap_or("KP-TILL"),
-    ));
-    let user_id = must(UserId::new(50_000_100_001));
+    let sequence_id = sequence_id(kind, attempt);
     let one_time_token = must(OneTimeToken::new(fixtures::TOKEN_VALUE));
     let dcvv = must(Dcvv::new(fixtures::DCVV_VALUE));
     match kind {
         b'C' => ChargeRequest {
             sequence_id,
-            user_id,
-            amount: must(ChargeAmount::new(50_000)),
+            user_id: USER_ID,
+            amount: AMOUNT,
             one_time_token,
             dcvv,
             merchant_id: must(MerchantId::new("100000000000101")),
@@ -504,7 +526,7 @@ pub fn request(kind: u8, attempt: u8) -> MoneyRequest {
         .into(),
         b'X' => CancelRequest {
             sequence_id,
-            user_id,
+            user_id: USER_ID,
             nr_number: must(NrNumber::new(fixtures::CHARGE_NR)),
             one_time_token,
             dcvv,
@@ -513,7 +535,7 @@ pub fn request(kind: u8, attempt: u8) -> MoneyRequest {
         .into(),
         _ => RefundRequest {
             sequence_id,
-            user_id,
+            user_id: USER_ID,
             card_expiry: must(CardExpiry::new("3108")),
             dcvv,
             one_time_token,
@@ -528,8 +550,7 @@ pub fn next_call(receipts: &Receipts) -> Option<(u8, u8)> {
     for kind in [b'C', b'X', b'R'] {
         let mut attempt = 0;
         loop {
-            let seq = request(kind, attempt).sequence_id();
-            match receipts.of(&seq) {
+            match receipts.of(&sequence_id(kind, attempt)) {
                 Some(b"NOT_PROCESSED") => attempt += 1,
                 Some(_) => break,
                 None => return Some((kind, attempt)),
@@ -541,6 +562,8 @@ pub fn next_call(receipts: &Receipts) -> Option<(u8, u8)> {
     }
     None
 }
+
+const STAMP_TIME: Timestamp = must_const(Timestamp::new(2026, 12, 2, 12, 0, 0, 0));
 
 /// The till's clock: the host's time (semihosting), moved on by every wait (nothing waits).
 pub struct Clock {
@@ -578,7 +601,7 @@ impl Clock {
     pub fn stamp(&mut self) -> Stamp {
         self.stamps += 1;
         Stamp::new(
-            must(Timestamp::new(2026, 12, 2, 12, 0, 0, 0)),
+            STAMP_TIME,
             TimeZone::KST,
             (self.now_ms() as u32 ^ self.stamps.wrapping_mul(0x9E37_79B9)) & 0x0FFF_FFFF,
         )
@@ -597,7 +620,7 @@ pub fn policy() -> Policy {
 pub fn report(receipts: &Receipts, flash_ops: u32) {
     for kind in [b'C', b'X', b'R'] {
         for attempt in 0..6 {
-            let seq = request(kind, attempt).sequence_id();
+            let seq = sequence_id(kind, attempt);
             if let Some(word) = receipts.of(&seq) {
                 out(&[b"till: ", seq.as_bytes(), b" ", word, b"\n"]);
             }
