@@ -391,10 +391,16 @@ fn fault_kill_during_50_charges_then_recover() {
     let mut killed = 0;
     for i in 0..50 {
         let t = token(&c);
-        // a third of the charges answer slowly, so kills land mid-request too
-        if rand(3) == 0 {
+        // every tenth charge is killed once the platform has committed it and before its
+        // answer arrives, so some entries are surely in doubt however slow the machine; of
+        // the others, a third answer slowly, so random kills land mid-request too
+        let in_doubt = i % 10 == 4;
+        if in_doubt {
+            sb.inject("charge", Fault::Delay(Duration::from_secs(2)));
+        } else if rand(3) == 0 {
             sb.inject("charge", Fault::Delay(Duration::from_millis(150)));
         }
+        let received = sb.requests_received();
         let seq = format!("KILL-{i:02}");
         let mut child = cli(&[
             "charge",
@@ -413,7 +419,18 @@ fn fault_kill_during_50_charges_then_recover() {
         ])
         .spawn()
         .unwrap();
-        std::thread::sleep(Duration::from_millis(rand(60)));
+        if in_doubt {
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while sb.requests_received() == received {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{seq} never reached the platform"
+                );
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        } else {
+            std::thread::sleep(Duration::from_millis(rand(60)));
+        }
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
             killed += 1;

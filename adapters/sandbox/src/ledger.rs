@@ -576,6 +576,11 @@ impl Ledger {
         Ok(())
     }
 
+    /// Whether a request with `seq` arrived and has not committed yet (a slow platform).
+    pub fn is_in_flight(&self, seq: &str) -> bool {
+        self.in_flight.contains(seq)
+    }
+
     /// Releases a reservation right before its request commits.
     pub fn unreserve(&mut self, seq: &SequenceId) {
         self.in_flight.remove(seq.as_str());

@@ -34,7 +34,11 @@ fn get(sb: &konaplate_sandbox::Sandbox, path: &str) -> (u16, String, String) {
 
 #[test]
 fn the_page_shows_the_ledger() {
-    let (sb, c) = start();
+    // the pending charge must still be PENDING when the page is read, however slow the machine
+    let (sb, c) = start_with(konaplate_sandbox::SandboxConfig {
+        pending_for: Duration::from_secs(60),
+        ..Default::default()
+    });
     let charged = charge(&c, HAPPY, 12_000, "PAGE-CHARGE")
         .reply
         .into_result()

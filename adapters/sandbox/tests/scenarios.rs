@@ -127,7 +127,8 @@ fn charge_refusals() {
 
 #[test]
 fn pending_charge_resolves_through_the_inquiry() {
-    let (sb, c) = start();
+    // pending for 2 s: the first inquiry must still find it PENDING on a slow machine
+    let (sb, c) = start_with(konaplate_sandbox::SandboxConfig::default());
     let x = charge(&c, HAPPY, AMOUNT_PENDING_COMPLETES, "PEND-OK");
     assert!(x.reply.body.unwrap().is_pending);
     assert_eq!(
@@ -141,7 +142,7 @@ fn pending_charge_resolves_through_the_inquiry() {
     );
     let y = charge(&c, HAPPY, AMOUNT_PENDING_FAILS, "PEND-KO");
     assert!(y.reply.body.unwrap().is_pending);
-    std::thread::sleep(std::time::Duration::from_millis(400));
+    std::thread::sleep(std::time::Duration::from_millis(2_200));
     assert_eq!(
         inquire(&c, "PEND-OK").reply.body.unwrap().result,
         ChargeResult::Completed
@@ -225,7 +226,8 @@ fn cancel_refusals() {
 
 #[test]
 fn pending_cancel_resolves() {
-    let (sb, c) = start();
+    // pending for 2 s: the first inquiry must still find it PENDING on a slow machine
+    let (sb, c) = start_with(konaplate_sandbox::SandboxConfig::default());
     let nr = charge(&c, HAPPY, AMOUNT_CANCEL_PENDS, "CP-CHARGE")
         .reply
         .body
@@ -241,7 +243,7 @@ fn pending_cancel_resolves() {
         inquire(&c, "CP-CANCEL").reply.body.unwrap().result,
         ChargeResult::Pending
     );
-    std::thread::sleep(std::time::Duration::from_millis(400));
+    std::thread::sleep(std::time::Duration::from_millis(2_200));
     assert_eq!(
         inquire(&c, "CP-CANCEL").reply.body.unwrap().result,
         ChargeResult::Completed
@@ -552,7 +554,7 @@ fn slow_commit_takes_the_sequence_id_at_arrival_and_commits_later() {
         .card(&card_no(seed::HAPPY_CARD))
         .unwrap()
         .balance;
-    sb.inject("charge", Fault::SlowCommit(Duration::from_millis(1_500)));
+    sb.inject("charge", Fault::SlowCommit(Duration::from_millis(3_000)));
     let t = token(&c, seed::HAPPY_CARD);
     let t2 = OneTimeToken::new(t.one_time_token.expose()).unwrap();
     let d2 = Dcvv::new(t.dcvv.expose()).unwrap();
@@ -563,7 +565,15 @@ fn slow_commit_takes_the_sequence_id_at_arrival_and_commits_later() {
             charge_with(&c, seed::HAPPY, 8_000, "SLOW-SB", t, seed::MERCHANT)
         })
     };
-    std::thread::sleep(Duration::from_millis(300));
+    // until the slow charge has arrived and taken its sequenceId (not a fixed sleep)
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !sb.ledger().is_in_flight("SLOW-SB") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow charge never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let x = c
         .send(&ChargeResultRequest {
             sequence_id: seq("SLOW-SB"),
