@@ -625,10 +625,9 @@ fn missing_credentials_and_plain_http_are_refused_before_sending() {
 #[test]
 fn transport_failure_exits_4() {
     let e = Env::new();
-    // nobody listens on this port
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/open-api", l.local_addr().unwrap());
-    drop(l);
+    // nobody listens on port 1 (a port picked and freed could be taken by a parallel test)
+    assert!(std::net::TcpStream::connect("127.0.0.1:1").is_err());
+    let url = "http://127.0.0.1:1/open-api".to_string();
     let out = e
         .cmd()
         .args([

@@ -192,7 +192,7 @@ fn an_offline_recover_leaves_the_charge_open() {
     );
     assert_eq!((code, v["outcome"].as_str()), (5, Some("IN_DOUBT")), "{v}");
     e.sb.clear_faults();
-    e.sb.inject("*", Fault::RefuseConnection(Duration::from_millis(4_000)));
+    e.sb.inject("*", Fault::RefuseConnection(Duration::from_millis(8_000)));
     let (code, v, _) = e.json(&["recover", "--max-wait", "2", "--poll-interval", "1"]);
     assert_eq!(code, 5, "still open: {v}");
     assert_eq!(v["recovered"][0]["outcome"], "IN_DOUBT");

@@ -603,15 +603,16 @@ fn killed_after_the_answer_before_the_journal_update() {
     let token = e.token(HAPPY_CARD);
     let mut child = spawn_charge(&e, &url, "KILL-ANSWERED", ("7", "3"), token);
     let mut j = PgJournal::connect(&url, Duration::from_secs(7)).unwrap();
+    // connected now: the row must be locked within the 1.5 s between commit and answer
+    let mut holder = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let seq = SequenceId::new("KILL-ANSWERED").unwrap();
     wait_journaled(&mut j, &seq);
     let journaled = Instant::now();
     let deadline = Instant::now() + Duration::from_secs(10);
     while txns_of(&e, "KILL-ANSWERED").is_empty() {
         assert!(Instant::now() < deadline, "the platform never committed it");
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(5));
     }
-    let mut holder = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let mut tx = holder.transaction().unwrap();
     tx.query(
         "SELECT 1 FROM konaplate_journal_entries WHERE sequence_id = 'KILL-ANSWERED' FOR UPDATE",
