@@ -32,7 +32,8 @@
 // Bytes of [`konaplate_error::message`], NUL included.
 #define KONAPLATE_ERROR_MESSAGE_SIZE 160
 
-// Bytes of stack [`konaplate_scrub_stack`] overwrites.
+// Bytes of stack [`konaplate_scrub_stack`] overwrites on a 32-bit target (a Cortex-M); a
+// 64-bit host's frames are larger, and it overwrites twice as many there.
 #define KONAPLATE_SCRUB_BYTES 8192
 
 // 64-bit words of storage for a `konaplate_call`.
@@ -783,7 +784,8 @@ const char *konaplate_version(void);
 // `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
 // `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
 // names the failing field and its limit. A call storage that holds a call which was written
-// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`); one that wrote nothing is
+// replaced, `buf` wiped whole first (begin in the buffer it used, or abort it first).
 konaplate_result konaplate_call_token(struct konaplate_call *call,
                                       const struct konaplate_session *session,
                                       const struct konaplate_stamp *stamp,
@@ -815,7 +817,8 @@ konaplate_result konaplate_call_finish_token(struct konaplate_call *call,
 // `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
 // `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
 // names the failing field and its limit. A call storage that holds a call which was written
-// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`); one that wrote nothing is
+// replaced, `buf` wiped whole first (begin in the buffer it used, or abort it first).
 konaplate_result konaplate_call_charge(struct konaplate_call *call,
                                        const struct konaplate_session *session,
                                        const struct konaplate_stamp *stamp,
@@ -847,7 +850,8 @@ konaplate_result konaplate_call_finish_charge(struct konaplate_call *call,
 // `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
 // `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
 // names the failing field and its limit. A call storage that holds a call which was written
-// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`); one that wrote nothing is
+// replaced, `buf` wiped whole first (begin in the buffer it used, or abort it first).
 konaplate_result konaplate_call_charge_result(struct konaplate_call *call,
                                               const struct konaplate_session *session,
                                               const struct konaplate_stamp *stamp,
@@ -879,7 +883,8 @@ konaplate_result konaplate_call_finish_charge_result(struct konaplate_call *call
 // `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
 // `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
 // names the failing field and its limit. A call storage that holds a call which was written
-// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`); one that wrote nothing is
+// replaced, `buf` wiped whole first (begin in the buffer it used, or abort it first).
 konaplate_result konaplate_call_cancel(struct konaplate_call *call,
                                        const struct konaplate_session *session,
                                        const struct konaplate_stamp *stamp,
@@ -911,7 +916,8 @@ konaplate_result konaplate_call_finish_cancel(struct konaplate_call *call,
 // `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
 // `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
 // names the failing field and its limit. A call storage that holds a call which was written
-// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`); one that wrote nothing is
+// replaced, `buf` wiped whole first (begin in the buffer it used, or abort it first).
 konaplate_result konaplate_call_refund_fee(struct konaplate_call *call,
                                            const struct konaplate_session *session,
                                            const struct konaplate_stamp *stamp,
@@ -943,7 +949,8 @@ konaplate_result konaplate_call_finish_refund_fee(struct konaplate_call *call,
 // `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
 // `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
 // names the failing field and its limit. A call storage that holds a call which was written
-// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`); one that wrote nothing is
+// replaced, `buf` wiped whole first (begin in the buffer it used, or abort it first).
 konaplate_result konaplate_call_refund(struct konaplate_call *call,
                                        const struct konaplate_session *session,
                                        const struct konaplate_stamp *stamp,
@@ -975,7 +982,8 @@ konaplate_result konaplate_call_finish_refund(struct konaplate_call *call,
 // `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
 // `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
 // names the failing field and its limit. A call storage that holds a call which was written
-// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`); one that wrote nothing is
+// replaced, `buf` wiped whole first (begin in the buffer it used, or abort it first).
 konaplate_result konaplate_call_register(struct konaplate_call *call,
                                          const struct konaplate_session *session,
                                          const struct konaplate_stamp *stamp,
@@ -1007,7 +1015,8 @@ konaplate_result konaplate_call_finish_register(struct konaplate_call *call,
 // `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
 // `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
 // names the failing field and its limit. A call storage that holds a call which was written
-// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`); one that wrote nothing is
+// replaced, `buf` wiped whole first (begin in the buffer it used, or abort it first).
 konaplate_result konaplate_call_list(struct konaplate_call *call,
                                      const struct konaplate_session *session,
                                      const struct konaplate_stamp *stamp,
@@ -1037,10 +1046,11 @@ konaplate_result konaplate_call_finish_list(struct konaplate_call *call,
 // replies and buffers that held a one-time token, a DCVV or a key. NULL is ignored.
 void konaplate_wipe(void *p, size_t len);
 
-// Overwrites [`KONAPLATE_SCRUB_BYTES`] of the stack below the caller's frame with zeros:
-// what the library's calls left there (the compiler may copy a key, a token or a DCVV into
-// frames that are dead once a call returns, and Rust cannot wipe those). Call it after a
-// money call, from a frame no deeper than the calls it follows, with that much stack free.
+// Overwrites [`KONAPLATE_SCRUB_BYTES`] of the stack below the caller's frame with zeros
+// (twice that on a 64-bit host): what the library's calls left there (the compiler may copy
+// a key, a token or a DCVV into frames that are dead once a call returns, and Rust cannot
+// wipe those). Call it after a money call, from a frame no deeper than the calls it follows,
+// with that much stack free.
 void konaplate_scrub_stack(void);
 
 // Where the request bytes still to write are: `buf[*start .. *start + *len]` (`*len` is 0
@@ -1086,6 +1096,7 @@ konaplate_result konaplate_call_received(struct konaplate_call *call,
 
 // Gives the call up (the socket failed, a timeout): wipes what it left in `buf` and says in
 // `*delivery` whether the request may have reached the platform. Any step, more than once.
+// A NULL `delivery` is reported after the wipe.
 konaplate_result konaplate_call_abort(struct konaplate_call *call,
                                       uint8_t *buf,
                                       size_t buf_len,
@@ -1163,7 +1174,9 @@ konaplate_result konaplate_flow_record(const struct konaplate_flow *flow,
                                        struct konaplate_error *err);
 
 // The record `konaplate_flow_record` gave is durable: the flow may go on (it never hands out
-// a send before the record that announces it is).
+// a send before the record that announces it is). Refused (`KONAPLATE_RESULT_FLOW`, nothing
+// marked) when no record was taken since the flow last changed: take the record, persist
+// it, then say so.
 konaplate_result konaplate_flow_persisted(struct konaplate_flow *flow, struct konaplate_error *err);
 
 // After `SEND` or `INQUIRE`: begins the call to make in `call`, encoded into

@@ -66,8 +66,12 @@ static int reentrant_wrap(void *userdata, const uint8_t *cek, size_t cek_len, ui
 /* A second flash for the journal checks: 3 sectors of 4 KiB of RAM, strict about rewrites;
  * `reenter` makes the write callback call back into the library on its journal. */
 static uint8_t jflash[3 * 4096];
-static konaplate_journal *reenter;
+static konaplate_journal *reenter, *reopen;
 static konaplate_result reentered;
+/* writes and erases the flash took, and how many a re-entrant open made */
+static unsigned jops, reopened_ops;
+
+static konaplate_flash jflash_of(void);
 
 static int jread(void *u, uint32_t off, uint8_t *out, size_t len) {
     (void)u;
@@ -82,13 +86,23 @@ static int jwrite(void *u, uint32_t off, const uint8_t *data, size_t len) {
     for (i = 0; i < len; i++)
         if (jflash[off + i] != 0xFF) return 1;
     memcpy(jflash + off, data, len);
+    jops++;
     if (reenter != NULL) reentered = konaplate_journal_compact(reenter, NULL);
+    if (reopen != NULL) {
+        konaplate_journal *j = reopen;
+        unsigned before = jops;
+        konaplate_flash f = jflash_of();
+        reopen = NULL;
+        reentered = konaplate_journal_open(j, &f, 0, 4096, 3, NULL, NULL);
+        reopened_ops = jops - before;
+    }
     return 0;
 }
 static int jerase(void *u, uint32_t from, uint32_t to) {
     (void)u;
     if (to > sizeof jflash || from > to) return 1;
     memset(jflash + from, 0xFF, to - from);
+    jops++;
     return 0;
 }
 static konaplate_flash jflash_of(void) {
@@ -504,6 +518,14 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
         reenter = NULL;
         expect(p, r == KONAPLATE_RESULT_OK && reentered == KONAPLATE_RESULT_BUSY,
                "a flash callback compacting its own journal: KONAPLATE_RESULT_BUSY, the outer call unharmed");
+        /* ... or opening it again: refused before it reads or writes (an open compacts into a
+         * fresh sector, and the running call's journal would go on in one no longer the newest) */
+        reopen = &j;
+        reentered = KONAPLATE_RESULT_OK;
+        reopened_ops = 99;
+        r = konaplate_journal_compact(&j, &e);
+        expect(p, r == KONAPLATE_RESULT_OK && reentered == KONAPLATE_RESULT_BUSY && reopened_ops == 0,
+               "a flash callback opening its own journal again: KONAPLATE_RESULT_BUSY, not one flash write");
         /* a reboot: the RAM is lost, the flash is not */
         konaplate_journal_wipe(&j);
         konaplate_flow_wipe(&f2);
@@ -543,6 +565,53 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
         expect(p, !room && r == KONAPLATE_RESULT_JOURNAL_FULL && n == filled + 1,
                "a full journal: no room for a new call, its record refused (JOURNAL_FULL), nothing dropped");
         konaplate_journal_wipe(&j);
+    }
+    /* 9. the caller's misorders */
+    {
+        static konaplate_flow f3;
+        size_t i;
+        bool token_left = false, dcvv_left = false;
+        konaplate_delivery d = KONAPLATE_DELIVERY_NOT_SENT;
+        /* a call begun over one that wrote nothing: the old request's token and DCVV go */
+        valid_charge(&charge);
+        r = konaplate_call_charge(&call, session, &stamp, &charge, NULL, buf, sizeof buf, &e);
+        konaplate_wipe(&charge, sizeof charge);
+        for (i = 0; i + 16 <= sizeof buf; i++) token_left |= memcmp(buf + i, "1234567890123456", 16) == 0;
+        expect(p, r == KONAPLATE_RESULT_OK && token_left, "a charge call begun (its token in the buffer, nothing written yet)");
+        r = begin_inquiry(&call, session, buf, sizeof buf);
+        token_left = false;
+        for (i = 0; i + 16 <= sizeof buf; i++) token_left |= memcmp(buf + i, "1234567890123456", 16) == 0;
+        for (i = 0; i + 4 <= sizeof buf; i++) dcvv_left |= memcmp(buf + i, "dcvv", 4) == 0;
+        expect(p, r == KONAPLATE_RESULT_OK && !token_left && !dcvv_left,
+               "an inquiry begun over it in the same buffer: no trace of the charge's token or DCVV");
+        /* an abort with a NULL delivery still wipes */
+        r = konaplate_call_abort(&call, buf, sizeof buf, NULL, &e);
+        expect(p, r == KONAPLATE_RESULT_NULL_POINTER && all_zero(buf, sizeof buf),
+               "an abort with a NULL delivery: KONAPLATE_RESULT_NULL_POINTER, and the buffer wiped all the same");
+        r = konaplate_call_abort(&call, buf, sizeof buf, &d, &e);
+        expect(p, r == KONAPLATE_RESULT_OK && d == KONAPLATE_DELIVERY_NOT_SENT, "aborted: it was never sent");
+        konaplate_call_wipe(&call);
+        /* "persisted" without a record taken is refused, and no send is handed out */
+        valid_charge(&charge);
+        text_copy(charge.sequence_id, sizeof charge.sequence_id, "KPC-NOREC");
+        r = konaplate_flow_charge(&f3, &charge, NULL, 1000, &e);
+        konaplate_wipe(&charge, sizeof charge);
+        konaplate_flow_poll(&f3, 1000, &a, NULL);
+        expect(p, r == KONAPLATE_RESULT_OK && a.kind == KONAPLATE_ACTION_KIND_PERSIST, "a charge: PERSIST first");
+        r = konaplate_flow_persisted(&f3, &e);
+        expect(p, r == KONAPLATE_RESULT_FLOW, "konaplate_flow_persisted with no record taken: KONAPLATE_RESULT_FLOW");
+        konaplate_flow_poll(&f3, 1000, &a, NULL);
+        expect(p, a.kind == KONAPLATE_ACTION_KIND_PERSIST, "still PERSIST, never SEND with nothing journaled");
+        /* a record refused for a short buffer leaves nothing stale in it */
+        memset(record, 0xA5, sizeof record);
+        r = konaplate_flow_record(&f3, record, 100, &e);
+        expect(p, r == KONAPLATE_RESULT_BUFFER_TOO_SMALL && all_zero(record, 100),
+               "konaplate_flow_record into 100 bytes: BUFFER_TOO_SMALL, those bytes zeroed");
+        r = konaplate_flow_record(&f3, record, sizeof record, &e);
+        if (r == KONAPLATE_RESULT_OK) r = konaplate_flow_persisted(&f3, &e);
+        konaplate_flow_poll(&f3, 1000, &a, NULL);
+        expect(p, r == KONAPLATE_RESULT_OK && a.kind == KONAPLATE_ACTION_KIND_SEND, "with its record taken: SEND");
+        konaplate_flow_wipe(&f3);
     }
     return check_failures;
 }

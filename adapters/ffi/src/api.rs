@@ -484,7 +484,8 @@ impl Fill<konaplate_core::api::AutoRechargeListResponse> for konaplate_list_repl
 /// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
 /// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
 /// names the failing field and its limit. A call storage that holds a call which was written
-/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`); one that wrote nothing is
+/// replaced, `buf` wiped whole first (begin in the buffer it used, or abort it first).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_call_token(
     call: *mut konaplate_call,
@@ -532,7 +533,8 @@ pub unsafe extern "C" fn konaplate_call_finish_token(
 /// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
 /// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
 /// names the failing field and its limit. A call storage that holds a call which was written
-/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`); one that wrote nothing is
+/// replaced, `buf` wiped whole first (begin in the buffer it used, or abort it first).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_call_charge(
     call: *mut konaplate_call,
@@ -580,7 +582,8 @@ pub unsafe extern "C" fn konaplate_call_finish_charge(
 /// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
 /// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
 /// names the failing field and its limit. A call storage that holds a call which was written
-/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`); one that wrote nothing is
+/// replaced, `buf` wiped whole first (begin in the buffer it used, or abort it first).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_call_charge_result(
     call: *mut konaplate_call,
@@ -636,7 +639,8 @@ pub unsafe extern "C" fn konaplate_call_finish_charge_result(
 /// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
 /// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
 /// names the failing field and its limit. A call storage that holds a call which was written
-/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`); one that wrote nothing is
+/// replaced, `buf` wiped whole first (begin in the buffer it used, or abort it first).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_call_cancel(
     call: *mut konaplate_call,
@@ -684,7 +688,8 @@ pub unsafe extern "C" fn konaplate_call_finish_cancel(
 /// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
 /// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
 /// names the failing field and its limit. A call storage that holds a call which was written
-/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`); one that wrote nothing is
+/// replaced, `buf` wiped whole first (begin in the buffer it used, or abort it first).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_call_refund_fee(
     call: *mut konaplate_call,
@@ -732,7 +737,8 @@ pub unsafe extern "C" fn konaplate_call_finish_refund_fee(
 /// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
 /// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
 /// names the failing field and its limit. A call storage that holds a call which was written
-/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`); one that wrote nothing is
+/// replaced, `buf` wiped whole first (begin in the buffer it used, or abort it first).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_call_refund(
     call: *mut konaplate_call,
@@ -780,7 +786,8 @@ pub unsafe extern "C" fn konaplate_call_finish_refund(
 /// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
 /// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
 /// names the failing field and its limit. A call storage that holds a call which was written
-/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`); one that wrote nothing is
+/// replaced, `buf` wiped whole first (begin in the buffer it used, or abort it first).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_call_register(
     call: *mut konaplate_call,
@@ -828,7 +835,8 @@ pub unsafe extern "C" fn konaplate_call_finish_register(
 /// `buf[0 .. buf_len]` (sealed as JWE exactly when the endpoint's request is Encrypted;
 /// `crypto` may be NULL otherwise). On error nothing sendable is left in `buf`, and `err`
 /// names the failing field and its limit. A call storage that holds a call which was written
-/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`).
+/// and has not ended is refused (`KONAPLATE_RESULT_IN_USE`); one that wrote nothing is
+/// replaced, `buf` wiped whole first (begin in the buffer it used, or abort it first).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_call_list(
     call: *mut konaplate_call,

@@ -107,17 +107,23 @@ pub unsafe extern "C" fn konaplate_wipe(p: *mut core::ffi::c_void, len: usize) {
     bytes.zeroize();
 }
 
-/// Bytes of stack [`konaplate_scrub_stack`] overwrites.
+/// Bytes of stack [`konaplate_scrub_stack`] overwrites on a 32-bit target (a Cortex-M); a
+/// 64-bit host's frames are larger, and it overwrites twice as many there.
 pub const KONAPLATE_SCRUB_BYTES: usize = 8192;
 
-/// Overwrites [`KONAPLATE_SCRUB_BYTES`] of the stack below the caller's frame with zeros:
-/// what the library's calls left there (the compiler may copy a key, a token or a DCVV into
-/// frames that are dead once a call returns, and Rust cannot wipe those). Call it after a
-/// money call, from a frame no deeper than the calls it follows, with that much stack free.
+/// What the scrub clears on this target: `KONAPLATE_SCRUB_BYTES` per 32 bits of pointer (on
+/// x86-64 a JWE cancellation's `konaplate_flow_end_call` takes about 9 KB of stack).
+const SCRUB_HERE: usize = KONAPLATE_SCRUB_BYTES * (core::mem::size_of::<usize>() / 4);
+
+/// Overwrites [`KONAPLATE_SCRUB_BYTES`] of the stack below the caller's frame with zeros
+/// (twice that on a 64-bit host): what the library's calls left there (the compiler may copy
+/// a key, a token or a DCVV into frames that are dead once a call returns, and Rust cannot
+/// wipe those). Call it after a money call, from a frame no deeper than the calls it follows,
+/// with that much stack free.
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub extern "C" fn konaplate_scrub_stack() {
-    let mut scratch = [0u8; KONAPLATE_SCRUB_BYTES];
+    let mut scratch = [0u8; SCRUB_HERE];
     scratch.zeroize();
     // keep the writes: the array's address escapes to an opaque barrier
     core::hint::black_box(&mut scratch);

@@ -65,6 +65,22 @@ pub(crate) fn open(c: &Call) -> bool {
     c.delivery() == Delivery::MaybeReceived && !c.has_ended()
 }
 
+/// A call that has not ended (open, or one that wrote nothing): its request may still be in
+/// its buffer.
+pub(crate) fn unended(c: &Call) -> bool {
+    !c.has_ended()
+}
+
+/// A call begun over one that has not ended (it wrote nothing: it may be replaced) wipes the
+/// whole buffer first: the old request's token and DCVV go with it when the new one is begun
+/// in the same buffer, as it should be (abort the old call first to wipe another buffer).
+pub(crate) unsafe fn wipe_if_replacing(call: *const konaplate_call, buf: &mut [u8]) {
+    // SAFETY: `call` was checked (NULL, alignment) by the caller.
+    if unsafe { holds_open::<konaplate_call, Call>(call, unended) } {
+        zeroize::Zeroize::zeroize(buf);
+    }
+}
+
 /// Begins a call of request `R` converted from the C struct `C`: encodes it into `buf`. Only
 /// the conversion and the encoding are per endpoint; the rest is [`begin_with`], once.
 #[allow(clippy::too_many_arguments)] // the C entry points' arguments, forwarded
@@ -113,6 +129,7 @@ unsafe fn begin_with(
     }
     let (s, st) = unsafe { (session(session_p)?, stamp(stamp_p)?) };
     let buf = unsafe { buffer(buf, buf_len) }?;
+    unsafe { wipe_if_replacing(call, buf) };
     // the key callback may run: the session is in use until the request is encoded
     let _busy = unsafe { BusyGuard::enter::<konaplate_session, Session>(session_p) };
     let c = encode(s, &st, unsafe { CCrypto::new(crypto) }?, buf)?;
@@ -273,6 +290,7 @@ pub unsafe extern "C" fn konaplate_call_received(
 
 /// Gives the call up (the socket failed, a timeout): wipes what it left in `buf` and says in
 /// `*delivery` whether the request may have reached the platform. Any step, more than once.
+/// A NULL `delivery` is reported after the wipe.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_call_abort(
     call: *mut konaplate_call,
@@ -282,17 +300,20 @@ pub unsafe extern "C" fn konaplate_call_abort(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     let r = (|| {
-        // SAFETY: as above.
-        let delivery = unsafe { non_null_mut(delivery, "delivery") }?;
-        *delivery = konaplate_delivery::MaybeReceived;
+        // SAFETY: as above. `*delivery` is written whenever it can be: "may have been
+        // received" until the call says otherwise
+        unsafe { write_out(delivery, konaplate_delivery::MaybeReceived) };
         let c = unsafe { stored_mut::<konaplate_call, Call>(call, "call") }?;
         let bytes = unsafe { buffer(buf, buf_len) }?;
         // another buffer could not be wiped: refused, and the call stays as it was
         c.check_buffer(bytes)?;
-        *delivery = match c.abort(bytes) {
+        // wiped first, even when `delivery` is NULL (reported after)
+        let d = match c.abort(bytes) {
             Delivery::NotSent => konaplate_delivery::NotSent,
             _ => konaplate_delivery::MaybeReceived,
         };
+        // SAFETY: as above.
+        *unsafe { non_null_mut(delivery, "delivery") }? = d;
         Ok(())
     })();
     finish(r, err)

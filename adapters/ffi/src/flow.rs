@@ -46,7 +46,37 @@ pub struct konaplate_flow {
     pub _opaque: [u64; KONAPLATE_FLOW_WORDS],
 }
 
-impl Tagged for Flow {
+/// What a `konaplate_flow` holds: the core's flow, and the digest of the record
+/// `konaplate_flow_record` last gave, so that `konaplate_flow_persisted` marks durable only
+/// the record the caller was given for the flow as it stands.
+pub(crate) struct CFlow {
+    flow: Flow,
+    given: core::cell::Cell<Option<u32>>,
+}
+
+impl CFlow {
+    fn new(flow: Flow) -> Self {
+        Self {
+            flow,
+            given: core::cell::Cell::new(None),
+        }
+    }
+}
+
+impl core::ops::Deref for CFlow {
+    type Target = Flow;
+    fn deref(&self) -> &Flow {
+        &self.flow
+    }
+}
+
+impl core::ops::DerefMut for CFlow {
+    fn deref_mut(&mut self) -> &mut Flow {
+        &mut self.flow
+    }
+}
+
+impl Tagged for CFlow {
     const NAME: &'static [u8] = b"konaplate_flow";
 }
 
@@ -109,7 +139,7 @@ unsafe fn policy(p: *const konaplate_policy) -> Result<Policy, Failure> {
 
 /// A flow that may have sent its request and is not final: replacing it would forget a call
 /// the platform may have taken.
-fn open(f: &Flow) -> bool {
+fn open(f: &CFlow) -> bool {
     f.sends() > 0 && !f.state().is_final()
 }
 
@@ -131,13 +161,16 @@ unsafe fn start<E: MoneyEndpoint, C>(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     let r = (|| {
-        // SAFETY: the pointers are NULL (reported) or valid (the header's contract).
-        if unsafe { holds_open::<konaplate_flow, Flow>(flow, open) } {
+        // SAFETY: the pointers are NULL (reported) or valid (the header's contract). A flow in
+        // use by a running call (a key callback starting over it) is refused first, before
+        // its value is read
+        unsafe { not_busy::<konaplate_flow, CFlow>(flow, "flow") }?;
+        if unsafe { holds_open::<konaplate_flow, CFlow>(flow, open) } {
             return Err(refuse_open());
         }
         let req = convert(unsafe { non_null(request, "request") }?)?;
         let f = Flow::start(E::into_money(req), unsafe { policy(policy_p) }?, now_ms);
-        unsafe { store(flow, "flow", f) }
+        unsafe { store(flow, "flow", CFlow::new(f)) }
     })();
     finish(r, err)
 }
@@ -199,8 +232,11 @@ pub unsafe extern "C" fn konaplate_flow_resume(
     err: *mut konaplate_error,
 ) -> konaplate_result {
     let r = (|| {
-        // SAFETY: the pointers are NULL (reported) or valid (the header's contract).
-        if unsafe { holds_open::<konaplate_flow, Flow>(flow, open) } {
+        // SAFETY: the pointers are NULL (reported) or valid (the header's contract). A flow in
+        // use by a running call (a key callback starting over it) is refused first, before
+        // its value is read
+        unsafe { not_busy::<konaplate_flow, CFlow>(flow, "flow") }?;
+        if unsafe { holds_open::<konaplate_flow, CFlow>(flow, open) } {
             return Err(refuse_open());
         }
         if record.is_null() {
@@ -212,7 +248,7 @@ pub unsafe extern "C" fn konaplate_flow_resume(
         let rec = JournalRecord::decode_current_as::<Failure>(bytes)?;
         let f = Flow::resume(&rec, unsafe { policy(policy_p) }?, now_ms);
         // SAFETY: forwarded contract.
-        unsafe { store(flow, "flow", f) }
+        unsafe { store(flow, "flow", CFlow::new(f)) }
     })();
     finish(r, err)
 }
@@ -223,7 +259,7 @@ pub unsafe extern "C" fn konaplate_flow_resume(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_flow_wipe(flow: *mut konaplate_flow) -> konaplate_result {
     // SAFETY: `flow` is NULL or a flow's storage.
-    unsafe { wipe_stored::<konaplate_flow, Flow>(flow) }
+    unsafe { wipe_stored::<konaplate_flow, CFlow>(flow) }
 }
 
 /// What to do next.
@@ -307,7 +343,7 @@ pub unsafe extern "C" fn konaplate_flow_poll(
         a.from_inquiry = false;
         put_text(&mut a.code, b"");
         put_text(&mut a.nr_number, b"");
-        let f = unsafe { stored_mut::<konaplate_flow, Flow>(flow, "flow") }?;
+        let f = unsafe { stored_mut::<konaplate_flow, CFlow>(flow, "flow") }?;
         a.kind = match f.poll(now_ms) {
             Action::Persist => konaplate_action_kind::Persist,
             Action::Send => konaplate_action_kind::Send,
@@ -375,7 +411,11 @@ pub unsafe extern "C" fn konaplate_flow_record(
     let r = (|| {
         // SAFETY: the pointers are NULL (reported) or valid (the header's contract).
         let out = unsafe { buffer(out, out_cap) }?;
-        let f = unsafe { stored::<konaplate_flow, Flow>(flow, "flow") }?;
+        // nothing stale is left in `out` behind an error
+        if let Some(o) = out.get_mut(..out_cap.min(KONAPLATE_RECORD_SIZE)) {
+            o.fill(0);
+        }
+        let f = unsafe { stored::<konaplate_flow, CFlow>(flow, "flow") }?;
         let dst = out.get_mut(..KONAPLATE_RECORD_SIZE).ok_or_else(|| {
             let mut m = Message::text("a journal record needs ");
             konaplate_core::error::Sink::put_u64(&mut m, KONAPLATE_RECORD_SIZE as u64);
@@ -383,13 +423,16 @@ pub unsafe extern "C" fn konaplate_flow_record(
             Failure::new(konaplate_result::BufferTooSmall, m)
         })?;
         dst.copy_from_slice(&f.record().encode());
+        f.given.set(Some(f.record_digest()));
         Ok(())
     })();
     finish(r, err)
 }
 
 /// The record `konaplate_flow_record` gave is durable: the flow may go on (it never hands out
-/// a send before the record that announces it is).
+/// a send before the record that announces it is). Refused (`KONAPLATE_RESULT_FLOW`, nothing
+/// marked) when no record was taken since the flow last changed: take the record, persist
+/// it, then say so.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_flow_persisted(
     flow: *mut konaplate_flow,
@@ -397,7 +440,15 @@ pub unsafe extern "C" fn konaplate_flow_persisted(
 ) -> konaplate_result {
     let r = (|| {
         // SAFETY: forwarded contract.
-        let f = unsafe { stored_mut::<konaplate_flow, Flow>(flow, "flow") }?;
+        let f = unsafe { stored_mut::<konaplate_flow, CFlow>(flow, "flow") }?;
+        if f.given.get() != Some(f.record_digest()) {
+            return Err(Failure::text(
+                konaplate_result::Flow,
+                &[
+                    "no record of the flow as it stands was taken: persist what konaplate_flow_record gives, then call konaplate_flow_persisted",
+                ],
+            ));
+        }
         f.persisted();
         Ok(())
     })();
@@ -431,8 +482,9 @@ pub unsafe extern "C" fn konaplate_flow_call(
         }
         let (s, st) = unsafe { (session(session_p)?, stamp(stamp_p)?) };
         let bytes = unsafe { buffer(buf, buf_len) }?;
-        let f = unsafe { stored_mut::<konaplate_flow, Flow>(flow, "flow") }?;
-        let _busy = unsafe { BusyGuard::enter::<konaplate_flow, Flow>(flow) };
+        let f = unsafe { stored_mut::<konaplate_flow, CFlow>(flow, "flow") }?;
+        unsafe { crate::call::wipe_if_replacing(call, bytes) };
+        let _busy = unsafe { BusyGuard::enter::<konaplate_flow, CFlow>(flow) };
         let c = f.call(s, &st, unsafe { CCrypto::new(crypto) }?, bytes)?;
         // SAFETY: forwarded contract.
         unsafe { crate::call::store_call(call, c, bytes) }
@@ -470,8 +522,8 @@ pub unsafe extern "C" fn konaplate_flow_end_call(
         }
         let bytes = unsafe { buffer(buf, buf_len) }?;
         let c = unsafe { stored_mut::<konaplate_call, Call>(call, "call") }?;
-        let f = unsafe { stored_mut::<konaplate_flow, Flow>(flow, "flow") }?;
-        let _busy = unsafe { BusyGuard::enter::<konaplate_flow, Flow>(flow) };
+        let f = unsafe { stored_mut::<konaplate_flow, CFlow>(flow, "flow") }?;
+        let _busy = unsafe { BusyGuard::enter::<konaplate_flow, CFlow>(flow) };
         let _call_busy = unsafe { BusyGuard::enter::<konaplate_call, Call>(call) };
         let answered = f.end_call(now_ms, c, bytes, unsafe { CCrypto::new(crypto) }?)?;
         if let (Some(e), Some(a)) = (encrypted, answered) {
@@ -566,7 +618,7 @@ pub unsafe extern "C" fn konaplate_flow_get_info(
         i.is_final = false;
         i.sends = 0;
         put_text(&mut i.sequence_id, b"");
-        let f = unsafe { stored::<konaplate_flow, Flow>(flow, "flow") }?;
+        let f = unsafe { stored::<konaplate_flow, CFlow>(flow, "flow") }?;
         i.operation = match f.operation() {
             Operation::Charge => konaplate_operation::Charge,
             Operation::Cancel => konaplate_operation::Cancel,

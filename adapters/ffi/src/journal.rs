@@ -16,7 +16,7 @@ use konaplate_embedded::journal::{Geometry, Journal, JournalError, SCRATCH_LEN, 
 
 use crate::c::{
     BusyGuard, Failure, Message, Tagged, finish, konaplate_error, konaplate_result, non_null,
-    non_null_mut, ptr_text, put_text, store, stored, stored_mut, wipe_stored, write_out,
+    non_null_mut, not_busy, ptr_text, put_text, store, stored, stored_mut, wipe_stored, write_out,
 };
 use crate::flow::{konaplate_state, state_of};
 use crate::limits::KONAPLATE_SEQUENCE_ID_SIZE;
@@ -196,8 +196,11 @@ pub unsafe extern "C" fn konaplate_journal_open(
     // SAFETY: `report` is NULL, misaligned (not written) or writable.
     unsafe { write_out(report, konaplate_journal_report::default()) };
     let r = (|| {
-        // SAFETY: the pointers are NULL (reported) or valid (the header's contract).
-        crate::c::checked(journal, "journal")?;
+        // SAFETY: the pointers are NULL (reported) or valid (the header's contract). A journal
+        // in use by a running call (a flash callback opening it again) is refused before its
+        // flash is read or written: an open compacts into a fresh sector, which would leave
+        // the running call's journal appending to a sector no longer the newest
+        unsafe { not_busy::<konaplate_journal, CJournal>(journal, "journal") }?;
         let f = *unsafe { non_null(flash, "flash") }?;
         let ws = f.write_size;
         let bad = if f.read.is_none() || f.write.is_none() || f.erase.is_none() {

@@ -76,7 +76,7 @@ mod tests {
     #[test]
     fn storage_fits_with_room() {
         let session = core::mem::size_of::<konaplate_core::request::Session>() + 24;
-        let flow = core::mem::size_of::<konaplate_core::flow::Flow>() + 24;
+        let flow = core::mem::size_of::<crate::flow::CFlow>() + 24;
         let call = core::mem::size_of::<konaplate_core::call::Call>() + 24;
         println!(
             "session {session} of {}, flow {flow} of {}, call {call} of {}",

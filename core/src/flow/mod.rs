@@ -681,6 +681,13 @@ impl Flow {
         self.persisted = Some(self.fingerprint());
     }
 
+    /// A digest of what [`Flow::record`] says now, but for its time: equal for two records
+    /// that announce the same state. A driver that hands the record to another party (a C
+    /// caller) keeps it to check that the record said durable is the flow's current one.
+    pub fn record_digest(&self) -> u32 {
+        self.fingerprint()
+    }
+
     /// Whether the journal holds the flow as it stands (in everything but the record's time).
     fn is_durable(&self) -> bool {
         self.persisted == Some(self.fingerprint())
