@@ -29,7 +29,12 @@ pub trait Device {
     type Stream<'s>: Read + Write
     where
         Self: 's;
-    /// The till's clock in milliseconds (monotonic: it measures the token's life).
+    /// The till's clock in milliseconds: monotonic, and counting on across reboots (an RTC's
+    /// milliseconds since an epoch, never set back). Records keep the times of their call
+    /// (when it was made, until when the platform may still accept it) and a resumed call
+    /// compares them with this clock after the reboot: a counter that restarts at boot keeps
+    /// an unanswered call open until it passes the old times again, and a clock set forward
+    /// can end one as not processed too early.
     fn now_ms(&mut self) -> u64;
     /// The calendar time and a fresh random Correlation-Id for the next request.
     fn stamp(&mut self) -> Stamp;
@@ -104,7 +109,9 @@ pub async fn recover<D: Device, F: NorFlash, S: BorrowMut<Scratch>>(
             device: &mut *device,
             journal: &mut *journal,
         };
-        let outcome = drive(&mut till, session, &mut flow, &mut crypto, buf).await?;
+        let outcome = drive(&mut till, session, &mut flow, &mut crypto, buf)
+            .await
+            .map_err(MoneyError::Journal)?;
         if outcome.is_final() {
             done.settled += 1;
         } else {
@@ -155,5 +162,8 @@ pub async fn run<D: Device, F: NorFlash, S: BorrowMut<Scratch>>(
     }
     let mut flow = Flow::start(request, policy, device.now_ms());
     let mut till = OnFlash { device, journal };
-    Ok(drive(&mut till, session, &mut flow, &mut crypto, buf).await?)
+    // an error once the call has begun is the journal's, never "refused, nothing sent"
+    drive(&mut till, session, &mut flow, &mut crypto, buf)
+        .await
+        .map_err(MoneyError::Journal)
 }

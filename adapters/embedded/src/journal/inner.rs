@@ -157,7 +157,9 @@ impl<F: NorFlash> Inner<F> {
                 report.damaged_entries = scan.damaged;
                 report.torn_tail = scan.torn_tail;
                 j.pos = scan.end;
-                j.tail = scan.last;
+                // the last intact entry is the write a cut may have left undecided, unless a
+                // torn one follows it (then that was the cut write: this one was read back)
+                j.tail = if scan.torn_tail { None } else { scan.last };
                 report.formatted = false;
             }
             None => {
@@ -435,6 +437,12 @@ impl<F: NorFlash> Inner<F> {
         scratch: &mut [u8; SCRATCH_LEN],
     ) -> Result<(), F::Error> {
         let old = self.active;
+        // from here on the old sector takes no more writes, whatever becomes of this
+        // compaction: one that fails (or whose future is dropped) after its complete marker
+        // reached the flash leaves a newer sector that the next boot takes for the journal,
+        // and a record appended to the old one then would be lost. The next append compacts
+        // again, into a sector with a higher sequence number
+        self.pos = self.geo.sector_size;
         // the targets, the sectors that hold least first: no journal sector at all, then the
         // oldest; never the journal itself (a newer sector is at most an unfinished
         // compaction, and the journal before the current one is kept one more round)
@@ -484,7 +492,11 @@ impl<F: NorFlash> Inner<F> {
         l: &Live,
         scratch: &mut [u8; SCRATCH_LEN],
     ) -> Option<(EntryHeader, State)> {
-        for (offset, len) in [Some((l.offset, l.len)), l.prev].into_iter().flatten() {
+        // each candidate read up to three times, as the scan does (a weak bit, a transient ECC
+        // error): the latest record falls back to the one before it only when it truly does
+        // not read
+        let candidates = [Some((l.offset, l.len)), l.prev].into_iter().flatten();
+        for (offset, len) in candidates.flat_map(|c| [c; 3]) {
             if self
                 .read_padded(self.base(old) + offset, scratch, len as usize)
                 .await
@@ -548,7 +560,7 @@ impl<F: NorFlash> Inner<F> {
             // the record before it: the state before the write a cut left undecided), framed
             // again for its new place
             let Some((hd, state)) = self.copy_source(old, &l, scratch).await else {
-                if is_settled(l.state) || self.tail == Some(l.offset) {
+                if is_settled(l.state) || (self.tail == Some(l.offset) && l.prev.is_none()) {
                     // a settled record the flash damaged (its outcome was reported), or the
                     // first record of a call whose write the power cut left undecided (the
                     // persist never returned: the state before it has no such call)
@@ -566,7 +578,9 @@ impl<F: NorFlash> Inner<F> {
                 pos,
                 self.align,
             ) else {
-                continue;
+                // (an entry that read intact always frames again) never dropped: the old
+                // sector stays the journal
+                return Err(JournalError::Damaged);
             };
             if pos + total as u32 + self.done_len() > self.geo.sector_size {
                 return Err(JournalError::Full);
@@ -633,16 +647,18 @@ impl<F: NorFlash> Inner<F> {
                 continue;
             }
             let at = self.base(self.active) + self.pos;
+            let pos = self.pos;
+            // nothing more is ever appended after bytes whose write did not return: not after
+            // bytes that did not stick, nor after a write whose future was dropped (it may
+            // have reached the flash)
+            self.pos = self.geo.sector_size;
             if self
                 .program(at, scratch.get(..total as usize).unwrap_or(&[]))
                 .await?
             {
-                let r = (self.pos, total);
-                self.pos += total;
-                return Ok(r);
+                self.pos = pos + total;
+                return Ok((pos, total));
             }
-            // nothing more is ever appended after bytes that did not stick
-            self.pos = self.geo.sector_size;
         }
     }
 
@@ -727,24 +743,36 @@ impl<F: NorFlash> Inner<F> {
             .cloned()
             .ok_or(JournalError::NotFound)?;
         let at = self.base(self.active) + l.offset;
-        self.read_padded(at, scratch, l.len as usize).await?;
-        let h = format::parse_entry_header(
-            scratch.get(..ENTRY_HEADER).unwrap_or(&[]),
-            self.active_seq,
-            l.offset,
-        )
-        .ok_or(JournalError::Damaged)?;
-        if !format::entry_intact(scratch, &h) {
-            return Err(JournalError::Damaged);
+        // read up to three times, as the scan does (a weak bit, a transient ECC error)
+        for _ in 0..3 {
+            if self.read_padded(at, scratch, l.len as usize).await.is_err() {
+                continue;
+            }
+            let Some(h) = format::parse_entry_header(
+                scratch.get(..ENTRY_HEADER).unwrap_or(&[]),
+                self.active_seq,
+                l.offset,
+            ) else {
+                continue;
+            };
+            if !format::entry_intact(scratch, &h) {
+                continue;
+            }
+            let payload = scratch
+                .get(ENTRY_HEADER..ENTRY_HEADER + h.len)
+                .unwrap_or(&[]);
+            let mut prefix = [0u8; PREFIX];
+            let decoded = format::decode_record(h.encoding, payload, out).is_some()
+                && out.get(..PREFIX).is_some_and(|p| {
+                    prefix.copy_from_slice(p);
+                    key_of(&prefix).is_some_and(|(s, _)| s == *seq)
+                });
+            if decoded {
+                return Ok(());
+            }
         }
-        let payload = scratch
-            .get(ENTRY_HEADER..ENTRY_HEADER + h.len)
-            .unwrap_or(&[]);
-        if format::decode_record(h.encoding, payload, out).is_none() {
-            // no part of a record is left behind an error
-            out.fill(0);
-            return Err(JournalError::Damaged);
-        }
-        Ok(())
+        // no part of a record is left behind an error
+        out.fill(0);
+        Err(JournalError::Damaged)
     }
 }
