@@ -42,6 +42,42 @@ static const char completed[] =
     "HTTP/1.1 200 OK\r\nContent-Length: 103\r\n\r\n"
     "{\"response\":{\"code\":\"000_000\",\"description\":\"ok\"},\"result\":\"COMPLETED\",\"nrNumber\":\"KMN000000000000777\"}";
 
+/* An unwrap callback that calls back into the library on the flow (and the call) it is
+ * opening an answer for, then fails: every re-entry must be refused, and the flow kept. */
+struct flow_reentry {
+    konaplate_flow *flow;
+    konaplate_call *call;
+    konaplate_result poll_result, charge_result, wipe_result, call_wipe_result, record_result;
+    unsigned calls;
+};
+
+static int reentrant_unwrap(void *userdata, const uint8_t *wrapped, size_t wrapped_len, uint8_t *out,
+                            size_t out_cap, size_t *out_len) {
+    struct flow_reentry *re = userdata;
+    konaplate_action a;
+    konaplate_charge_request charge;
+    uint8_t record[KONAPLATE_RECORD_SIZE];
+    (void)wrapped;
+    (void)wrapped_len;
+    (void)out;
+    (void)out_cap;
+    (void)out_len;
+    re->calls++;
+    re->poll_result = konaplate_flow_poll(re->flow, 3000, &a, NULL);
+    valid_charge(&charge);
+    re->charge_result = konaplate_flow_charge(re->flow, &charge, NULL, 3000, NULL);
+    konaplate_wipe(&charge, sizeof charge);
+    re->record_result = konaplate_flow_record(re->flow, record, sizeof record, NULL);
+    re->wipe_result = konaplate_flow_wipe(re->flow);
+    re->call_wipe_result = konaplate_call_wipe(re->call);
+    return 1;
+}
+
+/* A whole JWE answer (`encData`, A128GCM): its key is for the unwrap callback to open. */
+static const char encrypted_answer[] =
+    "HTTP/1.1 200 OK\r\nContent-Length: 459\r\n\r\n"
+    "{\"encData\":\"eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMTI4R0NNIn0.AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn-AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmqq6ytrq-wsbKztLW2t7i5uru8vb6_wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t_g4eLj5OXm5-jp6uvs7e7v8PHy8_T19vf4-fr7_P3-_w.AAAAAAAAAAAAAAAA.eyJ4IjoxfQ.AAAAAAAAAAAAAAAAAAAAAA\"}";
+
 /* A wrap callback that tries to wipe the session it is called for. */
 struct reentry {
     konaplate_session *session;
@@ -387,6 +423,43 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
         konaplate_call_abort(&call, buf, sizeof buf, (konaplate_delivery *)&info.sends, NULL);
         konaplate_call_wipe(&call);
         expect(p, konaplate_session_wipe(&s2) == KONAPLATE_RESULT_OK, "after the call the session wipes");
+    }
+
+    /* 8b. an unwrap callback that calls back into the library on the flow it runs for */
+    {
+        static konaplate_flow f3;
+        static konaplate_call c3;
+        uint8_t rec[KONAPLATE_RECORD_SIZE];
+        struct flow_reentry re;
+        konaplate_crypto crypto;
+        konaplate_progress progress;
+        bool encrypted = true;
+        memset(&re, 0, sizeof re);
+        re.flow = &f3;
+        re.call = &c3;
+        r = sent_charge(&f3, &c3, session, "KPC-REENTER-1", rec);
+        expect(p, r == KONAPLATE_RESULT_OK, "a charge handed out and written, for the unwrap re-entry");
+        feed_answer(&c3, buf, sizeof buf, encrypted_answer, sizeof encrypted_answer - 1, &progress, NULL);
+        memset(&crypto, 0, sizeof crypto);
+        crypto.unwrap = reentrant_unwrap;
+        crypto.userdata = &re;
+        r = konaplate_flow_end_call(&f3, 3000, &c3, buf, sizeof buf, &crypto, &encrypted, &e);
+        expect(p, re.calls == 1 && re.poll_result == KONAPLATE_RESULT_BUSY && re.charge_result == KONAPLATE_RESULT_BUSY &&
+                      re.record_result == KONAPLATE_RESULT_BUSY,
+               "an unwrap callback polling its flow, starting a charge over it or taking its record: KONAPLATE_RESULT_BUSY");
+        expect(p, re.wipe_result == KONAPLATE_RESULT_BUSY && re.call_wipe_result == KONAPLATE_RESULT_BUSY,
+               "the same callback wiping the flow or its call: KONAPLATE_RESULT_BUSY (the in-doubt charge is kept)");
+        konaplate_flow_get_info(&f3, &info, NULL);
+        expect(p, r == KONAPLATE_RESULT_OK && !encrypted && info.operation == KONAPLATE_OPERATION_CHARGE &&
+                      info.state == KONAPLATE_STATE_LOST && !info.is_final && info.sends == 1 &&
+                      text_eq(info.sequence_id, "KPC-REENTER-1") && all_zero(buf, sizeof buf),
+               "the answer it could not open is taken as lost: the charge open (never final), the buffer wiped");
+        konaplate_call_wipe(&c3);
+        /* the flow is whole: it goes on to its next step, and wipes once no call runs */
+        r = konaplate_flow_poll(&f3, 3000, &a, &e);
+        expect(p, r == KONAPLATE_RESULT_OK && a.kind != KONAPLATE_ACTION_KIND_DONE,
+               "after the callback the flow goes on (it asks for its next step, not done)");
+        expect(p, konaplate_flow_wipe(&f3) == KONAPLATE_RESULT_OK, "after the call the flow wipes");
     }
 
     /* 9. a response that closes early or does not fit is reported; completion is idempotent */
