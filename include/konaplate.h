@@ -1218,9 +1218,13 @@ konaplate_result konaplate_flow_get_info(const struct konaplate_flow *flow,
 // `flash` (at boot, before any money call): reads every sector, takes the newest complete
 // one, skips (and reports in `*report`, NULL allowed) what a power cut or a bit flip left,
 // and moves the live records into a freshly erased sector. Formats an empty region.
-// `sector_size` and `offset` must be multiples of the flash's erase unit, `sector_size` at
-// least 2304 (4096 or more advised), `sectors` 3 to 32; `write_size` 1 to 32, a power
-// of two (`KONAPLATE_RESULT_INVALID_ARGUMENT` otherwise). The callbacks are copied.
+// `sector_size` and `offset` must be multiples of the flash's erase unit and of 32,
+// `sector_size` at least 2304 (4096 or more advised), `sectors` 3 to 32; `write_size` 1 to
+// 32, a power of two (`KONAPLATE_RESULT_INVALID_ARGUMENT` otherwise). The callbacks are
+// copied. A journal the storage held is dropped first; while the open runs, a flash
+// callback that calls back into the library on this storage is refused
+// (`KONAPLATE_RESULT_BUSY`); on an error the storage holds no journal
+// (`KONAPLATE_RESULT_NOT_INITIALIZED` until it is opened again).
 konaplate_result konaplate_journal_open(struct konaplate_journal *journal,
                                         const struct konaplate_flash *flash,
                                         uint32_t offset,

@@ -537,6 +537,59 @@ fn the_geometry_is_checked() {
     }
 }
 
+/// A flash whose erase unit (16 bytes) is smaller than its write unit (32): a journal sector
+/// must be a multiple of both, or a write rounded up to 32 bytes would reach the next sector.
+struct SmallErase(Vec<u8>);
+
+impl embedded_storage::nor_flash::ErrorType for SmallErase {
+    type Error = embedded_storage::nor_flash::NorFlashErrorKind;
+}
+impl embedded_storage::nor_flash::ReadNorFlash for SmallErase {
+    const READ_SIZE: usize = 1;
+    fn read(&mut self, o: u32, b: &mut [u8]) -> Result<(), Self::Error> {
+        let src = self.0.get(o as usize..o as usize + b.len());
+        b.copy_from_slice(src.ok_or(Self::Error::OutOfBounds)?);
+        Ok(())
+    }
+    fn capacity(&self) -> usize {
+        self.0.len()
+    }
+}
+impl embedded_storage::nor_flash::NorFlash for SmallErase {
+    const WRITE_SIZE: usize = 32;
+    const ERASE_SIZE: usize = 16;
+    fn erase(&mut self, a: u32, b: u32) -> Result<(), Self::Error> {
+        let dst = self.0.get_mut(a as usize..b as usize);
+        dst.ok_or(Self::Error::OutOfBounds)?.fill(0xFF);
+        Ok(())
+    }
+    fn write(&mut self, o: u32, b: &[u8]) -> Result<(), Self::Error> {
+        let dst = self.0.get_mut(o as usize..o as usize + b.len());
+        dst.ok_or(Self::Error::OutOfBounds)?.copy_from_slice(b);
+        Ok(())
+    }
+}
+
+#[test]
+fn sectors_are_multiples_of_the_write_size_too() {
+    let mut f = SmallErase(vec![0xFF; 16 * 1024]);
+    let mut scratch = [0u8; SCRATCH_LEN];
+    for g in [Geometry::new(0, 2320, 3), Geometry::new(16, 2304, 3)] {
+        match Journal::open(&mut f, g, &mut scratch) {
+            Err(JournalError::Geometry(w)) => assert!(w.contains("WRITE_SIZE"), "{w}"),
+            other => panic!("{g:?}: {:?}", other.err()),
+        }
+    }
+    // a multiple of both opens, and a record persists and reads back
+    let (mut j, report) = Journal::open(&mut f, Geometry::new(32, 2336, 3), &mut scratch).unwrap();
+    assert!(report.formatted);
+    j.persist(&rec("KP-SE", State::Sending, 1)).unwrap();
+    assert_eq!(
+        j.read(&SequenceId::new("KP-SE").unwrap()).unwrap(),
+        rec("KP-SE", State::Sending, 1)
+    );
+}
+
 #[test]
 fn a_full_journal_refuses_a_new_call_before_anything_is_written() {
     let mut f = ModelFlash::<4, 4096>::new(3, 2);

@@ -567,6 +567,11 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
         fl.erase = NULL;
         r = konaplate_journal_open(&j, &fl, 0, 4096, 3, &rep, &e);
         expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT, "a flash without an erase callback: KONAPLATE_RESULT_INVALID_ARGUMENT");
+        fl = jflash_of();
+        fl.erase_size = 16;
+        r = konaplate_journal_open(&j, &fl, 0, 2320, 3, &rep, &e);
+        expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT && strstr(e.message, "of 32") != NULL,
+               "sectors of 2320 bytes (a multiple of the erase size, not of 32): KONAPLATE_RESULT_INVALID_ARGUMENT");
         r = konaplate_journal_count(&j, &n, &e);
         expect(p, r == KONAPLATE_RESULT_NOT_INITIALIZED && n == 0, "an unopened journal: NOT_INITIALIZED, *count written (0)");
         fl = jflash_of();
@@ -599,6 +604,21 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
         r = konaplate_journal_compact(&j, &e);
         expect(p, r == KONAPLATE_RESULT_OK && reentered == KONAPLATE_RESULT_BUSY && reopened_ops == 0,
                "a flash callback opening its own journal again: KONAPLATE_RESULT_BUSY, not one flash write");
+        /* ... and from inside an open of that storage, opening it again or compacting it: the
+         * storage holds nothing but the running open until it returns (an inner open would
+         * compact into a sector newer than the one the outer open's journal appends to) */
+        reopen = &j;
+        reentered = KONAPLATE_RESULT_OK;
+        reopened_ops = 99;
+        r = konaplate_journal_open(&j, &fl, 0, 4096, 3, &rep, &e);
+        expect(p, r == KONAPLATE_RESULT_OK && reentered == KONAPLATE_RESULT_BUSY && reopened_ops == 0 && rep.open_calls == 1,
+               "a flash callback of an open opening the same storage again: KONAPLATE_RESULT_BUSY, not one flash write");
+        reenter = &j;
+        reentered = KONAPLATE_RESULT_OK;
+        r = konaplate_journal_open(&j, &fl, 0, 4096, 3, &rep, &e);
+        reenter = NULL;
+        expect(p, r == KONAPLATE_RESULT_OK && reentered == KONAPLATE_RESULT_BUSY && rep.open_calls == 1,
+               "a flash callback of an open compacting the journal being opened: KONAPLATE_RESULT_BUSY, the open unharmed");
         /* a reboot: the RAM is lost, the flash is not */
         konaplate_journal_wipe(&j);
         konaplate_flow_wipe(&f2);

@@ -110,8 +110,29 @@ impl NorFlash for CFlash {
 
 type CJournal = Journal<CFlash, Scratch>;
 
-impl Tagged for CJournal {
+/// What a journal's storage holds: a journal, or nothing yet while `konaplate_journal_open`
+/// runs (then it is also busy: a flash callback of the open that calls back into the library
+/// on this storage is refused, whatever it held before).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "it lives in the caller's storage, written once in place: no heap to box into"
+)]
+enum Slot {
+    Opening,
+    Open(CJournal),
+}
+
+impl Tagged for Slot {
     const NAME: &'static [u8] = b"konaplate_journal";
+}
+
+fn opening() -> Failure {
+    Failure::text(
+        konaplate_result::Busy,
+        &[
+            "`journal` is being opened (a flash callback of the open may not call back into the library on it)",
+        ],
+    )
 }
 
 /// Storage for a journal (its scratch included). Open it with `konaplate_journal_open`; wipe
@@ -167,7 +188,18 @@ where
 
 unsafe fn journal_mut<'a>(j: *mut konaplate_journal) -> Result<&'a mut CJournal, Failure> {
     // SAFETY: forwarded contract.
-    unsafe { stored_mut::<konaplate_journal, CJournal>(j, "journal") }
+    match unsafe { stored_mut::<konaplate_journal, Slot>(j, "journal") }? {
+        Slot::Open(j) => Ok(j),
+        Slot::Opening => Err(opening()),
+    }
+}
+
+unsafe fn journal_ref<'a>(j: *const konaplate_journal) -> Result<&'a CJournal, Failure> {
+    // SAFETY: forwarded contract.
+    match unsafe { stored::<konaplate_journal, Slot>(j, "journal") }? {
+        Slot::Open(j) => Ok(j),
+        Slot::Opening => Err(opening()),
+    }
 }
 
 fn sequence_id(p: *const c_char) -> Result<SequenceId, Failure> {
@@ -180,9 +212,13 @@ fn sequence_id(p: *const c_char) -> Result<SequenceId, Failure> {
 /// `flash` (at boot, before any money call): reads every sector, takes the newest complete
 /// one, skips (and reports in `*report`, NULL allowed) what a power cut or a bit flip left,
 /// and moves the live records into a freshly erased sector. Formats an empty region.
-/// `sector_size` and `offset` must be multiples of the flash's erase unit, `sector_size` at
-/// least 2304 (4096 or more advised), `sectors` 3 to 32; `write_size` 1 to 32, a power
-/// of two (`KONAPLATE_RESULT_INVALID_ARGUMENT` otherwise). The callbacks are copied.
+/// `sector_size` and `offset` must be multiples of the flash's erase unit and of 32,
+/// `sector_size` at least 2304 (4096 or more advised), `sectors` 3 to 32; `write_size` 1 to
+/// 32, a power of two (`KONAPLATE_RESULT_INVALID_ARGUMENT` otherwise). The callbacks are
+/// copied. A journal the storage held is dropped first; while the open runs, a flash
+/// callback that calls back into the library on this storage is refused
+/// (`KONAPLATE_RESULT_BUSY`); on an error the storage holds no journal
+/// (`KONAPLATE_RESULT_NOT_INITIALIZED` until it is opened again).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_journal_open(
     journal: *mut konaplate_journal,
@@ -200,7 +236,7 @@ pub unsafe extern "C" fn konaplate_journal_open(
         // in use by a running call (a flash callback opening it again) is refused before its
         // flash is read or written: an open compacts into a fresh sector, which would leave
         // the running call's journal appending to a sector no longer the newest
-        unsafe { not_busy::<konaplate_journal, CJournal>(journal, "journal") }?;
+        unsafe { not_busy::<konaplate_journal, Slot>(journal, "journal") }?;
         let f = *unsafe { non_null(flash, "flash") }?;
         let ws = f.write_size;
         let bad = if f.read.is_none() || f.write.is_none() || f.erase.is_none() {
@@ -210,20 +246,37 @@ pub unsafe extern "C" fn konaplate_journal_open(
         } else if f.erase_size == 0
             || !sector_size.is_multiple_of(f.erase_size)
             || !offset.is_multiple_of(f.erase_size)
+            || !sector_size.is_multiple_of(32)
+            || !offset.is_multiple_of(32)
         {
-            Some("offset and sector_size must be multiples of erase_size")
+            // (the library reads and writes in units of 32 bytes: none reaches the next sector)
+            Some("offset and sector_size must be multiples of erase_size and of 32")
         } else {
             None
         };
         if let Some(why) = bad {
             return Err(Failure::text(konaplate_result::InvalidArgument, &[why]));
         }
-        let (j, rep) = CJournal::open(
+        // the storage holds nothing but the open from here on (a journal it held is dropped,
+        // its secrets wiped), marked busy while the flash callbacks run: a callback that
+        // opens it again, or persists to the journal it held, is refused (an inner open would
+        // compact into a sector newer than the one this open leaves its journal appending to)
+        unsafe { store(journal, "journal", Slot::Opening) }?;
+        let busy = unsafe { BusyGuard::enter::<konaplate_journal, Slot>(journal) };
+        let opened = CJournal::open(
             CFlash(f),
             Geometry::new(offset, sector_size, sectors),
             [0u8; SCRATCH_LEN],
-        )
-        .map_err(failure)?;
+        );
+        drop(busy);
+        let (j, rep) = match opened {
+            Ok(o) => o,
+            Err(e) => {
+                // nothing half-opened is left: the storage reads as never initialized
+                unsafe { wipe_stored::<konaplate_journal, Slot>(journal) };
+                return Err(failure(e));
+            }
+        };
         let out = konaplate_journal_report {
             formatted: rep.formatted,
             entries: rep.entries,
@@ -233,7 +286,7 @@ pub unsafe extern "C" fn konaplate_journal_open(
             settled: rep.settled,
         };
         // SAFETY: forwarded contract.
-        unsafe { store(journal, "journal", j) }?;
+        unsafe { store(journal, "journal", Slot::Open(j)) }?;
         // SAFETY: as above.
         unsafe { write_out(report, out) };
         Ok(())
@@ -263,7 +316,7 @@ pub unsafe extern "C" fn konaplate_journal_persist(
         // SAFETY: the pointer is NULL (reported) or a journal's storage.
         let j = unsafe { journal_mut(journal) }?;
         // the flash callbacks run: the journal is in use until the record is durable
-        let _busy = unsafe { BusyGuard::enter::<konaplate_journal, CJournal>(journal) };
+        let _busy = unsafe { BusyGuard::enter::<konaplate_journal, Slot>(journal) };
         j.persist(&rec).map_err(failure)
     })();
     finish(r, err)
@@ -281,7 +334,7 @@ pub unsafe extern "C" fn konaplate_journal_close(
         let seq = sequence_id(sequence_id_p)?;
         // SAFETY: as above.
         let j = unsafe { journal_mut(journal) }?;
-        let _busy = unsafe { BusyGuard::enter::<konaplate_journal, CJournal>(journal) };
+        let _busy = unsafe { BusyGuard::enter::<konaplate_journal, Slot>(journal) };
         j.close(&seq).map_err(failure)
     })();
     finish(r, err)
@@ -314,7 +367,7 @@ pub unsafe extern "C" fn konaplate_journal_read(
             })?;
         // SAFETY: as above.
         let j = unsafe { journal_mut(journal) }?;
-        let _busy = unsafe { BusyGuard::enter::<konaplate_journal, CJournal>(journal) };
+        let _busy = unsafe { BusyGuard::enter::<konaplate_journal, Slot>(journal) };
         // the bytes as persisted: konaplate_flow_resume decodes (and checks) them
         j.read_into(&seq, dst).map_err(failure)?;
         Ok(())
@@ -334,7 +387,7 @@ pub unsafe extern "C" fn konaplate_journal_count(
         // SAFETY: as above.
         let c = unsafe { non_null_mut(count, "count") }?;
         *c = 0;
-        let j = unsafe { stored::<konaplate_journal, CJournal>(journal, "journal") }?;
+        let j = unsafe { journal_ref(journal) }?;
         *c = j.entries().count() as u32;
         Ok(())
     })();
@@ -357,7 +410,7 @@ pub unsafe extern "C" fn konaplate_journal_get_entry(
         e.state = konaplate_state::Other;
         e.is_final = false;
         e.awaits_platform = false;
-        let j = unsafe { stored::<konaplate_journal, CJournal>(journal, "journal") }?;
+        let j = unsafe { journal_ref(journal) }?;
         let (seq, state) = j.entries().nth(index as usize).ok_or_else(|| {
             Failure::text(
                 konaplate_result::InvalidArgument,
@@ -385,7 +438,7 @@ pub unsafe extern "C" fn konaplate_journal_can_take_new_call(
         // SAFETY: as above.
         let y = unsafe { non_null_mut(yes, "yes") }?;
         *y = false;
-        let j = unsafe { stored::<konaplate_journal, CJournal>(journal, "journal") }?;
+        let j = unsafe { journal_ref(journal) }?;
         *y = j.can_take_new_call();
         Ok(())
     })();
@@ -401,7 +454,7 @@ pub unsafe extern "C" fn konaplate_journal_compact(
     let r = (|| {
         // SAFETY: as above.
         let j = unsafe { journal_mut(journal) }?;
-        let _busy = unsafe { BusyGuard::enter::<konaplate_journal, CJournal>(journal) };
+        let _busy = unsafe { BusyGuard::enter::<konaplate_journal, Slot>(journal) };
         j.compact().map_err(failure)
     })();
     finish(r, err)
@@ -414,5 +467,5 @@ pub unsafe extern "C" fn konaplate_journal_wipe(
     journal: *mut konaplate_journal,
 ) -> konaplate_result {
     // SAFETY: `journal` is NULL or a journal's storage.
-    unsafe { wipe_stored::<konaplate_journal, CJournal>(journal) }
+    unsafe { wipe_stored::<konaplate_journal, Slot>(journal) }
 }

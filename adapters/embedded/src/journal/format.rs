@@ -298,8 +298,27 @@ pub(crate) const PREFIX: usize = 40;
 const AT_STATE: usize = 5;
 const AT_SEQ: usize = 8;
 
-/// The sequenceId and state of a record from its first bytes.
-pub(crate) fn key_of(prefix: &[u8; PREFIX]) -> Option<(SequenceId, State)> {
+/// The key of the record entry whose frame is in `buf` (its header parsed as `h`): its payload
+/// decoded into `out` (the record's first [`PREFIX`] bytes, or all of it), then the sequenceId
+/// and state read from those bytes.
+pub(crate) fn record_key(
+    buf: &[u8],
+    h: &EntryHeader,
+    out: &mut [u8],
+) -> Option<(SequenceId, State)> {
+    if !matches!(h.kind, Kind::Record | Kind::Copy) {
+        return None;
+    }
+    decode_record(
+        h.encoding,
+        buf.get(ENTRY_HEADER..ENTRY_HEADER + h.len)?,
+        out,
+    )?;
+    key_of(out)
+}
+
+/// The sequenceId and state of a record from its first [`PREFIX`] bytes.
+pub(crate) fn key_of(prefix: &[u8]) -> Option<(SequenceId, State)> {
     if prefix.get(..4) != Some(&b"KPJ2"[..]) {
         return None;
     }

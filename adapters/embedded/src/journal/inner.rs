@@ -10,7 +10,7 @@ use konaplate_core::flow::{JournalRecord, State};
 
 use crate::journal::format::{
     self, ENTRY_HEADER, EntryHeader, Kind, MAX_ALIGN, PREFIX, SCRATCH_LEN, SECTOR_HEADER,
-    close_key, key_of, pad,
+    close_key, pad,
 };
 use crate::journal::{Geometry, JournalError, MAX_LIVE, OpenReport, is_settled};
 
@@ -88,6 +88,31 @@ impl<F: NorFlash> Inner<F> {
         self.read(at, dst).await
     }
 
+    /// Reads the entry at `offset` of sector `s` (`len` bytes) into `scratch` and checks it:
+    /// a header of sector sequence `seq` at that offset, and a whole entry that passes its
+    /// checksum. A read that fails or does not check is tried again, up to three times (a
+    /// weak bit, a transient ECC error), before the entry counts as damaged.
+    async fn read_entry(
+        &mut self,
+        s: u32,
+        seq: u32,
+        offset: u32,
+        len: u32,
+        scratch: &mut [u8; SCRATCH_LEN],
+    ) -> Option<EntryHeader> {
+        let at = self.base(s) + offset;
+        for _ in 0..3 {
+            if self.read_padded(at, scratch, len as usize).await.is_err() {
+                continue;
+            }
+            let h = format::parse_entry_header(scratch.get(..ENTRY_HEADER)?, seq, offset);
+            if let Some(h) = h.filter(|h| format::entry_intact(scratch, h)) {
+                return Some(h);
+            }
+        }
+        None
+    }
+
     /// Opens the journal in `flash` (see [`crate::journal::Journal::open`]).
     pub(crate) async fn open(
         flash: F,
@@ -130,7 +155,7 @@ impl<F: NorFlash> Inner<F> {
         }
         for s in 0..geo.sectors {
             let mut header = headers.get(s as usize).copied().flatten();
-            if header.is_none() && !j.blank(j.base(s), SECTOR_HEADER).await? {
+            if header.is_none() && !j.reads_as(j.base(s), None, SECTOR_HEADER).await {
                 // a sector whose header a bit flip broke still binds every entry to its
                 // sequence number: recovered from its first entry (it can only be newer than
                 // the sectors whose headers read)
@@ -216,19 +241,27 @@ impl<F: NorFlash> Inner<F> {
             .find(|&q| format::parse_entry_header(head, q, pos).is_some())
     }
 
-    /// Whether `len` bytes at `at` read as erased.
-    async fn blank(&mut self, at: u32, len: usize) -> Result<bool, F::Error> {
+    /// Whether `len` bytes at `at` (a multiple of the alignment) read back as `bytes`, or as
+    /// erased with `None`; a read that fails is a no.
+    async fn reads_as(&mut self, at: u32, bytes: Option<&[u8]>, len: usize) -> bool {
         let mut chunk = [0u8; MAX_ALIGN];
         let mut done = 0usize;
         while done < len {
             let n = MAX_ALIGN.min(pad(len - done, self.align));
             let c = chunk.get_mut(..n).unwrap_or(&mut []);
-            if self.read(at + done as u32, c).await.is_err() || c.iter().any(|&b| b != 0xFF) {
-                return Ok(false);
+            if self.read(at + done as u32, c).await.is_err() {
+                return false;
+            }
+            let same = match bytes {
+                Some(b) => b.get(done..done + n) == Some(&*c),
+                None => c.iter().all(|&b| b == 0xFF),
+            };
+            if !same {
+                return false;
             }
             done += n;
         }
-        Ok(true)
+        true
     }
 
     /// Scans sector `s` (sequence `seq`); with `build`, rebuilds the live set from it.
@@ -277,23 +310,15 @@ impl<F: NorFlash> Inner<F> {
                 pos += self.align as u32;
                 continue;
             }
-            // a read that fails or does not check is tried again (a weak bit, a transient
-            // ECC error) before the entry counts as damaged
-            let mut intact = false;
-            for _ in 0..3 {
-                intact = self.read_padded(at, scratch, total as usize).await.is_ok()
-                    && format::entry_intact(scratch, &h);
-                if intact {
-                    break;
-                }
-            }
+            // the whole entry, read again until it checks (its header with it)
+            let entry = self.read_entry(s, seq, pos, total, scratch).await;
             resync = false;
-            if !intact {
+            let Some(h) = entry.filter(|e| e.len == h.len) else {
                 out.damaged += 1;
                 damage_since_valid = true;
                 pos += total;
                 continue;
-            }
+            };
             damage_since_valid = false;
             out.entries += 1;
             out.last = Some(pos);
@@ -321,11 +346,7 @@ impl<F: NorFlash> Inner<F> {
             .unwrap_or(&[]);
         match h.kind {
             Kind::Record | Kind::Copy => {
-                let mut prefix = [0u8; PREFIX];
-                if format::decode_record(h.encoding, payload, &mut prefix).is_none() {
-                    return;
-                }
-                let Some((seq, state)) = key_of(&prefix) else {
+                let Some((seq, state)) = format::record_key(scratch, h, &mut [0u8; PREFIX]) else {
                     return;
                 };
                 let mut live = Live {
@@ -391,25 +412,13 @@ impl<F: NorFlash> Inner<F> {
             && self.snapshot_len(2 * self.max_entry()) <= self.geo.sector_size
     }
 
-    /// Writes `bytes` at `at` and reads them back; `Ok(false)` when they did not stick.
+    /// Writes `bytes` (a multiple of the alignment) at `at` and reads them back; `Ok(false)`
+    /// when they did not stick.
     async fn program(&mut self, at: u32, bytes: &[u8]) -> Result<bool, F::Error> {
         if self.flash.write(at, bytes).await.is_err() {
             return Ok(false);
         }
-        let mut chunk = [0u8; MAX_ALIGN];
-        let mut done = 0usize;
-        while done < bytes.len() {
-            let n = MAX_ALIGN.min(bytes.len() - done);
-            let c = chunk.get_mut(..n).unwrap_or(&mut []);
-            if self.flash.read(at + done as u32, c).await.is_err() {
-                return Ok(false);
-            }
-            if Some(&*c) != bytes.get(done..done + n) {
-                return Ok(false);
-            }
-            done += n;
-        }
-        Ok(true)
+        Ok(self.reads_as(at, Some(bytes), bytes.len()).await)
     }
 
     /// Erases sector `s` and checks it reads blank.
@@ -421,7 +430,9 @@ impl<F: NorFlash> Inner<F> {
                 .erase(from, from + self.geo.sector_size)
                 .await
                 .is_ok()
-                && self.blank(from, self.geo.sector_size as usize).await?
+                && self
+                    .reads_as(from, None, self.geo.sector_size as usize)
+                    .await
             {
                 return Ok(true);
             }
@@ -495,33 +506,14 @@ impl<F: NorFlash> Inner<F> {
         // each candidate read up to three times, as the scan does (a weak bit, a transient ECC
         // error): the latest record falls back to the one before it only when it truly does
         // not read
-        let candidates = [Some((l.offset, l.len)), l.prev].into_iter().flatten();
-        for (offset, len) in candidates.flat_map(|c| [c; 3]) {
-            if self
-                .read_padded(self.base(old) + offset, scratch, len as usize)
+        for (offset, len) in [Some((l.offset, l.len)), l.prev].into_iter().flatten() {
+            let Some(h) = self
+                .read_entry(old, self.active_seq, offset, len, scratch)
                 .await
-                .is_err()
-            {
-                continue;
-            }
-            let Some(h) = format::parse_entry_header(
-                scratch.get(..ENTRY_HEADER).unwrap_or(&[]),
-                self.active_seq,
-                offset,
-            ) else {
+            else {
                 continue;
             };
-            if !format::entry_intact(scratch, &h) || !matches!(h.kind, Kind::Record | Kind::Copy) {
-                continue;
-            }
-            let mut prefix = [0u8; PREFIX];
-            let payload = scratch
-                .get(ENTRY_HEADER..ENTRY_HEADER + h.len)
-                .unwrap_or(&[]);
-            if format::decode_record(h.encoding, payload, &mut prefix).is_none() {
-                continue;
-            }
-            match key_of(&prefix) {
+            match format::record_key(scratch, &h, &mut [0u8; PREFIX]) {
                 Some((seq, state)) if seq == l.sequence_id => return Some((h, state)),
                 _ => continue,
             }
@@ -742,34 +734,11 @@ impl<F: NorFlash> Inner<F> {
             .find(|l| &l.sequence_id == seq)
             .cloned()
             .ok_or(JournalError::NotFound)?;
-        let at = self.base(self.active) + l.offset;
-        // read up to three times, as the scan does (a weak bit, a transient ECC error)
-        for _ in 0..3 {
-            if self.read_padded(at, scratch, l.len as usize).await.is_err() {
-                continue;
-            }
-            let Some(h) = format::parse_entry_header(
-                scratch.get(..ENTRY_HEADER).unwrap_or(&[]),
-                self.active_seq,
-                l.offset,
-            ) else {
-                continue;
-            };
-            if !format::entry_intact(scratch, &h) {
-                continue;
-            }
-            let payload = scratch
-                .get(ENTRY_HEADER..ENTRY_HEADER + h.len)
-                .unwrap_or(&[]);
-            let mut prefix = [0u8; PREFIX];
-            let decoded = format::decode_record(h.encoding, payload, out).is_some()
-                && out.get(..PREFIX).is_some_and(|p| {
-                    prefix.copy_from_slice(p);
-                    key_of(&prefix).is_some_and(|(s, _)| s == *seq)
-                });
-            if decoded {
-                return Ok(());
-            }
+        let h = self
+            .read_entry(self.active, self.active_seq, l.offset, l.len, scratch)
+            .await;
+        if h.is_some_and(|h| format::record_key(scratch, &h, out).is_some_and(|(s, _)| s == *seq)) {
+            return Ok(());
         }
         // no part of a record is left behind an error
         out.fill(0);

@@ -41,7 +41,7 @@
 //! ## The format (version 1)
 //!
 //! The region is `sectors` journal sectors of `sector_size` bytes (a multiple of the flash's
-//! erase size; 3 to 32 sectors of at least 2304 bytes). Exactly one
+//! erase, write and read sizes; 3 to 32 sectors of at least 2304 bytes). Exactly one
 //! sector is the journal at any time: the one with the highest sequence number whose snapshot
 //! is complete. It starts with a copy of every live record (the latest record of each
 //! sequenceId not closed), then a *complete* marker, then the records and close markers
@@ -115,9 +115,9 @@ pub const MAX_LIVE: usize = 8;
 /// Where the journal lives on the flash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Geometry {
-    /// Offset of the region in the flash (a multiple of the erase size).
+    /// Offset of the region in the flash (a multiple of the erase, write and read sizes).
     pub offset: u32,
-    /// Bytes of one journal sector: a multiple of the flash's erase size.
+    /// Bytes of one journal sector: a multiple of the flash's erase, write and read sizes.
     pub sector_size: u32,
     /// Journal sectors in the region (3 to 32: a compaction never erases the journal before
     /// the current one, so that one damaged marker never costs the journal).
@@ -149,8 +149,14 @@ impl Geometry {
         let need = (format::pad(16, align) + 4 * format::SCRATCH_LEN) as u64;
         let why = if !align.is_power_of_two() || align > format::MAX_ALIGN {
             Some("WRITE_SIZE and READ_SIZE must be 1, 2, 4, 8, 16 or 32")
-        } else if erase == 0 || size % erase != 0 || u64::from(self.offset) % erase != 0 {
-            Some("offset and sector_size must be multiples of the flash's ERASE_SIZE")
+        } else if erase == 0
+            || size % erase != 0
+            || u64::from(self.offset) % erase != 0
+            || size % align as u64 != 0
+            || u64::from(self.offset) % align as u64 != 0
+        {
+            // (a read or a write rounded up to the alignment never reaches the next sector)
+            Some("offset and sector_size must be multiples of ERASE_SIZE, WRITE_SIZE and READ_SIZE")
         } else if self.sectors < 3 || self.sectors > 32 {
             Some("the journal needs 3 to 32 sectors")
         } else if size < need {
