@@ -1243,6 +1243,19 @@ konaplate_result konaplate_journal_persist(struct konaplate_journal *journal,
                                            size_t record_len,
                                            struct konaplate_error *err);
 
+// Before a new money call under `sequence_id`, before its flow starts (what the Rust
+// driver does first): refused while an older call awaits the platform
+// (`KONAPLATE_RESULT_IN_USE`, the message names it: resume it to its outcome first — an
+// in-doubt charge is resolved before the next customer pays), or when the journal holds
+// `sequence_id` already (`KONAPLATE_RESULT_INVALID_ARGUMENT`: each call needs its own); then
+// the settled calls are closed (their outcome was returned and acted on) and the journal
+// must have room for the new call's records (`KONAPLATE_RESULT_JOURNAL_FULL`). On
+// `KONAPLATE_RESULT_OK` start the flow; on anything else send nothing. A refund whose outcome
+// is unknown neither blocks nor is closed: it waits for an operator.
+konaplate_result konaplate_journal_prepare_call(struct konaplate_journal *journal,
+                                                const char *sequence_id_p,
+                                                struct konaplate_error *err);
+
 // Closes the settled call `sequence_id` once you have acted on its outcome (its record is
 // dropped at the next compaction). An open call is refused (`KONAPLATE_RESULT_JOURNAL`).
 konaplate_result konaplate_journal_close(struct konaplate_journal *journal,

@@ -44,7 +44,7 @@ use embedded_io::{Read, Write};
 use embedded_storage::nor_flash::NorFlash;
 use heapless::Vec;
 use konaplate_core::field::SequenceId;
-use konaplate_core::flow::{Flow, JournalRecord, MoneyRequest, Outcome, Policy};
+use konaplate_core::flow::{Flow, JournalRecord, MoneyRequest, Outcome, Policy, State};
 use konaplate_core::jwe::Crypto;
 use konaplate_core::request::{Session, Stamp};
 
@@ -98,6 +98,23 @@ impl<E> From<JournalError<E>> for MoneyError<E> {
             JournalError::Full => MoneyError::Full,
             e => MoneyError::Journal(e),
         }
+    }
+}
+
+/// A refusal of `prepare_new_call` for the call `seq`, as the money driver says it: the older
+/// call that awaits the platform (the first of `entries`), or the sequenceId taken.
+pub(crate) fn refusal<'a, E>(
+    e: JournalError<E>,
+    seq: SequenceId,
+    mut entries: impl Iterator<Item = (&'a SequenceId, State)>,
+) -> MoneyError<E> {
+    match e {
+        JournalError::OpenCall => match entries.find(|(_, s)| s.awaits_platform()) {
+            Some((open, _)) => MoneyError::OpenCall(*open),
+            None => MoneyError::Journal(JournalError::OpenCall),
+        },
+        JournalError::Taken => MoneyError::SameSequenceId(seq),
+        e => e.into(),
     }
 }
 
@@ -202,24 +219,10 @@ pub fn run<D: Device, F: NorFlash, S: BorrowMut<Scratch>>(
     buf: &mut [u8],
 ) -> Result<Outcome, MoneyError<F::Error>> {
     let request = request.into();
+    // refused before anything is sent: an older call open, the sequenceId taken, no room
     let seq = request.sequence_id();
-    if let Some((open, _)) = journal.entries().find(|(_, s)| s.awaits_platform()) {
-        return Err(MoneyError::OpenCall(*open));
-    }
-    if journal.entries().any(|(s, _)| *s == seq) {
-        return Err(MoneyError::SameSequenceId(seq));
-    }
-    // settled calls were reported: closed now, so that they never fill the journal
-    let settled: Vec<SequenceId, MAX_LIVE> = journal
-        .entries()
-        .filter(|(_, s)| s.is_final())
-        .map(|(s, _)| *s)
-        .collect();
-    for s in &settled {
-        journal.close(s)?;
-    }
-    if !journal.can_take_new_call() {
-        return Err(MoneyError::Full);
+    if let Err(e) = journal.prepare_new_call(&seq) {
+        return Err(refusal(e, seq, journal.entries()));
     }
     let mut flow = Flow::start(request, policy, device.now_ms());
     let mut till = OnFlash { device, journal };

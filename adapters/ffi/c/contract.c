@@ -588,6 +588,10 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
         expect(p, r == KONAPLATE_RESULT_RECORD, "a damaged record: KONAPLATE_RESULT_RECORD, nothing written");
         r = konaplate_journal_close(&j, "KPC-J-1", &e);
         expect(p, r == KONAPLATE_RESULT_JOURNAL, "closing a call that may have been sent: KONAPLATE_RESULT_JOURNAL");
+        jops = 0;
+        r = konaplate_journal_prepare_call(&j, "KPC-J-2", &e);
+        expect(p, r == KONAPLATE_RESULT_IN_USE && strstr(e.message, "KPC-J-1") != NULL && jops == 0,
+               "a new call while KPC-J-1 awaits the platform: KONAPLATE_RESULT_IN_USE naming it, nothing written");
         /* a flash callback that calls back into the library on its journal */
         rec[100] ^= 1;
         reenter = &j;

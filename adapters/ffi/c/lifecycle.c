@@ -327,31 +327,21 @@ static const char *outcome_word(konaplate_outcome o) {
     }
 }
 
-/* Before a new money call (as the Rust driver does): refused while an older call awaits the
- * platform; settled calls closed (their outcome was acted on); room for the new one. */
-static bool ready_for_new_call(const struct platform *p) {
-    konaplate_journal_entry entry;
+/* Before a new money call (the library's rule, as the Rust driver keeps it): refused while an
+ * older call awaits the platform or the sequenceId is taken; settled calls closed (their
+ * outcome was acted on); room for the new one. Nothing is sent otherwise. */
+static bool ready_for_new_call(const struct platform *p, const konaplate_flow *flow) {
+    konaplate_flow_info info;
     konaplate_error e;
-    konaplate_result r;
-    uint32_t n = 0, i;
-    bool room = false;
-    r = konaplate_journal_count(&journal, &n, &e);
-    for (i = n; r == KONAPLATE_RESULT_OK && i > 0; i--) {
-        r = konaplate_journal_get_entry(&journal, i - 1, &entry, &e);
-        if (r != KONAPLATE_RESULT_OK) break;
-        if (entry.awaits_platform) {
-            say(p, "  refused: an older call awaits the platform: ", entry.sequence_id, NULL, NULL);
-            return false;
-        }
-        if (entry.is_final) r = konaplate_journal_close(&journal, entry.sequence_id, &e);
-    }
-    if (r == KONAPLATE_RESULT_OK) r = konaplate_journal_can_take_new_call(&journal, &room, &e);
-    if (r != KONAPLATE_RESULT_OK) {
+    konaplate_result r = konaplate_flow_get_info(flow, &info, &e);
+    if (r == KONAPLATE_RESULT_OK) r = konaplate_journal_prepare_call(&journal, info.sequence_id, &e);
+    if (r == KONAPLATE_RESULT_IN_USE)
+        say(p, "  refused: ", e.message, NULL, NULL);
+    else if (r == KONAPLATE_RESULT_JOURNAL_FULL)
+        say(p, "  refused: the journal has no room for another call", NULL, NULL, NULL);
+    else if (r != KONAPLATE_RESULT_OK)
         report_error(p, "the journal", r, &e);
-        return false;
-    }
-    if (!room) say(p, "  refused: the journal has no room for another call", NULL, NULL, NULL);
-    return room;
+    return r == KONAPLATE_RESULT_OK;
 }
 
 int open_and_recover(const struct platform *p, const konaplate_session *s, konaplate_journal_report *report) {
@@ -395,7 +385,7 @@ int open_and_recover(const struct platform *p, const konaplate_session *s, konap
 static bool money_call(const struct platform *p, const konaplate_session *s, konaplate_flow *flow,
                        konaplate_action *done, struct lifecycle *lc, const char *seq, bool *encrypted) {
     konaplate_flow_info info;
-    bool ok = ready_for_new_call(p) && drive_flow(p, s, flow, done, encrypted);
+    bool ok = ready_for_new_call(p, flow) && drive_flow(p, s, flow, done, encrypted);
     konaplate_result r = konaplate_flow_get_info(flow, &info, NULL);
     if (konaplate_flow_wipe(flow) != KONAPLATE_RESULT_OK) {
         say(p, "  konaplate_flow_wipe refused: the flow is in use", NULL, NULL, NULL);

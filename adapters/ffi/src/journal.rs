@@ -180,7 +180,8 @@ where
 {
     let result = match e {
         JournalError::Full => konaplate_result::JournalFull,
-        JournalError::Geometry(_) => konaplate_result::InvalidArgument,
+        JournalError::Geometry(_) | JournalError::Taken => konaplate_result::InvalidArgument,
+        JournalError::OpenCall => konaplate_result::InUse,
         _ => konaplate_result::Journal,
     };
     Failure::new(result, Message::of(&e))
@@ -322,6 +323,60 @@ pub unsafe extern "C" fn konaplate_journal_persist(
     finish(r, err)
 }
 
+/// Before a new money call under `sequence_id`, before its flow starts (what the Rust
+/// driver does first): refused while an older call awaits the platform
+/// (`KONAPLATE_RESULT_IN_USE`, the message names it: resume it to its outcome first — an
+/// in-doubt charge is resolved before the next customer pays), or when the journal holds
+/// `sequence_id` already (`KONAPLATE_RESULT_INVALID_ARGUMENT`: each call needs its own); then
+/// the settled calls are closed (their outcome was returned and acted on) and the journal
+/// must have room for the new call's records (`KONAPLATE_RESULT_JOURNAL_FULL`). On
+/// `KONAPLATE_RESULT_OK` start the flow; on anything else send nothing. A refund whose outcome
+/// is unknown neither blocks nor is closed: it waits for an operator.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_journal_prepare_call(
+    journal: *mut konaplate_journal,
+    sequence_id_p: *const c_char,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    // SAFETY: as above.
+    let r = unsafe {
+        on_journal(journal, sequence_id_p, |j, seq| {
+            match j.prepare_new_call(seq) {
+                Err(JournalError::OpenCall) => {
+                    // the message names the call to resume
+                    Err(match j.entries().find(|(_, s)| s.awaits_platform()) {
+                        Some((open, _)) => Failure::text(
+                            konaplate_result::InUse,
+                            &[
+                                "an older call awaits the platform: ",
+                                open.as_str(),
+                                " (resume it first); nothing was sent",
+                            ],
+                        ),
+                        None => failure(JournalError::<CallbackFailed>::OpenCall),
+                    })
+                }
+                other => other.map_err(failure),
+            }
+        })
+    };
+    finish(r, err)
+}
+
+/// A step on the journal for the call `sequence_id_p`, the journal marked busy while its flash
+/// callbacks run.
+unsafe fn on_journal(
+    journal: *mut konaplate_journal,
+    sequence_id_p: *const c_char,
+    step: impl FnOnce(&mut CJournal, &SequenceId) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let seq = sequence_id(sequence_id_p)?;
+    // SAFETY: the pointer is NULL (reported) or a journal's storage.
+    let j = unsafe { journal_mut(journal) }?;
+    let _busy = unsafe { BusyGuard::enter::<konaplate_journal, Slot>(journal) };
+    step(j, &seq)
+}
+
 /// Closes the settled call `sequence_id` once you have acted on its outcome (its record is
 /// dropped at the next compaction). An open call is refused (`KONAPLATE_RESULT_JOURNAL`).
 #[unsafe(no_mangle)]
@@ -330,13 +385,12 @@ pub unsafe extern "C" fn konaplate_journal_close(
     sequence_id_p: *const c_char,
     err: *mut konaplate_error,
 ) -> konaplate_result {
-    let r = (|| {
-        let seq = sequence_id(sequence_id_p)?;
-        // SAFETY: as above.
-        let j = unsafe { journal_mut(journal) }?;
-        let _busy = unsafe { BusyGuard::enter::<konaplate_journal, Slot>(journal) };
-        j.close(&seq).map_err(failure)
-    })();
+    // SAFETY: as above.
+    let r = unsafe {
+        on_journal(journal, sequence_id_p, |j, seq| {
+            j.close(seq).map_err(failure)
+        })
+    };
     finish(r, err)
 }
 

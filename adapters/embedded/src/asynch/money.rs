@@ -138,27 +138,10 @@ pub async fn run<D: Device, F: NorFlash, S: BorrowMut<Scratch>>(
     buf: &mut [u8],
 ) -> Result<Outcome, MoneyError<F::Error>> {
     let request = request.into();
+    // refused before anything is sent: an older call open, the sequenceId taken, no room
     let seq = request.sequence_id();
-    if let Some((open, _)) = journal.entries().find(|(_, s)| s.awaits_platform()) {
-        return Err(MoneyError::OpenCall(*open));
-    }
-    if journal.entries().any(|(s, _)| *s == seq) {
-        return Err(MoneyError::SameSequenceId(seq));
-    }
-    // settled calls were reported: closed now, so that they never fill the journal (the
-    // list scoped: the future does not keep it across the drive)
-    {
-        let settled: Vec<SequenceId, MAX_LIVE> = journal
-            .entries()
-            .filter(|(_, s)| s.is_final())
-            .map(|(s, _)| *s)
-            .collect();
-        for s in &settled {
-            journal.close(s).await?;
-        }
-    }
-    if !journal.can_take_new_call() {
-        return Err(MoneyError::Full);
+    if let Err(e) = journal.prepare_new_call(&seq).await {
+        return Err(crate::money::refusal(e, seq, journal.entries()));
     }
     let mut flow = Flow::start(request, policy, device.now_ms());
     let mut till = OnFlash { device, journal };

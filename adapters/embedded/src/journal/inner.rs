@@ -697,6 +697,30 @@ impl<F: NorFlash> Inner<F> {
         Ok(())
     }
 
+    /// Readies the journal for a new call (see
+    /// [`crate::journal::Journal::prepare_new_call`]).
+    pub(crate) async fn prepare_new_call(
+        &mut self,
+        seq: &SequenceId,
+        scratch: &mut [u8; SCRATCH_LEN],
+    ) -> Result<(), F::Error> {
+        if self.live.iter().any(|l| l.state.awaits_platform()) {
+            return Err(JournalError::OpenCall);
+        }
+        if self.live.iter().any(|l| l.sequence_id == *seq) {
+            return Err(JournalError::Taken);
+        }
+        // settled calls were reported: closed now, so that they never fill the journal
+        while let Some(settled) = self.live.iter().find(|l| is_settled(l.state)) {
+            let s = settled.sequence_id;
+            self.close(&s, scratch).await?;
+        }
+        if !self.can_take_new_call() {
+            return Err(JournalError::Full);
+        }
+        Ok(())
+    }
+
     /// Closes the settled record of `seq` (see [`crate::journal::Journal::close`]).
     pub(crate) async fn close(
         &mut self,

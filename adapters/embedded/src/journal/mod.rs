@@ -227,6 +227,13 @@ pub enum JournalError<E> {
     /// The flash holds more live records than this build can index (another build's
     /// journal): refused, never read with a record missing.
     Overflow,
+    /// Refused, nothing written ([`Journal::prepare_new_call`]): an older call of this
+    /// journal still awaits the platform (the first of [`Journal::open_calls`]). Resume it to
+    /// its outcome first.
+    OpenCall,
+    /// Refused, nothing written ([`Journal::prepare_new_call`]): the journal holds a record
+    /// of this sequenceId already (each call needs its own).
+    Taken,
 }
 
 /// A record that reads intact but does not decode is damaged.
@@ -254,6 +261,12 @@ impl<E: core::fmt::Debug> Describe for JournalError<E> {
             JournalError::Worn => out.put("no journal sector takes an erase and its writes"),
             JournalError::Overflow => {
                 out.put("the flash holds more live records than this build can index")
+            }
+            JournalError::OpenCall => {
+                out.put("an older call awaits the platform: resume it first; nothing was sent")
+            }
+            JournalError::Taken => {
+                out.put("the journal holds a record of this sequenceId already; nothing was sent")
             }
         }
     }
@@ -367,6 +380,21 @@ impl<F: NorFlash, S: BorrowMut<Scratch>> Journal<F, S> {
         self.inner.can_take_new_call()
     }
 
+    /// Makes the journal ready for a new money call under `sequence_id`, before its flow
+    /// starts (what [`crate::money::run`] does first): refused while an older call awaits the
+    /// platform ([`JournalError::OpenCall`]: an in-doubt charge is resolved before the next
+    /// customer pays) or when `sequence_id` has a record already ([`JournalError::Taken`]);
+    /// then the settled calls are closed (their outcome was returned and acted on), and the
+    /// journal must have room for the new call's records ([`JournalError::Full`]). A refund
+    /// whose outcome is unknown neither blocks nor is closed: it waits for an operator.
+    pub fn prepare_new_call(
+        &mut self,
+        sequence_id: &SequenceId,
+    ) -> Result<(), JournalError<F::Error>> {
+        self.inner
+            .prepare_new_call(sequence_id, self.scratch.borrow_mut())
+    }
+
     /// The flash back.
     pub fn release(self) -> F {
         self.inner.flash
@@ -456,6 +484,15 @@ pub mod asynch {
         /// See [`super::Journal::can_take_new_call`].
         pub fn can_take_new_call(&self) -> bool {
             self.inner.can_take_new_call()
+        }
+        /// See [`super::Journal::prepare_new_call`].
+        pub async fn prepare_new_call(
+            &mut self,
+            sequence_id: &SequenceId,
+        ) -> Result<(), JournalError<F::Error>> {
+            self.inner
+                .prepare_new_call(sequence_id, self.scratch.borrow_mut())
+                .await
         }
         /// The flash back.
         pub fn release(self) -> F {
