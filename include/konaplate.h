@@ -1243,6 +1243,17 @@ konaplate_result konaplate_journal_persist(struct konaplate_journal *journal,
                                            size_t record_len,
                                            struct konaplate_error *err);
 
+// The answer to the flow's `PERSIST` in one call: persists the record of `flow` as it stands
+// in `journal` (written and read back) and marks it durable — `konaplate_flow_record`,
+// `konaplate_journal_persist` and `konaplate_flow_persisted` together, so that no step can be
+// left out and no record copy is left in your memory. Results as `konaplate_journal_persist`;
+// on any error the flow is not marked (it asks to `PERSIST` again: send nothing). While the
+// flash callbacks run, both objects are in use (`KONAPLATE_RESULT_BUSY` to a callback that
+// calls back on either).
+konaplate_result konaplate_journal_persist_flow(struct konaplate_journal *journal,
+                                                struct konaplate_flow *flow,
+                                                struct konaplate_error *err);
+
 // Before a new money call under `sequence_id`, before its flow starts (what the Rust
 // driver does first): refused while an older call awaits the platform
 // (`KONAPLATE_RESULT_IN_USE`, the message names it: resume it to its outcome first — an

@@ -661,6 +661,22 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
         konaplate_journal_count(&j, &n, NULL);
         expect(p, !room && r == KONAPLATE_RESULT_JOURNAL_FULL && n == filled + 1,
                "a full journal: no room for a new call, its record refused (JOURNAL_FULL), nothing dropped");
+        /* the one-call persist: refused the same way, and the flow not marked durable */
+        {
+            konaplate_charge_request charge;
+            valid_charge(&charge);
+            text_copy(charge.sequence_id, sizeof charge.sequence_id, "KPC-J-ONE");
+            konaplate_flow_charge(&f2, &charge, NULL, 1000, NULL);
+            konaplate_wipe(&charge, sizeof charge);
+            jops = 0;
+            r = konaplate_journal_persist_flow(&j, &f2, &e);
+            konaplate_flow_poll(&f2, 1000, &a, NULL);
+            expect(p, r == KONAPLATE_RESULT_JOURNAL_FULL && jops == 0 && a.kind == KONAPLATE_ACTION_KIND_PERSIST,
+                   "konaplate_journal_persist_flow into a full journal: JOURNAL_FULL, nothing written, the flow still asks PERSIST");
+            r = konaplate_journal_persist_flow(&j, (konaplate_flow *)&j, &e);
+            expect(p, r == KONAPLATE_RESULT_NOT_INITIALIZED, "a journal given as its own flow: NOT_INITIALIZED");
+            konaplate_flow_wipe(&f2);
+        }
         konaplate_journal_wipe(&j);
     }
     /* 9. the caller's misorders */

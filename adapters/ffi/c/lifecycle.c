@@ -242,7 +242,6 @@ static bool inquire(const struct platform *p, const konaplate_session *s, const 
 
 bool drive_flow(const struct platform *p, const konaplate_session *s, konaplate_flow *flow, konaplate_action *done,
                 bool *answer_encrypted) {
-    uint8_t record[KONAPLATE_RECORD_SIZE];
     konaplate_error e;
     konaplate_result r;
     memset(done, 0, sizeof *done); /* NONE until the flow says DONE */
@@ -259,20 +258,11 @@ bool drive_flow(const struct platform *p, const konaplate_session *s, konaplate_
         }
         switch (a.kind) {
         case KONAPLATE_ACTION_KIND_PERSIST:
-            /* write-ahead: durable before the flow goes on (a send comes only after) */
-            r = konaplate_flow_record(flow, record, sizeof record, &e);
+            /* write-ahead: durable before the flow goes on (a send comes only after); the
+             * record, its persist and the mark in one call, none of them to forget */
+            r = konaplate_journal_persist_flow(&journal, flow, &e);
             if (r != KONAPLATE_RESULT_OK) {
-                report_error(p, "konaplate_flow_record", r, &e);
-                return false;
-            }
-            r = konaplate_journal_persist(&journal, record, sizeof record, &e);
-            if (r != KONAPLATE_RESULT_OK) {
-                report_error(p, "konaplate_journal_persist", r, &e);
-                return false;
-            }
-            r = konaplate_flow_persisted(flow, &e);
-            if (r != KONAPLATE_RESULT_OK) {
-                report_error(p, "konaplate_flow_persisted", r, &e);
+                report_error(p, "konaplate_journal_persist_flow", r, &e);
                 return false;
             }
             break;

@@ -18,7 +18,7 @@ use crate::c::{
     BusyGuard, Failure, Message, Tagged, finish, konaplate_error, konaplate_result, non_null,
     non_null_mut, not_busy, ptr_text, put_text, store, stored, stored_mut, wipe_stored, write_out,
 };
-use crate::flow::{konaplate_state, state_of};
+use crate::flow::{CFlow, konaplate_flow, konaplate_state, state_of};
 use crate::limits::KONAPLATE_SEQUENCE_ID_SIZE;
 
 /// 64-bit words of storage for a `konaplate_journal`.
@@ -319,6 +319,36 @@ pub unsafe extern "C" fn konaplate_journal_persist(
         // the flash callbacks run: the journal is in use until the record is durable
         let _busy = unsafe { BusyGuard::enter::<konaplate_journal, Slot>(journal) };
         j.persist(&rec).map_err(failure)
+    })();
+    finish(r, err)
+}
+
+/// The answer to the flow's `PERSIST` in one call: persists the record of `flow` as it stands
+/// in `journal` (written and read back) and marks it durable — `konaplate_flow_record`,
+/// `konaplate_journal_persist` and `konaplate_flow_persisted` together, so that no step can be
+/// left out and no record copy is left in your memory. Results as `konaplate_journal_persist`;
+/// on any error the flow is not marked (it asks to `PERSIST` again: send nothing). While the
+/// flash callbacks run, both objects are in use (`KONAPLATE_RESULT_BUSY` to a callback that
+/// calls back on either).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn konaplate_journal_persist_flow(
+    journal: *mut konaplate_journal,
+    flow: *mut konaplate_flow,
+    err: *mut konaplate_error,
+) -> konaplate_result {
+    let r = (|| {
+        // SAFETY: the pointers are NULL (reported) or valid storages (the header's contract);
+        // two different storages (the same one fails one of the two tags)
+        let f = unsafe { stored_mut::<konaplate_flow, CFlow>(flow, "flow") }?;
+        let j = unsafe { journal_mut(journal) }?;
+        let rec = f.record();
+        let flow_busy = unsafe { BusyGuard::enter::<konaplate_flow, CFlow>(flow) };
+        let busy = unsafe { BusyGuard::enter::<konaplate_journal, Slot>(journal) };
+        let persisted = j.persist(&rec);
+        drop((busy, flow_busy));
+        persisted.map_err(failure)?;
+        f.persisted();
+        Ok(())
     })();
     finish(r, err)
 }
