@@ -461,7 +461,12 @@ impl<F: NorFlash> Inner<F> {
         for s in (0..self.geo.sectors).filter(|&s| s != old) {
             let key = match self.sector_seq(s).await {
                 None => 0,
-                Some(q) => q.saturating_add(1),
+                Some(q) => {
+                    // a header the open could not read counts now: the new sector's sequence
+                    // number is above every one on the flash, never a second of one
+                    self.max_seq = self.max_seq.max(q);
+                    q.saturating_add(1)
+                }
             };
             // kept in order as it is built (at most 32), by adjacent swaps: neither a sort
             // routine nor memmove (Vec::insert's) is linked for it
