@@ -44,7 +44,7 @@ use embedded_io::{Read, Write};
 use embedded_storage::nor_flash::NorFlash;
 use heapless::Vec;
 use konaplate_core::field::SequenceId;
-use konaplate_core::flow::{Flow, JournalRecord, MoneyRequest, Outcome, Policy, State};
+use konaplate_core::flow::{Flow, JournalRecord, MoneyRequest, Outcome, Policy};
 use konaplate_core::jwe::Crypto;
 use konaplate_core::request::{Session, Stamp};
 
@@ -101,20 +101,17 @@ impl<E> From<JournalError<E>> for MoneyError<E> {
     }
 }
 
-/// A refusal of `prepare_new_call` for the call `seq`, as the money driver says it: the older
-/// call that awaits the platform (the first of `entries`), or the sequenceId taken.
-pub(crate) fn refusal<'a, E>(
+/// A refusal of `prepare_new_call` for the call `seq`, as the money driver says it: naming the
+/// older call that awaits the platform (`open`), or the sequenceId taken.
+pub(crate) fn refusal<E>(
     e: JournalError<E>,
     seq: SequenceId,
-    mut entries: impl Iterator<Item = (&'a SequenceId, State)>,
+    open: Option<SequenceId>,
 ) -> MoneyError<E> {
-    match e {
-        JournalError::OpenCall => match entries.find(|(_, s)| s.awaits_platform()) {
-            Some((open, _)) => MoneyError::OpenCall(*open),
-            None => MoneyError::Journal(JournalError::OpenCall),
-        },
-        JournalError::Taken => MoneyError::SameSequenceId(seq),
-        e => e.into(),
+    match (e, open) {
+        (JournalError::OpenCall, Some(open)) => MoneyError::OpenCall(open),
+        (JournalError::Taken, _) => MoneyError::SameSequenceId(seq),
+        (e, _) => e.into(),
     }
 }
 
@@ -222,7 +219,7 @@ pub fn run<D: Device, F: NorFlash, S: BorrowMut<Scratch>>(
     // refused before anything is sent: an older call open, the sequenceId taken, no room
     let seq = request.sequence_id();
     if let Err(e) = journal.prepare_new_call(&seq) {
-        return Err(refusal(e, seq, journal.entries()));
+        return Err(refusal(e, seq, journal.awaiting_platform()));
     }
     let mut flow = Flow::start(request, policy, device.now_ms());
     let mut till = OnFlash { device, journal };

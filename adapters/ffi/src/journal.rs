@@ -374,8 +374,8 @@ pub unsafe extern "C" fn konaplate_journal_prepare_call(
             match j.prepare_new_call(seq) {
                 Err(JournalError::OpenCall) => {
                     // the message names the call to resume
-                    Err(match j.entries().find(|(_, s)| s.awaits_platform()) {
-                        Some((open, _)) => Failure::text(
+                    Err(match j.awaiting_platform() {
+                        Some(open) => Failure::text(
                             konaplate_result::InUse,
                             &[
                                 "an older call awaits the platform: ",

@@ -141,7 +141,7 @@ pub async fn run<D: Device, F: NorFlash, S: BorrowMut<Scratch>>(
     // refused before anything is sent: an older call open, the sequenceId taken, no room
     let seq = request.sequence_id();
     if let Err(e) = journal.prepare_new_call(&seq).await {
-        return Err(crate::money::refusal(e, seq, journal.entries()));
+        return Err(crate::money::refusal(e, seq, journal.awaiting_platform()));
     }
     let mut flow = Flow::start(request, policy, device.now_ms());
     let mut till = OnFlash { device, journal };

@@ -702,6 +702,13 @@ impl<F: NorFlash> Inner<F> {
         Ok(())
     }
 
+    /// The first call that awaits the platform (see
+    /// [`crate::journal::Journal::awaiting_platform`]).
+    pub(crate) fn awaiting_platform(&self) -> Option<SequenceId> {
+        let l = self.live.iter().find(|l| l.state.awaits_platform())?;
+        Some(l.sequence_id)
+    }
+
     /// Readies the journal for a new call (see
     /// [`crate::journal::Journal::prepare_new_call`]).
     pub(crate) async fn prepare_new_call(
@@ -709,7 +716,7 @@ impl<F: NorFlash> Inner<F> {
         seq: &SequenceId,
         scratch: &mut [u8; SCRATCH_LEN],
     ) -> Result<(), F::Error> {
-        if self.live.iter().any(|l| l.state.awaits_platform()) {
+        if self.awaiting_platform().is_some() {
             return Err(JournalError::OpenCall);
         }
         if self.live.iter().any(|l| l.sequence_id == *seq) {

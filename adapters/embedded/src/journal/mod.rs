@@ -228,8 +228,8 @@ pub enum JournalError<E> {
     /// journal): refused, never read with a record missing.
     Overflow,
     /// Refused, nothing written ([`Journal::prepare_new_call`]): an older call of this
-    /// journal still awaits the platform (the first of [`Journal::open_calls`]). Resume it to
-    /// its outcome first.
+    /// journal still awaits the platform ([`Journal::awaiting_platform`]). Resume it to its
+    /// outcome first.
     OpenCall,
     /// Refused, nothing written ([`Journal::prepare_new_call`]): the journal holds a record
     /// of this sequenceId already (each call needs its own).
@@ -380,6 +380,12 @@ impl<F: NorFlash, S: BorrowMut<Scratch>> Journal<F, S> {
         self.inner.can_take_new_call()
     }
 
+    /// The first call that awaits the platform (the one [`JournalError::OpenCall`] means):
+    /// resume it before a new one.
+    pub fn awaiting_platform(&self) -> Option<SequenceId> {
+        self.inner.awaiting_platform()
+    }
+
     /// Makes the journal ready for a new money call under `sequence_id`, before its flow
     /// starts (what [`crate::money::run`] does first): refused while an older call awaits the
     /// platform ([`JournalError::OpenCall`]: an in-doubt charge is resolved before the next
@@ -484,6 +490,10 @@ pub mod asynch {
         /// See [`super::Journal::can_take_new_call`].
         pub fn can_take_new_call(&self) -> bool {
             self.inner.can_take_new_call()
+        }
+        /// See [`super::Journal::awaiting_platform`].
+        pub fn awaiting_platform(&self) -> Option<SequenceId> {
+            self.inner.awaiting_platform()
         }
         /// See [`super::Journal::prepare_new_call`].
         pub async fn prepare_new_call(
