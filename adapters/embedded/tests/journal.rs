@@ -845,3 +845,54 @@ fn a_damaged_open_call_is_never_compacted_away() {
     // the damage is not hidden: the call is still listed as open
     assert!(j.open_calls().any(|s| s == open.sequence_id));
 }
+
+/// A compaction takes, before the journal that preceded the current one, a sector a cut left
+/// with an unfinished compaction (newer than the journal, holding nothing of it): the previous
+/// journal stays on the flash through the compaction, the fallback should the current one's
+/// marker be damaged.
+#[test]
+fn an_unfinished_compaction_is_reused_before_the_previous_journal() {
+    let mut f = ModelFlash::<4, 4096>::new(3, 6);
+    let mut scratch = [0u8; SCRATCH_LEN];
+    let sector_seq = |img: &[u8], s: usize| -> Option<u32> {
+        let h = &img[s * 4096..s * 4096 + 16];
+        (h[..4] == *b"KPFJ").then(|| u32::from_le_bytes(h[8..12].try_into().unwrap()))
+    };
+    {
+        // the open formats sector 0 (seq 1); a compaction moves to sector 1 (seq 2)
+        let (mut j, _) = Journal::open(&mut f, geo(3), &mut scratch).unwrap();
+        j.persist(&rec("KP-U1", State::Lost, 1)).unwrap();
+        j.compact().unwrap();
+    }
+    // the next open's compaction (into sector 2, seq 3) is cut after its erase and header:
+    // its first copy never happens
+    f.reboot();
+    f.arm(Cut {
+        op: 2,
+        at: 0,
+        fault: Fault::Stop,
+    });
+    assert!(Journal::open(&mut f, geo(3), &mut scratch).is_err());
+    let img = f.image();
+    assert_eq!(
+        [0, 1, 2].map(|s| sector_seq(&img, s)),
+        [Some(1), Some(2), Some(3)]
+    );
+    f.reboot();
+    let (mut j, report) = Journal::open(&mut f, geo(3), &mut scratch).unwrap();
+    assert_eq!(report.unfinished_compactions, 1, "{report:?}");
+    assert_eq!(state(&mut j).len(), 1);
+    drop(j);
+    let img = f.image();
+    assert_eq!(
+        sector_seq(&img, 0),
+        Some(1),
+        "the journal before the current one was erased while an unfinished compaction's sector was free"
+    );
+    assert_eq!(
+        sector_seq(&img, 2),
+        Some(4),
+        "the unfinished compaction's sector was reused"
+    );
+    assert!(f.violations().is_empty());
+}

@@ -454,9 +454,11 @@ impl<F: NorFlash> Inner<F> {
         // and a record appended to the old one then would be lost. The next append compacts
         // again, into a sector with a higher sequence number
         self.pos = self.geo.sector_size;
-        // the targets, the sectors that hold least first: no journal sector at all, then the
-        // oldest; never the journal itself (a newer sector is at most an unfinished
-        // compaction, and the journal before the current one is kept one more round)
+        // the targets, the sectors that hold least first: no journal sector, or one newer
+        // than the journal (an unfinished compaction: nothing of the journal is there only);
+        // then the oldest journal. Never the journal itself, and the journal before it only
+        // when nothing else takes the copy: it is the fallback should the journal's marker
+        // be damaged
         let mut order: Vec<(u32, u32), 32> = Vec::new();
         for s in (0..self.geo.sectors).filter(|&s| s != old) {
             let key = match self.sector_seq(s).await {
@@ -465,7 +467,11 @@ impl<F: NorFlash> Inner<F> {
                     // a header the open could not read counts now: the new sector's sequence
                     // number is above every one on the flash, never a second of one
                     self.max_seq = self.max_seq.max(q);
-                    q.saturating_add(1)
+                    if q > self.active_seq {
+                        0
+                    } else {
+                        q.saturating_add(1)
+                    }
                 }
             };
             // kept in order as it is built (at most 32), by adjacent swaps: neither a sort
