@@ -7,10 +7,11 @@ use core::ffi::c_char;
 
 use konaplate_core::call::CallError;
 use konaplate_core::error::{DecodeError, Describe, EncodeError, Sink};
-use konaplate_core::field::FieldError;
+use konaplate_core::field::{FieldError, SequenceId};
 use konaplate_core::flow::{FlowError, RecordError};
 use konaplate_core::http::HttpError;
 use konaplate_core::jwe::JweError;
+use konaplate_embedded::journal::JournalError;
 use zeroize::Zeroize;
 
 /// What a call did. `KONAPLATE_RESULT_OK` is 0; every other value is an error.
@@ -129,83 +130,155 @@ pub extern "C" fn konaplate_scrub_stack() {
     core::hint::black_box(&mut scratch);
 }
 
-/// A failure on its way to C.
+/// A C callback reported a failure (for the journal's flash: or the flash's geometry does not
+/// take an access).
+#[derive(Debug)]
+pub(crate) struct CallbackFailed;
+
+/// A failure on its way to C: small, so that `?` moves a few words, never a message; the
+/// message is written once, into the caller's `konaplate_error`, by [`finish`].
 pub(crate) struct Failure {
     pub(crate) result: konaplate_result,
     pub(crate) field: &'static str,
     pub(crate) limit: &'static str,
-    pub(crate) message: Message,
+    detail: Detail,
 }
 
-/// A short message built without allocation and without `core::fmt`.
-pub(crate) struct Message {
-    buf: [u8; KONAPLATE_ERROR_MESSAGE_SIZE - 1],
+/// What a failure's message says, kept as the value it describes.
+enum Detail {
+    /// A sentence in up to three parts (a name between two texts, say).
+    Text([&'static str; 3]),
+    /// A storage not aligned to the bytes given.
+    Misaligned(&'static str, usize),
+    /// An older call awaits the platform.
+    AwaitsPlatform(SequenceId),
+    Field(FieldError),
+    Encode(EncodeError),
+    Decode(DecodeError),
+    Http(HttpError),
+    Call(CallError),
+    Record(RecordError),
+    Flow(FlowError),
+    Journal(JournalError<CallbackFailed>),
+}
+
+impl Describe for Detail {
+    fn describe(&self, m: &mut dyn Sink) {
+        let e: &dyn Describe = match self {
+            Detail::Text(parts) => {
+                parts.iter().for_each(|p| m.put(p));
+                return;
+            }
+            Detail::Misaligned(what, align) => {
+                m.put("`");
+                m.put(what);
+                m.put("` is not aligned to ");
+                m.put_u64(*align as u64);
+                m.put(" bytes (declare it as its header type)");
+                return;
+            }
+            Detail::AwaitsPlatform(open) => {
+                m.put("an older call awaits the platform: ");
+                m.put(open.as_str());
+                m.put(" (resume it first); nothing was sent");
+                return;
+            }
+            Detail::Field(e) => e,
+            Detail::Encode(e) => e,
+            Detail::Decode(e) => e,
+            Detail::Http(e) => e,
+            Detail::Call(e) => e,
+            Detail::Record(e) => e,
+            Detail::Flow(e) => e,
+            Detail::Journal(e) => e,
+        };
+        e.describe(m);
+    }
+}
+
+/// A C text array as a [`Sink`]: truncated to fit, NUL-terminated by [`CText::end`].
+struct CText<'a> {
+    out: &'a mut [c_char],
     len: usize,
 }
 
-impl Message {
-    pub(crate) fn of(d: &dyn Describe) -> Self {
-        let mut m = Self::text("");
-        d.describe(&mut m);
-        m
-    }
-    pub(crate) fn text(s: &str) -> Self {
-        let mut m = Self {
-            buf: [0; KONAPLATE_ERROR_MESSAGE_SIZE - 1],
-            len: 0,
-        };
-        m.put(s);
-        m
-    }
-}
-
-impl Sink for Message {
+impl Sink for CText<'_> {
     fn put(&mut self, s: &str) {
         for &b in s.as_bytes() {
-            if let Some(slot) = self.buf.get_mut(self.len) {
-                *slot = b;
+            // the last byte is kept for the NUL
+            if self.len < self.out.len().saturating_sub(1)
+                && let Some(o) = self.out.get_mut(self.len)
+            {
+                *o = b as c_char;
                 self.len = self.len.saturating_add(1);
             }
         }
     }
 }
 
+impl CText<'_> {
+    /// Clears the rest of the array (the NUL included).
+    fn end(self) {
+        for o in self.out.iter_mut().skip(self.len) {
+            *o = 0;
+        }
+    }
+}
+
 impl Failure {
-    pub(crate) fn new(result: konaplate_result, message: Message) -> Self {
+    #[inline(never)]
+    fn of(result: konaplate_result, detail: Detail) -> Self {
         Self {
             result,
             field: "",
             limit: "",
-            message,
+            detail,
         }
     }
-    pub(crate) fn text(result: konaplate_result, parts: &[&str]) -> Self {
-        let mut m = Message::text("");
-        for p in parts {
-            m.put(p);
-        }
-        Self::new(result, m)
+    /// A failure whose message is `parts`, joined.
+    #[inline(never)]
+    pub(crate) fn text(result: konaplate_result, parts: [&'static str; 3]) -> Self {
+        Self::of(result, Detail::Text(parts))
     }
+    #[inline(never)]
     pub(crate) fn null(what: &'static str) -> Self {
-        Self::text(konaplate_result::NullPointer, &["`", what, "` is NULL"])
+        Self::text(konaplate_result::NullPointer, ["`", what, "` is NULL"])
     }
+    #[inline(never)]
     pub(crate) fn field(e: FieldError) -> Self {
         Self {
             result: konaplate_result::InvalidField,
             field: e.field(),
             limit: e.limit(),
-            message: Message::of(&e),
+            detail: Detail::Field(e),
         }
     }
+    #[inline(never)]
     pub(crate) fn uninitialized(what: &'static str) -> Self {
         Self::text(
             konaplate_result::NotInitialized,
-            &[
+            [
                 "`",
                 what,
                 "` does not hold what its _init call stored (never initialized, wiped, overwritten, or from another build)",
             ],
         )
+    }
+    /// A new call refused because the older call `open` awaits the platform.
+    #[inline(never)]
+    pub(crate) fn awaits_platform(open: SequenceId) -> Self {
+        Self::of(konaplate_result::InUse, Detail::AwaitsPlatform(open))
+    }
+    /// A journal's refusal or its flash's failure.
+    #[inline(never)]
+    pub(crate) fn journal(e: JournalError<CallbackFailed>) -> Self {
+        let result = match e {
+            JournalError::Full => konaplate_result::JournalFull,
+            JournalError::Geometry(_) | JournalError::Taken => konaplate_result::InvalidArgument,
+            JournalError::OpenCall => konaplate_result::InUse,
+            _ => konaplate_result::Journal,
+        };
+        Self::of(result, Detail::Journal(e))
     }
 }
 
@@ -226,7 +299,7 @@ impl From<EncodeError> for Failure {
             EncodeError::JweDisabled { .. } => konaplate_result::EncryptionRequired,
             _ => konaplate_result::InvalidArgument,
         };
-        Failure::new(result, Message::of(&e))
+        Failure::of(result, Detail::Encode(e))
     }
 }
 
@@ -244,7 +317,7 @@ impl From<DecodeError> for Failure {
             DecodeError::Encrypted => konaplate_result::EncryptedNoKey,
             _ => konaplate_result::Decode,
         };
-        Failure::new(result, Message::of(&e))
+        Failure::of(result, Detail::Decode(e))
     }
 }
 
@@ -256,7 +329,7 @@ impl From<HttpError> for Failure {
             }
             _ => konaplate_result::Http,
         };
-        Failure::new(result, Message::of(&e))
+        Failure::of(result, Detail::Http(e))
     }
 }
 
@@ -269,13 +342,13 @@ impl From<CallError> for Failure {
             CallError::Buffer { .. } => konaplate_result::InvalidArgument,
             _ => konaplate_result::Decode,
         };
-        Failure::new(result, Message::of(&e))
+        Failure::of(result, Detail::Call(e))
     }
 }
 
 impl From<RecordError> for Failure {
     fn from(e: RecordError) -> Self {
-        Failure::new(konaplate_result::Record, Message::of(&e))
+        Failure::of(konaplate_result::Record, Detail::Record(e))
     }
 }
 
@@ -284,29 +357,36 @@ impl From<FlowError> for Failure {
         match e {
             FlowError::Encode(e) => e.into(),
             FlowError::Call(e) => e.into(),
-            e => Failure::new(konaplate_result::Flow, Message::of(&e)),
+            e => Failure::of(konaplate_result::Flow, Detail::Flow(e)),
         }
     }
 }
 
-/// Reports `r` through `err` (when not NULL; cleared on success) and returns its code.
+/// Reports `r` through `err` (when not NULL; cleared on success) and returns its code: the
+/// one place a message is written.
 pub(crate) fn finish(r: Result<(), Failure>, err: *mut konaplate_error) -> konaplate_result {
-    let (result, field, limit, message): (_, &[u8], &[u8], &[u8]) = match &r {
-        Ok(()) => (konaplate_result::Ok, b"", b"", b""),
-        Err(f) => (
-            f.result,
-            f.field.as_bytes(),
-            f.limit.as_bytes(),
-            f.message.buf.get(..f.message.len).unwrap_or(&[]),
-        ),
+    let result = match &r {
+        Ok(()) => konaplate_result::Ok,
+        Err(f) => f.result,
     };
     // SAFETY: `err` is NULL or points to a writable `konaplate_error` (the header's contract;
     // its alignment is checked first).
     if let Some(e) = unsafe { aligned_mut(err) } {
         e.result = result;
-        put_text(&mut e.field, field);
-        put_text(&mut e.limit, limit);
-        put_text(&mut e.message, message);
+        let (field, limit) = match &r {
+            Ok(()) => ("", ""),
+            Err(f) => (f.field, f.limit),
+        };
+        put_text(&mut e.field, field.as_bytes());
+        put_text(&mut e.limit, limit.as_bytes());
+        let mut m = CText {
+            out: &mut e.message,
+            len: 0,
+        };
+        if let Err(f) = &r {
+            f.detail.describe(&mut m);
+        }
+        m.end();
     }
     result
 }
@@ -391,13 +471,12 @@ pub(crate) unsafe fn aligned_mut<'a, T>(p: *mut T) -> Option<&'a mut T> {
     unsafe { p.as_mut() }
 }
 
+#[inline(never)]
 fn misaligned(what: &'static str, align: usize) -> Failure {
-    let mut m = Message::text("`");
-    m.put(what);
-    m.put("` is not aligned to ");
-    m.put_u64(align as u64);
-    m.put(" bytes (declare it as its header type)");
-    Failure::new(konaplate_result::InvalidArgument, m)
+    Failure::of(
+        konaplate_result::InvalidArgument,
+        Detail::Misaligned(what, align),
+    )
 }
 
 /// NULL or misaligned is refused: check a storage before anything is done for it.
@@ -603,10 +682,11 @@ pub(crate) unsafe fn stored_mut<'a, S, T: Tagged>(
     }
 }
 
+#[inline(never)]
 fn busy(what: &'static str) -> Failure {
     Failure::text(
         konaplate_result::Busy,
-        &[
+        [
             "`",
             what,
             "` is in use by a running call (a key callback may not call back into the library on it)",

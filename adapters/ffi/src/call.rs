@@ -161,8 +161,10 @@ pub(crate) unsafe fn store_call(
 pub(crate) fn in_use() -> Failure {
     Failure::text(
         konaplate_result::InUse,
-        &[
+        [
             "the call storage holds a call that was written and is not finished: finish or abort it first",
+            "",
+            "",
         ],
     )
 }
@@ -338,7 +340,11 @@ pub unsafe extern "C" fn konaplate_call_correlation_id(
         if out_cap < crate::limits::KONAPLATE_CORRELATION_ID_SIZE {
             return Err(Failure::text(
                 konaplate_result::BufferTooSmall,
-                &["a Correlation-Id needs KONAPLATE_CORRELATION_ID_SIZE (21) bytes"],
+                [
+                    "a Correlation-Id needs KONAPLATE_CORRELATION_ID_SIZE (21) bytes",
+                    "",
+                    "",
+                ],
             ));
         }
         let c = unsafe { stored::<konaplate_call, Call>(call, "call") }?;

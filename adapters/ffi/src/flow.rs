@@ -20,9 +20,8 @@ use crate::api::{
     refund,
 };
 use crate::c::{
-    BusyGuard, Failure, Message, Tagged, buffer, finish, holds_open, konaplate_error,
-    konaplate_result, non_null, non_null_mut, not_busy, put_text, store, stored, stored_mut,
-    wipe_stored,
+    BusyGuard, Failure, Tagged, buffer, finish, holds_open, konaplate_error, konaplate_result,
+    non_null, non_null_mut, not_busy, put_text, store, stored, stored_mut, wipe_stored,
 };
 use crate::call::konaplate_call;
 use crate::crypto::{CCrypto, konaplate_crypto};
@@ -36,6 +35,13 @@ pub const KONAPLATE_FLOW_WORDS: usize = 128;
 pub const KONAPLATE_RECORD_SIZE: usize = 512;
 
 const _: () = assert!(KONAPLATE_RECORD_SIZE == JournalRecord::LEN);
+
+/// The message of a record buffer shorter than a record (its figure checked by a test).
+pub(crate) const RECORD_TOO_SMALL: [&str; 3] = [
+    "a journal record needs KONAPLATE_RECORD_SIZE (",
+    "512",
+    ") bytes",
+];
 
 /// Storage for one money-moving call's state machine, with its request. Initialize with
 /// `konaplate_flow_charge`, `…_cancel`, `…_refund` or `…_resume`; wipe with
@@ -146,8 +152,10 @@ fn open(f: &CFlow) -> bool {
 fn refuse_open() -> Failure {
     Failure::text(
         konaplate_result::InUse,
-        &[
+        [
             "the flow storage holds a call that may have been sent and is not final: drive it to its end (or resume it from its record), or wipe it on purpose",
+            "",
+            "",
         ],
     )
 }
@@ -416,12 +424,10 @@ pub unsafe extern "C" fn konaplate_flow_record(
             o.fill(0);
         }
         let f = unsafe { stored::<konaplate_flow, CFlow>(flow, "flow") }?;
-        let dst = out.get_mut(..KONAPLATE_RECORD_SIZE).ok_or_else(|| {
-            let mut m = Message::text("a journal record needs ");
-            konaplate_core::error::Sink::put_u64(&mut m, KONAPLATE_RECORD_SIZE as u64);
-            konaplate_core::error::Sink::put(&mut m, " bytes");
-            Failure::new(konaplate_result::BufferTooSmall, m)
-        })?;
+        let dst = out.get_mut(..KONAPLATE_RECORD_SIZE).ok_or(Failure::text(
+            konaplate_result::BufferTooSmall,
+            RECORD_TOO_SMALL,
+        ))?;
         dst.copy_from_slice(&f.record().encode());
         f.given.set(Some(f.record_digest()));
         Ok(())
@@ -444,8 +450,10 @@ pub unsafe extern "C" fn konaplate_flow_persisted(
         if f.given.get() != Some(f.record_digest()) {
             return Err(Failure::text(
                 konaplate_result::Flow,
-                &[
+                [
                     "no record of the flow as it stands was taken: persist what konaplate_flow_record gives, then call konaplate_flow_persisted",
+                    "",
+                    "",
                 ],
             ));
         }

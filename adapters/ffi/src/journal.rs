@@ -15,8 +15,9 @@ use konaplate_core::flow::JournalRecord;
 use konaplate_embedded::journal::{Geometry, Journal, JournalError, SCRATCH_LEN, Scratch};
 
 use crate::c::{
-    BusyGuard, Failure, Message, Tagged, finish, konaplate_error, konaplate_result, non_null,
-    non_null_mut, not_busy, ptr_text, put_text, store, stored, stored_mut, wipe_stored, write_out,
+    BusyGuard, CallbackFailed, Failure, Tagged, finish, konaplate_error, konaplate_result,
+    non_null, non_null_mut, not_busy, ptr_text, put_text, store, stored, stored_mut, wipe_stored,
+    write_out,
 };
 use crate::flow::{CFlow, konaplate_flow, konaplate_state, state_of};
 use crate::limits::KONAPLATE_SEQUENCE_ID_SIZE;
@@ -58,10 +59,6 @@ pub struct konaplate_flash {
     /// The flash's erase unit in bytes.
     pub erase_size: u32,
 }
-
-/// A callback failed (or the flash's geometry does not take an access).
-#[derive(Debug)]
-struct CallbackFailed;
 
 impl NorFlashError for CallbackFailed {
     fn kind(&self) -> NorFlashErrorKind {
@@ -129,8 +126,10 @@ impl Tagged for Slot {
 fn opening() -> Failure {
     Failure::text(
         konaplate_result::Busy,
-        &[
+        [
             "`journal` is being opened (a flash callback of the open may not call back into the library on it)",
+            "",
+            "",
         ],
     )
 }
@@ -174,17 +173,8 @@ pub struct konaplate_journal_entry {
     pub awaits_platform: bool,
 }
 
-fn failure<E>(e: JournalError<E>) -> Failure
-where
-    E: core::fmt::Debug,
-{
-    let result = match e {
-        JournalError::Full => konaplate_result::JournalFull,
-        JournalError::Geometry(_) | JournalError::Taken => konaplate_result::InvalidArgument,
-        JournalError::OpenCall => konaplate_result::InUse,
-        _ => konaplate_result::Journal,
-    };
-    Failure::new(result, Message::of(&e))
+fn failure(e: JournalError<CallbackFailed>) -> Failure {
+    Failure::journal(e)
 }
 
 unsafe fn journal_mut<'a>(j: *mut konaplate_journal) -> Result<&'a mut CJournal, Failure> {
@@ -256,7 +246,10 @@ pub unsafe extern "C" fn konaplate_journal_open(
             None
         };
         if let Some(why) = bad {
-            return Err(Failure::text(konaplate_result::InvalidArgument, &[why]));
+            return Err(Failure::text(
+                konaplate_result::InvalidArgument,
+                [why, "", ""],
+            ));
         }
         // the storage holds nothing but the open from here on (a journal it held is dropped,
         // its secrets wiped), marked busy while the flash callbacks run: a callback that
@@ -375,15 +368,8 @@ pub unsafe extern "C" fn konaplate_journal_prepare_call(
                 Err(JournalError::OpenCall) => {
                     // the message names the call to resume
                     Err(match j.awaiting_platform() {
-                        Some(open) => Failure::text(
-                            konaplate_result::InUse,
-                            &[
-                                "an older call awaits the platform: ",
-                                open.as_str(),
-                                " (resume it first); nothing was sent",
-                            ],
-                        ),
-                        None => failure(JournalError::<CallbackFailed>::OpenCall),
+                        Some(open) => Failure::awaits_platform(open),
+                        None => failure(JournalError::OpenCall),
                     })
                 }
                 other => other.map_err(failure),
@@ -446,7 +432,7 @@ pub unsafe extern "C" fn konaplate_journal_read(
             .ok_or_else(|| {
                 Failure::text(
                     konaplate_result::BufferTooSmall,
-                    &["a journal record needs KONAPLATE_RECORD_SIZE (512) bytes"],
+                    crate::flow::RECORD_TOO_SMALL,
                 )
             })?;
         // SAFETY: as above.
@@ -498,7 +484,7 @@ pub unsafe extern "C" fn konaplate_journal_get_entry(
         let (seq, state) = j.entries().nth(index as usize).ok_or_else(|| {
             Failure::text(
                 konaplate_result::InvalidArgument,
-                &["no entry at that index"],
+                ["no entry at that index", "", ""],
             )
         })?;
         put_text(&mut e.sequence_id, seq.as_bytes());

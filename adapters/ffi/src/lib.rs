@@ -88,6 +88,57 @@ mod tests {
         assert!(flow + 64 <= crate::KONAPLATE_FLOW_WORDS * 8);
         assert!(call + 64 <= crate::KONAPLATE_CALL_WORDS * 8);
     }
+
+    /// The message is written once, by `finish`: whole when it fits, cut to the array with
+    /// its NUL when it does not, and cleared by a success.
+    #[test]
+    fn finish_writes_the_message_into_the_callers_array() {
+        use crate::c::{Failure, finish, konaplate_error, konaplate_result};
+        use konaplate_core::field::FieldError;
+        let text = |a: &[core::ffi::c_char]| {
+            let n = a.iter().position(|&c| c == 0).expect("NUL-terminated");
+            a[..n]
+                .iter()
+                .map(|&c| c as u8 as char)
+                .collect::<std::string::String>()
+        };
+        let mut e = konaplate_error {
+            result: konaplate_result::Ok,
+            field: [1; crate::KONAPLATE_ERROR_FIELD_SIZE],
+            limit: [1; crate::KONAPLATE_ERROR_LIMIT_SIZE],
+            message: [1; crate::KONAPLATE_ERROR_MESSAGE_SIZE],
+        };
+        let r = finish(
+            Err(FieldError::new("dcvv", "exactly 3 ASCII digits").into()),
+            &mut e,
+        );
+        assert_eq!(r, konaplate_result::InvalidField);
+        assert_eq!(e.result, r);
+        assert_eq!(text(&e.field), "dcvv");
+        assert_eq!(text(&e.limit), "exactly 3 ASCII digits");
+        assert!(text(&e.message).contains("dcvv"), "{}", text(&e.message));
+        // a message longer than the array: cut, NUL-terminated, the rest zero
+        let long = "x".repeat(400).leak();
+        let r = finish(
+            Err(Failure::text(konaplate_result::Flow, [long, "", ""])),
+            &mut e,
+        );
+        assert_eq!(r, konaplate_result::Flow);
+        assert_eq!(
+            text(&e.message).len(),
+            crate::KONAPLATE_ERROR_MESSAGE_SIZE - 1
+        );
+        assert_eq!(text(&e.field), "");
+        // the record figure in its message is the header's
+        let m: std::string::String = crate::flow::RECORD_TOO_SMALL.concat();
+        assert!(
+            m.contains(&std::format!("({})", crate::KONAPLATE_RECORD_SIZE)),
+            "{m}"
+        );
+        // success clears everything
+        assert_eq!(finish(Ok(()), &mut e), konaplate_result::Ok);
+        assert!(e.message.iter().all(|&c| c == 0) && e.field.iter().all(|&c| c == 0));
+    }
 }
 
 // The precompiled `core` of hosted targets is built for unwinding and names
