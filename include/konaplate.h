@@ -751,6 +751,8 @@ typedef struct konaplate_journal_report {
   uint32_t entries;
   // Entries a bit flip broke (skipped; the ones after them were read).
   uint32_t damaged_entries;
+  // Entries read with one flipped bit, corrected (log it: a flash wearing out).
+  uint32_t corrected_entries;
   // The last write was cut by a power loss (its persist never returned OK).
   bool torn_tail;
   // Calls that await the platform or an operator: resume them before any new call.

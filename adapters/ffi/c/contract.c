@@ -627,8 +627,25 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
         konaplate_journal_wipe(&j);
         konaplate_flow_wipe(&f2);
         memset(&j, 0xA5, sizeof j);
+        {
+            /* ... and a bit flipped at rest in the newest sector's first entry (KPC-J-1's
+             * record, after the 32-byte header) */
+            size_t s, newest = 0;
+            uint32_t newest_seq = 0;
+            for (s = 0; s < 3; s++) {
+                const uint8_t *h = jflash + s * 4096;
+                uint32_t seq = (uint32_t)h[8] | (uint32_t)h[9] << 8 | (uint32_t)h[10] << 16 | (uint32_t)h[11] << 24;
+                if (memcmp(h, "KPFJ", 4) == 0 && seq > newest_seq) {
+                    newest = s;
+                    newest_seq = seq;
+                }
+            }
+            jflash[newest * 4096 + 32 + 12 + 5] ^= 0x08;
+        }
         r = konaplate_journal_open(&j, &fl, 0, 4096, 3, &rep, &e);
-        expect(p, r == KONAPLATE_RESULT_OK && !rep.formatted && rep.open_calls == 1, "after the reboot: one open call on flash");
+        expect(p, r == KONAPLATE_RESULT_OK && !rep.formatted && rep.open_calls == 1 && rep.corrected_entries == 1 &&
+                      rep.damaged_entries == 0,
+               "after the reboot: one open call on flash, the flipped bit corrected (corrected_entries 1)");
         r = konaplate_journal_get_entry(&j, 0, &entry, &e);
         expect(p, r == KONAPLATE_RESULT_OK && text_eq(entry.sequence_id, "KPC-J-1") && entry.awaits_platform &&
                       entry.state == KONAPLATE_STATE_SENDING,

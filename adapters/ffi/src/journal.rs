@@ -152,6 +152,8 @@ pub struct konaplate_journal_report {
     pub entries: u32,
     /// Entries a bit flip broke (skipped; the ones after them were read).
     pub damaged_entries: u32,
+    /// Entries read with one flipped bit, corrected (log it: a flash wearing out).
+    pub corrected_entries: u32,
     /// The last write was cut by a power loss (its persist never returned OK).
     pub torn_tail: bool,
     /// Calls that await the platform or an operator: resume them before any new call.
@@ -275,6 +277,7 @@ pub unsafe extern "C" fn konaplate_journal_open(
             formatted: rep.formatted,
             entries: rep.entries,
             damaged_entries: rep.damaged_entries,
+            corrected_entries: rep.corrected_entries,
             torn_tail: rep.torn_tail,
             open_calls: rep.open_calls,
             settled: rep.settled,

@@ -62,6 +62,7 @@ struct SectorScan {
     done: bool,
     entries: u32,
     damaged: u32,
+    corrected: u32,
     torn_tail: bool,
     end: u32,
     /// Where the last intact entry starts.
@@ -105,8 +106,10 @@ impl<F: NorFlash> Inner<F> {
             if self.read_padded(at, scratch, len as usize).await.is_err() {
                 continue;
             }
-            let h = format::parse_entry_header(scratch.get(..ENTRY_HEADER)?, seq, offset);
-            if let Some(h) = h.filter(|h| format::entry_intact(scratch, h)) {
+            // one bit flipped at rest is corrected in the scratch (and so in every copy)
+            if let Some(mut h) = format::header_at(scratch, seq, offset)
+                && format::entry_intact(scratch, &mut h)
+            {
                 return Some(h);
             }
         }
@@ -180,6 +183,7 @@ impl<F: NorFlash> Inner<F> {
                 let scan = j.scan(s, seq, scratch, true).await?;
                 report.entries = scan.entries;
                 report.damaged_entries = scan.damaged;
+                report.corrected_entries = scan.corrected;
                 report.torn_tail = scan.torn_tail;
                 j.pos = scan.end;
                 // the last intact entry is the write a cut may have left undecided, unless a
@@ -285,15 +289,15 @@ impl<F: NorFlash> Inner<F> {
             let at = self.base(s) + pos;
             // a word a cut left half programmed may not even read (ECC): garbage, like any
             let readable = self.read_padded(at, scratch, ENTRY_HEADER).await.is_ok();
-            let head = if readable {
-                scratch.get(..ENTRY_HEADER).unwrap_or(&[])
+            let head: &mut [u8] = if readable {
+                scratch.get_mut(..ENTRY_HEADER).unwrap_or(&mut [])
             } else {
-                &[]
+                &mut []
             };
             if !resync && readable && head.iter().all(|&b| b == 0xFF) {
                 break;
             }
-            let Some(h) = format::parse_entry_header(head, seq, pos) else {
+            let Some(h) = format::header_at(head, seq, pos) else {
                 if !resync {
                     out.damaged += 1;
                     damage_since_valid = true;
@@ -321,6 +325,7 @@ impl<F: NorFlash> Inner<F> {
             };
             damage_since_valid = false;
             out.entries += 1;
+            out.corrected += u32::from(h.corrected);
             out.last = Some(pos);
             if build {
                 self.take(&h, scratch, pos, total);
@@ -349,24 +354,9 @@ impl<F: NorFlash> Inner<F> {
                 let Some((seq, state)) = format::record_key(scratch, h, &mut [0u8; PREFIX]) else {
                     return;
                 };
-                let mut live = Live {
-                    sequence_id: seq,
-                    state,
-                    offset: pos,
-                    len: total,
-                    prev: None,
-                };
-                match self.live.iter_mut().find(|l| l.sequence_id == seq) {
-                    Some(l) => {
-                        live.prev = Some((l.offset, l.len));
-                        *l = live;
-                    }
-                    None => {
-                        // more than this build's index holds (another build's journal): the
-                        // journal is refused, never read with a record missing
-                        self.overflow |= self.live.push(live).is_err();
-                    }
-                }
+                // more than this build's index holds (another build's journal): the journal is
+                // refused, never read with a record missing
+                self.overflow |= !self.upsert(seq, state, pos, total);
             }
             Kind::Close => {
                 if let Some(seq) = close_key(payload) {
@@ -374,6 +364,26 @@ impl<F: NorFlash> Inner<F> {
                 }
             }
             Kind::Done => {}
+        }
+    }
+
+    /// Makes the entry at `offset` (`len` bytes) the latest record of `seq`, the one before it
+    /// kept as its fallback; false when a new sequenceId finds the index full.
+    fn upsert(&mut self, seq: SequenceId, state: State, offset: u32, len: u32) -> bool {
+        let mut live = Live {
+            sequence_id: seq,
+            state,
+            offset,
+            len,
+            prev: None,
+        };
+        match self.live.iter_mut().find(|l| l.sequence_id == seq) {
+            Some(l) => {
+                live.prev = Some((l.offset, l.len));
+                *l = live;
+                true
+            }
+            None => self.live.push(live).is_ok(),
         }
     }
 
@@ -689,22 +699,8 @@ impl<F: NorFlash> Inner<F> {
             format::frame(buf, Kind::Record, enc, n, sseq, pos, align)
         };
         let (offset, len) = self.append(scratch, &make).await?;
-        let mut live = Live {
-            sequence_id: key,
-            state: rec.state,
-            offset,
-            len,
-            prev: None,
-        };
-        match self.live.iter_mut().find(|l| l.sequence_id == key) {
-            Some(l) => {
-                live.prev = Some((l.offset, l.len));
-                *l = live;
-            }
-            None => {
-                let _ = self.live.push(live);
-            }
-        }
+        // (a new call's place in the index was checked above)
+        self.upsert(key, rec.state, offset, len);
         Ok(())
     }
 

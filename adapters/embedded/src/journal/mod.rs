@@ -14,7 +14,8 @@
 //! let geometry = Geometry::new(0x8_0000, 4096, 4);
 //! let mut scratch = [0u8; SCRATCH_LEN];
 //! let (mut journal, report) = Journal::open(flash, geometry, &mut scratch)?;
-//! if report.damaged_entries > 0 { /* log it: a bit flip on flash was found and skipped */ }
+//! if report.damaged_entries > 0 { /* log it: damage on flash was found and skipped */ }
+//! if report.corrected_entries > 0 { /* log it: a bit flipped at rest, corrected */ }
 //! for call in journal.open_calls() {
 //!     // resume each with konaplate_core::flow::Flow::resume(&journal.read(&call)?, ..)
 //! }
@@ -35,8 +36,11 @@
 //! * **Full is said before anything is sent**: [`Journal::can_take_new_call`] (and the money
 //!   driver, which asks it) refuses a new call when the journal could not hold its records;
 //!   an open record is never dropped to make room.
-//! * **Damage is reported, never hidden**: an entry a bit flip broke is skipped and counted
-//!   ([`OpenReport::damaged_entries`]); the entries after it are read.
+//! * **One flipped bit costs nothing**: a bit that flipped at rest anywhere in an entry (its
+//!   header, its payload or a checksum) is located by the entry's CRC-32 and corrected as it is
+//!   read ([`OpenReport::corrected_entries`]); a sector header's is recovered from its entries.
+//! * **Damage is reported, never hidden**: an entry damaged beyond one bit is skipped and
+//!   counted ([`OpenReport::damaged_entries`]); the entries after it are read.
 //!
 //! ## The format (version 1)
 //!
@@ -184,6 +188,9 @@ pub struct OpenReport {
     pub entries: u32,
     /// Entries a bit flip (or other damage) broke, skipped; the ones after them were read.
     pub damaged_entries: u32,
+    /// Entries read with one flipped bit, corrected (and written whole by the compaction the
+    /// open ends with). Worth a log line: bits that flip at rest are a flash wearing out.
+    pub corrected_entries: u32,
     /// The last write was cut by a power loss and is not part of the journal (the persist it
     /// belonged to never returned `Ok`).
     pub torn_tail: bool,
