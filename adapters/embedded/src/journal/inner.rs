@@ -469,7 +469,8 @@ impl<F: NorFlash> Inner<F> {
         // then the oldest journal. Never the journal itself, and the journal before it only
         // when nothing else takes the copy: it is the fallback should the journal's marker
         // be damaged
-        let mut order: Vec<(u32, u32), 32> = Vec::new();
+        // (a key per sector; `u32::MAX`: the journal itself, or tried already)
+        let mut keys = [u32::MAX; 32];
         for s in (0..self.geo.sectors).filter(|&s| s != old) {
             let key = match self.sector_seq(s).await {
                 None => 0,
@@ -480,20 +481,27 @@ impl<F: NorFlash> Inner<F> {
                     if q > self.active_seq {
                         0
                     } else {
-                        q.saturating_add(1)
+                        q.saturating_add(1).min(u32::MAX - 1)
                     }
                 }
             };
-            // kept in order as it is built (at most 32), by adjacent swaps: neither a sort
-            // routine nor memmove (Vec::insert's) is linked for it
-            let _ = order.push((key, s));
-            let mut i = order.len().saturating_sub(1);
-            while i > 0 && order.get(i - 1) > order.get(i) {
-                order.swap(i - 1, i);
-                i -= 1;
+            if let Some(k) = keys.get_mut(s as usize) {
+                *k = key;
             }
         }
-        for &(_, target) in &order {
+        // the lowest key first (the lowest sector among equals): no sort routine is linked
+        loop {
+            let mut target = 0;
+            let mut lowest = u32::MAX;
+            for (s, &k) in (0u32..).zip(keys.iter()) {
+                if k < lowest {
+                    (target, lowest) = (s, k);
+                }
+            }
+            let Some(k) = keys.get_mut(target as usize).filter(|k| **k != u32::MAX) else {
+                break;
+            };
+            *k = u32::MAX;
             // each attempt its own sequence number: two sectors never share one
             let seq = self
                 .active_seq
