@@ -30,7 +30,9 @@
 //! that no bytes written anywhere else (a record's payload, an older sector's entries, a torn
 //! write) can pass for an entry here. A single flipped bit (at rest) is corrected on read: the
 //! header's CRC locates one in the header's first 8 bytes or in itself, the entry's CRC one in
-//! the payload or in itself (CRC-32's Hamming distance is at least 3 at these lengths).
+//! the payload or in itself (CRC-32's Hamming distance is at least 4 at these lengths: one flip is
+//! corrected and two are never miscorrected); a corrected record must pass the record's own
+//! checksum too.
 
 use konaplate_core::field::SequenceId;
 use konaplate_core::flow::{Crc32, JournalRecord, State};
@@ -104,18 +106,22 @@ pub(crate) fn sector_header(index: u32, seq: u32) -> [u8; SECTOR_HEADER] {
     h
 }
 
-/// The sequence number of a valid sector header for sector `index`.
-pub(crate) fn parse_sector_header(index: u32, h: &[u8]) -> Option<u32> {
+/// The sequence number of a valid sector header for sector `index` in `h`, one flipped bit
+/// of it corrected in `h` (its CRC covers its first 12 bytes, then the sector's index, and is
+/// stored after the 12 bytes). Erased bytes are never "corrected" into a header.
+pub(crate) fn sector_header_at(index: u32, h: &mut [u8]) -> Option<u32> {
     let head = h.get(..12)?;
-    let crc = u32::from_le_bytes(h.get(12..16)?.try_into().ok()?);
-    let ok = head.get(..4) == Some(&SECTOR_MAGIC[..])
-        && head.get(4) == Some(&VERSION)
-        && Crc32::new()
-            .update(head)
-            .update(&index.to_le_bytes())
-            .finish()
-            == crc;
-    if !ok {
+    let stored = u32::from_le_bytes(h.get(12..16)?.try_into().ok()?);
+    let syndrome = Crc32::new()
+        .update(head)
+        .update(&index.to_le_bytes())
+        .finish()
+        ^ stored;
+    if syndrome != 0 && (head.iter().all(|&b| b == 0xFF) || !correct(h, 12, 4, 0, syndrome)) {
+        return None;
+    }
+    let head = h.get(..12)?;
+    if head.get(..4) != Some(&SECTOR_MAGIC[..]) || head.get(4) != Some(&VERSION) {
         return None;
     }
     Some(u32::from_le_bytes(head.get(8..12)?.try_into().ok()?))
@@ -171,14 +177,20 @@ pub(crate) fn frame(
     Some(total)
 }
 
-/// The header at `offset` of a sector with sequence number `sector_seq`, if it is one.
+/// The header at `offset` of a sector with sequence number `sector_seq`, if it is one (its
+/// CRC checks, nothing corrected).
 pub(crate) fn parse_entry_header(h: &[u8], sector_seq: u32, offset: u32) -> Option<EntryHeader> {
     let first = h.get(..8)?;
     let crc = u32::from_le_bytes(h.get(8..12)?.try_into().ok()?);
-    if first.get(..2) != Some(&ENTRY_MAGIC[..])
-        || first.get(6..8) != Some(&[0, 0][..])
-        || header_crc(first, sector_seq, offset) != crc
-    {
+    if header_crc(first, sector_seq, offset) != crc {
+        return None;
+    }
+    fields(first)
+}
+
+/// The fields of an entry header's first 8 bytes, if they are well formed.
+fn fields(first: &[u8]) -> Option<EntryHeader> {
+    if first.get(..2) != Some(&ENTRY_MAGIC[..]) || first.get(6..8) != Some(&[0, 0][..]) {
         return None;
     }
     let len = usize::from(u16::from_le_bytes(first.get(4..6)?.try_into().ok()?));
@@ -197,9 +209,11 @@ pub(crate) fn parse_entry_header(h: &[u8], sector_seq: u32, offset: u32) -> Opti
 /// The bit (`byte * 8 + bit`) of a `len`-byte message whose flip changes its CRC-32 by
 /// `syndrome`, if there is one. The CRC is linear: a flip of bit `k` of byte `b` changes the
 /// checksum by the register value a single 1 bit becomes after the `8 * (len - b) - k` shifts
-/// that follow it. CRC-32 keeps a Hamming distance of at least 3 over messages far longer
+/// that follow it. CRC-32 keeps a Hamming distance of at least 4 over messages far longer
 /// than an entry (up to 91,607 bits), so the syndromes of every single-bit flip of a message
-/// and of its stored checksum all differ: one flipped bit is found, never mistaken for another.
+/// and of its stored checksum all differ (one flipped bit is found, never mistaken for
+/// another), and two flipped bits never pass for one. Three can, in the longest entries: a
+/// corrected record is checked against its own checksum as well.
 fn flipped_bit(syndrome: u32, len: usize) -> Option<usize> {
     let mut d = 1u32;
     for m in 1..=8 * len {
@@ -240,24 +254,18 @@ fn correct(
     }
 }
 
-/// [`parse_entry_header`], correcting one flipped bit of the header in `h` (a bit flip at
-/// rest: the header's CRC covers its first 8 bytes, then the sector's sequence number and the
+/// [`parse_entry_header`], one flipped bit of the header corrected in `h` (a bit flip at rest:
+/// the header's CRC covers its first 8 bytes, then the sector's sequence number and the
 /// offset, and is stored after the 8 bytes). Erased bytes are never "corrected" into a header.
 pub(crate) fn header_at(h: &mut [u8], sector_seq: u32, offset: u32) -> Option<EntryHeader> {
-    if let Some(e) = parse_entry_header(h, sector_seq, offset) {
-        return Some(e);
-    }
     let first = h.get(..8)?;
-    if first.iter().all(|&b| b == 0xFF) {
-        return None;
-    }
     let stored = u32::from_le_bytes(h.get(8..12)?.try_into().ok()?);
     let syndrome = header_crc(first, sector_seq, offset) ^ stored;
-    if !correct(h, 8, 8, 0, syndrome) {
+    if syndrome != 0 && (first.iter().all(|&b| b == 0xFF) || !correct(h, 8, 8, 0, syndrome)) {
         return None;
     }
-    let mut e = parse_entry_header(h, sector_seq, offset)?;
-    e.corrected = true;
+    let mut e = fields(h.get(..8)?)?;
+    e.corrected = syndrome != 0;
     Some(e)
 }
 
@@ -372,6 +380,18 @@ pub(crate) fn decode_record(encoding: u8, payload: &[u8], out: &mut [u8]) -> Opt
         }
         _ => None,
     }
+}
+
+/// Whether the record an entry holds passes the record's own checksum (its last 4 bytes, over
+/// the rest): asked of an entry a correction changed, so that a torn write one flipped bit
+/// away from passing its entry's CRC is never taken for a record.
+pub(crate) fn record_crc_ok(buf: &[u8], h: &EntryHeader) -> bool {
+    let mut full = [0u8; JournalRecord::LEN];
+    let decoded = buf
+        .get(ENTRY_HEADER..ENTRY_HEADER + h.len)
+        .and_then(|p| decode_record(h.encoding, p, &mut full));
+    let (body, crc) = full.split_at(JournalRecord::LEN - 4);
+    decoded.is_some() && Crc32::new().update(body).finish().to_le_bytes() == *crc
 }
 
 /// Where the bytes of a record start in a decoded prefix: op, state (see the record's
@@ -515,11 +535,71 @@ mod tests {
         }
     }
 
+    /// Every single flipped bit of a sector header is corrected; erased bytes never pass.
+    #[test]
+    fn one_flipped_bit_of_a_sector_header_is_corrected() {
+        let h = sector_header(2, 77);
+        for bit in 0..SECTOR_HEADER * 8 {
+            let mut b = h;
+            b[bit / 8] ^= 1 << (bit % 8);
+            assert_eq!(sector_header_at(2, &mut b), Some(77), "bit {bit}");
+            assert_eq!(b, h, "bit {bit}");
+        }
+        assert_eq!(sector_header_at(2, &mut [0xFF; SECTOR_HEADER]), None);
+        let mut other = h;
+        assert_eq!(
+            sector_header_at(3, &mut other),
+            None,
+            "another sector's header"
+        );
+    }
+
+    /// A record entry is checked against the record's own checksum (its last 4 bytes).
+    #[test]
+    fn a_record_is_checked_against_its_own_checksum() {
+        let mut rec = [0u8; JournalRecord::LEN];
+        rec[..6].copy_from_slice(b"KPJ2\x01\x02");
+        rec[200] = 9;
+        let crc = Crc32::new().update(&rec[..JournalRecord::LEN - 4]).finish();
+        rec[JournalRecord::LEN - 4..].copy_from_slice(&crc.to_le_bytes());
+        for raw in [false, true] {
+            let mut r = rec;
+            if raw {
+                // alternating bytes: stored raw
+                for (i, b) in r[10..500].iter_mut().enumerate() {
+                    *b = (i % 2) as u8;
+                }
+                let crc = Crc32::new().update(&r[..JournalRecord::LEN - 4]).finish();
+                r[JournalRecord::LEN - 4..].copy_from_slice(&crc.to_le_bytes());
+            }
+            let mut buf = [0u8; SCRATCH_LEN];
+            let (enc, n) = encode_record(&r, &mut buf[ENTRY_HEADER..]);
+            assert_eq!(enc == RAW, raw);
+            frame(&mut buf, Kind::Record, enc, n, 1, 32, 4).unwrap();
+            let h = parse_entry_header(&buf, 1, 32).unwrap();
+            assert!(record_crc_ok(&buf, &h), "raw {raw}");
+            // a record byte changed under a fresh entry checksum: the entry passes, the record
+            // does not
+            r[300] ^= 4;
+            let (enc, n) = encode_record(&r, &mut buf[ENTRY_HEADER..]);
+            frame(&mut buf, Kind::Record, enc, n, 1, 32, 4).unwrap();
+            let mut h = parse_entry_header(&buf, 1, 32).unwrap();
+            assert!(
+                entry_intact(&mut buf, &mut h) && !record_crc_ok(&buf, &h),
+                "raw {raw}"
+            );
+        }
+    }
+
     #[test]
     fn headers_are_bound_to_their_place() {
         let h = sector_header(3, 42);
-        assert_eq!(parse_sector_header(3, &h), Some(42));
-        assert_eq!(parse_sector_header(2, &h), None, "another sector's header");
+        assert_eq!(sector_header_at(3, &mut h.clone()), Some(42));
+        assert_eq!(
+            sector_header_at(2, &mut h.clone()),
+            None,
+            "another sector's header"
+        );
         let mut buf = [0u8; SCRATCH_LEN];
         buf[ENTRY_HEADER..ENTRY_HEADER + 3].copy_from_slice(b"abc");
         let total = frame(&mut buf, Kind::Close, 0, 3, 9, 64, 8).unwrap();

@@ -47,6 +47,11 @@ pub(crate) struct Inner<F> {
     /// At open, until the first compaction: the last entry of the journal's sector, the one
     /// write a power cut may have left undecided. Only its record may turn out not written.
     pub(crate) tail: Option<u32>,
+    /// Sectors (a bit each) known to hold no journal: found by the open with an unfinished
+    /// compaction, or left by a compaction of this run that failed before its complete
+    /// marker. Free for the next copy. (One whose marker's write failed is not: the marker
+    /// may have stuck after all, and then it is the journal the next boot takes.)
+    pub(crate) stale: u32,
 }
 
 type Result<T, E> = core::result::Result<T, JournalError<E>>;
@@ -109,6 +114,9 @@ impl<F: NorFlash> Inner<F> {
             // one bit flipped at rest is corrected in the scratch (and so in every copy)
             if let Some(mut h) = format::header_at(scratch, seq, offset)
                 && format::entry_intact(scratch, &mut h)
+                && (!h.corrected
+                    || !matches!(h.kind, Kind::Record | Kind::Copy)
+                    || format::record_crc_ok(scratch, &h))
             {
                 return Some(h);
             }
@@ -137,6 +145,7 @@ impl<F: NorFlash> Inner<F> {
             live: Vec::new(),
             overflow: false,
             tail: None,
+            stale: 0,
         };
         let mut report = OpenReport::default();
         // every sector's header; the newest complete one is the journal
@@ -174,6 +183,7 @@ impl<F: NorFlash> Inner<F> {
                 best = Some((seq, s));
             } else if !scan.done {
                 report.unfinished_compactions += 1;
+                j.stale |= 1u32.checked_shl(s).unwrap_or(0);
             }
         }
         match best {
@@ -217,7 +227,7 @@ impl<F: NorFlash> Inner<F> {
         self.read_padded(self.base(s), &mut h, SECTOR_HEADER)
             .await
             .ok()?;
-        format::parse_sector_header(s, &h)
+        format::sector_header_at(s, &mut h)
     }
 
     /// The sequence number of a sector whose header does not read, from its first entry's
@@ -464,11 +474,11 @@ impl<F: NorFlash> Inner<F> {
         // and a record appended to the old one then would be lost. The next append compacts
         // again, into a sector with a higher sequence number
         self.pos = self.geo.sector_size;
-        // the targets, the sectors that hold least first: no journal sector, or one newer
-        // than the journal (an unfinished compaction: nothing of the journal is there only);
-        // then the oldest journal. Never the journal itself, and the journal before it only
-        // when nothing else takes the copy: it is the fallback should the journal's marker
-        // be damaged
+        // the targets, the sectors that hold least first: no journal sector, or one the open
+        // found holding an unfinished compaction (nothing of the journal is there only); then
+        // the oldest journal. Never the journal itself, and the journal before it only when
+        // nothing else takes the copy: it is the fallback should the journal's marker be
+        // damaged
         // (a key per sector; `u32::MAX`: the journal itself, or tried already)
         let mut keys = [u32::MAX; 32];
         for s in (0..self.geo.sectors).filter(|&s| s != old) {
@@ -478,7 +488,7 @@ impl<F: NorFlash> Inner<F> {
                     // a header the open could not read counts now: the new sector's sequence
                     // number is above every one on the flash, never a second of one
                     self.max_seq = self.max_seq.max(q);
-                    if q > self.active_seq {
+                    if self.stale & 1u32.checked_shl(s).unwrap_or(0) != 0 {
                         0
                     } else {
                         q.saturating_add(1).min(u32::MAX - 1)
@@ -502,6 +512,8 @@ impl<F: NorFlash> Inner<F> {
                 break;
             };
             *k = u32::MAX;
+            // whatever becomes of this attempt, the sector no longer holds what the open saw
+            self.stale &= !1u32.checked_shl(target).unwrap_or(0);
             // each attempt its own sequence number: two sectors never share one
             let seq = self
                 .active_seq
@@ -512,6 +524,8 @@ impl<F: NorFlash> Inner<F> {
             if !self.wipe_sector(target).await? {
                 continue;
             }
+            // blank: until its complete marker is written, it holds no journal
+            self.stale |= 1u32.checked_shl(target).unwrap_or(0);
             if let Some(live) = self.fill(old, target, seq, scratch).await? {
                 self.tail = None;
                 self.live = live.0;
@@ -631,6 +645,8 @@ impl<F: NorFlash> Inner<F> {
         let Some(total) = format::frame(scratch, Kind::Done, 0, 8, seq, pos, self.align) else {
             return Ok(None);
         };
+        // from this write on the sector may be the journal the next boot takes
+        self.stale &= !1u32.checked_shl(target).unwrap_or(0);
         if !self
             .program(self.base(target) + pos, scratch.get(..total).unwrap_or(&[]))
             .await?

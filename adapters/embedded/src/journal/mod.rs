@@ -38,7 +38,9 @@
 //!   an open record is never dropped to make room.
 //! * **One flipped bit costs nothing**: a bit that flipped at rest anywhere in an entry (its
 //!   header, its payload or a checksum) is located by the entry's CRC-32 and corrected as it is
-//!   read ([`OpenReport::corrected_entries`]); a sector header's is recovered from its entries.
+//!   read ([`OpenReport::corrected_entries`]); a corrected record must pass the record's own
+//!   checksum too. A sector header's is corrected the same way (one damaged further is
+//!   recovered from its entries).
 //! * **Damage is reported, never hidden**: an entry damaged beyond one bit is skipped and
 //!   counted ([`OpenReport::damaged_entries`]); the entries after it are read.
 //!
