@@ -915,3 +915,62 @@ fn an_unfinished_compaction_is_reused_before_the_previous_journal() {
     );
     assert!(f.violations().is_empty());
 }
+
+/// A compaction's complete marker fits the sector whatever the live records add up to: no
+/// write ever runs past its sector (small sectors, records of every size near full).
+#[test]
+fn a_full_snapshot_never_writes_past_its_sector() {
+    const S: u32 = 2304;
+    let g = Geometry::new(0, S, 3);
+    let mut worst = 0u32;
+    for len in 150..256usize {
+        for extra in 0..8usize {
+            let mut f = ModelFlash::<4, 256>::new(27, len as u64);
+            let mut scratch = [0u8; SCRATCH_LEN];
+            let Ok((mut j, _)) = Journal::open(&mut f, g, &mut scratch) else {
+                panic!("open");
+            };
+            // eight calls admitted small, then each answered at length (as records grow)
+            let mut n = 0;
+            for i in 0..8usize {
+                if !j.can_take_new_call() {
+                    break;
+                }
+                j.persist(&rec(&format!("KP-F{i}"), State::Sending, i as u64))
+                    .unwrap();
+                n += 1;
+            }
+            for i in 0..n {
+                let mut r = rec(&format!("KP-F{i}"), State::Lost, i as u64);
+                let l = if i == n - 1 { len + extra } else { len };
+                r.answer.description =
+                    konaplate_core::message::Description::new(&"d".repeat(l)).unwrap();
+                if j.persist(&r).is_err() {
+                    // refused as full: the snapshot with this record would not fit
+                    break;
+                }
+            }
+            let _ = j.compact();
+            drop(j);
+            for op in f.log() {
+                let (a, b) = (op.offset, op.offset + op.len as u32 - 1);
+                assert_eq!(
+                    a / S,
+                    b / S,
+                    "len {len}+{extra}: a {} of {} bytes at {a} crosses a sector end",
+                    if op.erase { "erase" } else { "write" },
+                    op.len
+                );
+                worst = worst.max(b % S);
+            }
+            assert!(f.violations().is_empty(), "{:?}", f.violations());
+            f.reboot();
+            let (mut j, _) = Journal::open(&mut f, g, &mut scratch).unwrap();
+            assert_eq!(state(&mut j).len(), n, "len {len}+{extra}");
+        }
+    }
+    assert!(
+        worst > S - 64,
+        "the sweep came near a full sector ({worst} of {S})"
+    );
+}

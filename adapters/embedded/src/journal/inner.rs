@@ -27,6 +27,9 @@ pub(crate) struct Live {
     pub(crate) prev: Option<(u32, u32)>,
 }
 
+/// Bytes of a complete marker's payload.
+const DONE_PAYLOAD: usize = 8;
+
 /// How far from the newest readable sector header a sector whose header broke is looked for.
 const MAX_CANDIDATES: u32 = 16;
 
@@ -47,10 +50,11 @@ pub(crate) struct Inner<F> {
     /// At open, until the first compaction: the last entry of the journal's sector, the one
     /// write a power cut may have left undecided. Only its record may turn out not written.
     pub(crate) tail: Option<u32>,
-    /// Sectors (a bit each) known to hold no journal: found by the open with an unfinished
-    /// compaction, or left by a compaction of this run that failed before its complete
-    /// marker. Free for the next copy. (One whose marker's write failed is not: the marker
-    /// may have stuck after all, and then it is the journal the next boot takes.)
+    /// Sectors (a bit each) known to hold no journal: found by the open blank, beyond reading
+    /// or with an unfinished compaction, or wiped by a compaction of this run that failed
+    /// before its complete marker. Free for the next copy. (One whose marker's write failed
+    /// is not: the marker may have stuck after all, and then it is the journal the next boot
+    /// takes.)
     pub(crate) stale: u32,
 }
 
@@ -112,11 +116,17 @@ impl<F: NorFlash> Inner<F> {
                 continue;
             }
             // one bit flipped at rest is corrected in the scratch (and so in every copy)
+            // (a corrected record must pass its own checksum too; a corrected close is
+            // refused, never taken for the close of another call: its settled record is
+            // closed again later)
             if let Some(mut h) = format::header_at(scratch, seq, offset)
                 && format::entry_intact(scratch, &mut h)
                 && (!h.corrected
-                    || !matches!(h.kind, Kind::Record | Kind::Copy)
-                    || format::record_crc_ok(scratch, &h))
+                    || match h.kind {
+                        Kind::Record | Kind::Copy => format::record_crc_ok(scratch, &h),
+                        Kind::Close => false,
+                        Kind::Done => true,
+                    })
             {
                 return Some(h);
             }
@@ -153,13 +163,7 @@ impl<F: NorFlash> Inner<F> {
         let mut max_seq = 0u32;
         let mut headers: Vec<Option<u32>, 32> = Vec::new();
         for s in 0..geo.sectors {
-            let mut header = None;
-            for _ in 0..3 {
-                header = j.sector_seq(s).await;
-                if header.is_some() {
-                    break;
-                }
-            }
+            let header = j.sector_seq(s).await;
             if let Some(seq) = header {
                 max_seq = max_seq.max(seq);
             }
@@ -176,7 +180,11 @@ impl<F: NorFlash> Inner<F> {
                     report.unreadable_sectors += 1;
                 }
             }
-            let Some(seq) = header else { continue };
+            let Some(seq) = header else {
+                // blank, or beyond reading: no journal (free for the next copy)
+                j.stale |= 1u32.checked_shl(s).unwrap_or(0);
+                continue;
+            };
             max_seq = max_seq.max(seq);
             let scan = j.scan(s, seq, scratch, false).await?;
             if scan.done && best.is_none_or(|(b, _)| seq > b) {
@@ -222,12 +230,21 @@ impl<F: NorFlash> Inner<F> {
     }
 
     /// The sequence number of sector `s`'s header, if it reads and checks.
+    /// A read that fails or does not check is tried again, up to three times (a weak bit, a
+    /// transient ECC error).
     async fn sector_seq(&mut self, s: u32) -> Option<u32> {
         let mut h = [0u8; MAX_ALIGN];
-        self.read_padded(self.base(s), &mut h, SECTOR_HEADER)
-            .await
-            .ok()?;
-        format::sector_header_at(s, &mut h)
+        for _ in 0..3 {
+            if self
+                .read_padded(self.base(s), &mut h, SECTOR_HEADER)
+                .await
+                .is_ok()
+                && let Some(seq) = format::sector_header_at(s, &mut h)
+            {
+                return Some(seq);
+            }
+        }
+        None
     }
 
     /// The sequence number of a sector whose header does not read, from its first entry's
@@ -417,8 +434,9 @@ impl<F: NorFlash> Inner<F> {
         pad(SECTOR_HEADER, self.align) as u32 + records + extra + self.done_len()
     }
 
+    /// Bytes of a complete marker (its payload: the count of records and the old sector).
     fn done_len(&self) -> u32 {
-        pad(ENTRY_HEADER + 4 + 4, self.align) as u32
+        pad(ENTRY_HEADER + DONE_PAYLOAD + 4, self.align) as u32
     }
 
     fn max_entry(&self) -> u32 {
@@ -474,26 +492,24 @@ impl<F: NorFlash> Inner<F> {
         // and a record appended to the old one then would be lost. The next append compacts
         // again, into a sector with a higher sequence number
         self.pos = self.geo.sector_size;
-        // the targets, the sectors that hold least first: no journal sector, or one the open
-        // found holding an unfinished compaction (nothing of the journal is there only); then
-        // the oldest journal. Never the journal itself, and the journal before it only when
-        // nothing else takes the copy: it is the fallback should the journal's marker be
-        // damaged
+        // the targets, the sectors that hold least first: those known to hold no journal
+        // (`stale`); then the oldest journal; last, a sector whose header no longer reads.
+        // Never the journal itself, and the journal before it only when nothing else takes
+        // the copy: it is the fallback should the journal's marker be damaged
         // (a key per sector; `u32::MAX`: the journal itself, or tried already)
         let mut keys = [u32::MAX; 32];
         for s in (0..self.geo.sectors).filter(|&s| s != old) {
-            let key = match self.sector_seq(s).await {
-                None => 0,
-                Some(q) => {
-                    // a header the open could not read counts now: the new sector's sequence
-                    // number is above every one on the flash, never a second of one
-                    self.max_seq = self.max_seq.max(q);
-                    if self.stale & 1u32.checked_shl(s).unwrap_or(0) != 0 {
-                        0
-                    } else {
-                        q.saturating_add(1).min(u32::MAX - 1)
-                    }
-                }
+            let header = self.sector_seq(s).await;
+            if let Some(q) = header {
+                // a header the open could not read counts now: the new sector's sequence
+                // number is above every one on the flash, never a second of one
+                self.max_seq = self.max_seq.max(q);
+            }
+            let key = match header {
+                _ if self.stale & 1u32.checked_shl(s).unwrap_or(0) != 0 => 0,
+                Some(q) => q.saturating_add(1),
+                // a journal's header that no longer reads (a read error, damage): last
+                None => u32::MAX - 1,
             };
             if let Some(k) = keys.get_mut(s as usize) {
                 *k = key;
@@ -512,8 +528,6 @@ impl<F: NorFlash> Inner<F> {
                 break;
             };
             *k = u32::MAX;
-            // whatever becomes of this attempt, the sector no longer holds what the open saw
-            self.stale &= !1u32.checked_shl(target).unwrap_or(0);
             // each attempt its own sequence number: two sectors never share one
             let seq = self
                 .active_seq
@@ -636,13 +650,14 @@ impl<F: NorFlash> Inner<F> {
             pos += total as u32;
         }
         let count = moved.len() as u32;
-        let mut done = [0u8; 8];
+        let mut done = [0u8; DONE_PAYLOAD];
         done[..4].copy_from_slice(&count.to_le_bytes());
         done[4..].copy_from_slice(&old.to_le_bytes());
-        if let Some(p) = scratch.get_mut(ENTRY_HEADER..ENTRY_HEADER + 8) {
+        if let Some(p) = scratch.get_mut(ENTRY_HEADER..ENTRY_HEADER + DONE_PAYLOAD) {
             p.copy_from_slice(&done);
         }
-        let Some(total) = format::frame(scratch, Kind::Done, 0, 8, seq, pos, self.align) else {
+        let Some(total) = format::frame(scratch, Kind::Done, 0, DONE_PAYLOAD, seq, pos, self.align)
+        else {
             return Ok(None);
         };
         // from this write on the sector may be the journal the next boot takes
