@@ -235,6 +235,11 @@ impl Failure {
             detail,
         }
     }
+    /// A failure whose message is one sentence.
+    #[inline(never)]
+    pub(crate) fn say(result: konaplate_result, sentence: &'static str) -> Self {
+        Self::text(result, [sentence, "", ""])
+    }
     /// A failure whose message is `parts`, joined.
     #[inline(never)]
     pub(crate) fn text(result: konaplate_result, parts: [&'static str; 3]) -> Self {

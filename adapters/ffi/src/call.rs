@@ -159,13 +159,9 @@ pub(crate) unsafe fn store_call(
 }
 
 pub(crate) fn in_use() -> Failure {
-    Failure::text(
+    Failure::say(
         konaplate_result::InUse,
-        [
-            "the call storage holds a call that was written and is not finished: finish or abort it first",
-            "",
-            "",
-        ],
+        "the call storage holds a call that was written and is not finished: finish or abort it first",
     )
 }
 
@@ -338,13 +334,9 @@ pub unsafe extern "C" fn konaplate_call_correlation_id(
         let out = unsafe { core::slice::from_raw_parts_mut(out, out_cap) };
         put_text(out, b"");
         if out_cap < crate::limits::KONAPLATE_CORRELATION_ID_SIZE {
-            return Err(Failure::text(
+            return Err(Failure::say(
                 konaplate_result::BufferTooSmall,
-                [
-                    "a Correlation-Id needs KONAPLATE_CORRELATION_ID_SIZE (21) bytes",
-                    "",
-                    "",
-                ],
+                "a Correlation-Id needs KONAPLATE_CORRELATION_ID_SIZE (21) bytes",
             ));
         }
         let c = unsafe { stored::<konaplate_call, Call>(call, "call") }?;

@@ -150,13 +150,9 @@ fn open(f: &CFlow) -> bool {
 }
 
 fn refuse_open() -> Failure {
-    Failure::text(
+    Failure::say(
         konaplate_result::InUse,
-        [
-            "the flow storage holds a call that may have been sent and is not final: drive it to its end (or resume it from its record), or wipe it on purpose",
-            "",
-            "",
-        ],
+        "the flow storage holds a call that may have been sent and is not final: drive it to its end (or resume it from its record), or wipe it on purpose",
     )
 }
 
@@ -448,13 +444,9 @@ pub unsafe extern "C" fn konaplate_flow_persisted(
         // SAFETY: forwarded contract.
         let f = unsafe { stored_mut::<konaplate_flow, CFlow>(flow, "flow") }?;
         if f.given.get() != Some(f.record_digest()) {
-            return Err(Failure::text(
+            return Err(Failure::say(
                 konaplate_result::Flow,
-                [
-                    "no record of the flow as it stands was taken: persist what konaplate_flow_record gives, then call konaplate_flow_persisted",
-                    "",
-                    "",
-                ],
+                "no record of the flow as it stands was taken: persist what konaplate_flow_record gives, then call konaplate_flow_persisted",
             ));
         }
         f.persisted();

@@ -124,13 +124,9 @@ impl Tagged for Slot {
 }
 
 fn opening() -> Failure {
-    Failure::text(
+    Failure::say(
         konaplate_result::Busy,
-        [
-            "`journal` is being opened (a flash callback of the open may not call back into the library on it)",
-            "",
-            "",
-        ],
+        "`journal` is being opened (a flash callback of the open may not call back into the library on it)",
     )
 }
 
@@ -173,10 +169,6 @@ pub struct konaplate_journal_entry {
     pub is_final: bool,
     /// It awaits the platform: resume it (`konaplate_journal_read`, `konaplate_flow_resume`).
     pub awaits_platform: bool,
-}
-
-fn failure(e: JournalError<CallbackFailed>) -> Failure {
-    Failure::journal(e)
 }
 
 unsafe fn journal_mut<'a>(j: *mut konaplate_journal) -> Result<&'a mut CJournal, Failure> {
@@ -248,10 +240,7 @@ pub unsafe extern "C" fn konaplate_journal_open(
             None
         };
         if let Some(why) = bad {
-            return Err(Failure::text(
-                konaplate_result::InvalidArgument,
-                [why, "", ""],
-            ));
+            return Err(Failure::say(konaplate_result::InvalidArgument, why));
         }
         // the storage holds nothing but the open from here on (a journal it held is dropped,
         // its secrets wiped), marked busy while the flash callbacks run: a callback that
@@ -270,7 +259,7 @@ pub unsafe extern "C" fn konaplate_journal_open(
             Err(e) => {
                 // nothing half-opened is left: the storage reads as never initialized
                 unsafe { wipe_stored::<konaplate_journal, Slot>(journal) };
-                return Err(failure(e));
+                return Err(Failure::journal(e));
             }
         };
         let out = konaplate_journal_report {
@@ -314,7 +303,7 @@ pub unsafe extern "C" fn konaplate_journal_persist(
         let j = unsafe { journal_mut(journal) }?;
         // the flash callbacks run: the journal is in use until the record is durable
         let _busy = unsafe { BusyGuard::enter::<konaplate_journal, Slot>(journal) };
-        j.persist(&rec).map_err(failure)
+        j.persist(&rec).map_err(Failure::journal)
     })();
     finish(r, err)
 }
@@ -342,7 +331,7 @@ pub unsafe extern "C" fn konaplate_journal_persist_flow(
         let busy = unsafe { BusyGuard::enter::<konaplate_journal, Slot>(journal) };
         let persisted = j.persist(&rec);
         drop((busy, flow_busy));
-        persisted.map_err(failure)?;
+        persisted.map_err(Failure::journal)?;
         f.persisted();
         Ok(())
     })();
@@ -372,10 +361,10 @@ pub unsafe extern "C" fn konaplate_journal_prepare_call(
                     // the message names the call to resume
                     Err(match j.awaiting_platform() {
                         Some(open) => Failure::awaits_platform(open),
-                        None => failure(JournalError::OpenCall),
+                        None => Failure::journal(JournalError::OpenCall),
                     })
                 }
-                other => other.map_err(failure),
+                other => other.map_err(Failure::journal),
             }
         })
     };
@@ -407,7 +396,7 @@ pub unsafe extern "C" fn konaplate_journal_close(
     // SAFETY: as above.
     let r = unsafe {
         on_journal(journal, sequence_id_p, |j, seq| {
-            j.close(seq).map_err(failure)
+            j.close(seq).map_err(Failure::journal)
         })
     };
     finish(r, err)
@@ -442,7 +431,7 @@ pub unsafe extern "C" fn konaplate_journal_read(
         let j = unsafe { journal_mut(journal) }?;
         let _busy = unsafe { BusyGuard::enter::<konaplate_journal, Slot>(journal) };
         // the bytes as persisted: konaplate_flow_resume decodes (and checks) them
-        j.read_into(&seq, dst).map_err(failure)?;
+        j.read_into(&seq, dst).map_err(Failure::journal)?;
         Ok(())
     })();
     finish(r, err)
@@ -485,10 +474,7 @@ pub unsafe extern "C" fn konaplate_journal_get_entry(
         e.awaits_platform = false;
         let j = unsafe { journal_ref(journal) }?;
         let (seq, state) = j.entries().nth(index as usize).ok_or_else(|| {
-            Failure::text(
-                konaplate_result::InvalidArgument,
-                ["no entry at that index", "", ""],
-            )
+            Failure::say(konaplate_result::InvalidArgument, "no entry at that index")
         })?;
         put_text(&mut e.sequence_id, seq.as_bytes());
         e.state = state_of(state);
@@ -528,7 +514,7 @@ pub unsafe extern "C" fn konaplate_journal_compact(
         // SAFETY: as above.
         let j = unsafe { journal_mut(journal) }?;
         let _busy = unsafe { BusyGuard::enter::<konaplate_journal, Slot>(journal) };
-        j.compact().map_err(failure)
+        j.compact().map_err(Failure::journal)
     })();
     finish(r, err)
 }

@@ -108,7 +108,7 @@ pub(crate) fn sector_header(index: u32, seq: u32) -> [u8; SECTOR_HEADER] {
 
 /// The sequence number of a valid sector header for sector `index` in `h`, one flipped bit
 /// of it corrected in `h` (its CRC covers its first 12 bytes, then the sector's index, and is
-/// stored after the 12 bytes). Erased bytes are never "corrected" into a header.
+/// stored after the 12 bytes).
 pub(crate) fn sector_header_at(index: u32, h: &mut [u8]) -> Option<u32> {
     let head = h.get(..12)?;
     let stored = u32::from_le_bytes(h.get(12..16)?.try_into().ok()?);
@@ -117,7 +117,7 @@ pub(crate) fn sector_header_at(index: u32, h: &mut [u8]) -> Option<u32> {
         .update(&index.to_le_bytes())
         .finish()
         ^ stored;
-    if syndrome != 0 && (head.iter().all(|&b| b == 0xFF) || !correct(h, 12, 4, 0, syndrome)) {
+    if syndrome != 0 && !correct(h, 12, 4, 0, syndrome) {
         return None;
     }
     let head = h.get(..12)?;
@@ -229,7 +229,8 @@ fn flipped_bit(syndrome: u32, len: usize) -> Option<usize> {
 /// Corrects in `buf` the one flipped bit whose CRC-32 syndrome is `syndrome`, if there is
 /// one: the CRC covers `buf[..covered]` and then `virtual_len` bytes that are not in `buf`
 /// (known, so never corrected), and is stored at `buf[covered..covered + 4]` (a flip there
-/// changes it by a single bit). Bits before `from_bit` are not corrected.
+/// changes it by a single bit). Bits before `from_bit` are not corrected, and erased bytes
+/// are never "corrected" into something written.
 fn correct(
     buf: &mut [u8],
     covered: usize,
@@ -237,6 +238,12 @@ fn correct(
     from_bit: usize,
     syndrome: u32,
 ) -> bool {
+    if buf
+        .get(..covered)
+        .is_none_or(|b| b.iter().all(|&x| x == 0xFF))
+    {
+        return false;
+    }
     let at = if syndrome.is_power_of_two() {
         8 * covered + syndrome.trailing_zeros() as usize
     } else {
@@ -256,12 +263,12 @@ fn correct(
 
 /// [`parse_entry_header`], one flipped bit of the header corrected in `h` (a bit flip at rest:
 /// the header's CRC covers its first 8 bytes, then the sector's sequence number and the
-/// offset, and is stored after the 8 bytes). Erased bytes are never "corrected" into a header.
+/// offset, and is stored after the 8 bytes).
 pub(crate) fn header_at(h: &mut [u8], sector_seq: u32, offset: u32) -> Option<EntryHeader> {
     let first = h.get(..8)?;
     let stored = u32::from_le_bytes(h.get(8..12)?.try_into().ok()?);
     let syndrome = header_crc(first, sector_seq, offset) ^ stored;
-    if syndrome != 0 && (first.iter().all(|&b| b == 0xFF) || !correct(h, 8, 8, 0, syndrome)) {
+    if syndrome != 0 && !correct(h, 8, 8, 0, syndrome) {
         return None;
     }
     let mut e = fields(h.get(..8)?)?;

@@ -27,6 +27,11 @@ pub(crate) struct Live {
     pub(crate) prev: Option<(u32, u32)>,
 }
 
+/// Sector `s`'s bit in a mask of sectors (3 to 32 of them).
+fn bit(s: u32) -> u32 {
+    1u32.checked_shl(s).unwrap_or(0)
+}
+
 /// Bytes of a complete marker's payload.
 const DONE_PAYLOAD: usize = 8;
 
@@ -182,7 +187,7 @@ impl<F: NorFlash> Inner<F> {
             }
             let Some(seq) = header else {
                 // blank, or beyond reading: no journal (free for the next copy)
-                j.stale |= 1u32.checked_shl(s).unwrap_or(0);
+                j.stale |= bit(s);
                 continue;
             };
             max_seq = max_seq.max(seq);
@@ -191,7 +196,7 @@ impl<F: NorFlash> Inner<F> {
                 best = Some((seq, s));
             } else if !scan.done {
                 report.unfinished_compactions += 1;
-                j.stale |= 1u32.checked_shl(s).unwrap_or(0);
+                j.stale |= bit(s);
             }
         }
         match best {
@@ -506,7 +511,7 @@ impl<F: NorFlash> Inner<F> {
                 self.max_seq = self.max_seq.max(q);
             }
             let key = match header {
-                _ if self.stale & 1u32.checked_shl(s).unwrap_or(0) != 0 => 0,
+                _ if self.stale & bit(s) != 0 => 0,
                 Some(q) => q.saturating_add(1),
                 // a journal's header that no longer reads (a read error, damage): last
                 None => u32::MAX - 1,
@@ -539,7 +544,7 @@ impl<F: NorFlash> Inner<F> {
                 continue;
             }
             // blank: until its complete marker is written, it holds no journal
-            self.stale |= 1u32.checked_shl(target).unwrap_or(0);
+            self.stale |= bit(target);
             if let Some(live) = self.fill(old, target, seq, scratch).await? {
                 self.tail = None;
                 self.live = live.0;
@@ -661,7 +666,7 @@ impl<F: NorFlash> Inner<F> {
             return Ok(None);
         };
         // from this write on the sector may be the journal the next boot takes
-        self.stale &= !1u32.checked_shl(target).unwrap_or(0);
+        self.stale &= !bit(target);
         if !self
             .program(self.base(target) + pos, scratch.get(..total).unwrap_or(&[]))
             .await?
