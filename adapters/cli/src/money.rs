@@ -157,7 +157,20 @@ where
 fn run_error(e: RunError, seq: &SequenceId) -> Done {
     let mut d = match e {
         RunError::Rejected(e) => return transport(e, Some(seq)),
-        RunError::Journal(e) => Done::fail(exit::TRANSPORT, format!("journal write failed: {e}")),
+        RunError::Journal(e) => {
+            let mut d = Done::fail(exit::TRANSPORT, format!("journal failed: {e}"));
+            d.json.insert("outcomeUnknown".into(), json!(false));
+            d
+        }
+        e @ RunError::InDoubt(_) => {
+            // the call had begun: it is open in the journal, and `recover` finishes it
+            let mut d = Done::fail(exit::PENDING, format!("{e}"));
+            d.json.insert("outcomeUnknown".into(), json!(true));
+            d.human.push(format!(
+                "  run `konaplate recover` once the journal works; never send it again under a new sequenceId ({seq})"
+            ));
+            d
+        }
         e @ RunError::Busy(_) => Done::fail(exit::PENDING, e.to_string()),
         e @ RunError::Fenced(_) => {
             // another replica took the call over: it finishes it; this one wrote nothing more
@@ -186,12 +199,11 @@ pub fn recover(cli: &Cli) -> Result<Done, Done> {
             "recover needs a journal (remove --no-journal)",
         ));
     };
-    let open: Vec<JournalRecord> = j
+    let all = j
         .latest()
-        .map_err(|e| Done::fail(exit::TRANSPORT, format!("journal: {e}")))?
-        .into_iter()
-        .filter(|r| r.state.is_open())
-        .collect();
+        .map_err(|e| Done::fail(exit::TRANSPORT, format!("journal: {e}")))?;
+    let unreadable = unreadable_now(&mut *j);
+    let open: Vec<JournalRecord> = all.into_iter().filter(|r| r.state.is_open()).collect();
     let mut items = Vec::new();
     let mut human = Vec::new();
     let mut worst = exit::OK;
@@ -239,16 +251,35 @@ pub fn recover(cli: &Cli) -> Result<Done, Done> {
         items.push(Value::Object(item));
     }
     drop(spinner);
-    if open.is_empty() {
+    if open.is_empty() && unreadable == 0 {
         human.push("nothing to recover".into());
     }
     let mut json = Map::new();
     json.insert("recovered".into(), Value::Array(items));
+    if unreadable > 0 {
+        // each may be an open call: never "nothing to recover"
+        human.push(format!(
+            "{unreadable} journal record(s) could not be read (see the warnings) and were not recovered: each may be an open call. Recover them with a konaplate that reads them; never send them again under a new sequenceId"
+        ));
+        json.insert("unreadable".into(), json!(unreadable));
+        worst = worst.max(exit::PENDING);
+    }
     Ok(Done {
         exit: worst,
         json,
         human,
     })
+}
+
+/// Prints to stderr what reading the journal just found wrong (a record it could not read: a
+/// newer konaplate's, or damaged; the database journal reads records only now, after its
+/// open's warnings were printed) and returns how many things it found.
+fn unreadable_now(j: &mut dyn Journal) -> usize {
+    let warnings = j.take_warnings();
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    warnings.len()
 }
 
 /// Unix milliseconds as `2026-11-29T14:18:51.123Z`.
@@ -324,6 +355,7 @@ pub fn journal_list(cli: &Cli) -> Result<Done, Done> {
     let mut all = j
         .latest()
         .map_err(|e| Done::fail(exit::TRANSPORT, format!("journal: {e}")))?;
+    let unreadable = unreadable_now(&mut *j);
     // open first (oldest first), then final (newest first)
     all.sort_by(|a, b| {
         b.state.is_open().cmp(&a.state.is_open()).then_with(|| {
@@ -374,6 +406,12 @@ pub fn journal_list(cli: &Cli) -> Result<Done, Done> {
         "entries".into(),
         Value::Array(entries.into_iter().map(Value::Object).collect()),
     );
+    if unreadable > 0 {
+        human.push(format!(
+            "and {unreadable} record(s) that could not be read (see the warnings): each may be an open call"
+        ));
+        json.insert("unreadable".into(), json!(unreadable));
+    }
     Ok(Done {
         exit: exit::OK,
         json,

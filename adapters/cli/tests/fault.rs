@@ -19,8 +19,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use konaplate::Client;
-use konaplate::core::flow::{Operation, Outcome, Policy, State};
+use konaplate::core::flow::{JournalRecord, Operation, Outcome, Policy, State};
 use konaplate::core::{api::*, field::*};
+use konaplate::journal::{Journal, Lease};
 use konaplate::money;
 use konaplate_sandbox::seed::{self, HAPPY, HAPPY_CARD, MERCHANT};
 use konaplate_sandbox::{Fault, Sandbox, SandboxConfig, TxnKind, TxnState};
@@ -322,6 +323,125 @@ fn fault_never_arrived_is_resent_under_the_same_sequence_id() {
             .count(),
         1
     );
+}
+
+/// A journal that takes its first `good` appends and fails every later one (a full disk, a
+/// database gone), as a journal can at any write.
+#[derive(Debug)]
+struct FailingJournal<'a> {
+    inner: &'a mut dyn Journal,
+    good: usize,
+    appends: usize,
+}
+
+impl Journal for FailingJournal<'_> {
+    fn location(&self) -> String {
+        self.inner.location()
+    }
+    fn take_warnings(&mut self) -> Vec<String> {
+        self.inner.take_warnings()
+    }
+    fn latest_of(&mut self, s: &SequenceId) -> std::io::Result<Option<JournalRecord>> {
+        self.inner.latest_of(s)
+    }
+    fn latest(&mut self) -> std::io::Result<Vec<JournalRecord>> {
+        self.inner.latest()
+    }
+    fn records(&mut self) -> std::io::Result<Vec<JournalRecord>> {
+        self.inner.records()
+    }
+    fn append(&mut self, r: &JournalRecord, lease: Option<&Lease>) -> std::io::Result<()> {
+        self.appends += 1;
+        if self.appends > self.good {
+            return Err(std::io::Error::other("no space left on the journal's disk"));
+        }
+        self.inner.append(r, lease)
+    }
+    fn try_lease(&mut self, s: &SequenceId) -> std::io::Result<Option<Lease>> {
+        self.inner.try_lease(s)
+    }
+    fn renew(&mut self, lease: &Lease) -> std::io::Result<()> {
+        self.inner.renew(lease)
+    }
+    fn release(&mut self, lease: Lease) -> std::io::Result<()> {
+        self.inner.release(lease)
+    }
+    fn is_driven_elsewhere(&mut self, s: &SequenceId) -> std::io::Result<bool> {
+        self.inner.is_driven_elsewhere(s)
+    }
+}
+
+/// A journal that fails before the call's first record is durable: nothing was sent
+/// (`RunError::Journal`). One that fails after it (here: the answer of a charge the platform
+/// made cannot be recorded) leaves the call open (`RunError::InDoubt`, never "nothing was
+/// sent", whose advice is a new request), and resuming it finds the charge, once.
+#[test]
+fn a_journal_failing_after_the_first_record_leaves_the_call_open() {
+    let sb = Sandbox::start(SandboxConfig::default()).unwrap();
+    let c = client(&sb);
+    let dir = tempfile::tempdir().unwrap();
+    let mut journal = konaplate::journal::open(
+        &common::journal_location(dir.path()),
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    let charge = |seq: SequenceId| {
+        let t = token(&c);
+        ChargeRequest {
+            sequence_id: seq,
+            user_id: UserId::new(HAPPY).unwrap(),
+            amount: ChargeAmount::new(2_500).unwrap(),
+            one_time_token: t.one_time_token,
+            dcvv: t.dcvv,
+            merchant_id: MerchantId::new(MERCHANT).unwrap(),
+        }
+    };
+    let card0 = card_balance(&sb);
+
+    // the write-ahead record fails: nothing sent, nothing moved
+    let unsent = SequenceId::new("JFAIL-0").unwrap();
+    let req = charge(unsent);
+    let mut failing = FailingJournal {
+        inner: &mut *journal,
+        good: 0,
+        appends: 0,
+    };
+    let e = money::run(&c, &mut failing, &req, policy(), &mut |_| {}).unwrap_err();
+    assert!(matches!(e, money::RunError::Journal(_)), "{e:?}");
+    assert!(e.to_string().contains("nothing was sent"), "{e}");
+    assert!(
+        !sb.log().iter().any(|l| l.endpoint == "charge"),
+        "nothing was sent"
+    );
+
+    // the answer cannot be recorded: the call is open, and the charge was made
+    let seq = SequenceId::new("JFAIL-1").unwrap();
+    let req = charge(seq);
+    let mut failing = FailingJournal {
+        inner: &mut *journal,
+        good: 1,
+        appends: 0,
+    };
+    let e = money::run(&c, &mut failing, &req, policy(), &mut |_| {}).unwrap_err();
+    assert!(matches!(e, money::RunError::InDoubt(_)), "{e:?}");
+    assert!(!e.to_string().contains("nothing was sent"), "{e}");
+    assert_eq!(
+        card_balance(&sb) - card0,
+        2_500,
+        "the platform made the charge"
+    );
+    let open = journal.latest_of(&seq).unwrap().unwrap();
+    assert!(open.state.awaits_platform(), "{:?}", open.state);
+    // resumed once the journal works: the charge, through the inquiry, never sent again
+    let r = money::resume(&c, &mut *journal, &seq, policy(), &mut |_| {}).unwrap();
+    assert!(
+        matches!(r.outcome, Outcome::Completed { .. }),
+        "{:?}",
+        r.outcome
+    );
+    assert_eq!(card_balance(&sb) - card0, 2_500, "charged once");
+    let sent = sb.log().iter().filter(|l| l.endpoint == "charge").count();
+    assert_eq!(sent, 1, "sent once");
 }
 
 /// SIGKILL at random points during 50 charges, then `konaplate recover`: the ledger equals

@@ -434,8 +434,17 @@ fn a_database_restart_mid_charge_loses_nothing_and_doubles_nothing() {
     assert!(status.success(), "pg_ctl restart");
     let out = child.wait_with_output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    // it could not record the outcome: it says so and stops
-    assert_ne!(out.status.code(), Some(0), "{v}");
+    // it could not record the outcome: it says the call is open (never "nothing was sent",
+    // exit 4, whose advice is a new request) and stops
+    assert_eq!(out.status.code(), Some(5), "{v}");
+    assert_eq!(v["outcomeUnknown"], true, "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("may have reached KONA PLATE"),
+        "{v}"
+    );
     std::thread::sleep(Duration::from_millis(5_200));
     let (code, v, _) = e.json(&[
         "--journal",
@@ -451,6 +460,53 @@ fn a_database_restart_mid_charge_loses_nothing_and_doubles_nothing() {
     assert_eq!(txns_of(&e, "RESTART-1"), vec![TxnState::Completed]);
     let mut j = PgJournal::connect(&url, Duration::from_secs(2)).unwrap();
     assert_eq!(j.latest_of(&seq).unwrap().unwrap().state, State::Completed);
+}
+
+/// A record this replica cannot read (a newer konaplate's, or damaged) is never "nothing to
+/// recover": `recover` names it and exits 5, and `konaplate journal` counts it.
+#[test]
+fn a_record_recover_cannot_read_keeps_it_open() {
+    let Some(url) = database("unreadable_cli") else {
+        return;
+    };
+    let _shared = CLUSTER.read().unwrap_or_else(|e| e.into_inner());
+    let e = Env::new();
+    let (code, v, _) = e.charge(HAPPY, 900, &["--journal", &url, "--sequence-id", "NEWER-1"]);
+    assert_eq!((code, v["outcome"].as_str()), (0, Some("COMPLETED")), "{v}");
+    // an open charge in a format this version does not know
+    let mut raw = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    raw.batch_execute(
+        "UPDATE konaplate_journal_entries SET record = '\\x00ff00ff' WHERE sequence_id = 'NEWER-1'",
+    )
+    .unwrap();
+    let out = e
+        .cmd()
+        .args(["--json", "--journal", &url, "recover", "--max-wait", "5"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{v} {stderr}");
+    assert_eq!(v["unreadable"], 1, "{v}");
+    assert!(
+        stderr.contains("NEWER-1") && stderr.contains("cannot be read"),
+        "{stderr}"
+    );
+    let out = e
+        .cmd()
+        .args(["--journal", &url, "recover", "--max-wait", "5"])
+        .output()
+        .unwrap();
+    let human = String::from_utf8_lossy(&out.stdout);
+    assert!(!human.contains("nothing to recover"), "{human}");
+    assert!(human.contains("may be an open call"), "{human}");
+    let (code, v, stderr) = e.json(&["--journal", &url, "journal"]);
+    assert_eq!(
+        (code, &v["unreadable"]),
+        (0, &serde_json::json!(1)),
+        "{v} {stderr}"
+    );
+    assert!(stderr.contains("NEWER-1"), "{stderr}");
 }
 
 /// Spawns a charge on its own "replica" (a process) with a short lease and read timeout.

@@ -67,9 +67,14 @@ pub enum Progress {
 pub enum RunError {
     /// The request was rejected locally before anything was sent (and nothing was journaled).
     Rejected(Error),
-    /// The journal could not be written: nothing was sent if it failed before the first send;
-    /// otherwise the journal holds the last durable state and `recover` continues from it.
+    /// The journal could not be read or written before the call began (before its first
+    /// record was durable): nothing was sent.
     Journal(std::io::Error),
+    /// The journal could not be written (or the lease renewed) once the call had begun: its
+    /// record is in the journal and the request may have reached the platform. The call is
+    /// open: [`resume`] (`konaplate recover`) continues it from the journal's last durable
+    /// state once the journal works again. Never send it again under a new sequenceId.
+    InDoubt(std::io::Error),
     /// Another live process is driving this sequenceId.
     Busy(SequenceId),
     /// This process's lease of the sequenceId was taken over by another (it was paused or
@@ -90,7 +95,11 @@ impl std::fmt::Display for RunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RunError::Rejected(e) => write!(f, "{e}"),
-            RunError::Journal(e) => write!(f, "journal: {e}"),
+            RunError::Journal(e) => write!(f, "journal: {e}; nothing was sent"),
+            RunError::InDoubt(e) => write!(
+                f,
+                "journal: {e}; the call had begun and may have reached KONA PLATE: it stays open in the journal (recover it once the journal works; never send it again under a new sequenceId)"
+            ),
             RunError::Busy(s) => write!(
                 f,
                 "sequenceId {s} is being driven by another konaplate process right now; nothing was sent"
@@ -115,12 +124,17 @@ struct Journaled<'a, J: Journal + ?Sized> {
     lease: &'a Lease,
     /// When the lease was last renewed (ms, this machine's clock: only a pace).
     renewed: u64,
+    /// The journal holds a record of the call (it was resumed, or one append succeeded):
+    /// from then on a journal failure leaves the call open, not unsent.
+    begun: bool,
 }
 
 impl<J: Journal + ?Sized> Journaled<'_, J> {
     fn err(&self, e: std::io::Error) -> RunError {
         if is_fenced(&e) {
             RunError::Fenced(*self.lease.sequence_id())
+        } else if self.begun {
+            RunError::InDoubt(e)
         } else {
             RunError::Journal(e)
         }
@@ -156,6 +170,7 @@ fn run_flow<J: Journal + ?Sized>(
                     j.journal
                         .append(&flow.record(), Some(j.lease))
                         .map_err(|e| j.err(e))?;
+                    j.begun = true;
                 }
                 flow.persisted();
             }
@@ -240,12 +255,22 @@ where
         }
     };
     let report = match rerun(latest.as_ref(), op, &essentials) {
-        Rerun::New => run_flow(client, Some(journaled(journal, &lease)), start(), progress),
+        Rerun::New => run_flow(
+            client,
+            Some(journaled(journal, &lease, false)),
+            start(),
+            progress,
+        ),
         Rerun::Replay(rec) => Ok(replay(rec)),
         Rerun::Resume(rec) => {
             // the journal holds it open: resolved through the inquiry, never sent blindly
             let flow = Flow::resume(rec, policy, clock::unix_millis());
-            run_flow(client, Some(journaled(journal, &lease)), flow, progress)
+            run_flow(
+                client,
+                Some(journaled(journal, &lease, true)),
+                flow,
+                progress,
+            )
         }
         Rerun::Mismatch(field) => Err(RunError::Mismatch {
             sequence_id: seq,
@@ -253,7 +278,7 @@ where
         }),
         // an entry this version does not know how to continue: send nothing
         _ => Err(RunError::Journal(std::io::Error::other(format!(
-            "sequenceId {seq}: the journal entry is in a state this version cannot continue; nothing was sent"
+            "sequenceId {seq}: the journal entry is in a state this version cannot continue"
         )))),
     };
     finish(journal, lease, report)
@@ -299,7 +324,12 @@ pub fn resume<J: Journal + ?Sized>(
         Ok(Some(rec)) if !rec.state.awaits_platform() => Ok(replay(&rec)),
         Ok(Some(rec)) => {
             let flow = Flow::resume(&rec, policy, clock::unix_millis());
-            run_flow(client, Some(journaled(journal, &lease)), flow, progress)
+            run_flow(
+                client,
+                Some(journaled(journal, &lease, true)),
+                flow,
+                progress,
+            )
         }
     };
     finish(journal, lease, report)
@@ -314,11 +344,17 @@ fn replay(rec: &JournalRecord) -> Report {
     }
 }
 
-fn journaled<'a, J: Journal + ?Sized>(journal: &'a mut J, lease: &'a Lease) -> Journaled<'a, J> {
+/// The journal under `lease`; `begun` when it holds a record of the call already (resumed).
+fn journaled<'a, J: Journal + ?Sized>(
+    journal: &'a mut J,
+    lease: &'a Lease,
+    begun: bool,
+) -> Journaled<'a, J> {
     Journaled {
         journal,
         lease,
         renewed: clock::unix_millis(),
+        begun,
     }
 }
 

@@ -13,6 +13,11 @@
 //!   process was granted a larger one: a replica paused past its lease (a long GC, SIGSTOP, a
 //!   network partition) cannot write over the replica that recovered its call. Lease times
 //!   come from the database's clock (`now()`), never a replica's.
+//! * **Clocks in step.** An open call's deadline (until when the platform may still accept
+//!   it) is written by the replica that made the call and compared by the one that resumes
+//!   it: a replica whose clock is more than [`MAX_CLOCK_SKEW_MS`] off the database's is
+//!   refused on connect and before each call it would take (nothing sent), never left to end
+//!   another's call as "never arrived" early.
 //! * **Recovery.** `recover` on any replica lists the open entries and takes the lease of each
 //!   whose lease expired; a live one is left alone.
 //! * **The wire.** A Unix socket or a loopback address is used as it is. Any other host is
@@ -35,6 +40,22 @@ use postgres::{Client, Config, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{Journal, Lease, LeaseKind, fenced};
+
+/// How far (ms) a replica's clock may be from the database's: replicas so set stay within
+/// twice this of each other, well inside the flow's commit grace.
+pub const MAX_CLOCK_SKEW_MS: i64 = 5_000;
+
+/// How far the database's clock `db` read between this machine's `before` and `after` is
+/// outside that window by more than `max` (ms; negative: this machine is ahead).
+fn clock_skew(before: i64, db: i64, after: i64, max: i64) -> Option<i64> {
+    if db < before.saturating_sub(max) {
+        Some(db - before)
+    } else if db > after.saturating_add(max) {
+        Some(db - after)
+    } else {
+        None
+    }
+}
 
 /// The schema version this code writes and reads.
 const SCHEMA_VERSION: i32 = 1;
@@ -392,7 +413,30 @@ impl PgJournal {
             .batch_execute("SET synchronous_commit TO on")
             .map_err(db)?;
         j.migrate()?;
+        j.check_clock()?;
         Ok(j)
+    }
+
+    /// Refuses a machine whose clock is more than [`MAX_CLOCK_SKEW_MS`] off the database's.
+    fn check_clock(&mut self) -> io::Result<()> {
+        let before = crate::clock::unix_millis() as i64;
+        let row = self
+            .conn()?
+            .query_one(
+                "SELECT (extract(epoch FROM pg_catalog.clock_timestamp()) * 1000)::bigint",
+                &[],
+            )
+            .map_err(db)?;
+        let after = crate::clock::unix_millis() as i64;
+        match clock_skew(before, row.get(0), after, MAX_CLOCK_SKEW_MS) {
+            None => Ok(()),
+            Some(d) => Err(io::Error::other(format!(
+                "journal database: this machine's clock is {:.1} s {} the database's (at most {} s allowed): replicas compare an open call's deadline across machines, so keep their clocks in step (NTP); nothing was sent",
+                d.unsigned_abs() as f64 / 1000.0,
+                if d > 0 { "behind" } else { "ahead of" },
+                MAX_CLOCK_SKEW_MS / 1000
+            ))),
+        }
     }
 
     /// The connection, made again when it dropped. A write that failed with the old one is
@@ -594,6 +638,8 @@ impl Journal for PgJournal {
     }
 
     fn try_lease(&mut self, sequence_id: &SequenceId) -> io::Result<Option<Lease>> {
+        // a clock that drifted since connect is refused before the call is taken
+        self.check_clock()?;
         let (owner, lease_millis) = (self.owner.clone(), self.lease_millis);
         let row = self
             .conn()?
@@ -654,7 +700,19 @@ impl Journal for PgJournal {
 
 #[cfg(test)]
 mod tests {
-    use super::{Config, describe, remote_host, sockets_only, take_ssl_params};
+    use super::{Config, clock_skew, describe, remote_host, sockets_only, take_ssl_params};
+
+    #[test]
+    fn a_clock_off_the_databases_by_more_than_the_limit_is_named() {
+        // the database's reading falls between this machine's two, give or take the limit
+        assert_eq!(clock_skew(10_000, 10_050, 10_100, 5_000), None);
+        assert_eq!(clock_skew(10_000, 5_000, 10_100, 5_000), None);
+        assert_eq!(clock_skew(10_000, 15_100, 10_100, 5_000), None);
+        // this machine behind (the database ahead), and ahead
+        assert_eq!(clock_skew(10_000, 15_101, 10_100, 5_000), Some(5_001));
+        assert_eq!(clock_skew(10_000, 4_999, 10_100, 5_000), Some(-5_001));
+        assert_eq!(clock_skew(0, i64::MAX, 0, i64::MAX), None);
+    }
 
     #[test]
     fn libpq_ssl_parameters_are_taken_out_of_the_url() {
