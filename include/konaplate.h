@@ -1238,8 +1238,10 @@ konaplate_result konaplate_journal_open(struct konaplate_journal *journal,
 // Persists the journal record `record[0 .. record_len]` (what `konaplate_flow_record` gave):
 // written and read back before `KONAPLATE_RESULT_OK`. A damaged record is
 // `KONAPLATE_RESULT_RECORD`; a new call's record when the journal has no room is
-// `KONAPLATE_RESULT_JOURNAL_FULL` (nothing written: do not send); a record that would replace
-// a settled one is `KONAPLATE_RESULT_JOURNAL`.
+// `KONAPLATE_RESULT_JOURNAL_FULL` (nothing written: do not send); a new call's record while
+// an older call awaits the platform is `KONAPLATE_RESULT_IN_USE` (the message names it;
+// nothing written: resume that one first); a record that would replace a settled one is
+// `KONAPLATE_RESULT_JOURNAL`.
 konaplate_result konaplate_journal_persist(struct konaplate_journal *journal,
                                            const uint8_t *record,
                                            size_t record_len,

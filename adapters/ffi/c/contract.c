@@ -42,6 +42,41 @@ static const char completed[] =
     "HTTP/1.1 200 OK\r\nContent-Length: 103\r\n\r\n"
     "{\"response\":{\"code\":\"000_000\",\"description\":\"ok\"},\"result\":\"COMPLETED\",\"nrNumber\":\"KMN000000000000777\"}";
 
+/* Drives `flow` (a charge whose answer was lost, or one resumed) to its outcome from `now`:
+ * each record persisted in `j` as the flow asks, each inquiry answered COMPLETED. OK when
+ * it ends COMPLETED. */
+static konaplate_result settle(konaplate_journal *j, konaplate_flow *flow, konaplate_call *call,
+                               const konaplate_session *s, uint64_t now) {
+    konaplate_action a;
+    konaplate_stamp stamp;
+    konaplate_progress progress;
+    konaplate_result r;
+    unsigned steps;
+    valid_stamp(&stamp);
+    for (steps = 0; steps < 20; steps++) {
+        r = konaplate_flow_poll(flow, now, &a, NULL);
+        if (r != KONAPLATE_RESULT_OK) return r;
+        if (a.kind == KONAPLATE_ACTION_KIND_PERSIST) {
+            r = konaplate_journal_persist_flow(j, flow, NULL);
+            if (r != KONAPLATE_RESULT_OK) return r;
+        } else if (a.kind == KONAPLATE_ACTION_KIND_INQUIRE) {
+            r = konaplate_flow_call(flow, call, s, &stamp, NULL, buf, sizeof buf, NULL);
+            if (r == KONAPLATE_RESULT_OK) r = write_request(call, buf, sizeof buf);
+            if (r == KONAPLATE_RESULT_OK)
+                r = feed_answer(call, buf, sizeof buf, completed, sizeof completed - 1, &progress, NULL);
+            konaplate_flow_end_call(flow, now, call, buf, sizeof buf, NULL, NULL, NULL);
+            konaplate_call_wipe(call);
+        } else if (a.kind == KONAPLATE_ACTION_KIND_WAIT) {
+            now = a.wait_until_ms;
+        } else {
+            return a.kind == KONAPLATE_ACTION_KIND_DONE && a.outcome == KONAPLATE_OUTCOME_COMPLETED
+                       ? KONAPLATE_RESULT_OK
+                       : KONAPLATE_RESULT_FLOW;
+        }
+    }
+    return KONAPLATE_RESULT_FLOW;
+}
+
 /* An unwrap callback that calls back into the library on the flow (and the call) it is
  * opening an answer for, then fails: every re-entry must be refused, and the flow kept. */
 struct flow_reentry {
@@ -658,18 +693,54 @@ unsigned run_contract(const struct platform *p, const konaplate_session *session
         r = konaplate_journal_get_entry(&j, 5, &entry, &e);
         expect(p, r == KONAPLATE_RESULT_INVALID_ARGUMENT && entry.sequence_id[0] == '\0',
                "an entry past the end: INVALID_ARGUMENT, *entry written (empty)");
-        /* fill it with open calls until there is no room for another */
+        /* a program that leaves out konaplate_journal_prepare_call: a second charge's first
+         * record while KPC-J-1 awaits the platform is refused all the same (IN_USE, naming
+         * it, nothing written), through either persist */
+        r = sent_charge(&f2, &call, session, "KPC-J-SKIP", rec);
+        konaplate_call_abort(&call, buf, sizeof buf, (konaplate_delivery *)&info.sends, NULL);
+        konaplate_call_wipe(&call);
+        konaplate_flow_wipe(&f2);
+        jops = 0;
+        r = konaplate_journal_persist(&j, rec, sizeof rec, &e);
+        expect(p, r == KONAPLATE_RESULT_IN_USE && strstr(e.message, "KPC-J-1") != NULL && jops == 0,
+               "a second call's record while KPC-J-1 awaits the platform: IN_USE naming it, nothing written");
+        {
+            konaplate_charge_request charge;
+            valid_charge(&charge);
+            text_copy(charge.sequence_id, sizeof charge.sequence_id, "KPC-J-SKIP2");
+            konaplate_flow_charge(&f2, &charge, NULL, 1000, NULL);
+            konaplate_wipe(&charge, sizeof charge);
+            jops = 0;
+            r = konaplate_journal_persist_flow(&j, &f2, &e);
+            konaplate_flow_poll(&f2, 1000, &a, NULL);
+            expect(p, r == KONAPLATE_RESULT_IN_USE && jops == 0 && a.kind == KONAPLATE_ACTION_KIND_PERSIST,
+                   "and through konaplate_journal_persist_flow: IN_USE, nothing written, the flow still asks PERSIST");
+            konaplate_flow_wipe(&f2);
+        }
+        /* KPC-J-1 to its outcome: resumed, the inquiry says COMPLETED, its record persisted */
+        r = konaplate_journal_read(&j, "KPC-J-1", rec, sizeof rec, &e);
+        if (r == KONAPLATE_RESULT_OK) r = konaplate_flow_resume(&f2, rec, sizeof rec, NULL, 9000, &e);
+        if (r == KONAPLATE_RESULT_OK) r = settle(&j, &f2, &call, session, 9000);
+        konaplate_flow_wipe(&f2);
+        r = r == KONAPLATE_RESULT_OK ? konaplate_journal_get_entry(&j, 0, &entry, &e) : r;
+        expect(p, r == KONAPLATE_RESULT_OK && entry.state == KONAPLATE_STATE_COMPLETED && !entry.awaits_platform,
+               "KPC-J-1 resumed to COMPLETED, its record on flash");
+        /* fill it with settled calls (each one's answer lost, the inquiry saying COMPLETED)
+         * until there is no room for another */
         while (konaplate_journal_can_take_new_call(&j, &room, NULL) == KONAPLATE_RESULT_OK && room && filled < 20) {
             char seq[KONAPLATE_SEQUENCE_ID_SIZE] = "KPC-JF-";
             seq[7] = (char)('A' + filled);
             r = sent_charge(&f2, &call, session, seq, rec);
+            if (r == KONAPLATE_RESULT_OK) r = konaplate_journal_persist(&j, rec, sizeof rec, &e);
             konaplate_call_abort(&call, buf, sizeof buf, (konaplate_delivery *)&info.sends, NULL);
             konaplate_flow_end_call(&f2, 1000, &call, buf, sizeof buf, NULL, NULL, NULL);
             konaplate_call_wipe(&call);
+            if (r == KONAPLATE_RESULT_OK) r = settle(&j, &f2, &call, session, 1000);
             konaplate_flow_wipe(&f2);
-            r = konaplate_journal_persist(&j, rec, sizeof rec, &e);
+            if (r != KONAPLATE_RESULT_OK) break;
             filled++;
         }
+        expect(p, r == KONAPLATE_RESULT_OK && filled > 0, "settled calls persisted until the journal has no room");
         r = sent_charge(&f2, &call, session, "KPC-J-LAST", rec);
         konaplate_call_abort(&call, buf, sizeof buf, (konaplate_delivery *)&info.sends, NULL);
         konaplate_call_wipe(&call);

@@ -283,8 +283,10 @@ pub unsafe extern "C" fn konaplate_journal_open(
 /// Persists the journal record `record[0 .. record_len]` (what `konaplate_flow_record` gave):
 /// written and read back before `KONAPLATE_RESULT_OK`. A damaged record is
 /// `KONAPLATE_RESULT_RECORD`; a new call's record when the journal has no room is
-/// `KONAPLATE_RESULT_JOURNAL_FULL` (nothing written: do not send); a record that would replace
-/// a settled one is `KONAPLATE_RESULT_JOURNAL`.
+/// `KONAPLATE_RESULT_JOURNAL_FULL` (nothing written: do not send); a new call's record while
+/// an older call awaits the platform is `KONAPLATE_RESULT_IN_USE` (the message names it;
+/// nothing written: resume that one first); a record that would replace a settled one is
+/// `KONAPLATE_RESULT_JOURNAL`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn konaplate_journal_persist(
     journal: *mut konaplate_journal,
@@ -301,6 +303,7 @@ pub unsafe extern "C" fn konaplate_journal_persist(
         let rec = JournalRecord::decode_current_as::<Failure>(bytes)?;
         // SAFETY: the pointer is NULL (reported) or a journal's storage.
         let j = unsafe { journal_mut(journal) }?;
+        admit(j, &rec)?;
         // the flash callbacks run: the journal is in use until the record is durable
         let _busy = unsafe { BusyGuard::enter::<konaplate_journal, Slot>(journal) };
         j.persist(&rec).map_err(Failure::journal)
@@ -327,6 +330,7 @@ pub unsafe extern "C" fn konaplate_journal_persist_flow(
         let f = unsafe { stored_mut::<konaplate_flow, CFlow>(flow, "flow") }?;
         let j = unsafe { journal_mut(journal) }?;
         let rec = f.record();
+        admit(j, &rec)?;
         let flow_busy = unsafe { BusyGuard::enter::<konaplate_flow, CFlow>(flow) };
         let busy = unsafe { BusyGuard::enter::<konaplate_journal, Slot>(journal) };
         let persisted = j.persist(&rec);
@@ -369,6 +373,20 @@ pub unsafe extern "C" fn konaplate_journal_prepare_call(
         })
     };
     finish(r, err)
+}
+
+/// A new call's first record while an older call awaits the platform is refused
+/// (`KONAPLATE_RESULT_IN_USE`, naming it; nothing written) as `konaplate_journal_prepare_call`
+/// refuses the call: a program that left that step out still never sends a second charge
+/// while one is in doubt. The records of calls the journal holds pass.
+fn admit(j: &CJournal, rec: &JournalRecord) -> Result<(), Failure> {
+    if j.entries().any(|(s, _)| *s == rec.sequence_id) {
+        return Ok(());
+    }
+    match j.awaiting_platform() {
+        Some(open) => Err(Failure::awaits_platform(open)),
+        None => Ok(()),
+    }
 }
 
 /// A step on the journal for the call `sequence_id_p`, the journal marked busy while its flash
