@@ -319,17 +319,24 @@ impl<F: NorFlash> Inner<F> {
         let mut damage_since_valid = false;
         while pos as usize + ENTRY_HEADER + 4 <= size as usize {
             let at = self.base(s) + pos;
-            // a word a cut left half programmed may not even read (ECC): garbage, like any
-            let readable = self.read_padded(at, scratch, ENTRY_HEADER).await.is_ok();
-            let head: &mut [u8] = if readable {
-                scratch.get_mut(..ENTRY_HEADER).unwrap_or(&mut [])
-            } else {
-                &mut []
-            };
-            if !resync && readable && head.iter().all(|&b| b == 0xFF) {
+            // read until it is blank or a header, up to three times (a weak bit, a transient
+            // ECC error: one bad read must not make an intact last entry look torn); a word a
+            // cut left half programmed may not even read (ECC): garbage, like any
+            let (mut blank, mut got) = (false, None);
+            for _ in 0..3 {
+                if self.read_padded(at, scratch, ENTRY_HEADER).await.is_ok() {
+                    let head = scratch.get_mut(..ENTRY_HEADER).unwrap_or(&mut []);
+                    blank = head.iter().all(|&b| b == 0xFF);
+                    got = format::header_at(head, seq, pos);
+                    if blank || got.is_some() {
+                        break;
+                    }
+                }
+            }
+            if !resync && blank {
                 break;
             }
-            let Some(h) = format::header_at(head, seq, pos) else {
+            let Some(h) = got else {
                 if !resync {
                     out.damaged += 1;
                     damage_since_valid = true;

@@ -10,7 +10,8 @@
 //!   1→0 bits ([`Fault::Torn`]) or keeps bits that read differently each time
 //!   ([`Fault::Metastable`]); an erase cut there leaves the rest of the unit as it was, or
 //!   with random bits set ([`Fault::Torn`]) or undecided; worn erase units whose writes or
-//!   erases fail ([`Wear`]); bit flips in the stored image ([`ModelFlash::flip`]).
+//!   erases fail ([`Wear`]); bit flips in the stored image ([`ModelFlash::flip`]); reads
+//!   of an intact word that fail a few times ([`ModelFlash::flaky`]).
 //!
 //! After a cut every access fails until [`ModelFlash::reboot`]: the image is what a till
 //! would find at the next boot.
@@ -102,6 +103,8 @@ pub struct ModelFlash<const W: usize, const E: usize> {
     undecided: BTreeMap<usize, u8>,
     /// Words a cut left half programmed or half erased: with `ecc`, reading them fails.
     weak: BTreeSet<usize>,
+    /// Per word: reads touching it that still fail (transient read errors).
+    flaky: BTreeMap<usize, u32>,
     ecc: bool,
     /// Per erase unit: erases so far.
     erases: Vec<u64>,
@@ -134,6 +137,7 @@ impl<const W: usize, const E: usize> ModelFlash<W, E> {
             written: vec![false; len / W],
             undecided: BTreeMap::new(),
             weak: BTreeSet::new(),
+            flaky: BTreeMap::new(),
             ecc: false,
             erases: vec![0; units],
             wear: BTreeMap::new(),
@@ -154,6 +158,12 @@ impl<const W: usize, const E: usize> ModelFlash<W, E> {
     /// Flash with ECC: a read of a word a cut left half programmed or half erased fails.
     pub fn ecc(&mut self, on: bool) {
         self.ecc = on;
+    }
+
+    /// The next `times` reads touching the word at byte `offset` fail (a transient read
+    /// error: a marginal cell, a bus glitch); the word itself is intact.
+    pub fn flaky(&mut self, offset: usize, times: u32) {
+        self.flaky.insert(offset / W, times);
     }
 
     /// Wears erase unit `unit` out.
@@ -276,6 +286,16 @@ impl<const W: usize, const E: usize> ReadNorFlash for ModelFlash<W, E> {
 
     fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), ModelError> {
         let at = self.check("read", offset, bytes.len(), W)?;
+        let mut transient = false;
+        for (_, left) in self.flaky.range_mut(at / W..(at + bytes.len()).div_ceil(W)) {
+            if *left > 0 {
+                *left -= 1;
+                transient = true;
+            }
+        }
+        if transient {
+            return Err(ModelError::Ecc);
+        }
         if self.ecc
             && self
                 .weak
