@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use konaplate_core::field::{ChargeAmount, MerchantId, SequenceId, UserId};
 use konaplate_core::flow::{Answer, Essentials, JournalRecord, Operation, State};
 use konaplate_embedded::journal::model::{Cut, Fault, ModelFlash, Wear};
-use konaplate_embedded::journal::{Geometry, Journal, JournalError, SCRATCH_LEN};
+use konaplate_embedded::journal::{Geometry, Journal, JournalError, MIN_SECTOR_SIZE, SCRATCH_LEN};
 
 const SECTOR: u32 = 4096;
 
@@ -588,6 +588,25 @@ fn sectors_are_multiples_of_the_write_size_too() {
         j.read(&SequenceId::new("KP-SE").unwrap()).unwrap(),
         rec("KP-SE", State::Sending, 1)
     );
+}
+
+#[test]
+fn a_sector_below_the_documented_floor_is_refused_at_every_alignment() {
+    let mut scratch = [0u8; SCRATCH_LEN];
+    // 2208 and 2240 hold the entries the format needs at 4-byte alignment, but the floor
+    // documented (and promised to the C ABI) is MIN_SECTOR_SIZE for every flash
+    for size in [2208, 2240, MIN_SECTOR_SIZE - 32] {
+        let mut f = ModelFlash::<4, 32>::new(3 * size as usize / 32, 2);
+        match Journal::open(&mut f, Geometry::new(0, size, 3), &mut scratch) {
+            Err(JournalError::Geometry(w)) => assert!(w.contains("2304"), "{w}"),
+            other => panic!("{size}: {:?}", other.err()),
+        }
+    }
+    let mut f = ModelFlash::<4, 32>::new(3 * MIN_SECTOR_SIZE as usize / 32, 2);
+    let (mut j, report) =
+        Journal::open(&mut f, Geometry::new(0, MIN_SECTOR_SIZE, 3), &mut scratch).unwrap();
+    assert!(report.formatted);
+    j.persist(&rec("KP-MIN", State::Sending, 1)).unwrap();
 }
 
 #[test]

@@ -118,6 +118,10 @@ pub(crate) fn is_settled(state: State) -> bool {
 /// Most records the journal holds at once: open calls, and settled ones not closed yet.
 pub const MAX_LIVE: usize = 8;
 
+/// Smallest journal sector (bytes): a header, four entries of the largest size and the
+/// marker, at any alignment. 4 KiB or more is advised.
+pub const MIN_SECTOR_SIZE: u32 = 2304;
+
 /// Where the journal lives on the flash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Geometry {
@@ -151,8 +155,10 @@ impl Geometry {
         let erase = erase as u64;
         let size = u64::from(self.sector_size);
         let end = u64::from(self.offset) + size * u64::from(self.sectors);
-        // a header, two records of the largest size and the marker, at the least
-        let need = (format::pad(16, align) + 4 * format::SCRATCH_LEN) as u64;
+        // a header, two records of the largest size and the marker, at the least (the
+        // documented floor is the same for every alignment)
+        let need = ((format::pad(16, align) + 4 * format::SCRATCH_LEN) as u64)
+            .max(u64::from(MIN_SECTOR_SIZE));
         let why = if !align.is_power_of_two() || align > format::MAX_ALIGN {
             Some("WRITE_SIZE and READ_SIZE must be 1, 2, 4, 8, 16 or 32")
         } else if erase == 0
