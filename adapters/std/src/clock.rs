@@ -1,6 +1,7 @@
 //! The system clock rendered in a platform time zone, OS randomness, and sequenceId minting.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::OnceLock;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use konaplate_core::field::{FieldError, SequenceId, TimeZone, Timestamp};
 use konaplate_core::request::Stamp;
@@ -23,6 +24,42 @@ pub fn unix_millis() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// The money flow's clock (ms): the wall clock as this process first read it, then the
+/// monotonic clock's elapsed time on top. A flow's deadlines (how long KONA PLATE may still
+/// accept a request, when to ask again) are spans of real time, and the wall clock is not one:
+/// an NTP step forward would make a flow think the acceptance window had passed and end a
+/// charge the platform is still committing as not processed (and the till would charge again).
+/// Within a process this clock never steps; across processes it starts from the wall clock, so
+/// a journal's times still compare with another process's (and another machine's).
+pub fn flow_millis() -> u64 {
+    static ORIGIN: OnceLock<FlowClock> = OnceLock::new();
+    ORIGIN.get_or_init(|| FlowClock::new(unix_millis())).now()
+}
+
+/// A clock that reads `base` ms at its creation and advances with the monotonic clock only
+/// ([`flow_millis`] is the process's).
+#[derive(Clone, Copy, Debug)]
+pub struct FlowClock {
+    base: u64,
+    origin: Instant,
+}
+
+impl FlowClock {
+    /// A clock reading `base` now.
+    pub fn new(base: u64) -> Self {
+        Self {
+            base,
+            origin: Instant::now(),
+        }
+    }
+
+    /// `base` plus the monotonic time since the clock was made (never less than before).
+    pub fn now(&self) -> u64 {
+        let elapsed = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.base.saturating_add(elapsed)
+    }
 }
 
 /// The current wall-clock time in a zone `offset_minutes` east of UTC.
@@ -52,4 +89,38 @@ pub fn mint_sequence_id() -> SequenceId {
     t.write_17(&mut d);
     let s = format!("KP{}{:08x}", String::from_utf8_lossy(&d), OsRng.next_u32());
     SequenceId::new(&s).unwrap_or_else(|_| unreachable!("27 ASCII alphanumerics"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flow_clock_follows_the_monotonic_clock_not_the_wall() {
+        // a base far from the wall clock (as after a step): the clock keeps to it
+        let base = 1_000_000;
+        let clock = FlowClock::new(base);
+        let mut last = clock.now();
+        assert!((base..base + 1_000).contains(&last), "{last}");
+        for _ in 0..50 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            let t = clock.now();
+            assert!(t >= last, "went back: {last} then {t}");
+            last = t;
+        }
+        assert!(last >= base + 50, "50 naps of 1 ms: {}", last - base);
+        assert!(last < base + 60_000, "it read the wall clock: {last}");
+    }
+
+    #[test]
+    fn the_process_flow_clock_starts_at_the_wall_clock() {
+        let wall = unix_millis();
+        let t = flow_millis();
+        // the process's origin was taken at its first read, at or before this one
+        assert!(
+            t <= unix_millis() + 1_000 && t + 600_000 >= wall,
+            "{t} vs {wall}"
+        );
+        assert!(flow_millis() >= t);
+    }
 }

@@ -164,7 +164,7 @@ fn run_flow<J: Journal + ?Sized>(
     let mut buf = client.buffer();
     let mut response_encrypted = false;
     let outcome = loop {
-        match flow.poll(clock::unix_millis()) {
+        match flow.poll(clock::flow_millis()) {
             Action::Persist => {
                 if let Some(j) = journal.as_mut() {
                     j.journal
@@ -177,7 +177,7 @@ fn run_flow<J: Journal + ?Sized>(
             a @ (Action::Send | Action::Inquire) => {
                 // still ours? a process whose lease was taken over sends nothing more
                 if let Some(j) = journal.as_mut() {
-                    j.renew(clock::unix_millis(), true, RENEW_EVERY)?;
+                    j.renew(clock::flow_millis(), true, RENEW_EVERY)?;
                 }
                 progress(match a {
                     Action::Send => Progress::Sending(flow.sends()),
@@ -193,13 +193,13 @@ fn run_flow<J: Journal + ?Sized>(
                 };
                 let _ = client.exchange(&mut call, &mut buf);
                 let answered =
-                    flow.end_call(clock::unix_millis(), &mut call, &mut buf, &mut crypto);
+                    flow.end_call(clock::flow_millis(), &mut call, &mut buf, &mut crypto);
                 if let (Action::Send, Ok(Some(a))) = (a, answered) {
                     response_encrypted = a.encrypted;
                 }
             }
             Action::WaitUntil(t) => {
-                let now = clock::unix_millis();
+                let now = clock::flow_millis();
                 if let Some(j) = journal.as_mut() {
                     j.renew(now, false, RENEW_EVERY)?;
                 }
@@ -244,7 +244,7 @@ where
     let essentials = <R::Endpoint as MoneyEndpoint>::essentials(request);
     let start = || {
         let r = <R::Endpoint as MoneyEndpoint>::into_money(request.clone());
-        Flow::start(r, policy, clock::unix_millis())
+        Flow::start(r, policy, clock::flow_millis())
     };
     let lease = take_lease(journal, &seq)?;
     let latest = match journal.latest_of(&seq) {
@@ -264,7 +264,7 @@ where
         Rerun::Replay(rec) => Ok(replay(rec)),
         Rerun::Resume(rec) => {
             // the journal holds it open: resolved through the inquiry, never sent blindly
-            let flow = Flow::resume(rec, policy, clock::unix_millis());
+            let flow = Flow::resume(rec, policy, clock::flow_millis());
             run_flow(
                 client,
                 Some(journaled(journal, &lease, true)),
@@ -300,7 +300,7 @@ where
 {
     client.check(request).map_err(RunError::Rejected)?;
     let r = <R::Endpoint as MoneyEndpoint>::into_money(request.clone());
-    let flow = Flow::start(r, policy, clock::unix_millis());
+    let flow = Flow::start(r, policy, clock::flow_millis());
     run_flow::<crate::journal::FileJournal>(client, None, flow, progress)
 }
 
@@ -323,7 +323,7 @@ pub fn resume<J: Journal + ?Sized>(
         ))),
         Ok(Some(rec)) if !rec.state.awaits_platform() => Ok(replay(&rec)),
         Ok(Some(rec)) => {
-            let flow = Flow::resume(&rec, policy, clock::unix_millis());
+            let flow = Flow::resume(&rec, policy, clock::flow_millis());
             run_flow(
                 client,
                 Some(journaled(journal, &lease, true)),
@@ -353,7 +353,7 @@ fn journaled<'a, J: Journal + ?Sized>(
     Journaled {
         journal,
         lease,
-        renewed: clock::unix_millis(),
+        renewed: clock::flow_millis(),
         begun,
     }
 }
