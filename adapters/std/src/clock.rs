@@ -1,6 +1,5 @@
 //! The system clock rendered in a platform time zone, OS randomness, and sequenceId minting.
 
-use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use konaplate_core::field::{FieldError, SequenceId, TimeZone, Timestamp};
@@ -26,20 +25,15 @@ pub fn unix_millis() -> u64 {
         .unwrap_or(0)
 }
 
-/// The money flow's clock (ms): the wall clock as this process first read it, then the
-/// monotonic clock's elapsed time on top. A flow's deadlines (how long KONA PLATE may still
-/// accept a request, when to ask again) are spans of real time, and the wall clock is not one:
-/// an NTP step forward would make a flow think the acceptance window had passed and end a
-/// charge the platform is still committing as not processed (and the till would charge again).
-/// Within a process this clock never steps; across processes it starts from the wall clock, so
-/// a journal's times still compare with another process's (and another machine's).
-pub fn flow_millis() -> u64 {
-    static ORIGIN: OnceLock<FlowClock> = OnceLock::new();
-    ORIGIN.get_or_init(|| FlowClock::new(unix_millis())).now()
-}
-
-/// A clock that reads `base` ms at its creation and advances with the monotonic clock only
-/// ([`flow_millis`] is the process's).
+/// A money flow's clock (ms): the wall clock as the flow starts (or resumes), then the
+/// monotonic clock's elapsed time on top. A flow's deadlines are spans of real time within the
+/// call, and the wall clock is not one: an NTP step forward in the middle of a call would make
+/// the flow think the request's acceptance window had passed and end a charge the platform is
+/// still committing as not processed (and the till would charge again). Made afresh for each
+/// call, so the deadlines a journal record holds are anchored to the wall clock of the moment
+/// the call began and compare with another process's (and another machine's) clock; a clock
+/// kept for the life of a process would carry every later correction, and a suspend (the
+/// monotonic clock stops), into them.
 #[derive(Clone, Copy, Debug)]
 pub struct FlowClock {
     base: u64,
@@ -53,6 +47,11 @@ impl FlowClock {
             base,
             origin: Instant::now(),
         }
+    }
+
+    /// A clock reading the wall clock ([`unix_millis`]) now.
+    pub fn from_wall() -> Self {
+        Self::new(unix_millis())
     }
 
     /// `base` plus the monotonic time since the clock was made (never less than before).
@@ -113,14 +112,11 @@ mod tests {
     }
 
     #[test]
-    fn the_process_flow_clock_starts_at_the_wall_clock() {
+    fn a_clock_from_the_wall_starts_at_the_wall_clock() {
         let wall = unix_millis();
-        let t = flow_millis();
-        // the process's origin was taken at its first read, at or before this one
-        assert!(
-            t <= unix_millis() + 1_000 && t + 600_000 >= wall,
-            "{t} vs {wall}"
-        );
-        assert!(flow_millis() >= t);
+        let clock = FlowClock::from_wall();
+        let t = clock.now();
+        assert!(t >= wall && t <= unix_millis() + 1_000, "{t} vs {wall}");
+        assert!(clock.now() >= t);
     }
 }

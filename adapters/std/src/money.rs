@@ -22,7 +22,7 @@ use konaplate_core::flow::{
 use konaplate_core::prelude::*;
 
 use crate::client::{Client, Error};
-use crate::clock;
+use crate::clock::FlowClock;
 use crate::journal::{Journal, Lease, is_fenced};
 
 /// What happened, for reporting.
@@ -155,16 +155,18 @@ const RENEW_EVERY: u64 = 5_000;
 
 /// Runs `flow` over `client`, doing what it asks: journal its record, make the call it hands
 /// out, wait. Only a journal that cannot be written (or a lease taken over) stops it early.
+/// `clock` times the flow (made as the flow was started or resumed: see [`clock::FlowClock`]).
 fn run_flow<J: Journal + ?Sized>(
     client: &Client,
     mut journal: Option<Journaled<'_, J>>,
     mut flow: Flow,
+    clock: FlowClock,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Report, RunError> {
     let mut buf = client.buffer();
     let mut response_encrypted = false;
     let outcome = loop {
-        match flow.poll(clock::flow_millis()) {
+        match flow.poll(clock.now()) {
             Action::Persist => {
                 if let Some(j) = journal.as_mut() {
                     j.journal
@@ -177,7 +179,7 @@ fn run_flow<J: Journal + ?Sized>(
             a @ (Action::Send | Action::Inquire) => {
                 // still ours? a process whose lease was taken over sends nothing more
                 if let Some(j) = journal.as_mut() {
-                    j.renew(clock::flow_millis(), true, RENEW_EVERY)?;
+                    j.renew(clock.now(), true, RENEW_EVERY)?;
                 }
                 progress(match a {
                     Action::Send => Progress::Sending(flow.sends()),
@@ -192,14 +194,13 @@ fn run_flow<J: Journal + ?Sized>(
                     continue;
                 };
                 let _ = client.exchange(&mut call, &mut buf);
-                let answered =
-                    flow.end_call(clock::flow_millis(), &mut call, &mut buf, &mut crypto);
+                let answered = flow.end_call(clock.now(), &mut call, &mut buf, &mut crypto);
                 if let (Action::Send, Ok(Some(a))) = (a, answered) {
                     response_encrypted = a.encrypted;
                 }
             }
             Action::WaitUntil(t) => {
-                let now = clock::flow_millis();
+                let now = clock.now();
                 if let Some(j) = journal.as_mut() {
                     j.renew(now, false, RENEW_EVERY)?;
                 }
@@ -242,9 +243,9 @@ where
     let op = <R::Endpoint as MoneyEndpoint>::OPERATION;
     let seq = <R::Endpoint as MoneyEndpoint>::sequence_id(request);
     let essentials = <R::Endpoint as MoneyEndpoint>::essentials(request);
-    let start = || {
+    let start = |now| {
         let r = <R::Endpoint as MoneyEndpoint>::into_money(request.clone());
-        Flow::start(r, policy, clock::flow_millis())
+        Flow::start(r, policy, now)
     };
     let lease = take_lease(journal, &seq)?;
     let latest = match journal.latest_of(&seq) {
@@ -254,24 +255,18 @@ where
             return Err(RunError::Journal(e));
         }
     };
+    let clock = FlowClock::from_wall();
     let report = match rerun(latest.as_ref(), op, &essentials) {
         Rerun::New => run_flow(
             client,
-            Some(journaled(journal, &lease, false)),
-            start(),
+            Some(journaled(journal, &lease, false, clock.now())),
+            start(clock.now()),
+            clock,
             progress,
         ),
         Rerun::Replay(rec) => Ok(replay(rec)),
-        Rerun::Resume(rec) => {
-            // the journal holds it open: resolved through the inquiry, never sent blindly
-            let flow = Flow::resume(rec, policy, clock::flow_millis());
-            run_flow(
-                client,
-                Some(journaled(journal, &lease, true)),
-                flow,
-                progress,
-            )
-        }
+        // the journal holds it open: resolved through the inquiry, never sent blindly
+        Rerun::Resume(rec) => run_resumed(client, journal, &lease, rec, policy, clock, progress),
         Rerun::Mismatch(field) => Err(RunError::Mismatch {
             sequence_id: seq,
             field,
@@ -300,8 +295,9 @@ where
 {
     client.check(request).map_err(RunError::Rejected)?;
     let r = <R::Endpoint as MoneyEndpoint>::into_money(request.clone());
-    let flow = Flow::start(r, policy, clock::flow_millis());
-    run_flow::<crate::journal::FileJournal>(client, None, flow, progress)
+    let clock = FlowClock::from_wall();
+    let flow = Flow::start(r, policy, clock.now());
+    run_flow::<crate::journal::FileJournal>(client, None, flow, clock, progress)
 }
 
 /// Finishes the open journal entry of `sequence_id` (never re-sending it): a charge or
@@ -323,16 +319,26 @@ pub fn resume<J: Journal + ?Sized>(
         ))),
         Ok(Some(rec)) if !rec.state.awaits_platform() => Ok(replay(&rec)),
         Ok(Some(rec)) => {
-            let flow = Flow::resume(&rec, policy, clock::flow_millis());
-            run_flow(
-                client,
-                Some(journaled(journal, &lease, true)),
-                flow,
-                progress,
-            )
+            let clock = FlowClock::from_wall();
+            run_resumed(client, journal, &lease, &rec, policy, clock, progress)
         }
     };
     finish(journal, lease, report)
+}
+
+/// Resumes the open call of `rec` under `lease` (through the inquiry: never sent blindly).
+fn run_resumed<J: Journal + ?Sized>(
+    client: &Client,
+    journal: &mut J,
+    lease: &Lease,
+    rec: &JournalRecord,
+    policy: Policy,
+    clock: FlowClock,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Report, RunError> {
+    let flow = Flow::resume(rec, policy, clock.now());
+    let journal = journaled(journal, lease, true, clock.now());
+    run_flow(client, Some(journal), flow, clock, progress)
 }
 
 fn replay(rec: &JournalRecord) -> Report {
@@ -344,16 +350,18 @@ fn replay(rec: &JournalRecord) -> Report {
     }
 }
 
-/// The journal under `lease`; `begun` when it holds a record of the call already (resumed).
+/// The journal under `lease` (taken at `now`); `begun` when it holds a record of the call
+/// already (resumed).
 fn journaled<'a, J: Journal + ?Sized>(
     journal: &'a mut J,
     lease: &'a Lease,
     begun: bool,
+    now: u64,
 ) -> Journaled<'a, J> {
     Journaled {
         journal,
         lease,
-        renewed: clock::flow_millis(),
+        renewed: now,
         begun,
     }
 }

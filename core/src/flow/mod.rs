@@ -78,7 +78,8 @@
 //!
 //! The bound assumes the platform commits or refuses a request within
 //! [`Policy::commit_grace_ms`] of its token's expiry, and that the driver's clock does not
-//! jump (the std driver uses the system clock in milliseconds).
+//! jump (the std driver reads the wall clock as a call starts or resumes and the monotonic
+//! clock from there: `konaplate::clock::FlowClock`).
 
 use core::fmt;
 

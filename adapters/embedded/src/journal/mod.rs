@@ -155,7 +155,7 @@ impl Geometry {
         let erase = erase as u64;
         let size = u64::from(self.sector_size);
         let end = u64::from(self.offset) + size * u64::from(self.sectors);
-        // a header, two records of the largest size and the marker, at the least (the
+        // a header, four entries of the largest size and the marker, at the least (the
         // documented floor is the same for every alignment)
         let need = ((format::pad(16, align) + 4 * format::SCRATCH_LEN) as u64)
             .max(u64::from(MIN_SECTOR_SIZE));
